@@ -1,0 +1,217 @@
+"""The ``ganforge`` command. Subcommands only parse arguments, call the Python API and print.
+
+Every user mistake surfaces as ``error: <one line>`` on stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ganforge.errors import GanforgeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Train, diagnose, evaluate and use generative adversarial networks.",
+)
+out_console = Console()
+
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="override a config key: --set train.steps=5000")
+]  # noqa: UP045
+
+
+@app.command()
+def recipes(
+    show: Annotated[str | None, typer.Option("--show", help="print one recipe's YAML")] = None,
+) -> None:  # noqa: UP045
+    """List the shipped recipes, one line each."""
+    from ganforge.recipes import DEFAULT_RECIPE, recipe_names, recipe_text
+
+    if show:
+        print(recipe_text(show), end="")
+        return
+    for name, description in recipe_names().items():
+        mark = " (default)" if name == DEFAULT_RECIPE else ""
+        print(f"{name:<22} {description}{mark}")
+
+
+@app.command()
+def train(
+    recipe: Annotated[
+        str | None, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")
+    ] = None,  # noqa: UP045
+    set_: SetOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="run folder to create")] = None,  # noqa: UP045
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
+) -> None:
+    """Train a GAN from a recipe; writes a run folder with checkpoints, metrics, plots and summary."""
+    from ganforge.api import train as train_api
+
+    run = train_api(recipe, overrides=list(set_ or []), out=out, show_progress=not quiet)
+    _print_summary(run.path, run.summary)
+
+
+@app.command()
+def resume(
+    run: Annotated[Path, typer.Argument(help="run folder")],
+    steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Continue an interrupted or finished run from its newest valid checkpoint."""
+    from ganforge.api import resume as resume_api
+    from ganforge.runs import check_run_dir
+    from ganforge.training.checkpoint import latest_checkpoint
+
+    info = latest_checkpoint(check_run_dir(run))
+    print(
+        f"resuming {run} from "
+        + (
+            f"checkpoint step {info.step} ({info.path.name})"
+            if info
+            else "step 0 (no complete checkpoint; using its saved config)"
+        ),
+        file=sys.stderr,
+    )
+    result = resume_api(run, steps=steps, show_progress=not quiet)
+    _print_summary(result.path, result.summary)
+
+
+@app.command()
+def sample(
+    run: Annotated[Path, typer.Argument(help="run folder")],
+    n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
+    output: Annotated[Path, typer.Option("-o", "--output", help=".csv, .npy or .png")] = Path("samples.csv"),
+    label: Annotated[
+        int | None, typer.Option("--label", help="class to generate (conditional models)")
+    ] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
+    import torch
+
+    from ganforge.runs import load
+
+    loaded = load(run)
+    torch.manual_seed(seed)
+    if output.suffix.lower() == ".png":
+        from ganforge.report.pictures import save_samples_png
+
+        save_samples_png(loaded, n, output, label=label)
+    else:
+        from ganforge.sampling import write_samples
+
+        write_samples(loaded, n, output, label=label)
+    print(f"wrote {n} samples to {output}")
+
+
+@app.command("eval")
+def eval_(
+    run: Annotated[Path, typer.Argument(help="run folder")],
+    n: Annotated[
+        int | None, typer.Option("--n", "-n", help="generated samples (default: the run's eval.n)")
+    ] = None,  # noqa: UP045
+    metrics: Annotated[Optional[str], typer.Option("--metrics", help="comma-separated metric names")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Metrics for the run's kind of data."""
+    import torch
+
+    from ganforge.runs import load
+
+    loaded = load(run)
+    torch.manual_seed(seed)
+    result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
+    result = {"run": str(run), "step": loaded.step, **result}
+    if as_json:
+        print(json.dumps(result, default=str))
+        return
+    table = Table(title=f"{run} (step {loaded.step})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key in ("run", "step"):
+            continue
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    out_console.print(table)
+
+
+@app.command()
+def diagnose(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
+    """The timeline of diagnostic findings of a run, with explanations and remedies."""
+    from ganforge.runs import check_run_dir
+    from ganforge.training.metrics_log import read
+
+    path = check_run_dir(run)
+    records = read(path / "metrics.jsonl")
+    findings = [f for r in records for f in r.get("findings", [])]
+    last = records[-1]["step"] if records else 0
+    print(f"{path}: {len(records)} logged steps up to step {last}, {len(findings)} finding(s)")
+    for f in findings:
+        print(f"  step {f['step']:>7}  {f['kind']}: {f['message']}\n{'':>16}remedy: {f['remedy']}")
+    if not findings:
+        print("  no problems detected: no vanishing gradients, mode collapse or non-finite values")
+
+
+def _print_summary(path: Path, summary: dict) -> None:
+    evaluation = summary.get("evaluation", {})
+    shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}
+    numbers = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
+    print(f"run folder: {path}")
+    if numbers:
+        print(f"evaluation: {numbers}")
+    for f in summary.get("diagnostics", []):
+        print(f"finding at step {f['step']}: {f['message']} — {f['remedy']}")
+    plots = summary.get("plots", {})
+    if plots:
+        print(
+            "pictures: "
+            + ", ".join(
+                str(Path(p).relative_to(path)) if Path(p).is_relative_to(path) else p for p in plots.values()
+            )
+        )
+
+
+def _register_command_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import ganforge.commands as commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"ganforge.commands.{module.name}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        _register_command_modules()
+        app(args=argv, standalone_mode=False)
+    except GanforgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Users' own numeric data: .csv, .npy and .npz files of shape (N, D).
+
+Every way a file can be wrong (missing, empty, unreadable, not numeric, NaN/inf, wrong shape) is a
+one-line :class:`~ganforge.errors.GanforgeError` naming the file and the place in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganforge.data.base import ArraySource
+from ganforge.data.registry import register_source
+from ganforge.errors import GanforgeError
+
+NUMERIC_SUFFIXES = (".csv", ".npy", ".npz")
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise GanforgeError(f"data file '{path}' does not exist; check the path")
+    if path.is_dir():
+        raise GanforgeError(f"data file '{path}' is a directory; give a .csv, .npy or .npz file")
+    if path.stat().st_size == 0:
+        raise GanforgeError(f"data file '{path}' is empty; it needs at least one row of numbers")
+
+
+def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Numbers from a CSV file: an optional header row, then one sample per row."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [r for r in csv.reader(handle) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise GanforgeError(f"{path}: not a readable text CSV file ({exc}); save it as UTF-8 CSV") from None
+    if not rows:
+        raise GanforgeError(f"{path}: no rows; it needs at least one row of numbers")
+
+    def is_number(cell: str) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    header = [c.strip() for c in rows[0]] if not all(is_number(c) for c in rows[0]) else None
+    body = rows[1:] if header else rows
+    names = header or [f"x{i}" for i in range(len(rows[0]))]
+    if not body:
+        raise GanforgeError(f"{path}: only a header row; it needs at least one row of numbers")
+    keep = list(range(len(names)))
+    if columns:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise GanforgeError(f"{path}: no column named {missing[0]!r}; columns are {', '.join(names)}")
+        keep = [names.index(c) for c in columns]
+    values = np.empty((len(body), len(keep)), dtype=np.float64)
+    for i, row in enumerate(body):
+        line = i + (2 if header else 1)
+        if len(row) != len(names):
+            raise GanforgeError(
+                f"{path}, line {line}: {len(row)} values where the file has {len(names)} columns"
+            )
+        for j, col in enumerate(keep):
+            try:
+                values[i, j] = float(row[col])
+            except ValueError:
+                raise GanforgeError(
+                    f"{path}, line {line}, column '{names[col]}': {row[col]!r} is not a number"
+                ) from None
+    return values, [names[c] for c in keep]
+
+
+def read_array(path: Path, key: str | None = None) -> np.ndarray:
+    """An array from .npy (no pickles) or .npz (array ``key``, or the only array in it)."""
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            if not names:
+                raise GanforgeError(f"{path}: the .npz archive holds no arrays")
+            if key is None:
+                if len(names) > 1:
+                    raise GanforgeError(
+                        f"{path}: holds arrays {', '.join(names)}; choose one with data.key=NAME"
+                    )
+                key = names[0]
+            if key not in names:
+                raise GanforgeError(f"{path}: no array named '{key}'; it holds {', '.join(names)}")
+            return archive[key]
+    except GanforgeError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise GanforgeError(
+            f"{path}: not a readable {path.suffix} file ({str(exc).splitlines()[0]})"
+        ) from None
+
+
+def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | None = None) -> np.ndarray:
+    """(N, D) float array from a .csv/.npy/.npz file, validated: numeric, finite, non-empty."""
+    path = Path(path)
+    _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix not in NUMERIC_SUFFIXES:
+        raise GanforgeError(f"data file '{path}': unsupported type '{suffix}'; use .csv, .npy or .npz")
+    values = read_csv(path, columns)[0] if suffix == ".csv" else read_array(path, key)
+    if values.dtype.kind not in "biuf":
+        raise GanforgeError(f"{path}: holds {values.dtype} values; it must hold numbers")
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.shape[0] == 0:
+        raise GanforgeError(
+            f"{path}: expected a table of shape (samples, features), got shape {values.shape}"
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = map(int, np.argwhere(bad)[0])
+        raise GanforgeError(
+            f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1}; "
+            "remove or fill missing values first"
+        )
+    return values.astype(np.float32)
+
+
+@register_source("file")
+def numeric_file(path: str, columns: list[str] | None = None, key: str | None = None) -> ArraySource:
+    """A user's numeric data file (.csv with optional header, .npy, .npz), one sample per row."""
+    values = load_numeric(path, columns, key)
+    dim = values.shape[1]
+    return ArraySource(
+        kind="numbers" if dim == 1 else "points",
+        sample_shape=(dim,),
+        name=Path(path).name,
+        x=torch.from_numpy(values),
+        info={"path": str(path)},
+    )

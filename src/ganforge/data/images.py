@@ -1,0 +1,303 @@
+"""Image data: the shared image conventions and the built-in sources that need no files.
+
+Every image source returns an :class:`~ganforge.data.base.ArraySource` of kind ``"images"`` holding a
+float tensor (N, C, H, W) with values in [0, 1] (data units), ``bounds=(0, 1)`` so the scaler maps the
+known pixel range (not the observed extremes) onto the generator's range, and one shift and scale for all
+pixels (``per_feature_scaling=False``). The helpers here (value range, channels, resizing) are shared by
+the file loaders in :mod:`ganforge.data.image_files`.
+
+Built-in sources (no network): ``digits`` (scikit-learn's 8x8 handwritten digits) and ``photo-patches``
+(patches cut from the photographs scikit-image ships).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganforge.data.base import ArraySource
+from ganforge.data.registry import register_source
+from ganforge.errors import GanforgeError, did_you_mean
+
+MIN_SIZE, MAX_SIZE = 4, 1024
+# ITU-R BT.601 luma weights, the ones Pillow's "L" conversion uses.
+LUMA = (0.299, 0.587, 0.114)
+
+
+def check_size(size: int | None, where: str) -> None:
+    """Reject image sizes no network can use (``None`` means keep the native size)."""
+    if size is not None and not MIN_SIZE <= int(size) <= MAX_SIZE:
+        raise GanforgeError(
+            f"{where}.size={size}: image size must be between {MIN_SIZE} and {MAX_SIZE} pixels; "
+            "the conv nets use 8, 16, 28, 32, 64 or 128"
+        )
+
+
+def to_unit_range(values: np.ndarray, where: str) -> np.ndarray:
+    """Pixel values as float32 in [0, 1].
+
+    uint8 / uint16 divide by 255 / 65535, booleans become 0/1. Other integer and float arrays are kept
+    when already inside [0, 1] and divided by 255 when inside [0, 255] (8-bit images stored as floats);
+    anything else is ambiguous and refused rather than silently rescaled by its own extremes.
+    """
+    if values.dtype == np.bool_:
+        return values.astype(np.float32)
+    if values.dtype == np.uint8:
+        return values.astype(np.float32) / 255.0
+    if values.dtype == np.uint16:
+        return values.astype(np.float32) / 65535.0
+    if values.dtype.kind not in "iuf":
+        raise GanforgeError(f"{where}: holds {values.dtype} values; images must hold numbers")
+    if values.size == 0:
+        return values.astype(np.float32)
+    if not np.isfinite(values).all():
+        raise GanforgeError(f"{where}: holds NaN or infinite pixel values; clean the images first")
+    lo, hi = float(values.min()), float(values.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return values.astype(np.float32)
+    if lo >= 0.0 and hi <= 255.0:
+        return (values / 255.0).astype(np.float32)
+    raise GanforgeError(
+        f"{where}: pixel values span [{lo:g}, {hi:g}]; store images as uint8, or floats in [0, 1] or [0, 255]"
+    )
+
+
+def set_channels(x: torch.Tensor, grayscale: bool | None) -> torch.Tensor:
+    """(N, C, H, W) with C in {1, 3, 4} -> 1 channel (``grayscale=True``) or 3 (``False``).
+
+    An alpha channel is dropped; RGB -> gray uses the BT.601 luma ``0.299 R + 0.587 G + 0.114 B``; gray ->
+    RGB repeats the channel. ``None`` keeps 1 channel for gray data and makes colour data RGB.
+    """
+    if x.shape[1] == 4:
+        x = x[:, :3]
+    if grayscale is None:
+        return x
+    if grayscale and x.shape[1] == 3:
+        weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return (x * weights).sum(dim=1, keepdim=True)
+    if not grayscale and x.shape[1] == 1:
+        return x.repeat(1, 3, 1, 1)
+    return x
+
+
+def resize_images(x: torch.Tensor, size: int, chunk: int = 2048) -> torch.Tensor:
+    """Resize (N, C, H, W) to (N, C, size, size) with bilinear interpolation.
+
+    ``antialias=True`` low-pass filters when shrinking (plain bilinear sampling would alias fine detail
+    into moire); results are clamped back into [0, 1]. Works in chunks to bound peak memory.
+    """
+    if x.shape[-2:] == (size, size):
+        return x
+    parts = [
+        F.interpolate(x[i : i + chunk].float(), size=(size, size), mode="bilinear", align_corners=False,
+                      antialias=True)
+        for i in range(0, x.shape[0], chunk)
+    ]
+    return torch.cat(parts).clamp_(0.0, 1.0) if parts else x.new_zeros((0, x.shape[1], size, size))
+
+
+def image_source(
+    x: torch.Tensor | np.ndarray,
+    y: torch.Tensor | np.ndarray | Sequence[int] | None,
+    *,
+    name: str,
+    num_classes: int | None = None,
+    info: dict[str, Any] | None = None,
+) -> ArraySource:
+    """Wrap images (N, C, H, W) in [0, 1] and optional labels (N,) as an image :class:`ArraySource`.
+
+    Labels become int64; ``num_classes`` defaults to ``max(label) + 1``.
+    """
+    images = torch.as_tensor(x, dtype=torch.float32)
+    if images.dim() != 4 or images.shape[0] == 0:
+        raise GanforgeError(
+            f"{name}: expected a non-empty stack of images (N, C, H, W), got {tuple(images.shape)}"
+        )
+    labels = None
+    if y is not None:
+        labels = torch.as_tensor(np.asarray(y), dtype=torch.int64).reshape(-1)
+        if labels.numel() != images.shape[0]:
+            raise GanforgeError(
+                f"{name}: {labels.numel()} labels for {images.shape[0]} images; they must match"
+            )
+        if labels.numel() and int(labels.min()) < 0:
+            raise GanforgeError(
+                f"{name}: negative class label {int(labels.min())}; labels must be 0, 1, 2, ..."
+            )
+        if num_classes is None:
+            num_classes = int(labels.max()) + 1
+    return ArraySource(
+        kind="images",
+        sample_shape=tuple(images.shape[1:]),
+        name=name,
+        num_classes=num_classes,
+        info=dict(info or {}),
+        x=images.clamp(0.0, 1.0),
+        y=labels,
+        bounds=(0.0, 1.0),
+        per_feature_scaling=False,
+    )
+
+
+# --------------------------------------------------------------------------------------- digits
+
+
+@register_source("digits")
+def digits(size: int = 8, classes: list[int] | None = None) -> ArraySource:
+    """Handwritten digits 0-9 bundled with scikit-learn: 1,797 gray 8x8 images with labels.
+
+    ``size``: 8 keeps the native resolution; 16, 28 or 32 resize (bilinear, antialiased). ``classes``
+    keeps only those digits (labels stay the digits themselves, so ``num_classes`` is 10).
+    Values 0..16 are divided by 16 into [0, 1].
+    """
+    from sklearn.datasets import load_digits
+
+    check_size(size, "data")
+    bunch = load_digits()
+    images = np.asarray(bunch.images, dtype=np.float32) / 16.0
+    labels = np.asarray(bunch.target, dtype=np.int64)
+    if classes is not None:
+        bad = [c for c in classes if not 0 <= int(c) <= 9]
+        if bad or not classes:
+            raise GanforgeError(f"data.classes={classes}: choose digits between 0 and 9, e.g. [0, 1, 7]")
+        keep = np.isin(labels, np.asarray(classes))
+        images, labels = images[keep], labels[keep]
+    x = resize_images(torch.from_numpy(images).unsqueeze(1), size)
+    kept = sorted({int(c) for c in classes or range(10)})
+    info = {"classes": [str(c) for c in range(10)], "kept_classes": kept}
+    return image_source(x, labels, name="digits", num_classes=10, info=info)
+
+
+# --------------------------------------------------------------------------------- photo patches
+
+# Photographs scikit-image bundles in its wheel (they load with no network). Binary masks and
+# synthetic figures are left out: they are not photographs.
+PHOTOS = (
+    "astronaut", "camera", "coffee", "chelsea", "rocket", "moon", "coins", "clock", "page", "text",
+    "immunohistochemistry", "hubble_deep_field", "retina", "grass", "gravel", "brick", "colorwheel",
+)
+DEFAULT_PHOTOS = ("camera", "astronaut", "coffee", "chelsea", "rocket")
+
+
+@functools.lru_cache(maxsize=32)
+def load_photo(name: str) -> np.ndarray:
+    """One bundled scikit-image photograph as float32 (C, H, W) in [0, 1] (cached, read-only)."""
+    if name not in PHOTOS:
+        raise GanforgeError(
+            f"data.images: unknown photograph '{name}'{did_you_mean(name, PHOTOS)}; "
+            f"available: {', '.join(PHOTOS)}"
+        )
+    import skimage.data
+
+    try:
+        raw = np.asarray(getattr(skimage.data, name)())
+    except Exception as exc:  # a missing optional file in a trimmed install
+        raise GanforgeError(
+            f"data.images: scikit-image could not load '{name}' ({type(exc).__name__}); "
+            "choose another photograph"
+        ) from None
+    arr = to_unit_range(raw, f"skimage.data.{name}")
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)[:3]
+    arr = np.ascontiguousarray(arr)
+    arr.setflags(write=False)
+    return arr
+
+
+def _patch_corners(
+    height: int, width: int, col_range: tuple[int, int], patch: int, stride: int
+) -> list[tuple[int, int]]:
+    """Top-left corners of a regular grid of patches lying fully inside columns ``col_range``."""
+    c0, c1 = col_range
+    rows = range(0, height - patch + 1, stride)
+    cols = range(c0, c1 - patch + 1, stride)
+    return [(r, c) for r in rows for c in cols]
+
+
+def _column_range(width: int, split: str, test_fraction: float) -> tuple[int, int]:
+    """Columns a split may use: the test split is the right-most ``test_fraction`` of the width."""
+    cut = int(round(width * (1.0 - test_fraction)))
+    if split == "train":
+        return 0, cut
+    if split == "test":
+        return cut, width
+    return 0, width
+
+
+@register_source("photo-patches")
+def photo_patches(
+    patch_size: int = 32,
+    count: int = 2000,
+    images: list[str] | None = None,
+    grayscale: bool | None = None,
+    mode: Literal["random", "grid"] = "random",
+    stride: int | None = None,
+    split: Literal["all", "train", "test"] = "all",
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> ArraySource:
+    """Square patches cut from photographs bundled with scikit-image (camera, astronaut, coffee, ...).
+
+    ``mode="random"``: ``count`` patches at uniformly random positions of uniformly chosen photos;
+    ``mode="grid"``: every patch of a regular grid (step ``stride``, default ``patch_size``), a random
+    ``count`` of them when there are more. ``split="train"``/``"test"`` keeps patches inside the left
+    ``1 - test_fraction`` / right ``test_fraction`` of every photo's width, so a test patch shares no pixel
+    with any training patch (held-out evaluation, e.g. for super-resolution); ``"all"`` uses whole photos.
+    ``grayscale``: True -> 1 channel, False -> RGB, None -> RGB unless every chosen photo is gray.
+    Labels are the index of the source photo in ``images`` (``info["classes"]`` names them).
+    """
+    names = list(images) if images is not None else list(DEFAULT_PHOTOS)
+    if not names:
+        raise GanforgeError("data.images is empty; name at least one photograph, e.g. [camera]")
+    if patch_size < 2:
+        raise GanforgeError(f"data.patch_size={patch_size}: patches must be at least 2 pixels wide")
+    if count < 1:
+        raise GanforgeError(f"data.count={count}: ask for at least one patch")
+    if split != "all" and not 0.0 < test_fraction < 1.0:
+        raise GanforgeError(f"data.test_fraction={test_fraction}: must lie strictly between 0 and 1")
+    step = patch_size if stride is None else stride
+    if step < 1:
+        raise GanforgeError(f"data.stride={stride}: must be at least 1")
+    photos = [load_photo(n) for n in names]
+    if grayscale is None:
+        grayscale = all(p.shape[0] == 1 for p in photos)
+    regions = []
+    for name, photo in zip(names, photos, strict=True):
+        _, h, w = photo.shape
+        c0, c1 = _column_range(w, split, test_fraction)
+        if h < patch_size or c1 - c0 < patch_size:
+            raise GanforgeError(
+                f"data.patch_size={patch_size}: photograph '{name}' has only {h}x{c1 - c0} pixels for split "
+                f"'{split}'; use smaller patches or a smaller test_fraction"
+            )
+        regions.append((h, (c0, c1)))
+
+    rng = np.random.default_rng(seed)
+    picks: list[tuple[int, int, int]] = []  # (photo index, row, col)
+    if mode == "random":
+        which = rng.integers(0, len(photos), size=count)
+        for k in which:
+            h, (c0, c1) = regions[k]
+            r = int(rng.integers(0, h - patch_size + 1))
+            c = int(rng.integers(c0, c1 - patch_size + 1))
+            picks.append((int(k), r, c))
+    else:
+        for k, (h, cols) in enumerate(regions):
+            picks += [(k, r, c) for r, c in _patch_corners(h, photos[k].shape[2], cols, patch_size, step)]
+        if len(picks) > count:
+            keep = np.sort(rng.choice(len(picks), size=count, replace=False))
+            picks = [picks[i] for i in keep]
+
+    patches = []
+    for k, r, c in picks:
+        patch = torch.from_numpy(np.array(photos[k][:, r : r + patch_size, c : c + patch_size]))
+        patches.append(set_channels(patch.unsqueeze(0), grayscale))
+    x = torch.cat(patches)
+    labels = [k for k, _, _ in picks]
+    info = {"classes": names, "split": split, "test_fraction": test_fraction if split != "all" else 0.0,
+            "mode": mode, "corners": [(r, c) for _, r, c in picks]}
+    return image_source(x, labels, name="photo-patches", num_classes=len(names), info=info)

@@ -1,0 +1,258 @@
+"""Sequence data (N, T, F): TimeGAN's sine benchmark, windows cut from a CSV time series, and .npy arrays.
+
+All three return a :class:`SequenceSource`, an :class:`~ganforge.data.base.ArraySource` whose samples stay
+in the data's own units and whose scaler uses **one shift and scale per feature, shared by all time
+steps** (statistics pooled over samples and steps). That is TimeGAN's normalisation: its ``MinMaxScaler``
+in ``timegan.py`` takes each feature's min and max over every sample and step, and generated sequences
+are mapped back with the same numbers, so samples come back in the CSV's units.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganforge.data.base import ArraySource
+from ganforge.data.registry import register_source
+from ganforge.data.scaling import OutputRange, Scaler
+from ganforge.errors import GanforgeError
+
+
+class SequenceSource(ArraySource):
+    """Sequences (N, T, F) in data units, scaled per feature with statistics pooled over time.
+
+    The base :class:`ArraySource` would fit one shift and scale per (t, f) position, which distorts the
+    shape of a series (each step stretched differently) and breaks when a position is constant.
+    """
+
+    def fit_scaler(self, output: OutputRange) -> None:
+        features = self.x.shape[-1]
+        self.scaler = Scaler.fit(self.x.reshape(-1, features), output, per_feature=True, bounds=self.bounds)
+
+
+def _sequence_source(name: str, x: np.ndarray, info: dict, y: np.ndarray | None = None) -> SequenceSource:
+    tensor = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
+    labels = None if y is None else torch.as_tensor(np.ascontiguousarray(y)).long()
+    num_classes = None if labels is None else int(labels.max()) + 1
+    return SequenceSource(
+        kind="sequences",
+        sample_shape=tuple(tensor.shape[1:]),
+        name=name,
+        num_classes=num_classes,
+        x=tensor,
+        y=labels,
+        info=info,
+    )
+
+
+def _positive(name: str, source: str, value: int) -> int:
+    try:
+        whole = int(value)
+        ok = whole == value and whole >= 1 and not isinstance(value, bool)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise GanforgeError(f"data.{name} of '{source}' must be a positive integer, got {value!r}")
+    return whole
+
+
+def sine_sequences(n: int, seq_len: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """TimeGAN's sine data: ``x[i, t, k] = (sin(f_ik t + p_ik) + 1) / 2`` with ``f_ik, p_ik ~ U(0, 0.1)``.
+
+    Draws are taken in TimeGAN's order (per sample, per feature: frequency then phase), steps
+    ``t = 0 .. seq_len - 1``. Values lie in [0, 1] (in practice [0.5, 1], as the argument stays in
+    [0, 0.1 * seq_len + 0.1]).
+    """
+    draws = rng.uniform(0.0, 0.1, size=(n, dim, 2))
+    freq, phase = draws[..., 0], draws[..., 1]
+    t = np.arange(seq_len, dtype=np.float64)
+    signal = np.sin(freq[:, None, :] * t[None, :, None] + phase[:, None, :])
+    return ((signal + 1.0) * 0.5).astype(np.float32)
+
+
+@register_source("sines")
+def sines(n: int = 10000, seq_len: int = 24, dim: int = 5, seed: int = 0) -> SequenceSource:
+    """TimeGAN's sine benchmark: n sequences of seq_len steps, dim sines with random frequency and phase."""
+    n = _positive("n", "sines", n)
+    seq_len = _positive("seq_len", "sines", seq_len)
+    dim = _positive("dim", "sines", dim)
+    x = sine_sequences(n, seq_len, dim, np.random.default_rng(seed))
+    return _sequence_source("sines", x, {"seq_len": seq_len, "features": dim, "seed": seed})
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_numeric_csv(
+    path: str | Path, columns: list[str | int] | None = None, delimiter: str = ","
+) -> tuple[np.ndarray, list[str]]:
+    """Read a numeric CSV into (rows, columns) float64 and the column names.
+
+    The first row is a header when any of its cells is not a number (else columns are named ``0, 1, ...``).
+    ``columns`` selects columns by header name or 0-based index. Empty, non-numeric and NaN/inf cells in
+    the selected columns raise a one-line error naming the row and column.
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise GanforgeError(
+            f"data.path: no such file '{path}'; give the path to a CSV file with numeric columns"
+        )
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise GanforgeError(f"{file}: the CSV file is empty; it needs rows of numbers")
+    has_header = not all(_is_number(cell) for cell in rows[0])
+    names = [c.strip() for c in rows[0]] if has_header else [str(i) for i in range(len(rows[0]))]
+    body = rows[1:] if has_header else rows
+    first_line = 2 if has_header else 1
+    if isinstance(columns, (str, int)):
+        columns = [columns]
+    if columns is None:
+        picked = list(range(len(names)))
+    else:
+        picked = []
+        for col in columns:
+            if isinstance(col, int) and not isinstance(col, bool) and 0 <= col < len(names):
+                picked.append(col)
+            elif str(col) in names:
+                picked.append(names.index(str(col)))
+            else:
+                raise GanforgeError(
+                    f"data.columns: '{col}' is not a column of {file}; its columns are: {', '.join(names)} "
+                    f"(or 0-based indices below {len(names)})"
+                )
+    if not picked:
+        raise GanforgeError(f"data.columns selects no column of {file}; name at least one")
+    values = np.empty((len(body), len(picked)), dtype=np.float64)
+    for r, row in enumerate(body):
+        if len(row) != len(names):
+            raise GanforgeError(
+                f"{file}, line {first_line + r}: {len(row)} cells but the file has {len(names)} columns"
+            )
+        for c, col in enumerate(picked):
+            cell = row[col].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                raise GanforgeError(
+                    f"{file}, line {first_line + r}, column '{names[col]}': '{cell}' is not a number; "
+                    "fix the cell or leave the column out with data.columns"
+                ) from None
+            if not math.isfinite(value):
+                raise GanforgeError(
+                    f"{file}, line {first_line + r}, column '{names[col]}': {cell} is not a finite number; "
+                    "fill or drop missing values first"
+                )
+            values[r, c] = value
+    return values, [names[c] for c in picked]
+
+
+def sliding_windows(series: np.ndarray, seq_len: int, stride: int = 1) -> np.ndarray:
+    """Every window ``series[i : i + seq_len]`` for ``i = 0, stride, 2 stride, ...``: (W, seq_len, F)."""
+    windows = np.lib.stride_tricks.sliding_window_view(series, seq_len, axis=0)  # (rows - T + 1, F, T)
+    return np.ascontiguousarray(windows[::stride].transpose(0, 2, 1))
+
+
+@register_source("timeseries-csv")
+def timeseries_csv(
+    path: str,
+    seq_len: int = 24,
+    columns: list[str | int] | None = None,
+    stride: int = 1,
+    reverse: bool = False,
+    delimiter: str = ",",
+) -> SequenceSource:
+    """Sliding windows of seq_len rows cut from a numeric CSV time series (TimeGAN's stock/energy loading).
+
+    As TimeGAN's ``real_data_loading``: rows are optionally flipped (``reverse=True`` for a newest-first
+    file; TimeGAN always flips, "to make chronological data"), then every window of ``seq_len``
+    consecutive rows becomes one sample. Differences, on purpose: samples stay in the CSV's units and the
+    scaler does TimeGAN's per-feature min-max (pooled over all windows and steps, which equals the whole
+    series' min and max), so generated samples come back in those units; windows are kept in time order
+    because batches are drawn from a fresh permutation every epoch (TimeGAN shuffles once for the same
+    reason); and the last window is included (TimeGAN's loop stops one window short).
+    """
+    seq_len = _positive("seq_len", "timeseries-csv", seq_len)
+    stride = _positive("stride", "timeseries-csv", stride)
+    series, names = read_numeric_csv(path, columns, delimiter)
+    if reverse:
+        series = series[::-1]
+    if len(series) < seq_len:
+        raise GanforgeError(
+            f"{path}: {len(series)} data rows are too few for windows of seq_len={seq_len}; "
+            "lower data.seq_len or give a longer series"
+        )
+    x = sliding_windows(series, seq_len, stride)
+    info = {
+        "path": str(path),
+        "columns": names,
+        "seq_len": seq_len,
+        "stride": stride,
+        "reverse": bool(reverse),
+        "rows": int(len(series)),
+        "data_min": series.min(axis=0).tolist(),
+        "data_max": series.max(axis=0).tolist(),
+    }
+    return _sequence_source(Path(path).stem, x, info)
+
+
+def _load_array(file: Path, key: str | None, what: str) -> np.ndarray:
+    try:
+        loaded = np.load(file, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise GanforgeError(f"{file}: cannot read it as a NumPy .npy/.npz file ({exc})") from None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            keys = list(loaded.files)
+            if key is None:
+                if len(keys) != 1:
+                    raise GanforgeError(f"{file} holds arrays {', '.join(keys)}; choose one with data.{what}")
+                key = keys[0]
+            if key not in keys:
+                raise GanforgeError(f"data.{what}: '{key}' is not in {file}; it holds {', '.join(keys)}")
+            return np.asarray(loaded[key])
+    return np.asarray(loaded)
+
+
+@register_source("sequences-npy")
+def sequences_npy(path: str, key: str | None = None, labels_key: str | None = None) -> SequenceSource:
+    """Sequences from a .npy array (N, T, F), or an array in a .npz (key; optional integer labels_key)."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise GanforgeError(
+            f"data.path: no such file '{path}'; give a .npy or .npz file holding (N, T, F) sequences"
+        )
+    x = _load_array(file, key, "key")
+    if x.ndim != 3:
+        hint = " (for one feature add a last axis of size 1: x[..., None])" if x.ndim == 2 else ""
+        raise GanforgeError(f"{file}: the array has shape {x.shape}; sequences must be 3-D (N, T, F){hint}")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise GanforgeError(f"{file}: the array holds {x.dtype} values; sequences must be real numbers")
+    if min(x.shape) < 1:
+        raise GanforgeError(f"{file}: the array has shape {x.shape}; every axis needs at least one entry")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GanforgeError(
+            f"{file}: value at index {where} is {x[where]}; remove or fill NaN/inf values first"
+        )
+    y = None
+    if labels_key is not None:
+        if file.suffix != ".npz":
+            raise GanforgeError("data.labels_key needs a .npz file holding both the sequences and the labels")
+        y = _load_array(file, labels_key, "labels_key").reshape(-1)
+        if len(y) != len(x) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+            raise GanforgeError(
+                f"{file}: labels '{labels_key}' must be {len(x)} non-negative integers (one per sequence)"
+            )
+    info = {"path": str(path), "key": key, "seq_len": int(x.shape[1]), "features": int(x.shape[2])}
+    return _sequence_source(file.stem, x.astype(np.float32), info, y)

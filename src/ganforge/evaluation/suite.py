@@ -1,0 +1,66 @@
+"""``evaluate_run``: the metrics that fit a run's kind of data, with what they were computed on.
+
+Each data kind registers an evaluator ``fn(run, n, metrics) -> dict``; low-dimensional data (numbers,
+points) is handled here, images and sequences by their own modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ganforge.errors import GanforgeError
+
+if TYPE_CHECKING:
+    from ganforge.runs import Run
+
+Evaluator = Callable[["Run", int, list[str]], dict[str, Any]]
+EVALUATORS: dict[str, Evaluator] = {}
+
+
+def register_evaluator(*kinds: str) -> Callable[[Evaluator], Evaluator]:
+    def wrap(fn: Evaluator) -> Evaluator:
+        for kind in kinds:
+            EVALUATORS[kind] = fn
+        return fn
+
+    return wrap
+
+
+@register_evaluator("numbers", "points")
+def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
+    """W1, KS, moment errors vs ``n`` held-out real samples; modes / %HQ / KL for mixtures."""
+    from ganforge.evaluation.lowdim import lowdim_report
+
+    real = run.real_data().real(n, seed=2024).x
+    fake = run.sample(n)
+    mixture = run.data.mixture
+    report = lowdim_report(real, fake, mixture.means if mixture else None, mixture.std if mixture else None)
+    if metrics:
+        unknown = [m for m in metrics if m not in report]
+        if unknown:
+            raise GanforgeError(
+                f"metric '{unknown[0]}' does not apply to {run.data.kind} data; "
+                f"available: {', '.join(report)}"
+            )
+        report = {k: v for k, v in report.items() if k in metrics}
+    return {
+        "n_fake": n,
+        "n_real": int(real.shape[0]),
+        "reference": "fresh held-out real samples (seed 2024)",
+        **report,
+    }
+
+
+def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
+    """Metrics of ``run`` on ``n`` generated samples (names in ``metrics``; empty = all that apply)."""
+    import importlib
+    import importlib.util
+
+    for module in ("image_suite", "sequence_suite"):  # kind-specific modules register themselves on import
+        if importlib.util.find_spec(f"ganforge.evaluation.{module}") is not None:
+            importlib.import_module(f"ganforge.evaluation.{module}")
+    kind = run.data.kind
+    if kind not in EVALUATORS:
+        raise GanforgeError(f"no evaluation is available for {kind} data yet")
+    return EVALUATORS[kind](run, n, list(metrics))

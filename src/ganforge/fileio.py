@@ -1,0 +1,158 @@
+"""Crash-safe file writes and the one JSON convention of a run folder.
+
+A run folder must never show a half-written file under its final name: a process killed mid-write (or a
+power cut) has to leave either the old file or the new one. Every writer here therefore writes a
+temporary file *in the same directory* (so the final step is a same-filesystem rename), flushes and
+``fsync``s it, ``os.replace``s it onto the final name (atomic on POSIX and Windows), and then ``fsync``s
+the directory so the rename itself survives a power cut.
+
+JSON convention: the JSON files and JSON-lines logs of a run are strict JSON, readable by any tool
+(browsers, ``jq``), so the non-finite floats Python would write as the invalid tokens ``NaN`` /
+``Infinity`` are written as the *strings* ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` and turned back into
+floats by :func:`from_jsonable` on reading. Tensors and numpy values become plain numbers or lists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.errors import GanforgeError
+
+NON_FINITE_STRINGS: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """``fsync`` a directory so renames and new entries in it are durable.
+
+    Windows cannot open a directory for syncing (and its renames are already durable in the journal),
+    so there, and on any filesystem that refuses, this is a no-op.
+    """
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """``fsync`` an existing file's contents (used for files a library wrote, e.g. safetensors)."""
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the complete new one.
+
+    Steps: write a uniquely named temp file next to ``path``, flush + ``fsync`` it, ``os.replace`` it onto
+    ``path`` and ``fsync`` the directory. The temp file is created with mode 0o666 filtered by the umask,
+    like an ordinary ``open(path, "w")``. Parent directories are created when missing. On any error the
+    temp file is removed and the previous ``path`` (if any) is left untouched.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(final.parent)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` encoded as UTF-8 (newlines written exactly as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
+    """Atomically write ``obj`` as strict JSON (see the module's JSON convention), ending in a newline."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False, ensure_ascii=False)
+    atomic_write_text(path, text + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Read a JSON file written by :func:`atomic_write_json`, restoring non-finite floats.
+
+    A missing or unparsable file raises :class:`GanforgeError` naming the file.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GanforgeError(f"{p} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GanforgeError(f"cannot read {p} ({err}); check the file") from None
+    try:
+        return from_jsonable(json.loads(text))
+    except json.JSONDecodeError as err:
+        raise GanforgeError(
+            f"{p} is not valid JSON (line {err.lineno}: {err.msg}); fix or delete it"
+        ) from None
+
+
+def _float_to_json(x: float) -> float | str:
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert ``obj`` into values strict JSON can hold.
+
+    Tensors and numpy arrays become (nested) lists, 0-d tensors and numpy scalars become Python
+    numbers, tuples become lists, paths become strings, and non-finite floats become the strings
+    ``"NaN"`` / ``"Infinity"`` / ``"-Infinity"``. Mapping keys are kept (``json`` turns int keys into
+    strings). Anything else raises ``TypeError`` naming its type.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, float):
+        return _float_to_json(float(obj))
+    if isinstance(obj, torch.Tensor):
+        return to_jsonable(obj.detach().cpu().tolist())
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if isinstance(obj, Mapping):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"cannot write a {type(obj).__name__} as JSON: {obj!r:.80}")
+
+
+def from_jsonable(obj: Any) -> Any:
+    """Inverse of the non-finite convention: the exact strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``
+    (anywhere in nested dicts and lists) become the floats they stand for; everything else is unchanged."""
+    if isinstance(obj, str):
+        return NON_FINITE_STRINGS.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: from_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [from_jsonable(v) for v in obj]
+    return obj

@@ -1,0 +1,224 @@
+"""What every GAN variant is to the trainer: networks, phases, losses per phase, and sampling.
+
+A *phase* names which networks it updates and how often per training step (the discriminator phase of
+a WGAN repeats ``n_critic`` times). The trainer owns one optimizer per phase and is generic over them;
+a variant only says how a phase's loss is computed (:meth:`GANModel.phase_loss`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.data.base import Batch
+from ganforge.errors import GanforgeError
+
+OutputActivation = Literal["linear", "tanh", "sigmoid"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One kind of update in a training step: ``networks`` are attribute names of the GAN's modules whose
+    parameters this phase's optimizer updates; ``repeats`` is how many times per step it runs;
+    ``needs_data`` says whether it takes a fresh real batch."""
+
+    name: str
+    networks: tuple[str, ...]
+    repeats: int = 1
+    needs_data: bool = True
+
+
+class Noise(nn.Module):
+    """The latent prior p(z): standard normal or uniform on [-1, 1], of any dimension."""
+
+    def __init__(self, dim: int | tuple[int, ...], kind: Literal["normal", "uniform"] = "normal") -> None:
+        super().__init__()
+        self.shape = (dim,) if isinstance(dim, int) else tuple(dim)
+        if kind not in ("normal", "uniform"):
+            raise GanforgeError(f"model.noise.kind: '{kind}' is not 'normal' or 'uniform'")
+        self.kind = kind
+
+    @property
+    def dim(self) -> int:
+        return self.shape[-1]
+
+    def sample(self, n: int, device: torch.device | str = "cpu") -> Tensor:
+        """z ~ p(z), shape (n, *shape), drawn from torch's global RNG (saved in checkpoints)."""
+        if self.kind == "normal":
+            return torch.randn(n, *self.shape, device=device)
+        return torch.rand(n, *self.shape, device=device) * 2 - 1
+
+
+def last_leaf(module: nn.Module) -> tuple[nn.Module | None, str, nn.Module]:
+    """(parent, attribute name, module) of the last registered leaf module — the output layer of any
+    network whose modules are registered in forward order (every ``nn.Sequential``, and classes that
+    define their layers in order, like the notes' ``fc`` then ``sigmoid``)."""
+    parent: nn.Module | None = None
+    name, leaf = "", module
+    for full_name, sub in module.named_modules():
+        if full_name and not list(sub.children()):
+            owner_name, _, name = full_name.rpartition(".")
+            parent = module.get_submodule(owner_name) if owner_name else module
+            leaf = sub
+    return parent, name, leaf
+
+
+def output_activation_of(generator: nn.Module) -> OutputActivation:
+    """The range a generator can produce: its ``output_activation`` attribute if it has one, else read
+    from its last layer (Tanh -> tanh, Sigmoid -> sigmoid, anything else -> linear)."""
+    declared = getattr(generator, "output_activation", None)
+    if declared in ("linear", "tanh", "sigmoid"):
+        return declared
+    _, _, leaf = last_leaf(generator)
+    if isinstance(leaf, nn.Tanh):
+        return "tanh"
+    if isinstance(leaf, nn.Sigmoid):
+        return "sigmoid"
+    return "linear"
+
+
+class ProbabilityToLogit(nn.Module):
+    """Wrap a discriminator whose output is a probability p (ending in a functional sigmoid we cannot
+    remove) and return logit(p) = log p - log(1 - p), clamped away from 0 and 1 so no log(0) occurs."""
+
+    def __init__(self, net: nn.Module, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.net = net
+        self.eps = eps
+
+    def forward(self, *args: Any) -> Tensor:
+        return torch.logit(self.net(*args).clamp(self.eps, 1 - self.eps))
+
+
+def logit_discriminator(
+    discriminator: nn.Module, output: Literal["auto", "logits", "probability"] = "auto"
+) -> nn.Module:
+    """Make ``discriminator`` return logits, whatever the user wrote.
+
+    ``auto``: if its last layer is ``nn.Sigmoid`` (the notes' Dense(1, sigmoid)), that layer is replaced
+    by identity, so losses use the exact log-sigmoid of the logit; otherwise outputs are taken as logits.
+    ``probability``: outputs are probabilities from an irremovable sigmoid; wrapped by
+    :class:`ProbabilityToLogit`. ``logits``: used as is.
+    """
+    if output == "logits":
+        return discriminator
+    if output == "probability":
+        return ProbabilityToLogit(discriminator)
+    parent, name, leaf = last_leaf(discriminator)
+    if isinstance(leaf, nn.Sigmoid) and parent is not None:
+        setattr(parent, name, nn.Identity()) if not isinstance(parent, nn.Sequential) else parent.__setitem__(
+            int(name), nn.Identity()
+        )
+    return discriminator
+
+
+def grad_norm(parameters: Any) -> Tensor:
+    """L2 norm of all gradients of ``parameters`` (zero when none has a gradient)."""
+    grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
+    return torch.cat(grads).norm() if grads else torch.zeros(())
+
+
+class GANModel(nn.Module):
+    """Base class of every variant. Subclasses set ``generator``, ``discriminator`` (or their own
+    networks), implement :meth:`phases`, :meth:`phase_loss` and :meth:`generate`."""
+
+    output_activation: OutputActivation = "linear"
+    num_classes: int | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ema_generator: nn.Module | None = None
+        self.ema_decay = 0.0
+
+    # --- training -------------------------------------------------------------------------------
+    def phases(self, step: int) -> list[Phase]:
+        """The phases of training step ``step`` (0-based), in order."""
+        raise NotImplementedError
+
+    def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
+        """Loss to minimize for ``phase`` and detached scalars to log (loss terms, D(x), D(G(z)), ...)."""
+        raise NotImplementedError
+
+    def parameters_of(self, phase: Phase) -> list[nn.Parameter]:
+        """The parameters ``phase``'s optimizer updates."""
+        params: list[nn.Parameter] = []
+        for name in phase.networks:
+            params.extend(p for p in getattr(self, name).parameters() if p.requires_grad)
+        return params
+
+    def after_update(self, phase: Phase) -> None:
+        """Hook run after each optimizer step of ``phase`` (weight clipping, EMA)."""
+        if phase.name == "generator":
+            self.update_ema()
+
+    # --- generator EMA ----------------------------------------------------------------------------
+    def enable_ema(self, decay: float) -> None:
+        """Keep an exponential moving average of the generator's weights,
+        θ_ema <- decay θ_ema + (1 - decay) θ, used for sampling (Karras et al. 2018; Yazıcı et al. 2019)."""
+        self.ema_decay = decay
+        self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False).eval()
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        if self.ema_generator is None:
+            return
+        for ema_p, p in zip(self.ema_generator.parameters(), self.generator.parameters(), strict=True):
+            ema_p.lerp_(p, 1.0 - self.ema_decay)
+        for ema_b, b in zip(self.ema_generator.buffers(), self.generator.buffers(), strict=True):
+            ema_b.copy_(b)
+
+    # --- sampling -----------------------------------------------------------------------------------
+    def sampling_generator(self) -> nn.Module:
+        """The network used for sampling: the EMA generator when enabled, else the generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
+        """Generator output for latents ``z`` (and labels ``y``), in model units."""
+        raise NotImplementedError
+
+    def sample_latents(self, n: int) -> Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, label: int | Tensor | None = None, batch_size: int = 4096, **options: Any
+    ) -> Tensor:
+        """``n`` generated samples in model units (eval mode; EMA weights when enabled).
+
+        ``label``: a class index (all samples of that class) or a tensor of per-sample labels, for
+        conditional models.
+        """
+        device = next(self.parameters()).device
+        was_training = self.training
+        self.eval()
+        try:
+            out = []
+            for start in range(0, n, batch_size):
+                m = min(batch_size, n - start)
+                y = self.labels_for(m, label, start, device)
+                out.append(self.generate(self.sample_latents(m).to(device), y, **options))
+            return torch.cat(out) if out else torch.empty(0)
+        finally:
+            self.train(was_training)
+
+    def labels_for(
+        self, n: int, label: int | Tensor | None, start: int, device: torch.device
+    ) -> Tensor | None:
+        """Per-sample labels for a conditional model: a fixed class, given labels, or uniform classes."""
+        if self.num_classes is None:
+            if label is not None:
+                raise GanforgeError("this model is not conditional; it takes no label (remove --label)")
+            return None
+        if label is None:
+            return torch.randint(0, self.num_classes, (n,), device=device)
+        if isinstance(label, Tensor):
+            return label[start : start + n].to(device).long()
+        if not 0 <= int(label) < self.num_classes:
+            raise GanforgeError(
+                f"label {label} is out of range; this model has classes 0..{self.num_classes - 1}"
+            )
+        return torch.full((n,), int(label), device=device, dtype=torch.long)

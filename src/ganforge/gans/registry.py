@@ -1,0 +1,79 @@
+"""Registries that turn a recipe's ``model`` section into a GAN.
+
+``model.type`` names a model builder (``@register_model``); inside it, ``generator``/``discriminator``
+sections name network builders (``@register_network``) and ``penalties`` name discriminator penalties
+(``@register_penalty``). Modules of ``ganforge.gans`` are imported on first lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from ganforge.data.base import DataSource
+from ganforge.errors import GanforgeError
+from ganforge.gans.base import GANModel
+from ganforge.registry import Registry
+
+MODELS = Registry("model type", "ganforge.gans")
+NETWORKS = Registry("network type", "ganforge.gans")
+PENALTIES = Registry("penalty", "ganforge.gans")
+
+
+def register_model(name: str) -> Callable[[Callable[..., GANModel]], Callable[..., GANModel]]:
+    """Decorator for ``fn(source, **settings) -> GANModel``."""
+    return MODELS.register(name)
+
+
+def register_network(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator for ``fn(role, noise_dim, sample_shape, num_classes, **settings) -> nn.Module``;
+    ``role`` is ``"generator"`` or ``"discriminator"``."""
+    return NETWORKS.register(name)
+
+
+def register_penalty(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for ``fn(**settings) -> Penalty``."""
+    return PENALTIES.register(name)
+
+
+def split_type(spec: Any, where: str, key: str = "type") -> tuple[str, dict[str, Any]]:
+    """(type name, remaining settings) of a ``{type: name, ...}`` section."""
+    if isinstance(spec, str):
+        return spec, {}
+    if not isinstance(spec, dict) or key not in spec:
+        raise GanforgeError(f"{where}: expected a mapping with a '{key}' key, got {spec!r}")
+    settings = dict(spec)
+    return str(settings.pop(key)), settings
+
+
+def build_network(
+    spec: Any, where: str, role: str, noise_dim: int, sample_shape: tuple[int, ...], num_classes: int | None
+) -> nn.Module:
+    """Build the network described by ``spec`` for ``role`` and the data's sample shape."""
+    name, settings = split_type(spec, where)
+    return NETWORKS.build(
+        name,
+        settings,
+        where,
+        role=role,
+        noise_dim=noise_dim,
+        sample_shape=sample_shape,
+        num_classes=num_classes,
+    )
+
+
+def build_penalties(specs: dict[str, Any] | None) -> list[Any]:
+    """``{name: weight}`` or ``{name: {weight: w, every: k, ...}}`` -> penalty objects."""
+    out = []
+    for name, spec in (specs or {}).items():
+        settings = spec if isinstance(spec, dict) else {"weight": spec}
+        out.append(PENALTIES.build(name, settings, f"model.penalties.{name}"))
+    return out
+
+
+def build_model(spec: dict[str, Any], source: DataSource) -> GANModel:
+    """The GAN a recipe's ``model`` section describes, sized for ``source``."""
+    name, settings = split_type(spec, "model")
+    return MODELS.build(name, settings, "model", source=source)

@@ -1,0 +1,76 @@
+"""Pictures of a run: loss curves, D(x) and D(G(z)) over time, real vs generated samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+
+def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    pts = [(r["step"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
+    """Discriminator and generator losses over training steps."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
+        steps, values = _series(records, key)
+        if steps:
+            ax.plot(steps, values, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title("losses")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: bool = True) -> Path:
+    """Mean D(x) and D(G(z)) over training; 0.5 is where D cannot tell them apart."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+        steps, values = _series(records, key)
+        if steps:
+            ax.plot(steps, values, label=label)
+    if probability:
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("step")
+    ax.set_ylabel("discriminator output" + (" (probability)" if probability else " (score)"))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, path: Path, title: str = "") -> Path:
+    """Histograms for 1-D data, scatter for 2-D, pairwise first two features beyond."""
+    real, fake = real.detach().cpu().float(), fake.detach().cpu().float()
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    if real.shape[1] == 1:
+        lo = float(min(real.min(), fake.min()))
+        hi = float(max(real.max(), fake.max()))
+        bins = torch.linspace(lo, hi, 60).numpy()
+        ax.hist(real[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="real")
+        ax.hist(fake[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="generated")
+        ax.set_xlabel("x")
+    else:
+        ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.4, label="real")
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, alpha=0.4, label="generated")
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(markerscale=4)
+    ax.set_title(title or "real vs generated")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,66 @@
+"""End of a run: final evaluation, plots and ``summary.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganforge.report.plots import plot_discriminator, plot_losses, plot_real_vs_fake
+from ganforge.runs import Run, load, write_summary
+from ganforge.training import metrics_log
+
+if TYPE_CHECKING:
+    from ganforge.training.trainer import Trainer
+
+
+def sample_pictures(run: Run, plots: Path) -> dict[str, str]:
+    """The kind-specific picture of generated samples (2-D scatter, 1-D histogram, image grid...)."""
+    from ganforge.report import pictures
+
+    return pictures.save_sample_pictures(run, plots)
+
+
+def findings_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for r in records for f in r.get("findings", [])]
+
+
+def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
+    """Evaluate the trained model, draw the plots, write ``summary.json``; return the loaded run."""
+    from ganforge.runs import _IN_PROCESS_MODELS
+
+    callback_summary = trainer.finish()
+    gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
+    state = torch.get_rng_state()
+    run = load(path, gan=gan if gan is not None else trainer.gan)
+    run.source = trainer.source
+    records = metrics_log.read(path / "metrics.jsonl")
+    plots = path / "plots"
+    plots.mkdir(exist_ok=True)
+    probability = bool(getattr(getattr(run.gan, "objective", None), "probability_outputs", True))
+    files = {
+        "losses": str(plot_losses(records, plots / "losses.png")),
+        "discriminator": str(plot_discriminator(records, plots / "discriminator.png", probability)),
+    }
+    files.update(sample_pictures(run, plots))
+    evaluation = run.evaluate()
+    torch.set_rng_state(state)
+    last = trainer.last_record
+    summary = {
+        "name": run.config.name,
+        "steps": trainer.step,
+        "train_seconds": round(trainer.elapsed, 2),
+        "this_session_seconds": round(seconds, 2),
+        "final": {k: v for k, v in last.items() if isinstance(v, (int, float))},
+        "evaluation": evaluation,
+        "diagnostics": findings_of(records),
+        "plots": files,
+        **callback_summary,
+    }
+    write_summary(path, summary)
+    run.summary = summary
+    return run
+
+
+__all__ = ["finish_run", "plot_real_vs_fake"]

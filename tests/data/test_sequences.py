@@ -1,0 +1,150 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.data.registry import build_source
+from ganforge.data.sequences import SequenceSource, sine_sequences, sliding_windows
+from ganforge.errors import GanforgeError
+
+
+def test_sines_match_timegans_recipe() -> None:
+    src = build_source("sines", {"n": 300, "seq_len": 24, "dim": 5, "seed": 3})
+    assert isinstance(src, SequenceSource)
+    assert src.kind == "sequences" and src.sample_shape == (24, 5)
+    x = src.x.numpy().astype(np.float64)
+    assert x.shape == (300, 24, 5)
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    # invert x = (sin(f t + p) + 1) / 2: step 0 gives the phase, step 1 minus step 0 the frequency
+    angles = np.arcsin(np.clip(2 * x - 1, -1, 1))  # arguments stay below pi / 2 for t < 15
+    phase, freq = angles[:, 0], angles[:, 1] - angles[:, 0]
+    for drawn in (phase, freq):
+        assert drawn.min() >= -1e-4 and drawn.max() <= 0.1 + 1e-4
+        assert abs(drawn.mean() - 0.05) < 0.005  # U(0, 0.1) has mean 0.05
+    # TimeGAN's draw order: per sample, per feature, frequency then phase
+    rng = np.random.default_rng(3)
+    f0, p0 = rng.uniform(0, 0.1), rng.uniform(0, 0.1)
+    assert np.allclose(x[0, :, 0], (np.sin(f0 * np.arange(24) + p0) + 1) / 2, atol=1e-6)
+
+
+def test_sines_are_reproducible_per_seed() -> None:
+    a = sine_sequences(10, 8, 2, np.random.default_rng(0))
+    b = sine_sequences(10, 8, 2, np.random.default_rng(0))
+    c = sine_sequences(10, 8, 2, np.random.default_rng(1))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_scaler_is_per_feature_and_shared_over_time() -> None:
+    src = build_source("sines", {"n": 200, "seq_len": 12, "dim": 3, "seed": 0})
+    src.fit_scaler("sigmoid")
+    assert src.scaler.shift.shape == (3,)
+    z = src.scaler.to_model(src.x)
+    flat = z.reshape(-1, 3)
+    assert torch.allclose(flat.amin(0), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(flat.amax(0), torch.ones(3), atol=1e-5)
+    batch = src.batch(16, torch.Generator().manual_seed(0))
+    assert batch.x.shape == (16, 12, 3)
+
+
+def _write_csv(path: Path, series: np.ndarray, header: list[str] | None) -> None:
+    lines = [",".join(header)] if header else []
+    lines += [",".join(f"{v:.6f}" for v in row) for row in series]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_csv_windows_and_scaling_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    series = np.stack([100 + np.cumsum(rng.normal(size=50)), rng.uniform(-5, 5, size=50), np.arange(50.0)], 1)
+    path = tmp_path / "prices.csv"
+    _write_csv(path, series, ["open", "volume", "day"])
+    src = build_source("timeseries-csv", {"path": str(path), "seq_len": 10, "columns": ["open", 2]})
+    assert src.info["columns"] == ["open", "day"]
+    assert src.x.shape == (41, 10, 2)  # every window of 10 consecutive rows
+    expected = series[:, [0, 2]]
+    assert np.allclose(src.x[0].numpy(), expected[:10], atol=1e-4)
+    assert np.allclose(src.x[-1].numpy(), expected[-10:], atol=1e-4)
+    assert np.allclose(src.x[7, :, 1].numpy(), np.arange(7, 17))
+
+    # TimeGAN's normalisation: each feature min-max scaled over the whole series, inverted exactly
+    src.fit_scaler("sigmoid")
+    z = src.scaler.to_model(src.x)
+    timegan = (expected - expected.min(0)) / (expected.max(0) - expected.min(0))
+    assert np.allclose(z[3].numpy(), timegan[3:13], atol=1e-4)
+    assert torch.allclose(src.scaler.to_data(z), src.x, atol=1e-3)
+    assert src.info["data_min"] == pytest.approx(expected.min(0).tolist())
+
+    reverse = build_source("timeseries-csv", {"path": str(path), "seq_len": 10, "reverse": True, "stride": 5})
+    assert reverse.x.shape == (9, 10, 3)
+    assert np.allclose(reverse.x[0, :, 2].numpy(), np.arange(49, 39, -1))
+
+
+def test_csv_without_header(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    _write_csv(path, np.arange(12.0).reshape(6, 2), None)
+    src = build_source("timeseries-csv", {"path": str(path), "seq_len": 3, "columns": [1]})
+    assert src.x.shape == (4, 3, 1)
+    assert src.x[:, 0, 0].tolist() == [1.0, 3.0, 5.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    "content,params,message",
+    [
+        ("a,b\n1,2\n3,x\n", {}, "line 3, column 'b': 'x' is not a number"),
+        ("a,b\n1,2\n3,nan\n", {}, "not a finite number"),
+        ("a,b\n1,2\n3,4\n", {"seq_len": 5}, "too few"),
+        ("a,b\n1,2\n3,4\n", {"columns": ["c"], "seq_len": 2}, "'c' is not a column"),
+        ("a,b\n1,2\n3\n", {"seq_len": 2}, "line 3: 1 cells"),
+    ],
+)
+def test_csv_errors_are_one_line(tmp_path: Path, content: str, params: dict, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(GanforgeError, match=message) as info:
+        build_source("timeseries-csv", {"path": str(path), **params})
+    assert "\n" not in str(info.value)
+
+
+def test_missing_files() -> None:
+    with pytest.raises(GanforgeError, match="no such file"):
+        build_source("timeseries-csv", {"path": "/nonexistent/series.csv"})
+    with pytest.raises(GanforgeError, match="no such file"):
+        build_source("sequences-npy", {"path": "/nonexistent/seqs.npy"})
+
+
+def test_npy_and_npz(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).normal(size=(20, 6, 2)).astype(np.float32)
+    np.save(tmp_path / "seqs.npy", x)
+    src = build_source("sequences-npy", {"path": str(tmp_path / "seqs.npy")})
+    assert src.sample_shape == (6, 2) and torch.equal(src.x, torch.from_numpy(x))
+
+    labels = np.arange(20) % 3
+    np.savez(tmp_path / "seqs.npz", data=x, labels=labels)
+    params = {"path": str(tmp_path / "seqs.npz"), "key": "data", "labels_key": "labels"}
+    src = build_source("sequences-npy", params)
+    assert src.num_classes == 3 and src.y.tolist() == labels.tolist()
+    with pytest.raises(GanforgeError, match="choose one with data.key"):
+        build_source("sequences-npy", {"path": str(tmp_path / "seqs.npz")})
+    with pytest.raises(GanforgeError, match="'nope' is not in"):
+        build_source("sequences-npy", {"path": str(tmp_path / "seqs.npz"), "key": "nope"})
+
+
+@pytest.mark.parametrize(
+    "array,message",
+    [
+        (np.zeros((5, 4)), "must be 3-D"),
+        (np.zeros((2, 3, 4, 5)), "must be 3-D"),
+        (np.array([[[1.0], [np.nan]]]), "NaN/inf"),
+    ],
+)
+def test_npy_errors(tmp_path: Path, array: np.ndarray, message: str) -> None:
+    np.save(tmp_path / "bad.npy", array)
+    with pytest.raises(GanforgeError, match=message):
+        build_source("sequences-npy", {"path": str(tmp_path / "bad.npy")})
+
+
+def test_sliding_windows_stride() -> None:
+    series = np.arange(20.0).reshape(10, 2)
+    w = sliding_windows(series, 4, stride=3)
+    assert w.shape == (3, 4, 2)
+    assert np.array_equal(w[1], series[3:7])

@@ -1,0 +1,119 @@
+"""Atomic writes and the run-folder JSON convention."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge import fileio
+from ganforge.errors import GanforgeError
+from ganforge.fileio import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    from_jsonable,
+    read_json,
+    to_jsonable,
+)
+
+
+def _strict_loads(text: str):
+    def refuse(token: str):
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_write_creates_parents_and_overwrites_without_leftovers(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "file.bin"
+    atomic_write_bytes(target, b"first")
+    atomic_write_bytes(target, b"second, longer")
+    assert target.read_bytes() == b"second, longer"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def test_temp_file_lives_next_to_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fileio.os, "replace", spy)
+    atomic_write_text(tmp_path / "x.txt", "héllo\n")
+    ((src, dst),) = seen
+    assert src.parent == dst.parent == tmp_path and src.name != dst.name
+    assert (tmp_path / "x.txt").read_text(encoding="utf-8") == "héllo\n"
+
+
+@pytest.mark.parametrize("fail_at", ["fsync", "replace"])
+def test_failed_write_keeps_old_file_and_removes_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str
+) -> None:
+    target = tmp_path / "state.json"
+    atomic_write_text(target, "old")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fileio.os, fail_at, boom)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new content that never lands")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_new_file_mode_follows_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "f", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f").stat().st_mode & 0o777 == 0o640
+
+
+def test_json_non_finite_floats_are_strict_json_and_read_back(tmp_path: Path) -> None:
+    obj = {
+        "loss": float("nan"),
+        "best": math.inf,
+        "worst": -math.inf,
+        "t": torch.tensor(1.5),
+        "v": torch.tensor([1, 2]),
+        "np": np.float32(0.25),
+        "arr": np.arange(3),
+        "pair": (1, "a"),
+        "path": tmp_path,
+    }
+    atomic_write_json(tmp_path / "m.json", obj)
+    raw = _strict_loads((tmp_path / "m.json").read_text())
+    assert raw["loss"] == "NaN" and raw["best"] == "Infinity" and raw["worst"] == "-Infinity"
+    back = read_json(tmp_path / "m.json")
+    assert math.isnan(back["loss"]) and back["best"] == math.inf and back["worst"] == -math.inf
+    assert back["t"] == 1.5 and back["v"] == [1, 2] and back["np"] == 0.25 and back["arr"] == [0, 1, 2]
+    assert back["pair"] == [1, "a"] and back["path"] == str(tmp_path)
+
+
+def test_jsonable_round_trip_and_unknown_type() -> None:
+    nested = {"a": [1.0, float("inf"), {"b": float("-inf")}], "s": "text"}
+    assert from_jsonable(to_jsonable(nested)) == nested
+    with pytest.raises(TypeError, match="object"):
+        to_jsonable({"x": object()})
+
+
+def test_read_json_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(GanforgeError, match="does not exist"):
+        read_json(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": 1,')
+    with pytest.raises(GanforgeError, match="not valid JSON") as info:
+        read_json(bad)
+    assert "\n" not in str(info.value) and str(bad) in str(info.value)
