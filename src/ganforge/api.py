@@ -23,9 +23,9 @@ from ganforge.gans.base import GANModel
 from ganforge.gans.registry import build_model
 from ganforge.recipes import resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
+from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
 from ganforge.training.metrics_log import truncate_after
-from ganforge.training.monitors import default_monitors
 from ganforge.training.seeding import seed_everything
 from ganforge.training.trainer import Trainer
 
@@ -81,9 +81,8 @@ def _run(
 
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
-    trainer = Trainer(
-        gan, source, config, data_rng, path, default_monitors(config.monitors), show_progress=show_progress
-    )
+    callbacks = build_callbacks(config, source, path)
+    trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress)
     if resume:
         step = trainer.resume_from_latest()
         if step is not None:

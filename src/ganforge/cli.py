@@ -145,23 +145,6 @@ def eval_(
     out_console.print(table)
 
 
-@app.command()
-def diagnose(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
-    """The timeline of diagnostic findings of a run, with explanations and remedies."""
-    from ganforge.runs import check_run_dir
-    from ganforge.training.metrics_log import read
-
-    path = check_run_dir(run)
-    records = read(path / "metrics.jsonl")
-    findings = [f for r in records for f in r.get("findings", [])]
-    last = records[-1]["step"] if records else 0
-    print(f"{path}: {len(records)} logged steps up to step {last}, {len(findings)} finding(s)")
-    for f in findings:
-        print(f"  step {f['step']:>7}  {f['kind']}: {f['message']}\n{'':>16}remedy: {f['remedy']}")
-    if not findings:
-        print("  no problems detected: no vanishing gradients, mode collapse or non-finite values")
-
-
 def _print_summary(path: Path, summary: dict) -> None:
     evaluation = summary.get("evaluation", {})
     shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}

@@ -92,8 +92,8 @@ def _one_line(exc: pydantic.ValidationError, where: str, schema: type[BaseModel]
     key = f"{where}.{loc}" if where else loc
     if err["type"] == "extra_forbidden":
         return GanforgeError(
-            f"unknown config key '{key}'{did_you_mean(key, _known_keys(RunConfig))}; see `ganforge recipes --show NAME` "
-            "for a full config"
+            f"unknown config key '{key}'{did_you_mean(key, _known_keys(RunConfig))}; "
+            "see `ganforge recipes --show NAME` for a full config"
         )
     return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {err.get('input')!r})")
 

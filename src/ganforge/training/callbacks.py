@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ganforge.config import RunConfig
+from ganforge.data.base import DataSource
 
 if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
@@ -27,3 +32,33 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         del state
+
+
+CallbackFactory = Callable[[RunConfig, DataSource, "Path | None"], list[Callback]]
+_FACTORIES: list[CallbackFactory] = []
+# Modules that register callback factories when imported (monitors, sample snapshots, periodic metrics).
+CALLBACK_MODULES = (
+    "ganforge.training.monitors",
+    "ganforge.report.snapshots",
+    "ganforge.evaluation.periodic",
+)
+
+
+def register_callbacks(factory: CallbackFactory) -> CallbackFactory:
+    """Decorator: ``factory(config, source, run_dir) -> [callbacks]`` is asked for callbacks of every run."""
+    _FACTORIES.append(factory)
+    return factory
+
+
+def build_callbacks(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
+    """All callbacks of a run, in registration order (monitors first)."""
+    import importlib
+    import importlib.util
+
+    for module in CALLBACK_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+    out: list[Callback] = []
+    for factory in _FACTORIES:
+        out.extend(factory(config, source, run_dir))
+    return out

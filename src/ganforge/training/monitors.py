@@ -8,11 +8,14 @@ reports a condition when it starts (after ``patience`` consecutive checks), not 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.training.callbacks import Callback
+from ganforge.config import RunConfig
+from ganforge.data.base import DataSource
+from ganforge.training.callbacks import Callback, register_callbacks
 
 if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
@@ -178,6 +181,11 @@ class ModeCoverageMonitor(Monitor):
         if trainer.source.mixture is None or (step % self.every and step != trainer.train_cfg.steps):
             return None
         return super().on_log(trainer, record)
+
+
+@register_callbacks
+def monitors_for_run(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
+    return list(default_monitors(config.monitors))
 
 
 def default_monitors(settings: dict[str, Any]) -> list[Monitor]:
