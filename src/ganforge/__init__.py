@@ -6,7 +6,7 @@ run = gf.train(gf.GAN(G, D, noise_dim=1), data=gf.data.normal(10, 1), steps=3000
 x = gf.load(run.path).sample(1000)              # samples in the data's own units
 """
 
-from ganforge import data, nets, objectives
+from ganforge import data, nets, objectives, training
 from ganforge.api import build_config, resume, train
 from ganforge.config import RunConfig
 from ganforge.data import toy as _toy  # noqa: F401  (registers the built-in distributions)

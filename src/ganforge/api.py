@@ -20,6 +20,7 @@ from ganforge.data.base import DataSource
 from ganforge.data.registry import build_source
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
+from ganforge.gans.compat import check_compatible
 from ganforge.gans.registry import build_model
 from ganforge.recipes import resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
@@ -79,6 +80,7 @@ def _run(
 ) -> Run:
     from ganforge.report.summary import finish_run
 
+    check_compatible(gan, source)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     callbacks = build_callbacks(config, source, path)

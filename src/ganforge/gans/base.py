@@ -8,6 +8,8 @@ a variant only says how a phase's loss is computed (:meth:`GANModel.phase_loss`)
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -116,6 +118,19 @@ def logit_discriminator(
     return discriminator
 
 
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Parameters of ``module`` do not require gradients inside the block. Used for the generator phase:
+    G's loss flows *through* D, but D's own weight gradients would be computed and then thrown away."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+
+
 def grad_norm(parameters: Any) -> Tensor:
     """L2 norm of all gradients of ``parameters`` (zero when none has a gradient)."""
     grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
@@ -139,8 +154,18 @@ class GANModel(nn.Module):
         """The phases of training step ``step`` (0-based), in order."""
         raise NotImplementedError
 
-    def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
-        """Loss to minimize for ``phase`` and detached scalars to log (loss terms, D(x), D(G(z)), ...)."""
+    def all_phases(self) -> list[Phase]:
+        """Every phase training may run, so the trainer creates all optimizers up front (a variant whose
+        phases change with the step, like TimeGAN's pre-training, lists them all). Default: step 0's."""
+        return self.phases(0)
+
+    def phase_loss(
+        self, phase: Phase, batch: Batch | None, repeat: int
+    ) -> tuple[Tensor | None, dict[str, Tensor]]:
+        """Loss to minimize for ``phase`` and detached scalars to log (loss terms, D(x), D(G(z)), ...).
+
+        A loss of ``None`` skips this update (no optimizer step): TimeGAN trains its discriminator only
+        while its loss is above a threshold."""
         raise NotImplementedError
 
     def parameters_of(self, phase: Phase) -> list[nn.Parameter]:

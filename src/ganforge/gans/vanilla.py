@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch
-from ganforge.gans.base import GANModel, Noise, Phase, logit_discriminator, output_activation_of
+from ganforge.gans.base import GANModel, Noise, Phase, frozen, logit_discriminator, output_activation_of
 from ganforge.objectives import bce_discriminator_loss, discriminator_score, get_objective
 
 
@@ -162,7 +162,8 @@ class GAN(GANModel):
             )
         fake, _, y = self._cached_fake
         self._cached_fake = None
-        fake_logits = self.discriminate(fake, y)
+        with frozen(self.discriminator):
+            fake_logits = self.discriminate(fake, y)
         loss = self.objective.generator(fake_logits)
         return loss, {"loss_g": loss.detach()}
 

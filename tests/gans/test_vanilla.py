@@ -1,0 +1,93 @@
+"""The GAN class: sigmoid discriminators, phases, conditioning, clipping, EMA."""
+
+import torch
+from torch import nn
+
+from ganforge.data.base import Batch
+from ganforge.gans.base import logit_discriminator, output_activation_of
+from ganforge.gans.vanilla import GAN
+
+
+class NotesDiscriminator(nn.Module):
+    """Seed 002's discriminator: nn.Linear(1, 1) followed by nn.Sigmoid as attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(1, 1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sigmoid(self.fc(x))
+
+
+def test_trailing_sigmoid_is_removed_so_outputs_are_logits() -> None:
+    torch.manual_seed(0)
+    d = NotesDiscriminator()
+    x = torch.randn(5, 1)
+    prob = d(x)
+    logits = logit_discriminator(d)(x)
+    assert torch.allclose(torch.sigmoid(logits), prob, atol=1e-6)
+    seq = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
+    assert isinstance(logit_discriminator(seq)[-1], nn.Identity)
+
+
+def test_probability_wrapper_never_produces_infinite_logits() -> None:
+    d = nn.Sequential(nn.Linear(1, 1))
+    with torch.no_grad():
+        d[0].weight.fill_(1000.0)
+    wrapped = logit_discriminator(nn.Sequential(d, nn.Sigmoid()), "probability")
+    out = wrapped(torch.tensor([[5.0], [-5.0]]))
+    assert torch.isfinite(out).all()
+
+
+def test_output_activation_read_from_last_layer() -> None:
+    assert output_activation_of(nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())) == "sigmoid"
+    assert output_activation_of(nn.Sequential(nn.Linear(2, 2), nn.Tanh())) == "tanh"
+    assert output_activation_of(nn.Linear(1, 1)) == "linear"
+
+
+def _gan(**kw) -> GAN:
+    torch.manual_seed(0)
+    return GAN(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)),
+               nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)), noise_dim=2, **kw)
+
+
+def test_phases_repeat_discriminator_n_critic_times() -> None:
+    phases = _gan(n_critic=5).phases(0)
+    assert [(p.name, p.repeats) for p in phases] == [("discriminator", 5), ("generator", 1)]
+
+
+def test_generator_phase_reuses_the_fake_batch_of_the_discriminator_phase() -> None:
+    gan = _gan()
+    d_phase, g_phase = gan.phases(0)
+    _, logs = gan.phase_loss(d_phase, Batch(torch.randn(16, 2)), 0)
+    assert set(logs) >= {"loss_d", "d_real", "d_fake"}
+    loss, _ = gan.phase_loss(g_phase, None, 0)
+    loss.backward()
+    assert all(p.grad is not None for p in gan.generator.parameters())
+    assert all(p.grad is None for p in gan.discriminator.parameters())
+
+
+def test_weight_clipping_keeps_critic_weights_in_range() -> None:
+    gan = _gan(objective="wasserstein", clip_weights=0.01)
+    with torch.no_grad():
+        for p in gan.discriminator.parameters():
+            p.mul_(100)
+    gan.after_update(gan.phases(0)[0])
+    assert max(p.abs().max().item() for p in gan.discriminator.parameters()) <= 0.01
+
+
+def test_ema_is_used_for_sampling_and_differs_from_raw() -> None:
+    gan = _gan()
+    gan.enable_ema(0.9)
+    with torch.no_grad():
+        for p in gan.generator.parameters():
+            p.add_(1.0)
+    gan.update_ema()
+    raw_w = gan.generator[0].weight
+    ema_w = gan.ema_generator[0].weight
+    assert not torch.allclose(raw_w, ema_w)
+    torch.manual_seed(1)
+    sampled = gan.sample(4)
+    torch.manual_seed(1)
+    assert torch.allclose(sampled, gan.ema_generator(gan.noise.sample(4)))
