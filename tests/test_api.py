@@ -14,7 +14,7 @@ def test_notes_style_networks_train_and_reload(tmp_path) -> None:
                    data=gf.data.uniform(), steps=200, out=tmp_path / "u", show_progress=False)
     x = gf.load(run.path).sample(1000)
     assert x.shape == (1000, 1)
-    assert 0.0 <= x.min() and x.max() <= 1.0  # a sigmoid generator on data in [0, 1]
+    assert x.min() >= 0.0 and x.max() <= 1.0  # a sigmoid generator on data in [0, 1]
     assert (run.path / "summary.json").is_file() and (run.path / "plots" / "real_vs_generated.png").is_file()
 
 

@@ -31,4 +31,5 @@ __all__ = [
     "objectives",
     "resume",
     "train",
+    "training",
 ]
