@@ -10,7 +10,7 @@ import yaml
 
 from ganforge.errors import GanforgeError, did_you_mean
 
-DEFAULT_RECIPE = "ring8"
+DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 
@@ -61,3 +61,28 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     if Path(text).exists() and not suffix:
         raise GanforgeError(f"'{text}' is neither a recipe nor a .yaml/.csv/.npy/.npz file")
     return load_recipe(text)
+
+
+def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any]:
+    """Raw config of ``recipe`` (a name or YAML file) trained on the user's data file ``path``, as
+    ``ganforge train my_series.csv --recipe timeseries-gru``: the recipe's ``data`` section keeps its
+    settings (source, window length, columns...) and reads ``path``; the run is named after the file."""
+    text = str(path)
+    if Path(text).suffix.lower() not in DATA_SUFFIXES:
+        raise GanforgeError(
+            f"--recipe goes with a data file (.csv/.npy/.npz), got '{text}'; e.g. "
+            "`ganforge train my_series.csv --recipe timeseries-gru`, or `ganforge train RECIPE` alone"
+        )
+    if not Path(text).is_file():
+        raise GanforgeError(f"data file '{text}' does not exist; check the path")
+    raw = resolve_recipe(recipe)
+    data = dict(raw.get("data") or {})
+    if "path" not in data:
+        raise GanforgeError(
+            f"recipe '{recipe}' trains on built-in data '{data.get('source')}', not on a file; choose a recipe "
+            "that reads files (one with data.path, e.g. timeseries-gru or points)"
+        )
+    data["path"] = text
+    raw["data"] = data
+    raw["name"] = Path(text).stem
+    return raw

@@ -36,32 +36,39 @@ def lowdim_pictures(run: Run, folder: Path) -> dict[str, str]:
     }
 
 
-def save_sample_pictures(run: Run, folder: Path) -> dict[str, str]:
+def import_kind_modules() -> None:
+    """Import the kind-specific picture modules; they register themselves on import."""
     import importlib
     import importlib.util
 
-    for module in ("image_pictures", "sequence_pictures"):  # kind-specific modules register themselves on import
+    for module in ("image_pictures", "sequence_pictures", "family_pictures"):
         if importlib.util.find_spec(f"ganforge.report.{module}") is not None:
             importlib.import_module(f"ganforge.report.{module}")
+
+
+def save_sample_pictures(run: Run, folder: Path) -> dict[str, str]:
+    import_kind_modules()
     fn = PICTURES.get(run.data.kind)
     return fn(run, folder) if fn else {}
 
 
-def save_samples_png(run: Run, n: int, path: Path, label: int | None = None) -> Path:
+def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **options: object) -> Path:
     """A picture of ``n`` generated samples: scatter/histogram beside real data for numbers and points,
-    a grid for images (registered by the image module)."""
+    a grid for images (registered by the image module). ``options`` go to ``run.sample`` (e.g. StyleGAN's
+    ``truncation``, ``mix_styles``)."""
     from ganforge.errors import GanforgeError
 
     if not path.parent.exists():
         raise GanforgeError(f"output folder '{path.parent}' does not exist; create it first")
     if run.data.kind in ("numbers", "points"):
         real = run.real_data().real(n, seed=2024).x
-        fake = run.sample(n, label=label)
+        fake = run.sample(n, label=label, **options)
         return plot_real_vs_fake(real, fake, path, run.config.name)
+    import_kind_modules()
     writer = SAMPLE_PNG.get(run.data.kind)
     if writer is None:
         raise GanforgeError(f"no picture is available for {run.data.kind} data; use .npy")
-    return writer(run, n, path, label)
+    return writer(run, n, path, label, **options) if options else writer(run, n, path, label)
 
 
 SAMPLE_PNG: dict[str, Callable[..., Path]] = {}

@@ -1,0 +1,184 @@
+"""Pictures of image runs: grids of generated images, real beside generated, and ``ganforge sample -o x.png``.
+
+A grid is drawn pixel for pixel with Pillow (no plotting library in between): images in data units
+([0, 1]) are tiled row by row with a 1-pixel border and enlarged by an integer factor with
+nearest-neighbour sampling, so an 8x8 digit stays crisp. For conditional models every row of a grid is one
+class (``--label`` fixes the class of all samples instead).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.report.pictures import SAMPLE_PNG, register_pictures
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ganforge.runs import Run
+
+MIN_TILE_PIXELS = 48  # tiles smaller than this are enlarged by an integer factor
+GRID_SAMPLES = 64  # samples in the run's picture of generated images (unconditional)
+PER_CLASS = 8  # samples per class in a conditional grid
+MAX_GRID_SAMPLES = 10_000
+
+
+def upscale_factor(side: int, min_pixels: int = MIN_TILE_PIXELS) -> int:
+    """Smallest integer ``k >= 1`` with ``k * side >= min_pixels``."""
+    return max(1, math.ceil(min_pixels / max(1, side)))
+
+
+def grid_array(
+    images: torch.Tensor, ncol: int | None = None, padding: int = 1, pad_value: float = 0.5, scale: int | None = None
+) -> np.ndarray:
+    """Tile images ``(N, C, H, W)`` in [0, 1] (C = 1 or 3) into one uint8 array ``(H', W')`` or ``(H', W', 3)``.
+
+    ``ncol`` columns (default ``ceil(sqrt(N))``), ``padding`` pixels of ``pad_value`` gray between and
+    around tiles; each tile is enlarged ``scale`` times (default: to at least ``MIN_TILE_PIXELS``).
+    """
+    if images.dim() != 4 or images.shape[1] not in (1, 3) or images.shape[0] == 0:
+        raise GanforgeError(
+            f"an image grid needs a non-empty batch (N, 1 or 3, H, W); got {tuple(images.shape)}"
+        )
+    x = images.detach().float().cpu().clamp(0.0, 1.0)
+    n, c, h, w = x.shape
+    k = scale if scale is not None else upscale_factor(max(h, w))
+    if k > 1:
+        x = x.repeat_interleave(k, dim=2).repeat_interleave(k, dim=3)
+        h, w = h * k, w * k
+    ncol = min(n, ncol or math.ceil(math.sqrt(n)))
+    nrow = math.ceil(n / ncol)
+    canvas = torch.full((c, padding + nrow * (h + padding), padding + ncol * (w + padding)), float(pad_value))
+    for i in range(n):
+        r, col = divmod(i, ncol)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        canvas[:, top : top + h, left : left + w] = x[i]
+    array = (canvas * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).numpy()
+    return array[0] if c == 1 else array.transpose(1, 2, 0)
+
+
+def grid_image(images: torch.Tensor, ncol: int | None = None, **options: float) -> Image.Image:
+    """:func:`grid_array` as a Pillow image (mode ``L`` for gray, ``RGB`` for colour)."""
+    from PIL import Image
+
+    return Image.fromarray(grid_array(images, ncol, **options))  # type: ignore[arg-type]
+
+
+def save_png(image: Image.Image, path: Path) -> Path:
+    """Write ``image`` as PNG through a temporary file, so ``path`` is never left half-written."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def save_grid(images: torch.Tensor, path: Path, ncol: int | None = None) -> Path:
+    """A PNG grid of ``images`` (N, C, H, W) in [0, 1]."""
+    return save_png(grid_image(images, ncol), path)
+
+
+def class_rows(num_classes: int, per_class: int = PER_CLASS) -> torch.Tensor:
+    """Labels for a grid with one row per class: ``[0]*per_class + [1]*per_class + ...``."""
+    return torch.arange(num_classes).repeat_interleave(per_class)
+
+
+def grid_layout(
+    num_classes: int | None, label: int | None, n: int | None = None
+) -> tuple[torch.Tensor | int | None, int, int]:
+    """``(labels, n, ncol)`` of a sample grid: one row per class for a conditional model without a
+    fixed ``label``; otherwise ``n`` (default 64) samples in a square-ish grid."""
+    if num_classes is not None and label is None and num_classes <= 32:
+        per_class = PER_CLASS if n is None else max(1, math.ceil(n / num_classes))
+        return class_rows(num_classes, per_class), num_classes * per_class, per_class
+    n = GRID_SAMPLES if n is None else n
+    return label, n, math.ceil(math.sqrt(n))
+
+
+def _check_n(n: int) -> None:
+    if not 1 <= n <= MAX_GRID_SAMPLES:
+        raise GanforgeError(f"-n {n}: a picture holds between 1 and {MAX_GRID_SAMPLES} images; use .npy for more")
+
+
+def save_images_png(run: Run, n: int, path: Path, label: int | None = None) -> Path:
+    """``ganforge sample RUN -o grid.png [-n N] [--label K]``: a grid of ``n`` generated images.
+
+    Conditional models without ``--label`` get one row per class (``ceil(n / classes)`` per row).
+    """
+    _check_n(n)
+    labels, count, ncol = grid_layout(run.gan.num_classes, label, n)
+    images = run.sample(count, label=labels)
+    return save_grid(images, path, ncol)
+
+
+def real_grid(run: Run, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+    """``n`` real images (data units, fixed seed); with ``labels``, image ``i`` is of class ``labels[i]``
+    (a blank tile where the data has too few images of a class)."""
+    source = run.real_data()
+    if labels is None or source.num_classes is None:
+        return source.real(n, seed=2024).x[:n]
+    pool = source.real(max(2000, 20 * n), seed=2024)
+    if pool.y is None:
+        return pool.x[:n]
+    out = torch.zeros((len(labels), *pool.x.shape[1:]))
+    for cls in labels.unique().tolist():
+        slots = (labels == cls).nonzero().flatten()
+        found = (pool.y == cls).nonzero().flatten()[: len(slots)]
+        out[slots[: len(found)]] = pool.x[found]
+    return out
+
+
+def save_real_vs_generated(real: torch.Tensor, fake: torch.Tensor, path: Path, ncol: int, title: str = "") -> Path:
+    """Real images (left) beside generated ones (right), same grid, captioned."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    left, right = grid_array(real, ncol), grid_array(fake, ncol)
+    height = 4.0 * left.shape[0] / left.shape[1]
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, height + 0.6))
+    for ax, array, caption in ((axes[0], left, "real"), (axes[1], right, "generated")):
+        ax.imshow(array, cmap="gray" if array.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(caption)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+@register_pictures("images")
+def image_pictures(run: Run, folder: Path) -> dict[str, str]:
+    """``samples.png`` (a grid of generated images, one row per class for conditional models) and
+    ``real_vs_generated.png`` (the same grid of real images beside it). Sampling draws from a fixed seed
+    and leaves the global torch RNG as it was."""
+    labels, n, ncol = grid_layout(run.gan.num_classes, None)
+    state = torch.get_rng_state()
+    try:
+        torch.manual_seed(2024)
+        fake = run.sample(n, label=labels)
+    finally:
+        torch.set_rng_state(state)
+    files = {"samples": str(save_grid(fake, folder / "samples.png", ncol))}
+    real = real_grid(run, n, labels if isinstance(labels, torch.Tensor) else None)
+    files["real_vs_generated"] = str(
+        save_real_vs_generated(real, fake, folder / "real_vs_generated.png", ncol, run.config.name)
+    )
+    return files
+
+
+SAMPLE_PNG["images"] = save_images_png
