@@ -1,27 +1,145 @@
-"""``ganforge diagnose RUN``: the timeline of a run's diagnostic findings."""
+"""``ganforge diagnose RUN``: what went wrong in a run, when, why, and what to try.
+
+It reads the run's ``metrics.jsonl`` (every logged step, with the monitors' ``findings`` and ``resolved``
+events) and prints:
+
+1. the **timeline**: each finding at the step it started, with its explanation and remedy, and the step
+   it stopped holding (or "still at the end");
+2. the **vital signs** at about ten evenly spaced logged steps: losses, D(x), D(G(z)), gradient norms,
+   and whatever the sample monitors measured (modes covered, high-quality fraction, duplicates,
+   diversity), so a reader can see the finding happen in the numbers;
+3. the **verdict**: which problems were still present at the end.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ganforge.cli import app
 
+VITALS = (
+    ("loss_d", "loss_D"),
+    ("loss_g", "loss_G"),
+    ("d_real", "D(x)"),
+    ("d_fake", "D(G(z))"),
+    ("grad_norm_d", "|grad D|"),
+    ("grad_norm_g", "|grad G|"),
+    ("modes/modes", "modes"),
+    ("modes/high_quality", "HQ"),
+    ("duplicates", "dup"),
+    ("diversity", "divers."),
+)
+
+
+def timeline(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings in step order, each with ``until``: the step its condition stopped holding (None: still
+    holding at the end of the logged run)."""
+    events: list[dict[str, Any]] = []
+    open_by_kind: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        for f in record.get("findings", []):
+            event = {**f, "until": None}
+            events.append(event)
+            key = _resolution_key(f)
+            open_by_kind.setdefault(key, []).append(event)
+        for r in record.get("resolved", []):
+            pending = open_by_kind.get(r["kind"], [])
+            if pending:
+                pending.pop(0)["until"] = r["step"]
+    return events
+
+
+def _resolution_key(f: dict[str, Any]) -> str:
+    """The ``kind`` a resolution of finding ``f`` carries: instability causes are tracked one by one."""
+    message = str(f.get("message", ""))
+    if f["kind"] == "instability" and message.startswith("instability ("):
+        return f"instability:{message[len('instability ('):].split(')')[0]}"
+    return f["kind"]
+
+
+def vital_rows(records: list[dict[str, Any]], rows: int = 10) -> list[dict[str, Any]]:
+    """About ``rows`` records evenly spaced over the run (always the last), carrying forward the latest
+    value of the sample monitors' measurements, which are only taken every few hundred steps."""
+    if not records:
+        return []
+    latest: dict[str, Any] = {}
+    carried = []
+    for record in records:
+        latest.update({k: v for k, v in record.items() if k.startswith("modes/") or k in ("duplicates", "diversity")})
+        carried.append({**record, **{k: v for k, v in latest.items() if k not in record}})
+    stride = max(1, math.ceil(len(carried) / rows))
+    picked = carried[stride - 1 :: stride]
+    if picked[-1] is not carried[-1]:
+        picked.append(carried[-1])
+    return picked
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "-"
+    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e6:
+        return f"{int(value)}"
+    return f"{value:.3g}"
+
+
+def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> str:
+    """The text ``ganforge diagnose`` prints for a run's records."""
+    events = timeline(records)
+    last = records[-1]["step"] if records else 0
+    lines = [f"{path}: {len(records)} logged steps up to step {last}, {len(events)} finding(s)", ""]
+    lines.append("timeline")
+    if not events:
+        lines.append("  no problems detected: no vanishing gradients, mode collapse, instability, duplicates "
+                     "or falling diversity")
+    for e in events:
+        span = f"until step {e['until']}" if e["until"] is not None else "still at the end"
+        lines.append(f"  step {e['step']:>7}  {e['kind']} ({span})")
+        lines.append(f"{'':>16}{e['message']}")
+        lines.append(f"{'':>16}remedy: {e['remedy']}")
+    for g in (summary or {}).get("guard", {}).get("events", []):
+        lines.append(
+            f"  step {g.get('step', '?'):>7}  non_finite ({g.get('what', 'a value')} was not finite): the divergence "
+            f"guard rolled back to step {g.get('rolled_back_to', '?')} with learning rates x{g.get('lr_scale', 1):g}"
+        )
+    rows = vital_rows(records)
+    present = [(k, label) for k, label in VITALS if any(isinstance(r.get(k), (int, float)) for r in rows)]
+    if rows and present:
+        lines += ["", "vital signs"]
+        header = ["step", *(label for _, label in present)]
+        table = [header] + [[str(r["step"]), *(_cell(r.get(k)) for k, _ in present)] for r in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
+    still = [e for e in events if e["until"] is None]
+    lines.append("")
+    if still:
+        kinds = sorted({_resolution_key(e) for e in still})
+        lines.append(f"verdict: still present at the end: {', '.join(kinds)}")
+    elif events:
+        lines.append("verdict: every problem found during training had cleared by the end")
+    else:
+        lines.append("verdict: healthy")
+    return "\n".join(lines)
+
 
 @app.command()
-def diagnose(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
-    """The timeline of diagnostic findings of a run, with explanations and remedies."""
+def diagnose(
+    run: Annotated[Path, typer.Argument(help="run folder")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,
+) -> None:
+    """The timeline of diagnostic findings of a run, with explanations, remedies and vital signs."""
     from ganforge.runs import check_run_dir
     from ganforge.training.metrics_log import read
 
     path = check_run_dir(run)
-    records = read(path / "metrics.jsonl")
-    findings = [f for r in records for f in r.get("findings", [])]
-    last = records[-1]["step"] if records else 0
-    print(f"{path}: {len(records)} logged steps up to step {last}, {len(findings)} finding(s)")
-    for f in findings:
-        print(f"  step {f['step']:>7}  {f['kind']}: {f['message']}\n{'':>16}remedy: {f['remedy']}")
-    if not findings:
-        print("  no problems detected: no vanishing gradients, mode collapse or non-finite values")
+    records = read(path / "metrics.jsonl") if (path / "metrics.jsonl").exists() else []
+    summary_file = path / "summary.json"
+    summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
+    if as_json:
+        print(json.dumps({"run": str(path), "findings": timeline(records)}, default=str))
+        return
+    print(format_report(path, records, summary))

@@ -6,7 +6,10 @@ import math
 
 from torch import Tensor, nn
 
+from ganforge.errors import GanforgeError
 from ganforge.gans.registry import register_network
+from ganforge.nets.conv import apply_spectral_norm
+from ganforge.nets.layers import MinibatchStdDev
 from ganforge.nets.mlp import Flatten, Unflatten, mlp
 
 
@@ -38,12 +41,18 @@ def mlp_network(
     batch_norm: bool = False,
     dropout: float = 0.0,
     label_embedding: int = 16,
+    spectral_norm: bool = False,
+    minibatch_std: bool = False,
 ) -> nn.Module:
     """Fully connected network: generator noise -> sample, or discriminator sample -> one logit.
 
     Generators default to a linear output (data standardized to match); use ``output_activation: tanh``
-    or ``sigmoid`` and data is min-max scaled into that range instead. Discriminators output a logit.
+    or ``sigmoid`` and data is min-max scaled into that range instead. Discriminators output a logit;
+    ``spectral_norm: true`` divides each of D's weights by its largest singular value (Miyato et al.
+    2018) and ``minibatch_std: true`` feeds D's last layer the across-batch feature std (Karras et al. 2018).
     """
+    if role == "generator" and (spectral_norm or minibatch_std):
+        raise GanforgeError("model.generator: spectral_norm and minibatch_std are discriminator settings")
     data_dim = math.prod(sample_shape)
     extra = label_embedding if num_classes else 0
     if role == "generator":
@@ -73,4 +82,11 @@ def mlp_network(
                 dropout=dropout,
             ),
         )
+        if minibatch_std:
+            head = body[1]
+            last = head[-1] if isinstance(head[-1], nn.Linear) else head[-2]
+            index = len(head) - 1 if last is head[-1] else len(head) - 2
+            head[index] = nn.Sequential(MinibatchStdDev(), nn.Linear(last.in_features + 1, last.out_features))
+        if spectral_norm:
+            apply_spectral_norm(body)
     return LabelConcat(body, num_classes, label_embedding) if num_classes else body

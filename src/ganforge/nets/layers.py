@@ -156,7 +156,8 @@ class MinibatchStdDev(nn.Module):
     The batch is split into groups of ``group_size`` (the largest divisor of N not above it); within a
     group, ``std = sqrt(Var_group(x) + 1e-8)`` per feature, averaged over channels (split into
     ``num_features`` chunks) and pixels, then broadcast as ``num_features`` constant maps. A collapsed
-    generator gives near-zero std, which the discriminator can see directly.
+    generator gives near-zero std, which the discriminator can see directly. Feature vectors (N, F)
+    are read as (N, F, 1, 1) and come back as (N, F + num_features).
     """
 
     def __init__(self, group_size: int = 4, num_features: int = 1) -> None:
@@ -165,6 +166,8 @@ class MinibatchStdDev(nn.Module):
         self.num_features = num_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:  # feature vectors (N, F), e.g. in an MLP discriminator: one pixel per feature
+            return self.forward(x[:, :, None, None]).flatten(1)
         n, c, h, w = x.shape
         g = max(d for d in range(1, min(self.group_size, n) + 1) if n % d == 0)
         f = self.num_features

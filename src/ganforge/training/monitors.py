@@ -3,11 +3,22 @@
 Each monitor looks at the logged scalars (cheap) or at a small batch of samples, and reports a
 *finding*: ``{"step", "kind", "message", "remedy"}``. Findings appear in the progress line, in
 ``metrics.jsonl`` (field ``findings``), in ``summary.json`` and in ``ganforge diagnose RUN``. A monitor
-reports a condition when it starts (after ``patience`` consecutive checks), not on every check.
+reports a condition when it starts (after ``patience`` consecutive checks), not on every check, and
+logs ``{"step", "kind"}`` under ``resolved`` when it stops holding.
+
+Monitors, each configured (or turned off with ``false``) under ``monitors.<name>`` of a recipe:
+
+* ``vanishing_gradients`` — the discriminator wins and the generator's gradient collapses;
+* ``mode_collapse`` — modes covered on data with known mixture components (and their histogram);
+* ``instability`` — losses diverging or oscillating, exploding gradient or weight norms, non-finite values;
+* ``duplicates`` — near-identical samples among a fixed batch of generated samples;
+* ``diversity`` — images: the feature diversity of a fixed batch of generated images falling.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +57,11 @@ class Monitor(Callback):
         if found and self.streak >= self.patience and not self.active:
             self.active = True
             self.findings.append(found)
-            return {"findings": [found]}
-        if not found:
+            # merge with what earlier monitors put in this record (the trainer updates the record with it)
+            return {"findings": [*record.get("findings", []), found]}
+        if not found and self.active:
             self.active = False
+            return {"resolved": [*record.get("resolved", []), {"step": record["step"], "kind": self.kind}]}
         return None
 
     def on_end(self, trainer: Trainer) -> dict[str, Any] | None:
@@ -66,8 +79,12 @@ class VanishingGradientMonitor(Monitor):
     """The discriminator wins: D(G(z)) -> 0 while the generator's gradient norm collapses.
 
     With the saturating minimax loss, dJ_G/dlogit = -D(G(z)) -> 0, so G stops learning exactly when it
-    is worst. Fires when mean D(G(z)) < ``d_fake_below`` and the generator's gradient norm is below
-    ``collapse_ratio`` times the largest norm seen so far in the run.
+    is worst: per sample its gradient is D(G(z)) / (1 - D(G(z))) times the non-saturating loss's
+    (dJ_G/dlogit = -(1 - D(G(z)))), under 5 % once D(G(z)) < 0.05. So with ``minimax`` it fires when mean
+    D(G(z)) < ``d_fake_below``, however large the norm was before (a discriminator trained ahead of
+    the generator leaves no healthy peak to compare with). With other objectives it fires when D(G(z)) <
+    ``d_fake_below`` *and* the generator's gradient norm is below ``collapse_ratio`` times the largest
+    norm seen so far in the run.
     """
 
     kind = "vanishing_gradients"
@@ -85,9 +102,9 @@ class VanishingGradientMonitor(Monitor):
         if norm is None or d_fake is None:
             return None
         self.max_norm = max(self.max_norm, norm)
-        if d_fake >= self.d_fake_below or norm >= self.collapse_ratio * self.max_norm:
-            return None
         saturating = objective.name == "minimax"
+        if d_fake >= self.d_fake_below or (not saturating and norm >= self.collapse_ratio * self.max_norm):
+            return None
         cause = (
             "with the saturating minimax loss the generator's gradient vanishes"
             if saturating
@@ -102,7 +119,7 @@ class VanishingGradientMonitor(Monitor):
             record["step"],
             self.kind,
             f"vanishing gradients: discriminator wins (D(G(z)) = {d_fake:.4f}) and the generator's "
-            f"gradient norm fell to {norm:.2e} (peak {self.max_norm:.2e}); {cause}",
+            f"gradient norm is {norm:.2e} (peak {self.max_norm:.2e}); {cause}",
             remedy,
         )
 
@@ -152,6 +169,7 @@ class ModeCoverageMonitor(Monitor):
             "num_modes": cov.num_modes,
             "high_quality": cov.high_quality,
             "kl": cov.kl,
+            "histogram": list(cov.histogram),
         }
 
     def condition(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -167,11 +185,15 @@ class ModeCoverageMonitor(Monitor):
         modes, k = self.last["modes"], self.last["num_modes"]
         if modes >= self.min_fraction * k:
             return None
+        hist = self.last["histogram"]
+        top = sorted(range(k), key=lambda i: -hist[i])[:3]
+        share = sum(hist[i] for i in top) / max(1, sum(hist))
         return finding(
             step,
             self.kind,
             f"mode collapse: the generator covers {modes}/{k} modes "
-            f"({self.last['high_quality']:.0%} high-quality samples)",
+            f"({self.last['high_quality']:.0%} high-quality samples; modes {', '.join(map(str, top))} "
+            f"hold {share:.0%} of them)",
             "try a WGAN-GP or PacGAN recipe, an R1 penalty, a larger batch, or a lower generator lr",
         )
 
@@ -183,6 +205,336 @@ class ModeCoverageMonitor(Monitor):
         return super().on_log(trainer, record)
 
 
+class InstabilityMonitor(Monitor):
+    """Training that is coming apart: losses diverging or oscillating, gradient or weight norms exploding,
+    non-finite values. Checked on every logged step from the logged scalars and the networks' weight
+    norms (one pass over the parameters), so it costs next to nothing.
+
+    Each cause is tracked on its own (a new cause is a new finding while another is active):
+
+    * ``non_finite``: a logged scalar or a weight is NaN/inf (at once, no patience);
+    * ``exploding_gradients``: ``grad_norm_d`` or ``grad_norm_g`` above ``explode_ratio`` times the
+      median of its previous ``window`` logged values (after ``min_history`` of them);
+    * ``exploding_weights``: the L2 norm of a network's weights above ``weight_growth`` times its norm
+      at the first check;
+    * ``diverging_losses``: a loss's median over the last ``window`` logged values above
+      ``diverge_ratio`` times the smallest such median seen earlier, and above ``min_level`` in size;
+    * ``oscillating_losses``: a loss's range (max - min) over the last ``window`` logged values above
+      ``swing_ratio`` times its median size, and above ``min_level``.
+    """
+
+    kind = "instability"
+    LOSSES = ("loss_d", "loss_g")
+    NORMS = ("grad_norm_d", "grad_norm_g")
+
+    def __init__(
+        self,
+        window: int = 10,
+        min_history: int = 5,
+        explode_ratio: float = 100.0,
+        weight_growth: float = 10.0,
+        diverge_ratio: float = 10.0,
+        swing_ratio: float = 3.0,
+        min_level: float = 1.0,
+        warmup: float = 0.1,
+        patience: int = 2,
+    ) -> None:
+        super().__init__(patience)
+        self.window, self.min_history = window, min_history
+        self.explode_ratio, self.weight_growth = explode_ratio, weight_growth
+        self.diverge_ratio, self.swing_ratio, self.min_level = diverge_ratio, swing_ratio, min_level
+        self.warmup = warmup
+        self.history: dict[str, list[float]] = {}
+        self.lowest: dict[str, float] = {}
+        self.initial_weights: dict[str, float] = {}
+        self.streaks: dict[str, int] = {}
+        self.causes_active: dict[str, bool] = {}
+
+    # --- measurements -------------------------------------------------------------------------------
+    @staticmethod
+    def weight_norms(gan: torch.nn.Module) -> dict[str, float]:
+        """L2 norm of each top-level network's weights (generator, discriminator, ...), EMA copy excluded."""
+        norms = {}
+        for name, module in gan.named_children():
+            if name == "ema_generator":
+                continue
+            squares = [p.detach().float().pow(2).sum() for p in module.parameters()]
+            if squares:
+                norms[name] = float(torch.stack(squares).sum().sqrt())
+        return norms
+
+    def _push(self, key: str, value: float) -> list[float]:
+        values = self.history.setdefault(key, [])
+        values.append(value)
+        del values[: -(self.window + 1)]
+        return values
+
+    def problems(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, str]:
+        """``{cause: description}`` of every cause holding at this check."""
+        found: dict[str, str] = {}
+        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        weights = self.weight_norms(trainer.gan)
+        bad += [f"{k} weights" for k, v in weights.items() if not math.isfinite(v)]
+        if bad:
+            found["non_finite"] = f"non-finite values in {', '.join(bad)}"
+        for key in self.NORMS:
+            value = record.get(key)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                continue
+            past = self.history.get(key, [])[-self.window :]
+            if len(past) >= self.min_history:
+                ref = statistics.median(past)
+                if ref > 0 and value > self.explode_ratio * ref:
+                    found["exploding_gradients"] = (
+                        f"{key} jumped to {value:.3g}, {value / ref:.0f}x its recent median {ref:.3g}"
+                    )
+            self._push(key, float(value))
+        for name, norm in weights.items():
+            if not math.isfinite(norm):
+                continue
+            first = self.initial_weights.setdefault(name, norm)
+            if first > 0 and norm > self.weight_growth * first:
+                found["exploding_weights"] = (
+                    f"the {name}'s weight norm grew to {norm:.3g}, {norm / first:.0f}x its initial {first:.3g}"
+                )
+        warm = record["step"] >= self.warmup * trainer.train_cfg.steps
+        for key in self.LOSSES:
+            value = record.get(key)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                continue
+            values = self._push(key, float(value))[-self.window :]
+            if len(values) < self.window or not warm:
+                continue
+            level = statistics.median(abs(v) for v in values)
+            lowest = self.lowest.get(key, math.inf)
+            if level > self.min_level and lowest < math.inf and level > self.diverge_ratio * max(lowest, 1e-12):
+                found["diverging_losses"] = f"{key} diverges: median {level:.3g}, up from {lowest:.3g}"
+            swing = max(values) - min(values)
+            if swing > self.min_level and swing > self.swing_ratio * level:
+                found["oscillating_losses"] = (
+                    f"{key} oscillates: it swung over {swing:.3g} in the last {self.window} logs "
+                    f"(median size {level:.3g})"
+                )
+            self.lowest[key] = min(lowest, level)
+        return found
+
+    REMEDIES = {
+        "non_finite": "lower the learning rate, add a gradient penalty (gp or r1), check the data for extreme values",
+        "exploding_gradients": "lower the learning rate, add a gradient penalty (gp or r1) or spectral_norm on D",
+        "exploding_weights": "add a gradient penalty or spectral_norm on D, or weight decay; lower the learning rate",
+        "diverging_losses": "lower the learning rates or balance D and G (n_critic, lr), add a gradient penalty",
+        "oscillating_losses": "lower the learning rates, use Adam betas (0.5, 0.999) or (0, 0.9), add r1 or gp",
+    }
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
+        problems = self.problems(trainer, record)
+        new, resolved = [], []
+        for cause in self.REMEDIES:
+            holds = cause in problems
+            self.streaks[cause] = self.streaks.get(cause, 0) + 1 if holds else 0
+            patience = 1 if cause == "non_finite" else self.patience
+            if holds and self.streaks[cause] >= patience and not self.causes_active.get(cause):
+                self.causes_active[cause] = True
+                message = f"instability ({cause}): {problems[cause]}"
+                f = finding(record["step"], self.kind, message, self.REMEDIES[cause])
+                self.findings.append(f)
+                new.append(f)
+            elif not holds and self.causes_active.get(cause):
+                self.causes_active[cause] = False
+                resolved.append({"step": record["step"], "kind": f"{self.kind}:{cause}"})
+        self.active = any(self.causes_active.values())
+        out: dict[str, Any] = {}
+        if new:
+            out["findings"] = [*record.get("findings", []), *new]
+        if resolved:
+            out["resolved"] = [*record.get("resolved", []), *resolved]
+        return out or None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **super().state_dict(),
+            "history": self.history,
+            "lowest": self.lowest,
+            "initial_weights": self.initial_weights,
+            "streaks": self.streaks,
+            "causes_active": self.causes_active,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.lowest = dict(state["lowest"])
+        self.initial_weights = dict(state["initial_weights"])
+        self.streaks = dict(state["streaks"])
+        self.causes_active = dict(state["causes_active"])
+
+
+def fixed_batch(trainer: Trainer, n: int, seed: int = 20240) -> torch.Tensor:
+    """``n`` generated samples in data units from the same latents at every call (a fixed batch), drawn
+    without touching the training's random stream."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return trainer.source.scaler.to_data(trainer.gan.sample(n)).detach().float().cpu()
+
+
+class SampleMonitor(Monitor):
+    """Base of the monitors that look at a fixed batch of generated samples every ``every`` steps
+    (and at the last step); only those checks count toward ``patience``."""
+
+    def __init__(self, every: int = 500, n: int = 500, warmup: float = 0.2, patience: int = 2) -> None:
+        super().__init__(patience)
+        self.every, self.n, self.warmup = every, n, warmup
+
+    def due(self, trainer: Trainer, step: int) -> bool:
+        return step % self.every == 0 or step == trainer.train_cfg.steps
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
+        if not self.applies(trainer) or not self.due(trainer, record["step"]):
+            return None
+        return super().on_log(trainer, record)
+
+    def applies(self, trainer: Trainer) -> bool:
+        return True
+
+
+def nearest_neighbour_distances(x: torch.Tensor) -> torch.Tensor:
+    """For each row of ``x`` (flattened), the Euclidean distance to its nearest *other* row."""
+    flat = x.flatten(1).double()
+    d = torch.cdist(flat, flat)
+    d.fill_diagonal_(math.inf)
+    return d.min(dim=1).values
+
+
+class DuplicateMonitor(SampleMonitor):
+    """Near-identical generated samples: the blunt form of mode collapse (many z, one output).
+
+    A generated sample is a *duplicate* when its nearest other sample (of a fixed batch of ``n``) lies
+    closer than ``tolerance`` times the median nearest-neighbour distance of ``n`` real samples. Real
+    data has almost none (in 2-D a fraction ~ tolerance^2), so more than ``max_fraction`` duplicates is
+    reported.
+    """
+
+    kind = "duplicates"
+
+    def __init__(
+        self,
+        every: int = 500,
+        n: int = 500,
+        tolerance: float = 0.01,
+        max_fraction: float = 0.1,
+        warmup: float = 0.2,
+        patience: int = 2,
+    ) -> None:
+        super().__init__(every, n, warmup, patience)
+        self.tolerance, self.max_fraction = tolerance, max_fraction
+        self.real_scale: float | None = None
+
+    def condition(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
+        if self.real_scale is None:
+            real = trainer.source.real(self.n, seed=4321).x.float()
+            self.real_scale = float(nearest_neighbour_distances(real).median())
+        nn_fake = nearest_neighbour_distances(fixed_batch(trainer, self.n))
+        fraction = float((nn_fake < self.tolerance * self.real_scale).double().mean())
+        record["duplicates"] = fraction
+        if record["step"] < self.warmup * trainer.train_cfg.steps or fraction <= self.max_fraction:
+            return None
+        return finding(
+            record["step"],
+            self.kind,
+            f"duplicates: {fraction:.0%} of {self.n} generated samples have a near-identical twin "
+            f"(closer than {self.tolerance:g}x the typical distance between real samples); the generator "
+            "maps many latents to the same output",
+            "mode collapse remedies: pack: 4 (PacGAN), minibatch_std, a gradient penalty (gp / r1), or a lower lr",
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "real_scale": self.real_scale}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.real_scale = state.get("real_scale")
+
+
+def feature_diversity(features: torch.Tensor) -> float:
+    """Mean pairwise Euclidean distance between rows: E_{i != j} ||f_i - f_j||."""
+    f = features.flatten(1).double()
+    n = f.shape[0]
+    return float(torch.cdist(f, f).sum() / (n * (n - 1))) if n > 1 else 0.0
+
+
+def image_features(images: torch.Tensor) -> torch.Tensor:
+    """What the diversity monitor compares images by: the shipped digits classifier's 64-d features for
+    one-channel images, else the pixels average-pooled to at most 16x16 (cheap and label-free)."""
+    if images.shape[1] == 1:
+        from ganforge.evaluation.features import load_digits_classifier
+
+        net = _DIGITS.get("net")
+        if net is None:
+            net = _DIGITS["net"] = load_digits_classifier()
+        with torch.no_grad():
+            return net(images.clamp(0, 1))
+    side = max(images.shape[-1] // 16, 1)
+    return torch.nn.functional.avg_pool2d(images, side).flatten(1)
+
+
+_DIGITS: dict[str, torch.nn.Module] = {}
+
+
+class FeatureDiversityMonitor(SampleMonitor):
+    """Images: the diversity of a fixed batch of generated images, relative to real images, falling.
+
+    Diversity is the mean pairwise feature distance (:func:`feature_diversity` of
+    :func:`image_features`) of ``n`` images, divided by that of ``n`` real images: about 1 for a
+    generator as varied as the data, towards 0 as it collapses. Reported when the ratio falls below
+    ``min_ratio``, or below ``fall`` times the highest ratio it reached earlier in the run.
+    """
+
+    kind = "low_diversity"
+
+    def __init__(
+        self,
+        every: int = 500,
+        n: int = 256,
+        min_ratio: float = 0.5,
+        fall: float = 0.5,
+        warmup: float = 0.2,
+        patience: int = 2,
+    ) -> None:
+        super().__init__(every, n, warmup, patience)
+        self.min_ratio, self.fall = min_ratio, fall
+        self.real_diversity: float | None = None
+        self.peak = 0.0
+
+    def applies(self, trainer: Trainer) -> bool:
+        return len(trainer.source.sample_shape) == 3
+
+    def condition(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
+        if self.real_diversity is None:
+            self.real_diversity = feature_diversity(image_features(trainer.source.real(self.n, seed=4321).x.float()))
+        ratio = feature_diversity(image_features(fixed_batch(trainer, self.n))) / max(self.real_diversity, 1e-12)
+        record["diversity"] = ratio
+        peak, self.peak = self.peak, max(self.peak, ratio)
+        if record["step"] < self.warmup * trainer.train_cfg.steps:
+            return None
+        if ratio >= self.min_ratio and ratio >= self.fall * peak:
+            return None
+        why = f"below {self.min_ratio:g}" if ratio < self.min_ratio else f"down from its peak {peak:.2f}"
+        return finding(
+            record["step"],
+            self.kind,
+            f"falling diversity: generated images are {ratio:.2f}x as varied as real ones ({why}); "
+            "the generator is collapsing onto fewer kinds of images",
+            "minibatch_std in D, pack: 2-4, DiffAugment (augment: {diffaugment: color,translation}), r1, lower lr",
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "real_diversity": self.real_diversity, "peak": self.peak}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.real_diversity, self.peak = state.get("real_diversity"), float(state.get("peak", 0.0))
+
+
 @register_callbacks
 def monitors_for_run(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     return list(default_monitors(config.monitors))
@@ -192,7 +544,13 @@ def default_monitors(settings: dict[str, Any]) -> list[Monitor]:
     """The monitors a run gets; ``monitors: {name: false}`` turns one off, a mapping configures it."""
     from ganforge.errors import GanforgeError, did_you_mean
 
-    known = {"vanishing_gradients": VanishingGradientMonitor, "mode_collapse": ModeCoverageMonitor}
+    known: dict[str, type[Monitor]] = {
+        "vanishing_gradients": VanishingGradientMonitor,
+        "mode_collapse": ModeCoverageMonitor,
+        "instability": InstabilityMonitor,
+        "duplicates": DuplicateMonitor,
+        "diversity": FeatureDiversityMonitor,
+    }
     for key in settings:
         if key not in known:
             raise GanforgeError(
