@@ -52,10 +52,20 @@ def train(
     set_: SetOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="run folder to create")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
+    with_recipe: Annotated[
+        str | None,
+        typer.Option("--recipe", help="with a data file: train it with this recipe (e.g. timeseries-gru)"),
+    ] = None,  # noqa: UP045
 ) -> None:
-    """Train a GAN from a recipe; writes a run folder with checkpoints, metrics, plots and summary."""
+    """Train a GAN from a recipe; writes a run folder with checkpoints, metrics, plots and summary.
+
+    A data file alone trains the default GAN for points; `FILE --recipe NAME` uses recipe NAME on FILE."""
     from ganforge.api import train as train_api
 
+    if with_recipe is not None:
+        from ganforge.recipes import recipe_with_data_file
+
+        recipe = recipe_with_data_file(with_recipe, recipe) if recipe is not None else with_recipe  # type: ignore[assignment]
     run = train_api(recipe, overrides=list(set_ or []), out=out, show_progress=not quiet)
     _print_summary(run.path, run.summary)
 
@@ -94,6 +104,12 @@ def sample(
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    truncation: Annotated[
+        float | None, typer.Option("--truncation", help="StyleGAN truncation psi (0: average image, 1: none)")
+    ] = None,  # noqa: UP045
+    mix_styles: Annotated[
+        bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
+    ] = False,
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
     import torch
@@ -102,14 +118,19 @@ def sample(
 
     loaded = load(run)
     torch.manual_seed(seed)
+    options: dict[str, object] = {}
+    if truncation is not None:
+        options["truncation"] = truncation
+    if mix_styles:
+        options["mix_styles"] = True
     if output.suffix.lower() == ".png":
         from ganforge.report.pictures import save_samples_png
 
-        save_samples_png(loaded, n, output, label=label)
+        save_samples_png(loaded, n, output, label=label, **options)
     else:
         from ganforge.sampling import write_samples
 
-        write_samples(loaded, n, output, label=label)
+        write_samples(loaded, n, output, label=label, **options)
     print(f"wrote {n} samples to {output}")
 
 
@@ -122,13 +143,19 @@ def eval_(
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="comma-separated metric names")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    best: Annotated[bool, typer.Option("--best", help="evaluate the best checkpoint kept by eval.best")] = False,
+    features: Annotated[
+        Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045
+    ] = None,
 ) -> None:
     """Metrics for the run's kind of data."""
     import torch
 
     from ganforge.runs import load
 
-    loaded = load(run)
+    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    if features is not None:
+        loaded.config.eval.features = features
     torch.manual_seed(seed)
     result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
     result = {"run": str(run), "step": loaded.step, **result}
@@ -145,6 +172,18 @@ def eval_(
     out_console.print(table)
 
 
+def _best_checkpoint(run: Path) -> Path:
+    from ganforge.errors import GanforgeError
+    from ganforge.evaluation.periodic import BEST_DIR
+
+    folder = run / BEST_DIR
+    if not (folder / "checkpoints").is_dir():
+        raise GanforgeError(
+            f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best=fid to keep one"
+        )
+    return folder
+
+
 def _print_summary(path: Path, summary: dict) -> None:
     evaluation = summary.get("evaluation", {})
     shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}
@@ -152,6 +191,9 @@ def _print_summary(path: Path, summary: dict) -> None:
     print(f"run folder: {path}")
     if numbers:
         print(f"evaluation: {numbers}")
+    best = summary.get("best")
+    if best:
+        print(f"best checkpoint: step {best['step']}, {best['metric']} {best['value']:.4g} ({best['checkpoint']})")
     for f in summary.get("diagnostics", []):
         print(f"finding at step {f['step']}: {f['message']} — {f['remedy']}")
     plots = summary.get("plots", {})
@@ -185,15 +227,31 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+    except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
+        usage, abort = _click_exception_types()
+        if isinstance(exc, usage):
+            print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, abort):
             sys.exit(130)
         raise
+
+
+def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(usage errors, aborts) of click and of the click copy typer ships, whichever are installed."""
+    import importlib
+
+    usage: list[type[BaseException]] = []
+    abort: list[type[BaseException]] = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage.append(module.ClickException)
+        if hasattr(module, "Abort"):
+            abort.append(module.Abort)
+    return tuple(usage), tuple(abort)
 
 
 if __name__ == "__main__":

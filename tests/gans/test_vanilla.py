@@ -48,8 +48,12 @@ def test_output_activation_read_from_last_layer() -> None:
 
 def _gan(**kw) -> GAN:
     torch.manual_seed(0)
-    return GAN(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)),
-               nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)), noise_dim=2, **kw)
+    return GAN(
+        nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)),
+        nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)),
+        noise_dim=2,
+        **kw,
+    )
 
 
 def test_phases_repeat_discriminator_n_critic_times() -> None:
