@@ -54,8 +54,52 @@ def _jsonable(obj: Any) -> Any:
         return {k: str(v) for k, v in obj.items()} if isinstance(obj, dict) else str(obj)
 
 
+_MAX_DIM = 1 << 16  # one axis of a sample; real data is far smaller, and a crafted data.json must not OOM
+
+
+def _bad_description(where: str, what: str) -> GanforgeError:
+    return GanforgeError(f"{where}: {what}; the run folder is damaged, re-create data.json by training again")
+
+
+def check_description(desc: Any, where: str = "data.json") -> dict[str, Any]:
+    """Validate a ``data.json`` record before anything is built from it: a known ``kind``, a
+    ``sample_shape`` of 1-4 positive ints (each <= 65536), ``num_classes`` None or a positive int, and a
+    mixture of finite numbers. Every problem is one :class:`GanforgeError` line."""
+    from typing import get_args
+
+    from ganforge.data.base import DataKind
+
+    if not isinstance(desc, dict):
+        raise _bad_description(where, f"holds a {type(desc).__name__}, not a JSON object")
+    if desc.get("kind") not in get_args(DataKind):
+        raise _bad_description(where, f"'kind' is {desc.get('kind')!r}, not one of {', '.join(get_args(DataKind))}")
+    shape = desc.get("sample_shape")
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= 4
+        or not all(type(d) is int and 0 < d <= _MAX_DIM for d in shape)
+    ):
+        raise _bad_description(where, f"'sample_shape' is {shape!r}, not a list of 1 to 4 positive sizes")
+    classes = desc.get("num_classes")
+    if classes is not None and not (type(classes) is int and 0 < classes <= _MAX_DIM):
+        raise _bad_description(where, f"'num_classes' is {classes!r}, not a positive int or null")
+    if not isinstance(desc.get("name", ""), str) or not isinstance(desc.get("info", {}), dict):
+        raise _bad_description(where, "'name' must be a string and 'info' an object")
+    mixture = desc.get("mixture")
+    if mixture is not None:
+        try:
+            means = torch.tensor(mixture["means"], dtype=torch.float32)
+            std = float(mixture["std"])
+        except (TypeError, ValueError, KeyError, IndexError, RuntimeError):
+            raise _bad_description(where, "'mixture' needs 'means' (a table of numbers) and 'std'") from None
+        if means.ndim != 2 or not torch.isfinite(means).all() or not std > 0:
+            raise _bad_description(where, "'mixture' means must be a finite (K, D) table and std positive")
+    return desc
+
+
 def data_from_description(desc: dict[str, Any]) -> DataSource:
     """A data description (no samples) that is enough to rebuild the model and label its samples."""
+    desc = check_description(desc)
     mixture = desc.get("mixture")
     return DataSource(
         kind=desc["kind"],
@@ -82,6 +126,38 @@ def check_run_dir(path: str | Path) -> Path:
     if not (path / "config.yaml").is_file():
         raise GanforgeError(f"'{path}' is not a ganforge run folder (no config.yaml in it)")
     return path
+
+
+def check_model_state(weights: Any, gan: torch.nn.Module, where: str | Path) -> None:
+    """Check a checkpoint's weights against ``gan`` *before* loading them: the same tensor names, shapes and
+    kinds of dtype. A mismatch (another architecture, a hand-edited or crafted file) is one line naming
+    the first difference, and ``gan`` is left untouched."""
+    expected = gan.state_dict()
+    if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise GanforgeError(f"{where}: the weights are not a flat mapping of tensors; the checkpoint is damaged")
+    missing = [k for k in expected if k not in weights]
+    extra = [k for k in weights if k not in expected]
+    if missing or extra:
+        first = f"missing '{missing[0]}'" if missing else f"unexpected '{extra[0]}'"
+        raise GanforgeError(
+            f"{where}: weights do not fit the model in config.yaml ({first}; {len(missing)} missing, "
+            f"{len(extra)} unexpected); load it with the config it was trained with"
+        )
+    for name, tensor in expected.items():
+        got = weights[name]
+        if tuple(got.shape) != tuple(tensor.shape) or got.is_floating_point() != tensor.is_floating_point():
+            raise GanforgeError(
+                f"{where}: weights do not fit the model in config.yaml ('{name}' is {tuple(got.shape)} "
+                f"{got.dtype}, the model needs {tuple(tensor.shape)} {tensor.dtype})"
+            )
+
+
+def checkpoint_step(meta: Any, where: str | Path) -> int:
+    """The step a checkpoint's ``meta.json`` records, validated as a non-negative int."""
+    step = meta.get("step") if isinstance(meta, dict) else None
+    if type(step) is not int or step < 0:
+        raise GanforgeError(f"{where}: meta.json records step {step!r}, not a step number; the checkpoint is damaged")
+    return step
 
 
 def register_in_process_model(path: Path, gan: GANModel) -> None:
@@ -136,12 +212,12 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
     path = check_run_dir(path)
     config = parse_config(read_yaml(path / "config.yaml"), str(path / "config.yaml"))
     try:
-        desc = json.loads((path / "data.json").read_text())
+        desc = json.loads((path / "data.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise GanforgeError(
             f"{path}: data.json is missing or unreadable; the run folder is incomplete"
         ) from None
-    data = data_from_description(desc)
+    data = data_from_description(check_description(desc, str(path / "data.json")))
     model_type = config.model.get("type")
     if gan is None and model_type == PYTHON_MODEL:
         gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
@@ -163,20 +239,35 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
             )
         checkpoint = info.path
     state, meta = load_checkpoint(checkpoint)
-    try:
-        gan.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        first = str(exc).split("\n")[1].strip() if "\n" in str(exc) else str(exc)
-        raise GanforgeError(f"{checkpoint}: weights do not fit the model in config.yaml ({first})") from None
-    data.scaler = Scaler.from_state_dict(state["scaler"])
+    step = checkpoint_step(meta, checkpoint)
+    check_model_state(state["model"], gan, checkpoint)
+    scaler = scaler_from_state(state.get("scaler"), checkpoint)
+    gan.load_state_dict(state["model"])
+    data.scaler = scaler
     gan.eval()
     summary = {}
     if (path / "summary.json").is_file():
         try:
-            summary = json.loads((path / "summary.json").read_text())
-        except ValueError:
+            summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        except (ValueError, OSError):
             summary = {}
-    return Run(path, config, gan, data, int(meta["step"]), summary)
+        summary = summary if isinstance(summary, dict) else {}
+    return Run(path, config, gan, data, step, summary)
+
+
+def scaler_from_state(state: Any, where: str | Path) -> Scaler:
+    """The checkpoint's data scaler, validated: finite ``shift`` and non-zero finite ``scale`` tensors."""
+    try:
+        scaler = Scaler.from_state_dict(state)
+        ok = all(
+            isinstance(t, torch.Tensor) and t.is_floating_point() and bool(torch.isfinite(t).all())
+            for t in (scaler.shift, scaler.scale)
+        ) and bool((scaler.scale != 0).all())
+    except (TypeError, KeyError, AttributeError, ValueError, RuntimeError):
+        ok = False
+    if not ok:
+        raise GanforgeError(f"{where}: the data scaler in the checkpoint is missing or damaged")
+    return scaler
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

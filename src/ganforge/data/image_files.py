@@ -20,7 +20,6 @@ import struct
 import tarfile
 import urllib.error
 import urllib.request
-import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -472,10 +471,13 @@ def images_npz(
                 )
             images = archive[images_key]
             labels = archive[labels_key] if labels_key in keys else None
+            if not all(isinstance(a, np.ndarray) for a in (images, labels) if a is not None):
+                raise GanforgeError(f"{file}: '{images_key}' or '{labels_key}' is not a NumPy array")
     except GanforgeError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise GanforgeError(f"{file}: not a readable .npz archive ({str(exc).splitlines()[0]})") from None
+    except Exception as exc:  # noqa: BLE001 - numpy's parser of a damaged archive raises many types
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GanforgeError(f"{file}: not a readable .npz archive ({detail})") from None
     if labels is None and labels_key != "labels":
         raise GanforgeError(
             f"{file}: no array named '{labels_key}' (it holds {', '.join(keys)}); fix data.labels_key"

@@ -106,8 +106,11 @@ def read_numeric_csv(
         raise GanforgeError(
             f"data.path: no such file '{path}'; give the path to a CSV file with numeric columns"
         )
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise GanforgeError(f"{file}: not a readable text CSV file ({exc}); save it as UTF-8 CSV") from None
     if not rows:
         raise GanforgeError(f"{file}: the CSV file is empty; it needs rows of numbers")
     has_header = not all(_is_number(cell) for cell in rows[0])
@@ -208,19 +211,24 @@ def timeseries_csv(
 def _load_array(file: Path, key: str | None, what: str) -> np.ndarray:
     try:
         loaded = np.load(file, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise GanforgeError(f"{file}: cannot read it as a NumPy .npy/.npz file ({exc})") from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            keys = list(loaded.files)
-            if key is None:
-                if len(keys) != 1:
-                    raise GanforgeError(f"{file} holds arrays {', '.join(keys)}; choose one with data.{what}")
-                key = keys[0]
-            if key not in keys:
-                raise GanforgeError(f"data.{what}: '{key}' is not in {file}; it holds {', '.join(keys)}")
-            return np.asarray(loaded[key])
-    return np.asarray(loaded)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                keys = list(loaded.files)
+                if key is None:
+                    if len(keys) != 1:
+                        raise GanforgeError(f"{file} holds arrays {', '.join(keys)}; choose one with data.{what}")
+                    key = keys[0]
+                if key not in keys:
+                    raise GanforgeError(f"data.{what}: '{key}' is not in {file}; it holds {', '.join(keys)}")
+                loaded = loaded[key]
+    except GanforgeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy's parser of a damaged file raises many types
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GanforgeError(f"{file}: cannot read it as a NumPy .npy/.npz file ({detail})") from None
+    if not isinstance(loaded, np.ndarray):  # a zip member that is not an .npy comes back as bytes
+        raise GanforgeError(f"{file}: '{key}' is not a NumPy array")
+    return loaded
 
 
 @register_source("sequences-npy")

@@ -1,0 +1,229 @@
+"""The divergence guard: a NaN injected at a chosen step is caught within that step; the run rolls back
+and recovers with a lower learning rate, or stops with one clear line; the last good checkpoint is intact."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+import ganforge as gf
+from ganforge.config import GuardConfig
+from ganforge.errors import GanforgeError
+from ganforge.training import metrics_log
+from ganforge.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
+from ganforge.training.guard import DivergenceGuard, NonFiniteStep, TrainingDiverged
+
+NAN = float("nan")
+
+
+@pytest.fixture(autouse=True)
+def _no_final_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ganforge.report.summary as summary
+
+    def finish(trainer, path, seconds):  # noqa: ANN001, ANN202, ARG001
+        return SimpleNamespace(path=path, step=trainer.step, summary=trainer.finish(), trainer=trainer)
+
+    monkeypatch.setattr(summary, "finish_run", finish)
+
+
+def _gan(seed: int = 0) -> gf.GAN:
+    torch.manual_seed(seed)
+    g = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    d = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+    return gf.GAN(g, d, noise_dim=2)
+
+
+def _inject_loss(gan: gf.GAN, phase_name: str, at_step: int, times: int) -> list[int]:
+    """Make ``phase_name``'s loss NaN at 0-based step ``at_step``, the first ``times`` times it runs."""
+    original, left, seen = gan.phase_loss, [times], []
+
+    def phase_loss(phase, batch, repeat):  # noqa: ANN001, ANN202
+        loss, logs = original(phase, batch, repeat)
+        if phase.name == phase_name:
+            seen.append(gan._step)
+            if gan._step == at_step and left[0] > 0:
+                left[0] -= 1
+                loss = loss * NAN
+        return loss, logs
+
+    gan.phase_loss = phase_loss
+    return seen
+
+
+def _train(gan: gf.GAN, out: Path, steps: int = 20, sets: tuple[str, ...] = (), **settings) -> SimpleNamespace:
+    settings = {"checkpoint_every": 5, "log_every": 1, "batch_size": 16, **settings}
+    return gf.train(
+        gan, data=gf.data.normal(10, 1), steps=steps, out=out, show_progress=False, overrides=list(sets), **settings
+    )
+
+
+def _weights(run: Path, step: int | None = None) -> dict[str, torch.Tensor]:
+    info = latest_checkpoint(run) if step is None else next(c for c in list_checkpoints(run) if c.step == step)
+    return load_checkpoint(info.path)[0]["model"]
+
+
+def _all_finite(record: dict) -> bool:
+    return all(math.isfinite(v) for v in record.values() if isinstance(v, float))
+
+
+def test_nan_loss_is_caught_in_its_step_and_the_run_recovers_from_the_last_checkpoint(tmp_path: Path) -> None:
+    gan = _gan()
+    _inject_loss(gan, "discriminator", at_step=13, times=1)
+    result = _train(gan, tmp_path / "run")
+
+    assert result.step == 20
+    events = result.summary["guard"]["events"]
+    assert events == [
+        {"step": 14, "what": "the discriminator loss", "rolled_back_to": 10, "attempt": 1, "lr_scale": 0.5}
+    ]
+    records = metrics_log.read(tmp_path / "run" / "metrics.jsonl")
+    assert [r["step"] for r in records] == list(range(1, 21))  # no step twice, none missing
+    assert all(_all_finite(r) for r in records)
+    assert {r["lr"]["generator"] for r in records if r["step"] <= 10} == {2e-4}
+    assert {r["lr"]["generator"] for r in records if r["step"] > 10} == {1e-4}
+    assert all(torch.isfinite(t).all() for t in _weights(tmp_path / "run").values())
+    state, _ = load_checkpoint(latest_checkpoint(tmp_path / "run").path)
+    assert state["guard"]["events"] == events and state["guard"]["lr_scale"] == 0.5
+
+
+def test_rollback_before_the_first_checkpoint_equals_a_run_started_at_the_lower_rate(tmp_path: Path) -> None:
+    """Rolled back to the in-memory start state with lr halved == a fresh run at half the lr, bit for bit."""
+    gan = _gan()
+    _inject_loss(gan, "generator", at_step=2, times=1)
+    _train(gan, tmp_path / "guarded", steps=8, checkpoint_every=100, sets=("train.optimizer.lr=0.001",))
+    _train(_gan(), tmp_path / "clean", steps=8, checkpoint_every=100, sets=("train.optimizer.lr=0.0005",))
+    a, b = _weights(tmp_path / "guarded"), _weights(tmp_path / "clean")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "time"} for r in rs]  # noqa: E731
+    assert strip(metrics_log.read(tmp_path / "guarded" / "metrics.jsonl")) == strip(
+        metrics_log.read(tmp_path / "clean" / "metrics.jsonl")
+    )
+
+
+def test_nan_gradient_with_a_finite_loss_is_caught(tmp_path: Path) -> None:
+    gan = _gan()
+    hits = [0]
+
+    def poison(grad: torch.Tensor) -> torch.Tensor:
+        if gan._step == 7 and hits[0] == 0:
+            hits[0] += 1
+            return grad * NAN
+        return grad
+
+    gan.generator[0].weight.register_hook(poison)
+    result = _train(gan, tmp_path / "run", steps=12)
+    (event,) = result.summary["guard"]["events"]
+    assert event["what"] == "the generator gradient" and event["step"] == 8 and event["rolled_back_to"] == 5
+    assert all(torch.isfinite(t).all() for t in _weights(tmp_path / "run").values())
+
+
+def test_persistent_nan_stops_after_k_retries_with_the_last_good_checkpoint_intact(tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    _train(_gan(), reference, steps=10)
+
+    gan = _gan()
+    seen = _inject_loss(gan, "discriminator", at_step=13, times=10**9)
+    with pytest.raises(TrainingDiverged) as err:
+        _train(gan, tmp_path / "run", sets=("train.guard.retries=2", "train.guard.lr_factor=0.1"))
+    message = str(err.value)
+    assert "\n" not in message and isinstance(err.value, GanforgeError)
+    assert message.startswith("training diverged at step 14: the discriminator loss is not finite")
+    assert "2 rollback(s) with learning rates x0.1 each did not help" in message
+    assert "the last good checkpoint (step 10) is intact" in message
+    assert seen.count(13) == 3  # the first try and two retries, each caught in step 14 itself
+
+    run = tmp_path / "run"
+    assert [c.step for c in list_checkpoints(run)] == [5, 10]  # all pass their sha256 check
+    good, ref = _weights(run, 5), _weights(reference, 5)
+    assert all(torch.equal(good[k], ref[k]) for k in ref)  # untouched by the retries
+    # the second retry went back to step 5 and rewrote step 10 at lr x0.01: finite, complete, and marked so
+    state, _ = load_checkpoint(next(c for c in list_checkpoints(run) if c.step == 10).path)
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+    assert state["guard"]["lr_scale"] == pytest.approx(0.01)
+    records = metrics_log.read(run / "metrics.jsonl")
+    assert max(r["step"] for r in records) == 13 and all(_all_finite(r) for r in records)
+    assert [r["step"] for r in records] == sorted({r["step"] for r in records})
+
+
+def test_zero_retries_stops_at_once(tmp_path: Path) -> None:
+    gan = _gan()
+    seen = _inject_loss(gan, "generator", at_step=3, times=1)
+    with pytest.raises(TrainingDiverged, match=r"^training diverged at step 4: the generator loss is not finite; no "):
+        _train(gan, tmp_path / "run", sets=("train.guard.retries=0",))
+    assert seen.count(3) == 1 and list_checkpoints(tmp_path / "run") == []
+    assert "rollback" not in str(metrics_log.read(tmp_path / "run" / "metrics.jsonl"))
+
+
+def test_a_real_divergence_is_rescued_by_rolling_back_further_at_a_lower_learning_rate(tmp_path: Path) -> None:
+    """No injection: plain SGD at lr 20 blows up over several steps, so the checkpoint of step 5 is finite but
+    already poisoned; the retry from it fails again, the guard goes back to the start, and lr 20 x 0.01^2
+    trains on."""
+    sets = ("train.optimizer.name=sgd", "train.optimizer.lr=20", "train.guard.lr_factor=0.01")
+    result = _train(_gan(), tmp_path / "run", steps=30, sets=sets)
+    events = result.summary["guard"]["events"]
+    assert [(e["rolled_back_to"], e["attempt"]) for e in events] == [(5, 1), (0, 2)]
+    assert events[-1]["lr_scale"] == pytest.approx(1e-4)
+    records = metrics_log.read(tmp_path / "run" / "metrics.jsonl")
+    assert records[0]["lr"]["generator"] == pytest.approx(20 * 1e-4)
+    assert [r["step"] for r in records] == list(range(1, 31)) and all(_all_finite(r) for r in records)
+
+
+# --- the guard object on its own ---------------------------------------------------------------------------
+
+
+def _optimizer_with_grad(value: float) -> torch.optim.Optimizer:
+    p = nn.Parameter(torch.ones(3))
+    p.grad = torch.full((3,), value)
+    return torch.optim.SGD([p], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("loss", "grad", "what"),
+    [
+        (NAN, 1.0, "the d loss"),
+        (math.inf, 1.0, "the d loss"),
+        (1.0, NAN, "the d gradient"),
+        (1.0, -math.inf, "the d gradient"),
+    ],
+)
+def test_check_names_the_first_non_finite_value(loss: float, grad: float, what: str) -> None:
+    guard = DivergenceGuard(GuardConfig())
+    norm = guard.watch("d", torch.tensor(loss), _optimizer_with_grad(grad))
+    assert norm is not None
+    with pytest.raises(NonFiniteStep) as err:
+        guard.check(4)
+    assert err.value.step == 4 and err.value.what == what
+    guard.check(5)  # the watched values were consumed: a clean step passes
+
+
+def test_gradient_checks_can_be_turned_off_but_losses_are_always_checked() -> None:
+    guard = DivergenceGuard(GuardConfig(check_gradients=False))
+    assert guard.watch("d", torch.tensor(1.0), _optimizer_with_grad(NAN)) is None
+    guard.check(0)
+    assert guard.watch("d", torch.tensor(1.0), _optimizer_with_grad(NAN), want_norm=True).isnan()
+    guard.check(1)
+    guard.watch("g", torch.tensor(NAN), _optimizer_with_grad(1.0))
+    with pytest.raises(NonFiniteStep, match="the g loss"):
+        guard.check(2)
+
+
+def test_guard_settings_are_validated() -> None:
+    for bad in ("train.guard.retries=-1", "train.guard.lr_factor=0", "train.guard.lr_factor=2", "train.guard.retry=1"):
+        with pytest.raises(GanforgeError, match="train.guard"):
+            gf.build_config("ring8", [bad])
+    assert gf.build_config("ring8", ["train.guard.retries=5"]).train.guard.retries == 5
+
+
+def test_fp16_gradient_overflow_is_left_to_the_grad_scaler() -> None:
+    """With a gradient scaler an inf gradient only means "skip this step, lower the scale": not a divergence."""
+    guard = DivergenceGuard(GuardConfig(), gradients_may_overflow=True)
+    guard.watch("d", torch.tensor(1.0), _optimizer_with_grad(math.inf))
+    guard.check(0)
+    guard.watch("d", torch.tensor(NAN), _optimizer_with_grad(1.0))
+    with pytest.raises(NonFiniteStep, match="the d loss"):
+        guard.check(1)
