@@ -75,9 +75,17 @@ def _gaussian_mixture(
     )
 
 
-def ring_means(modes: int = 8, radius: float = 1.0) -> torch.Tensor:
-    """Means of ``modes`` components evenly spaced on a circle: (r cos 2πk/K, r sin 2πk/K)."""
-    angles = torch.arange(modes, dtype=torch.float64) * (2 * math.pi / modes)
+def ring_means(modes: int = 8, radius: float = 1.0, endpoint: bool = False) -> torch.Tensor:
+    """Means of ``modes`` components on a circle: (r cos θ_k, r sin θ_k) with θ_k = 2πk/K, k = 0..K-1.
+
+    ``endpoint=True`` reproduces the GDPP / Unrolled-GAN demo code, θ_k = ``linspace(0, 2π, K)``: the first
+    and last means coincide (up to ~2.4e-16), so there are only K - 1 distinct clusters, the doubled one
+    carrying weight 2/K (their code uses (sin θ, cos θ), a mirror image of this ring).
+    """
+    if endpoint:
+        angles = torch.linspace(0, 2 * math.pi, modes, dtype=torch.float64)
+    else:
+        angles = torch.arange(modes, dtype=torch.float64) * (2 * math.pi / modes)
     return (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()
 
 
@@ -97,9 +105,12 @@ def mixture1d(means: list[float] = (-2.0, 2.0), std: float = 0.5) -> Distributio
 
 
 @register_source("ring8")
-def ring8(modes: int = 8, radius: float = 1.0, std: float = 0.01) -> DistributionSource:
-    """2-D ring of Gaussians (default: 8 modes, radius 1, std 0.01 — the PacGAN/VEEGAN-style ring)."""
-    return _gaussian_mixture("ring8", ring_means(modes, radius), std)
+def ring8(modes: int = 8, radius: float = 1.0, std: float = 0.01, endpoint: bool = False) -> DistributionSource:
+    """2-D ring of Gaussians (default: 8 modes, radius 1, std 0.01 — the PacGAN/VEEGAN-style ring).
+
+    ``endpoint: true`` gives the GDPP / Unrolled-GAN code's ring (7 distinct clusters, see :func:`ring_means`).
+    """
+    return _gaussian_mixture("ring8", ring_means(modes, radius, endpoint), std)
 
 
 @register_source("grid25")

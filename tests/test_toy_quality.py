@@ -1,0 +1,30 @@
+"""Quality floors of the shipped toy recipes, with fixed seeds (issue 2's "Must show")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+import ganforge as gf
+from ganforge.evaluation.lowdim import mode_coverage
+
+
+def test_normal_recipe_learns_numbers_around_10(tmp_path: Path) -> None:
+    run = gf.train("normal", seed=0, out=tmp_path / "normal", show_progress=False)
+    torch.manual_seed(123)
+    x = gf.load(run.path).sample(10_000).squeeze(1)
+    assert abs(float(x.mean()) - 10) < 0.1
+    assert abs(float(x.std()) - 1) < 0.1
+
+
+def test_ring8_recipe_captures_all_eight_modes(tmp_path: Path) -> None:
+    # The shipped recipe, shortened (its learning-rate decay follows the shorter run).
+    run = gf.train("ring8", steps=800, seed=0, out=tmp_path / "ring8", show_progress=False)
+    torch.manual_seed(123)
+    samples = gf.load(run.path).sample(2500)
+    mixture = run.data.mixture
+    assert mixture is not None and mixture.means.shape == (8, 2)
+    coverage = mode_coverage(samples, mixture.means, mixture.std)
+    assert coverage.modes == 8, coverage.histogram
+    assert coverage.high_quality > 0.5
