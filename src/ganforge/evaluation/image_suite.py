@@ -1,0 +1,456 @@
+"""Image evaluation of a run: FID, KID, IS, PRDC, conditional accuracy and stacked-digit modes.
+
+Registered as the evaluator of data kind ``"images"`` (``ganforge eval RUN``, ``run.evaluate()``, the
+end-of-training summary and the periodic evaluation during training all land here). Every number comes
+with what it was computed on, because that is what makes two FIDs comparable:
+
+* ``features``: the feature network (``digits``, ``digits-per-channel``, ``inception`` or a user's);
+* ``n_fake`` / ``n_real`` / ``reference``: how many generated and real images, and which real ones;
+* a reference value computed on real data in place of the generated images: ``fid_noise_floor``
+  (mean ± ``fid_noise_floor_std`` of the FID between two disjoint random halves of the real set,
+  ``noise_floor_n`` images each, over 10 splits — one split alone varies by about a quarter),
+  ``kid_noise_floor`` (one split: KID already averages 100 subsets), ``is_real``, ``precision_real`` ...
+  ``coverage_real`` (real half vs real half),
+  ``conditional_accuracy_real`` (the classifier on labelled real images) and ``modes_real`` / ``kl_real``
+  (the mode count of as many real stacked digits as generated ones).
+
+``fid`` uses all ``n_fake`` generated and all ``n_real`` real images. The floor compares sets of
+``noise_floor_n``; since FID's finite-sample bias grows as sets shrink, ``fid_matched`` repeats the model's
+FID with the floor's sizes (real half A of each split vs the first ``noise_floor_n`` generated images,
+averaged over the same splits): ``fid_matched`` against ``fid_noise_floor ± fid_noise_floor_std`` is the
+like-for-like comparison.
+
+Feature network (``eval.features``): ``auto`` picks the shipped digits classifier for 1-channel digits,
+the same classifier applied to each channel (features concatenated) for 3-channel stacked digits, and
+Inception-v3 when its weights are available (``GANFORGE_INCEPTION_WEIGHTS``); other data needs the
+Inception weights or an explicit choice. ``digits``, ``inception``, a file of Inception weights or a
+TorchScript feature network may be named.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from ganforge.errors import GanforgeError
+from ganforge.evaluation.features import (
+    INCEPTION_ENV,
+    INCEPTION_URL,
+    DigitsClassifier,
+    FeatureNetwork,
+    InceptionFeatures,
+    feature_name,
+    load_digits_classifier,
+)
+from ganforge.evaluation.image_metrics import (
+    compute_features,
+    frechet_distance,
+    inception_score,
+    kernel_inception_distance,
+    precision_recall_density_coverage,
+)
+from ganforge.evaluation.stacked import count_stacked_modes
+from ganforge.evaluation.suite import register_evaluator
+
+if TYPE_CHECKING:
+    from ganforge.runs import Run
+
+DIGIT_SOURCES = frozenset({"digits"})
+STACKED_SOURCES = frozenset({"stacked-digits"})
+METRICS = ("fid", "kid", "is", "prdc", "conditional_accuracy", "modes")
+FEATURE_METRICS = ("fid", "kid", "is", "prdc")  # the ones that look through the feature network
+PRDC_NAMES = ("precision", "recall", "density", "coverage")
+ALIASES = {
+    **{name: "prdc" for name in PRDC_NAMES},
+    "acc": "conditional_accuracy",
+    "accuracy": "conditional_accuracy",
+    "kl": "modes",
+    "inception_score": "is",
+}
+REAL_SEED = 2024  # which real images form the reference set (the low-dimensional evaluator's seed too)
+SPLIT_SEED = 0  # which halves of it form the noise floor, which subsets KID draws
+PRDC_K = 5
+KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
+IS_SPLITS = 10
+FLOOR_SPLITS = 10  # random half-splits averaged for the FID noise floor and fid_matched
+
+
+# --------------------------------------------------------------------------------------------------
+# Feature networks
+# --------------------------------------------------------------------------------------------------
+
+
+class ChannelwiseDigits(FeatureNetwork):
+    """The digits classifier applied to each channel of a C-channel image (stacked digits).
+
+    Features: the C per-channel 64-d feature vectors concatenated, ``(N, 64 C)``. Logits: the joint
+    log-probability of the 10^C digit combinations under independent channels,
+    ``log p(d_0, ..., d_{C-1}) = sum_c log softmax(logits_c)[d_c]``, indexed ``sum_c d_c 10^(C-1-c)``
+    (for C = 3 the stacked-digits mode ``100 d_0 + 10 d_1 + d_2``). A softmax of these returns the
+    joint probabilities, so they serve the Inception Score and classification (argmax = per-channel
+    argmaxes) alike.
+    """
+
+    name = "digits-per-channel"
+
+    def __init__(self, digits: DigitsClassifier, channels: int = 3) -> None:
+        super().__init__()
+        if not 1 <= channels <= 4:
+            raise GanforgeError(f"ChannelwiseDigits handles 1 to 4 channels (10^C classes); got {channels}")
+        self.digits, self.channels = digits, channels
+        self.num_features = digits.num_features * channels
+
+    def _per_channel(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1] != self.channels:
+            raise GanforgeError(
+                f"{self.name} expects images (N, {self.channels}, H, W) in [0, 1]; got {tuple(images.shape)}"
+            )
+        n = images.shape[0]
+        return images.reshape(n * self.channels, 1, *images.shape[-2:])
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Per-channel features concatenated, ``(N, 64 C)``."""
+        return self.digits(self._per_channel(images)).reshape(images.shape[0], -1)
+
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Joint log-probabilities of the ``10^C`` digit combinations, ``(N, 10^C)``."""
+        logp = torch.log_softmax(self.digits.logits(self._per_channel(images)), dim=1)
+        logp = logp.reshape(images.shape[0], self.channels, -1)
+        joint = logp[:, 0]
+        for c in range(1, self.channels):
+            joint = (joint[:, :, None] + logp[:, c][:, None, :]).reshape(images.shape[0], -1)
+        return joint
+
+
+def inception_weights_available() -> bool:
+    """Whether ``GANFORGE_INCEPTION_WEIGHTS`` names an existing file."""
+    given = os.environ.get(INCEPTION_ENV)
+    return bool(given) and Path(given).expanduser().is_file()
+
+
+class ExportedFeatures(nn.Module):
+    """A ``torch.export`` program as a feature network. The program is kept out of the module tree: it
+    refuses ``.eval()`` / ``.train()`` (its graph was traced in whatever mode it was exported in — export
+    feature networks in eval mode), and the metrics code switches modes around every call."""
+
+    def __init__(self, program: nn.Module) -> None:
+        super().__init__()
+        object.__setattr__(self, "_program", program)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self._program(images)
+
+
+def _archive_kind(file: Path) -> str | None:
+    """``"export"`` for a ``torch.export`` program (.pt2), ``"torchscript"`` for ``torch.jit.save``."""
+    if not zipfile.is_zipfile(file):
+        return None
+    with zipfile.ZipFile(file) as archive:
+        names = archive.namelist()
+    if any(name.endswith("/archive_format") or name.endswith("/models/model.json") for name in names):
+        return "export"
+    if any("/code/" in name for name in names):
+        return "torchscript"
+    return None
+
+
+def load_feature_file(path: str | os.PathLike[str]) -> nn.Module:
+    """A feature network from a file, called on images in [0, 1] and returning ``(N, d)``.
+
+    * a ``torch.export`` program (``torch.export.save``, usually ``.pt2``; export it with a dynamic batch
+      dimension so any batch size runs) or a TorchScript module (``torch.jit.save``) — a user's own
+      network, with no Python code to import;
+    * anything else is read as the FID Inception-v3 weights (``.pth`` / ``.safetensors``).
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise GanforgeError(
+            f"feature network file '{file}' does not exist; use digits, inception, an exported "
+            "(torch.export / TorchScript) network or the Inception weights file"
+        )
+    kind = _archive_kind(file)
+    if kind is None:
+        return InceptionFeatures(path=file)
+    try:
+        if kind == "export":
+            net: nn.Module = ExportedFeatures(torch.export.load(str(file)).module())
+        else:
+            net = torch.jit.load(str(file), map_location="cpu")
+    except Exception as exc:  # a damaged archive: one line, not a traceback
+        raise GanforgeError(f"cannot load the feature network in {file} ({type(exc).__name__}: {exc})") from None
+    net.name = file.stem  # type: ignore[attr-defined]  # recorded beside every number
+    return net
+
+
+def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = "") -> nn.Module:
+    """The feature network for ``spec`` on images with ``channels`` channels from data ``data_name``.
+
+    ``"auto"``: digits classifier for 1-channel ``digits`` data, per-channel digits for 3-channel
+    ``stacked-digits``, else Inception when ``GANFORGE_INCEPTION_WEIGHTS`` is set, else an error saying
+    how to get one. ``"digits"``: the classifier (per channel for 3-channel images). ``"inception"``:
+    Inception-v3 from the environment's weights. A path: :func:`load_feature_file`. A module: itself.
+    """
+    if isinstance(spec, nn.Module):
+        return spec
+    if spec == "auto":
+        if channels == 1 and data_name in DIGIT_SOURCES:
+            return load_digits_classifier()
+        if channels == 3 and data_name in STACKED_SOURCES:
+            return ChannelwiseDigits(load_digits_classifier(), 3)
+        if inception_weights_available():
+            return InceptionFeatures()
+        what = f"{channels}-channel images" + (f" of '{data_name}'" if data_name else "")
+        raise GanforgeError(
+            f"no feature network for {what}: FID/KID/IS/PRDC need Inception-v3 weights — download "
+            f"{INCEPTION_URL} and set {INCEPTION_ENV}=/path/to/it (or eval.features=PATH / --features PATH); "
+            "for digit-like gray images eval.features=digits uses the shipped digits classifier"
+        )
+    if spec == "digits":
+        if channels == 1:
+            return load_digits_classifier()
+        if channels == 3:
+            return ChannelwiseDigits(load_digits_classifier(), 3)
+        raise GanforgeError(f"the digits classifier reads 1-channel (or 3 stacked) images; got {channels} channels")
+    if spec == "inception":
+        return InceptionFeatures()
+    if os.sep in spec or "/" in spec or Path(spec).suffix:
+        return load_feature_file(spec)
+    raise GanforgeError(
+        f"unknown feature network '{spec}'; use auto, digits, inception, or a path to Inception weights "
+        "or a TorchScript module"
+    )
+
+
+def label_classifier(data_name: str, channels: int) -> FeatureNetwork | None:
+    """The classifier whose classes are the data's labels, for conditional accuracy: the digits CNN for
+    ``digits`` (labels are the digits), per-channel digits for ``stacked-digits`` (labels are modes)."""
+    if data_name in DIGIT_SOURCES and channels == 1:
+        return load_digits_classifier()
+    if data_name in STACKED_SOURCES and channels == 3:
+        return ChannelwiseDigits(load_digits_classifier(), 3)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Metrics on two image sets
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_metrics(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Canonical metric names (``precision`` -> ``prdc``, ``kl`` -> ``modes``, ...), in order, once each."""
+    out: list[str] = []
+    for raw in names:
+        name = ALIASES.get(raw.strip().lower(), raw.strip().lower())
+        if name not in METRICS:
+            from ganforge.errors import did_you_mean
+
+            raise GanforgeError(
+                f"metric '{raw}' does not apply to images{did_you_mean(raw, [*METRICS, *ALIASES])}; "
+                f"available: {', '.join(METRICS)}"
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+@torch.no_grad()
+def _logits(net: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    call = net.logits if isinstance(net, FeatureNetwork) else net
+    out = [call(images[i : i + batch_size]).detach().cpu() for i in range(0, len(images), batch_size)]
+    return torch.cat(out).double()
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    t = torch.tensor(values, dtype=torch.float64)
+    return float(t.mean()), float(t.std(unbiased=False))
+
+
+def _halves(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[:m], perm[m : 2 * m]
+
+
+def image_report(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    metrics: list[str] | tuple[str, ...] = ("fid", "kid", "is", "prdc"),
+    features: nn.Module | str = "digits",
+    *,
+    reference: str = "real",
+    real_labels: torch.Tensor | None = None,
+    fake_labels: torch.Tensor | None = None,
+    classifier: FeatureNetwork | None = None,
+    seed: int = SPLIT_SEED,
+) -> dict[str, Any]:
+    """Image metrics of ``fake`` against ``real`` (both ``(N, C, H, W)`` in [0, 1]) as one flat dict.
+
+    ``metrics`` from :data:`METRICS`: ``fid``, ``kid`` (mean and std over 100 subsets of up to 1000),
+    ``is`` (10 splits), ``prdc`` (k = 5), ``conditional_accuracy`` (fraction of ``fake`` that
+    ``classifier`` assigns to ``fake_labels``; needs both) and ``modes`` (stacked digits: modes hit and KL
+    to uniform). Noise floors and real-data reference values are described in the module docstring;
+    ``seed`` picks the floor's halves and KID's subsets.
+    """
+    wanted = parse_metrics(metrics)
+    needs_features = any(name in wanted for name in FEATURE_METRICS)
+    net = resolve_feature_spec(features, int(real.shape[1])) if needs_features else None
+    if "is" in wanted and not isinstance(net, FeatureNetwork):
+        raise GanforgeError(
+            f"the Inception Score needs class logits; feature network {feature_name(net)} has no logits method"
+        )
+    fake = fake.detach().float().clamp(0.0, 1.0)
+    real = real.detach().float()
+    n_real, n_fake = len(real), len(fake)
+    m = min(n_fake, n_real // 2)
+    report: dict[str, Any] = {
+        "features": feature_name(net) if net is not None else None,
+        "n_fake": n_fake,
+        "n_real": n_real,
+        "reference": reference,
+    }
+    if any(name in wanted for name in ("fid", "kid", "prdc")):
+        if m < max(2, PRDC_K + 1 if "prdc" in wanted else 2):
+            raise GanforgeError(
+                f"too few images for a noise floor: {n_real} real and {n_fake} generated; use at least "
+                f"{2 * (PRDC_K + 1)} real images and {PRDC_K + 1} generated (--n)"
+            )
+        assert net is not None
+        real_f = compute_features(net, real)
+        fake_f = compute_features(net, fake)
+        a, b = _halves(n_real, m, seed)
+        report["noise_floor_n"] = m
+        if "fid" in wanted:
+            report["fid"] = frechet_distance(real_f, fake_f)
+            floors, matched = [], []
+            for r in range(FLOOR_SPLITS):  # one split's floor varies by ~25% (digits, 500 per half)
+                ha, hb = _halves(n_real, m, seed + r)
+                floors.append(frechet_distance(real_f[ha], real_f[hb]))
+                matched.append(frechet_distance(real_f[ha], fake_f[:m]))
+            report["fid_noise_floor"], report["fid_noise_floor_std"] = _mean_std(floors)
+            report["fid_matched"] = _mean_std(matched)[0]
+        if "kid" in wanted:
+            kid = kernel_inception_distance(real_f, fake_f, KID_SUBSETS, KID_SUBSET_SIZE, seed=seed)
+            report["kid"], report["kid_std"] = kid
+            floor = kernel_inception_distance(real_f[a], real_f[b], KID_SUBSETS, KID_SUBSET_SIZE, seed=seed)
+            report["kid_noise_floor"] = floor[0]
+            report["kid_subsets"], report["kid_subset_size"] = KID_SUBSETS, min(KID_SUBSET_SIZE, n_fake, n_real)
+        if "prdc" in wanted:
+            report.update(precision_recall_density_coverage(real_f, fake_f, PRDC_K))
+            floor = precision_recall_density_coverage(real_f[a], real_f[b], PRDC_K)
+            report.update({f"{k}_real": v for k, v in floor.items()})
+            report["prdc_k"] = PRDC_K
+    if "is" in wanted:
+        report["is"], report["is_std"] = inception_score(_logits(net, fake), min(IS_SPLITS, n_fake))
+        report["is_real"] = inception_score(_logits(net, real), min(IS_SPLITS, n_real))[0]
+    if "conditional_accuracy" in wanted:
+        if classifier is None or fake_labels is None:
+            raise GanforgeError(
+                "conditional accuracy needs a conditional model on labelled digits or stacked-digits data"
+            )
+        report["conditional_accuracy"] = _accuracy(classifier, fake, fake_labels)
+        if real_labels is not None:
+            report["conditional_accuracy_real"] = _accuracy(classifier, real, real_labels)
+        report["classifier"] = feature_name(classifier)
+    if "modes" in wanted:
+        if fake.shape[1] != 3:
+            raise GanforgeError(f"mode counting needs 3-channel stacked digits; these images have {fake.shape[1]}")
+        digits = load_digits_classifier()
+        counted = count_stacked_modes(fake, digits)
+        reference_modes = count_stacked_modes(real[:n_fake], digits)
+        report.update(modes=counted["modes"], kl=counted["kl"])
+        report.update(modes_real=reference_modes["modes"], kl_real=reference_modes["kl"])
+    return report
+
+
+def _accuracy(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    predicted = _logits(classifier, images).argmax(dim=1)
+    return float((predicted == labels.cpu().long()).double().mean())
+
+
+# --------------------------------------------------------------------------------------------------
+# The evaluator of image runs
+# --------------------------------------------------------------------------------------------------
+
+
+def default_metrics(conditional: bool, data_name: str, channels: int) -> list[str]:
+    """What an image run is evaluated on when no metrics are named."""
+    names = ["fid", "kid", "is", "prdc"]
+    if conditional and label_classifier(data_name, channels) is not None:
+        names.append("conditional_accuracy")
+    if data_name in STACKED_SOURCES:
+        names.append("modes")
+    return names
+
+
+def _reference_text(source: Any, n_real: int) -> str:
+    total = len(source) if hasattr(source, "__len__") else None
+    where = f"of its {total} images" if total is not None else "fresh draws"
+    return f"'{source.name}' data: {n_real} real images ({where}, seed {REAL_SEED})"
+
+
+@register_evaluator("images")
+def evaluate_images(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
+    """Image metrics of ``run`` on ``n`` generated images against up to ``n`` real ones.
+
+    With no ``metrics`` named, the defaults that apply (:func:`default_metrics`); when no feature
+    network is available for them, the result says why under ``skipped`` instead of failing, so training
+    still finishes. A named metric that cannot be computed is an error.
+    """
+    channels = int(run.data.sample_shape[0])
+    name = run.data.name
+    conditional = run.gan.num_classes is not None
+    explicit = bool(metrics)
+    wanted = parse_metrics(metrics) if explicit else default_metrics(conditional, name, channels)
+    net: nn.Module | None = None
+    skipped = ""
+    if any(m in wanted for m in FEATURE_METRICS):
+        try:
+            net = resolve_feature_spec(run.config.eval.features, channels, name)
+        except GanforgeError as exc:
+            if explicit:
+                raise
+            wanted = [m for m in wanted if m not in FEATURE_METRICS]
+            skipped = str(exc)
+        if net is not None and not isinstance(net, FeatureNetwork) and not explicit:
+            wanted = [m for m in wanted if m != "is"]  # a user's feature network has no logits for the IS
+    classifier = label_classifier(name, channels) if "conditional_accuracy" in wanted else None
+    if "conditional_accuracy" in wanted and (not conditional or classifier is None):
+        kind = "conditional" if conditional else "unconditional"
+        raise GanforgeError(
+            "conditional_accuracy needs a conditional model (model.conditional: true) trained on digits or "
+            f"stacked-digits; this run is {kind} on '{name}'"
+        )
+    if "modes" in wanted and name not in STACKED_SOURCES:
+        raise GanforgeError(f"mode counting (modes, kl) applies to stacked-digits data; this run is on '{name}'")
+    source = run.real_data()
+    real = source.real(n, seed=REAL_SEED)
+    fake_labels = None
+    if conditional:
+        fake_labels = _labels_like(real.y, len(real.x), n, run.gan.num_classes or 1)
+    fake = run.sample(n, label=fake_labels)
+    report = image_report(
+        real.x,
+        fake,
+        wanted,
+        net if net is not None else "digits",
+        reference=_reference_text(source, len(real.x)),
+        real_labels=real.y,
+        fake_labels=fake_labels,
+        classifier=classifier,
+    )
+    if skipped:
+        report["skipped"] = skipped
+    return report
+
+
+def _labels_like(real_labels: torch.Tensor | None, n_real: int, n: int, num_classes: int) -> torch.Tensor:
+    """``n`` labels for conditional sampling, drawn from the real labels' distribution (so FID compares
+    the same class mix), uniform over classes when the real data has none; seeded, so runs compare."""
+    gen = torch.Generator().manual_seed(REAL_SEED)
+    if real_labels is None:
+        return torch.randint(num_classes, (n,), generator=gen)
+    return real_labels[torch.randint(n_real, (n,), generator=gen)].long()

@@ -1,0 +1,104 @@
+"""``ganforge fid A B``: folders and .npz archives, the noise floor beside the number, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganforge.cli import main
+from ganforge.evaluation.features import INCEPTION_ENV, digits_images, load_digits_classifier
+from ganforge.evaluation.image_metrics import compute_features, frechet_distance
+
+
+@pytest.fixture(scope="module")
+def halves() -> tuple[np.ndarray, np.ndarray]:
+    images, _ = digits_images()
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    x = (images[perm, 0].numpy() * 255).round().astype(np.uint8)  # (N, 8, 8), like a saved picture
+    return x[:1000], x[1000:1500]
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_npz_vs_npz_json_matches_the_formula(
+    tmp_path: Path,
+    halves: tuple[np.ndarray, np.ndarray],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(INCEPTION_ENV, raising=False)
+    a, b = halves
+    np.savez(tmp_path / "a.npz", images=a)  # (N, H, W)
+    np.savez(tmp_path / "b.npz", images=b[:, None])  # (N, C, H, W)
+    code, out, err = _run(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    net = load_digits_classifier()
+    fa = compute_features(net, torch.from_numpy(a[:, None] / 255.0).float())
+    fb = compute_features(net, torch.from_numpy(b[:, None] / 255.0).float())
+    assert result["fid"] == pytest.approx(frechet_distance(fa, fb), rel=1e-9)
+    assert result["features"] == "digits" and result["n_real"] == 1000 and result["n_fake"] == 500
+    assert result["noise_floor_n"] == 500 and result["fid_noise_floor"] > 0
+    assert result["a"] == str(tmp_path / "a.npz") and result["reference"] == str(tmp_path / "a.npz")
+    # real vs real sits near the floor; real vs noise is far above it
+    noise = np.random.default_rng(0).integers(0, 256, size=(500, 8, 8), dtype=np.uint8)
+    np.savez(tmp_path / "noise.npz", images=noise)
+    code, out, _ = _run(["fid", str(tmp_path / "a.npz"), str(tmp_path / "noise.npz"), "--json"], capsys)
+    far = json.loads(out)
+    assert result["fid_matched"] < 2 * result["fid_noise_floor"] < far["fid_matched"] / 20
+
+
+def test_folder_of_pngs_and_plain_output(
+    tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = halves
+    for name, stack in (("a", a[:300]), ("b", b[:100])):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i, image in enumerate(stack):
+            Image.fromarray(image, mode="L").save(folder / f"{i:04d}.png")
+    np.savez(tmp_path / "b.npz", images=b[:100])
+    code, out, err = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--features", "digits"], capsys)
+    assert code == 0, err
+    assert out.startswith("FID ") and "noise floor" in out and "100 images each" in out
+    assert "digits features; A: 300 images" in out and "B: 100 images" in out
+    _, folder_json, _ = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--json"], capsys)
+    _, npz_json, _ = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--json"], capsys)
+    assert json.loads(folder_json)["fid"] == pytest.approx(json.loads(npz_json)["fid"], rel=1e-9)  # same pixels
+
+
+def test_mistakes_are_one_line_errors(
+    tmp_path: Path,
+    halves: tuple[np.ndarray, np.ndarray],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(INCEPTION_ENV, raising=False)
+    a, _ = halves
+    np.savez(tmp_path / "gray.npz", images=a[:50])
+    np.savez(tmp_path / "rgb.npz", images=np.repeat(a[:50, None], 3, axis=1))
+    np.savez(tmp_path / "other.npz", pictures=a[:50])
+    cases = [
+        (["fid", str(tmp_path / "missing"), str(tmp_path / "gray.npz")], "does not exist"),
+        (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "rgb.npz")], "1-channel"),
+        (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "other.npz")], "no array named 'images'"),
+        (["fid", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npz"), "--features", "auto"], INCEPTION_ENV),
+        (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "gray.npz"), "--features", "vgg"], "unknown feature"),
+    ]
+    for args, message in cases:
+        code, _, err = _run(args, capsys)
+        assert code == 2, args
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

@@ -1,0 +1,266 @@
+"""The image evaluator: numbers with their noise floors, feature choice, conditional accuracy, modes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import ganforge as gf
+from ganforge.data.registry import build_source
+from ganforge.errors import GanforgeError
+from ganforge.evaluation.features import INCEPTION_ENV, DigitsClassifier, digits_images, load_digits_classifier
+from ganforge.evaluation.image_metrics import compute_features, frechet_distance, precision_recall_density_coverage
+from ganforge.evaluation.image_suite import (
+    ChannelwiseDigits,
+    image_report,
+    parse_metrics,
+    resolve_feature_spec,
+)
+from ganforge.evaluation.stacked import stacked_digits
+from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[torch.Tensor, torch.Tensor]:
+    return digits_images()
+
+
+@pytest.fixture(scope="module")
+def classifier() -> DigitsClassifier:
+    return load_digits_classifier()
+
+
+def test_channelwise_digits_features_and_joint_logits(classifier: DigitsClassifier) -> None:
+    images, modes = stacked_digits(64, seed=1)
+    net = ChannelwiseDigits(classifier, 3)
+    feats = net(images)
+    assert feats.shape == (64, 192)
+    for c in range(3):  # channel c's block is the digits features of that channel
+        torch.testing.assert_close(feats[:, 64 * c : 64 * (c + 1)], classifier(images[:, c : c + 1]))
+    joint = net.logits(images)
+    assert joint.shape == (64, 1000)
+    torch.testing.assert_close(joint.exp().sum(1), torch.ones(64, dtype=joint.dtype))
+    per_channel = [classifier.predict(images[:, c : c + 1]) for c in range(3)]
+    expected = 100 * per_channel[0] + 10 * per_channel[1] + per_channel[2]
+    assert torch.equal(joint.argmax(1), expected)
+    assert (joint.argmax(1) == modes).double().mean() > 0.95  # the classifier reads stacked digits too
+
+
+def test_fid_and_floor_are_the_formula_on_shared_features(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, _ = digits
+    real, fake = images[:1000], images[1000:1400]
+    report = image_report(real, fake, ["fid", "prdc"], "digits", reference="digits[:1000]")
+    net = load_digits_classifier()
+    real_f, fake_f = compute_features(net, real), compute_features(net, fake)
+    assert report["fid"] == pytest.approx(frechet_distance(real_f, fake_f), rel=1e-12)
+    floors, matched = [], []
+    for split in range(10):  # the floor averages ten random half-splits of the real set
+        perm = torch.randperm(1000, generator=torch.Generator().manual_seed(split))
+        a, b = perm[:400], perm[400:800]
+        floors.append(frechet_distance(real_f[a], real_f[b]))
+        matched.append(frechet_distance(real_f[a], fake_f))
+    assert report["noise_floor_n"] == 400
+    assert report["fid_noise_floor"] == pytest.approx(np.mean(floors), rel=1e-12)
+    assert report["fid_noise_floor_std"] == pytest.approx(np.std(floors), rel=1e-9)
+    assert report["fid_matched"] == pytest.approx(np.mean(matched), rel=1e-12)
+    perm = torch.randperm(1000, generator=torch.Generator().manual_seed(0))
+    a, b = perm[:400], perm[400:800]
+    prdc = precision_recall_density_coverage(real_f, fake_f, 5)
+    assert {k: report[k] for k in prdc} == pytest.approx(prdc)
+    prdc_real = precision_recall_density_coverage(real_f[a], real_f[b], 5)
+    assert {k: report[f"{k}_real"] for k in prdc_real} == pytest.approx(prdc_real)
+    assert report["features"] == "digits" and report["n_real"] == 1000 and report["n_fake"] == 400
+    assert report["reference"] == "digits[:1000]" and report["prdc_k"] == 5
+
+
+def test_real_vs_real_sits_at_the_floor_and_noise_far_above(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, _ = digits
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))
+    real, held_out = images[perm[:1200]], images[perm[1200:]]  # random: the file is ordered by writer
+    noise = torch.rand(len(held_out), 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    good = image_report(real, held_out, ["fid", "kid"])
+    bad = image_report(real, noise, ["fid", "kid"])
+    assert good["fid_matched"] < 2 * good["fid_noise_floor"]
+    assert bad["fid"] > 30 * max(good["fid"], good["fid_noise_floor"])
+    assert bad["kid"] > 30 * max(good["kid"], good["kid_noise_floor"], good["kid_std"])
+    assert good["kid_std"] >= 0 and good["kid_subsets"] == 100
+
+
+def test_inception_score_and_its_real_reference(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, _ = digits
+    ones = images[digits[1] == 1][:100]
+    report = image_report(images[:500], ones, ["is"])
+    assert report["is_real"] > 8.0  # ten balanced, confidently classified classes: close to 10
+    assert report["is"] < 1.6  # one class only: close to 1
+    assert "fid" not in report and "noise_floor_n" not in report
+
+
+def test_conditional_accuracy_reads_the_requested_label(
+    digits: tuple[torch.Tensor, torch.Tensor], classifier: DigitsClassifier
+) -> None:
+    images, labels = digits
+    right = image_report(
+        images, images[:300], ["acc"], real_labels=labels, fake_labels=labels[:300], classifier=classifier
+    )
+    wrong = image_report(images, images[:300], ["acc"], fake_labels=(labels[:300] + 1) % 10, classifier=classifier)
+    assert right["conditional_accuracy"] > 0.97 and right["conditional_accuracy_real"] > 0.97
+    assert wrong["conditional_accuracy"] < 0.05 and "conditional_accuracy_real" not in wrong
+    assert right["classifier"] == "digits"
+    with pytest.raises(GanforgeError, match="conditional"):
+        image_report(images, images[:300], ["conditional_accuracy"])
+
+
+def test_modes_and_kl_of_collapsed_and_real_stacked_digits() -> None:
+    real, _ = stacked_digits(2000, seed=5)
+    collapsed = real[:1].repeat(2000, 1, 1, 1)
+    report = image_report(real, collapsed, ["modes"])
+    assert report["modes"] == 1 and report["kl"] == pytest.approx(math.log(1000))
+    # 2000 uniform draws over 1000 modes hit 1000 (1 - e^-2) = 865 of them on average
+    assert 820 < report["modes_real"] < 910 and report["kl_real"] < 0.5
+    with pytest.raises(GanforgeError, match="3-channel"):
+        image_report(real[:, :1], real[:10, :1], ["modes"])
+
+
+def test_parse_metrics_aliases_and_unknown_names() -> None:
+    assert parse_metrics(["fid", "precision", "recall", "kl", "FID"]) == ["fid", "prdc", "modes"]
+    with pytest.raises(GanforgeError, match="did you mean 'fid'"):
+        parse_metrics(["fdi"])
+
+
+def test_feature_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(INCEPTION_ENV, raising=False)
+    assert isinstance(resolve_feature_spec("auto", 1, "digits"), DigitsClassifier)
+    assert isinstance(resolve_feature_spec("auto", 3, "stacked-digits"), ChannelwiseDigits)
+    assert isinstance(resolve_feature_spec("digits", 3), ChannelwiseDigits)
+    with pytest.raises(GanforgeError, match=INCEPTION_ENV):
+        resolve_feature_spec("auto", 3, "photo-patches")
+    with pytest.raises(GanforgeError, match="eval.features=digits"):
+        resolve_feature_spec("auto", 1, "my-faces")
+    monkeypatch.setenv(INCEPTION_ENV, str(tmp_path / "missing.pth"))  # set, but no such file
+    with pytest.raises(GanforgeError, match="no feature network"):
+        resolve_feature_spec("auto", 3, "photo-patches")
+    mine = nn.Sequential(nn.Flatten(), nn.Linear(64, 5)).eval()
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(mine, (torch.rand(4, 1, 8, 8),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(tmp_path / "mine.pt2"))
+    net = resolve_feature_spec(str(tmp_path / "mine.pt2"), 1)
+    x = torch.rand(7, 1, 8, 8)
+    torch.testing.assert_close(net(x), mine(x))
+    report = image_report(torch.rand(40, 1, 8, 8), torch.rand(20, 1, 8, 8), ["fid"], net)
+    assert report["features"] == "mine"
+    with pytest.raises(GanforgeError, match="logits"):
+        image_report(torch.rand(40, 1, 8, 8), torch.rand(20, 1, 8, 8), ["is"], net)
+    (tmp_path / "junk.pth").write_bytes(b"not weights")
+    with pytest.raises(GanforgeError, match="junk.pth"):
+        resolve_feature_spec(str(tmp_path / "junk.pth"), 3)
+    with pytest.raises(GanforgeError, match="unknown feature network"):
+        resolve_feature_spec("vgg", 3)
+
+
+# ------------------------------------------------------------------------------------------------
+# The evaluator on trained runs
+
+
+def _tiny_gan(num_classes: int | None, channels: int = 1) -> gf.GAN:
+    torch.manual_seed(0)
+    g = DCGANGenerator(noise_dim=8, channels=channels, resolution=8, width=8, num_classes=num_classes)
+    d = DCGANDiscriminator(channels=channels, resolution=8, width=8, num_classes=num_classes)
+    return gf.GAN(g, d, noise_dim=8, num_classes=num_classes)
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
+    out = tmp_path_factory.mktemp("runs") / "cgan"
+    source = build_source("digits", {})
+    return gf.train(
+        _tiny_gan(10),
+        data=source,
+        steps=6,
+        out=out,
+        show_progress=False,
+        batch_size=32,
+        overrides=["eval.n=120"],
+    )
+
+
+def test_run_summary_has_image_metrics_with_floors(conditional_run: gf.Run) -> None:
+    evaluation = conditional_run.summary["evaluation"]
+    for key in (
+        "fid",
+        "fid_noise_floor",
+        "kid",
+        "kid_noise_floor",
+        "is",
+        "is_real",
+        "precision",
+        "coverage_real",
+        "conditional_accuracy",
+        "conditional_accuracy_real",
+    ):
+        assert isinstance(evaluation[key], float), key
+    assert evaluation["features"] == "digits" and evaluation["n_fake"] == 120 and evaluation["n_real"] == 120
+    assert evaluation["reference"] == "'digits' data: 120 real images (of its 1797 images, seed 2024)"
+    assert evaluation["noise_floor_n"] == 60
+    assert evaluation["conditional_accuracy_real"] > 0.95  # the classifier on real labelled digits
+    assert evaluation["fid"] > evaluation["fid_noise_floor"]  # 6 steps of training: far from the data
+
+
+def test_evaluate_named_metrics_on_a_loaded_run(conditional_run: gf.Run) -> None:
+    run = gf.load(conditional_run.path)
+    torch.manual_seed(0)
+    report = run.evaluate(100, ["fid", "acc"])
+    assert {"fid", "fid_noise_floor", "conditional_accuracy", "features", "reference"} <= set(report)
+    assert "kid" not in report and "precision" not in report
+    with pytest.raises(GanforgeError, match="stacked-digits"):
+        run.evaluate(100, ["modes"])
+
+
+def test_unavailable_features_skip_defaults_but_fail_named_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(INCEPTION_ENV, raising=False)
+    source = build_source("photo-patches", {"patch_size": 8, "count": 64})
+    run = gf.train(
+        _tiny_gan(None, channels=3),
+        data=source,
+        steps=2,
+        out=tmp_path / "photo",
+        show_progress=False,
+        batch_size=16,
+        overrides=["eval.n=32"],
+    )
+    evaluation = run.summary["evaluation"]
+    assert "fid" not in evaluation and INCEPTION_ENV in evaluation["skipped"]
+    with pytest.raises(GanforgeError, match=INCEPTION_ENV):
+        run.evaluate(32, ["fid"])
+    with pytest.raises(GanforgeError, match="unconditional"):
+        run.evaluate(32, ["conditional_accuracy"])
+
+
+def test_eval_command_json(conditional_run: gf.Run, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from ganforge.cli import main
+
+    main(["eval", str(conditional_run.path), "--metrics", "fid,kid,is,prdc,acc", "--n", "100", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["step"] == 6 and result["n_fake"] == 100 and result["features"] == "digits"
+    for key in (
+        "fid",
+        "fid_noise_floor",
+        "kid",
+        "kid_noise_floor",
+        "is",
+        "precision",
+        "coverage",
+        "conditional_accuracy",
+    ):
+        assert isinstance(result[key], float), key
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", str(conditional_run.path), "--best"])
+    assert exit_info.value.code == 2 and "eval.best" in capsys.readouterr().err
