@@ -26,6 +26,7 @@ from ganforge.recipes import resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
 from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
+from ganforge.training.distributed import from_main, is_main_process, shutdown_process_group, start_distributed
 from ganforge.training.metrics_log import truncate_after
 from ganforge.training.seeding import seed_everything
 from ganforge.training.trainer import Trainer
@@ -44,6 +45,16 @@ def _fresh_run_dir(out: str | Path | None, name: str) -> Path:
             f"or continue it with `ganforge resume {path}`"
         )
     return path
+
+
+def _agreed_run_dir(out: str | Path | None, config: RunConfig) -> Path:
+    """The new run folder; under torchrun rank 0 chooses and checks it and every rank gets its answer."""
+    start_distributed(config)
+    try:
+        return from_main(lambda: _fresh_run_dir(out, config.name))
+    except GanforgeError:
+        shutdown_process_group()
+        raise
 
 
 def build_config(
@@ -77,26 +88,43 @@ def _run(
     path: Path,
     show_progress: bool,
     resume: bool,
+    config_changed: bool = False,
 ) -> Run:
     from ganforge.report.summary import finish_run
 
     check_compatible(gan, source)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
-    callbacks = build_callbacks(config, source, path)
-    trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress)
-    if resume:
-        step = trainer.resume_from_latest()
-        if step is not None:
-            truncate_after(path / "metrics.jsonl", step)
-            remove_checkpoints_after(path, step)
-        elif (path / "metrics.jsonl").exists():
-            truncate_after(path / "metrics.jsonl", 0)
-    else:
-        write_run_files(path, config, source)
-    t0 = time.perf_counter()
-    trainer.fit()
-    return finish_run(trainer, path, time.perf_counter() - t0)
+    start_distributed(config)  # under torchrun; only rank 0 writes the run folder, logs and checkpoints
+    main = is_main_process()
+    try:
+        callbacks = build_callbacks(config, source, path) if main else []
+        trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress and main)
+        if resume:
+            step = trainer.resume_from_latest()
+            if step is not None and step > config.train.steps:
+                raise GanforgeError(
+                    f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
+                    f"({step}); resume with --steps {step} or more"
+                )
+            if main and config_changed:  # only now: a resume that fails must leave the run as it was
+                from ganforge.fileio import atomic_write_text
+
+                atomic_write_text(path / "config.yaml", config.to_yaml())
+            if main and step is not None:
+                truncate_after(path / "metrics.jsonl", step)
+                remove_checkpoints_after(path, step)
+            elif main and (path / "metrics.jsonl").exists():
+                truncate_after(path / "metrics.jsonl", 0)
+        elif main:
+            write_run_files(path, config, source)
+        t0 = time.perf_counter()
+        trainer.fit()
+        if not main:
+            return Run(path, config, trainer.gan, source, trainer.step)
+        return finish_run(trainer, path, time.perf_counter() - t0)
+    finally:
+        shutdown_process_group()
 
 
 def train(
@@ -136,7 +164,7 @@ def train(
             {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets
         )
         data_rng = seed_everything(config.seed)
-        path = _fresh_run_dir(out, config.name)
+        path = _agreed_run_dir(out, config)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):
@@ -145,7 +173,7 @@ def train(
     data_rng = seed_everything(config.seed)
     source = data if isinstance(data, DataSource) else _build_source(config)
     gan = build_model(config.model, source)
-    path = _fresh_run_dir(out, config.name)
+    path = _agreed_run_dir(out, config)
     return _run(config, gan, source, data_rng, path, show_progress, resume=False)
 
 
@@ -161,7 +189,6 @@ def resume(
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
     uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``."""
     from ganforge.config import read_yaml
-    from ganforge.fileio import atomic_write_text
 
     path = check_run_dir(path)
     raw = read_yaml(path / "config.yaml")
@@ -180,6 +207,4 @@ def resume(
     else:
         source = _build_source(config)
         gan = build_model(config.model, source)
-    if steps is not None:
-        atomic_write_text(path / "config.yaml", config.to_yaml())
-    return _run(config, gan, source, data_rng, path, show_progress, resume=True)
+    return _run(config, gan, source, data_rng, path, show_progress, resume=True, config_changed=steps is not None)

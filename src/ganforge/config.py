@@ -34,6 +34,15 @@ class OptimizerConfig(Strict):
     eps: float = Field(1e-8, gt=0)
 
 
+class GuardConfig(Strict):
+    """Divergence guard: on a non-finite loss or gradient, roll back to the last good checkpoint and retry
+    with every learning rate multiplied by ``lr_factor``, at most ``retries`` times per failing step."""
+
+    retries: int = Field(3, ge=0, description="rollbacks per failing step before stopping (0: stop at once)")
+    lr_factor: float = Field(0.5, gt=0, le=1, description="learning-rate multiplier applied at each rollback")
+    check_gradients: bool = Field(True, description="also check gradient norms every step, not only losses")
+
+
 class TrainConfig(Strict):
     steps: int = Field(5000, gt=0, description="training steps (one step = D phase(s) + G phase)")
     batch_size: int = Field(256, gt=0)
@@ -48,12 +57,26 @@ class TrainConfig(Strict):
     checkpoint_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
     snapshot_every: int = Field(0, ge=0, description="save a sample picture every N steps (0: at the end only)")
+    guard: GuardConfig = GuardConfig()
+    precision: Literal["fp32", "bf16", "fp16"] = Field(
+        "fp32", description="fp32; bf16 autocast (CPU or GPU); fp16 autocast with loss scaling (GPU only)"
+    )
+    compile: bool = Field(False, description="torch.compile each trained network's forward")
+    channels_last: bool = Field(False, description="NHWC memory layout for conv networks and image batches")
+    sync_batchnorm: bool = Field(False, description="under torchrun: batch norm statistics over the global batch")
+    dist_timeout: float = Field(1800.0, gt=0, description="seconds a rank waits on its peers before failing")
 
 
 class EvalConfig(Strict):
     every: int = Field(0, ge=0, description="evaluate every N steps during training (0: only at the end)")
     n: int = Field(2500, gt=0, description="generated samples per evaluation")
     metrics: list[str] = Field(default_factory=list, description="metric names; empty = defaults for the data")
+    features: str = Field(
+        "auto", description="image feature network: auto, digits, inception, or a weights / TorchScript file"
+    )
+    best: str | None = Field(
+        None, description="keep the checkpoint best by this metric (e.g. fid; max:NAME / min:NAME to say which way)"
+    )
 
 
 class RunConfig(Strict):

@@ -28,7 +28,7 @@ from ganforge.runs import write_run_files
 from ganforge.training import metrics_log
 from ganforge.training.checkpoint import CHECKPOINTS_DIR, MODEL_FILE, STATE_FILE, list_checkpoints
 
-STEPS = 150
+STEPS = 1500  # long enough that the signal (<= 0.3 s after the first log) lands mid-run on an idle machine
 SETTINGS = [
     "seed=5",
     f"train.steps={STEPS}",

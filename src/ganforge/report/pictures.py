@@ -68,7 +68,17 @@ def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **o
     writer = SAMPLE_PNG.get(run.data.kind)
     if writer is None:
         raise GanforgeError(f"no picture is available for {run.data.kind} data; use .npy")
-    return writer(run, n, path, label, **options) if options else writer(run, n, path, label)
+    return writer(with_sampling_options(run, options) if options else run, n, path, label)
+
+
+def with_sampling_options(run: Run, options: dict[str, object]) -> Run:
+    """A shallow copy of ``run`` whose ``sample`` always passes ``options``, so every picture writer
+    honours them without knowing about them."""
+    import copy
+
+    bound = copy.copy(run)
+    bound.sample = lambda n, label=None, **more: run.sample(n, label=label, **options, **more)  # type: ignore[method-assign]
+    return bound
 
 
 SAMPLE_PNG: dict[str, Callable[..., Path]] = {}

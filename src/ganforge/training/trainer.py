@@ -23,16 +23,16 @@ from torch import nn
 from ganforge.config import OptimizerConfig, RunConfig
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, grad_norm
+from ganforge.gans.base import GANModel
+from ganforge.runs import check_model_state, checkpoint_step
 from ganforge.training.callbacks import Callback
-from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ganforge.training.checkpoint import checkpoint_dir_name, save_checkpoint
+from ganforge.training.distributed import DataParallel
+from ganforge.training.guard import DivergenceGuard, NonFiniteStep, TrainingDiverged  # noqa: F401 (re-export)
 from ganforge.training.metrics_log import MetricsLog
+from ganforge.training.precision import MixedPrecision
 from ganforge.training.progress import ProgressDisplay
 from ganforge.training.seeding import rng_state, set_rng_state
-
-
-class TrainingDiverged(GanforgeError):
-    """A loss or gradient became non-finite; the run stopped before writing anything from that step."""
 
 
 class TrainingInterrupted(GanforgeError):
@@ -42,16 +42,23 @@ class TrainingInterrupted(GanforgeError):
 
 
 def make_optimizer(params: Sequence[nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
-    """Adam / SGD / RMSprop from an :class:`~ganforge.config.OptimizerConfig`."""
+    """Adam / SGD / RMSprop from an :class:`~ganforge.config.OptimizerConfig`.
+
+    Adam and SGD use PyTorch's fused kernels (one kernel per step for all parameters instead of a Python
+    loop of small ops; same update rule) when every parameter is a float tensor on the CPU or a GPU."""
+    params = list(params)
+    fused = {"fused": True} if params and all(
+        p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params
+    ) else {}
     if cfg.name == "adam":
         return torch.optim.Adam(
-            params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay
+            params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay, **fused
         )
     if cfg.name == "rmsprop":
         return torch.optim.RMSprop(
             params, lr=cfg.lr, momentum=cfg.momentum, eps=cfg.eps, weight_decay=cfg.weight_decay
         )
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **fused)
 
 
 def lr_factor(kind: str, steps: int, final: float):  # noqa: ANN201 - returns a schedule function
@@ -91,13 +98,17 @@ class Trainer:
         self.run_dir = run_dir
         self.callbacks = list(callbacks)
         self.show_progress = show_progress
-        self.device = resolve_device(config.device)
+        self.parallel = DataParallel(config, resolve_device(config.device))  # no-op outside torchrun
+        self.device = self.parallel.device
         self.gan.to(self.device)
+        self.parallel.prepare(gan, source, data_rng, config.train.batch_size)
+        self.precision = MixedPrecision(config.train, self.device)
+        self.precision.prepare(gan)
         self.step = 0
         self.elapsed = 0.0
         self.last_record: dict[str, Any] = {}
-        self.log = MetricsLog(run_dir / "metrics.jsonl") if run_dir is not None else None
-        phases = gan.phases(0)
+        self.log = MetricsLog(run_dir / "metrics.jsonl") if run_dir is not None and self.parallel.is_main else None
+        phases = gan.all_phases()
         self.optimizers = {
             p.name: make_optimizer(gan.parameters_of(p), config.optimizer_for(p.name)) for p in phases
         }
@@ -106,6 +117,9 @@ class Trainer:
             n: torch.optim.lr_scheduler.LambdaLR(o, factor) for n, o in self.optimizers.items()
         }
         self._stop_signal: int | None = None
+        self.guard = DivergenceGuard(
+            self.train_cfg.guard, verbose=show_progress, gradients_may_overflow=self.precision.grads_may_overflow
+        )
 
     # --- state ----------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -117,10 +131,14 @@ class Trainer:
             "data": self.source.state_dict(),
             "scaler": self.source.scaler.state_dict(),
             "callbacks": [c.state_dict() for c in self.callbacks],
+            "guard": self.guard.state_dict(),
+            "precision": self.precision.state_dict(),
         }
 
     def load_state(self, state: dict[str, Any], step: int, elapsed: float = 0.0) -> None:
+        state = self.parallel.localize_state(state, step)  # this rank's RNG streams under torchrun
         self.gan.load_state_dict(state["model"])
+        self.precision.load_state_dict(state.get("precision", {}))
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optim"][name])
         for name, sched in self.schedulers.items():
@@ -132,40 +150,40 @@ class Trainer:
         for cb, cb_state in zip(self.callbacks, state.get("callbacks", []), strict=False):
             cb.load_state_dict(cb_state)
         set_rng_state(state["rng"], self.data_rng)
+        self.guard.load_state_dict(state.get("guard", {}))
         self.step, self.elapsed = step, elapsed
 
     def resume_from_latest(self) -> int | None:
         """Load the newest valid checkpoint of ``run_dir``; returns its step (None: none exists)."""
         assert self.run_dir is not None
-        info = latest_checkpoint(self.run_dir)
-        if info is None:
+        found = self.parallel.load_latest(self.run_dir)  # rank 0 reads, every rank receives
+        if found is None:
             return None
-        state, meta = load_checkpoint(info.path)
-        self.load_state(state, int(meta["step"]), float(meta.get("user", {}).get("elapsed", 0.0)))
+        state, meta = found
+        step = checkpoint_step(meta, self.run_dir / "checkpoints")
+        where = self.run_dir / "checkpoints" / checkpoint_dir_name(step)
+        check_model_state(state["model"], self.gan, where)  # before touching the model
+        try:
+            elapsed = float(meta.get("user", {}).get("elapsed", 0.0))
+            self.load_state(state, step, elapsed)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError) as err:
+            detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            raise GanforgeError(
+                f"{where}: its training state does not fit this run ({detail}); resume from an earlier "
+                "checkpoint by moving this one aside, or start a new run"
+            ) from None
         return self.step
 
     def save(self) -> Path | None:
         if self.run_dir is None:
             return None
+        state = self.parallel.gather_state(self.state())  # every rank's RNG streams; all ranks take part
+        if not self.parallel.is_main:
+            return None
         meta = {"elapsed": self.elapsed, "name": self.config.name}
-        return save_checkpoint(
-            self.run_dir, self.step, self.state(), meta, keep=self.train_cfg.keep_checkpoints
-        )
+        return save_checkpoint(self.run_dir, self.step, state, meta, keep=self.train_cfg.keep_checkpoints)
 
     # --- the loop ---------------------------------------------------------------------------------------
-    def _check_finite(self, value: torch.Tensor, what: str, step: int) -> None:
-        if not torch.isfinite(value).all():
-            last = latest_checkpoint(self.run_dir) if self.run_dir is not None else None
-            kept = (
-                f"the last good checkpoint (step {last.step}) is intact"
-                if last
-                else "no checkpoint was written"
-            )
-            raise TrainingDiverged(
-                f"training diverged at step {step + 1}: {what} is not finite; {kept}. Lower the learning "
-                "rate (--set train.optimizer.lr=...), add a gradient penalty, or check the data for extreme values"
-            )
-
     def train_step(self, step: int, want_logs: bool) -> dict[str, torch.Tensor]:
         """One full step (all phases). Returns detached scalars when ``want_logs``."""
         logs: dict[str, torch.Tensor] = {}
@@ -173,18 +191,22 @@ class Trainer:
         for phase in self.gan.phases(step):
             opt = self.optimizers[phase.name]
             for repeat in range(phase.repeats):
-                batch = self.source.batch(bs, self.data_rng).to(self.device) if phase.needs_data else None
-                loss, phase_logs = self.gan.phase_loss(phase, batch, repeat)
-                self._check_finite(loss.detach(), f"the {phase.name} loss", step)
+                batch = self.parallel.batch(self.source, bs, self.data_rng) if phase.needs_data else None
+                with self.precision.autocast():
+                    loss, phase_logs = self.gan.phase_loss(phase, self.precision.prepare_batch(batch), repeat)
+                if loss is None:  # the GAN skips this update (no optimizer step, Adam moments untouched)
+                    continue
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                self.precision.backward(loss, phase.name)
+                self.parallel.sync_gradients(opt)  # mean over ranks under torchrun
+                self.precision.unscale(opt, phase.name)
+                norm = self.guard.watch(phase.name, loss, opt, want_norm=want_logs)
                 if want_logs:
-                    norm = grad_norm(p for group in opt.param_groups for p in group["params"])
-                    self._check_finite(norm, f"the {phase.name} gradient", step)
                     phase_logs[f"grad_norm_{phase.name[0]}"] = norm
-                opt.step()
+                self.precision.step(opt, phase.name)
                 self.gan.after_update(phase)
             logs.update(phase_logs)
+        self.guard.check(step)  # raises NonFiniteStep before anything of this step is logged or saved
         for sched in self.schedulers.values():
             sched.step()
         return logs
@@ -208,14 +230,20 @@ class Trainer:
         progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, self.config.name)
         t_start = time.perf_counter() - self.elapsed
         self.gan.train()
+        self.guard.start(self)
         try:
             while self.step < cfg.steps:
                 step = self.step
                 want_logs = (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps
-                logs = self.train_step(step, want_logs)
+                try:
+                    logs = self.train_step(step, want_logs)
+                except NonFiniteStep as problem:
+                    self.guard.recover(self, problem)  # rolls back and lowers the lr, or raises TrainingDiverged
+                    continue
                 self.step = step + 1
                 self.elapsed = time.perf_counter() - t_start
                 if want_logs:
+                    logs = self.parallel.average_logs(logs)
                     record: dict[str, Any] = {"step": self.step, "time": round(self.elapsed, 3)}
                     record.update({k: float(v) for k, v in logs.items()})
                     record["lr"] = {n: o.param_groups[0]["lr"] for n, o in self.optimizers.items()}
@@ -229,7 +257,7 @@ class Trainer:
                     progress.update(self.step, record)
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save()
-                if self._stop_signal is not None:
+                if self.parallel.should_stop(self._stop_signal is not None, want_logs):
                     path = self.save()
                     raise TrainingInterrupted(
                         f"stopped by signal {self._stop_signal} at step {self.step}; checkpoint written to "
@@ -249,4 +277,5 @@ class Trainer:
             extra = cb.on_end(self)
             if extra:
                 summary.update(extra)
+        summary.update(self.guard.summary())
         return summary
