@@ -1,0 +1,258 @@
+"""Benchmarks of the rest of the GAN family: LAPGAN, StyleGAN (vs DCGAN), SRGAN and CycleGAN.
+
+    python benchmarks/family.py gans     --budget 240   # LAPGAN, StyleGAN, DCGAN: digits FID/KID at equal CPU time
+    python benchmarks/family.py srgan    --budget 240   # SRGAN x4: PSNR/SSIM on held-out photo patches vs bicubic
+    python benchmarks/family.py cyclegan --budget 240 --transform invert   # label preservation, cycle error
+
+Every model trains from its shipped recipe (``src/ganforge/recipes``) through the generic Trainer, for
+the same budget of *CPU seconds of this process* (``time.process_time``, one torch thread), not wall
+seconds: the machine is shared, and CPU time is what a model actually got. Results go to stdout as tables,
+to ``benchmarks/results/family-<what>.json`` and pictures to ``docs/benchmarks/family-*.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.api import build_config
+from ganforge.data.registry import build_source
+from ganforge.gans.registry import build_model
+from ganforge.runs import Run
+from ganforge.training.seeding import seed_everything
+from ganforge.training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PICTURES = ROOT / "docs" / "benchmarks"
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def build(recipe: str, overrides: list[str] | None = None) -> tuple[Any, Any, Any, torch.Generator]:
+    config = build_config(recipe, overrides)
+    rng = seed_everything(config.seed)
+    section = dict(config.data)
+    source = build_source(str(section.pop("source")), section)
+    gan = build_model(config.model, source)
+    if config.train.ema is not None:
+        gan.enable_ema(config.train.ema)
+    return config, source, gan, rng
+
+
+def train_for(trainer: Trainer, cpu_seconds: float, chunk: int = 25) -> dict[str, float]:
+    """Run ``trainer`` in chunks of ``chunk`` steps until this process has spent ``cpu_seconds`` more CPU."""
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    while time.process_time() - start_cpu < cpu_seconds:
+        trainer.train_cfg.steps = trainer.step + chunk
+        trainer.fit()
+    return {
+        "steps": trainer.step,
+        "cpu_seconds": round(time.process_time() - start_cpu, 1),
+        "wall_seconds": round(time.perf_counter() - start_wall, 1),
+    }
+
+
+def make_trainer(config: Any, source: Any, gan: Any, rng: torch.Generator) -> Trainer:
+    config.train.log_every = 10**9  # no logging work inside the budget
+    return Trainer(gan, source, config, rng, run_dir=None, callbacks=[], show_progress=False)
+
+
+# ------------------------------------------------------------------------------ LAPGAN / StyleGAN / DCGAN
+
+
+def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]:
+    from ganforge.evaluation.image_metrics import fid, kid
+    from ganforge.report.image_pictures import save_grid
+
+    models = {
+        "LAPGAN (8->16->32)": ("digits-lapgan", [], "lapgan"),
+        "StyleGAN (small)": ("digits-stylegan", [], "stylegan"),
+        "DCGAN": ("digits-dcgan", ["data.size=32"], "dcgan"),
+    }
+    rows = {}
+    for label, (recipe, overrides, slug) in models.items():
+        if only is not None and slug != only:
+            continue
+        config, source, gan, rng = build(recipe, overrides)
+        trainer = make_trainer(config, source, gan, rng)
+        source.fit_scaler(gan.output_activation)
+        timing = train_for(trainer, budget)
+        real = source.x
+        # The raw generator too: after few steps an EMA of decay 0.999 still holds much of the random init.
+        ema, gan.ema_generator = gan.ema_generator, None
+        torch.manual_seed(123)
+        raw = source.scaler.to_data(gan.sample(n)).clamp(0, 1)
+        gan.ema_generator = ema
+        torch.manual_seed(123)
+        fake = source.scaler.to_data(gan.sample(n)).clamp(0, 1)
+        f, k = (
+            fid(real, fake, reference="digits 32x32 (all 1797)"),
+            kid(real, fake, reference="digits 32x32 (all 1797)"),
+        )
+        f_raw, k_raw = fid(real, raw), kid(real, raw)
+        save_grid(raw[:64], PICTURES / f"family-samples-{slug}-raw.png", ncol=8)
+        save_grid(fake[:64], PICTURES / f"family-samples-{slug}.png", ncol=8)
+        extra: dict[str, Any] = {}
+        if slug == "stylegan":
+            extra["fid_truncation_0.7"] = fid(
+                real, source.scaler.to_data(gan.sample(n, truncation=0.7)).clamp(0, 1)
+            ).value
+            grid = source.scaler.to_data(gan.style_mix_grid(4, 6)).clamp(0, 1)
+            save_grid(grid, PICTURES / "family-stylegan-mixing.png", ncol=7)
+        if slug == "lapgan":
+            levels = [source.scaler.to_data(x).clamp(0, 1) for x in gan.sample_levels(8)]
+            from ganforge.nets.pyramid import upsample
+
+            rows_ = torch.cat([upsample(x, (32, 32)) for x in reversed(levels)])
+            save_grid(rows_, PICTURES / "family-lapgan-levels.png", ncol=8)
+        rows[label] = {
+            **timing,
+            "fid_raw": f_raw.value,
+            "kid_raw": k_raw.value,
+            "fid": f.value,
+            "fid_noise_floor": f.noise_floor,
+            "kid": k.value,
+            "kid_std": k.std,
+            "kid_noise_floor": k.noise_floor,
+            "n_fake": n,
+            "parameters_g": sum(p.numel() for p in gan.generator.parameters()),
+            **extra,
+        }
+        print(f"{label}: {rows[label]}", flush=True)
+    print(
+        f"\nDigits 32x32, {budget:.0f} CPU-seconds of training each (1 thread), EMA generators; "
+        f"FID/KID on digits-classifier features, {n} generated vs 1797 real; load {load_average()}"
+    )
+    head = f"{'model':<22}{'steps':>7}{'FID raw':>9}{'FID EMA':>9}{'floor':>8}{'KID raw':>9}{'KID EMA':>9}{'floor':>8}"
+    print(head)
+    for label, r in rows.items():
+        print(
+            f"{label:<22}{r['steps']:>7}{r['fid_raw']:>9.2f}{r['fid']:>9.2f}{r['fid_noise_floor']:>8.2f}"
+            f"{r['kid_raw']:>9.3f}{r['kid']:>9.3f}{r['kid_noise_floor']:>8.3f}"
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- SRGAN
+
+
+def bench_srgan(budget: float, n: int) -> dict[str, Any]:
+    from ganforge.evaluation.superres_metrics import compare_with_bicubic, heldout_pairs
+    from ganforge.report.family_pictures import superres_rows
+    from ganforge.report.image_pictures import save_grid
+
+    config, source, gan, rng = build("photos-srgan")
+    gan.pretrain_steps = 10**9  # SRResNet stage: until half the budget is spent
+    trainer = make_trainer(config, source, gan, rng)
+    source.fit_scaler(gan.output_activation)
+    run = Run(Path("."), config, gan, source)
+    pre = train_for(trainer, budget / 2)
+    high, low, reference = heldout_pairs(run, n)
+    srresnet = compare_with_bicubic(run, high, low)
+    gan.pretrain_steps = trainer.step
+    adv = train_for(trainer, budget / 2)
+    srgan = compare_with_bicubic(run, high, low)
+    save_grid(superres_rows(run, high[:6], low[:6]), PICTURES / "family-srgan.png", ncol=4)
+    result = {
+        "reference": reference,
+        "pretrain": pre,
+        "adversarial": adv,
+        "bicubic": {k.removeprefix("bicubic_"): v for k, v in srresnet.items() if k.startswith("bicubic")},
+        "srresnet_stage": {k: v for k, v in srresnet.items() if not k.startswith("bicubic")},
+        "srgan": {k: v for k, v in srgan.items() if not k.startswith("bicubic")},
+    }
+    print(
+        f"\nSRGAN x4, photo patches 32x32 -> held out {reference}; {budget:.0f} CPU-s "
+        f"({pre['steps']} SRResNet + {adv['steps'] - pre['steps']} adversarial steps); load {load_average()}"
+    )
+    print(f"{'method':<34}{'PSNR(Y)':>9}{'SSIM(Y)':>9}{'PSNR(RGB)':>11}")
+    for label, r in (
+        ("bicubic", result["bicubic"]),
+        ("SRResNet stage (content only)", result["srresnet_stage"]),
+        ("SRGAN (content + 1e-3 adv)", result["srgan"]),
+    ):
+        print(f"{label:<34}{r['psnr']:>9.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>11.2f}")
+    return result
+
+
+# ------------------------------------------------------------------------------------------- CycleGAN
+
+
+def bench_cyclegan(budget: float, transform: str, overrides: list[str], tag: str) -> dict[str, Any]:
+    from ganforge.evaluation.translation_metrics import evaluate_translation
+    from ganforge.report.family_pictures import translation_pictures
+
+    config, source, gan, rng = build("digits-cyclegan", [f"data.transform={transform}", *overrides])
+    trainer = make_trainer(config, source, gan, rng)
+    source.fit_scaler(gan.output_activation)
+    timing = train_for(trainer, budget)
+    run = Run(Path("."), config, gan, source)
+    report = evaluate_translation(run, 450, [])
+    picture = translation_pictures(run, PICTURES)["translation"]
+    final = PICTURES / f"family-cyclegan-{transform}{tag}.png"
+    os.replace(picture, final)
+    result = {**timing, **report, "overrides": overrides, "picture": str(final.relative_to(ROOT))}
+    print(
+        f"\nCycleGAN digits <-> {transform} digits {' '.join(overrides)} (16x16), {budget:.0f} CPU-s = "
+        f"{timing['steps']} steps; "
+        f"{report['reference']}; load {load_average()}"
+    )
+    print(f"{'digits classifier accuracy on':<46}{'value':>8}")
+    for key, label in (
+        ("label_accuracy_originals", "original test digits (ceiling)"),
+        ("label_accuracy_untranslated_b", f"{transform} digits, untranslated (floor)"),
+        ("label_accuracy_a2b", "A->B translated, exact inverse applied"),
+        ("label_accuracy_b2a", "B->A translated"),
+    ):
+        print(f"{label:<46}{report[key]:>8.3f}")
+    print(
+        f"cycle reconstruction error |F(G(a))-a|: {report['cycle_error_a']:.4f}, "
+        f"|G(F(b))-b|: {report['cycle_error_b']:.4f} (mean abs, pixels in [0, 1])"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["gans", "srgan", "cyclegan"])
+    parser.add_argument("--budget", type=float, default=240.0, help="CPU seconds of training per model")
+    parser.add_argument("--n", type=int, default=1000, help="generated images (gans) / test patches (srgan)")
+    parser.add_argument("--transform", default="invert", choices=["invert", "rotate"])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="cyclegan: recipe override")
+    parser.add_argument("--tag", default="", help="suffix of the result and picture names")
+    parser.add_argument("--only", choices=["lapgan", "stylegan", "dcgan"], help="gans: one model (run in parallel)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    PICTURES.mkdir(parents=True, exist_ok=True)
+    started = load_average()
+    if args.what == "gans":
+        result = bench_gans(args.budget, args.n, args.only)
+    elif args.what == "srgan":
+        result = bench_srgan(args.budget, min(args.n, 500))
+    else:
+        result = bench_cyclegan(args.budget, args.transform, args.overrides, args.tag)
+    suffix = f"-{args.transform}" if args.what == "cyclegan" else (f"-{args.only}" if args.only else "")
+    suffix += args.tag
+    record = {
+        "what": args.what,
+        "budget_cpu_seconds": args.budget,
+        "load_at_start": started,
+        "load_at_end": load_average(),
+        "torch": torch.__version__,
+        "result": result,
+    }
+    (RESULTS / f"family-{args.what}{suffix}.json").write_text(json.dumps(record, indent=1, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Translate pictures between the two domains of a trained CycleGAN run.
+
+``translate(run, images, direction)`` maps (N, C, H, W) images in [0, 1] from domain A to B (``a2b``) or
+back (``b2a``); ``translate_folder`` does it for every picture of a folder, writing PNGs of the same
+names. Pictures are centre-cropped and resized to the run's training size (the generators are fully
+convolutional, but they only learned the statistics of that scale) and given the domain's channels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.runs import Run, load
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+def _as_run(run: Run | str | Path) -> Run:
+    run = run if isinstance(run, Run) else load(run)
+    if not hasattr(run.gan, "translate"):
+        raise GanforgeError(f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan)")
+    return run
+
+
+def domain_channels(run: Run, direction: str) -> int:
+    """Channels of the source domain of ``direction``."""
+    shape_a = list(run.data.sample_shape)
+    shape_b = list(run.data.info.get("shape_b", shape_a))
+    return int((shape_a if direction == "a2b" else shape_b)[0])
+
+
+def translate(run: Run | str | Path, images: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+    """(N, C, H, W) in [0, 1] of the source domain -> the other domain, in [0, 1]."""
+    run = _as_run(run)
+    if direction not in DIRECTIONS:
+        raise GanforgeError(f"--direction {direction}: choose a2b or b2a")
+    want = domain_channels(run, direction)
+    if images.dim() != 4 or images.shape[1] != want:
+        raise GanforgeError(
+            f"translate {direction}: expected images (N, {want}, H, W) in [0, 1], got {tuple(images.shape)}"
+        )
+    gan: Any = run.gan
+    out = gan.translate(run.scaler.to_model(images.float().clamp(0, 1)), direction)
+    return run.scaler.to_data(out).cpu().clamp(0.0, 1.0)
+
+
+def translate_folder(
+    run: Run | str | Path, in_dir: str | Path, out_dir: str | Path, direction: str = "a2b", size: int | None = None
+) -> list[Path]:
+    """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES, read_image
+    from ganforge.data.images import set_channels
+    from ganforge.report.image_pictures import grid_image, save_png
+
+    run = _as_run(run)
+    src = Path(in_dir)
+    if not src.is_dir():
+        raise GanforgeError(f"input folder '{src}' does not exist or is not a folder")
+    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
+    side = int(size or run.data.sample_shape[-1])
+    want = domain_channels(run, direction)
+    images = torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
+    out = translate(run, images, direction)
+    dest = Path(out_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    return [
+        save_png(grid_image(img[None], ncol=1, padding=0, scale=1), dest / f"{f.stem}.png")
+        for f, img in zip(files, out, strict=True)
+    ]

@@ -1,0 +1,111 @@
+"""Upscale pictures of any size with a trained SRGAN run, tile by tile.
+
+``upscale(run, image)`` takes a torch tensor (C, H, W) or (N, C, H, W) in [0, 1], a numpy array (H, W) or
+(H, W, C) (uint8 or floats in [0, 1]) or a Pillow image, and returns the same kind of thing ``scale``
+times larger. The generator runs on ``tile`` x ``tile`` pieces with an overlap of its receptive radius,
+which gives exactly the untiled result (see :func:`ganforge.nets.superres.tiled_apply`) with memory
+bounded by the tile size. Channels: a gray model upscales every channel on its own; an RGB model
+upscales gray pictures as RGB and returns their luma; an alpha channel is upscaled bicubically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.runs import Run, load
+
+
+def _as_run(run: Run | str | Path) -> Run:
+    run = run if isinstance(run, Run) else load(run)
+    if not hasattr(run.gan, "upscale"):
+        raise GanforgeError(f"run {run.path} is a {type(run.gan).__name__}, not a super-resolution model (srgan)")
+    return run
+
+
+def upscale_tensor(run: Run, images: torch.Tensor, tile: int | None = 64) -> torch.Tensor:
+    """(N, C, H, W) in [0, 1] -> (N, C, s H, s W) in [0, 1]."""
+    from ganforge.data.images import LUMA
+    from ganforge.data.paired import bicubic_upscale
+
+    if images.dim() != 4 or images.shape[1] not in (1, 3, 4) or min(images.shape[-2:]) < 1:
+        raise GanforgeError(f"upscale: expected images (N, 1/3/4, H, W) in [0, 1], got {tuple(images.shape)}")
+    gan: Any = run.gan
+    channels = int(run.data.sample_shape[0])
+    x = images.float().clamp(0, 1)
+    alpha = x[:, 3:] if x.shape[1] == 4 else None
+    x = x[:, :3]
+    n, c, h, w = x.shape
+
+    def model(batch: torch.Tensor) -> torch.Tensor:
+        out = gan.upscale(run.scaler.to_model(batch), tile=tile)
+        return run.scaler.to_data(out).cpu().clamp(0, 1)
+
+    if channels == 1:
+        out = model(x.reshape(n * c, 1, h, w)).reshape(n, c, h * gan.scale, w * gan.scale)
+    elif c == 1:
+        rgb = model(x.repeat(1, 3, 1, 1))
+        out = (rgb * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    else:
+        out = model(x)
+    if alpha is not None:
+        out = torch.cat([out, bicubic_upscale(alpha, gan.scale)], dim=1)
+    return out
+
+
+def upscale(run: Run | str | Path, image: Any, tile: int | None = 64) -> Any:
+    """``image`` enlarged by the run's scale (x2 or x4), returned as the same type and layout."""
+    run = _as_run(run)
+    if isinstance(image, torch.Tensor):
+        single = image.dim() == 3
+        out = upscale_tensor(run, image.unsqueeze(0) if single else image, tile)
+        return out[0] if single else out
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency of matplotlib
+        Image = None  # type: ignore[assignment]  # noqa: N806
+    if Image is not None and isinstance(image, Image.Image):
+        array = np.asarray(
+            image.convert("RGBA" if "A" in image.getbands() else ("L" if image.mode in ("1", "L") else "RGB"))
+        )
+        return Image.fromarray(upscale(run, array, tile))
+    array = np.asarray(image)
+    if array.ndim not in (2, 3):
+        raise GanforgeError(f"upscale: expected an image array (H, W) or (H, W, C), got shape {array.shape}")
+    from ganforge.data.images import to_unit_range
+
+    as_uint8 = array.dtype == np.uint8
+    x = torch.from_numpy(to_unit_range(array, "image"))
+    x = x[None, None] if x.dim() == 2 else x.permute(2, 0, 1)[None]
+    out = upscale_tensor(run, x, tile)[0]
+    result = out[0].numpy() if array.ndim == 2 else out.permute(1, 2, 0).numpy()
+    return (
+        (result * 255 + 0.5).astype(np.uint8)
+        if as_uint8
+        else result.astype(array.dtype if array.dtype.kind == "f" else np.float32)
+    )
+
+
+def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, tile: int | None = 64) -> Path:
+    """Read a picture file, upscale it, write a PNG (through a temporary file)."""
+    from PIL import Image
+
+    from ganforge.report.image_pictures import save_png
+
+    src = Path(source)
+    if not src.is_file():
+        raise GanforgeError(f"input picture '{src}' does not exist; check the path")
+    out = Path(out)
+    if not out.parent.exists():
+        raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
+    try:
+        with Image.open(src) as picture:
+            picture.load()
+            result = upscale(run, picture, tile)
+    except (OSError, ValueError) as exc:
+        raise GanforgeError(f"{src}: not a readable picture ({exc}); use PNG or JPEG") from None
+    return save_png(result, out)

@@ -1,0 +1,27 @@
+"""``ganforge upscale RUN in.png -o out.png``: enlarge a picture of any size with a trained SRGAN run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ganforge.cli import app
+
+
+@app.command()
+def upscale(
+    run: Annotated[Path, typer.Argument(help="run folder of a super-resolution model (srgan)")],
+    source: Annotated[Path, typer.Argument(help="input picture (PNG, JPEG, ...)")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="output PNG")] = Path("upscaled.png"),
+    tile: Annotated[int, typer.Option("--tile", help="tile side in input pixels (0: whole picture at once)")] = 64,
+) -> None:
+    """Upscale a picture x2 or x4 (the run's scale), tile by tile so any size fits in memory."""
+    from ganforge.apps.upscale import upscale_file
+    from ganforge.errors import GanforgeError
+
+    if tile < 0:
+        raise GanforgeError(f"--tile {tile}: give a positive tile size, or 0 for no tiling")
+    path = upscale_file(run, source, output, tile=tile or None)
+    print(f"wrote {path}")

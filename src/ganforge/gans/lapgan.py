@@ -1,0 +1,235 @@
+"""LAPGAN (Denton, Chintala, Szlam & Fergus 2015): a Laplacian pyramid of GANs, one per octave.
+
+With the pyramid of :mod:`ganforge.nets.pyramid` (``I_{k+1} = d(I_k)``, ``h_k = I_k - u(I_{k+1})``,
+k = 0 finest), level ``K-1`` is an ordinary GAN on the coarsest images ``I_{K-1}`` (e.g. 8x8), and every
+finer level k is a *conditional* GAN on band-pass residuals:
+
+    D_k phase:  minimize J_D( D_k(h_k, l_k), D_k(G_k(z_k, l_k), l_k) )   with l_k = u(d(I_k)) of a real image
+    G_k phase:  minimize J_G( D_k(G_k(z_k, l_k), l_k) )
+
+The levels are independent while training (each conditions on *real* low-pass images, as in the paper),
+so every training step runs one (D, G) phase pair per level, coarse to fine, each on its own real batch.
+Sampling runs coarse to fine: ``I~_{K-1} = G_{K-1}(z)``, then ``I~_k = u(I~_{k+1}) + G_k(z_k, u(I~_{k+1}))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.data.base import Batch, DataSource
+from ganforge.errors import GanforgeError
+from ganforge.gans.base import GANModel, Noise, Phase, frozen
+from ganforge.gans.registry import register_model
+from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator, conv_plan
+from ganforge.nets.pyramid import LaplacianLevelDiscriminator, LaplacianLevelGenerator, downsample, upsample
+from ganforge.objectives import discriminator_score, get_objective
+
+
+class LaplacianPyramidGenerator(nn.Module):
+    """Coarse-to-fine sampler: ``coarse(z)`` makes ``I~_{K-1}``; ``refiners[k]`` adds level k's detail.
+
+    ``refiners[k]`` works at resolution ``R / 2^k`` (k = 0 is the finest). Output: the finest image, or
+    with ``return_levels=True`` the list ``[I~_0, ..., I~_{K-1}]`` (finest first).
+    """
+
+    def __init__(self, coarse: nn.Module, refiners: list[LaplacianLevelGenerator]) -> None:
+        super().__init__()
+        self.coarse = coarse
+        self.refiners = nn.ModuleList(refiners)
+
+    @property
+    def levels(self) -> int:
+        return len(self.refiners) + 1
+
+    def forward(self, z: Tensor, return_levels: bool = False) -> Tensor | list[Tensor]:
+        image = self.coarse(z)
+        images = [image]
+        for refiner in reversed(self.refiners):
+            low = upsample(image, (refiner.resolution, refiner.resolution))
+            image = low + refiner(low)
+            images.append(image)
+        return images[::-1] if return_levels else image
+
+
+class LAPGAN(GANModel):
+    """LAPGAN over ``levels`` octaves; ``discriminators[k]`` judges level k (k = K-1: whole coarse images)."""
+
+    def __init__(
+        self,
+        generator: LaplacianPyramidGenerator,
+        discriminators: list[nn.Module],
+        noise_dim: int,
+        objective: str = "nonsaturating",
+    ) -> None:
+        super().__init__()
+        if len(discriminators) != generator.levels:
+            raise GanforgeError(f"LAPGAN: {generator.levels} generator levels but {len(discriminators)} discriminators")
+        self.generator = generator
+        self.discriminators = nn.ModuleList(discriminators)
+        self.noise = Noise(noise_dim)
+        self.objective = get_objective(objective)
+        self.output_activation = "tanh"  # data in [-1, 1]; the coarse generator ends in tanh
+        self._cached: tuple[int, Tensor, Tensor | None] | None = None
+        self._phases = self._build_phases()
+
+    @property
+    def levels(self) -> int:
+        return self.generator.levels
+
+    def resolution(self, level: int) -> int:
+        k = self.levels - 1
+        if level == k:
+            return int(getattr(self.generator.coarse, "resolution", 0))
+        return self.generator.refiners[level].resolution
+
+    def _build_phases(self) -> list[tuple[Phase, int]]:
+        """One (D, G) phase pair per level, coarse to fine. A phase names its networks by attribute:
+        ``d_<res>`` / ``g_<res>`` are unregistered aliases of level modules (their weights stay under
+        ``discriminators.k`` and ``generator.*`` in the state dict, so nothing is stored twice)."""
+        out = []
+        for k in reversed(range(self.levels)):  # coarse to fine
+            res = self.resolution(k)
+            g_net = self.generator.coarse if k == self.levels - 1 else self.generator.refiners[k]
+            object.__setattr__(self, f"g_{res}", g_net)
+            object.__setattr__(self, f"d_{res}", self.discriminators[k])
+            out.append((Phase(f"discriminator_{res}", (f"d_{res}",)), k))
+            out.append((Phase(f"generator_{res}", (f"g_{res}",), needs_data=False), k))
+        return out
+
+    # --- phases -------------------------------------------------------------------------------------
+    def phases(self, step: int) -> list[Phase]:
+        return [p for p, _ in self._phases]
+
+    def level_of(self, phase: Phase) -> int:
+        for p, k in self._phases:
+            if p.name == phase.name:
+                return k
+        raise GanforgeError(f"LAPGAN has no phase '{phase.name}'")
+
+    def _judge(self, k: int, x: Tensor, low: Tensor | None) -> Tensor:
+        d = self.discriminators[k]
+        out = d(x) if low is None else d(x, low)
+        return out.reshape(out.shape[0], -1)
+
+    def real_level(self, x: Tensor, k: int) -> tuple[Tensor, Tensor | None]:
+        """What level k's discriminator sees for real images ``x``: (I_{K-1}, None) at the coarsest level,
+        else (h_k, l_k) with ``I_k = d^k(x)``, ``l_k = u(d(I_k))``, ``h_k = I_k - l_k``."""
+        image = x
+        for _ in range(k):
+            image = downsample(image)
+        if k == self.levels - 1:
+            return image, None
+        low = upsample(downsample(image), image.shape[-2:])
+        return image - low, low
+
+    def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
+        k = self.level_of(phase)
+        res = self.resolution(k)
+        finest = k == 0
+        if phase.name.startswith("discriminator"):
+            assert batch is not None
+            real, low = self.real_level(batch.x, k)
+            if low is None:
+                fake = self.generator.coarse(self.sample_latents(real.shape[0]).to(real.device))
+            else:
+                fake = self.generator.refiners[k](low)
+            self._cached = (k, fake, low)
+            real_logits = self._judge(k, real, low)
+            fake_logits = self._judge(k, fake.detach(), low)
+            loss = self.objective.discriminator(real_logits, fake_logits)
+            d_real = discriminator_score(real_logits.detach(), self.objective).mean()
+            d_fake = discriminator_score(fake_logits.detach(), self.objective).mean()
+            logs = {f"loss_d_{res}": loss.detach(), f"d_real_{res}": d_real, f"d_fake_{res}": d_fake}
+            if finest:
+                logs.update(loss_d=loss.detach(), d_real=d_real, d_fake=d_fake)
+            return loss, logs
+        if self._cached is None or self._cached[0] != k:
+            raise RuntimeError("a LAPGAN generator phase reuses the fakes of its level's discriminator phase")
+        _, fake, low = self._cached
+        self._cached = None
+        with frozen(self.discriminators[k]):
+            loss = self.objective.generator(self._judge(k, fake, low))
+        logs = {f"loss_g_{res}": loss.detach()}
+        if finest:
+            logs["loss_g"] = loss.detach()
+        return loss, logs
+
+    def after_update(self, phase: Phase) -> None:
+        if phase.name == self._phases[-1][0].name:  # once per step, after the finest generator
+            self.update_ema()
+
+    # --- sampling -------------------------------------------------------------------------------------
+    def sample_latents(self, n: int) -> Tensor:
+        return self.noise.sample(n)
+
+    def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
+        """The finest image for latents ``z``, sampled coarse to fine (model units; clamped to the data
+        range [-1, 1] outside training, since a sum of residuals is not bounded)."""
+        if options:
+            raise GanforgeError(f"LAPGAN sampling takes no option {', '.join(options)}")
+        net = self.generator if self.training else self.sampling_generator()
+        out = net(z)
+        return out if self.training else out.clamp(-1, 1)
+
+    @torch.no_grad()
+    def sample_levels(self, n: int) -> list[Tensor]:
+        """``n`` samples at every level, ``[I~_0, ..., I~_{K-1}]`` (finest first, model units, clamped)."""
+        was_training = self.training
+        self.eval()
+        try:
+            device = next(self.parameters()).device
+            levels = self.sampling_generator()(self.sample_latents(n).to(device), return_levels=True)
+            return [image.clamp(-1, 1) for image in levels]
+        finally:
+            self.train(was_training)
+
+
+@register_model("lapgan")
+def build_lapgan(
+    source: DataSource,
+    levels: int = 3,
+    noise_dim: int = 100,
+    width: int = 64,
+    level_noise: int = 1,
+    level_width: int = 64,
+    level_depth: int = 3,
+    conditional_levels: bool = True,
+    objective: str = "nonsaturating",
+) -> LAPGAN:
+    """LAPGAN: a DCGAN at the coarsest octave, conditional residual GANs above (e.g. 8 -> 16 -> 32).
+
+    ``levels``: pyramid length; the coarsest images are ``R / 2^(levels-1)`` a side and must be a DCGAN
+    size (8, 16, 32...). ``level_noise``: noise planes per refining level; ``level_width/depth`` size
+    the refining convnets; ``conditional_levels=False`` is the paper's unconditional ablation.
+    """
+    if source.kind != "images" or len(source.sample_shape) != 3:
+        raise GanforgeError(f"model.type=lapgan needs image data; data '{source.name}' is {source.kind}")
+    channels, height, width_px = source.sample_shape
+    if height != width_px:
+        raise GanforgeError(f"model.type=lapgan needs square images, got {height}x{width_px}; set data.size")
+    if levels < 1 or height % 2 ** (levels - 1):
+        raise GanforgeError(
+            f"model.levels={levels}: {height}-pixel images cannot be halved {levels - 1} times; use fewer levels"
+        )
+    coarse_res = height // 2 ** (levels - 1)
+    try:
+        conv_plan(coarse_res)
+    except GanforgeError:
+        raise GanforgeError(
+            f"model.levels={levels}: the coarsest level would be {coarse_res}x{coarse_res}, which the DCGAN "
+            "nets do not support (8, 16, 32, 64, 128); change levels or data.size"
+        ) from None
+    coarse = DCGANGenerator(noise_dim, channels, coarse_res, width, output="tanh")
+    refiners = [
+        LaplacianLevelGenerator(level_noise, channels, height // 2**k, level_width, conditional_levels, level_depth)
+        for k in range(levels - 1)
+    ]
+    discriminators: list[nn.Module] = [
+        LaplacianLevelDiscriminator(channels, height // 2**k, level_width, conditional_levels)
+        for k in range(levels - 1)
+    ]
+    discriminators.append(DCGANDiscriminator(channels, coarse_res, width))
+    return LAPGAN(LaplacianPyramidGenerator(coarse, refiners), discriminators, noise_dim, objective)

@@ -1,0 +1,221 @@
+"""SRGAN (Ledig et al. 2017): super-resolution with a residual generator, adversarial and content losses.
+
+A batch holds high-res images ``x`` (``batch.x``) and their low-res versions ``l`` (``batch.y``, s times
+smaller). With ``SR = G(l)``, each training step:
+
+    D phase:  minimize J_D(D(x), D(SR))                                              over D
+    G phase:  minimize content(SR, x) + adversarial_weight * J_G(D(SR))              over G
+
+    content(SR, x) = pixel_weight * pixel(SR, x) + feature_weight * MSE(phi(SR), phi(x))
+
+``pixel`` is MSE (SRResNet) or L1; ``phi`` is a frozen feature network: VGG19 (the paper's VGG54 loss,
+``features: vgg19`` with ``vgg_weights`` a local torchvision state dict), the small photo network
+ganforge ships (``features: photo``, works offline, see :mod:`ganforge.evaluation.photo_features`), or
+none (pixel loss only). The paper weighs the adversarial term 1e-3 and initializes SRGAN from an
+MSE-trained SRResNet: here the first ``pretrain_steps`` steps run the generator phase alone on the
+content loss (SRResNet training, the discriminator idle), then both phases run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.data.base import Batch, DataSource
+from ganforge.errors import GanforgeError
+from ganforge.gans.base import GANModel, Phase, frozen
+from ganforge.gans.registry import register_model
+from ganforge.nets.superres import ContentLoss, SRDiscriminator, SRResNetGenerator, VGG19Features, tiled_apply
+from ganforge.objectives import discriminator_score, get_objective
+
+
+class SRGAN(GANModel):
+    """Generator ``G: low-res -> high-res`` and discriminator on high-res images, content + adversarial."""
+
+    samples_from_noise = False  # it maps images to images; sample monitors must skip it
+
+    def __init__(
+        self,
+        generator: SRResNetGenerator,
+        discriminator: nn.Module,
+        content: ContentLoss,
+        objective: str = "nonsaturating",
+        *,
+        adversarial_weight: float = 1e-3,
+        pretrain_steps: int = 0,
+        bicubic_skip: bool = False,
+    ) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        # Not a registered submodule: the frozen feature network (VGG19 is 80 MB) is rebuilt from its own
+        # weights file and must not be copied into every checkpoint.
+        object.__setattr__(self, "content", content)
+        self.objective = get_objective(objective)
+        self.adversarial_weight = float(adversarial_weight)
+        self.pretrain_steps = int(pretrain_steps)
+        self.scale = generator.scale
+        self.bicubic_skip = bool(bicubic_skip)
+        if self.bicubic_skip:  # start exactly at bicubic upsampling: the residual branch outputs tanh(0) = 0
+            nn.init.zeros_(generator.tail.weight)
+            nn.init.zeros_(generator.tail.bias)
+        self.output_activation = generator.output_activation
+        self._step = 0
+        self._cached: tuple[Tensor, Tensor] | None = None
+
+    def super_resolve(self, low: Tensor, net: nn.Module | None = None) -> Tensor:
+        """``SR = G(l)``, or with ``bicubic_skip`` ``SR = bicubic(l) + G(l)``: the generator then only
+        predicts the detail bicubic interpolation misses (global residual learning, Kim et al. 2016)."""
+        net = self.generator if net is None else net
+        out = net(low)
+        if self.bicubic_skip:
+            up = torch.nn.functional.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            out = out + up
+        return out
+
+    def discriminate(self, x: Tensor) -> Tensor:
+        return self.discriminator(x).reshape(x.shape[0], -1)
+
+    # --- phases -------------------------------------------------------------------------------------
+    def all_phases(self) -> list[Phase]:
+        return [Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), needs_data=False)]
+
+    def phases(self, step: int) -> list[Phase]:
+        self._step = step
+        if step < self.pretrain_steps:  # SRResNet pre-training: the generator alone, on its own batches
+            return [Phase("generator", ("generator",))]
+        return self.all_phases()
+
+    def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
+        if phase.name == "discriminator":
+            if batch is None or batch.y is None:
+                raise GanforgeError("SRGAN needs (low-res, high-res) pairs: data.source sr-patches or sr-folder")
+            high, low = batch.x, batch.y
+            sr = self.super_resolve(low)
+            self._cached = (sr, high)  # graph kept for the G phase (G unchanged in between)
+            real_logits, fake_logits = self.discriminate(high), self.discriminate(sr.detach())
+            loss = self.objective.discriminator(real_logits, fake_logits)
+            return loss, {
+                "loss_d": loss.detach(),
+                "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
+                "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
+            }
+        if batch is not None:  # pre-training step: no discriminator phase before this one
+            if batch.y is None:
+                raise GanforgeError("SRGAN needs (low-res, high-res) pairs: data.source sr-patches or sr-folder")
+            self._cached = (self.super_resolve(batch.y), batch.x)
+        if self._cached is None:
+            raise RuntimeError("the SRGAN generator phase reuses the batch of the discriminator phase")
+        sr, high = self._cached
+        self._cached = None
+        self.content.to(sr.device)
+        terms = self.content.terms(sr, high)
+        loss = self.content(sr, high)
+        logs = {f"content_{k}": v.detach() for k, v in terms.items()}
+        if batch is None and self.adversarial_weight > 0:
+            with frozen(self.discriminator):
+                adversarial = self.objective.generator(self.discriminate(sr))
+            loss = loss + self.adversarial_weight * adversarial
+            logs["adversarial"] = adversarial.detach()
+        logs["loss_g"] = loss.detach()
+        return loss, logs
+
+    # --- use --------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def upscale(self, low: Tensor, tile: int | None = 64, batch_size: int = 16) -> Tensor:
+        """Super-resolve low-res images (N, C, h, w) in model units -> (N, C, s h, s w), eval mode.
+
+        With ``tile``, the image is processed in ``tile`` x ``tile`` pieces with an overlap of the
+        generator's receptive radius, which gives the untiled result exactly (bounded memory at any size).
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            net = self.sampling_generator()
+            device = next(self.parameters()).device
+
+            def fn(x: Tensor) -> Tensor:
+                return self.super_resolve(x, net)
+
+            radius = net.receptive_radius() + (2 if self.bicubic_skip else 0)  # + the bicubic kernel's reach
+            parts = []
+            for i in range(0, len(low), batch_size):
+                x = low[i : i + batch_size].to(device)
+                parts.append(fn(x) if tile is None else tiled_apply(fn, x, tile, radius, net.scale))
+            return torch.cat(parts).clamp(-1.0, 1.0)
+        finally:
+            self.train(was_training)
+
+    def sample_latents(self, n: int) -> Tensor:
+        raise GanforgeError("an SRGAN upscales images and draws no noise; use `ganforge upscale RUN in.png -o out.png`")
+
+    def sample(self, n: int, label: Any = None, batch_size: int = 4096, **options: Any) -> Tensor:
+        raise GanforgeError("an SRGAN does not sample from noise; use `ganforge upscale RUN in.png -o out.png`")
+
+
+def content_features(
+    features: Literal["photo", "vgg19", "none"], vgg_weights: str | None, feature_layer: str | None
+) -> nn.Module | None:
+    """The frozen feature network phi of the content loss (inputs in generator units [-1, 1])."""
+    if features == "none":
+        return None
+    if features == "vgg19":
+        if not vgg_weights:
+            raise GanforgeError(
+                "model.features=vgg19 needs model.vgg_weights: the path of a torchvision vgg19 state dict "
+                "(.pth/.safetensors); or use features: photo, which works offline"
+            )
+        return VGG19Features(vgg_weights, feature_layer or "relu5_4")
+    from ganforge.evaluation.photo_features import PhotoFeatures
+
+    return PhotoFeatures(layer=feature_layer or "relu2_2")
+
+
+@register_model("srgan")
+def build_srgan(
+    source: DataSource,
+    num_blocks: int = 16,
+    width: int = 64,
+    d_width: int = 64,
+    pixel: Literal["mse", "l1", "none"] = "mse",
+    pixel_weight: float = 1.0,
+    features: Literal["photo", "vgg19", "none"] = "photo",
+    feature_weight: float = 0.1,
+    feature_layer: str | None = None,
+    vgg_weights: str | None = None,
+    adversarial_weight: float = 1e-3,
+    pretrain_steps: int = 0,
+    bicubic_skip: bool = False,
+    objective: str = "nonsaturating",
+) -> SRGAN:
+    """SRGAN: SRResNet generator (x2/x4 from the data's scale), SRGAN discriminator, content loss
+    (pixel + features of the shipped photo net, or VGG19 from ``vgg_weights``) + 1e-3 adversarial.
+    ``bicubic_skip: true`` adds bicubic upsampling to the generator's output (it learns the residual;
+    not in the paper, but it makes short CPU budgets start from bicubic quality)."""
+    if source.kind != "superres":
+        raise GanforgeError(
+            f"model.type=srgan needs (low-res, high-res) pairs (data.source: sr-patches or sr-folder); "
+            f"data '{source.name}' is {source.kind}"
+        )
+    scale = int(source.info.get("scale", 4))
+    channels = int(source.sample_shape[0])
+    if features == "vgg19" and channels != 3 and channels != 1:
+        raise GanforgeError("model.features=vgg19 needs 1- or 3-channel images")
+    phi = content_features(features, vgg_weights, feature_layer)
+    content = ContentLoss(None if pixel == "none" else pixel, phi, pixel_weight, feature_weight)
+    generator = SRResNetGenerator(channels, scale, num_blocks, width)  # type: ignore[arg-type]
+    return SRGAN(
+        generator,
+        SRDiscriminator(channels, d_width),
+        content,
+        objective,
+        adversarial_weight=adversarial_weight,
+        pretrain_steps=pretrain_steps,
+        bicubic_skip=bicubic_skip,
+    )
+
+
+# The evaluator of "superres" data (PSNR/SSIM beside bicubic) registers itself on import.
+from ganforge.evaluation import superres_metrics as _superres_metrics  # noqa: E402, F401

@@ -1,0 +1,58 @@
+"""Pictures of super-resolution and translation runs (registered for the kinds ``superres`` and
+``unpaired-images``): low-res | bicubic | SRGAN | original rows, and A | G(A) | F(G(A)) rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from ganforge.report.image_pictures import save_grid
+from ganforge.report.pictures import register_pictures
+
+if TYPE_CHECKING:
+    from ganforge.runs import Run
+
+
+def superres_rows(run: Run, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
+    """For each pair: low-res (nearest-enlarged) | bicubic | the run's upscaling | original, data units."""
+    from ganforge.data.paired import bicubic_upscale
+
+    scale = int(run.gan.scale)  # type: ignore[attr-defined]
+    sr = run.scaler.to_data(run.gan.upscale(run.scaler.to_model(low), tile=None)).cpu().clamp(0, 1)  # type: ignore[attr-defined]
+    nearest = F.interpolate(low, scale_factor=scale, mode="nearest")
+    return torch.stack([nearest, bicubic_upscale(low, scale), sr, high], dim=1).flatten(0, 1)
+
+
+@register_pictures("superres")
+def superres_pictures(run: Run, folder: Path, n: int = 6) -> dict[str, str]:
+    """low-res | bicubic | SRGAN | original for ``n`` held-out pairs."""
+    from ganforge.evaluation.superres_metrics import heldout_pairs
+
+    high, low, _ = heldout_pairs(run, n)
+    return {"superres": str(save_grid(superres_rows(run, high, low), folder / "superres.png", ncol=4))}
+
+
+def translation_rows(run: Run, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Rows a | G(a) | F(G(a)) then b | F(b) | G(F(b)), data units."""
+    from ganforge.evaluation.translation_metrics import translate_data
+
+    ab = translate_data(run, a, "a2b")
+    ba = translate_data(run, b, "b2a")
+    rows_a = torch.stack([a, ab, translate_data(run, ab, "b2a")], dim=1).flatten(0, 1)
+    rows_b = torch.stack([b, ba, translate_data(run, ba, "a2b")], dim=1).flatten(0, 1)
+    if rows_a.shape[1] != rows_b.shape[1]:  # domains with different channels: show both in RGB
+        rows_a, rows_b = (r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in (rows_a, rows_b))
+    return torch.cat([rows_a, rows_b])
+
+
+@register_pictures("unpaired-images")
+def translation_pictures(run: Run, folder: Path, n: int = 8) -> dict[str, str]:
+    """``n`` held-out images per domain with their translation and round trip (3 columns)."""
+    from ganforge.evaluation.translation_metrics import evaluation_domains
+
+    source, _ = evaluation_domains(run)
+    a, b = source.real(n, seed=7).x, source.real_b(n, seed=7).x
+    return {"translation": str(save_grid(translation_rows(run, a, b), folder / "translation.png", ncol=6))}

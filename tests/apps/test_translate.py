@@ -1,0 +1,58 @@
+"""``translate`` / ``translate_folder`` and ``ganforge translate RUN in_dir -o out_dir --direction``."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganforge as gf
+from ganforge.apps.translate import translate, translate_folder
+from ganforge.errors import GanforgeError
+
+CONFIG = {
+    "name": "cyc",
+    "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
+    "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2},
+    "train": {"steps": 2, "batch_size": 4, "log_every": 1},
+    "eval": {"n": 16},
+    "monitors": {"duplicates": False, "diversity": False},
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return gf.train(CONFIG, out=tmp_path_factory.mktemp("cyc") / "run", show_progress=False)
+
+
+def test_translate_matches_the_generators_in_data_units(run) -> None:
+    images = torch.rand(3, 1, 16, 16)
+    out = translate(run, images, "a2b")
+    assert out.shape == (3, 1, 16, 16) and float(out.min()) >= 0 and float(out.max()) <= 1
+    with torch.no_grad():
+        expected = run.scaler.to_data(run.gan.generator["a2b"].eval()(run.scaler.to_model(images))).clamp(0, 1)
+    torch.testing.assert_close(out, expected)
+    assert not torch.allclose(translate(run, images, "b2a"), out)
+    with pytest.raises(GanforgeError, match="a2b or b2a"):
+        translate(run, images, "sideways")
+    with pytest.raises(GanforgeError, match=r"\(N, 1, H, W\)"):
+        translate(run, torch.rand(2, 3, 16, 16))
+
+
+def test_translate_command_writes_one_png_per_picture(run, tmp_path) -> None:
+    from ganforge.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for name, shape in (("one", (20, 20, 3)), ("two", (16, 24))):
+        Image.fromarray((rng.random(shape) * 255).astype(np.uint8)).save(src / f"{name}.png")
+    (src / "notes.txt").write_text("not a picture")
+    main(["translate", str(run.path), str(src), "-o", str(tmp_path / "out"), "--direction", "b2a"])
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["one.png", "two.png"]
+    with Image.open(tmp_path / "out" / "one.png") as picture:
+        assert picture.size == (16, 16) and picture.mode == "L"
+    assert len(translate_folder(run, src, tmp_path / "big", "a2b", size=32)) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["translate", str(run.path), str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")])
+    assert exc.value.code == 2

@@ -1,0 +1,106 @@
+"""LAPGAN: per-level phases, the model's pyramid decomposition, coarse-to-fine sampling, training."""
+
+import pytest
+import torch
+
+from ganforge.config import parse_config
+from ganforge.data.images import digits
+from ganforge.errors import GanforgeError
+from ganforge.gans.lapgan import LAPGAN, build_lapgan
+from ganforge.nets.pyramid import laplacian_pyramid, reconstruct, upsample
+from ganforge.training.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def source32():
+    return digits(size=32)
+
+
+def small(source, **kw) -> LAPGAN:
+    torch.manual_seed(0)
+    return build_lapgan(source, levels=3, noise_dim=8, width=8, level_width=8, level_depth=1, **kw)
+
+
+def test_phases_run_coarse_to_fine_one_pair_per_level(source32) -> None:
+    gan = small(source32)
+    names = [p.name for p in gan.phases(0)]
+    assert names == [
+        "discriminator_8",
+        "generator_8",
+        "discriminator_16",
+        "generator_16",
+        "discriminator_32",
+        "generator_32",
+    ]
+    assert [p.needs_data for p in gan.phases(0)] == [True, False] * 3
+    # every phase trains exactly its level's network, and together they cover every parameter once
+    params = [id(p) for phase in gan.phases(0) for p in gan.parameters_of(phase)]
+    assert len(params) == len(set(params)) == len(list(gan.parameters()))
+
+
+def test_sample_shapes_and_levels(source32) -> None:
+    gan = small(source32)
+    assert gan.sample(5).shape == (5, 1, 32, 32)
+    levels = gan.sample_levels(3)
+    assert [tuple(x.shape) for x in levels] == [(3, 1, 32, 32), (3, 1, 16, 16), (3, 1, 8, 8)]
+    assert all(float(x.abs().max()) <= 1.0 for x in levels)
+
+
+def test_real_levels_are_the_laplacian_pyramid_and_reconstruct_exactly(source32) -> None:
+    gan = small(source32)
+    x = source32.x[:6] * 2 - 1
+    pyramid = laplacian_pyramid(x, 3)
+    for k in range(3):
+        residual, low = gan.real_level(x, k)
+        torch.testing.assert_close(residual, pyramid[k], rtol=0, atol=1e-6)
+        if k < 2:  # l_k = u(I_{k+1}) and I_k = h_k + l_k
+            torch.testing.assert_close(residual + low, reconstruct(pyramid[k:]), rtol=0, atol=1e-6)
+    torch.testing.assert_close(reconstruct(pyramid), x, rtol=0, atol=1e-5)
+
+
+def test_sampling_adds_each_levels_residual_to_the_upsampled_coarser_image(source32) -> None:
+    gan = small(source32).eval()
+    for refiner in gan.generator.refiners:  # residual generators that output zero
+        last = refiner.net[-1]
+        torch.nn.init.zeros_(last.weight)
+        torch.nn.init.zeros_(last.bias)
+    z = torch.randn(4, 8)
+    coarse = gan.generator.coarse(z)
+    expected = upsample(upsample(coarse, (16, 16)), (32, 32)).clamp(-1, 1)
+    torch.testing.assert_close(gan.generate(z), expected)
+
+
+def test_training_updates_every_level_and_keeps_levels_independent(source32) -> None:
+    cfg = parse_config(
+        {
+            "data": {"source": "digits", "size": 32},
+            "model": {"type": "lapgan"},
+            "train": {"steps": 2, "batch_size": 8, "log_every": 1},
+        }
+    )
+    gan = small(source32)
+    before = {n: p.detach().clone() for n, p in gan.named_parameters()}
+    trainer = Trainer(gan, source32, cfg, torch.Generator().manual_seed(0), show_progress=False)
+    record = trainer.fit()
+    assert set(trainer.optimizers) == {p.name for p in gan.phases(0)}
+    assert all(not torch.equal(before[n], p) for n, p in gan.named_parameters()), "a level did not train"
+    for res in (8, 16, 32):
+        assert {f"loss_d_{res}", f"loss_g_{res}", f"d_real_{res}", f"d_fake_{res}"} <= set(record)
+    assert record["loss_d"] == record["loss_d_32"]  # the headline numbers are the finest level's
+
+
+def test_ema_is_updated_once_per_step(source32) -> None:
+    gan = small(source32)
+    gan.enable_ema(0.5)
+    calls = []
+    gan.update_ema = lambda: calls.append(1)  # type: ignore[method-assign]
+    for phase in gan.phases(0):
+        gan.after_update(phase)
+    assert len(calls) == 1
+
+
+def test_builder_explains_bad_levels(source32) -> None:
+    with pytest.raises(GanforgeError, match="coarsest level would be 4x4"):
+        build_lapgan(source32, levels=4)
+    with pytest.raises(GanforgeError, match="cannot be halved"):
+        build_lapgan(digits(size=28), levels=4)
