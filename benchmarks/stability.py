@@ -125,7 +125,8 @@ def vanishing(args: argparse.Namespace) -> None:
         results = {r["objective"]: r for r in (f.result() for f in futures)}
     mm, ns = results["minimax"], results["nonsaturating"]
     print(
-        f"\nVanishing gradients: normal(10, 1) recipe nets, G's output shifted 6 std away, D pre-trained {args.pretrain} steps (Adam 1e-3), then "
+        "\nVanishing gradients: normal(10, 1) recipe nets, G's output shifted 6 std away, "
+        f"D pre-trained {args.pretrain} steps (Adam 1e-3), then "
         f"{args.steps} steps with D's lr {args.d_lr:g} (G's 2e-4, Adam (0.5, 0.999)); seed {args.seed}\n"
     )
     print("| step | minimax ‖∇G‖ | minimax D(G(z)) | nonsaturating ‖∇G‖ | nonsaturating D(G(z)) |")
