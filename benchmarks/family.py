@@ -1,8 +1,8 @@
 """Benchmarks of the rest of the GAN family: LAPGAN, StyleGAN (vs DCGAN), SRGAN and CycleGAN.
 
-    python benchmarks/family.py gans     --budget 240   # LAPGAN, StyleGAN, DCGAN: digits FID/KID at equal CPU time
-    python benchmarks/family.py srgan    --budget 240   # SRGAN x4: PSNR/SSIM on held-out photo patches vs bicubic
-    python benchmarks/family.py cyclegan --budget 240 --transform invert   # label preservation, cycle error
+    python benchmarks/family.py gans --only lapgan --budget 150   # and stylegan, dcgan: digits FID/KID, equal CPU
+    python benchmarks/family.py srgan    --budget 150   # SRGAN x4: PSNR/SSIM on held-out photo patches vs bicubic
+    python benchmarks/family.py cyclegan --budget 150 --transform invert   # label preservation, cycle error
 
 Every model trains from its shipped recipe (``src/ganforge/recipes``) through the generic Trainer, for
 the same budget of *CPU seconds of this process* (``time.process_time``, one torch thread), not wall
