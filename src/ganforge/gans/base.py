@@ -143,6 +143,7 @@ class GANModel(nn.Module):
 
     output_activation: OutputActivation = "linear"
     num_classes: int | None = None
+    samples_from_noise = True  # False for image-to-image models (SRGAN, CycleGAN): no sample(n)
 
     def __init__(self) -> None:
         super().__init__()

@@ -389,9 +389,16 @@ class SampleMonitor(Monitor):
         return step % self.every == 0 or step == trainer.train_cfg.steps
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
-        if not self.applies(trainer) or not self.due(trainer, record["step"]):
+        if not self.generates_from_noise(trainer) or not self.applies(trainer):
+            return None
+        if not self.due(trainer, record["step"]):
             return None
         return super().on_log(trainer, record)
+
+    @staticmethod
+    def generates_from_noise(trainer: Trainer) -> bool:
+        """Image-to-image models (SRGAN, CycleGAN) have no ``sample(n)``: nothing to look at."""
+        return getattr(trainer.gan, "samples_from_noise", True)
 
     def applies(self, trainer: Trainer) -> bool:
         return True
