@@ -173,4 +173,5 @@ if __name__ == "__main__":
             run_api(target / "api")
         finally:
             if WORLD > 1:
+                dist.barrier()  # tear the group down together; an early destroy can abort the peer at exit
                 dist.destroy_process_group()

@@ -136,10 +136,26 @@ def shutdown_process_group() -> None:
     global _OWNS_GROUP
     if _OWNS_GROUP and dist.is_available() and dist.is_initialized():
         try:
+            _wait_for_all_ranks()
             dist.destroy_process_group()
         finally:
             _OWNS_GROUP = False
     _OWNS_GROUP = False
+
+
+def _wait_for_all_ranks(seconds: float = 30.0) -> None:
+    """Let every rank reach shutdown before the group is torn down: a rank that destroys gloo's group
+    while a peer is still using it can abort the process at exit. Bounded, so a crashed peer cannot
+    hang the survivors (gloo's monitored barrier raises after ``seconds``)."""
+    import datetime
+
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=seconds))
+        else:
+            dist.barrier()
+    except Exception:  # noqa: BLE001 - a missing peer only means there is nobody left to wait for
+        pass
 
 
 def is_distributed() -> bool:
