@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from ganforge.api import build_config
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.runs import Run
 from ganforge.training.seeding import seed_everything
@@ -40,8 +40,7 @@ def load_average() -> str:
 def build(recipe: str, overrides: list[str] | None = None) -> tuple[Any, Any, Any, torch.Generator]:
     config = build_config(recipe, overrides)
     rng = seed_everything(config.seed)
-    section = dict(config.data)
-    source = build_source(str(section.pop("source")), section)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     if config.train.ema is not None:
         gan.enable_ema(config.train.ema)

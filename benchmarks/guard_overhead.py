@@ -17,7 +17,7 @@ import time
 import torch
 
 from ganforge.api import build_config
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.training.seeding import seed_everything
 from ganforge.training.trainer import Trainer
@@ -36,8 +36,7 @@ class _NoGuard:
 def make_trainer(recipe: str, sets: list[str], check_gradients: bool | None) -> Trainer:
     config = build_config(recipe, [*sets, f"train.guard.check_gradients={bool(check_gradients)}"])
     rng = seed_everything(config.seed)
-    section = dict(config.data)
-    source = build_source(str(section.pop("source")), section)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     trainer = Trainer(gan, source, config, rng, None, [], show_progress=False)
     source.fit_scaler(gan.output_activation)

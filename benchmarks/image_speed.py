@@ -93,14 +93,15 @@ def plain_tutorial_loop(
 
 def ganforge_loop(recipe: str, batch: int, sets: list[str]) -> tuple[Callable[[int], None], Any, Any]:
     """(run n more steps, trainer, gan): ganforge's ``Trainer.fit`` on ``recipe`` with ``batch`` and ``sets``."""
-    from ganforge.api import _build_source, build_config
+    from ganforge.api import build_config
+    from ganforge.data.registry import source_from_config
     from ganforge.gans.registry import build_model
     from ganforge.training.seeding import seed_everything
     from ganforge.training.trainer import Trainer
 
     config = build_config(recipe, [f"train.batch_size={batch}", "train.steps=100000000", *sets])
     data_rng = seed_everything(config.seed)
-    source = _build_source(config)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     if config.train.ema is not None:
         gan.enable_ema(config.train.ema)

@@ -27,7 +27,7 @@ import safetensors.torch
 import torch
 
 from ganforge.api import build_config
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.runs import write_run_files
 from ganforge.training import metrics_log
 from ganforge.training.checkpoint import CHECKPOINTS_DIR, MODEL_FILE, STATE_FILE, list_checkpoints, load_checkpoint
@@ -51,8 +51,7 @@ def settings(steps: int) -> list[str]:
 
 def new_run(path: Path, steps: int) -> None:
     config = build_config("ring8", settings(steps))
-    section = dict(config.data)
-    write_run_files(path, config, build_source(str(section.pop("source")), section))
+    write_run_files(path, config, source_from_config(config.data))
 
 
 def life(run: Path) -> subprocess.Popen:

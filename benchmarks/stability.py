@@ -71,14 +71,15 @@ def overtrained_gan(objective: str, pretrain: int, seed: int, offset: float = 6.
     """The notes' numbers around 10 (recipe ``normal``) with a generator that starts ``offset`` data standard
     deviations away from the data (its output bias shifted), and D pre-trained for ``pretrain`` steps
     against it — the situation the notes call "discriminator too strong": D(G(z)) ~ 0 from the start."""
-    from ganforge.api import _build_source, build_config
+    from ganforge.api import build_config
+    from ganforge.data.registry import source_from_config
     from ganforge.gans.registry import build_model
     from ganforge.objectives import bce_discriminator_loss
     from ganforge.training.seeding import seed_everything
 
     config = build_config("normal", [f"model.objective={objective}", f"seed={seed}"])
     rng = seed_everything(seed)
-    source = _build_source(config)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     source.fit_scaler(gan.output_activation)
     last = [m for m in gan.generator.modules() if isinstance(m, torch.nn.Linear)][-1]

@@ -43,8 +43,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.api import _build_source, build_config
+from ganforge.api import build_config
 from ganforge.config import OptimizerConfig
+from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.training.seeding import seed_everything
 from ganforge.training.trainer import Trainer, lr_factor
@@ -82,7 +83,7 @@ def matmul_peak(sizes: tuple[int, ...] = (512, 1024, 2048), seconds: float = 1.0
 def build_trainer(recipe: str, sets: list[str], steps: int) -> Trainer:
     config = build_config(recipe, [*sets, "device=cpu", f"train.steps={steps}", "monitors={}"])
     data_rng = seed_everything(config.seed)
-    source = _build_source(config)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     if config.train.ema is not None:
         gan.enable_ema(config.train.ema)

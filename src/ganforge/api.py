@@ -17,7 +17,7 @@ import torch
 
 from ganforge.config import RunConfig, apply_overrides, parse_config
 from ganforge.data.base import DataSource
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_compatible
@@ -69,15 +69,6 @@ def build_config(
         raw = resolve_recipe(recipe)
     raw = apply_overrides(raw, overrides or [])
     return parse_config(raw)
-
-
-def _build_source(config: RunConfig) -> DataSource:
-    section = dict(config.data)
-    if "source" not in section:
-        raise GanforgeError(
-            "config key 'data.source' is missing; name a data source or a file, e.g. data.source=ring8"
-        )
-    return build_source(str(section.pop("source")), section)
 
 
 def _run(
@@ -171,7 +162,7 @@ def train(
         sets.append(f"data.source={data}")
     config = build_config(model, sets)
     data_rng = seed_everything(config.seed)
-    source = data if isinstance(data, DataSource) else _build_source(config)
+    source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
     path = _agreed_run_dir(out, config)
     return _run(config, gan, source, data_rng, path, show_progress, resume=False)
@@ -205,6 +196,6 @@ def resume(
         source = data
         register_in_process_model(path, gan)
     else:
-        source = _build_source(config)
+        source = source_from_config(config.data)
         gan = build_model(config.model, source)
     return _run(config, gan, source, data_rng, path, show_progress, resume=True, config_changed=steps is not None)

@@ -186,12 +186,11 @@ class Run:
 
     def real_data(self) -> DataSource:
         """The run's real data source (re-read from its config), scaled as in training."""
-        from ganforge.data.registry import build_source
+        from ganforge.data.registry import source_from_config
 
         if self.source is not None:
             return self.source
-        section = dict(self.config.data)
-        source = build_source(str(section.pop("source")), section)
+        source = source_from_config(self.config.data)
         source.scaler = self.scaler
         return source
 

@@ -25,7 +25,7 @@ import torch._dynamo  # noqa: F401 - the first optimizer imports it lazily (seco
 
 import ganforge.report.summary  # noqa: F401 - imported by every life; load it before forking
 from ganforge.api import build_config
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.runs import write_run_files
 from ganforge.training import metrics_log
@@ -70,8 +70,7 @@ def _new_run(path: Path) -> None:
     """A run folder as ``ganforge train`` leaves it before its first step: config.yaml and data.json. Building
     the model here also loads every registry in this process, so the forked lives do not import anything."""
     config = build_config("ring8", SETTINGS)
-    section = dict(config.data)
-    source = build_source(str(section.pop("source")), section)
+    source = source_from_config(config.data)
     build_model(config.model, source)
     write_run_files(path, config, source)
 

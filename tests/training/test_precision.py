@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ganforge.api import _build_source, build_config
+from ganforge.api import build_config
+from ganforge.data.registry import source_from_config
 from ganforge.errors import GanforgeError
 from ganforge.gans.registry import build_model
 from ganforge.training.seeding import seed_everything
@@ -19,7 +20,7 @@ DCGAN = ["model.generator.width=8", "model.discriminator.width=8", "model.noise_
 def _trainer(recipe: str, sets: list[str]) -> Trainer:
     config = build_config(recipe, [*sets, "device=cpu", "train.log_every=1"])
     data_rng = seed_everything(config.seed)
-    source = _build_source(config)
+    source = source_from_config(config.data)
     gan = build_model(config.model, source)
     return Trainer(gan, source, config, data_rng, None, show_progress=False)
 

@@ -22,7 +22,7 @@ import torch._dynamo  # noqa: F401 - the first optimizer imports it lazily (seco
 
 import ganforge.report.summary  # noqa: F401 - imported by every process; load it before forking
 from ganforge.api import build_config
-from ganforge.data.registry import build_source
+from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.runs import write_run_files
 from ganforge.training import metrics_log
@@ -56,8 +56,7 @@ def _cli_resume(run: str) -> None:
 
 def _new_run(path: Path) -> None:
     config = build_config("ring8", SETTINGS)
-    section = dict(config.data)
-    source = build_source(str(section.pop("source")), section)
+    source = source_from_config(config.data)
     build_model(config.model, source)
     write_run_files(path, config, source)
 

@@ -30,3 +30,15 @@ def build_source(name: str, params: dict[str, Any]) -> DataSource:
     source = SOURCES.build(name, params, where="data")
     source.name = name if source.name == "data" else source.name
     return source
+
+
+def source_from_config(section: dict[str, Any]) -> DataSource:
+    """The source a config's ``data`` section describes: ``source`` names it, the other keys configure it."""
+    from ganforge.errors import GanforgeError
+
+    settings = dict(section)
+    if "source" not in settings:
+        raise GanforgeError(
+            "config key 'data.source' is missing; name a data source or a file, e.g. data.source=ring8"
+        )
+    return build_source(str(settings.pop("source")), settings)

@@ -255,10 +255,11 @@ class Trainer:
                         self.log.append(record)
                     self.last_record = record
                     progress.update(self.step, record)
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                    self.save()
+                checkpoint_due = self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps
+                path = self.save() if checkpoint_due else None
                 if self.parallel.should_stop(self._stop_signal is not None, want_logs):
-                    path = self.save()
+                    # a collective under torchrun: decided from the step, the same on every rank
+                    path = path if checkpoint_due else self.save()
                     raise TrainingInterrupted(
                         f"stopped by signal {self._stop_signal} at step {self.step}; checkpoint written to "
                         f"{path}; continue with `ganforge resume {self.run_dir}`"
