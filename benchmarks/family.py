@@ -68,7 +68,9 @@ def make_trainer(config: Any, source: Any, gan: Any, rng: torch.Generator) -> Tr
 # ------------------------------------------------------------------------------ LAPGAN / StyleGAN / DCGAN
 
 
-def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]:
+def bench_gans(
+    budget: float, n: int, only: str | None = None, recipe_overrides: list[str] | None = None, tag: str = ""
+) -> dict[str, Any]:
     from ganforge.evaluation.image_metrics import fid, kid
     from ganforge.report.image_pictures import save_grid
 
@@ -81,7 +83,7 @@ def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]
     for label, (recipe, overrides, slug) in models.items():
         if only is not None and slug != only:
             continue
-        config, source, gan, rng = build(recipe, overrides)
+        config, source, gan, rng = build(recipe, [*overrides, *(recipe_overrides or [])])
         trainer = make_trainer(config, source, gan, rng)
         source.fit_scaler(gan.output_activation)
         timing = train_for(trainer, budget)
@@ -98,8 +100,8 @@ def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]
             kid(real, fake, reference="digits 32x32 (all 1797)"),
         )
         f_raw, k_raw = fid(real, raw), kid(real, raw)
-        save_grid(raw[:64], PICTURES / f"family-samples-{slug}-raw.png", ncol=8)
-        save_grid(fake[:64], PICTURES / f"family-samples-{slug}.png", ncol=8)
+        save_grid(raw[:64], PICTURES / f"family-samples-{slug}{tag}-raw.png", ncol=8)
+        save_grid(fake[:64], PICTURES / f"family-samples-{slug}{tag}.png", ncol=8)
         extra: dict[str, Any] = {}
         if slug == "stylegan":
             extra["fid_truncation_0.7"] = fid(
@@ -112,7 +114,7 @@ def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]
             from ganforge.nets.pyramid import upsample
 
             rows_ = torch.cat([upsample(x, (32, 32)) for x in reversed(levels)])
-            save_grid(rows_, PICTURES / "family-lapgan-levels.png", ncol=8)
+            save_grid(rows_, PICTURES / f"family-lapgan{tag}-levels.png", ncol=8)
         rows[label] = {
             **timing,
             "fid_raw": f_raw.value,
@@ -124,6 +126,7 @@ def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]
             "kid_noise_floor": k.noise_floor,
             "n_fake": n,
             "parameters_g": sum(p.numel() for p in gan.generator.parameters()),
+            "overrides": recipe_overrides or [],
             **extra,
         }
         print(f"{label}: {rows[label]}", flush=True)
@@ -144,12 +147,12 @@ def bench_gans(budget: float, n: int, only: str | None = None) -> dict[str, Any]
 # ---------------------------------------------------------------------------------------------- SRGAN
 
 
-def bench_srgan(budget: float, n: int) -> dict[str, Any]:
+def bench_srgan(budget: float, n: int, overrides: list[str], tag: str = "") -> dict[str, Any]:
     from ganforge.evaluation.superres_metrics import compare_with_bicubic, heldout_pairs
     from ganforge.report.family_pictures import superres_rows
     from ganforge.report.image_pictures import save_grid
 
-    config, source, gan, rng = build("photos-srgan")
+    config, source, gan, rng = build("photos-srgan", overrides)
     gan.pretrain_steps = 10**9  # SRResNet stage: until half the budget is spent
     trainer = make_trainer(config, source, gan, rng)
     source.fit_scaler(gan.output_activation)
@@ -160,8 +163,9 @@ def bench_srgan(budget: float, n: int) -> dict[str, Any]:
     gan.pretrain_steps = trainer.step
     adv = train_for(trainer, budget / 2)
     srgan = compare_with_bicubic(run, high, low)
-    save_grid(superres_rows(run, high[:6], low[:6]), PICTURES / "family-srgan.png", ncol=4)
+    save_grid(superres_rows(run, high[:6], low[:6]), PICTURES / f"family-srgan{tag}.png", ncol=4)
     result = {
+        "overrides": overrides,
         "reference": reference,
         "pretrain": pre,
         "adversarial": adv,
@@ -171,13 +175,14 @@ def bench_srgan(budget: float, n: int) -> dict[str, Any]:
     }
     print(
         f"\nSRGAN x4, photo patches 32x32 -> held out {reference}; {budget:.0f} CPU-s "
-        f"({pre['steps']} SRResNet + {adv['steps'] - pre['steps']} adversarial steps); load {load_average()}"
+        f"({pre['steps']} SRResNet + {adv['steps'] - pre['steps']} adversarial steps) {' '.join(overrides)}; "
+        f"load {load_average()}"
     )
     print(f"{'method':<34}{'PSNR(Y)':>9}{'SSIM(Y)':>9}{'PSNR(RGB)':>11}")
     for label, r in (
         ("bicubic", result["bicubic"]),
-        ("SRResNet stage (content only)", result["srresnet_stage"]),
-        ("SRGAN (content + 1e-3 adv)", result["srgan"]),
+        (f"SRResNet stage ({config.model.pixel} only)", result["srresnet_stage"]),
+        (f"SRGAN (content + {gan.adversarial_weight:g} adv)", result["srgan"]),
     ):
         print(f"{label:<34}{r['psnr']:>9.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>11.2f}")
     return result
@@ -226,7 +231,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=240.0, help="CPU seconds of training per model")
     parser.add_argument("--n", type=int, default=1000, help="generated images (gans) / test patches (srgan)")
     parser.add_argument("--transform", default="invert", choices=["invert", "rotate"])
-    parser.add_argument("--set", dest="overrides", action="append", default=[], help="cyclegan: recipe override")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override (a=b)")
     parser.add_argument("--tag", default="", help="suffix of the result and picture names")
     parser.add_argument("--only", choices=["lapgan", "stylegan", "dcgan"], help="gans: one model (run in parallel)")
     args = parser.parse_args()
@@ -235,9 +240,9 @@ def main() -> None:
     PICTURES.mkdir(parents=True, exist_ok=True)
     started = load_average()
     if args.what == "gans":
-        result = bench_gans(args.budget, args.n, args.only)
+        result = bench_gans(args.budget, args.n, args.only, args.overrides, args.tag)
     elif args.what == "srgan":
-        result = bench_srgan(args.budget, min(args.n, 500))
+        result = bench_srgan(args.budget, min(args.n, 500), args.overrides, args.tag)
     else:
         result = bench_cyclegan(args.budget, args.transform, args.overrides, args.tag)
     suffix = f"-{args.transform}" if args.what == "cyclegan" else (f"-{args.only}" if args.only else "")

@@ -104,3 +104,59 @@ def test_builder_explains_bad_levels(source32) -> None:
         build_lapgan(source32, levels=4)
     with pytest.raises(GanforgeError, match="cannot be halved"):
         build_lapgan(digits(size=28), levels=4)
+
+
+def test_untrained_levels_add_no_detail(source32) -> None:
+    gan = small(source32).eval()  # the builder zero-initializes every refiner's output layer
+    z = torch.randn(3, 8)
+    coarse = gan.generator.coarse(z)
+    torch.testing.assert_close(gan.generate(z), upsample(upsample(coarse, (16, 16)), (32, 32)).clamp(-1, 1))
+
+
+def test_level_every_schedules_levels_and_ema_once_per_step(source32) -> None:
+    gan = small(source32, level_every=[1, 2, 4])
+    names = {s: [p.name for p in gan.phases(s)] for s in range(5)}
+    assert names[0] == [p.name for p in gan.all_phases()]
+    assert names[1] == ["discriminator_8", "generator_8"]
+    assert names[2] == ["discriminator_8", "generator_8", "discriminator_16", "generator_16"]
+    assert names[4] == names[0]
+    calls = []
+    gan.update_ema = lambda: calls.append(1)  # type: ignore[method-assign]
+    for step in range(4):
+        for phase in gan.phases(step):
+            gan.after_update(phase)
+    assert len(calls) == 4  # after the last phase of every step, whichever level that is
+    with pytest.raises(GanforgeError, match="level_every"):
+        small(source32, level_every=[1, 2])
+    with pytest.raises(GanforgeError, match="level_every"):
+        small(source32, level_every=[1, 0, 1])
+
+
+def test_spectral_norm_on_every_discriminator(source32) -> None:
+    from torch.nn.utils import parametrize
+
+    gan = small(source32, spectral_norm=True)
+    for d in gan.discriminators:
+        convs = [m for m in d.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+        assert convs and all(parametrize.is_parametrized(m, "weight") for m in convs)
+    assert not any(parametrize.is_parametrized(m) for m in small(source32).discriminators.modules())
+
+
+def test_scheduled_training_only_moves_the_levels_due(source32) -> None:
+    cfg = parse_config(
+        {
+            "data": {"source": "digits", "size": 32},
+            "model": {"type": "lapgan"},
+            "train": {"steps": 1, "batch_size": 8, "log_every": 1},
+        }
+    )
+    gan = small(source32, level_every=[1, 1, 2])
+    trainer = Trainer(gan, source32, cfg, torch.Generator().manual_seed(0), show_progress=False)
+    trainer.train_step(0, want_logs=False)
+    level_32 = ("discriminators.0", "generator.refiners.0")
+    finest = {n: p.detach().clone() for n, p in gan.named_parameters() if n.startswith(level_32)}
+    coarse = {n: p.detach().clone() for n, p in gan.named_parameters() if n.startswith("generator.coarse")}
+    trainer.train_step(1, want_logs=False)  # step 1: the 32x32 level is not due
+    params = dict(gan.named_parameters())
+    assert all(torch.equal(v, params[n]) for n, v in finest.items())
+    assert not all(torch.equal(v, params[n]) for n, v in coarse.items())

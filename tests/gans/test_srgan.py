@@ -126,3 +126,60 @@ def test_psnr_and_ssim_scores() -> None:
     assert 0 < scores["ssim"] < 1
     assert psnr_db(0.01) == pytest.approx(20.0)
     assert math.isfinite(sr_scores(bicubic_upscale(downscale(ref, 4), 4), ref, border=4)["psnr"])
+
+
+def test_untrained_model_is_bicubic_and_flat_regions_stay_bicubic(pairs) -> None:
+    from ganforge.gans.srgan import local_contrast
+
+    gan = small(pairs)  # defaults: bicubic skip + contrast gate, residual branch starting at zero
+    assert gan.bicubic_skip and gan.contrast_gate
+    low = torch.rand(2, 3, 6, 5) * 2 - 1
+    bicubic = torch.nn.functional.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(gan.upscale(low, tile=None), bicubic.clamp(-1, 1), rtol=0, atol=0)
+    with torch.no_grad():  # a residual branch that adds something
+        torch.nn.init.normal_(gan.generator.tail.weight, std=0.5)
+        torch.nn.init.normal_(gan.generator.tail.bias, std=0.5)
+    flat = torch.full((2, 3, 6, 6), 0.3)
+    flat[:, :, :, 3:] = -0.2  # two flat halves: detail only next to the edge
+    out = gan.upscale(flat, tile=None)
+    up = torch.nn.functional.interpolate(flat, scale_factor=4, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(out[..., :4], up[..., :4], rtol=0, atol=0)  # far from the edge: exactly bicubic
+    torch.testing.assert_close(out[..., -4:], up[..., -4:], rtol=0, atol=0)
+    assert float((out - up).abs().max()) > 0.01  # near the edge the residual is not suppressed
+    bound = local_contrast(low, (24, 20))  # |SR - bicubic| <= g(l), since G's output is tanh-bounded
+    detail = gan.super_resolve(low).detach() - torch.nn.functional.interpolate(low, scale_factor=4, mode="bicubic")
+    assert bool((detail.abs() <= bound + 1e-6).all())
+    spread = torch.tensor([[[[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0]]]])
+    g = local_contrast(spread, (3, 4))  # same size: no interpolation, the 3x3 range itself
+    torch.testing.assert_close(g[0, 0, 1], torch.tensor([1.0, 2.0, 2.0, 1.0]))  # windows clipped at the border
+    plain = small(pairs, contrast_gate=False)
+    with torch.no_grad():
+        torch.nn.init.normal_(plain.generator.tail.weight, std=0.5)
+    assert float((plain.upscale(flat, tile=None)[..., :4] - up[..., :4]).abs().max()) > 0
+
+
+def test_gated_tiling_equals_untiled(pairs) -> None:
+    gan = small(pairs).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(gan.generator.tail.weight, std=0.1)
+    low = torch.rand(1, 3, 11, 13) * 2 - 1
+    torch.testing.assert_close(gan.upscale(low, tile=3), gan.upscale(low, tile=None), rtol=0, atol=1e-5)
+
+
+def test_srresnet_stage_uses_the_pixel_loss_alone(pairs) -> None:
+    class Features(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * 3.0
+
+    gan = small(pairs, pretrain_steps=5)
+    gan.content.features = Features()
+    batch = pairs.batch(4, torch.Generator().manual_seed(0))
+    phase = gan.phases(0)[0]
+    loss, logs = gan.phase_loss(phase, batch, 0)
+    sr = gan.super_resolve(batch.y)
+    torch.testing.assert_close(loss, torch.nn.functional.mse_loss(sr, batch.x))
+    assert set(logs) == {"content_pixel", "loss_g"}
+    full = small(pairs, pretrain_steps=5, pretrain_pixel_only=False)
+    full.content.features = Features()
+    loss_full, logs_full = full.phase_loss(full.phases(0)[0], batch, 0)
+    assert "content_features" in logs_full and float(loss_full.detach()) > float(loss.detach())

@@ -8,7 +8,9 @@ finer level k is a *conditional* GAN on band-pass residuals:
     G_k phase:  minimize J_G( D_k(G_k(z_k, l_k), l_k) )
 
 The levels are independent while training (each conditions on *real* low-pass images, as in the paper),
-so every training step runs one (D, G) phase pair per level, coarse to fine, each on its own real batch.
+so a training step runs one (D, G) phase pair per level, coarse to fine, each on its own real batch.
+``level_every[j]`` (coarse to fine) trains level j only on steps divisible by it, which moves the compute
+budget towards the cheap coarse level (the paper trains every level separately, to its own length).
 Sampling runs coarse to fine: ``I~_{K-1} = G_{K-1}(z)``, then ``I~_k = u(I~_{k+1}) + G_k(z_k, u(I~_{k+1}))``.
 """
 
@@ -23,7 +25,7 @@ from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.registry import register_model
-from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator, conv_plan
+from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator, apply_spectral_norm, conv_plan
 from ganforge.nets.pyramid import LaplacianLevelDiscriminator, LaplacianLevelGenerator, downsample, upsample
 from ganforge.objectives import discriminator_score, get_objective
 
@@ -63,10 +65,18 @@ class LAPGAN(GANModel):
         discriminators: list[nn.Module],
         noise_dim: int,
         objective: str = "nonsaturating",
+        level_every: list[int] | None = None,
     ) -> None:
         super().__init__()
         if len(discriminators) != generator.levels:
             raise GanforgeError(f"LAPGAN: {generator.levels} generator levels but {len(discriminators)} discriminators")
+        every = [1] * generator.levels if level_every is None else [int(e) for e in level_every]
+        if len(every) != generator.levels or min(every) < 1:
+            raise GanforgeError(
+                f"model.level_every={level_every}: give {generator.levels} positive periods, coarse to fine, "
+                f"e.g. {[1] * generator.levels}"
+            )
+        self.level_every = every  # coarse to fine
         self.generator = generator
         self.discriminators = nn.ModuleList(discriminators)
         self.noise = Noise(noise_dim)
@@ -74,6 +84,7 @@ class LAPGAN(GANModel):
         self.output_activation = "tanh"  # data in [-1, 1]; the coarse generator ends in tanh
         self._cached: tuple[int, Tensor, Tensor | None] | None = None
         self._phases = self._build_phases()
+        self._last_phase = self._phases[-1][0].name
 
     @property
     def levels(self) -> int:
@@ -101,6 +112,13 @@ class LAPGAN(GANModel):
 
     # --- phases -------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
+        """The (D, G) pairs of the levels due at ``step``, coarse to fine (level k every
+        ``level_every[K-1-k]`` steps; step 0 trains them all)."""
+        out = [p for p, k in self._phases if step % self.level_every[self.levels - 1 - k] == 0]
+        self._last_phase = out[-1].name
+        return out
+
+    def all_phases(self) -> list[Phase]:
         return [p for p, _ in self._phases]
 
     def level_of(self, phase: Phase) -> int:
@@ -158,7 +176,7 @@ class LAPGAN(GANModel):
         return loss, logs
 
     def after_update(self, phase: Phase) -> None:
-        if phase.name == self._phases[-1][0].name:  # once per step, after the finest generator
+        if phase.name == self._last_phase:  # once per step, after the step's last generator phase
             self.update_ema()
 
     # --- sampling -------------------------------------------------------------------------------------
@@ -198,12 +216,16 @@ def build_lapgan(
     level_depth: int = 3,
     conditional_levels: bool = True,
     objective: str = "nonsaturating",
+    spectral_norm: bool = False,
+    level_every: list[int] | None = None,
 ) -> LAPGAN:
     """LAPGAN: a DCGAN at the coarsest octave, conditional residual GANs above (e.g. 8 -> 16 -> 32).
 
     ``levels``: pyramid length; the coarsest images are ``R / 2^(levels-1)`` a side and must be a DCGAN
     size (8, 16, 32...). ``level_noise``: noise planes per refining level; ``level_width/depth`` size
     the refining convnets; ``conditional_levels=False`` is the paper's unconditional ablation.
+    ``spectral_norm`` normalizes every discriminator's weights (Miyato et al. 2018); ``level_every``:
+    per level, coarse to fine, train it every that many steps (default: every level every step).
     """
     if source.kind != "images" or len(source.sample_shape) != 3:
         raise GanforgeError(f"model.type=lapgan needs image data; data '{source.name}' is {source.kind}")
@@ -227,9 +249,15 @@ def build_lapgan(
         LaplacianLevelGenerator(level_noise, channels, height // 2**k, level_width, conditional_levels, level_depth)
         for k in range(levels - 1)
     ]
+    for refiner in refiners:  # an untrained level adds no detail: sampling starts as the upsampled coarse image
+        nn.init.zeros_(refiner.net[-1].weight)
+        nn.init.zeros_(refiner.net[-1].bias)
     discriminators: list[nn.Module] = [
         LaplacianLevelDiscriminator(channels, height // 2**k, level_width, conditional_levels)
         for k in range(levels - 1)
     ]
-    discriminators.append(DCGANDiscriminator(channels, coarse_res, width))
-    return LAPGAN(LaplacianPyramidGenerator(coarse, refiners), discriminators, noise_dim, objective)
+    if spectral_norm:
+        discriminators = [apply_spectral_norm(d) for d in discriminators]
+    discriminators.append(DCGANDiscriminator(channels, coarse_res, width, spectral_norm=spectral_norm))
+    generator = LaplacianPyramidGenerator(coarse, refiners)
+    return LAPGAN(generator, discriminators, noise_dim, objective, level_every)

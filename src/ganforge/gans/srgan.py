@@ -1,7 +1,18 @@
 """SRGAN (Ledig et al. 2017): super-resolution with a residual generator, adversarial and content losses.
 
 A batch holds high-res images ``x`` (``batch.x``) and their low-res versions ``l`` (``batch.y``, s times
-smaller). With ``SR = G(l)``, each training step:
+smaller). The super-resolved image is a learned correction of classic interpolation (global residual
+learning, Kim et al. 2016; not in the SRGAN paper):
+
+    SR = B(l) + g(l) * G(l)          B: bicubic s-fold upsampling,  G(l) in [-1, 1] (tanh output)
+    g(l) = u( max_3x3(l) - min_3x3(l) )   per channel, u: bilinear s-fold upsampling (``contrast_gate``)
+
+G's last convolution starts at zero, so an untrained model *is* bicubic upsampling and training starts
+from bicubic quality instead of from noise. The gate ``g`` (local contrast of the low-res input) bounds the
+added detail by the local range of the input: on a flat low-res region the MSE-optimal detail is zero
+(any texture the reduction averaged away has an unknown phase), and there SR equals bicubic exactly
+instead of carrying the small bias every convnet has. Without the gate (``contrast_gate: false``) g = 1;
+without the skip (``bicubic_skip: false``) SR = G(l), the paper's generator. Each training step:
 
     D phase:  minimize J_D(D(x), D(SR))                                              over D
     G phase:  minimize content(SR, x) + adversarial_weight * J_G(D(SR))              over G
@@ -12,8 +23,9 @@ smaller). With ``SR = G(l)``, each training step:
 ``features: vgg19`` with ``vgg_weights`` a local torchvision state dict), the small photo network
 ganforge ships (``features: photo``, works offline, see :mod:`ganforge.evaluation.photo_features`), or
 none (pixel loss only). The paper weighs the adversarial term 1e-3 and initializes SRGAN from an
-MSE-trained SRResNet: here the first ``pretrain_steps`` steps run the generator phase alone on the
-content loss (SRResNet training, the discriminator idle), then both phases run.
+MSE-trained SRResNet: here the first ``pretrain_steps`` steps run the generator phase alone (SRResNet
+training, the discriminator idle) on the pixel loss alone (``pretrain_pixel_only``, the paper's
+SRResNet-MSE; else on the whole content loss), then both phases run on content + adversarial loss.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
@@ -29,6 +42,14 @@ from ganforge.gans.base import GANModel, Phase, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.superres import ContentLoss, SRDiscriminator, SRResNetGenerator, VGG19Features, tiled_apply
 from ganforge.objectives import discriminator_score, get_objective
+
+
+def local_contrast(low: Tensor, size: tuple[int, int] | torch.Size) -> Tensor:
+    """``g(l) = u(max_3x3(l) - min_3x3(l))``: per-channel range of each low-res pixel's 3x3 neighbourhood
+    (windows clipped at the border), bilinearly upsampled to ``size``. Exactly zero wherever the low-res
+    image is constant; reaches 2 low-res pixels (1 for the window, 1 for the interpolation)."""
+    spread = F.max_pool2d(low, 3, stride=1, padding=1) + F.max_pool2d(-low, 3, stride=1, padding=1)
+    return F.interpolate(spread, size=(int(size[0]), int(size[1])), mode="bilinear", align_corners=False)
 
 
 class SRGAN(GANModel):
@@ -45,7 +66,9 @@ class SRGAN(GANModel):
         *,
         adversarial_weight: float = 1e-3,
         pretrain_steps: int = 0,
-        bicubic_skip: bool = False,
+        bicubic_skip: bool = True,
+        contrast_gate: bool = True,
+        pretrain_pixel_only: bool = True,
     ) -> None:
         super().__init__()
         self.generator = generator
@@ -58,6 +81,8 @@ class SRGAN(GANModel):
         self.pretrain_steps = int(pretrain_steps)
         self.scale = generator.scale
         self.bicubic_skip = bool(bicubic_skip)
+        self.contrast_gate = bool(contrast_gate) and self.bicubic_skip
+        self.pretrain_pixel_only = bool(pretrain_pixel_only)
         if self.bicubic_skip:  # start exactly at bicubic upsampling: the residual branch outputs tanh(0) = 0
             nn.init.zeros_(generator.tail.weight)
             nn.init.zeros_(generator.tail.bias)
@@ -66,14 +91,15 @@ class SRGAN(GANModel):
         self._cached: tuple[Tensor, Tensor] | None = None
 
     def super_resolve(self, low: Tensor, net: nn.Module | None = None) -> Tensor:
-        """``SR = G(l)``, or with ``bicubic_skip`` ``SR = bicubic(l) + G(l)``: the generator then only
-        predicts the detail bicubic interpolation misses (global residual learning, Kim et al. 2016)."""
+        """``SR = G(l)``; with ``bicubic_skip`` ``SR = B(l) + g(l) * G(l)`` (g = 1 without the contrast
+        gate): the generator only predicts the detail bicubic interpolation misses."""
         net = self.generator if net is None else net
         out = net(low)
-        if self.bicubic_skip:
-            up = torch.nn.functional.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
-            out = out + up
-        return out
+        if not self.bicubic_skip:
+            return out
+        if self.contrast_gate:
+            out = out * local_contrast(low, out.shape[-2:])
+        return out + F.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
 
     def discriminate(self, x: Tensor) -> Tensor:
         return self.discriminator(x).reshape(x.shape[0], -1)
@@ -110,6 +136,10 @@ class SRGAN(GANModel):
             raise RuntimeError("the SRGAN generator phase reuses the batch of the discriminator phase")
         sr, high = self._cached
         self._cached = None
+        if batch is not None and self.pretrain_pixel_only and self.content.pixel is not None:
+            pixel = F.mse_loss(sr, high) if self.content.pixel == "mse" else F.l1_loss(sr, high)
+            loss = self.content.pixel_weight * pixel  # SRResNet: the pixel loss alone
+            return loss, {"content_pixel": pixel.detach(), "loss_g": loss.detach()}
         self.content.to(sr.device)
         terms = self.content.terms(sr, high)
         loss = self.content(sr, high)
@@ -139,7 +169,8 @@ class SRGAN(GANModel):
             def fn(x: Tensor) -> Tensor:
                 return self.super_resolve(x, net)
 
-            radius = net.receptive_radius() + (2 if self.bicubic_skip else 0)  # + the bicubic kernel's reach
+            # + the reach of the bicubic kernel and of the contrast gate: 2 low-res pixels each
+            radius = net.receptive_radius() + (2 if self.bicubic_skip else 0)
             parts = []
             for i in range(0, len(low), batch_size):
                 x = low[i : i + batch_size].to(device)
@@ -187,13 +218,17 @@ def build_srgan(
     vgg_weights: str | None = None,
     adversarial_weight: float = 1e-3,
     pretrain_steps: int = 0,
-    bicubic_skip: bool = False,
+    bicubic_skip: bool = True,
+    contrast_gate: bool = True,
+    pretrain_pixel_only: bool = True,
     objective: str = "nonsaturating",
 ) -> SRGAN:
     """SRGAN: SRResNet generator (x2/x4 from the data's scale), SRGAN discriminator, content loss
     (pixel + features of the shipped photo net, or VGG19 from ``vgg_weights``) + 1e-3 adversarial.
-    ``bicubic_skip: true`` adds bicubic upsampling to the generator's output (it learns the residual;
-    not in the paper, but it makes short CPU budgets start from bicubic quality)."""
+    ``bicubic_skip`` (default) adds bicubic upsampling to the generator's output, which starts at zero
+    (it learns the residual; not in the paper, but training starts from bicubic quality);
+    ``contrast_gate`` scales that residual by the input's local range (exact bicubic on flat regions);
+    ``pretrain_pixel_only``: the SRResNet stage (``pretrain_steps``) uses the pixel loss alone."""
     if source.kind != "superres":
         raise GanforgeError(
             f"model.type=srgan needs (low-res, high-res) pairs (data.source: sr-patches or sr-folder); "
@@ -214,6 +249,8 @@ def build_srgan(
         adversarial_weight=adversarial_weight,
         pretrain_steps=pretrain_steps,
         bicubic_skip=bicubic_skip,
+        contrast_gate=contrast_gate,
+        pretrain_pixel_only=pretrain_pixel_only,
     )
 
 
