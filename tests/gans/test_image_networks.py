@@ -7,10 +7,13 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from ganforge.api import build_config
+from ganforge.data.registry import source_from_config
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import output_activation_of
-from ganforge.gans.registry import build_network
+from ganforge.gans.registry import build_model, build_network
 from ganforge.nets.conv import SUPPORTED_RESOLUTIONS
+from ganforge.nets.layers import MinibatchStdDev
 
 
 def _pair(spec: dict, shape: tuple[int, ...], num_classes: int | None = None, noise_dim: int = 16):
@@ -113,3 +116,22 @@ def test_mlp_image_rejects_bad_settings() -> None:
         build_network({"type": "mlp-image", "hidden": []}, "model.generator", "generator", 8, (1, 8, 8), None)
     with pytest.raises(GanforgeError, match="not a setting"):
         build_network({"type": "mlp-image", "widht": 3}, "model.generator", "generator", 8, (1, 8, 8), None)
+
+
+def test_digits_dcgan_discriminator_scores_each_image_on_its_own() -> None:
+    """The recipe's R1 term is mean_i ||grad_x_i D(x_i)||^2, read off the gradient of sum_i D(x_i): that is each
+    image's own gradient only if D mixes no samples (no batch norm, no minibatch stddev), checked here through
+    the Jacobian of the logits, whose off-diagonal blocks must vanish in training mode."""
+    config = build_config("digits-dcgan")
+    assert "r1" in config.model["penalties"]
+    gan = build_model(config.model, source_from_config(config.data))
+    d = gan.discriminator.train()
+    assert not any(isinstance(m, (nn.BatchNorm2d, MinibatchStdDev)) for m in d.modules())
+    torch.manual_seed(0)
+    x = torch.rand(3, 1, 16, 16) * 2 - 1
+    jacobian = torch.autograd.functional.jacobian(lambda t: d(t).squeeze(1), x).flatten(2)  # (3, 3, 256)
+    own = jacobian[torch.arange(3), torch.arange(3)]
+    assert own.abs().sum(1).min() > 0  # D does look at each image
+    off_diagonal = jacobian.clone()
+    off_diagonal[torch.arange(3), torch.arange(3)] = 0
+    assert off_diagonal.abs().max() == 0
