@@ -17,7 +17,10 @@ What is measured, each table printed as it completes:
    round) so machine load hits both alike. Steps/s are per second of this process's CPU time
    (``time.process_time``) with one torch thread: on a machine shared with other jobs, wall-clock time
    mostly measures waiting for a core, CPU time measures the work. Wall-clock ratios are printed too.
-   The reported ratio is the median over rounds of ganforge/plain.
+   The whole comparison runs ``--trials`` times (default 3; each trial builds fresh models and runs
+   every row once, so the trials of one recipe are interleaved with the other recipes). Per trial the
+   ratio is the median over rounds of ganforge/plain; the table gives the median over trials, the
+   spread (min-max) of the trial medians, and the min-max over all rounds of all trials.
 3. FLOPs of one DCGAN training step counted with ``torch.utils.flop_counter.FlopCounterMode``
    (matmuls and convolutions, forward and backward), times the measured steps/s = achieved FLOP/s,
    compared with the matmul peak.
@@ -257,10 +260,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and samples (smoke run)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1; see the docstring)")
+    parser.add_argument("--trials", type=int, default=3, help="independent repeats of the steps/s comparison")
+    parser.add_argument("--steps-only", action="store_true", help="only the steps/s comparison (tables 1-2)")
+    parser.add_argument("--skip-streaming", action="store_true", help="leave out table 5 (the 10M-sample write)")
+    parser.add_argument("--shipped-only", action="store_true", help="steps/s rows of the recipes as shipped only")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 9)
-    steps = {"ring8": 96, "digits-mlp": 96, "digits-dcgan": 24}  # multiples of ring8's R1 interval (8)
+    # per round: a few hundred ms of CPU per loop; multiples of the recipes' R1 intervals (ring8 8, digits-dcgan 4)
+    steps = {"ring8": 384, "digits-mlp": 96, "digits-dcgan": 24}
     if args.quick:
         steps = {k: v // 3 for k, v in steps.items()}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {machine_load()}\n")
@@ -268,21 +276,37 @@ def main() -> None:
     peak, n = matmul_peak()
     print(f"fp32 matmul peak: {peak:.1f} GFLOP per CPU-second (torch.mm {n}x{n}, {torch.get_num_threads()} threads)\n")
 
+    rows = [row for row in ROWS if not (args.shipped_only and row[2])]
+    trials: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in rows}
+    for t in range(args.trials):
+        for label, recipe, sets in rows:
+            r = compare_steps(recipe, steps[recipe], repeats, sets)
+            trials[label].append(r)
+            print(
+                f"trial {t + 1}/{args.trials} {label}: ratio {r['ratio']:.3f} "
+                f"(rounds {r['ratio_min']:.3f}-{r['ratio_max']:.3f}), wall {r['wall_ratio']:.3f}; {machine_load()}",
+                flush=True,
+            )
+    print()
     print(
-        "| recipe | batch | ganforge steps/CPU-s | plain PyTorch steps/CPU-s | ratio (median, min-max) | wall ratio |"
+        "| recipe | batch | ganforge steps/CPU-s | plain PyTorch steps/CPU-s | ratio: median of trials "
+        "(trial min-max) | all rounds min-max | wall ratio |"
     )
-    print("|---|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---|---|---:|")
     results = {}
-    for label, recipe, sets in ROWS:
-        r = compare_steps(recipe, steps[recipe], repeats, sets)
-        results[label] = r
+    for label, _, _ in rows:
+        rs = trials[label]
+        med = {k: statistics.median(r[k] for r in rs) for k in ("ganforge", "plain", "ratio", "wall_ratio")}
+        results[label] = med
         print(
-            f"| {label} | {r['batch']} | {r['ganforge']:.1f} | {r['plain']:.1f} | "
-            f"{r['ratio']:.3f} ({r['ratio_min']:.3f}-{r['ratio_max']:.3f}) | {r['wall_ratio']:.3f} |",
-            flush=True,
+            f"| {label} | {rs[0]['batch']:.0f} | {med['ganforge']:.1f} | {med['plain']:.1f} | "
+            f"**{med['ratio']:.3f}** ({min(r['ratio'] for r in rs):.3f}-{max(r['ratio'] for r in rs):.3f}) | "
+            f"{min(r['ratio_min'] for r in rs):.3f}-{max(r['ratio_max'] for r in rs):.3f} | {med['wall_ratio']:.3f} |"
         )
     print(f"({machine_load()})\n")
 
+    if args.steps_only:
+        return
     flops = dcgan_step_flops([])
     achieved = flops * results["digits-dcgan"]["ganforge"] / 1e9
     print(
@@ -298,6 +322,8 @@ def main() -> None:
         print(f"| {recipe} | {count:,} | {sampling_rate(recipe, count, []):,.0f} |", flush=True)
     print()
 
+    if args.skip_streaming:
+        return
     n = 1_000_000 if args.quick else 10_000_000
     rows = streaming_memory(n)
     print("| `ganforge sample RUN -n N -o x.npy` (ring8, 2-D) | peak RSS MiB | seconds |")

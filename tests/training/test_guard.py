@@ -105,7 +105,9 @@ def test_rollback_before_the_first_checkpoint_equals_a_run_started_at_the_lower_
     )
 
 
-def test_nan_gradient_with_a_finite_loss_is_caught(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_every", [1, 100])
+def test_nan_gradient_with_a_finite_loss_is_caught(tmp_path: Path, log_every: int) -> None:
+    """Caught in its own step whether or not the step logs (gradient norms are only computed when logging)."""
     gan = _gan()
     hits = [0]
 
@@ -116,7 +118,7 @@ def test_nan_gradient_with_a_finite_loss_is_caught(tmp_path: Path) -> None:
         return grad
 
     gan.generator[0].weight.register_hook(poison)
-    result = _train(gan, tmp_path / "run", steps=12)
+    result = _train(gan, tmp_path / "run", steps=12, log_every=log_every)
     (event,) = result.summary["guard"]["events"]
     assert event["what"] == "the generator gradient" and event["step"] == 8 and event["rolled_back_to"] == 5
     assert all(torch.isfinite(t).all() for t in _weights(tmp_path / "run").values())
@@ -191,14 +193,42 @@ def _optimizer_with_grad(value: float) -> torch.optim.Optimizer:
         (1.0, -math.inf, "the d gradient"),
     ],
 )
-def test_check_names_the_first_non_finite_value(loss: float, grad: float, what: str) -> None:
+@pytest.mark.parametrize("want_norm", [False, True])
+def test_check_names_the_first_non_finite_value(loss: float, grad: float, what: str, want_norm: bool) -> None:
+    """Every step checks gradients (a fused flag, no norm); the norm is only computed when asked for."""
     guard = DivergenceGuard(GuardConfig())
-    norm = guard.watch("d", torch.tensor(loss), _optimizer_with_grad(grad))
-    assert norm is not None
+    norm = guard.watch("d", torch.tensor(loss), _optimizer_with_grad(grad), want_norm=want_norm)
+    assert (norm is not None) == want_norm
+    if want_norm:
+        assert norm.isfinite() == math.isfinite(grad)
     with pytest.raises(NonFiniteStep) as err:
         guard.check(4)
     assert err.value.step == 4 and err.value.what == what
     guard.check(5)  # the watched values were consumed: a clean step passes
+
+
+def test_check_names_the_first_failure_in_the_order_the_phases_ran() -> None:
+    guard = DivergenceGuard(GuardConfig())
+    guard.watch("discriminator", torch.tensor(1.0), _optimizer_with_grad(math.inf))
+    guard.watch("generator", torch.tensor(NAN), _optimizer_with_grad(NAN))
+    with pytest.raises(NonFiniteStep, match="the discriminator gradient"):
+        guard.check(0)
+    guard.watch("discriminator", torch.tensor(1.0), _optimizer_with_grad(1.0))
+    guard.watch("generator", torch.tensor(2.0), _optimizer_with_grad(NAN))
+    with pytest.raises(NonFiniteStep, match="the generator gradient"):
+        guard.check(1)
+
+
+def test_the_gradient_check_leaves_every_gradient_bit_for_bit_unchanged() -> None:
+    opt = _optimizer_with_grad(1.0)
+    (p,) = opt.param_groups[0]["params"]
+    p.grad = torch.tensor([-0.0, 1e-45, 3e18])  # signed zero, a subnormal, a large gradient whose norm is finite
+    before, version = p.grad.clone(), p.grad._version
+    guard = DivergenceGuard(GuardConfig())
+    norm = guard.watch("d", torch.tensor(1.0), opt, want_norm=True)
+    guard.check(0)
+    assert p.grad._version == version and torch.equal(p.grad.view(torch.int32), before.view(torch.int32))
+    assert norm.item() == pytest.approx(3e18)
 
 
 def test_gradient_checks_can_be_turned_off_but_losses_are_always_checked() -> None:

@@ -122,12 +122,14 @@ def logit_discriminator(
 def frozen(module: nn.Module) -> Iterator[None]:
     """Parameters of ``module`` do not require gradients inside the block. Used for the generator phase:
     G's loss flows *through* D, but D's own weight gradients would be computed and then thrown away."""
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
+    params = list(module.parameters())  # one walk over the module tree (this runs every training step)
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
     try:
         yield
     finally:
-        for p, flag in zip(module.parameters(), flags, strict=True):
+        for p, flag in zip(params, flags, strict=True):
             p.requires_grad_(flag)
 
 
@@ -144,11 +146,15 @@ class GANModel(nn.Module):
     output_activation: OutputActivation = "linear"
     num_classes: int | None = None
     samples_from_noise = True  # False for image-to-image models (SRGAN, CycleGAN): no sample(n)
+    # Whether the trainer reads this step's logged scalars; it sets this before every step. On other steps
+    # a variant may skip scalars that only serve the log (D(x), D(G(z))); losses never depend on it.
+    logging_step = True
 
     def __init__(self) -> None:
         super().__init__()
         self.ema_generator: nn.Module | None = None
         self.ema_decay = 0.0
+        self._ema_pairs: tuple[Any, ...] | None = None
 
     # --- training -------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
@@ -187,15 +193,35 @@ class GANModel(nn.Module):
         θ_ema <- decay θ_ema + (1 - decay) θ, used for sampling (Karras et al. 2018; Yazıcı et al. 2019)."""
         self.ema_decay = decay
         self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False).eval()
+        self._ema_pairs = None
+
+    def _ema_tensors(self) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
+        """(EMA parameters, parameters, EMA buffers, buffers), listed once and reused while the two networks
+        are the same objects; ``_apply`` (``.to()``, ``.cuda()``, ``.float()``: new buffer tensors) drops it."""
+        assert self.ema_generator is not None
+        key, cached = (self.generator, self.ema_generator), getattr(self, "_ema_pairs", None)
+        if cached is None or cached[0][0] is not key[0] or cached[0][1] is not key[1]:
+            ema_p, p = list(self.ema_generator.parameters()), list(self.generator.parameters())
+            ema_b, b = list(self.ema_generator.buffers()), list(self.generator.buffers())
+            if len(ema_p) != len(p) or len(ema_b) != len(b):
+                raise RuntimeError("the EMA generator no longer matches the generator; call enable_ema again")
+            self._ema_pairs = (key, (ema_p, p, ema_b, b))
+        return self._ema_pairs[1]
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> GANModel:
+        self._ema_pairs = None
+        return super()._apply(fn, *args, **kwargs)
 
     @torch.no_grad()
     def update_ema(self) -> None:
+        """θ_ema <- θ_ema + (1 - decay)(θ - θ_ema) for all parameters in one fused call; buffers (batch-norm
+        statistics) are copied."""
         if self.ema_generator is None:
             return
-        for ema_p, p in zip(self.ema_generator.parameters(), self.generator.parameters(), strict=True):
-            ema_p.lerp_(p, 1.0 - self.ema_decay)
-        for ema_b, b in zip(self.ema_generator.buffers(), self.generator.buffers(), strict=True):
-            ema_b.copy_(b)
+        ema_p, p, ema_b, b = self._ema_tensors()
+        torch._foreach_lerp_(ema_p, p, 1.0 - self.ema_decay)
+        if ema_b:
+            torch._foreach_copy_(ema_b, b)
 
     # --- sampling -----------------------------------------------------------------------------------
     def sampling_generator(self) -> nn.Module:

@@ -96,6 +96,7 @@ class GAN(GANModel):
         self.clip_weights = clip_weights
         self._step = 0
         self._cached_fake: tuple[Tensor, Tensor, Tensor | None] | None = None
+        self._phases: tuple[Phase, Phase] | None = None
 
     # --- networks as functions --------------------------------------------------------------------
     def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
@@ -113,10 +114,12 @@ class GAN(GANModel):
     # --- phases -------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
         self._step = step
-        return [
-            Phase("discriminator", ("discriminator",), repeats=self.n_critic),
-            Phase("generator", ("generator",), needs_data=False),
-        ]
+        if self._phases is None or self._phases[0].repeats != self.n_critic:  # built once, not every step
+            self._phases = (
+                Phase("discriminator", ("discriminator",), repeats=self.n_critic),
+                Phase("generator", ("generator",), needs_data=False),
+            )
+        return list(self._phases)
 
     def _discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         if self.label_smoothing and self.objective.discriminator is bce_discriminator_loss:
@@ -139,11 +142,10 @@ class GAN(GANModel):
         real_logits = self.discriminate(real, y)
         fake_logits = self.discriminate(fake, y)
         loss = self._discriminator_loss(real_logits, fake_logits)
-        logs = {
-            "loss_d": loss.detach(),
-            "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
-            "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
-        }
+        logs = {"loss_d": loss.detach()}
+        if self.logging_step:  # the mean scores D(x), D(G(z)) only feed the log
+            logs["d_real"] = discriminator_score(real_logits.detach(), self.objective).mean()
+            logs["d_fake"] = discriminator_score(fake_logits.detach(), self.objective).mean()
         if self.penalties:
             inputs = PenaltyInputs(
                 partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step

@@ -1,14 +1,28 @@
 """The divergence guard: a non-finite loss or gradient never goes unnoticed, never reaches a checkpoint.
 
-Each phase of a training step hands its loss and optimizer to :meth:`DivergenceGuard.watch`, which keeps
-the loss and (``train.guard.check_gradients``) the L2 norm of that phase's gradients,
+Each phase of a training step hands its loss and optimizer to :meth:`DivergenceGuard.watch` after
+``backward``. With ``train.guard.check_gradients`` the guard runs one fused multi-tensor kernel over
+that phase's gradients g_i, while they are still in cache, which sets a flag kept on their device when
+any element is non-finite,
 
-    ||g||_2 = sqrt(sum_i ||g_i||_2^2)     over the gradients g_i of the phase's parameters,
+    found <- 1   if  exists i, j: g_ij is NaN or +-inf
 
-without synchronizing. At the end of the step :meth:`DivergenceGuard.check` tests all of them at once
-(one ``isfinite`` over a stacked vector: one device sync per step) and raises :class:`NonFiniteStep`
-before anything from that step is logged or checkpointed. A NaN anywhere in a gradient makes its norm
-NaN, an infinity makes it infinite, so the norm is a complete test.
+(``torch._amp_foreach_non_finite_check_and_unscale_``, the check PyTorch's gradient scaler runs, with a
+scale of exactly 1: every gradient keeps its bits). The flag is not read there: at the end of the step
+:meth:`DivergenceGuard.check` reads it together with the losses, the step's only device sync (losses
+on an accelerator go through the same kernel first; on the CPU, where there is no device to wait for,
+each loss is read as a number when it is watched). Anything non-finite raises :class:`NonFiniteStep`,
+naming the first non-finite loss or gradient in the order the phases ran, before anything from that
+step is logged or checkpointed; the flag then goes back to 0 (it stays 0 as long as training is
+healthy, so no step spends an operation resetting it).
+
+Why a flag and not the gradient norm: the per-step cost is a handful of tensor operations whatever the
+number of parameters, and small operations, not arithmetic, are what a training step's overhead is
+made of. The L2 norm ||g||_2 = sqrt(sum_i ||g_i||_2^2), a reduction per tensor, is computed only when
+the trainer logs it (``want_norm``, every ``train.log_every`` steps). To name a failure exactly the
+guard holds a reference to each phase's gradients until the check; that costs nothing for a phase that
+runs once per step, and one repeated k times (a WGAN critic) keeps k - 1 more sets alive until the step
+ends.
 
 The trainer then calls :meth:`DivergenceGuard.recover`, which
 
@@ -34,6 +48,7 @@ during a retry resumes into the same retry.
 from __future__ import annotations
 
 import copy
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,8 +108,10 @@ class DivergenceGuard:
         self.config = config or GuardConfig()
         self.verbose = verbose
         self.check_gradients = self.config.check_gradients and not gradients_may_overflow
-        self._watched: list[torch.Tensor] = []
-        self._labels: list[str] = []
+        # this step, in watch order: (phase, loss as a number on the CPU or a detached tensor, gradients)
+        self._watched: list[tuple[str, float | torch.Tensor, list[torch.Tensor]]] = []
+        self._found: dict[torch.device, torch.Tensor] = {}  # per device: 1.0 once something was non-finite
+        self._one: dict[torch.device, torch.Tensor] = {}  # the scale 1 the fused check multiplies by
         self._start: tuple[int, float, dict[str, Any]] | None = None
         self.attempts = 0
         self.failed_step = -1
@@ -128,7 +145,9 @@ class DivergenceGuard:
     # --- the hot loop ----------------------------------------------------------------------------------
     def start(self, trainer: Trainer) -> None:
         """Called when ``fit`` begins: keep an in-memory rollback point unless a checkpoint covers it."""
-        self._watched, self._labels = [], []
+        self._watched = []
+        for found in self._found.values():  # a step cut short by an exception may have set it
+            found.zero_()
         on_disk = trainer.run_dir is not None and any(
             c.step == trainer.step for c in list_checkpoints(trainer.run_dir, verify_hashes=False)
         )
@@ -137,31 +156,66 @@ class DivergenceGuard:
     def watch(
         self, phase: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer, want_norm: bool = False
     ) -> torch.Tensor | None:
-        """Record ``loss`` and, when checking gradients (or ``want_norm``), the gradient norm of
-        ``optimizer``'s parameters, after ``backward``. Returns that norm (``None`` when not computed)."""
-        self._watched.append(loss.detach().reshape(()))
-        self._labels.append(f"the {phase} loss")
+        """Record ``loss`` and, when checking gradients, flag non-finite gradients of ``optimizer``'s
+        parameters (after ``backward``). Returns the total gradient norm when ``want_norm`` (the trainer
+        asks on logging steps), else ``None``."""
+        value = loss.item() if loss.device.type == "cpu" else loss.detach().reshape(1)
         if not (self.check_gradients or want_norm):
+            self._watched.append((phase, value, []))
             return None
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=loss.device)
-        if self.check_gradients:
-            self._watched.append(norm.detach().to(loss.device))
-            self._labels.append(f"the {phase} gradient")
-        return norm
+        if any(g.is_sparse for g in grads):
+            grads = [g.coalesce()._values() if g.is_sparse else g for g in grads]
+        if self.check_gradients and grads:
+            self._flag_nonfinite(grads)
+        self._watched.append((phase, value, grads if self.check_gradients else []))
+        if not want_norm:
+            return None
+        return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=loss.device)
+
+    def _flag_nonfinite(self, tensors: list[torch.Tensor]) -> None:
+        """Set the flag of the tensors' device if any of their elements is non-finite: one fused kernel per
+        device, no sync; its multiplication by exactly 1 leaves every value as it was."""
+        first = tensors[0].device
+        if all(t.device == first for t in tensors):
+            groups = {first: tensors}
+        else:
+            groups = {}
+            for t in tensors:
+                groups.setdefault(t.device, []).append(t)
+        for where, group in groups.items():
+            if where not in self._found:
+                self._found[where] = torch.zeros(1, device=where)
+                self._one[where] = torch.ones(1, device=where)
+            torch._amp_foreach_non_finite_check_and_unscale_(group, self._found[where], self._one[where])
 
     def check(self, step: int) -> None:
         """End of step ``step``: raise :class:`NonFiniteStep` if anything watched is non-finite."""
-        watched, labels = self._watched, self._labels
-        self._watched, self._labels = [], []
+        watched, self._watched = self._watched, []
         if not watched:
             return
-        finite = torch.isfinite(torch.stack([w.float() for w in watched]))
-        if not bool(finite.all()):
-            first = int((~finite).nonzero()[0, 0])
-            raise NonFiniteStep(step, labels[first])
+        on_device = [value for _, value, _ in watched if isinstance(value, torch.Tensor)]
+        if on_device:  # a fresh tensor: the kernel writes its input
+            self._flag_nonfinite([torch.cat(on_device) if len(on_device) > 1 else on_device[0].clone()])
+        bad = any(not math.isfinite(value) for _, value, _ in watched if isinstance(value, float))
+        if not bad:
+            bad = any(found.item() != 0 for found in self._found.values())  # the step's one sync
+        if bad:
+            for found in self._found.values():
+                found.zero_()
+            raise NonFiniteStep(step, self._first_bad(watched))
         if step >= self.failed_step >= 0:  # got past the step that failed: a later failure starts afresh
             self.attempts, self.failed_step, self.last_target = 0, -1, -1
+
+    @staticmethod
+    def _first_bad(watched: list[tuple[str, float | torch.Tensor, list[torch.Tensor]]]) -> str:
+        """The first non-finite value in the order the phases were watched (run on a failure only)."""
+        for phase, value, grads in watched:
+            if not (math.isfinite(value) if isinstance(value, float) else bool(torch.isfinite(value).all())):
+                return f"the {phase} loss"
+            if not all(bool(torch.isfinite(g).all()) for g in grads):
+                return f"the {phase} gradient"
+        raise AssertionError("the guard's flag is set but no watched value is non-finite")
 
     # --- recovery --------------------------------------------------------------------------------------
     def _load_point(self, step: int, path: Path | None) -> tuple[int, float, dict[str, Any]] | None:

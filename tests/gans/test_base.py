@@ -1,0 +1,102 @@
+"""GANModel's per-step helpers: the fused EMA update, ``frozen``, and log-only work skipped off logging steps."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from ganforge.data.base import Batch
+from ganforge.gans.base import frozen
+from ganforge.gans.vanilla import GAN
+
+
+def _gan(seed: int = 0) -> GAN:
+    torch.manual_seed(seed)
+    g = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    d = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    return GAN(g, d, noise_dim=3)
+
+
+def _reference_ema(ema: nn.Module, net: nn.Module, decay: float) -> None:
+    """The per-tensor rule theta_ema <- lerp(theta_ema, theta, 1 - decay); buffers copied."""
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), net.parameters(), strict=True):
+            e.lerp_(p, 1.0 - decay)
+        for e, b in zip(ema.buffers(), net.buffers(), strict=True):
+            e.copy_(b)
+
+
+def _train_generator_a_little(gan: GAN) -> None:
+    with torch.no_grad():
+        for p in gan.generator.parameters():
+            p.add_(torch.randn_like(p))
+    gan.generator.train()
+    dtype = next(gan.generator.parameters()).dtype
+    gan.generator(torch.randn(16, 3, dtype=dtype))  # moves the batch-norm statistics
+
+
+def test_fused_ema_update_equals_the_per_tensor_rule_bit_for_bit() -> None:
+    gan = _gan()
+    gan.enable_ema(0.9)
+    reference = copy.deepcopy(gan.ema_generator)
+    for _ in range(3):
+        _train_generator_a_little(gan)
+        gan.update_ema()
+        _reference_ema(reference, gan.generator, 0.9)
+    ours, theirs = gan.ema_generator.state_dict(), reference.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    assert not torch.equal(ours["0.weight"], gan.generator.state_dict()["0.weight"])  # an average, not a copy
+    assert torch.equal(ours["1.running_mean"], gan.generator.state_dict()["1.running_mean"])
+
+
+def test_ema_follows_the_networks_after_to_and_after_enable_ema_again() -> None:
+    gan = _gan()
+    gan.enable_ema(0.5)
+    gan.update_ema()  # lists the tensors once
+    gan.to(torch.float64)  # new buffer tensors: the cached lists must not be used any more
+    _train_generator_a_little(gan)
+    gan.update_ema()
+    assert gan.ema_generator[1].running_mean.dtype == torch.float64
+    assert torch.equal(gan.ema_generator[1].running_mean, gan.generator[1].running_mean)
+
+    gan.generator = nn.Sequential(nn.Linear(3, 2))  # a different generator: EMA must be enabled again
+    gan.enable_ema(0.0)  # decay 0: the EMA equals the generator after one update
+    with torch.no_grad():
+        gan.generator[0].weight.fill_(3.0)
+    gan.update_ema()
+    assert torch.equal(gan.ema_generator[0].weight, gan.generator[0].weight)
+
+
+def test_frozen_freezes_and_restores_each_parameter_as_it_was() -> None:
+    net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    net[1].bias.requires_grad_(False)
+    before = [p.requires_grad for p in net.parameters()]
+    with frozen(net):
+        assert not any(p.requires_grad for p in net.parameters())
+    assert [p.requires_grad for p in net.parameters()] == before == [True, True, True, False]
+
+
+def test_scores_only_the_log_reads_are_skipped_off_logging_steps_and_the_loss_is_unchanged() -> None:
+    batch = Batch(torch.randn(16, 2), None)
+    results = {}
+    for logging in (True, False):
+        gan = _gan()
+        gan.logging_step = logging
+        torch.manual_seed(1)
+        phase = gan.phases(0)[0]
+        results[logging] = gan.phase_loss(phase, batch, 0)
+    (loss_on, logs_on), (loss_off, logs_off) = results[True], results[False]
+    assert torch.equal(loss_on, loss_off)
+    assert {"loss_d", "d_real", "d_fake"} <= logs_on.keys()
+    assert "d_real" not in logs_off and "d_fake" not in logs_off and torch.equal(logs_off["loss_d"], logs_on["loss_d"])
+
+
+def test_phases_are_built_once_and_follow_n_critic() -> None:
+    gan = _gan()
+    first, second = gan.phases(0), gan.phases(1)
+    assert first == second and first[0] is second[0] and first is not second  # a new list of the same phases
+    gan.n_critic = 3
+    assert gan.phases(2)[0].repeats == 3 and gan._step == 2
