@@ -63,3 +63,17 @@ def test_evaluate_run_on_a_trained_sequence_run(tmp_path: Path, monkeypatch: pyt
     assert set(only) == {"n_real", "n_fake", "repeats", "reference", "mean_error", "std_error"}
     plots = run.summary["plots"]
     assert {"series", "pca", "tsne"} <= set(plots) and all(Path(plots[k]).is_file() for k in ("series", "pca", "tsne"))
+
+
+def test_quick_discriminative_score_is_only_computed_when_asked_and_separates_different_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sequence_suite, "QUICK_ITERATIONS", 400)
+    real, other = sines_tensor(400, 0, seq_len=24, dim=5), sines_tensor(400, 1, seq_len=24, dim=5)
+    noise = torch.rand(400, 24, 5, generator=torch.Generator().manual_seed(0))
+    assert "discriminative_quick" not in sequence_report(real, other, ["moments"])
+    same = sequence_report(real, other, ["discriminative_quick"])["discriminative_quick"]
+    different = sequence_report(real, noise, ["discriminative_quick"])["discriminative_quick"]
+    assert same < 0.1 < 0.4 < different
+    # one fixed seed: the same inputs give the same number, so checkpoints are compared on equal terms
+    assert sequence_report(real, other, ["discriminative_quick"])["discriminative_quick"] == same

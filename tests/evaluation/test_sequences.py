@@ -105,3 +105,13 @@ def test_embedding_plot_writes_png(
     assert out.is_file() and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(GanforgeError, match="'umap' is unknown"):
         embedding_plot(real, noise, tmp_path / "x.png", method="umap")  # type: ignore[arg-type]
+
+
+def test_scores_train_their_networks_even_when_called_inside_no_grad(
+    real: torch.Tensor, noise: torch.Tensor
+) -> None:
+    # evaluation during training runs under torch.no_grad(); the post-hoc networks must still learn
+    kwargs = {"iterations": 20, "batch_size": 32, "seed": 3}
+    with torch.no_grad():
+        inside = (discriminative_score(real, noise, **kwargs), predictive_score(real, noise, **kwargs))
+    assert inside == (discriminative_score(real, noise, **kwargs), predictive_score(real, noise, **kwargs))

@@ -128,6 +128,32 @@ def _minibatch(indices: np.ndarray, batch_size: int, rng: np.random.Generator) -
     return indices[rng.permutation(len(indices))[:batch_size]]
 
 
+def _train_classifier(
+    net: RecurrentNet,
+    logits: Callable[[torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    r: torch.Tensor,
+    f: torch.Tensor,
+    train_r: np.ndarray,
+    train_f: np.ndarray,
+    iterations: int,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> None:
+    """``iterations`` Adam steps on ``BCE(D(x_real), 1) + BCE(D(x_fake), 0)``, fresh minibatches each step."""
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(iterations):
+        xb_r = r[_minibatch(train_r, batch_size, rng)]
+        xb_f = f[_minibatch(train_f, batch_size, rng)]
+        # one pass over both halves (same result as two, fewer kernel launches); the two losses stay
+        # separate means, as TimeGAN's d_loss_real + d_loss_fake
+        lr_, lf_ = logits(torch.cat([xb_r, xb_f])).split([len(xb_r), len(xb_f)])
+        loss = loss_fn(lr_, torch.ones_like(lr_)) + loss_fn(lf_, torch.zeros_like(lf_))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
 def discriminative_score(
     real: ArrayLike,
     fake: ArrayLike,
@@ -154,7 +180,6 @@ def discriminative_score(
     gen = torch.Generator().manual_seed(seed)
     net = _gru(r.shape[-1], _hidden_width(r.shape[-1], hidden), None, gen)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    loss_fn = nn.BCEWithLogitsLoss()
 
     def logits(x: torch.Tensor) -> torch.Tensor:
         _, last = net.features(x)
@@ -163,16 +188,8 @@ def discriminative_score(
     train_r, test_r = _split(len(r), rng)
     train_f, test_f = _split(len(f), rng)
     net.train()
-    for _ in range(int(iterations)):
-        xb_r = r[_minibatch(train_r, batch_size, rng)]
-        xb_f = f[_minibatch(train_f, batch_size, rng)]
-        # one pass over both halves (same result as two, fewer kernel launches); the two losses stay
-        # separate means, as TimeGAN's d_loss_real + d_loss_fake
-        lr_, lf_ = logits(torch.cat([xb_r, xb_f])).split([len(xb_r), len(xb_f)])
-        loss = loss_fn(lr_, torch.ones_like(lr_)) + loss_fn(lf_, torch.zeros_like(lf_))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    with torch.enable_grad():  # callers may score inside no_grad (evaluation during training)
+        _train_classifier(net, logits, optimizer, r, f, train_r, train_f, int(iterations), batch_size, rng)
     net.eval()
     with torch.no_grad():
         correct_real = (torch.sigmoid(logits(r[test_r])) > 0.5).sum().item()
@@ -216,12 +233,13 @@ def predictive_score(
 
     all_f = np.arange(len(f))
     net.train()
-    for _ in range(int(iterations)):
-        x_in, y_true = split_xy(f[_minibatch(all_f, batch_size, rng)])
-        loss = (net(x_in) - y_true).abs().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    with torch.enable_grad():  # callers may score inside no_grad (evaluation during training)
+        for _ in range(int(iterations)):
+            x_in, y_true = split_xy(f[_minibatch(all_f, batch_size, rng)])
+            loss = (net(x_in) - y_true).abs().mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
     net.eval()
     with torch.no_grad():
         x_in, y_true = split_xy(r)

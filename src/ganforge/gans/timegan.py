@@ -206,8 +206,10 @@ class TimeGAN(GANModel):
             e_hat = self.generator(z)
             h_hat = self.supervisor(e_hat)
             x_hat = self.recovery(h_hat)
-            loss_u = bce(self.discriminator(h_hat), 1.0)
-            loss_u_e = bce(self.discriminator(e_hat), 1.0)
+            # one discriminator pass over both fakes (the same logits as two passes, half the launches)
+            y_fake, y_fake_e = self.discriminator(torch.cat([h_hat, e_hat])).split(len(z))
+            loss_u = bce(y_fake, 1.0)
+            loss_u_e = bce(y_fake_e, 1.0)
         loss_s = self.supervised_loss(h)
         loss_v = moment_loss(x_hat, x)
         loss = loss_u + self.gamma * loss_u_e + 100 * torch.sqrt(loss_s) + 100 * loss_v
