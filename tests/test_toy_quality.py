@@ -32,7 +32,7 @@ def test_ring8_recipe_captures_all_eight_modes(tmp_path: Path) -> None:
 
 def test_grid25_recipe_covers_the_grid(tmp_path: Path) -> None:
     # The shipped recipe at 6 000 of its 14 000 steps (the learning-rate decay follows the shorter run;
-    # it measured 25/25 modes, 86.8 % HQ): every mode is reached and most samples sit within 3 std of one.
+    # it measured 25/25 modes, 92.0 % HQ): every mode is reached and most samples sit within 3 std of one.
     run = gf.train("grid25", steps=6000, seed=0, out=tmp_path / "grid25", show_progress=False)
     torch.manual_seed(123)
     samples = gf.load(run.path).sample(2500)
@@ -40,4 +40,4 @@ def test_grid25_recipe_covers_the_grid(tmp_path: Path) -> None:
     assert mixture is not None and mixture.means.shape == (25, 2)
     coverage = mode_coverage(samples, mixture.means, mixture.std)
     assert coverage.modes == 25, coverage.histogram
-    assert coverage.high_quality > 0.8
+    assert coverage.high_quality > 0.85
