@@ -17,6 +17,15 @@ def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[fl
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
+def _legend(ax: Any, **kwargs: Any) -> None:
+    """A legend when something was drawn; a short run may not have logged a series yet (e.g. TimeGAN's
+    adversarial losses during its embedding stage), and an empty legend only warns."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+    else:
+        ax.text(0.5, 0.5, "not logged yet", ha="center", va="center", transform=ax.transAxes, color="grey")
+
+
 def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
     """Discriminator and generator losses over training steps."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -27,7 +36,7 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title("losses")
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -46,7 +55,7 @@ def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: b
         ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("step")
     ax.set_ylabel("discriminator output" + (" (probability)" if probability else " (score)"))
-    ax.legend()
+    _legend(ax)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import signal
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -218,7 +219,7 @@ class Trainer:
                 logs.update(phase_logs)
         self.guard.check(step)  # raises NonFiniteStep before anything of this step is logged or saved
         for sched in self.schedulers.values():
-            sched.step()
+            _step_schedule(sched)
         return logs
 
     def _handle_signal(self, signum: int, frame: Any) -> None:  # noqa: ARG002
@@ -290,3 +291,17 @@ class Trainer:
                 summary.update(extra)
         summary.update(self.guard.summary())
         return summary
+
+
+def _step_schedule(sched: torch.optim.lr_scheduler.LRScheduler) -> None:
+    """Advance a learning-rate schedule by one training step, whether or not its phase stepped its optimizer.
+
+    Schedules follow the global step, so a phase that has not started yet (TimeGAN's joint stage) or that
+    skipped its update (TimeGAN's D below its loss threshold) still advances. torch warns about a schedule
+    stepped before its optimizer on the schedule's first step only, so that step alone is silenced."""
+    if sched._step_count > 1:
+        sched.step()
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+        sched.step()
