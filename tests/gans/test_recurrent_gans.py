@@ -26,7 +26,7 @@ def test_generator_and_discriminator_shapes(cell: str, layers: int) -> None:
     torch.manual_seed(0)
     g = build_network({"type": cell, "hidden": 5, "num_layers": layers}, "g", "generator", 4, SHAPE, None)
     d = build_network({"type": cell, "hidden": 5, "num_layers": layers}, "d", "discriminator", 4, SHAPE, None)
-    x = g(torch.randn(6, 7, 4))
+    x = g(torch.randn(6, 7, 4)).detach()
     assert x.shape == (6, 7, 3)
     assert float(x.min()) >= 0 and float(x.max()) <= 1  # default sigmoid output, data min-max scaled to match
     assert d(x).shape == (6, 7)  # one logit per step (RCGAN)
