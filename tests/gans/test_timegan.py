@@ -90,7 +90,7 @@ def test_supervisor_has_one_layer_less_and_shapes() -> None:
     assert gan.supervisor.num_layers == 2 and gan.embedder.num_layers == 3
     z = gan.sample_latents(4)
     assert z.shape == (4, 7, 4) and float(z.min()) >= 0 and float(z.max()) <= 1  # U(0, 1) as the official code
-    x = gan.generate(z)
+    x = gan.generate(z).detach()
     assert x.shape == (4, 7, 3) and float(x.min()) >= 0 and float(x.max()) <= 1  # sigmoid recovery
     assert gan.discriminate(x).shape == (4, 7)
     assert gan.sample(5).shape == (5, 7, 3)
