@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default="timegan,rcgan", help="comma-separated: timegan, rcgan")
     parser.add_argument("--repeats", type=int, default=10, help="metric repeats (the paper: 10)")
     parser.add_argument("--steps", type=int, default=None, help="override the recipes' train.steps")
+    parser.add_argument("--set", action="append", default=[], dest="sets", help="KEY=VALUE recipe override")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these small GRUs)")
     parser.add_argument("--keep", default=None, help="keep the run folders under this folder (default: temporary)")
     parser.add_argument("--no-original", action="store_true", help="skip the original-data predictive row")
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average (1, 5, 15 min) at start: {load()}", flush=True)
     for key in [m.strip() for m in args.models.split(",") if m.strip()]:
         label, recipe = RECIPES[key]
-        overrides = [f"train.steps={args.steps}"] if args.steps else []
+        overrides = ([f"train.steps={args.steps}"] if args.steps else []) + list(args.sets)
         with tempfile.TemporaryDirectory() as scratch:
             folder = args.keep or scratch
             cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -169,3 +169,29 @@ def test_rcgan_variable_length_sampling() -> None:
     for i, n in enumerate(lengths.tolist()):
         assert float(x[i, n:].abs().sum()) == 0  # padded steps are zero
         assert float(x[i, :n].abs().min()) > 0  # valid steps are sigmoid outputs
+
+
+@pytest.mark.parametrize("model_type", ["rcgan", "timegan"])
+def test_noise_per_sequence_holds_one_draw_over_time(model_type: str) -> None:
+    make = rcgan_config if model_type == "rcgan" else timegan_config
+    gan = build_model(build_config(make(noise_per="sequence")).model, tiny_sines())
+    torch.manual_seed(0)
+    z = gan.sample_latents(5)
+    assert z.shape[:2] == (5, 6)
+    assert torch.equal(z, z[:, :1].expand_as(z))  # the same draw at every step
+    assert not torch.equal(z[0], z[1])  # but a different one per sequence
+    z_step = build_model(build_config(make()).model, tiny_sines()).sample_latents(5)
+    assert not torch.equal(z_step, z_step[:, :1].expand_as(z_step))  # the published default: fresh z_t per step
+
+
+def timegan_config(**model: object) -> dict:
+    config = rcgan_config()
+    config["model"] = {"type": "timegan", "hidden": 4, "num_layers": 1, **model}
+    return config
+
+
+@pytest.mark.parametrize("model_type", ["rcgan", "timegan"])
+def test_unknown_noise_per_is_a_one_line_error(model_type: str) -> None:
+    make = rcgan_config if model_type == "rcgan" else timegan_config
+    with pytest.raises(GanforgeError, match=r"model\.noise_per.*'step' or 'sequence'"):
+        build_model(build_config(make(noise_per="time")).model, tiny_sines())

@@ -83,6 +83,19 @@ def tensorflow_init_(net: RecurrentNet) -> RecurrentNet:
 
 
 # --- network builders ---------------------------------------------------------------------------------------
+NoisePer = Literal["step", "sequence"]
+
+
+def check_noise_per(noise_per: str) -> NoisePer:
+    """Validate ``model.noise_per``: ``step`` draws fresh noise z_t at every step (RCGAN and TimeGAN as
+    published); ``sequence`` draws one z per sequence and feeds it at every step, so all change from step to
+    step comes from the generator's recurrence (smoother series; the noise must then have at least as many
+    dimensions as the data has independent per-sequence factors)."""
+    if noise_per not in ("step", "sequence"):
+        raise GanforgeError(f"model.noise_per must be 'step' or 'sequence', got {noise_per!r}")
+    return noise_per  # type: ignore[return-value]
+
+
 def sequence_shape(sample_shape: tuple[int, ...], where: str) -> tuple[int, int]:
     if len(sample_shape) != 2:
         raise GanforgeError(
@@ -219,8 +232,10 @@ class RCGAN(GANModel):
         static_dim: int | None = None,
         n_critic: int = 1,
         noise: Literal["normal", "uniform"] = "normal",
+        noise_per: NoisePer = "step",
     ) -> None:
         super().__init__()
+        self.noise_per = check_noise_per(noise_per)
         if condition not in ("none", "label", "static"):
             raise GanforgeError(f"model.conditional: '{condition}' is not one of false, label, static")
         if condition == "label" and not num_classes:
@@ -230,7 +245,7 @@ class RCGAN(GANModel):
         self.generator = generator
         self.discriminator = discriminator
         self.seq_len = int(seq_len)
-        self.noise = Noise((self.seq_len, int(noise_dim)), noise)
+        self.noise = Noise((1 if self.noise_per == "sequence" else self.seq_len, int(noise_dim)), noise)
         self.objective = get_objective(objective)
         self.condition = condition
         self.num_classes = int(num_classes) if condition == "label" else None
@@ -272,7 +287,8 @@ class RCGAN(GANModel):
 
     # --- networks as functions ------------------------------------------------------------------------------
     def sample_latents(self, n: int) -> Tensor:
-        return self.noise.sample(n)
+        """z (n, T, noise_dim): drawn per step, or once per sequence and held over the T steps."""
+        return self.noise.sample(n).expand(n, self.seq_len, self.noise.dim).contiguous()
 
     def generate(self, z: Tensor, y: Tensor | None = None, lengths: Tensor | None = None, **options: Any) -> Tensor:
         """Sequences (N, T, F) in model units for per-step noise ``z`` (N, T, noise_dim) and condition ``y``;
@@ -374,9 +390,11 @@ def build_rcgan(
     conditional: bool | str = False,
     n_critic: int = 1,
     noise: Literal["normal", "uniform"] = "normal",
+    noise_per: NoisePer = "step",
 ) -> RCGAN:
-    """RCGAN (Esteban et al. 2017) for sequences: recurrent G with per-step noise (noise_dim per step),
-    per-step recurrent D; conditional: false, label (class labels) or static (one vector per sequence)."""
+    """RCGAN (Esteban et al. 2017) for sequences: recurrent G with per-step noise (noise_dim per step; with
+    noise_per: sequence one draw per sequence, fed at every step), per-step recurrent D; conditional: false,
+    label (class labels) or static (one vector per sequence)."""
     from ganforge.gans.registry import NETWORKS
 
     seq_len, _ = sequence_shape(tuple(source.sample_shape), "model")
@@ -406,6 +424,7 @@ def build_rcgan(
         static_dim=static_dim,
         n_critic=n_critic,
         noise=noise,
+        noise_per=noise_per,
     )
     y = getattr(source, "y", None)
     if static_dim is not None and isinstance(y, Tensor) and len(y):

@@ -45,7 +45,7 @@ from torch import Tensor
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase, frozen
-from ganforge.gans.recurrent_gans import sequence_shape, tensorflow_init_
+from ganforge.gans.recurrent_gans import NoisePer, check_noise_per, sequence_shape, tensorflow_init_
 from ganforge.gans.registry import register_model
 from ganforge.nets.recurrent import RecurrentNet
 
@@ -77,7 +77,8 @@ class TimeGAN(GANModel):
     (default F, as the official code); ``embedding_steps`` E and ``supervised_steps`` S: lengths of the
     two pre-training stages; ``gamma``: weight of the losses on g(z) without the supervisor;
     ``generator_repeats``: generator+embedder updates per discriminator update (2);
-    ``d_threshold``: the discriminator trains only while its loss exceeds it (0.15).
+    ``d_threshold``: the discriminator trains only while its loss exceeds it (0.15); ``noise_per``:
+    ``step`` (fresh z_t at every step, the official code) or ``sequence`` (one z held over the sequence).
     """
 
     output_activation = "sigmoid"
@@ -96,8 +97,10 @@ class TimeGAN(GANModel):
         generator_repeats: int = 2,
         d_threshold: float = 0.15,
         init: Literal["torch", "tensorflow"] = "tensorflow",
+        noise_per: NoisePer = "step",
     ) -> None:
         super().__init__()
+        self.noise_per = check_noise_per(noise_per)
         for name, value in (("embedding_steps", embedding_steps), ("supervised_steps", supervised_steps)):
             if int(value) < 0:
                 raise GanforgeError(f"model.{name} must be 0 or more, got {value}")
@@ -156,7 +159,14 @@ class TimeGAN(GANModel):
 
     # --- networks as functions -------------------------------------------------------------------------------
     def sample_latents(self, n: int) -> Tensor:
-        """z ~ U(0, 1), shape (n, T, noise_dim), from torch's global RNG (saved in checkpoints)."""
+        """z ~ U(0, 1), shape (n, T, noise_dim), from torch's global RNG (saved in checkpoints).
+
+        ``noise_per="step"`` (the official code) draws z_t independently at every step;
+        ``noise_per="sequence"`` draws one z per sequence and feeds it at every step, so the generator's
+        only source of step-to-step change is its own recurrence.
+        """
+        if self.noise_per == "sequence":
+            return torch.rand(n, 1, self.noise_dim).expand(n, self.seq_len, self.noise_dim).contiguous()
         return torch.rand(n, self.seq_len, self.noise_dim)
 
     def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
@@ -261,6 +271,7 @@ def build_timegan(
     generator_repeats: int = 2,
     d_threshold: float = 0.15,
     init: Literal["torch", "tensorflow"] = "tensorflow",
+    noise_per: NoisePer = "step",
 ) -> TimeGAN:
     """TimeGAN (Yoon et al. 2019): embedder, recovery, generator, supervisor, discriminator; embedding
     pre-training (embedding_steps), supervised pre-training (supervised_steps), then joint training for the
@@ -279,6 +290,7 @@ def build_timegan(
         generator_repeats=generator_repeats,
         d_threshold=d_threshold,
         init=init,
+        noise_per=noise_per,
     )
 
 
