@@ -34,6 +34,16 @@ def test_dcgan_shapes_at_every_resolution(resolution: int, channels: int) -> Non
     assert output_activation_of(g) == "tanh"
 
 
+def test_dcgan_extra_convs_setting_reaches_each_network_on_its_own() -> None:
+    torch.manual_seed(0)
+    shape = (1, 16, 16)
+    g = build_network({"type": "dcgan", "width": 4, "extra_convs": 1}, "model.generator", "generator", 16, shape, None)
+    d = build_network({"type": "dcgan", "width": 4}, "model.discriminator", "discriminator", 16, shape, None)
+    assert sum(isinstance(m, nn.Conv2d) for m in g.modules()) == 2  # 3x3 at 4x4 and at 8x8
+    assert all(m.kernel_size == (4, 4) for m in d.modules() if isinstance(m, nn.Conv2d))
+    assert d(g(torch.randn(2, 16))).shape == (2, 1)
+
+
 @pytest.mark.parametrize("conditioning", ["concat", "projection"])
 @pytest.mark.parametrize("resolution", [8, 28])
 def test_conditional_dcgan_labels_reach_both_networks(conditioning: str, resolution: int) -> None:

@@ -197,3 +197,30 @@ def test_minibatch_std_lets_the_discriminator_see_the_batch() -> None:
     with torch.no_grad():
         assert not torch.allclose(d(x)[0], d(x2)[0])
         assert torch.allclose(plain(x)[0], plain(x2)[0])
+
+
+@pytest.mark.parametrize("resolution", [8, 16, 28, 32])
+def test_extra_convs_add_3x3_stride_1_layers_without_changing_shapes(resolution: int) -> None:
+    torch.manual_seed(0)
+    _, stages = conv_plan(resolution)
+    for extra in (1, 2):
+        g = DCGANGenerator(NZ, 1, resolution, width=4, extra_convs=extra)
+        d = DCGANDiscriminator(1, resolution, width=4, batch_norm=False, extra_convs=extra)
+        x = g(torch.randn(3, NZ))
+        assert x.shape == (3, 1, resolution, resolution) and d(x).shape == (3, 1)
+        g3 = [m for m in g.modules() if isinstance(m, nn.Conv2d)]
+        d3 = [m for m in d.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+        assert len(g3) == extra * stages  # after the projection and after each upsampling but the last
+        assert len(d3) == extra * stages  # after each stride-2 convolution
+        assert all(m.stride == (1, 1) and m.in_channels == m.out_channels for m in g3 + d3)
+        assert not any(isinstance(m, nn.BatchNorm2d) for m in d.modules())  # batch_norm=False holds for them
+
+
+def test_extra_convs_default_keeps_the_paper_nets() -> None:
+    torch.manual_seed(0)
+    g0, g_def = DCGANGenerator(NZ, 1, 16, width=4, extra_convs=0), DCGANGenerator(NZ, 1, 16, width=4)
+    assert [type(m) for m in g0.modules()] == [type(m) for m in g_def.modules()]
+    d = DCGANDiscriminator(1, 16, width=4)
+    assert all(m.kernel_size == (4, 4) for m in d.modules() if isinstance(m, nn.Conv2d))
+    with pytest.raises(GanforgeError, match="extra_convs"):
+        DCGANDiscriminator(1, 16, extra_convs=-1)

@@ -58,13 +58,15 @@ def dcgan_network(
     conditioning: Literal["concat", "projection"] = "projection",
     minibatch_std: bool = False,
     batch_norm: bool | None = None,
+    extra_convs: int = 0,
 ) -> nn.Module:
     """DCGAN generator / discriminator (Radford et al. 2016) sized for square images of side 8..128 or 28.
 
     ``width`` is the channel count of the highest-resolution layer (64 in the paper); inner layers double
     it up to 8x. Generator: ``output`` activation (``tanh`` as in the paper) and a ``label_dim`` label
     embedding when conditional. Discriminator: ``spectral_norm`` (then no batch norm unless
-    ``batch_norm: true``), ``conditioning`` (``projection`` or ``concat``), ``minibatch_std``.
+    ``batch_norm: true``), ``conditioning`` (``projection`` or ``concat``), ``minibatch_std``. Both:
+    ``extra_convs`` 3x3 stride-1 convolutions added per resolution stage (default 0: the paper's nets).
     """
     _check_role(role)
     channels, height, side = image_shape(sample_shape, "dcgan")
@@ -74,9 +76,9 @@ def dcgan_network(
             f"the data's images are {height}x{side} — resize them with --set data.size=32"
         )
     if role == "generator":
-        return DCGANGenerator(noise_dim, channels, side, width, output, num_classes, label_dim)
+        return DCGANGenerator(noise_dim, channels, side, width, output, num_classes, label_dim, extra_convs)
     return DCGANDiscriminator(
-        channels, side, width, spectral_norm, num_classes, conditioning, minibatch_std, batch_norm
+        channels, side, width, spectral_norm, num_classes, conditioning, minibatch_std, batch_norm, extra_convs
     )
 
 

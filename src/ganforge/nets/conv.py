@@ -111,6 +111,19 @@ def _check_output(output: str) -> None:
         )
 
 
+def _check_extra_convs(extra_convs: int) -> None:
+    if extra_convs < 0:
+        raise GanforgeError(f"extra_convs={extra_convs}: the number of extra 3x3 convolutions per stage must be >= 0")
+
+
+def _g_extra(channels: int, extra_convs: int) -> list[nn.Module]:
+    """``extra_convs`` blocks of 3x3 stride-1 convolution -> BN -> ReLU keeping ``channels`` and the map size."""
+    layers: list[nn.Module] = []
+    for _ in range(extra_convs):
+        layers += [nn.Conv2d(channels, channels, 3, 1, 1, bias=False), nn.BatchNorm2d(channels), nn.ReLU()]
+    return layers
+
+
 def _output_layer(output: str) -> nn.Module:
     return {"tanh": nn.Tanh(), "sigmoid": nn.Sigmoid()}.get(output, nn.Identity())
 
@@ -120,8 +133,11 @@ class DCGANGenerator(nn.Module):
 
     Linear projection of ``[z, E[y]]`` to ``start x start`` maps -> BN -> ReLU, then per stage a
     stride-2 transposed convolution (kernel 4) -> BN -> ReLU, the last one to ``channels`` maps followed by
-    the ``output`` activation (no BN). ``label_dim`` is the size of the learned label embedding
-    (default ``num_classes``). ``output_activation`` tells the trainer which range to scale data into.
+    the ``output`` activation (no BN). ``extra_convs`` > 0 adds that many 3x3 stride-1 convolution -> BN ->
+    ReLU blocks (same channels) after the projection and after every upsampling but the last, so each
+    resolution below the output gets more computation without changing shapes. ``label_dim`` is the size
+    of the learned label embedding (default ``num_classes``). ``output_activation`` tells the trainer which
+    range to scale data into.
     """
 
     def __init__(
@@ -133,9 +149,11 @@ class DCGANGenerator(nn.Module):
         output: OutputActivation = "tanh",
         num_classes: int | None = None,
         label_dim: int | None = None,
+        extra_convs: int = 0,
     ) -> None:
         super().__init__()
         _check_output(output)
+        _check_extra_convs(extra_convs)
         if noise_dim < 1 or channels < 1:
             raise GanforgeError(f"noise_dim={noise_dim}, channels={channels}: both must be at least 1")
         start, stages = conv_plan(resolution)
@@ -149,9 +167,10 @@ class DCGANGenerator(nn.Module):
         # bias=False wherever batch norm follows: BN's shift makes a bias redundant.
         self.project = nn.Linear(in_dim, widths[0] * start * start, bias=False)
         self.project_act = nn.Sequential(nn.BatchNorm2d(widths[0]), nn.ReLU())
-        layers: list[nn.Module] = []
+        layers: list[nn.Module] = _g_extra(widths[0], extra_convs)
         for c_in, c_out in zip(widths[:-1], widths[1:], strict=True):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+            layers += _g_extra(c_out, extra_convs)
         layers += [nn.ConvTranspose2d(widths[-1], self.channels, 4, 2, 1), _output_layer(output)]
         self.body = nn.Sequential(*layers)
         self.apply(dcgan_init)
@@ -170,7 +189,9 @@ class DCGANDiscriminator(nn.Module):
     """``D(x, y=None)``: images (N, channels, resolution, resolution) -> one logit per image, (N, 1).
 
     Per stage a stride-2 convolution (kernel 4) -> BN -> leaky ReLU(0.2); no BN on the first layer, and
-    none at all by default when ``spectral_norm=True`` (``batch_norm`` overrides). The last
+    none at all by default when ``spectral_norm=True`` (``batch_norm`` overrides). ``extra_convs`` > 0 adds
+    that many 3x3 stride-1 convolution (-> BN whenever D uses batch norm) -> leaky ReLU blocks after each
+    stride-2 convolution, at its output resolution and width. The last
     ``start x start`` maps (plus one minibatch-stddev map with ``minibatch_std=True``, Karras et al.
     2018) are read by a linear head, a projection head when ``conditioning="projection"``.
     ``conditioning="concat"`` stacks ``num_classes`` one-hot label maps onto the input channels.
@@ -186,8 +207,10 @@ class DCGANDiscriminator(nn.Module):
         conditioning: Conditioning = "concat",
         minibatch_std: bool = False,
         batch_norm: bool | None = None,
+        extra_convs: int = 0,
     ) -> None:
         super().__init__()
+        _check_extra_convs(extra_convs)
         if conditioning not in ("concat", "projection"):
             raise GanforgeError(f"conditioning='{conditioning}': choose concat or projection")
         if channels < 1:
@@ -207,6 +230,11 @@ class DCGANDiscriminator(nn.Module):
             if norm:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.LeakyReLU(LRELU_SLOPE))
+            for _ in range(extra_convs):  # 3x3 stride-1 at the stage's output resolution; BN whenever D uses BN
+                layers.append(nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not use_bn))
+                if use_bn:
+                    layers.append(nn.BatchNorm2d(c_out))
+                layers.append(nn.LeakyReLU(LRELU_SLOPE))
             c_in = c_out
         self.body = nn.Sequential(*layers)
         self.mbstd = MinibatchStdDev() if minibatch_std else None
