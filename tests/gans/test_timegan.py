@@ -216,4 +216,7 @@ def test_shipped_recipe_keeps_the_last_checkpoint() -> None:
     assert set(config.eval.metrics) <= set(METRICS)
     opt_in = build_config("sines-timegan", ["eval.every=500", "eval.best=min:discriminative_quick"])
     assert opt_in.eval.best == "min:discriminative_quick" and opt_in.eval.every == 500
-    assert config.model["type"] == "timegan" and config.train.steps == 8500
+    assert config.model["type"] == "timegan" and config.train.steps == 14500
+    # the settings docs/benchmarks/sequences.md measured: one noise draw per sequence, one G repeat
+    model = config.model
+    assert (model["noise_per"], model["noise_dim"], model["generator_repeats"]) == ("sequence", 32, 1)
