@@ -137,12 +137,11 @@ class SRGAN(GANModel):
         sr, high = self._cached
         self._cached = None
         if batch is not None and self.pretrain_pixel_only and self.content.pixel is not None:
-            pixel = F.mse_loss(sr, high) if self.content.pixel == "mse" else F.l1_loss(sr, high)
-            loss = self.content.pixel_weight * pixel  # SRResNet: the pixel loss alone
-            return loss, {"content_pixel": pixel.detach(), "loss_g": loss.detach()}
-        self.content.to(sr.device)
-        terms = self.content.terms(sr, high)
-        loss = self.content(sr, high)
+            terms = {"pixel": self.content.pixel_term(sr, high)}  # SRResNet: the pixel loss alone
+        else:
+            self.content.to(sr.device)
+            terms = self.content.terms(sr, high)
+        loss = self.content.total(terms)  # from the terms already computed: one feature-network pass
         logs = {f"content_{k}": v.detach() for k, v in terms.items()}
         if batch is None and self.adversarial_weight > 0:
             with frozen(self.discriminator):

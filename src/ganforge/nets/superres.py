@@ -292,31 +292,41 @@ class ContentLoss(nn.Module):
             self.features.eval()
         return self
 
-    def terms(self, sr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The unweighted terms, for logging: ``{"pixel": ..., "features": ...}`` (those configured)."""
+    def pixel_term(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor | None:
+        """The unweighted pixel loss, MSE or L1 (``None`` when not configured)."""
         if sr.shape != hr.shape:
             raise GanforgeError(
                 f"ContentLoss: SR shape {tuple(sr.shape)} differs from HR shape {tuple(hr.shape)}"
             )
-        out: dict[str, torch.Tensor] = {}
         if self.pixel == "mse":
-            out["pixel"] = F.mse_loss(sr, hr)
-        elif self.pixel == "l1":
-            out["pixel"] = F.l1_loss(sr, hr)
+            return F.mse_loss(sr, hr)
+        if self.pixel == "l1":
+            return F.l1_loss(sr, hr)
+        return None
+
+    def terms(self, sr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The unweighted terms, for logging: ``{"pixel": ..., "features": ...}`` (those configured)."""
+        out: dict[str, torch.Tensor] = {}
+        pixel = self.pixel_term(sr, hr)
+        if pixel is not None:
+            out["pixel"] = pixel
         if self.features is not None:
             with torch.no_grad():
                 target = self.features(hr)
             out["features"] = F.mse_loss(self.features(sr), target)
         return out
 
-    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
-        terms = self.terms(sr, hr)
-        total = sr.new_zeros(())
+    def total(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``pixel_weight * pixel + feature_weight * features`` over the ``terms`` given."""
+        total = next(iter(terms.values())).new_zeros(())
         if "pixel" in terms:
             total = total + self.pixel_weight * terms["pixel"]
         if "features" in terms:
             total = total + self.feature_weight * terms["features"]
         return total
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        return self.total(self.terms(sr, hr))
 
 
 # ---------------------------------------------------------------------------------------------- tiling
