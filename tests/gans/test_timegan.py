@@ -14,7 +14,7 @@ from ganforge.data.base import Batch
 from ganforge.data.sequences import sines
 from ganforge.errors import GanforgeError
 from ganforge.gans.registry import build_model
-from ganforge.gans.timegan import TimeGAN, moment_loss
+from ganforge.gans.timegan import TimeGAN, correlation_loss, feature_correlations, moment_loss
 from ganforge.training.seeding import seed_everything
 from ganforge.training.trainer import Trainer
 
@@ -136,6 +136,59 @@ def test_moment_loss_matches_its_formula() -> None:
     sd_term = (torch.sqrt(torch.tensor(1e-6)) - torch.sqrt(torch.tensor(1.0 + 1e-6))).abs()
     expected = sd_term + torch.tensor([0.0, 1.0]).mean()
     assert torch.allclose(moment_loss(fake, real), expected)
+
+
+def test_feature_correlations_are_pearson_per_step() -> None:
+    torch.manual_seed(0)
+    x = torch.rand(200, 3, 3)
+    x[:, :, 2] = 0.5 * x[:, :, 0] + 0.2 * torch.rand(200, 3)
+    r = feature_correlations(x)
+    for t in range(3):
+        assert torch.allclose(r[t], torch.corrcoef(x[:, t].T), atol=1e-4)
+    constant = torch.cat([x[:, :, :1], torch.full_like(x[:, :, :1], 0.5)], dim=-1)
+    assert torch.isfinite(feature_correlations(constant)).all()
+
+
+def test_correlation_loss_sees_invented_correlation() -> None:
+    torch.manual_seed(0)
+    real = torch.rand(512, 4, 3)  # independent features: r near 0
+    coupled = real.clone()
+    coupled[:, :, 1] = coupled[:, :, 0]  # r_01 = 1 at every step
+    assert float(correlation_loss(real, real)) == 0.0
+    # one pair of three off by 1 at every step: mean squared gap about 1/3 (r of real is not exactly 0)
+    assert float(correlation_loss(coupled, real)) == pytest.approx(1 / 3, abs=0.05)
+    assert float(correlation_loss(real[..., :1], real[..., :1])) == 0.0  # one feature: no pairs
+
+
+def test_correlation_weight_adds_the_term_and_its_gradient() -> None:
+    torch.manual_seed(0)
+    x = torch.rand(8, 5, 2)
+    plain = TimeGAN(seq_len=5, features=2, hidden=4, num_layers=1, embedding_steps=0, supervised_steps=0)
+    weighted = copy.deepcopy(plain)
+    weighted.correlation_weight = 10.0
+    torch.manual_seed(1)
+    loss_plain, logs_plain = plain.phase_loss(plain.phases(0)[0], Batch(x), 0)
+    torch.manual_seed(1)
+    loss, logs = weighted.phase_loss(weighted.phases(0)[0], Batch(x), 0)
+    assert "g_loss_c" not in logs_plain and float(logs["g_loss_c"]) > 0
+    assert loss is not None and loss_plain is not None
+    assert float(loss - loss_plain) == pytest.approx(10 * float(logs["g_loss_c"]), rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("correlation_weight", -1.0), ("discriminator_repeats", 0), ("generator_repeats", 0)]
+)
+def test_bad_loop_options_are_refused(option: str, value: float) -> None:
+    with pytest.raises(GanforgeError, match=f"model.{option}"):
+        TimeGAN(seq_len=4, features=2, hidden=3, num_layers=1, **{option: value})
+
+
+def test_discriminator_repeats_add_discriminator_phases() -> None:
+    gan = TimeGAN(
+        seq_len=4, features=2, hidden=3, num_layers=1, embedding_steps=0, supervised_steps=0, discriminator_repeats=2
+    )
+    names = [p.name for p in gan.phases(0)]
+    assert names == ["generator", "embedder", "generator", "embedder", "discriminator", "discriminator"]
 
 
 def test_phase_losses_follow_the_official_weights() -> None:

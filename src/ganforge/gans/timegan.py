@@ -16,6 +16,7 @@ Synthetic data is x^ = r(s(g(z))). The losses, as ``timegan.py`` of the official
     L_S  = MSE(h_{2:T}, s(h)_{1:T-1}),  h = e(x)            supervised next-step loss
     L_U  = BCE(d(s(g(z))), 1),  L_Ue = BCE(d(g(z)), 1)      unsupervised (adversarial) generator losses
     L_V  = mean|sqrt(Var_n x^ + 1e-6) - sqrt(Var_n x + 1e-6)| + mean|Mean_n x^ - Mean_n x|   (moments over the batch)
+    L_C  = mean_{t, i<j} (r_t,ij(x^) - r_t,ij(x))^2   feature correlations per step (ganforge's; weight 0 = off)
     L_D  = BCE(d(h), 1) + BCE(d(s(g(z))), 0) + gamma BCE(d(g(z)), 0)
 
 and the three stages become the trainer's phases, switching with the step:
@@ -23,11 +24,12 @@ and the three stages become the trainer's phases, switching with the step:
     steps [0, E)        phase ``embedding``:  minimize 10 sqrt(L_R)                 over e, r
     steps [E, E + S)    phase ``supervised``: minimize L_S                          over g, s
     steps [E + S, ...)  joint, each step:     2 x (``generator``: minimize L_U + gamma L_Ue + 100 sqrt(L_S)
-                                                    + 100 L_V over g, s;
+                                                    + 100 L_V (+ lambda_C L_C) over g, s;
                                                   ``embedder``: minimize 10 sqrt(L_R) + 0.1 L_S over e, r,
                                                     on the generator phase's batch),
-                                              then ``discriminator``: minimize L_D over d, skipped when
-                                                L_D <= ``d_threshold`` (0.15) on that batch
+                                              then ``discriminator`` (1 x, or ``discriminator_repeats``):
+                                                minimize L_D over d, skipped when L_D <= ``d_threshold``
+                                                (0.15) on that batch
 
 Each phase has its own Adam optimizer, as the official code's five solvers (E0, GS, G, E, D). The official
 code runs E = S = J iterations and then J joint iterations; here ``train.steps`` = E + S + joint steps.
@@ -69,6 +71,34 @@ def moment_loss(fake: Tensor, real: Tensor) -> Tensor:
     return (sd_fake - sd_real).abs().mean() + (fake.mean(dim=0) - real.mean(dim=0)).abs().mean()
 
 
+def feature_correlations(x: Tensor) -> Tensor:
+    """Pearson correlation between features at every step, over the batch: (N, T, F) -> (T, F, F).
+
+    r_t,ij = cov_n(x_ti, x_tj) / (sd_n(x_ti) sd_n(x_tj)), with 1e-6 added to each variance (as L_V's sd) so
+    that a constant feature gives r = 0 instead of a division by zero.
+    """
+    centred = x - x.mean(dim=0, keepdim=True)
+    cov = torch.einsum("nti,ntj->tij", centred, centred) / x.shape[0]
+    sd = torch.sqrt(torch.diagonal(cov, dim1=1, dim2=2) + 1e-6)
+    return cov / (sd.unsqueeze(-1) * sd.unsqueeze(-2))
+
+
+def correlation_loss(fake: Tensor, real: Tensor) -> Tensor:
+    """L_C = mean over steps t and feature pairs i < j of (r_t,ij(x^) - r_t,ij(x))^2.
+
+    ganforge's addition to L_V, which matches each feature's mean and sd but not how features move together:
+    a generator can then invent correlations between independent features (sines: |r| 0.1-0.4 against 0.01
+    real), and a model trained on its samples learns relations that do not hold on real data. Squared rather
+    than absolute, so the batch's sampling noise in r (sd ~ 1 / sqrt(N)) gives small gradients, not unit ones.
+    """
+    features = fake.shape[-1]
+    if features < 2:
+        return fake.new_zeros(())
+    upper = torch.triu_indices(features, features, offset=1, device=fake.device)
+    gap = feature_correlations(fake) - feature_correlations(real)
+    return gap[:, upper[0], upper[1]].pow(2).mean()
+
+
 class TimeGAN(GANModel):
     """TimeGAN for sequences (N, T, F) in [0, 1] (min-max scaled; sigmoid outputs).
 
@@ -77,8 +107,10 @@ class TimeGAN(GANModel):
     (default F, as the official code); ``embedding_steps`` E and ``supervised_steps`` S: lengths of the
     two pre-training stages; ``gamma``: weight of the losses on g(z) without the supervisor;
     ``generator_repeats``: generator+embedder updates per discriminator update (2);
+    ``discriminator_repeats``: discriminator updates per joint step (1, on fresh batches);
     ``d_threshold``: the discriminator trains only while its loss exceeds it (0.15); ``noise_per``:
-    ``step`` (fresh z_t at every step, the official code) or ``sequence`` (one z held over the sequence).
+    ``step`` (fresh z_t at every step, the official code) or ``sequence`` (one z held over the sequence);
+    ``correlation_weight``: lambda_C, the weight of L_C in the generator's loss (0, the paper's loss).
     """
 
     output_activation = "sigmoid"
@@ -98,14 +130,19 @@ class TimeGAN(GANModel):
         d_threshold: float = 0.15,
         init: Literal["torch", "tensorflow"] = "tensorflow",
         noise_per: NoisePer = "step",
+        discriminator_repeats: int = 1,
+        correlation_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.noise_per = check_noise_per(noise_per)
+        if float(correlation_weight) < 0:
+            raise GanforgeError(f"model.correlation_weight must be 0 or more, got {correlation_weight}")
         for name, value in (("embedding_steps", embedding_steps), ("supervised_steps", supervised_steps)):
             if int(value) < 0:
                 raise GanforgeError(f"model.{name} must be 0 or more, got {value}")
-        if int(generator_repeats) < 1:
-            raise GanforgeError(f"model.generator_repeats must be at least 1, got {generator_repeats}")
+        for name, value in (("generator_repeats", generator_repeats), ("discriminator_repeats", discriminator_repeats)):
+            if int(value) < 1:
+                raise GanforgeError(f"model.{name} must be at least 1, got {value}")
         if int(seq_len) < 2:
             raise GanforgeError(
                 f"TimeGAN needs sequences of at least 2 steps (it predicts the next one), got {seq_len}"
@@ -115,7 +152,8 @@ class TimeGAN(GANModel):
         self.noise_dim = int(noise_dim) if noise_dim else self.features
         self.embedding_steps, self.supervised_steps = int(embedding_steps), int(supervised_steps)
         self.gamma, self.d_threshold = float(gamma), float(d_threshold)
-        self.generator_repeats = int(generator_repeats)
+        self.generator_repeats, self.discriminator_repeats = int(generator_repeats), int(discriminator_repeats)
+        self.correlation_weight = float(correlation_weight)
 
         def net(n_in: int, n_out: int, layers: int, out: str | None) -> RecurrentNet:
             built = RecurrentNet(n_in, self.hidden, n_out, cell=cell, num_layers=layers, output_activation=out)
@@ -146,7 +184,7 @@ class TimeGAN(GANModel):
             return [EMBEDDING]
         if stage == "supervised":
             return [SUPERVISED]
-        return [JOINT_GENERATOR, JOINT_EMBEDDER] * self.generator_repeats + [DISCRIMINATOR]
+        return [JOINT_GENERATOR, JOINT_EMBEDDER] * self.generator_repeats + [DISCRIMINATOR] * self.discriminator_repeats
 
     def all_phases(self) -> list[Phase]:
         return [EMBEDDING, SUPERVISED, JOINT_GENERATOR, JOINT_EMBEDDER, DISCRIMINATOR]
@@ -224,12 +262,15 @@ class TimeGAN(GANModel):
         loss_v = moment_loss(x_hat, x)
         loss = loss_u + self.gamma * loss_u_e + 100 * torch.sqrt(loss_s) + 100 * loss_v
         logs = {
-            "loss_g": loss.detach(),
             "g_loss_u": loss_u.detach(),
             "g_loss_s": torch.sqrt(loss_s.detach()),
             "g_loss_v": loss_v.detach(),
         }
-        return loss, logs
+        if self.correlation_weight > 0:
+            loss_c = correlation_loss(x_hat, x)
+            loss = loss + self.correlation_weight * loss_c
+            logs["g_loss_c"] = loss_c.detach()
+        return loss, {"loss_g": loss.detach(), **logs}
 
     def _embedder_loss(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         h = self.embedder(x)
@@ -272,6 +313,8 @@ def build_timegan(
     d_threshold: float = 0.15,
     init: Literal["torch", "tensorflow"] = "tensorflow",
     noise_per: NoisePer = "step",
+    discriminator_repeats: int = 1,
+    correlation_weight: float = 0.0,
 ) -> TimeGAN:
     """TimeGAN (Yoon et al. 2019): embedder, recovery, generator, supervisor, discriminator; embedding
     pre-training (embedding_steps), supervised pre-training (supervised_steps), then joint training for the
@@ -291,7 +334,9 @@ def build_timegan(
         d_threshold=d_threshold,
         init=init,
         noise_per=noise_per,
+        discriminator_repeats=discriminator_repeats,
+        correlation_weight=correlation_weight,
     )
 
 
-__all__ = ["TimeGAN", "bce", "build_timegan", "moment_loss"]
+__all__ = ["TimeGAN", "bce", "build_timegan", "correlation_loss", "feature_correlations", "moment_loss"]
