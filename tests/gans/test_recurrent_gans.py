@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from ganforge.api import build_config
+from ganforge.data.base import Batch
 from ganforge.data.sequences import SequenceSource, sines
 from ganforge.errors import GanforgeError
 from ganforge.gans.recurrent_gans import CONDITION_BANK, RCGAN, tensorflow_init_
@@ -110,6 +111,23 @@ def test_rcgan_trains_with_the_generic_trainer() -> None:
     assert any(not torch.equal(a, b) for a, b in zip(d_before, gan.discriminator.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(g_before, gan.generator.parameters(), strict=True))
     assert gan.sample(5).shape == (5, 6, 2)
+
+
+@pytest.mark.parametrize("penalty", ["r1", "gp"])
+def test_rcgan_penalty_is_added_to_the_discriminator_loss(penalty: str) -> None:
+    source = tiny_sines()
+    batch = Batch(source.x[:8].float())
+
+    def d_loss(penalties: dict | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        torch.manual_seed(0)
+        gan = build_model(build_config(rcgan_config(penalties=penalties)).model, source)
+        torch.manual_seed(1)
+        return gan.phase_loss(gan.phases(0)[0], batch, 0)
+
+    (loss, logs), (penalized, penalized_logs) = d_loss(None), d_loss({penalty: 10.0})
+    assert penalty not in logs and float(penalized_logs[penalty]) > 0  # the gradient through the recurrent D
+    assert float(penalized - loss) == pytest.approx(float(penalized_logs[penalty]), rel=1e-4)
+    penalized.backward()  # double backward through the GRU works on this device
 
 
 def test_rcgan_label_conditioning() -> None:

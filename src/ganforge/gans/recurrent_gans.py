@@ -22,6 +22,8 @@ Network builders ``rnn``, ``lstm``, ``gru`` build :class:`~ganforge.nets.recurre
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import partial
 from typing import Any, Literal
 
 import torch
@@ -30,7 +32,8 @@ from torch import Tensor, nn
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
-from ganforge.gans.registry import register_model, register_network, split_type
+from ganforge.gans.registry import build_penalties, register_model, register_network, split_type
+from ganforge.gans.vanilla import Penalty, PenaltyInputs, add_penalties
 from ganforge.nets.recurrent import RecurrentDiscriminator, RecurrentGenerator, RecurrentNet
 from ganforge.objectives import discriminator_score, get_objective
 
@@ -233,9 +236,12 @@ class RCGAN(GANModel):
         n_critic: int = 1,
         noise: Literal["normal", "uniform"] = "normal",
         noise_per: NoisePer = "step",
+        penalties: Sequence[Penalty] = (),
     ) -> None:
         super().__init__()
         self.noise_per = check_noise_per(noise_per)
+        self.penalties = list(penalties)
+        self._step = 0
         if condition not in ("none", "label", "static"):
             raise GanforgeError(f"model.conditional: '{condition}' is not one of false, label, static")
         if condition == "label" and not num_classes:
@@ -313,6 +319,7 @@ class RCGAN(GANModel):
 
     # --- phases ----------------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
+        self._step = step
         return [
             Phase("discriminator", ("discriminator",), repeats=self.n_critic),
             Phase("generator", ("generator",), needs_data=False),
@@ -343,6 +350,11 @@ class RCGAN(GANModel):
             "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
             "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
         }
+        if self.penalties:
+            inputs = PenaltyInputs(
+                partial(self.discriminate, y=y), real, fake.detach(), real_logits, fake_logits, y, self._step
+            )
+            loss = add_penalties(loss, logs, self.penalties, inputs)
         return loss, logs
 
     def _generator_phase(self) -> tuple[Tensor, dict[str, Tensor]]:
@@ -391,10 +403,12 @@ def build_rcgan(
     n_critic: int = 1,
     noise: Literal["normal", "uniform"] = "normal",
     noise_per: NoisePer = "step",
+    penalties: dict[str, Any] | None = None,
 ) -> RCGAN:
     """RCGAN (Esteban et al. 2017) for sequences: recurrent G with per-step noise (noise_dim per step; with
     noise_per: sequence one draw per sequence, fed at every step), per-step recurrent D; conditional: false,
-    label (class labels) or static (one vector per sequence)."""
+    label (class labels) or static (one vector per sequence); penalties on D as for the other GANs (e.g.
+    ``{r1: 1.0}``; the gradient is taken through the recurrent D with respect to the whole sequence)."""
     from ganforge.gans.registry import NETWORKS
 
     seq_len, _ = sequence_shape(tuple(source.sample_shape), "model")
@@ -425,6 +439,7 @@ def build_rcgan(
         n_critic=n_critic,
         noise=noise,
         noise_per=noise_per,
+        penalties=build_penalties(penalties),
     )
     y = getattr(source, "y", None)
     if static_dim is not None and isinstance(y, Tensor) and len(y):

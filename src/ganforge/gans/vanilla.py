@@ -59,6 +59,16 @@ class Penalty:
         return self.weight * self.every * self.value(inputs)
 
 
+def add_penalties(loss: Tensor, logs: dict[str, Tensor], penalties: Sequence[Penalty], inputs: PenaltyInputs) -> Tensor:
+    """``loss`` plus every penalty due at ``inputs.step``; each added term is logged under its name."""
+    for penalty in penalties:
+        term = penalty(inputs)
+        if term is not None:
+            loss = loss + term
+            logs[penalty.name] = term.detach()
+    return loss
+
+
 class GAN(GANModel):
     """A generator and a discriminator trained against each other with a named objective.
 
@@ -147,21 +157,13 @@ class GAN(GANModel):
             logs["d_real"] = discriminator_score(real_logits.detach(), self.objective).mean()
             logs["d_fake"] = discriminator_score(fake_logits.detach(), self.objective).mean()
         if self.penalties:
-            inputs = PenaltyInputs(
-                partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step
-            )
-            for penalty in self.penalties:
-                term = penalty(inputs)
-                if term is not None:
-                    loss = loss + term
-                    logs[penalty.name] = term.detach()
+            inputs = PenaltyInputs(partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step)
+            loss = add_penalties(loss, logs, self.penalties, inputs)
         return loss, logs
 
     def _generator_phase(self) -> tuple[Tensor, dict[str, Tensor]]:
         if self._cached_fake is None:
-            raise RuntimeError(
-                "the generator phase reuses the fake batch of the discriminator phase before it"
-            )
+            raise RuntimeError("the generator phase reuses the fake batch of the discriminator phase before it")
         fake, _, y = self._cached_fake
         self._cached_fake = None
         with frozen(self.discriminator):
