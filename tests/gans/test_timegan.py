@@ -270,7 +270,9 @@ def test_shipped_recipe_keeps_the_last_checkpoint() -> None:
     opt_in = build_config("sines-timegan", ["eval.every=500", "eval.best=min:discriminative_quick"])
     assert opt_in.eval.best == "min:discriminative_quick" and opt_in.eval.every == 500
     assert config.model["type"] == "timegan" and config.train.steps == 14500
-    # the settings docs/benchmarks/sequences.md measured: one noise draw per sequence, one G repeat, 2x D lr
+    # the settings docs/benchmarks/sequences.md measured: one noise draw per sequence, one G repeat, two D
+    # repeats, feature correlations matched, 2x D lr
     model = config.model
     assert (model["noise_per"], model["noise_dim"], model["generator_repeats"]) == ("sequence", 32, 1)
+    assert (model["discriminator_repeats"], model["correlation_weight"]) == (2, 100)
     assert config.optimizer_for("discriminator").lr == 0.002
