@@ -219,7 +219,8 @@ class RCGAN(GANModel):
     ``generator(z, c)`` maps noise (N, T, noise_dim) to sequences (N, T, F); ``discriminator(x, c)``
     returns logits (N, T) (or (N,)). ``condition``: ``"none"``, ``"label"`` (``num_classes`` classes) or
     ``"static"`` (vectors of ``static_dim``). Each step trains D ``n_critic`` times, then G once; the fake
-    batch of the last D repeat is reused by G (G has not changed in between).
+    batch of the last D repeat is reused by G (G has not changed in between). ``penalties`` (of
+    :mod:`ganforge.gans.penalties`) are added to D's loss, as in :class:`~ganforge.gans.vanilla.GAN`.
     """
 
     def __init__(
