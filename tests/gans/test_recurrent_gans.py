@@ -126,7 +126,7 @@ def test_rcgan_penalty_is_added_to_the_discriminator_loss(penalty: str) -> None:
 
     (loss, logs), (penalized, penalized_logs) = d_loss(None), d_loss({penalty: 10.0})
     assert penalty not in logs and float(penalized_logs[penalty]) > 0  # the gradient through the recurrent D
-    assert float(penalized - loss) == pytest.approx(float(penalized_logs[penalty]), rel=1e-4)
+    assert float((penalized - loss).detach()) == pytest.approx(float(penalized_logs[penalty]), rel=1e-4)
     penalized.backward()  # double backward through the GRU works on this device
 
 

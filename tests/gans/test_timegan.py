@@ -172,7 +172,7 @@ def test_correlation_weight_adds_the_term_and_its_gradient() -> None:
     loss, logs = weighted.phase_loss(weighted.phases(0)[0], Batch(x), 0)
     assert "g_loss_c" not in logs_plain and float(logs["g_loss_c"]) > 0
     assert loss is not None and loss_plain is not None
-    assert float(loss - loss_plain) == pytest.approx(10 * float(logs["g_loss_c"]), rel=1e-4)
+    assert float((loss - loss_plain).detach()) == pytest.approx(10 * float(logs["g_loss_c"]), rel=1e-4)
 
 
 @pytest.mark.parametrize(
