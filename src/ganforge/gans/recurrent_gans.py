@@ -343,8 +343,9 @@ class RCGAN(GANModel):
         with torch.set_grad_enabled(keep_graph):
             fake = self.generate(z, y)
         self._cached_fake = (fake, y) if keep_graph else None
+        fake = fake.detach()  # G's graph stays in the cache for the generator phase
         real_logits = self.discriminate(real, y)
-        fake_logits = self.discriminate(fake.detach(), y)
+        fake_logits = self.discriminate(fake, y)
         loss = self.objective.discriminator(real_logits, fake_logits)
         logs = {
             "loss_d": loss.detach(),
@@ -352,9 +353,7 @@ class RCGAN(GANModel):
             "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
         }
         if self.penalties:
-            inputs = PenaltyInputs(
-                partial(self.discriminate, y=y), real, fake.detach(), real_logits, fake_logits, y, self._step
-            )
+            inputs = PenaltyInputs(partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step)
             loss = add_penalties(loss, logs, self.penalties, inputs)
         return loss, logs
 
