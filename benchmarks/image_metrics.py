@@ -173,11 +173,11 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
         run = gf.load(run.path)
         torch.manual_seed(0)
         t0 = time.perf_counter()
-        report = run.evaluate(n_stacked if run.data.name == "stacked-digits" else n)
+        report = run.evaluate(n_stacked if run.data_info.name == "stacked-digits" else n)
         report.update(steps=run.step, train_seconds=seconds, eval_seconds=time.perf_counter() - t0, path=str(run.path))
         results[recipe] = report
         print(f"{recipe}: evaluated step {run.step} in {report['eval_seconds']:.0f} s ({run.path})", flush=True)
-        if run.data.name == "stacked-digits":
+        if run.data_info.name == "stacked-digits":
             stacked = (recipe, report)
             continue
         digit_rows.append(

@@ -171,7 +171,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sizes = set()
     for recipe, run, stats, train_s, train_cpu, wall, load in rows:
-        side = run.data.sample_shape[-1]
+        side = run.data_info.sample_shape[-1]
         sizes.add(side)
         acc = stats.get("requested_accuracy")
         acc_text = (

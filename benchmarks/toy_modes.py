@@ -202,7 +202,7 @@ def run_ganforge(recipe: str, data: dict[str, Any], seed: int, budget: float | N
         run = gf.train(recipe, seed=seed, out=Path(tmp) / "run", overrides=sets, show_progress=False)
         torch.manual_seed(EVAL_SEED_OFFSET + seed)
         samples = run.sample(EVAL_SAMPLES)
-        mixture = run.data.mixture
+        mixture = run.data_info.mixture
         assert mixture is not None
         cov = score(samples, mixture.means, mixture.std)
         steps = gf.build_config(recipe).train.steps

@@ -41,3 +41,16 @@ def test_dimension_mismatch_is_caught_before_anything_is_written(tmp_path) -> No
     else:
         raise AssertionError("expected a GanforgeError")
     assert not (tmp_path / "bad").exists()
+
+
+def test_typed_settings_go_into_the_config_as_they_are(tmp_path) -> None:
+    """``gf.train(..., ema=None)`` sets train.ema to None (it was a config error when settings became
+    ``--set`` strings parsed again as YAML); floats and lists keep their types."""
+    config = gf.build_config("ring8", settings={"train.ema": None, "train.steps": 7, "seed": 3})
+    assert config.train.ema is None and config.train.steps == 7 and config.seed == 3
+    run = gf.train("ring8", steps=4, out=tmp_path / "r", show_progress=False, ema=None, log_every=2,
+                   batch_size=16)
+    assert run.config.train.ema is None and run.config.train.batch_size == 16
+    assert run.gan.ema_generator is None
+    assert gf.build_config("digits-lapgan").train.ema == 0.99  # a recipe with EMA on: None turns it off
+    assert gf.build_config("digits-lapgan", settings={"train.ema": None}).train.ema is None

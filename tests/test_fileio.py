@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from ganforge import fileio
 from ganforge.errors import GanforgeError
@@ -18,7 +20,7 @@ from ganforge.fileio import (
     atomic_write_json,
     atomic_write_text,
     from_jsonable,
-    read_json,
+    read_state_dict,
     to_jsonable,
 )
 
@@ -96,7 +98,7 @@ def test_json_non_finite_floats_are_strict_json_and_read_back(tmp_path: Path) ->
     atomic_write_json(tmp_path / "m.json", obj)
     raw = _strict_loads((tmp_path / "m.json").read_text())
     assert raw["loss"] == "NaN" and raw["best"] == "Infinity" and raw["worst"] == "-Infinity"
-    back = read_json(tmp_path / "m.json")
+    back = from_jsonable(json.loads((tmp_path / "m.json").read_text()))
     assert math.isnan(back["loss"]) and back["best"] == math.inf and back["worst"] == -math.inf
     assert back["t"] == 1.5 and back["v"] == [1, 2] and back["np"] == 0.25 and back["arr"] == [0, 1, 2]
     assert back["pair"] == [1, "a"] and back["path"] == str(tmp_path)
@@ -109,11 +111,61 @@ def test_jsonable_round_trip_and_unknown_type() -> None:
         to_jsonable({"x": object()})
 
 
-def test_read_json_errors_are_one_line(tmp_path: Path) -> None:
+# weight files: safetensors, or .pt through the restricted unpickler only
+
+
+class _Payload:
+    """Unpickling this object would create the marker file: the stand-in for malicious code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
+def test_pt_weights_refuses_code_and_never_runs_it(tmp_path: Path, writer: str) -> None:
+    # the payload is real: an ordinary unpickle does run it
+    probe = tmp_path / "probe"
+    pickle.loads(pickle.dumps(_Payload(probe))).close()
+    assert probe.exists()
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    obj = {"weight": torch.ones(2), "extra": _Payload(marker)}
+    if writer == "torch.save":
+        torch.save(obj, evil)
+    else:
+        with open(evil, "wb") as f:
+            pickle.dump(obj, f)
+    with pytest.raises(GanforgeError, match="refuses to unpickle code") as info:
+        read_state_dict(evil)
+    assert str(evil) in str(info.value) and "\n" not in str(info.value)
+    assert not marker.exists()
+
+
+def test_pt_weights_reads_plain_state_dicts(tmp_path: Path) -> None:
+    sd = nn.Linear(2, 2).state_dict()
+    torch.save(sd, tmp_path / "ok.pt")
+    back = read_state_dict(tmp_path / "ok.pt")
+    assert set(back) == set(sd) and all(torch.equal(back[k], sd[k]) for k in sd)
+    torch.save(torch.ones(2), tmp_path / "tensor.pt")
+    with pytest.raises(GanforgeError, match="not a dict"):
+        read_state_dict(tmp_path / "tensor.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(GanforgeError, match="junk.pt: it cannot be loaded safely"):
+        read_state_dict(tmp_path / "junk.pt")
     with pytest.raises(GanforgeError, match="does not exist"):
-        read_json(tmp_path / "missing.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"a": 1,')
-    with pytest.raises(GanforgeError, match="not valid JSON") as info:
-        read_json(bad)
-    assert "\n" not in str(info.value) and str(bad) in str(info.value)
+        read_state_dict(tmp_path / "missing.pt")
+
+
+def test_safetensors_weights_read_back_and_damaged_ones_are_one_line(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.ones(2)}, str(tmp_path / "w.safetensors"))
+    assert torch.equal(read_state_dict(tmp_path / "w.safetensors")["w"], torch.ones(2))
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 3)
+    with pytest.raises(GanforgeError, match="cannot read Inception weights") as info:
+        read_state_dict(tmp_path / "bad.safetensors", "Inception weights", "re-download it")
+    assert "\n" not in str(info.value) and str(info.value).endswith("re-download it")

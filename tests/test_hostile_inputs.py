@@ -36,8 +36,9 @@ from ganforge.cli import main
 from ganforge.config import RunConfig, _known_keys, apply_overrides, parse_config
 from ganforge.data.registry import build_source
 from ganforge.errors import GanforgeError
+from ganforge.fileio import read_state_dict
 from ganforge.recipes import recipe_names, recipe_text
-from ganforge.training.checkpoint import list_checkpoints, load_checkpoint, load_legacy_pt
+from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
 
 EXAMPLES = int(os.environ.get("GANFORGE_HOSTILE_EXAMPLES", "30"))
 COUNTS: collections.Counter[str] = collections.Counter()
@@ -402,7 +403,7 @@ def test_legacy_pt_pickles_never_run_code() -> None:
         def run(blob: bytes) -> None:
             path = Path(tmp) / "legacy.pt"
             path.write_bytes(blob)
-            attempt("legacy .pt checkpoints", lambda: load_legacy_pt(path))
+            attempt("legacy .pt checkpoints", lambda: read_state_dict(path))
             assert not marker.exists(), "a pickle payload ran"
 
         run()

@@ -20,7 +20,7 @@ class CountingRun:
     """Stands in for a Run: sample(m) returns rows numbered consecutively and records each m."""
 
     def __init__(self, shape: tuple[int, ...]) -> None:
-        self.data = SimpleNamespace(sample_shape=shape)
+        self.data_info = SimpleNamespace(sample_shape=shape)
         self.calls: list[int] = []
         self.next = 0
 
@@ -29,7 +29,7 @@ class CountingRun:
         self.calls.append(m)
         rows = torch.arange(self.next, self.next + m, dtype=torch.float32)
         self.next += m
-        return rows.view(m, *[1] * len(self.data.sample_shape)).expand(m, *self.data.sample_shape).clone()
+        return rows.view(m, *[1] * len(self.data_info.sample_shape)).expand(m, *self.data_info.sample_shape).clone()
 
 
 def test_npy_is_written_in_blocks_and_reads_back_as_a_memmap(tmp_path: Path) -> None:

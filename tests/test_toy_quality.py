@@ -23,7 +23,7 @@ def _coverage_of_shipped_recipe(recipe: str, steps: int, out: Path, num_modes: i
     run = gf.train(recipe, steps=steps, seed=0, out=out / recipe, show_progress=False)
     torch.manual_seed(123)
     samples = gf.load(run.path).sample(2500)
-    mixture = run.data.mixture
+    mixture = run.data_info.mixture
     assert mixture is not None and mixture.means.shape == (num_modes, 2)
     return mode_coverage(samples, mixture.means, mixture.std)
 

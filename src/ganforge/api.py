@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ganforge.config import RunConfig, apply_overrides, parse_config
+from ganforge.config import RunConfig, apply_overrides, apply_settings, parse_config
 from ganforge.data.base import DataSource
 from ganforge.data.registry import source_from_config
 from ganforge.errors import GanforgeError
@@ -58,9 +58,13 @@ def _agreed_run_dir(out: str | Path | None, config: RunConfig) -> Path:
 
 
 def build_config(
-    recipe: str | Path | RunConfig | dict[str, Any] | None, overrides: list[str] | None = None
+    recipe: str | Path | RunConfig | dict[str, Any] | None,
+    overrides: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """A validated config from a recipe name, a YAML path, a data file path, a mapping, or a RunConfig."""
+    """A validated config from a recipe name, a YAML path, a data file path, a mapping, or a RunConfig;
+    then ``overrides`` (``--set`` strings, values read as YAML) and ``settings`` (typed values at dotted
+    keys, set as they are)."""
     if isinstance(recipe, RunConfig):
         raw = recipe.model_dump(mode="json")
     elif isinstance(recipe, dict):
@@ -68,6 +72,7 @@ def build_config(
     else:
         raw = resolve_recipe(recipe)
     raw = apply_overrides(raw, overrides or [])
+    raw = apply_settings(raw, settings or {})
     return parse_config(raw)
 
 
@@ -137,11 +142,12 @@ def train(
     (``batch_size=...``) override the recipe. The run folder is ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     sets = list(overrides or [])
+    typed: dict[str, Any] = {}  # Python values go into the config as they are (no string round trip)
     if steps is not None:
-        sets.append(f"train.steps={int(steps)}")
+        typed["train.steps"] = int(steps)
     if seed is not None:
-        sets.append(f"seed={int(seed)}")
-    sets += [f"train.{k}={v}" for k, v in train_settings.items()]
+        typed["seed"] = int(seed)
+    typed.update({f"train.{k}": v for k, v in train_settings.items()})
     if isinstance(model, GANModel):
         if not isinstance(data, DataSource):
             raise GanforgeError(
@@ -152,15 +158,15 @@ def train(
             **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
         }
         config = build_config(
-            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets
+            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets, typed
         )
         data_rng = seed_everything(config.seed)
         path = _agreed_run_dir(out, config)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):
-        sets.append(f"data.source={data}")
-    config = build_config(model, sets)
+        typed["data.source"] = data
+    config = build_config(model, sets, typed)
     data_rng = seed_everything(config.seed)
     source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
@@ -184,7 +190,7 @@ def resume(
     path = check_run_dir(path)
     raw = read_yaml(path / "config.yaml")
     if steps is not None:
-        raw = apply_overrides(raw, [f"train.steps={int(steps)}"])
+        raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
     data_rng = seed_everything(config.seed)
     if config.model.get("type") == PYTHON_MODEL:

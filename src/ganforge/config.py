@@ -166,21 +166,33 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         if "=" not in item:
             raise GanforgeError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.steps=5000")
         key, _, text = item.partition("=")
-        key = key.strip()
-        parts = key.split(".")
-        if not key or any(not p for p in parts):
-            raise GanforgeError(f"--set {item!r}: '{key}' is not a config key like train.steps")
         try:
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             raise GanforgeError(f"--set {item!r}: cannot read value {text!r}; quote strings with '...'") from None
-        node = raw
-        for i, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise GanforgeError(f"--set {item!r}: '{'.'.join(parts[: i + 1])}' is a value, not a section")
-            node = child
-        node[parts[-1]] = value
+        _set_key(raw, key.strip(), value, f"--set {item!r}")
     return raw
+
+
+def apply_settings(raw: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Set typed Python values at dotted keys (``{"train.ema": None, "train.steps": 500}``), as they are:
+    no string or YAML round trip, so ``None``, tuples and floats mean what they say."""
+    raw = copy.deepcopy(raw)
+    for key, value in settings.items():
+        _set_key(raw, key, copy.deepcopy(value), f"setting {key}={value!r}")
+    return raw
+
+
+def _set_key(raw: dict[str, Any], key: str, value: Any, where: str) -> None:
+    parts = key.split(".")
+    if not key or any(not p for p in parts):
+        raise GanforgeError(f"{where}: '{key}' is not a config key like train.steps")
+    node = raw
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise GanforgeError(f"{where}: '{'.'.join(parts[: i + 1])}' is a value, not a section")
+        node = child
+    node[parts[-1]] = value

@@ -91,24 +91,58 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     atomic_write_text(path, text + "\n")
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file written by :func:`atomic_write_json`, restoring non-finite floats.
+def read_state_dict(path: str | os.PathLike[str], what: str = "weights", fix: str = "") -> dict[str, Any]:
+    """The one safe reader of weight files: ``.safetensors``, or a PyTorch ``.pt``/``.pth`` read with
+    PyTorch's restricted unpickler only (``weights_only=True``).
 
-    A missing or unparsable file raises :class:`GanforgeError` naming the file.
+    That unpickler accepts tensors and plain containers and refuses every other global, so a pickle that
+    would run code (a ``__reduce__`` calling ``os.system``, say) is rejected before anything in it runs.
+    The file must hold a dict (a ``state_dict``). Every problem is one :class:`GanforgeError` line naming
+    ``what`` is read and, with ``fix``, how to get a good file.
     """
+    import pickle
+    import warnings
+
+    import torch
+
     p = Path(path)
+    tail = f"; {fix}" if fix else ""
+    if not p.is_file():
+        raise GanforgeError(f"{what} file {p} does not exist; check the path{tail}")
+    if p.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return dict(load_file(str(p)))
+        except Exception as err:  # a truncated or foreign file: one line, not a traceback
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise GanforgeError(f"cannot read {what} from {p} ({first}){tail}") from None
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GanforgeError(f"{p} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise GanforgeError(f"cannot read {p} ({err}); check the file") from None
-    try:
-        return from_jsonable(json.loads(text))
-    except json.JSONDecodeError as err:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*pickle protocol.*")
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
         raise GanforgeError(
-            f"{p} is not valid JSON (line {err.lineno}: {err.msg}); fix or delete it"
+            f"cannot read {what} from {p}: it cannot be loaded safely ({_unpickle_reason(err)}); ganforge "
+            "refuses to unpickle code, so a "
+            ".pt file may hold only tensors and plain containers — re-save it as a state_dict of tensors "
+            f"or as .safetensors from code you trust{tail}"
         ) from None
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GanforgeError(f"cannot read {what} from {p} as a PyTorch file ({first}){tail}") from None
+    if not isinstance(obj, dict):
+        raise GanforgeError(f"{p} holds a {type(obj).__name__}, not a dict of tensors; save a state_dict{tail}")
+    return dict(obj)
+
+
+def _unpickle_reason(err: Exception) -> str:
+    """The one informative line of PyTorch's long restricted-unpickler message."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "Unsupported" in line:
+            return line.rstrip(".")
+    return "rejected by the restricted unpickler"
 
 
 def _float_to_json(x: float) -> float | str:

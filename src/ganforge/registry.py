@@ -19,7 +19,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import pydantic
@@ -144,3 +145,50 @@ class Registry:
                 f"{where}.{loc}: {err['msg'].lower()} (got {err.get('input')!r}); fix it in the recipe or "
                 f"with --set {where}.{loc}=VALUE"
             ) from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Resolved type annotations of ``fn`` (the raw ones where a name cannot be resolved)."""
+    try:
+        return typing.get_type_hints(fn)
+    except (NameError, TypeError):
+        return dict(getattr(fn, "__annotations__", {}))
+
+
+def with_settings_of(target: Callable[..., Any], *, skip: Iterable[str] = ()) -> Callable[[F], F]:
+    """Decorator for a builder ``fn(context..., own settings..., **settings)`` that forwards ``**settings``
+    to ``target`` (a class or a function): the builder's signature — what ``Registry.build`` checks config
+    keys and types against, and what the docs list — becomes its own parameters followed by ``target``'s
+    parameters that it does not name itself and that are not in ``skip``. A model's settings are so
+    declared once, on its class, instead of being listed again by its builder."""
+
+    def wrap(fn: F) -> F:
+        own_signature = inspect.signature(fn)
+        own_hints = _hints(fn)
+        own = [
+            p.replace(annotation=own_hints.get(p.name, p.annotation))
+            for p in own_signature.parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        init = target.__init__ if inspect.isclass(target) else target
+        target_hints = _hints(init)
+        taken = {p.name for p in own} | set(skip) | {"self"}
+        forwarded = [
+            p.replace(kind=p.KEYWORD_ONLY, annotation=target_hints.get(p.name, p.annotation))
+            for p in inspect.signature(init).parameters.values()
+            if p.name not in taken and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        signature = own_signature.replace(
+            parameters=[*own, *forwarded], return_annotation=own_hints.get("return", own_signature.return_annotation)
+        )
+        fn.__signature__ = signature  # type: ignore[attr-defined]
+        fn.__annotations__ = {
+            **{p.name: p.annotation for p in signature.parameters.values() if p.annotation is not p.empty},
+            "return": signature.return_annotation,
+        }
+        return fn
+
+    return wrap

@@ -145,14 +145,19 @@ class Run:
     path: Path
     config: RunConfig
     gan: GANModel
-    data: DataSource
+    data_info: DataSource  # what the model was built for (kind, shapes, classes, scaler), from data.json: no samples
     step: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     source: DataSource | None = None  # the live data source, when the run was trained in this session
 
     @property
     def scaler(self) -> Scaler:
-        return self.data.scaler
+        return self.data_info.scaler
+
+    @property
+    def data(self) -> DataSource:
+        """The former name of :attr:`data_info` (it holds the data's description, not the data)."""
+        return self.data_info
 
     def sample(self, n: int, label: int | torch.Tensor | None = None, **options: Any) -> torch.Tensor:
         """``n`` generated samples in the data's own units (EMA generator when enabled)."""
@@ -175,9 +180,9 @@ class Run:
 
 def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     """Metrics of ``run`` on ``n`` generated samples (names in ``metrics``; empty = all that apply)."""
-    evaluator = EVALUATORS.get(run.data.kind, None)
+    evaluator = EVALUATORS.get(run.data_info.kind, None)
     if evaluator is None:
-        raise GanforgeError(f"no evaluation is available for {run.data.kind} data yet")
+        raise GanforgeError(f"no evaluation is available for {run.data_info.kind} data yet")
     return evaluator(run, n, list(metrics))
 
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import torch
 from numpy.lib import format as npy_format
 
 from ganforge.errors import GanforgeError
@@ -63,7 +62,7 @@ def write_samples(
     if not out.parent.exists():
         raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shape = tuple(run.data.sample_shape)
+    shape = tuple(run.data_info.sample_shape)
     batch = max(1, min(batch, BLOCK_BYTES // (4 * math.prod(shape))))
     try:
         if suffix == ".npy":
@@ -93,8 +92,8 @@ def write_samples(
 def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
     """Sequences (N, T, F) as a long-format CSV: header ``sample,t,<feature names>`` and one row per sample
     and time step (``sample`` 0..n-1, ``t`` 0..T-1), feature names from the source's columns if known."""
-    steps, features = run.data.sample_shape
-    names = run.data.info.get("columns") if isinstance(run.data.info, dict) else None
+    steps, features = run.data_info.sample_shape
+    names = run.data_info.info.get("columns") if isinstance(run.data_info.info, dict) else None
     if not (isinstance(names, list) and len(names) == features):
         names = [f"x{i}" for i in range(features)]
     with path.open("w", encoding="utf-8") as handle:
@@ -106,7 +105,3 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
             rows = np.hstack([ids, ts, chunk.reshape(-1, features)])
             np.savetxt(handle, rows, delimiter=",", fmt=["%d", "%d"] + ["%.7g"] * features)
             first += len(chunk)
-
-
-def sample_tensor(run: Run, n: int, label: int | None = None, **options: object) -> torch.Tensor:
-    return run.sample(n, label=label, **options)

@@ -67,7 +67,7 @@ def test_upscale_rejects_other_models_and_bad_images(tmp_path) -> None:
     run = make_run(tmp_path)
     with pytest.raises(GanforgeError, match="expected images"):
         upscale(run, torch.rand(2, 2, 4, 4))
-    other = Run(tmp_path, run.config, object.__new__(gf.GAN), run.data)
+    other = Run(tmp_path, run.config, object.__new__(gf.GAN), run.data_info)
     with pytest.raises(GanforgeError, match="not a super-resolution model"):
         upscale(other, torch.rand(3, 4, 4))
 

@@ -78,4 +78,4 @@ def test_recipe_trains_and_counts_modes(tmp_path: Path) -> None:
     assert isinstance(evaluation["modes"], int) and 1 <= evaluation["modes"] <= NUM_MODES
     assert evaluation["modes_real"] > evaluation["modes"]  # 3 steps of training: far from covering 1000 modes
     assert evaluation["kl"] > evaluation["kl_real"]
-    assert run.data.sample_shape == (3, 16, 16)
+    assert run.data_info.sample_shape == (3, 16, 16)

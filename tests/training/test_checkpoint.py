@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import os
-import pickle
 import random
 import subprocess
 import sys
@@ -28,8 +27,6 @@ from ganforge.training.checkpoint import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
-    load_legacy_pt,
-    load_model_weights,
     remove_checkpoints_after,
     save_checkpoint,
     unflatten_state,
@@ -287,16 +284,6 @@ def test_tied_and_non_contiguous_weights_save(tmp_path: Path) -> None:
     assert torch.equal(state["model"]["t"], model["t"])
 
 
-def test_load_model_weights_and_prefix(tmp_path: Path) -> None:
-    model = {"generator.0.weight": torch.ones(2), "discriminator.0.weight": torch.zeros(2)}
-    save_checkpoint(tmp_path, 5, {"model": model, "optim": {"x": torch.ones(1)}}, {})
-    assert set(load_model_weights(tmp_path)) == set(model)  # a run folder means its latest checkpoint
-    gen = load_model_weights(tmp_path, prefix="generator.")
-    assert list(gen) == ["0.weight"] and torch.equal(gen["0.weight"], torch.ones(2))
-    with pytest.raises(GanforgeError, match="discriminator., generator."):
-        load_model_weights(tmp_path, prefix="gen_ema.")
-
-
 def test_saving_the_same_step_replaces_it(tmp_path: Path) -> None:
     save_checkpoint(tmp_path, 5, _tiny_state(0), {"v": 1})
     save_checkpoint(tmp_path, 5, _tiny_state(1), {"v": 2})
@@ -422,56 +409,6 @@ def test_damaged_older_checkpoints_are_pruned_too(tmp_path: Path) -> None:
     (tmp_path / "checkpoints" / "step-00000001" / "meta.json").unlink()
     save_checkpoint(tmp_path, 3, _tiny_state(), {}, keep=2)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-00000002", "step-00000003"]
-
-
-# ------------------------------------------------------------------------------------------------------
-# legacy .pt files
-
-
-class _Payload:
-    """Unpickling this object would create the marker file: the stand-in for malicious code."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
-@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
-def test_legacy_pt_refuses_code_and_never_runs_it(tmp_path: Path, writer: str) -> None:
-    # the payload is real: an ordinary unpickle does run it
-    probe = tmp_path / "probe"
-    pickle.loads(pickle.dumps(_Payload(probe))).close()
-    assert probe.exists()
-
-    marker = tmp_path / "pwned"
-    evil = tmp_path / "evil.pt"
-    obj = {"weight": torch.ones(2), "extra": _Payload(marker)}
-    if writer == "torch.save":
-        torch.save(obj, evil)
-    else:
-        with open(evil, "wb") as f:
-            pickle.dump(obj, f)
-    with pytest.raises(GanforgeError, match="refuses to unpickle code") as info:
-        load_legacy_pt(evil)
-    assert str(evil) in str(info.value) and "\n" not in str(info.value)
-    assert not marker.exists()
-
-
-def test_legacy_pt_reads_plain_state_dicts(tmp_path: Path) -> None:
-    sd = nn.Linear(2, 2).state_dict()
-    torch.save(sd, tmp_path / "ok.pt")
-    back = load_legacy_pt(tmp_path / "ok.pt")
-    assert set(back) == set(sd) and all(torch.equal(back[k], sd[k]) for k in sd)
-    torch.save(torch.ones(2), tmp_path / "tensor.pt")
-    with pytest.raises(GanforgeError, match="not a dict"):
-        load_legacy_pt(tmp_path / "tensor.pt")
-    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
-    with pytest.raises(GanforgeError, match="junk.pt cannot be loaded safely"):
-        load_legacy_pt(tmp_path / "junk.pt")
-    with pytest.raises(GanforgeError, match="does not exist"):
-        load_legacy_pt(tmp_path / "missing.pt")
 
 
 def test_missing_checkpoint_paths_are_user_errors(tmp_path: Path) -> None:

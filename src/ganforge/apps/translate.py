@@ -28,8 +28,8 @@ def _as_run(run: Run | str | Path) -> Run:
 
 def domain_channels(run: Run, direction: str) -> int:
     """Channels of the source domain of ``direction``."""
-    shape_a = list(run.data.sample_shape)
-    shape_b = list(run.data.info.get("shape_b", shape_a))
+    shape_a = list(run.data_info.sample_shape)
+    shape_b = list(run.data_info.info.get("shape_b", shape_a))
     return int((shape_a if direction == "a2b" else shape_b)[0])
 
 
@@ -63,7 +63,7 @@ def translate_folder(
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-    side = int(size or run.data.sample_shape[-1])
+    side = int(size or run.data_info.sample_shape[-1])
     want = domain_channels(run, direction)
     images = torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
     out = translate(run, images, direction)

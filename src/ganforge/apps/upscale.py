@@ -35,7 +35,7 @@ def upscale_tensor(run: Run, images: torch.Tensor, tile: int | None = 64) -> tor
     if images.dim() != 4 or images.shape[1] not in (1, 3, 4) or min(images.shape[-2:]) < 1:
         raise GanforgeError(f"upscale: expected images (N, 1/3/4, H, W) in [0, 1], got {tuple(images.shape)}")
     gan: Any = run.gan
-    channels = int(run.data.sample_shape[0])
+    channels = int(run.data_info.sample_shape[0])
     x = images.float().clamp(0, 1)
     alpha = x[:, 3:] if x.shape[1] == 4 else None
     x = x[:, :3]

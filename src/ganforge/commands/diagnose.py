@@ -21,14 +21,15 @@ from typing import Annotated, Any
 import typer
 
 from ganforge.cli import register_command
+from ganforge.log_keys import D_FAKE, D_REAL, FINDINGS, GRAD_NORM_D, GRAD_NORM_G, LOSS_D, LOSS_G
 
 VITALS = (
-    ("loss_d", "loss_D"),
-    ("loss_g", "loss_G"),
-    ("d_real", "D(x)"),
-    ("d_fake", "D(G(z))"),
-    ("grad_norm_d", "|grad D|"),
-    ("grad_norm_g", "|grad G|"),
+    (LOSS_D, "loss_D"),
+    (LOSS_G, "loss_G"),
+    (D_REAL, "D(x)"),
+    (D_FAKE, "D(G(z))"),
+    (GRAD_NORM_D, "|grad D|"),
+    (GRAD_NORM_G, "|grad G|"),
     ("modes/modes", "modes"),
     ("modes/high_quality", "HQ"),
     ("duplicates", "dup"),
@@ -42,7 +43,7 @@ def timeline(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     open_by_kind: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        for f in record.get("findings", []):
+        for f in record.get(FINDINGS, []):
             event = {**f, "until": None}
             events.append(event)
             key = _resolution_key(f)

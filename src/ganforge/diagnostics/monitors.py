@@ -26,6 +26,7 @@ import torch
 
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
+from ganforge.log_keys import D_FAKE, FINDINGS, GRAD_NORM_D, GRAD_NORM_G, LOSS_D, LOSS_G
 from ganforge.registry import Registry
 from ganforge.training.callbacks import Callback, register_callbacks
 
@@ -65,7 +66,7 @@ class Monitor(Callback):
             self.active = True
             self.findings.append(found)
             # merge with what earlier monitors put in this record (the trainer updates the record with it)
-            return {"findings": [*record.get("findings", []), found]}
+            return {FINDINGS: [*record.get(FINDINGS, []), found]}
         if not found and self.active:
             self.active = False
             return {"resolved": [*record.get("resolved", []), {"step": record["step"], "kind": self.kind}]}
@@ -106,7 +107,7 @@ class VanishingGradientMonitor(Monitor):
         objective = getattr(trainer.gan, "objective", None)
         if objective is None or not objective.probability_outputs:
             return None
-        norm, d_fake = record.get("grad_norm_g"), record.get("d_fake")
+        norm, d_fake = record.get(GRAD_NORM_G), record.get(D_FAKE)
         if norm is None or d_fake is None:
             return None
         self.max_norm = max(self.max_norm, norm)
@@ -234,8 +235,8 @@ class InstabilityMonitor(Monitor):
     """
 
     kind = "instability"
-    LOSSES = ("loss_d", "loss_g")
-    NORMS = ("grad_norm_d", "grad_norm_g")
+    LOSSES = (LOSS_D, LOSS_G)
+    NORMS = (GRAD_NORM_D, GRAD_NORM_G)
 
     def __init__(
         self,
@@ -355,7 +356,7 @@ class InstabilityMonitor(Monitor):
         self.active = any(self.causes_active.values())
         out: dict[str, Any] = {}
         if new:
-            out["findings"] = [*record.get("findings", []), *new]
+            out[FINDINGS] = [*record.get(FINDINGS, []), *new]
         if resolved:
             out["resolved"] = [*record.get("resolved", []), *resolved]
         return out or None

@@ -92,7 +92,7 @@ def evaluate_during_training(trainer: Trainer, n: int, metrics: list[str]) -> di
         path=trainer.run_dir or Path("."),
         config=trainer.config,
         gan=trainer.gan,
-        data=trainer.source,
+        data_info=trainer.source,
         step=trainer.step,
         source=trainer.source,
     )
@@ -140,7 +140,7 @@ class PeriodicEvaluation(Callback):
         if step < self.next_due and step < trainer.config.train.steps:
             return None
         self.next_due = (step // self.every + 1) * self.every
-        if not getattr(getattr(trainer, "parallel", None), "is_main", True):
+        if not getattr(getattr(trainer, "ranks", None), "is_main", True):
             return None  # under torchrun rank 0 alone evaluates and writes; the RNG guard keeps ranks in step
         if self._stale_check:
             self._drop_stale_best()

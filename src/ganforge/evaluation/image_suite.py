@@ -400,8 +400,8 @@ def evaluate_images(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     network is available for them, the result says why under ``skipped`` instead of failing, so training
     still finishes. A named metric that cannot be computed is an error.
     """
-    channels = int(run.data.sample_shape[0])
-    name = run.data.name
+    channels = int(run.data_info.sample_shape[0])
+    name = run.data_info.name
     conditional = run.gan.num_classes is not None
     explicit = bool(metrics)
     wanted = parse_metrics(metrics) if explicit else default_metrics(conditional, name, channels)

@@ -34,13 +34,13 @@ def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
 
     real = run.real_data().real(n, seed=2024).x
     fake = run.sample(n)
-    mixture = run.data.mixture
+    mixture = run.data_info.mixture
     report = lowdim_report(real, fake, mixture.means if mixture else None, mixture.std if mixture else None)
     if metrics:
         unknown = [m for m in metrics if m not in report]
         if unknown:
             raise GanforgeError(
-                f"metric '{unknown[0]}' does not apply to {run.data.kind} data; "
+                f"metric '{unknown[0]}' does not apply to {run.data_info.kind} data; "
                 f"available: {', '.join(report)}"
             )
         report = {k: v for k, v in report.items() if k in metrics}

@@ -8,7 +8,7 @@ a variant only says how a phase's loss is computed (:meth:`GANModel.phase_loss`)
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +18,8 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch
 from ganforge.errors import GanforgeError
+from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, suffixed
+from ganforge.objectives import Objective, discriminator_score
 
 OutputActivation = Literal["linear", "tanh", "sigmoid"]
 
@@ -26,12 +28,14 @@ OutputActivation = Literal["linear", "tanh", "sigmoid"]
 class Phase:
     """One kind of update in a training step: ``networks`` are attribute names of the GAN's modules whose
     parameters this phase's optimizer updates; ``repeats`` is how many times per step it runs;
-    ``needs_data`` says whether it takes a fresh real batch."""
+    ``needs_data`` says whether it takes a fresh real batch; ``log_as`` names the common phase
+    (``discriminator``/``generator``) it also stands for in the log."""
 
     name: str
     networks: tuple[str, ...]
     repeats: int = 1
     needs_data: bool = True
+    log_as: str | None = None  # also log this phase's gradient norm as that phase's (LAPGAN's finest level)
 
 
 class Noise(nn.Module):
@@ -133,17 +137,78 @@ def frozen(module: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-def grad_norm(parameters: Any) -> Tensor:
-    """L2 norm of all gradients of ``parameters`` (zero when none has a gradient)."""
-    grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
-    return torch.cat(grads).norm() if grads else torch.zeros(())
+@dataclass
+class PenaltyInputs:
+    """What a discriminator penalty may look at: the logit function D(x, y), real and fake samples (fake
+    detached from G), their logits, labels, and the global step (for lazy regularization)."""
+
+    discriminator: Callable[[Tensor], Tensor]
+    real: Tensor
+    fake: Tensor
+    real_logits: Tensor
+    fake_logits: Tensor
+    labels: Tensor | None
+    step: int
+
+
+class Penalty:
+    """A term added to the discriminator loss: ``weight * value(inputs)`` every ``every`` steps
+    (lazy regularization, Karras et al. 2020, multiplies the weight by ``every`` to keep its strength)."""
+
+    name = "penalty"
+
+    def __init__(self, weight: float, every: int = 1) -> None:
+        self.weight = weight
+        self.every = max(1, int(every))
+
+    def value(self, inputs: PenaltyInputs) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, inputs: PenaltyInputs) -> Tensor | None:
+        if inputs.step % self.every:
+            return None
+        return self.weight * self.every * self.value(inputs)
+
+
+def add_penalties(loss: Tensor, logs: dict[str, Tensor], penalties: Sequence[Penalty], inputs: PenaltyInputs) -> Tensor:
+    """``loss`` plus every penalty due at ``inputs.step``; each added term is logged under its name."""
+    for penalty in penalties:
+        term = penalty(inputs)
+        if term is not None:
+            loss = loss + term
+            logs[penalty.name] = term.detach()
+    return loss
+
+
+@dataclass
+class FakeBatch:
+    """The fake batch of the discriminator's last repeat, kept with G's graph for the generator phase that
+    follows (G has not changed in between, so reusing it equals a fresh forward pass with the same z).
+    ``cond`` is what D sees beside the sample (labels, a low-pass image); ``tag`` pairs it with its
+    generator phase (LAPGAN: the level); ``extra`` is the variant's own (SRGAN: the high-res targets)."""
+
+    fake: Tensor
+    cond: Tensor | None = None
+    tag: object = None
+    extra: Any = None
+
+
+Judge = Callable[[Tensor, "Tensor | None"], Tensor]
 
 
 class GANModel(nn.Module):
     """Base class of every variant. Subclasses set ``generator``, ``discriminator`` (or their own
-    networks), implement :meth:`phases`, :meth:`phase_loss` and :meth:`generate`."""
+    networks), implement :meth:`phases`, :meth:`phase_loss` and :meth:`generate`.
+
+    Two-player models (GAN, RCGAN, StyleGAN, LAPGAN, SRGAN) build their phases from the one adversarial
+    step below, so a fix lands once: :meth:`discriminator_step` (the fake batch of D's last repeat is kept
+    for G, penalties through :class:`Penalty`, D(x)/D(G(z)) only on logging steps) and
+    :meth:`take_fake` + :meth:`generator_adversarial_loss` (J_G on that fake batch, D frozen).
+    """
 
     output_activation: OutputActivation = "linear"
+    objective: Objective  # set by two-player models (``get_objective(name)``)
+    penalties: Sequence[Penalty] = ()  # discriminator penalties of two-player models
     num_classes: int | None = None
     samples_from_noise = True  # False for image-to-image models (SRGAN, CycleGAN): no sample(n)
     # Whether the trainer reads this step's logged scalars; it sets this before every step. On other steps
@@ -155,6 +220,8 @@ class GANModel(nn.Module):
         self.ema_generator: nn.Module | None = None
         self.ema_decay = 0.0
         self._ema_pairs: tuple[Any, ...] | None = None
+        self._fake: FakeBatch | None = None
+        self._step = 0  # the training step being run (``phases(step)`` records it; penalties are lazy by it)
 
     # --- training -------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
@@ -186,6 +253,70 @@ class GANModel(nn.Module):
         """Hook run after each optimizer step of ``phase`` (weight clipping, EMA)."""
         if phase.name == "generator":
             self.update_ema()
+
+    # --- the adversarial step of two-player models ---------------------------------------------------
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """J_D of the model's objective (a variant may add e.g. label smoothing)."""
+        return self.objective.discriminator(real_logits, fake_logits)
+
+    def discriminator_step(
+        self,
+        real: Tensor,
+        make_fake: Callable[[], Tensor],
+        cond: Tensor | None = None,
+        *,
+        keep_graph: bool = True,
+        judge: Judge | None = None,
+        suffix: str = "",
+        tag: object = None,
+        extra: Any = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Loss and logs of one discriminator update:
+
+            J_D(D(x, c), D(G(z), c)) + sum of the penalties due at this step
+
+        ``make_fake()`` runs the generator (its graph is built only when ``keep_graph``, i.e. on D's last
+        repeat: that fake batch is kept for the generator phase, see :class:`FakeBatch`); D sees it
+        detached. ``judge(x, cond)`` is D (default :meth:`discriminate`). Logged: ``loss_d`` (and, on
+        logging steps only, the mean scores ``d_real``/``d_fake``), each with ``suffix`` when the model
+        has several discriminators, and every penalty term under its name."""
+        judge = judge or self.discriminate  # type: ignore[attr-defined]  # D's logits, one row per sample
+        with torch.set_grad_enabled(keep_graph):
+            fake = make_fake()
+        self._fake = FakeBatch(fake, cond, tag, extra) if keep_graph else None
+        fake = fake.detach()
+        real_logits = judge(real, cond)
+        fake_logits = judge(fake, cond)
+        loss = self.discriminator_loss(real_logits, fake_logits)
+        logs = {suffixed(LOSS_D, suffix): loss.detach()}
+        if self.logging_step:  # the mean scores D(x), D(G(z)) only feed the log
+            logs[suffixed(D_REAL, suffix)] = discriminator_score(real_logits.detach(), self.objective).mean()
+            logs[suffixed(D_FAKE, suffix)] = discriminator_score(fake_logits.detach(), self.objective).mean()
+        if self.penalties:
+
+            def d_of(x: Tensor) -> Tensor:
+                return judge(x, cond)
+
+            inputs = PenaltyInputs(d_of, real, fake, real_logits, fake_logits, cond, self._step)
+            loss = add_penalties(loss, logs, self.penalties, inputs)
+        return loss, logs
+
+    def take_fake(self, tag: object = None) -> FakeBatch:
+        """The fake batch the discriminator phase (with the same ``tag``) kept for this generator phase."""
+        cached, self._fake = self._fake, None
+        if cached is None or cached.tag != tag:
+            raise RuntimeError("the generator phase reuses the fake batch of the discriminator phase before it")
+        return cached
+
+    def generator_adversarial_loss(
+        self, fake: Tensor, cond: Tensor | None = None, *, judge: Judge | None = None, network: nn.Module | None = None
+    ) -> Tensor:
+        """J_G(D(G(z), c)) on ``fake`` (with G's graph). D (``network``, default ``self.discriminator``) is
+        frozen: G's loss flows through it, but its own weight gradients are never computed."""
+        judge = judge or self.discriminate  # type: ignore[attr-defined]
+        with frozen(network if network is not None else self.discriminator):
+            fake_logits = judge(fake, cond)
+        return self.objective.generator(fake_logits)
 
     # --- generator EMA ----------------------------------------------------------------------------
     def enable_ema(self, decay: float) -> None:

@@ -29,6 +29,7 @@ from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase, frozen
 from ganforge.gans.registry import register_model
+from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
 from ganforge.nets.translation import (
     ImagePool,
     PatchDiscriminator,
@@ -37,6 +38,7 @@ from ganforge.nets.translation import (
     identity_loss,
 )
 from ganforge.objectives import discriminator_score, get_objective
+from ganforge.registry import with_settings_of
 
 Direction = Literal["a2b", "b2a"]
 _POOL_KEYS = ("images", "count", "rng_state", "size")
@@ -162,12 +164,12 @@ class CycleGAN(GANModel):
             "loss_d_a": loss_a,
             "loss_d_b": loss_b,
             "total": loss_a + loss_b,
-            "d_real": 0.5
+            D_REAL: 0.5
             * (
                 score(real_a_logits.detach(), self.objective).mean()
                 + score(real_b_logits.detach(), self.objective).mean()
             ),
-            "d_fake": 0.5
+            D_FAKE: 0.5
             * (
                 score(fake_a_logits.detach(), self.objective).mean()
                 + score(fake_b_logits.detach(), self.objective).mean()
@@ -185,7 +187,7 @@ class CycleGAN(GANModel):
             terms = self.generator_terms(batch.x, batch.y)
             self._cached = (batch.x, batch.y, terms["fake_a"].detach(), terms["fake_b"].detach())
             logs = {k: v.detach() for k, v in terms.items() if k not in ("fake_a", "fake_b", "total")}
-            logs["loss_g"] = terms["total"].detach()
+            logs[LOSS_G] = terms["total"].detach()
             return terms["total"], logs
         if self._cached is None:
             raise RuntimeError("the CycleGAN discriminator phase reuses the batch of the generator phase")
@@ -193,7 +195,7 @@ class CycleGAN(GANModel):
         self._cached = None
         terms = self.discriminator_terms(real_a, real_b, self.pool_a.query(fake_a), self.pool_b.query(fake_b))
         logs = {k: v.detach() for k, v in terms.items() if k != "total"}
-        logs["loss_d"] = terms["total"].detach()
+        logs[LOSS_D] = terms["total"].detach()
         return terms["total"], logs
 
     # --- translation -----------------------------------------------------------------------------------
@@ -223,6 +225,7 @@ class CycleGAN(GANModel):
 
 
 @register_model("cyclegan")
+@with_settings_of(CycleGAN, skip=("g_ab", "g_ba", "d_a", "d_b", "same_channels", "shape_a", "shape_b"))
 def build_cyclegan(
     source: DataSource,
     width: int = 64,
@@ -230,11 +233,7 @@ def build_cyclegan(
     n_down: int = 2,
     d_width: int = 64,
     d_layers: int = 3,
-    objective: str = "least_squares",
-    cycle_weight: float = 10.0,
-    identity_weight: float = 0.5,
-    pool_size: int = 50,
-    pool_seed: int = 0,
+    **settings: Any,
 ) -> CycleGAN:
     """CycleGAN: ResNet translators A->B and B->A, PatchGAN discriminators, cycle + identity losses,
     history pools. Paper settings: 9 blocks (6 below 256 px), lambda_cyc 10, identity 0.5, pool 50."""
@@ -258,12 +257,8 @@ def build_cyclegan(
         ResnetTranslator(c_b, c_a, width, num_blocks, n_down),
         PatchDiscriminator(c_a, d_width, d_layers),
         PatchDiscriminator(c_b, d_width, d_layers),
-        objective,
-        cycle_weight=cycle_weight,
-        identity_weight=identity_weight,
-        pool_size=pool_size,
-        pool_seed=pool_seed,
         same_channels=c_a == c_b,
         shape_a=shape_a,
         shape_b=shape_b,
+        **settings,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
@@ -10,26 +10,25 @@ from ganforge.gans.augment import wrap_discriminator
 from ganforge.gans.packing import packed_shape
 from ganforge.gans.registry import build_network, build_penalties, register_model
 from ganforge.gans.vanilla import GAN
+from ganforge.registry import with_settings_of
 
 
 @register_model("gan")
+@with_settings_of(GAN, skip=("num_classes", "d_output"))
 def build_gan(
     source: DataSource,
-    objective: str = "nonsaturating",
     noise_dim: int = 2,
-    noise: Literal["normal", "uniform"] = "normal",
     generator: dict[str, Any] | str = "mlp",
     discriminator: dict[str, Any] | str = "mlp",
-    n_critic: int = 1,
     conditional: bool = False,
-    label_smoothing: float = 0.0,
     penalties: dict[str, Any] | None = None,
-    clip_weights: float | None = None,
     pack: int = 1,
     augment: dict[str, Any] | None = None,
     instance_noise: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> GAN:
-    """Generator + discriminator with a named objective (vanilla GAN, DCGAN, cGAN, LSGAN, WGAN...).
+    """Generator + discriminator with a named objective (vanilla GAN, DCGAN, cGAN, LSGAN, WGAN...); the
+    settings objective, noise, n_critic, label_smoothing, clip_weights are :class:`GAN`'s.
 
     ``pack: m`` makes D judge m samples per input (PacGAN); ``augment: {diffaugment: "color,translation"}``
     applies DiffAugment to every D input (images); ``instance_noise: {std: 0.1, anneal_steps: 2000}`` adds
@@ -48,18 +47,7 @@ def build_gan(
         num_classes,
     )
     d, noisy = wrap_discriminator(d, source, pack, augment, instance_noise)
-    gan = GAN(
-        g,
-        d,
-        noise_dim,
-        objective,
-        noise=noise,
-        n_critic=n_critic,
-        num_classes=num_classes,
-        label_smoothing=label_smoothing,
-        penalties=build_penalties(penalties),
-        clip_weights=clip_weights,
-    )
+    gan = GAN(g, d, noise_dim, num_classes=num_classes, penalties=build_penalties(penalties), **settings)
     if noisy is not None:
         noisy.clock = lambda: gan._step  # anneal by the training step the GAN is in
     return gan

@@ -16,6 +16,7 @@ Sampling runs coarse to fine: ``I~_{K-1} = G_{K-1}(z)``, then ``I~_k = u(I~_{k+1
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
@@ -23,11 +24,13 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, frozen
+from ganforge.gans.base import GANModel, Noise, Phase
 from ganforge.gans.registry import register_model
+from ganforge.log_keys import LOSS_G, suffixed
 from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator, apply_spectral_norm, conv_plan
 from ganforge.nets.pyramid import LaplacianLevelDiscriminator, LaplacianLevelGenerator, downsample, upsample
-from ganforge.objectives import discriminator_score, get_objective
+from ganforge.objectives import get_objective
+from ganforge.registry import with_settings_of
 
 
 class LaplacianPyramidGenerator(nn.Module):
@@ -82,7 +85,6 @@ class LAPGAN(GANModel):
         self.noise = Noise(noise_dim)
         self.objective = get_objective(objective)
         self.output_activation = "tanh"  # data in [-1, 1]; the coarse generator ends in tanh
-        self._cached: tuple[int, Tensor, Tensor | None] | None = None
         self._phases = self._build_phases()
         self._last_phase = self._phases[-1][0].name
 
@@ -106,8 +108,11 @@ class LAPGAN(GANModel):
             g_net = self.generator.coarse if k == self.levels - 1 else self.generator.refiners[k]
             object.__setattr__(self, f"g_{res}", g_net)
             object.__setattr__(self, f"d_{res}", self.discriminators[k])
-            out.append((Phase(f"discriminator_{res}", (f"d_{res}",)), k))
-            out.append((Phase(f"generator_{res}", (f"g_{res}",), needs_data=False), k))
+            finest = k == 0  # its gradient norms are also logged as grad_norm_d / grad_norm_g
+            out.append((Phase(f"discriminator_{res}", (f"d_{res}",), log_as="discriminator" if finest else None), k))
+            out.append(
+                (Phase(f"generator_{res}", (f"g_{res}",), needs_data=False, log_as="generator" if finest else None), k)
+            )
         return out
 
     # --- phases -------------------------------------------------------------------------------------
@@ -127,7 +132,7 @@ class LAPGAN(GANModel):
                 return k
         raise GanforgeError(f"LAPGAN has no phase '{phase.name}'")
 
-    def _judge(self, k: int, x: Tensor, low: Tensor | None) -> Tensor:
+    def _judge(self, k: int, x: Tensor, low: Tensor | None = None) -> Tensor:
         d = self.discriminators[k]
         out = d(x) if low is None else d(x, low)
         return out.reshape(out.shape[0], -1)
@@ -145,34 +150,25 @@ class LAPGAN(GANModel):
 
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         k = self.level_of(phase)
-        res = self.resolution(k)
-        finest = k == 0
+        res = str(self.resolution(k))
+        judge = partial(self._judge, k)
         if phase.name.startswith("discriminator"):
             assert batch is not None
             real, low = self.real_level(batch.x, k)
-            if low is None:
-                fake = self.generator.coarse(self.sample_latents(real.shape[0]).to(real.device))
-            else:
-                fake = self.generator.refiners[k](low)
-            self._cached = (k, fake, low)
-            real_logits = self._judge(k, real, low)
-            fake_logits = self._judge(k, fake.detach(), low)
-            loss = self.objective.discriminator(real_logits, fake_logits)
-            d_real = discriminator_score(real_logits.detach(), self.objective).mean()
-            d_fake = discriminator_score(fake_logits.detach(), self.objective).mean()
-            logs = {f"loss_d_{res}": loss.detach(), f"d_real_{res}": d_real, f"d_fake_{res}": d_fake}
-            if finest:
-                logs.update(loss_d=loss.detach(), d_real=d_real, d_fake=d_fake)
-            return loss, logs
-        if self._cached is None or self._cached[0] != k:
-            raise RuntimeError("a LAPGAN generator phase reuses the fakes of its level's discriminator phase")
-        _, fake, low = self._cached
-        self._cached = None
-        with frozen(self.discriminators[k]):
-            loss = self.objective.generator(self._judge(k, fake, low))
-        logs = {f"loss_g_{res}": loss.detach()}
-        if finest:
-            logs["loss_g"] = loss.detach()
+
+            def make_fake() -> Tensor:
+                if low is None:
+                    return self.generator.coarse(self.sample_latents(real.shape[0]).to(real.device))
+                return self.generator.refiners[k](low)
+
+            loss, logs = self.discriminator_step(real, make_fake, low, judge=judge, suffix=res, tag=k)
+        else:
+            cached = self.take_fake(tag=k)
+            d_k = self.discriminators[k]
+            loss = self.generator_adversarial_loss(cached.fake, cached.cond, judge=judge, network=d_k)
+            logs = {suffixed(LOSS_G, res): loss.detach()}
+        if k == 0:  # the finest level also logs under the plain names every model uses
+            logs.update({key[: -len(res) - 1]: value for key, value in logs.items()})
         return loss, logs
 
     def after_update(self, phase: Phase) -> None:
@@ -206,6 +202,7 @@ class LAPGAN(GANModel):
 
 
 @register_model("lapgan")
+@with_settings_of(LAPGAN, skip=("generator", "discriminators"))
 def build_lapgan(
     source: DataSource,
     levels: int = 3,
@@ -215,9 +212,8 @@ def build_lapgan(
     level_width: int = 64,
     level_depth: int = 3,
     conditional_levels: bool = True,
-    objective: str = "nonsaturating",
     spectral_norm: bool = False,
-    level_every: list[int] | None = None,
+    **settings: Any,
 ) -> LAPGAN:
     """LAPGAN: a DCGAN at the coarsest octave, conditional residual GANs above (e.g. 8 -> 16 -> 32).
 
@@ -260,4 +256,4 @@ def build_lapgan(
         discriminators = [apply_spectral_norm(d) for d in discriminators]
     discriminators.append(DCGANDiscriminator(channels, coarse_res, width, spectral_norm=spectral_norm))
     generator = LaplacianPyramidGenerator(coarse, refiners)
-    return LAPGAN(generator, discriminators, noise_dim, objective, level_every)
+    return LAPGAN(generator, discriminators, noise_dim, **settings)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import partial
 from typing import Any, Literal
 
 import torch
@@ -31,11 +30,12 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, frozen
+from ganforge.gans.base import GANModel, Noise, Penalty, Phase
 from ganforge.gans.registry import build_penalties, register_model, register_network, split_type
-from ganforge.gans.vanilla import Penalty, PenaltyInputs, add_penalties
+from ganforge.log_keys import LOSS_G
 from ganforge.nets.recurrent import RecurrentDiscriminator, RecurrentGenerator, RecurrentNet
-from ganforge.objectives import discriminator_score, get_objective
+from ganforge.objectives import get_objective
+from ganforge.registry import with_settings_of
 
 ConditionKind = Literal["none", "label", "static"]
 CONDITION_BANK = 1024  # training conditions kept for sampling a static-conditioned model without one
@@ -114,15 +114,15 @@ def _recurrent_network(
     noise_dim: int,
     sample_shape: tuple[int, ...],
     num_classes: int | None,
-    hidden: int,
-    num_layers: int,
-    bidirectional: bool,
-    output_activation: str | None,
-    per_step: bool,
-    static_dim: int | None,
-    embed_dim: int | None,
-    dropout: float,
-    init: Literal["torch", "tensorflow"],
+    hidden: int = 24,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    output_activation: str | None = "sigmoid",
+    per_step: bool = True,
+    static_dim: int | None = None,
+    embed_dim: int | None = None,
+    dropout: float = 0.0,
+    init: Literal["torch", "tensorflow"] = "tensorflow",
 ) -> nn.Module:
     _, features = sequence_shape(sample_shape, f"model.{role}")
     net: RecurrentGenerator | RecurrentDiscriminator
@@ -165,37 +165,11 @@ def _recurrent_network(
 
 
 def _builder(cell: str):  # noqa: ANN202 - returns a registered builder
+    @with_settings_of(_recurrent_network, skip=("cell",))
     def build(
-        role: str,
-        noise_dim: int,
-        sample_shape: tuple[int, ...],
-        num_classes: int | None,
-        hidden: int = 24,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        output_activation: str | None = "sigmoid",
-        per_step: bool = True,
-        static_dim: int | None = None,
-        embed_dim: int | None = None,
-        dropout: float = 0.0,
-        init: Literal["torch", "tensorflow"] = "tensorflow",
+        role: str, noise_dim: int, sample_shape: tuple[int, ...], num_classes: int | None, **settings: Any
     ) -> nn.Module:
-        return _recurrent_network(
-            cell,
-            role,
-            noise_dim,
-            sample_shape,
-            num_classes,
-            hidden,
-            num_layers,
-            bidirectional,
-            output_activation,
-            per_step,
-            static_dim,
-            embed_dim,
-            dropout,
-            init,
-        )
+        return _recurrent_network(cell, role, noise_dim, sample_shape, num_classes, **settings)
 
     build.__doc__ = (
         f"Stacked {cell.upper()} network for sequences (N, T, F): generator per-step noise (+ condition) -> "
@@ -242,7 +216,6 @@ class RCGAN(GANModel):
         super().__init__()
         self.noise_per = check_noise_per(noise_per)
         self.penalties = list(penalties)
-        self._step = 0
         if condition not in ("none", "label", "static"):
             raise GanforgeError(f"model.conditional: '{condition}' is not one of false, label, static")
         if condition == "label" and not num_classes:
@@ -260,7 +233,6 @@ class RCGAN(GANModel):
         self.n_critic = int(n_critic)
         self.output_activation = getattr(generator, "output_activation", "linear")
         self.register_buffer("condition_bank", torch.zeros(CONDITION_BANK, self.static_dim or 0))
-        self._cached_fake: tuple[Tensor, Tensor | None] | None = None
 
     # --- conditions ---------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -329,43 +301,20 @@ class RCGAN(GANModel):
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         if phase.name == "discriminator":
             assert batch is not None
-            return self._discriminator_phase(batch, keep_graph=repeat == phase.repeats - 1)
-        return self._generator_phase()
+            real = batch.x
+            y = None if self.condition == "none" else batch.y
+            if self.condition != "none" and y is None:
+                raise GanforgeError("this RCGAN is conditional but the data batch carries no labels/conditions")
+            if y is not None and self.static_dim is not None:
+                y = y.float()
 
-    def _discriminator_phase(self, batch: Batch, keep_graph: bool) -> tuple[Tensor, dict[str, Tensor]]:
-        real = batch.x
-        y = None if self.condition == "none" else batch.y
-        if self.condition != "none" and y is None:
-            raise GanforgeError("this RCGAN is conditional but the data batch carries no labels/conditions")
-        if y is not None and self.static_dim is not None:
-            y = y.float()
-        z = self.sample_latents(real.shape[0]).to(real.device)
-        with torch.set_grad_enabled(keep_graph):
-            fake = self.generate(z, y)
-        self._cached_fake = (fake, y) if keep_graph else None
-        fake = fake.detach()  # G's graph stays in the cache for the generator phase
-        real_logits = self.discriminate(real, y)
-        fake_logits = self.discriminate(fake, y)
-        loss = self.objective.discriminator(real_logits, fake_logits)
-        logs = {
-            "loss_d": loss.detach(),
-            "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
-            "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
-        }
-        if self.penalties:
-            inputs = PenaltyInputs(partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step)
-            loss = add_penalties(loss, logs, self.penalties, inputs)
-        return loss, logs
+            def make_fake() -> Tensor:
+                return self.generate(self.sample_latents(real.shape[0]).to(real.device), y)
 
-    def _generator_phase(self) -> tuple[Tensor, dict[str, Tensor]]:
-        if self._cached_fake is None:
-            raise RuntimeError("the generator phase reuses the fake batch of the discriminator phase before it")
-        fake, y = self._cached_fake
-        self._cached_fake = None
-        with frozen(self.discriminator):
-            fake_logits = self.discriminate(fake, y)
-        loss = self.objective.generator(fake_logits)
-        return loss, {"loss_g": loss.detach()}
+            return self.discriminator_step(real, make_fake, y, keep_graph=repeat == phase.repeats - 1)
+        cached = self.take_fake()
+        loss = self.generator_adversarial_loss(cached.fake, cached.cond)
+        return loss, {LOSS_G: loss.detach()}
 
 
 def _condition_kind(conditional: bool | str, source: DataSource) -> tuple[ConditionKind, int | None, int | None]:
@@ -393,34 +342,33 @@ def _condition_kind(conditional: bool | str, source: DataSource) -> tuple[Condit
 
 
 @register_model("rcgan")
+@with_settings_of(RCGAN, skip=("seq_len", "condition", "num_classes", "static_dim"))
 def build_rcgan(
     source: DataSource,
     noise_dim: int = 5,
     generator: dict[str, Any] | str = "gru",
     discriminator: dict[str, Any] | str = "gru",
-    objective: str = "nonsaturating",
     conditional: bool | str = False,
-    n_critic: int = 1,
-    noise: Literal["normal", "uniform"] = "normal",
-    noise_per: NoisePer = "step",
     penalties: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> RCGAN:
     """RCGAN (Esteban et al. 2017) for sequences: recurrent G with per-step noise (noise_dim per step; with
     noise_per: sequence one draw per sequence, fed at every step), per-step recurrent D; conditional: false,
     label (class labels) or static (one vector per sequence); penalties on D as for the other GANs (e.g.
-    ``{r1: 1.0}``; the gradient is taken through the recurrent D with respect to the whole sequence)."""
+    ``{r1: 1.0}``; the gradient is taken through the recurrent D with respect to the whole sequence); the
+    other settings (objective, n_critic, noise, noise_per) are :class:`RCGAN`'s."""
     from ganforge.gans.registry import NETWORKS
 
     seq_len, _ = sequence_shape(tuple(source.sample_shape), "model")
     kind, num_classes, static_dim = _condition_kind(conditional, source)
     nets = {}
     for role, spec in (("generator", generator), ("discriminator", discriminator)):
-        name, settings = split_type(spec, f"model.{role}")
+        name, net_settings = split_type(spec, f"model.{role}")
         if static_dim is not None:
-            settings["static_dim"] = static_dim
+            net_settings["static_dim"] = static_dim
         nets[role] = NETWORKS.build(
             name,
-            settings,
+            net_settings,
             f"model.{role}",
             role=role,
             noise_dim=noise_dim,
@@ -432,14 +380,11 @@ def build_rcgan(
         nets["discriminator"],
         seq_len,
         noise_dim,
-        objective,
         condition=kind,
         num_classes=num_classes,
         static_dim=static_dim,
-        n_critic=n_critic,
-        noise=noise,
-        noise_per=noise_per,
         penalties=build_penalties(penalties),
+        **settings,
     )
     y = getattr(source, "y", None)
     if static_dim is not None and isinstance(y, Tensor) and len(y):

@@ -38,10 +38,12 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Phase, frozen
+from ganforge.gans.base import GANModel, Phase
 from ganforge.gans.registry import register_model
+from ganforge.log_keys import LOSS_G
 from ganforge.nets.superres import ContentLoss, SRDiscriminator, SRResNetGenerator, VGG19Features, tiled_apply
-from ganforge.objectives import discriminator_score, get_objective
+from ganforge.objectives import get_objective
+from ganforge.registry import with_settings_of
 
 
 def local_contrast(low: Tensor, size: tuple[int, int] | torch.Size) -> Tensor:
@@ -87,8 +89,6 @@ class SRGAN(GANModel):
             nn.init.zeros_(generator.tail.weight)
             nn.init.zeros_(generator.tail.bias)
         self.output_activation = generator.output_activation
-        self._step = 0
-        self._cached: tuple[Tensor, Tensor] | None = None
 
     def super_resolve(self, low: Tensor, net: nn.Module | None = None) -> Tensor:
         """``SR = G(l)``; with ``bicubic_skip`` ``SR = B(l) + g(l) * G(l)`` (g = 1 without the contrast
@@ -101,7 +101,7 @@ class SRGAN(GANModel):
             out = out * local_contrast(low, out.shape[-2:])
         return out + F.interpolate(low, scale_factor=self.scale, mode="bicubic", align_corners=False)
 
-    def discriminate(self, x: Tensor) -> Tensor:
+    def discriminate(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         return self.discriminator(x).reshape(x.shape[0], -1)
 
     # --- phases -------------------------------------------------------------------------------------
@@ -115,27 +115,18 @@ class SRGAN(GANModel):
         return self.all_phases()
 
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
+        if batch is not None and batch.y is None:
+            raise GanforgeError("SRGAN needs (low-res, high-res) pairs: data.source sr-patches or sr-folder")
         if phase.name == "discriminator":
-            if batch is None or batch.y is None:
+            if batch is None:
                 raise GanforgeError("SRGAN needs (low-res, high-res) pairs: data.source sr-patches or sr-folder")
             high, low = batch.x, batch.y
-            sr = self.super_resolve(low)
-            self._cached = (sr, high)  # graph kept for the G phase (G unchanged in between)
-            real_logits, fake_logits = self.discriminate(high), self.discriminate(sr.detach())
-            loss = self.objective.discriminator(real_logits, fake_logits)
-            return loss, {
-                "loss_d": loss.detach(),
-                "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
-                "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
-            }
+            return self.discriminator_step(high, lambda: self.super_resolve(low), extra=high)
         if batch is not None:  # pre-training step: no discriminator phase before this one
-            if batch.y is None:
-                raise GanforgeError("SRGAN needs (low-res, high-res) pairs: data.source sr-patches or sr-folder")
-            self._cached = (self.super_resolve(batch.y), batch.x)
-        if self._cached is None:
-            raise RuntimeError("the SRGAN generator phase reuses the batch of the discriminator phase")
-        sr, high = self._cached
-        self._cached = None
+            sr, high = self.super_resolve(batch.y), batch.x
+        else:
+            cached = self.take_fake()
+            sr, high = cached.fake, cached.extra
         if batch is not None and self.pretrain_pixel_only and self.content.pixel is not None:
             terms = {"pixel": self.content.pixel_term(sr, high)}  # SRResNet: the pixel loss alone
         else:
@@ -144,11 +135,10 @@ class SRGAN(GANModel):
         loss = self.content.total(terms)  # from the terms already computed: one feature-network pass
         logs = {f"content_{k}": v.detach() for k, v in terms.items()}
         if batch is None and self.adversarial_weight > 0:
-            with frozen(self.discriminator):
-                adversarial = self.objective.generator(self.discriminate(sr))
+            adversarial = self.generator_adversarial_loss(sr)
             loss = loss + self.adversarial_weight * adversarial
             logs["adversarial"] = adversarial.detach()
-        logs["loss_g"] = loss.detach()
+        logs[LOSS_G] = loss.detach()
         return loss, logs
 
     # --- use --------------------------------------------------------------------------------------------
@@ -204,6 +194,7 @@ def content_features(
 
 
 @register_model("srgan")
+@with_settings_of(SRGAN, skip=("generator", "discriminator", "content"))
 def build_srgan(
     source: DataSource,
     num_blocks: int = 16,
@@ -215,12 +206,7 @@ def build_srgan(
     feature_weight: float = 0.1,
     feature_layer: str | None = None,
     vgg_weights: str | None = None,
-    adversarial_weight: float = 1e-3,
-    pretrain_steps: int = 0,
-    bicubic_skip: bool = True,
-    contrast_gate: bool = True,
-    pretrain_pixel_only: bool = True,
-    objective: str = "nonsaturating",
+    **settings: Any,
 ) -> SRGAN:
     """SRGAN: SRResNet generator (x2/x4 from the data's scale), SRGAN discriminator, content loss
     (pixel + features of the shipped photo net, or VGG19 from ``vgg_weights``) + 1e-3 adversarial.
@@ -240,14 +226,4 @@ def build_srgan(
     phi = content_features(features, vgg_weights, feature_layer)
     content = ContentLoss(None if pixel == "none" else pixel, phi, pixel_weight, feature_weight)
     generator = SRResNetGenerator(channels, scale, num_blocks, width)  # type: ignore[arg-type]
-    return SRGAN(
-        generator,
-        SRDiscriminator(channels, d_width),
-        content,
-        objective,
-        adversarial_weight=adversarial_weight,
-        pretrain_steps=pretrain_steps,
-        bicubic_skip=bicubic_skip,
-        contrast_gate=contrast_gate,
-        pretrain_pixel_only=pretrain_pixel_only,
-    )
+    return SRGAN(generator, SRDiscriminator(channels, d_width), content, **settings)

@@ -24,12 +24,13 @@ from torch import Tensor
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, frozen
+from ganforge.gans.base import GANModel, Noise, Phase
 from ganforge.gans.penalties import R1
 from ganforge.gans.registry import register_model
-from ganforge.gans.vanilla import PenaltyInputs
+from ganforge.log_keys import LOSS_G
 from ganforge.nets.style import NoiseMode, StyleDiscriminator, StyleGenerator, mix_styles, path_length_penalty
-from ganforge.objectives import discriminator_score, get_objective
+from ganforge.objectives import get_objective
+from ganforge.registry import with_settings_of
 
 
 class StyleGAN(GANModel):
@@ -57,13 +58,11 @@ class StyleGAN(GANModel):
         self.noise = Noise(generator.z_dim)
         self.objective = get_objective(objective)
         self.output_activation = "tanh"  # data is scaled to [-1, 1]; the generator's output is linear
-        self.r1 = R1(r1_gamma / 2, r1_every) if r1_gamma > 0 else None
+        self.penalties = [R1(r1_gamma / 2, r1_every)] if r1_gamma > 0 else []  # lazy R1, through the penalty API
         self.style_mixing = float(style_mixing)
         self.path_length, self.pl_every, self.pl_decay = float(path_length), max(1, pl_every), pl_decay
         self.pl_batch_shrink = max(1, pl_batch_shrink)
         self.register_buffer("pl_mean", torch.zeros(()))  # running mean path length a, saved in checkpoints
-        self._step = 0
-        self._cached_fake: Tensor | None = None
 
     # --- networks as functions --------------------------------------------------------------------
     def discriminate(self, x: Tensor, y: Tensor | None = None) -> Tensor:
@@ -89,35 +88,15 @@ class StyleGAN(GANModel):
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         if phase.name == "discriminator":
             assert batch is not None
-            return self._discriminator_phase(batch.x)
-        return self._generator_phase()
+            real = batch.x
 
-    def _discriminator_phase(self, real: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        fake = self.generator.synthesis(self.training_styles(real.shape[0], real.device))
-        self._cached_fake = fake  # graph kept: the G phase reuses it (G has not changed in between)
-        real_logits = self.discriminate(real)
-        fake_logits = self.discriminate(fake.detach())
-        loss = self.objective.discriminator(real_logits, fake_logits)
-        logs = {
-            "loss_d": loss.detach(),
-            "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
-            "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
-        }
-        if self.r1 is not None:
-            inputs = PenaltyInputs(self.discriminate, real, fake.detach(), real_logits, fake_logits, None, self._step)
-            term = self.r1(inputs)
-            if term is not None:
-                loss = loss + term
-                logs["r1"] = term.detach()
-        return loss, logs
+            def make_fake() -> Tensor:
+                return self.generator.synthesis(self.training_styles(real.shape[0], real.device))
 
-    def _generator_phase(self) -> tuple[Tensor, dict[str, Tensor]]:
-        if self._cached_fake is None:
-            raise RuntimeError("the generator phase reuses the fake batch of the discriminator phase before it")
-        fake, self._cached_fake = self._cached_fake, None
-        with frozen(self.discriminator):
-            loss = self.objective.generator(self.discriminate(fake))
-        logs = {"loss_g": loss.detach()}
+            return self.discriminator_step(real, make_fake)
+        fake = self.take_fake().fake
+        loss = self.generator_adversarial_loss(fake)
+        logs = {LOSS_G: loss.detach()}
         if self.path_length > 0 and self._step % self.pl_every == 0:
             n = max(1, fake.shape[0] // self.pl_batch_shrink)
             ws = self.training_styles(n, fake.device)
@@ -201,6 +180,7 @@ class StyleGAN(GANModel):
 
 
 @register_model("stylegan")
+@with_settings_of(StyleGAN, skip=("generator", "discriminator"))
 def build_stylegan(
     source: DataSource,
     z_dim: int = 64,
@@ -209,16 +189,13 @@ def build_stylegan(
     mapping_layers: int = 4,
     lr_mul: float = 0.01,
     w_avg_beta: float = 0.995,
-    objective: str = "nonsaturating",
-    r1_gamma: float = 0.1,
-    r1_every: int = 16,
-    style_mixing: float = 0.9,
-    path_length: float = 0.0,
-    pl_every: int = 4,
     mbstd: bool = True,
+    **settings: Any,
 ) -> StyleGAN:
     """StyleGAN2-style generator (mapping net, modulated convs, noise, skip ToRGB) and residual
-    discriminator, with style mixing, lazy R1, optional path-length regularization (``path_length: 2``)."""
+    discriminator, with style mixing, lazy R1, optional path-length regularization (``path_length: 2``);
+    the model's settings (objective, r1_gamma, r1_every, style_mixing, path_length, ...) are
+    :class:`StyleGAN`'s."""
     if source.kind != "images" or len(source.sample_shape) != 3:
         raise GanforgeError(f"model.type=stylegan needs image data; data '{source.name}' is {source.kind}")
     channels, height, width_px = source.sample_shape
@@ -229,13 +206,4 @@ def build_stylegan(
         )
     g = StyleGenerator(z_dim, w_dim, height, channels, width, mapping_layers, lr_mul, w_avg_beta)
     d = StyleDiscriminator(channels, height, width, mbstd=mbstd)
-    return StyleGAN(
-        g,
-        d,
-        objective,
-        r1_gamma=r1_gamma,
-        r1_every=r1_every,
-        style_mixing=style_mixing,
-        path_length=path_length,
-        pl_every=pl_every,
-    )
+    return StyleGAN(g, d, **settings)

@@ -49,7 +49,9 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase, frozen
 from ganforge.gans.recurrent_gans import NoisePer, check_noise_per, sequence_shape, tensorflow_init_
 from ganforge.gans.registry import register_model
+from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
 from ganforge.nets.recurrent import RecurrentNet
+from ganforge.registry import with_settings_of
 
 EMBEDDING = Phase("embedding", ("embedder", "recovery"))
 SUPERVISED = Phase("supervised", ("generator", "supervisor"))
@@ -121,7 +123,7 @@ class TimeGAN(GANModel):
         features: int,
         hidden: int = 24,
         num_layers: int = 3,
-        cell: str = "gru",
+        cell: Literal["gru", "lstm", "rnn"] = "gru",
         noise_dim: int | None = None,
         embedding_steps: int = 1000,
         supervised_steps: int = 1000,
@@ -270,7 +272,7 @@ class TimeGAN(GANModel):
             loss_c = correlation_loss(x_hat, x)
             loss = loss + self.correlation_weight * loss_c
             logs["g_loss_c"] = loss_c.detach()
-        return loss, {"loss_g": loss.detach(), **logs}
+        return loss, {LOSS_G: loss.detach(), **logs}
 
     def _embedder_loss(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         h = self.embedder(x)
@@ -288,9 +290,9 @@ class TimeGAN(GANModel):
         y_real, y_fake, y_fake_e = self.discriminator(torch.cat([h, h_hat, e_hat])).split(len(x))
         loss = bce(y_real, 1.0) + bce(y_fake, 0.0) + self.gamma * bce(y_fake_e, 0.0)
         logs = {
-            "loss_d": loss.detach(),
-            "d_real": torch.sigmoid(y_real.detach()).mean(),
-            "d_fake": torch.sigmoid(y_fake.detach()).mean(),
+            LOSS_D: loss.detach(),
+            D_REAL: torch.sigmoid(y_real.detach()).mean(),
+            D_FAKE: torch.sigmoid(y_fake.detach()).mean(),
         }
         if float(loss.detach()) <= self.d_threshold:
             logs["d_updated"] = torch.zeros(())
@@ -300,43 +302,13 @@ class TimeGAN(GANModel):
 
 
 @register_model("timegan")
-def build_timegan(
-    source: DataSource,
-    hidden: int = 24,
-    num_layers: int = 3,
-    cell: Literal["gru", "lstm", "rnn"] = "gru",
-    noise_dim: int | None = None,
-    embedding_steps: int = 1000,
-    supervised_steps: int = 1000,
-    gamma: float = 1.0,
-    generator_repeats: int = 2,
-    d_threshold: float = 0.15,
-    init: Literal["torch", "tensorflow"] = "tensorflow",
-    noise_per: NoisePer = "step",
-    discriminator_repeats: int = 1,
-    correlation_weight: float = 0.0,
-) -> TimeGAN:
+@with_settings_of(TimeGAN, skip=("seq_len", "features"))
+def build_timegan(source: DataSource, **settings: Any) -> TimeGAN:
     """TimeGAN (Yoon et al. 2019): embedder, recovery, generator, supervisor, discriminator; embedding
     pre-training (embedding_steps), supervised pre-training (supervised_steps), then joint training for the
-    rest of train.steps."""
+    rest of train.steps. The settings are :class:`TimeGAN`'s."""
     seq_len, features = sequence_shape(tuple(source.sample_shape), "model")
-    return TimeGAN(
-        seq_len,
-        features,
-        hidden=hidden,
-        num_layers=num_layers,
-        cell=cell,
-        noise_dim=noise_dim,
-        embedding_steps=embedding_steps,
-        supervised_steps=supervised_steps,
-        gamma=gamma,
-        generator_repeats=generator_repeats,
-        d_threshold=d_threshold,
-        init=init,
-        noise_per=noise_per,
-        discriminator_repeats=discriminator_repeats,
-        correlation_weight=correlation_weight,
-    )
+    return TimeGAN(seq_len, features, **settings)
 
 
 __all__ = ["TimeGAN", "bce", "build_timegan", "correlation_loss", "feature_correlations", "moment_loss"]

@@ -13,60 +13,27 @@ between, so this equals a fresh forward pass with the same z, at half the genera
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch
-from ganforge.gans.base import GANModel, Noise, Phase, frozen, logit_discriminator, output_activation_of
-from ganforge.objectives import bce_discriminator_loss, discriminator_score, get_objective
+from ganforge.gans.base import (  # Penalty, PenaltyInputs, add_penalties: public here since the first release
+    GANModel,
+    Noise,
+    Penalty,
+    PenaltyInputs,
+    Phase,
+    add_penalties,
+    logit_discriminator,
+    output_activation_of,
+)
+from ganforge.log_keys import LOSS_G
+from ganforge.objectives import bce_discriminator_loss, get_objective
 
-
-@dataclass
-class PenaltyInputs:
-    """What a discriminator penalty may look at: the logit function D(x, y), real and fake samples (fake
-    detached from G), their logits, labels, and the global step (for lazy regularization)."""
-
-    discriminator: Callable[[Tensor], Tensor]
-    real: Tensor
-    fake: Tensor
-    real_logits: Tensor
-    fake_logits: Tensor
-    labels: Tensor | None
-    step: int
-
-
-class Penalty:
-    """A term added to the discriminator loss: ``weight * value(inputs)`` every ``every`` steps
-    (lazy regularization, Karras et al. 2020, multiplies the weight by ``every`` to keep its strength)."""
-
-    name = "penalty"
-
-    def __init__(self, weight: float, every: int = 1) -> None:
-        self.weight = weight
-        self.every = max(1, int(every))
-
-    def value(self, inputs: PenaltyInputs) -> Tensor:
-        raise NotImplementedError
-
-    def __call__(self, inputs: PenaltyInputs) -> Tensor | None:
-        if inputs.step % self.every:
-            return None
-        return self.weight * self.every * self.value(inputs)
-
-
-def add_penalties(loss: Tensor, logs: dict[str, Tensor], penalties: Sequence[Penalty], inputs: PenaltyInputs) -> Tensor:
-    """``loss`` plus every penalty due at ``inputs.step``; each added term is logged under its name."""
-    for penalty in penalties:
-        term = penalty(inputs)
-        if term is not None:
-            loss = loss + term
-            logs[penalty.name] = term.detach()
-    return loss
+__all__ = ["GAN", "Penalty", "PenaltyInputs", "add_penalties"]
 
 
 class GAN(GANModel):
@@ -104,8 +71,6 @@ class GAN(GANModel):
         self.label_smoothing = float(label_smoothing)
         self.penalties = list(penalties)
         self.clip_weights = clip_weights
-        self._step = 0
-        self._cached_fake: tuple[Tensor, Tensor, Tensor | None] | None = None
         self._phases: tuple[Phase, Phase] | None = None
 
     # --- networks as functions --------------------------------------------------------------------
@@ -131,45 +96,23 @@ class GAN(GANModel):
             )
         return list(self._phases)
 
-    def _discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         if self.label_smoothing and self.objective.discriminator is bce_discriminator_loss:
-            return bce_discriminator_loss(real, fake, real_target=1.0 - self.label_smoothing)
-        return self.objective.discriminator(real, fake)
+            return bce_discriminator_loss(real_logits, fake_logits, real_target=1.0 - self.label_smoothing)
+        return self.objective.discriminator(real_logits, fake_logits)
 
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         if phase.name == "discriminator":
             assert batch is not None
-            return self._discriminator_phase(batch, keep_graph=repeat == phase.repeats - 1)
-        return self._generator_phase()
+            real, y = batch.x, batch.y if self.num_classes is not None else None
 
-    def _discriminator_phase(self, batch: Batch, keep_graph: bool) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = batch.x, batch.y if self.num_classes is not None else None
-        z = self.sample_latents(real.shape[0]).to(real.device)
-        with torch.set_grad_enabled(keep_graph):
-            fake = self.generate(z, y)
-        self._cached_fake = (fake, z, y) if keep_graph else None
-        fake = fake.detach()
-        real_logits = self.discriminate(real, y)
-        fake_logits = self.discriminate(fake, y)
-        loss = self._discriminator_loss(real_logits, fake_logits)
-        logs = {"loss_d": loss.detach()}
-        if self.logging_step:  # the mean scores D(x), D(G(z)) only feed the log
-            logs["d_real"] = discriminator_score(real_logits.detach(), self.objective).mean()
-            logs["d_fake"] = discriminator_score(fake_logits.detach(), self.objective).mean()
-        if self.penalties:
-            inputs = PenaltyInputs(partial(self.discriminate, y=y), real, fake, real_logits, fake_logits, y, self._step)
-            loss = add_penalties(loss, logs, self.penalties, inputs)
-        return loss, logs
+            def make_fake() -> Tensor:
+                return self.generate(self.sample_latents(real.shape[0]).to(real.device), y)
 
-    def _generator_phase(self) -> tuple[Tensor, dict[str, Tensor]]:
-        if self._cached_fake is None:
-            raise RuntimeError("the generator phase reuses the fake batch of the discriminator phase before it")
-        fake, _, y = self._cached_fake
-        self._cached_fake = None
-        with frozen(self.discriminator):
-            fake_logits = self.discriminate(fake, y)
-        loss = self.objective.generator(fake_logits)
-        return loss, {"loss_g": loss.detach()}
+            return self.discriminator_step(real, make_fake, y, keep_graph=repeat == phase.repeats - 1)
+        cached = self.take_fake()
+        loss = self.generator_adversarial_loss(cached.fake, cached.cond)
+        return loss, {LOSS_G: loss.detach()}
 
     def after_update(self, phase: Phase) -> None:
         if phase.name == "discriminator" and self.clip_weights is not None:

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.fileio import read_state_dict
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DIGITS_WEIGHTS = WEIGHTS_DIR / "digits_cnn.safetensors"
@@ -310,22 +311,6 @@ def _inception_weights_file(path: str | os.PathLike[str] | None) -> Path:
     return file
 
 
-def _read_state_dict(file: Path) -> dict[str, torch.Tensor]:
-    if file.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(file))
-    try:
-        state = torch.load(str(file), map_location="cpu", weights_only=True)
-    except Exception as exc:  # a corrupt or non-tensor file: say so in one line
-        raise GanforgeError(
-            f"cannot read Inception weights from {file} ({type(exc).__name__}); re-download {INCEPTION_URL}"
-        ) from None
-    if not isinstance(state, dict):
-        raise GanforgeError(f"{file} holds no state dict; expected {INCEPTION_FILE}")
-    return state
-
-
 class InceptionFeatures(FeatureNetwork):
     """Inception-v3 of the TensorFlow FID code: 2048-d pool3 features and 1008-way logits.
 
@@ -376,7 +361,7 @@ class InceptionFeatures(FeatureNetwork):
         self.eval().requires_grad_(False)
 
     def _load(self, file: Path) -> None:
-        state = _read_state_dict(file)
+        state = read_state_dict(file, "Inception weights", f"re-download {INCEPTION_URL} (expected {INCEPTION_FILE})")
         own = self.state_dict()
         # Files saved by old torch versions lack batch norm's step counter; it is unused in eval mode.
         missing = sorted(k for k in set(own) - set(state) if not k.endswith("num_batches_tracked"))

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.errors import GanforgeError
+from ganforge.fileio import read_state_dict
 from ganforge.nets.layers import ResidualBlock
 
 
@@ -189,20 +190,8 @@ def _vgg19_layer_index(layer: str) -> int:
 
 
 def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors from a safetensors file or a torch state dict (loaded with weights_only=True: no code runs)."""
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # a pickle with code, a truncated file, not a torch file at all
-        raise GanforgeError(
-            f"cannot read VGG19 weights from {path}: {exc}; pass a state dict or safetensors file"
-        ) from None
-    if not isinstance(state, dict):
-        raise GanforgeError(f"VGG19 weights file {path} does not hold a state dict; save model.state_dict()")
-    return state
+    """Tensors from a safetensors file or a torch state dict (restricted unpickler: no code runs)."""
+    return read_state_dict(path, "VGG19 weights", "pass a state dict or safetensors file")
 
 
 class VGG19Features(nn.Module):

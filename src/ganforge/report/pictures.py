@@ -46,7 +46,7 @@ def lowdim_pictures(run: Run, folder: Path) -> dict[str, str]:
 
 
 def save_sample_pictures(run: Run, folder: Path) -> dict[str, str]:
-    fn = PICTURES.get(run.data.kind, None)
+    fn = PICTURES.get(run.data_info.kind, None)
     return fn(run, folder) if fn else {}
 
 
@@ -66,9 +66,9 @@ def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **o
 
     if not path.parent.exists():
         raise GanforgeError(f"output folder '{path.parent}' does not exist; create it first")
-    writer = SAMPLE_PNG.get(run.data.kind, None)
+    writer = SAMPLE_PNG.get(run.data_info.kind, None)
     if writer is None:
-        raise GanforgeError(f"no picture is available for {run.data.kind} data; use .npy")
+        raise GanforgeError(f"no picture is available for {run.data_info.kind} data; use .npy")
     return writer(with_sampling_options(run, options) if options else run, n, path, label)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import matplotlib
 
+from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
@@ -29,7 +31,7 @@ def _legend(ax: Any, **kwargs: Any) -> None:
 def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
     """Discriminator and generator losses over training steps."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
+    for key, label in ((LOSS_D, "discriminator"), (LOSS_G, "generator")):
         steps, values = _series(records, key)
         if steps:
             ax.plot(steps, values, label=label)
@@ -46,7 +48,7 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
 def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: bool = True) -> Path:
     """Mean D(x) and D(G(z)) over training; 0.5 is where D cannot tell them apart."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+    for key, label in ((D_REAL, "D(x)"), (D_FAKE, "D(G(z))")):
         steps, values = _series(records, key)
         if steps:
             ax.plot(steps, values, label=label)

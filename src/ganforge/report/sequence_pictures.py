@@ -30,7 +30,7 @@ REAL_SEED = 2024
 
 
 def _feature_names(run: Run, features: int) -> list[str]:
-    names = run.data.info.get("columns") if isinstance(run.data.info, dict) else None
+    names = run.data_info.info.get("columns") if isinstance(run.data_info.info, dict) else None
     if isinstance(names, list) and len(names) == features:
         return [str(n) for n in names]
     return [f"x{i}" for i in range(features)]

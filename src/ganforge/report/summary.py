@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ganforge.log_keys import FINDINGS
 from ganforge.report.plots import plot_discriminator, plot_losses, plot_real_vs_fake
 from ganforge.runs import Run, load, write_summary
 from ganforge.training import metrics_log
@@ -23,7 +24,7 @@ def sample_pictures(run: Run, plots: Path) -> dict[str, str]:
 
 
 def findings_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f for r in records for f in r.get("findings", [])]
+    return [f for r in records for f in r.get(FINDINGS, [])]
 
 
 def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:

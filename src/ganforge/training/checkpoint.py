@@ -17,8 +17,8 @@ truncated copy, a full disk) is skipped and the previous one is used.
 
 Why no pickle: unpickling runs arbitrary code named in the file. Tensors are stored with safetensors and
 the structure around them (dicts with int keys, tuples, floats incl. inf/nan) as a JSON *skeleton* with
-placeholders, see :func:`flatten_state`. Legacy ``.pt`` files are only read by the restricted unpickler
-(:func:`load_legacy_pt`).
+placeholders, see :func:`flatten_state`. Weight files in PyTorch's ``.pt`` format are only ever read by
+the restricted unpickler (:func:`ganforge.fileio.read_state_dict`).
 
 Not thread-safe: one process (rank 0 under DDP) writes a run's checkpoints.
 """
@@ -30,11 +30,9 @@ import importlib.metadata
 import json
 import math
 import os
-import pickle
 import re
 import shutil
 import time
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -550,64 +548,6 @@ def load_checkpoint(
             raise _unusable(ckpt, f"{ckpt / META_FILE} has a skeleton that is not a dict")
         state.update(rest)
     return state, meta
-
-
-def load_model_weights(path: str | os.PathLike[str], prefix: str | None = None) -> dict[str, torch.Tensor]:
-    """Only the model weights of a checkpoint (or of a run's latest one), without the training state.
-
-    With ``prefix`` (e.g. ``"generator."``) only the entries under it are returned, prefix stripped, ready
-    for ``generator.load_state_dict``.
-    """
-    state, _ = load_checkpoint(path, weights_only=True)
-    weights: dict[str, torch.Tensor] = state["model"]
-    if prefix is None:
-        return weights
-    picked = {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
-    if not picked:
-        tops = sorted({k.split(".", 1)[0] + "." for k in weights})
-        raise GanforgeError(
-            f"no weights under '{prefix}' in {path}; the checkpoint has {', '.join(tops) or 'none'}"
-        )
-    return picked
-
-
-def _unpickle_reason(err: Exception) -> str:
-    """The one informative line of PyTorch's long restricted-unpickler message."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    for line in lines:
-        if "GLOBAL" in line or "Unsupported" in line:
-            return line.rstrip(".")
-    return "rejected by the restricted unpickler"
-
-
-def load_legacy_pt(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a legacy ``.pt`` file with PyTorch's restricted unpickler only (``weights_only=True``).
-
-    That unpickler accepts tensors and plain containers and refuses every other global, so a pickle that
-    would run code (a ``__reduce__`` calling ``os.system``, say) is rejected before anything in it runs:
-    it raises :class:`GanforgeError` instead. The file must hold a dict (e.g. a ``state_dict``).
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise GanforgeError(f"{p} does not exist; check the path to the .pt file")
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*pickle protocol.*")
-            obj = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise GanforgeError(
-            f"{p} cannot be loaded safely ({_unpickle_reason(err)}); ganforge refuses to unpickle code, so a "
-            ".pt file may hold only tensors and plain containers — re-save it as a state_dict of tensors "
-            "or as .safetensors from code you trust"
-        ) from None
-    except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise GanforgeError(f"cannot read {p} as a PyTorch .pt file ({first}); check the file") from None
-    if not isinstance(obj, dict):
-        raise GanforgeError(
-            f"{p} holds a {type(obj).__name__}, not a dict of tensors; save a state_dict instead"
-        )
-    return dict(obj)
 
 
 def check_model_state(weights: Any, gan: torch.nn.Module, where: str | Path) -> None:

@@ -321,8 +321,10 @@ def any_rank(flag: bool, device: torch.device) -> bool:
 
 
 # --- the trainer's helper --------------------------------------------------------------------------------
-class DataParallel:
-    """What the trainer asks of data parallelism; every method is a cheap no-op in a single process.
+class RankGroup:
+    """This process among the torchrun ranks: what the trainer asks of data parallelism (not torch's
+    ``nn.DataParallel``: networks are not wrapped, gradients are averaged per phase). Every method is a
+    cheap no-op in a single process.
 
     Calls, in order: :meth:`prepare` once (before optimizers exist), :meth:`batch` for each real batch,
     :meth:`sync_gradients` after each ``backward``, :meth:`average_logs` / :meth:`should_stop` at logging

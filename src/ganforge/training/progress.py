@@ -13,14 +13,16 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-SHOWN = (("loss_d", "loss_D"), ("loss_g", "loss_G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+from ganforge.log_keys import D_FAKE, D_REAL, FINDINGS, LOSS_D, LOSS_G
+
+SHOWN = ((LOSS_D, "loss_D"), (LOSS_G, "loss_G"), (D_REAL, "D(x)"), (D_FAKE, "D(G(z))"))
 
 
 def format_stats(record: dict[str, Any]) -> str:
     parts = [
         f"{label} {record[key]:.3f}" for key, label in SHOWN if isinstance(record.get(key), (int, float))
     ]
-    findings = record.get("findings")
+    findings = record.get(FINDINGS)
     if findings:
         parts.append("[!] " + "; ".join(f["kind"] for f in findings))
     return "  ".join(parts)

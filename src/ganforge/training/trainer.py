@@ -25,9 +25,10 @@ from ganforge.config import OptimizerConfig, RunConfig
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
+from ganforge.log_keys import grad_norm_key
 from ganforge.training.callbacks import Callback
 from ganforge.training.checkpoint import check_model_state, checkpoint_dir_name, checkpoint_step, save_checkpoint
-from ganforge.training.distributed import DataParallel
+from ganforge.training.distributed import RankGroup
 from ganforge.training.guard import DivergenceGuard, NonFiniteStep, TrainingDiverged  # noqa: F401 (re-export)
 from ganforge.training.metrics_log import MetricsLog
 from ganforge.training.precision import MixedPrecision
@@ -98,16 +99,16 @@ class Trainer:
         self.run_dir = run_dir
         self.callbacks = list(callbacks)
         self.show_progress = show_progress
-        self.parallel = DataParallel(config, resolve_device(config.device))  # no-op outside torchrun
-        self.device = self.parallel.device
+        self.ranks = RankGroup(config, resolve_device(config.device))  # no-op outside torchrun
+        self.device = self.ranks.device
         self.gan.to(self.device)
-        self.parallel.prepare(gan, source, data_rng, config.train.batch_size)
+        self.ranks.prepare(gan, source, data_rng, config.train.batch_size)
         self.precision = MixedPrecision(config.train, self.device)
         self.precision.prepare(gan)
         self.step = 0
         self.elapsed = 0.0
         self.last_record: dict[str, Any] = {}
-        self.log = MetricsLog(run_dir / "metrics.jsonl") if run_dir is not None and self.parallel.is_main else None
+        self.log = MetricsLog(run_dir / "metrics.jsonl") if run_dir is not None and self.ranks.is_main else None
         phases = gan.all_phases()
         self.optimizers = {
             p.name: make_optimizer(gan.parameters_of(p), config.optimizer_for(p.name)) for p in phases
@@ -138,7 +139,7 @@ class Trainer:
         }
 
     def load_state(self, state: dict[str, Any], step: int, elapsed: float = 0.0) -> None:
-        state = self.parallel.localize_state(state, step)  # this rank's RNG streams under torchrun
+        state = self.ranks.localize_state(state, step)  # this rank's RNG streams under torchrun
         self.gan.load_state_dict(state["model"])
         self.precision.load_state_dict(state.get("precision", {}))
         for name, opt in self.optimizers.items():
@@ -158,7 +159,7 @@ class Trainer:
     def resume_from_latest(self) -> int | None:
         """Load the newest valid checkpoint of ``run_dir``; returns its step (None: none exists)."""
         assert self.run_dir is not None
-        found = self.parallel.load_latest(self.run_dir)  # rank 0 reads, every rank receives
+        found = self.ranks.load_latest(self.run_dir)  # rank 0 reads, every rank receives
         if found is None:
             return None
         state, meta = found
@@ -179,8 +180,8 @@ class Trainer:
     def save(self) -> Path | None:
         if self.run_dir is None:
             return None
-        state = self.parallel.gather_state(self.state())  # every rank's RNG streams; all ranks take part
-        if not self.parallel.is_main:
+        state = self.ranks.gather_state(self.state())  # every rank's RNG streams; all ranks take part
+        if not self.ranks.is_main:
             return None
         meta = {"elapsed": self.elapsed, "name": self.config.name}
         return save_checkpoint(self.run_dir, self.step, state, meta, keep=self.train_cfg.keep_checkpoints)
@@ -199,7 +200,7 @@ class Trainer:
             opt = self.optimizers[phase.name]
             params = self._params[phase.name]
             for repeat in range(phase.repeats):
-                batch = self.parallel.batch(self.source, bs, self.data_rng) if phase.needs_data else None
+                batch = self.ranks.batch(self.source, bs, self.data_rng) if phase.needs_data else None
                 with self.precision.autocast():
                     loss, phase_logs = self.gan.phase_loss(phase, self.precision.prepare_batch(batch), repeat)
                 if loss is None:  # the GAN skips this update (no optimizer step, Adam moments untouched)
@@ -207,11 +208,13 @@ class Trainer:
                 for p in params:  # what opt.zero_grad(set_to_none=True) does, without its per-call overhead
                     p.grad = None
                 self.precision.backward(loss, phase.name)
-                self.parallel.sync_gradients(opt)  # mean over ranks under torchrun
+                self.ranks.sync_gradients(opt)  # mean over ranks under torchrun
                 self.precision.unscale(opt, phase.name)
                 norm = self.guard.watch(phase.name, loss, opt, want_norm=want_logs)
                 if want_logs:
-                    phase_logs[f"grad_norm_{phase.name[0]}"] = norm
+                    phase_logs[grad_norm_key(phase.name)] = norm
+                    if phase.log_as:
+                        phase_logs[grad_norm_key(phase.log_as)] = norm
                 self.precision.step(opt, phase.name)
                 self.gan.after_update(phase)
             if want_logs:
@@ -253,7 +256,7 @@ class Trainer:
                 self.step = step + 1
                 self.elapsed = time.perf_counter() - t_start
                 if want_logs:
-                    logs = self.parallel.average_logs(logs)
+                    logs = self.ranks.average_logs(logs)
                     record: dict[str, Any] = {"step": self.step, "time": round(self.elapsed, 3)}
                     record.update({k: float(v) for k, v in logs.items()})
                     record["lr"] = {n: o.param_groups[0]["lr"] for n, o in self.optimizers.items()}
@@ -267,7 +270,7 @@ class Trainer:
                     progress.update(self.step, record)
                 checkpoint_due = self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps
                 path = self.save() if checkpoint_due else None
-                if self.parallel.should_stop(self._stop_signal is not None, want_logs):
+                if self.ranks.should_stop(self._stop_signal is not None, want_logs):
                     # a collective under torchrun: decided from the step, the same on every rank
                     path = path if checkpoint_due else self.save()
                     raise TrainingInterrupted(

@@ -1,0 +1,97 @@
+"""The one plug-in mechanism: entries are found by scanning a package, built from config with checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from ganforge.errors import GanforgeError
+from ganforge.registry import Registry, with_settings_of
+
+
+def _package(tmp_path: Path, name: str, modules: dict[str, str]) -> None:
+    root = tmp_path / name
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    for module, text in modules.items():
+        (root / f"{module}.py").write_text(text)
+    sys.path.insert(0, str(tmp_path))
+
+
+def test_adding_a_file_adds_an_entry(tmp_path: Path) -> None:
+    """No list of modules: the registry imports every module of its package on the first lookup."""
+    registry = Registry("widget", "plugpkg")
+    code = (
+        "from test_registry_target import REGISTRY\n"
+        "@REGISTRY.register({name!r}, order={order})\n"
+        "def make(size: int = 1):\n    '''A {name} widget.'''\n    return ('{name}', size)\n"
+    )
+    sys.modules["test_registry_target"] = type(sys)("test_registry_target")
+    sys.modules["test_registry_target"].REGISTRY = registry  # type: ignore[attr-defined]
+    try:
+        _package(tmp_path, "plugpkg", {"b_late": code.format(name="late", order=5), "a_early": code.format(
+            name="early", order=50)})
+        assert registry.names() == {"early": "A early widget.", "late": "A late widget."}
+        assert list(registry) == ["late", "early"]  # by order, not by file name
+        assert registry.build("early", {"size": "3"}, "widgets.early") == ("early", 3)
+        with pytest.raises(GanforgeError, match=r"widgets.early.sise: not a setting .* \(did you mean 'size'"):
+            registry.build("early", {"sise": 3}, "widgets.early")
+        with pytest.raises(GanforgeError, match="unknown widget 'erly' \\(did you mean 'early'"):
+            registry.get("erly")
+        assert registry.get("missing", None) is None and "late" in registry
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("plugpkg") or m == "test_registry_target"]:
+            del sys.modules[name]
+
+
+class Model:
+    def __init__(self, net: object, objective: str = "hinge", *, rate: float = 0.1,
+                 mode: Literal["a", "b"] = "a") -> None:
+        self.net, self.objective, self.rate, self.mode = net, objective, rate, mode
+
+
+def test_a_builder_takes_its_class_settings_without_listing_them() -> None:
+    registry = Registry("model")
+
+    @registry.register("m")
+    @with_settings_of(Model, skip=("net",))
+    def build(width: int = 4, **settings: object) -> Model:
+        return Model(width, **settings)
+
+    model = registry.build("m", {"rate": "0.5", "objective": "ls"}, "model")
+    assert (model.net, model.objective, model.rate, model.mode) == (4, "ls", 0.5, "a")
+    with pytest.raises(GanforgeError, match="model.mode: input should be 'a' or 'b'"):
+        registry.build("m", {"mode": "c"}, "model")
+    with pytest.raises(GanforgeError, match="its settings are: width, objective, rate, mode"):
+        registry.build("m", {"net": 1}, "model")
+
+
+def test_classes_are_factories_with_checked_settings() -> None:
+    registry = Registry("thing")
+    registry.add("model", Model)
+    assert registry.build("model", {"rate": 2}, "things.model", net=None).rate == 2
+    with pytest.raises(GanforgeError, match="things.model.rate: input should be a valid number"):
+        registry.build("model", {"rate": "fast"}, "things.model", net=None)
+
+
+def test_every_plugin_set_is_a_registry() -> None:
+    from ganforge import cli, objectives, runs
+    from ganforge.data import registry as data_registry
+    from ganforge.diagnostics import monitors
+    from ganforge.gans import registry as gans_registry
+    from ganforge.report import pictures
+    from ganforge.training import callbacks
+
+    sets = [data_registry.SOURCES, gans_registry.MODELS, gans_registry.NETWORKS, gans_registry.PENALTIES,
+            objectives.OBJECTIVES, runs.EVALUATORS, pictures.PICTURES, pictures.SAMPLE_PNG, callbacks.CALLBACKS,
+            monitors.MONITORS, cli.COMMANDS]
+    assert all(isinstance(s, Registry) for s in sets)
+    assert {"numbers", "points", "images", "sequences"} <= set(runs.EVALUATORS)
+    assert {"images", "sequences", "numbers"} <= set(pictures.SAMPLE_PNG)
+    assert [f.__name__ for f in callbacks.CALLBACKS.values()][:3] == [
+        "monitors_for_run", "snapshots_for_run", "periodic_evaluation"]
+    assert {"fid", "diagnose", "upscale", "translate", "train", "eval"} <= set(cli.COMMANDS)
