@@ -41,6 +41,7 @@ CALLBACK_MODULES = (
     "ganforge.training.monitors",
     "ganforge.report.snapshots",
     "ganforge.evaluation.periodic",
+    "ganforge.training.tensorboard",
 )
 
 
