@@ -272,7 +272,7 @@ class StudioController(Callback):
     # --- publishing ---------------------------------------------------------------------------------------
     def _publish_frame(self, step: int) -> None:
         self._last_frame = time.perf_counter()
-        if self.maker is None:
+        if self.maker is None or self.maker.view in ("images", "none"):  # images: the snapshots are the view
             return
         self.hub.publish("frame", self.maker.frame(step))
         self.frames += 1
