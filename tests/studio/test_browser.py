@@ -152,8 +152,9 @@ def test_image_slider_shows_the_chosen_steps_snapshot(
         for index in (2, 0, 4):
             page.evaluate(f"""() => {{ const s = document.getElementById('snapshot-slider');
                 s.value = '{index}'; s.dispatchEvent(new Event('input')); }}""")
-            page.wait_for_function(f"document.getElementById('snapshot').src.endsWith('step-{steps[index]:08d}.png')"
-                                   " && document.getElementById('snapshot').complete")
+            wait_for(lambda index=index: page.evaluate(
+                f"document.getElementById('snapshot').src.endsWith('step-{steps[index]:08d}.png')"
+                " && document.getElementById('snapshot').complete"))
             assert page.evaluate("document.getElementById('snapshot').naturalWidth") == 4 * (64 + index)
             assert page.inner_text("#snapshot-step").startswith(f"step {steps[index]} ")
         page.screenshot(path=str(artifacts / "studio-image-slider.png"))

@@ -71,6 +71,17 @@ def safe_run_path(root: Path, requested: str) -> Path:
     return target
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A page closing its connection mid-response is normal; anything else is still printed."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class StudioServer:
     """Serves the page, the event stream and the controls for one run; ``start`` returns at once."""
 
@@ -80,7 +91,7 @@ class StudioServer:
         self.host = host
         handler = _make_handler(self)
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = _QuietServer((host, port), handler)
         except OSError as err:
             raise GanforgeError(f"studio: cannot listen on {host}:{port} ({err.strerror or err}); "
                                 "choose another --port") from None
@@ -127,7 +138,10 @@ def _make_handler(server: StudioServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                    self.close_connection = True  # the page went away (a reload, a cancelled picture)
 
         def _json(self, status: int, obj: Any) -> None:
             self._send(status, json.dumps(obj).encode(), "application/json")

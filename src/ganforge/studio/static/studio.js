@@ -138,10 +138,21 @@ function renderFindings() {
 let chartsQueued = false;
 function scheduleCharts() { if (!chartsQueued) { chartsQueued = true; setTimeout(() => { chartsQueued = false; drawCharts(); }, 200); } }
 
+function value(r, key) {  // "eval.fid" reads the periodic evaluation's nested report
+  if (key.startsWith("eval.")) return r.eval ? r.eval[key.slice(5)] : undefined;
+  return r[key];
+}
 function series(key) {
   const pts = [];
-  for (const r of S.records) { const v = r[key]; if (typeof v === "number" && Number.isFinite(v)) pts.push([r.step, v]); }
+  for (const r of S.records) { const v = value(r, key); if (typeof v === "number" && Number.isFinite(v)) pts.push([r.step, v]); }
   return pts;
+}
+function evalKeys() {  // the periodic evaluation's headline numbers (not sizes, spreads or floors)
+  const keys = new Set();
+  for (const r of S.records) for (const [k, v] of Object.entries(r.eval || {})) {
+    if (typeof v === "number" && !/^n_|_std$|_floor|_real$|_matched$|_subset|^prdc_k$|^noise_floor/.test(k)) keys.add("eval." + k);
+  }
+  return [...keys];
 }
 
 function lineChart(canvas, lines, opts = {}) {
@@ -181,7 +192,7 @@ function drawCharts() {
     { name: "D(x)", color: REAL, points: series("d_real") },
     { name: "D(G(z))", color: FAKE, points: series("d_fake") },
   ], prob ? { yMin: 0, yMax: 1, ref: 0.5 } : {});
-  const present = QUALITY_KEYS.filter((k) => series(k).length);
+  const present = [...evalKeys(), ...QUALITY_KEYS].filter((k) => series(k).length);
   const colors = ["#0f766e", "#b45309", "#9333ea", "#be123c"];
   $("metric-title").textContent = present.length ? "quality: " + present.join(", ") : "quality (measured every few hundred steps)";
   lineChart($("metric-chart"), present.slice(0, 4).map((k, i) => ({ name: k, color: colors[i], points: series(k) })));
