@@ -130,3 +130,20 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert isinstance(result.exception, GanforgeError) and "is a run folder" in str(result.exception)
     result = runner.invoke(app, ["studio", "ring8", "--port", "70000"])
     assert isinstance(result.exception, GanforgeError) and "--port 70000" in str(result.exception)
+
+
+def test_watching_does_not_change_training(tmp_path: Path, live_studio: Any) -> None:
+    """Frames are drawn from fixed inputs under a forked RNG: a run with the studio attached (no control
+    touched) takes exactly the steps of a plain run."""
+    overrides = ["train.steps=120", "train.log_every=20", "eval.n=300"]
+    plain = gf.train("ring8", out=tmp_path / "plain", show_progress=False, overrides=overrides)
+    studio = live_studio("ring8", overrides, tmp_path / "watched", every=1, max_fps=1000)
+    studio.thread.join(120)  # to the end, untouched
+    watched = studio.finish()
+    assert watched.summary["steps"] == 120 and studio.controller.frames >= 120
+    assert read(plain.path / "metrics.jsonl") == [
+        {k: v for k, v in r.items() if k != "time"} | {"time": p["time"]}
+        for r, p in zip(read(watched.path / "metrics.jsonl"), read(plain.path / "metrics.jsonl"), strict=True)
+    ]
+    for (name, a), (_, b) in zip(plain.gan.state_dict().items(), watched.gan.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
