@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import ganforge as gf
-from ganforge.cli import _register_command_modules, app
+from ganforge.cli import COMMANDS, app
 from ganforge.report.html import metric_rows, render_report, write_report
 from ganforge.training.metrics_log import MetricsLog
 
@@ -79,7 +79,7 @@ def test_findings_appear_in_the_timeline_and_the_cli_rewrites_the_report(ring_ru
     log.append({"step": 250, "findings": [{"step": 250, "kind": "mode_collapse", "message": "covers 3/8 <modes>",
                                            "remedy": "pack: 4"}]})
     log.append({"step": 300, "resolved": [{"step": 300, "kind": "mode_collapse"}]})
-    _register_command_modules()
+    COMMANDS.load()
     result = CliRunner().invoke(app, ["report", str(ring_run.path)])
     assert result.exit_code == 0, result.output
     text = (ring_run.path / "report.html").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ import torch
 from typer.testing import CliRunner
 
 import ganforge as gf
-from ganforge.cli import _register_command_modules, app
+from ganforge.cli import COMMANDS, app
 from ganforge.errors import GanforgeError
 from ganforge.studio.hub import EventHub
 from ganforge.studio.watcher import RunWatcher
@@ -122,7 +122,7 @@ def test_attach_draws_frames_from_the_runs_checkpoints(tmp_path: Path) -> None:
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
-    _register_command_modules()
+    COMMANDS.load()
     runner = CliRunner()
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text("name: x\n")

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 from ganforge.report.timeline import resolution_key as _resolution_key
 from ganforge.report.timeline import timeline
 
@@ -102,7 +102,7 @@ def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, 
     return "\n".join(lines)
 
 
-@app.command()
+@register_command()
 def diagnose(
     run: Annotated[Path, typer.Argument(help="run folder")],
     as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 
-@app.command()
+@register_command()
 def report(
     run: Annotated[Path, typer.Argument(help="run folder")],
 ) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import SetOption, app
+from ganforge.cli import SetOption, register_command
 
 
-@app.command()
+@register_command()
 def studio(
     target: Annotated[str, typer.Argument(help="recipe name, YAML file, .csv/.npy/.npz data file, or a run folder")],
     set_: SetOption = None,

@@ -1,15 +1,14 @@
 """Putting the studio together: train with the page attached, or follow a run folder.
 
 The studio's controller reaches the trainer as an ordinary callback: :func:`studio_callbacks` is a
-registered callback factory that returns the active controller (none outside a studio session). It is
-registered after the modules whose callbacks every run gets, so the order of callbacks (and of their
-states in checkpoints) is the same with and without the studio, plus the studio's at the end.
+registered callback factory that returns the active controller (none outside a studio session). Its order
+puts it after every other callback, so the order of callbacks (and of their states in checkpoints) is the
+same with and without the studio, plus the studio's at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 import sys
 import time
@@ -23,15 +22,12 @@ from ganforge.studio.controller import StudioController
 from ganforge.studio.hub import EventHub
 from ganforge.studio.server import StudioServer, warn_if_exposed
 from ganforge.studio.watcher import RunWatcher
-from ganforge.training.callbacks import CALLBACK_MODULES, Callback, register_callbacks
-
-for _module in CALLBACK_MODULES:  # register every run's own callbacks first (see the module docstring)
-    importlib.import_module(_module)
+from ganforge.training.callbacks import Callback, register_callbacks
 
 _ACTIVE: list[StudioController] = []
 
 
-@register_callbacks
+@register_callbacks(order=1000)  # last: after every callback a run has without the studio
 def studio_callbacks(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     """The studio controller of the session training now (none outside ``ganforge studio``)."""
     return list(_ACTIVE)

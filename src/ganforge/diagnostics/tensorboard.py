@@ -145,7 +145,7 @@ def _figure(source: DataSource, fake: torch.Tensor) -> Any:
     return fig
 
 
-@register_callbacks
+@register_callbacks(order=40)  # after monitors (10), snapshots (20), periodic evaluation (30)
 def tensorboard_for_run(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     """Runs written to a folder with ``train.tensorboard: true`` log to ``RUN/tensorboard``."""
     if run_dir is None or not config.train.tensorboard:
