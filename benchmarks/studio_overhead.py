@@ -5,7 +5,7 @@
 
 Protocol: the shipped ``ring8`` recipe (``train.steps`` set to ``--steps``), one torch thread, the same seed.
 Each pair trains once plainly and once under ``ganforge studio`` (its server, event hub, run-folder watcher
-and frame sampler with the default ``every=10`` steps and ``8`` frames per second), in alternating order.
+and frame sampler with the default ``every=10`` steps and ``6`` frames per second), in alternating order.
 While the studio trains, a page is connected: a separate process reads the ``/events`` stream (so every
 frame is encoded and sent, as with a browser open; the reader's own CPU is not counted). Time is this
 process's CPU time (``time.process_time``: every thread of it, so the server's and the watcher's work

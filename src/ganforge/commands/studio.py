@@ -24,7 +24,7 @@ def studio(
     port: Annotated[int, typer.Option("--port", help="port (0: any free port; the address is printed)")] = 0,
     paused: Annotated[bool, typer.Option("--paused", help="start paused; press play on the page")] = False,
     every: Annotated[int, typer.Option("--every", help="draw a frame at most every N steps")] = 10,
-    fps: Annotated[float, typer.Option("--fps", help="at most this many frames per second")] = 8.0,
+    fps: Annotated[float, typer.Option("--fps", help="at most this many frames per second")] = 6.0,
     exit_when_done: Annotated[bool, typer.Option("--exit-when-done", help="stop serving when training ends")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
 ) -> None:

@@ -36,7 +36,7 @@ ACTIONS = ("play", "pause", "step", "d_step", "g_step", "set", "finish")
 
 
 class StudioController(Callback):
-    def __init__(self, hub: EventHub, every: int = 10, max_fps: float = 8.0, paused: bool = False) -> None:
+    def __init__(self, hub: EventHub, every: int = 10, max_fps: float = 6.0, paused: bool = False) -> None:
         self.hub = hub
         self.every = max(1, int(every))
         self.min_interval = 1.0 / max_fps if max_fps > 0 else 0.0

@@ -202,18 +202,20 @@ class FrameMaker:
             return []
         kind = getattr(noise, "kind", "normal")
         lim = 2.0 if kind == "normal" else 1.0
-        ticks = torch.linspace(-lim, lim, MANIFOLD_LINES)
         along = torch.linspace(-lim, lim, MANIFOLD_POINTS)
-        lines = []
-        axes = min(2, shape[0])
-        for axis in range(axes):
-            for t in ticks if axes == 2 else ticks[:1]:
-                z = torch.zeros(MANIFOLD_POINTS, shape[0])
-                z[:, axis] = along
-                if axes == 2:
-                    z[:, 1 - axis] = t
-                lines.append(z)
-        z = torch.cat(lines).to(device)
+        if getattr(self, "_grid_z", None) is None:  # the same noise grid every frame
+            ticks = torch.linspace(-lim, lim, MANIFOLD_LINES)
+            lines = []
+            axes = min(2, shape[0])
+            for axis in range(axes):
+                for t in ticks if axes == 2 else ticks[:1]:
+                    z = torch.zeros(MANIFOLD_POINTS, shape[0])
+                    z[:, axis] = along
+                    if axes == 2:
+                        z[:, 1 - axis] = t
+                    lines.append(z)
+            self._grid_z = torch.cat(lines)
+        z = self._grid_z.to(device)
         y = None
         if getattr(gan, "num_classes", None) is not None:
             y = torch.zeros(z.shape[0], dtype=torch.long, device=device)

@@ -22,8 +22,11 @@ REPLAYED = ("init", "status")  # kept as "latest" and sent to late pages
 
 
 def encode(event: str, payload: Any) -> bytes:
-    """One server-sent event: ``event: NAME`` and one ``data:`` line of strict JSON."""
-    data = json.dumps(to_jsonable(payload), allow_nan=False, separators=(",", ":"))
+    """One server-sent event: ``event: NAME`` and one ``data:`` line of strict JSON. Frames are plain
+    lists of finite floats already (the bulk of the traffic: no per-value conversion); other payloads
+    follow the run folder's JSON convention (non-finite floats as strings)."""
+    plain = payload if event == "frame" else to_jsonable(payload)
+    data = json.dumps(plain, allow_nan=False, separators=(",", ":"))
     return f"event: {event}\ndata: {data}\n\n".encode()
 
 

@@ -66,7 +66,7 @@ def train_in_studio(
     port: int = 0,
     paused: bool = False,
     every: int = 10,
-    max_fps: float = 8.0,
+    max_fps: float = 6.0,
     keep_serving: bool = True,
     show_progress: bool = True,
     on_ready: Any = None,
