@@ -137,7 +137,7 @@ def test_watching_does_not_change_training(tmp_path: Path, live_studio: Any) -> 
     touched) takes exactly the steps of a plain run."""
     overrides = ["train.steps=120", "train.log_every=20", "eval.n=300"]
     plain = gf.train("ring8", out=tmp_path / "plain", show_progress=False, overrides=overrides)
-    studio = live_studio("ring8", overrides, tmp_path / "watched", every=1, max_fps=1000)
+    studio = live_studio("ring8", overrides, tmp_path / "watched", every=1, max_fps=1000, budget=10.0)
     studio.thread.join(120)  # to the end, untouched
     watched = studio.finish()
     assert watched.summary["steps"] == 120 and studio.controller.frames >= 120

@@ -3,8 +3,10 @@
 It hooks into the trainer without editing it: at ``on_start`` it wraps the trainer's public ``train_step``
 on that one trainer object, so before every step it can run the commands the page sent (in the training
 thread, so nothing races the optimizer) and wait while paused, and after a step it draws a frame when
-one is due. Frames are *sampled*: at most one every ``every`` steps and ``1 / max_fps`` seconds, so the
-studio's own cost stays a small fraction of training (``benchmarks/studio_overhead.py`` measures it).
+one is due. Frames are *sampled*: at most one every ``every`` steps and ``1 / max_fps`` seconds, and only
+while the CPU time the training thread spent drawing and encoding frames stays under ``budget`` (5 %) of
+the CPU time it spent in all, so the studio's own cost stays a small fraction of training however fast or
+loaded the machine is (``benchmarks/studio_overhead.py`` measures it).
 
 Controls (``submit``): ``play``, ``pause``, ``step`` (one full training step, then pause), ``d_step`` /
 ``g_step`` (one update of the discriminator / generator alone, outside the step count), ``set`` with
@@ -36,8 +38,13 @@ ACTIONS = ("play", "pause", "step", "d_step", "g_step", "set", "finish")
 
 
 class StudioController(Callback):
-    def __init__(self, hub: EventHub, every: int = 10, max_fps: float = 6.0, paused: bool = False) -> None:
+    def __init__(
+        self, hub: EventHub, every: int = 10, max_fps: float = 6.0, paused: bool = False, budget: float = 0.05
+    ) -> None:
         self.hub = hub
+        self.budget = budget
+        self._cpu_start = time.thread_time()
+        self._frame_cpu = 0.0
         self.every = max(1, int(every))
         self.min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self.paused = paused
@@ -105,6 +112,7 @@ class StudioController(Callback):
     # --- callback hooks -------------------------------------------------------------------------------
     def on_start(self, trainer: Trainer) -> None:
         self.trainer = trainer
+        self._cpu_start, self._frame_cpu = time.thread_time(), 0.0
         source = trainer.source
         view_n = 2000 if len(source.sample_shape) == 1 and source.sample_shape[0] > 2 else N_POINTS
         real = source.real(view_n, seed=2024).x if getattr(trainer.gan, "samples_from_noise", True) else None
@@ -176,13 +184,17 @@ class StudioController(Callback):
                 self._publish_frame(step)
                 return
         now = time.perf_counter()
-        if step % self.every == 0 and now - self._last_frame >= self.min_interval:
+        if step % self.every == 0 and now - self._last_frame >= self.min_interval and self._within_budget():
             t0, s0 = self._rate
             if now > t0:
                 self.steps_per_s = (step - s0) / (now - t0)
             self._rate = (now, step)
             self._publish_frame(step)
             self._publish_status()
+
+    def _within_budget(self) -> bool:
+        """Whether frames so far took at most ``budget`` of this (training) thread's CPU time."""
+        return self._frame_cpu <= self.budget * (time.thread_time() - self._cpu_start)
 
     def _drain(self) -> None:
         while True:
@@ -274,8 +286,10 @@ class StudioController(Callback):
         self._last_frame = time.perf_counter()
         if self.maker is None or self.maker.view in ("images", "none"):  # images: the snapshots are the view
             return
+        cpu = time.thread_time()
         self.hub.publish("frame", self.maker.frame(step))
         self.frames += 1
+        self._frame_cpu += time.thread_time() - cpu
 
     def _publish_status(self) -> None:
         trainer = self.trainer

@@ -67,6 +67,7 @@ def train_in_studio(
     paused: bool = False,
     every: int = 10,
     max_fps: float = 6.0,
+    budget: float = 0.05,
     keep_serving: bool = True,
     show_progress: bool = True,
     on_ready: Any = None,
@@ -81,7 +82,7 @@ def train_in_studio(
         config.train.snapshot_every = snapshot_every(config)
     path = Path(out) if out is not None else default_run_dir(config.name)
     hub = EventHub()
-    controller = StudioController(hub, every=every, max_fps=max_fps, paused=paused)
+    controller = StudioController(hub, every=every, max_fps=max_fps, paused=paused, budget=budget)
     warn_if_exposed(host)
     server = StudioServer(hub, path, controller, host, port).start()
     print(f"studio: {server.url}  (training {config.name} into {path}; Ctrl+C stops)", file=sys.stderr, flush=True)
