@@ -22,6 +22,7 @@ gradients except the arrows' input gradient, in eval mode, restoring the mode af
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,24 @@ def view_of(kind: str, sample_shape: tuple[int, ...] | list[int]) -> str:
     if kind in ("images", "superres", "unpaired-images"):
         return "images"
     return "none"
+
+
+def packed(x: Tensor) -> dict[str, Any]:
+    """An array as ``{"shape": [...], "f32": base64 of little-endian float32}``: a frame's bulk travels as a
+    few strings instead of thousands of Python floats (cheaper to build and encode, 4 bytes a value); the
+    page unpacks it. Non-finite values become finite (a diverged model still draws)."""
+    flat = torch.nan_to_num(x.detach().float().cpu(), nan=0.0, posinf=1e6, neginf=-1e6).contiguous()
+    data = flat.numpy().astype("<f4", copy=False).tobytes()
+    return {"shape": list(flat.shape), "f32": base64.b64encode(data).decode("ascii")}
+
+
+def unpacked(value: Any) -> Any:
+    """The inverse of :func:`packed` (for tests and Python readers of the event stream)."""
+    import numpy as np
+
+    if isinstance(value, dict) and "f32" in value:
+        return np.frombuffer(base64.b64decode(value["f32"]), dtype="<f4").reshape(value["shape"]).tolist()
+    return value
 
 
 def _round(x: Tensor, digits: int = 4) -> list[Any]:
@@ -148,7 +167,7 @@ class FrameMaker:
         with torch.no_grad():
             fake_model = gan.generate(z, y)
         fake = self._to_data(fake_model)
-        out: dict[str, Any] = {"fake": _round(fake)}
+        out: dict[str, Any] = {"fake": packed(fake)}
         can_judge = hasattr(gan, "discriminate") and getattr(gan, "objective", None) is not None
         if can_judge and y is None:  # a conditional D has a surface per class; it is not drawn
             out.update(self._surface(dim, device))
@@ -169,9 +188,9 @@ class FrameMaker:
         with torch.no_grad():
             logits = self.gan.discriminate(self.scaler.to_model(grid).to(device))
         scores = self._score(logits.reshape(grid.shape[0], -1).mean(dim=1))
-        return {"heat": _round(scores, 4), "heat_size": HEAT_SIZE}
+        return {"heat": packed(scores), "heat_size": HEAT_SIZE}
 
-    def _arrows(self, fake_model: Tensor) -> list[list[float]]:
+    def _arrows(self, fake_model: Tensor) -> dict[str, Any]:
         """[x, y, dx, dy] (2-D) or [x, dx] (1-D) per point: -dJ_G/dx in data units, unnormalized."""
         gan = self.gan
         x = fake_model.detach().clone().requires_grad_(True)
@@ -184,22 +203,22 @@ class FrameMaker:
                 loss = gan.objective.generator(gan.discriminate(x))
                 (grad,) = torch.autograd.grad(loss * x.shape[0], x)  # per-sample gradients of the mean loss
         except RuntimeError:
-            return []
+            return packed(torch.zeros(0, 2 * fake_model.shape[1]))
         finally:
             for p, flag in zip(params, flags, strict=True):
                 p.requires_grad_(flag)
         scale = self.scaler.scale.to(grad.device).reshape(-1)
         move = (-grad / scale).cpu()
         pos = self._to_data(x.detach())
-        return _round(torch.cat([pos, move], dim=1), 5)
+        return packed(torch.cat([pos, move], dim=1))
 
-    def _manifold(self, device: torch.device) -> list[list[list[float]]]:
+    def _manifold(self, device: torch.device) -> dict[str, Any]:
         """Grid lines of the first two latent axes through G: a list of polylines in data units."""
         gan = self.gan
         noise = getattr(gan, "noise", None)
         shape = tuple(getattr(noise, "shape", ()))
         if len(shape) != 1:
-            return []
+            return packed(torch.zeros(0, MANIFOLD_POINTS, 2))
         kind = getattr(noise, "kind", "normal")
         lim = 2.0 if kind == "normal" else 1.0
         along = torch.linspace(-lim, lim, MANIFOLD_POINTS)
@@ -223,14 +242,14 @@ class FrameMaker:
             pts = self._to_data(gan.generate(z, y))
         if self.sample_shape[0] == 1:  # 1-D: the map z -> G(z) itself
             pts = torch.cat([along[:, None].repeat(pts.shape[0] // MANIFOLD_POINTS, 1), pts], dim=1)
-        return [_round(line) for line in pts.split(MANIFOLD_POINTS)]
+        return packed(pts.reshape(-1, MANIFOLD_POINTS, pts.shape[1]))
 
     def _series(self) -> dict[str, Any]:
         device = self._device()
         z, y = self._inputs(device)
         with torch.no_grad():
             fake = self._to_data(self.gan.generate(z, y))
-        return {"fake": _round(fake[:N_SERIES])}
+        return {"fake": packed(fake[:N_SERIES])}
 
     def _columns(self) -> dict[str, Any]:
         device = self._device()

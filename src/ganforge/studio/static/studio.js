@@ -14,7 +14,20 @@ const source = new EventSource("/events");
 const on = (name, fn) => source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
 on("init", (msg) => { S.init = msg; S.probability = msg.probability ?? true; setup(); });
 on("record", (rec) => { S.records.push(rec); absorbRecord(rec); scheduleCharts(); });
-on("frame", (frame) => { S.lastFrame = frame; S.frames += 1; if (frame.probability !== undefined) S.probability = frame.probability; scheduleFrame(); });
+function unpack(v) {  // {shape, f32: base64 little-endian float32} -> nested arrays
+  if (!v || typeof v !== "object" || !("f32" in v)) return v;
+  const bin = atob(v.f32), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const flat = Array.from(new Float32Array(bytes.buffer)), shape = v.shape;
+  const build = (offset, dim) => {
+    if (dim >= shape.length - 1) return flat.slice(offset, offset + (shape[dim] ?? flat.length));
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1), out = [];
+    for (let i = 0; i < shape[dim]; i++) out.push(build(offset + i * stride, dim + 1));
+    return out;
+  };
+  return build(0, 0);
+}
+on("frame", (frame) => { for (const k of ["fake", "heat", "arrows", "manifold"]) frame[k] = unpack(frame[k]); S.lastFrame = frame; S.frames += 1; if (frame.probability !== undefined) S.probability = frame.probability; scheduleFrame(); });
 on("snapshot", (snap) => { S.snapshots.push(snap); S.snapshots.sort((a, b) => a.step - b.step); updateSlider(); });
 on("status", (st) => { S.status = st; showStatus(); });
 on("settings", (st) => { S.probability = !!st.probability; if (S.status) S.status.objective = st.objective; scheduleCharts(); });
