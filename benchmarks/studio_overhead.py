@@ -12,6 +12,12 @@ process's CPU time (``time.process_time``: every thread of it, so the server's a
 count) from the first step to the last logged step, measured by a callback; evaluation and pictures at
 the end are outside the window. Wall-clock steps/s are printed beside.
 
+Between-run CPU times vary by several percent on a shared machine, so each studio run also accounts for
+its own cost: the CPU time the training thread spent drawing frames (measured around each frame) plus
+the CPU time of every other thread of the process (server, watcher), against the rest of the training
+thread's CPU time in the same run. ``implied_ratio`` = training CPU / all CPU of that run is the ratio the
+studio would show on an otherwise idle, noise-free machine.
+
 Result: the table on stdout and ``benchmarks/results/studio_overhead.json``.
 """
 
@@ -44,11 +50,11 @@ with urllib.request.urlopen(sys.argv[1] + "events", timeout=600) as r:
 
 
 class Window:
-    """CPU and wall time from ``on_start`` to the last logged step."""
+    """CPU and wall time from ``on_start`` to the last logged step (process and training thread)."""
 
     def __init__(self) -> None:
-        self.cpu0 = self.wall0 = 0.0
-        self.cpu = self.wall = 0.0
+        self.cpu0 = self.wall0 = self.thread0 = 0.0
+        self.cpu = self.wall = self.thread = 0.0
         self.steps = 0
 
 
@@ -58,10 +64,12 @@ def timing_callback(window: Window) -> Any:
     class Timer(Callback):
         def on_start(self, trainer: Any) -> None:
             window.cpu0, window.wall0, window.steps = time.process_time(), time.perf_counter(), trainer.step
+            window.thread0 = time.thread_time()
 
         def on_log(self, trainer: Any, record: dict[str, Any]) -> None:
             if record["step"] == trainer.train_cfg.steps:
                 window.cpu = time.process_time() - window.cpu0
+                window.thread = time.thread_time() - window.thread0
                 window.wall = time.perf_counter() - window.wall0
                 window.steps = trainer.step - window.steps
 
@@ -98,7 +106,8 @@ def main() -> None:
                 if mode == "plain":
                     train("ring8", out=out, overrides=overrides, show_progress=False)
                 else:
-                    def connect(server: Any, reader: list = reader) -> None:
+                    def connect(server: Any, reader: list = reader, window: Window = window) -> None:
+                        window.controller = server.controller  # type: ignore[attr-defined]
                         reader.append(subprocess.Popen([sys.executable, "-c", READER, server.url]))
                         time.sleep(1.0)  # the page is open before training starts
 
@@ -107,12 +116,29 @@ def main() -> None:
                 for p in reader:
                     p.terminate()
                     p.wait(10)
-                rows.append({"pair": pair, "mode": mode, "steps": window.steps, "cpu_s": round(window.cpu, 3),
-                             "wall_s": round(window.wall, 3), "steps_per_cpu_s": round(window.steps / window.cpu, 1),
-                             "steps_per_wall_s": round(window.steps / window.wall, 1)})
+                row = {"pair": pair, "mode": mode, "steps": window.steps, "cpu_s": round(window.cpu, 3),
+                       "wall_s": round(window.wall, 3), "steps_per_cpu_s": round(window.steps / window.cpu, 1),
+                       "steps_per_wall_s": round(window.steps / window.wall, 1)}
+                controller = getattr(window, "controller", None)
+                if controller is not None:
+                    # in-run accounting: the studio's CPU (frames in the training thread + every other thread
+                    # of the process: server, watcher) against the training's own CPU in the same run
+                    studio_cpu = controller._frame_cpu + (window.cpu - window.thread)
+                    training_cpu = window.cpu - studio_cpu
+                    row.update(frames=controller.frames, frame_cpu_s=round(controller._frame_cpu, 3),
+                               other_threads_cpu_s=round(window.cpu - window.thread, 3),
+                               studio_share=round(studio_cpu / training_cpu, 4),
+                               implied_ratio=round(training_cpu / window.cpu, 4))
+                rows.append(row)
                 print(f"pair {pair} {mode:<6} {window.steps} steps  {window.cpu:7.2f} CPU s  "
                       f"{window.steps / window.cpu:7.1f} steps/CPU s  {window.steps / window.wall:7.1f} steps/wall s",
                       flush=True)
+    implied = [r["implied_ratio"] for r in rows if "implied_ratio" in r]
+    for r in rows:
+        if "frames" in r:
+            print(f"pair {r['pair']} studio: {r['frames']} frames, {r['frame_cpu_s']} CPU s drawing them, "
+                  f"{r['other_threads_cpu_s']} CPU s in the server/watcher threads -> studio costs "
+                  f"{100 * r['studio_share']:.1f}% of training CPU (ratio {r['implied_ratio']:.3f})")
     ratios = []
     for pair in range(args.pairs):
         plain = next(r for r in rows if r["pair"] == pair and r["mode"] == "plain")
@@ -124,11 +150,13 @@ def main() -> None:
         "pairs": args.pairs,
         "ratio_per_pair": [round(r, 3) for r in ratios],
         "ratio_median": round(statistics.median(ratios), 3),
+        "implied_ratio_median": round(statistics.median(implied), 4),
         "rows": rows,
         "machine": {"cpus": os.cpu_count(), "torch": torch.__version__, "load": os.getloadavg()},
     }
     print(f"studio / plain steps per CPU second: median {summary['ratio_median']:.3f} "
           f"(pairs: {', '.join(f'{r:.3f}' for r in ratios)}; target >= 0.9)")
+    print(f"in-run accounting (training CPU / all CPU of the studio run): median {summary['implied_ratio_median']:.3f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "studio_overhead.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
