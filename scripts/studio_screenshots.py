@@ -74,9 +74,9 @@ def main() -> None:
             shoot(browser, "normal", ["train.steps=100000"], "normal-1d", tmp,
                   "window.studio.lastFrame && window.studio.lastFrame.step >= 1500")
         if "images" in wanted:
-            shoot(browser, "digits-dcgan", ["train.steps=400", "train.snapshot_every=20", "train.log_every=20",
-                                            "eval.n=500"],
-                  "digits-images", tmp, "window.studio.snapshots.length >= 15")
+            # the default recipe (conditional DCGAN, one row per digit); 30 snapshots over its 3000 steps
+            shoot(browser, "digits-cgan", ["train.snapshot_every=100", "eval.n=500"], "digits-images", tmp,
+                  "window.studio.snapshots.length >= 29")
         if "series" in wanted:
             shoot(browser, "sines-rcgan", ["train.steps=100000", "train.log_every=20"], "sines-series", tmp,
                   "window.studio.lastFrame && window.studio.lastFrame.step >= 300")

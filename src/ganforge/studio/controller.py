@@ -62,11 +62,16 @@ class StudioController(Callback):
     # --- what the page may ask ----------------------------------------------------------------------
     def capabilities(self) -> dict[str, bool]:
         from ganforge.gans.vanilla import GAN
+        from ganforge.objectives import Objective
 
         gan = self.trainer.gan if self.trainer is not None else None
-        single = isinstance(gan, GAN)
-        return {"single_steps": single, "objective": single, "n_critic": single and hasattr(gan, "n_critic"),
-                "lr": True}
+        phases = list(self.trainer.optimizers) if self.trainer is not None else []
+        return {
+            "single_steps": isinstance(gan, GAN),  # the generator phase of GAN can run without a D phase before it
+            "objective": isinstance(getattr(gan, "objective", None), Objective),
+            "n_critic": isinstance(getattr(gan, "n_critic", None), int) and "discriminator" in phases,
+            "lr": True,
+        }
 
     def validate(self, command: Any) -> dict[str, Any]:
         """A command from the page, checked (one-line :class:`GanforgeError` when wrong)."""
@@ -94,7 +99,7 @@ class StudioController(Callback):
             out["lr"] = {k: float(v) for k, v in lrs.items()}
         if "objective" in command:
             if not caps["objective"] or command["objective"] not in OBJECTIVES:
-                raise GanforgeError(f"objective must be one of {', '.join(OBJECTIVES)} (GANs with an objective)")
+                raise GanforgeError(f"objective must be one of {', '.join(OBJECTIVES)} (models with one objective)")
             out["objective"] = command["objective"]
         if "n_critic" in command:
             k = command["n_critic"]
