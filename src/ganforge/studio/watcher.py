@@ -38,6 +38,7 @@ class RunWatcher(threading.Thread):
         self._run: Any = None
         self._maker: Any = None
         self.last_step = 0
+        self._last_status: dict[str, Any] | None = None
         self.error: str | None = None
 
     def stop(self) -> None:
@@ -163,8 +164,11 @@ class RunWatcher(threading.Thread):
 
     def _status(self) -> None:
         finished = (self.run_dir / "summary.json").is_file()
-        self.hub.publish("status", {"mode": "attach", "step": self.last_step, "finished": finished,
-                                    "paused": False, "checkpoint": self._checkpoint_step, "note": self.error})
+        status = {"mode": "attach", "step": self.last_step, "finished": finished, "paused": False,
+                  "checkpoint": self._checkpoint_step, "note": self.error}
+        if status != self._last_status:  # only changes go out
+            self._last_status = status
+            self.hub.publish("status", status)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
