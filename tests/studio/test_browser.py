@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -123,6 +124,12 @@ def _snapshot_run(folder: Path, steps: list[int]) -> None:
     (folder / "config.yaml").write_text("name: digits-dcgan\n", encoding="utf-8")
     (folder / "data.json").write_text('{"name": "digits", "kind": "images", "sample_shape": [1, 8, 8]}')
     (folder / "samples").mkdir()
+    lines = [{"step": s, "loss_d": 1.3 - s / 1000, "loss_g": 0.7 + s / 1000, "d_real": 0.6, "d_fake": 0.4}
+             for s in steps if s]
+    lines[1]["findings"] = [{"step": 200, "kind": "low_diversity", "message": "falling diversity: 0.31x as varied",
+                             "remedy": "minibatch_std in D"}]
+    lines[3]["resolved"] = [{"step": 400, "kind": "low_diversity"}]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
     rng = np.random.default_rng(0)
     for i, step in enumerate(steps):
         noise = (rng.random((64, 64 + i)) * 255 * min(1.0, 0.2 + i / len(steps))).astype(np.uint8)
@@ -160,6 +167,11 @@ def test_image_slider_shows_the_chosen_steps_snapshot(
                 " && document.getElementById('snapshot').complete"))
             assert page.evaluate("document.getElementById('snapshot').naturalWidth") == 4 * (64 + index)
             assert page.inner_text("#snapshot-step").startswith(f"step {steps[index]} ")
+        # monitors' findings with their explanation and remedy, and when they cleared
+        wait_for(lambda: "falling diversity" in page.inner_text("#findings"))
+        text = page.inner_text("#findings")
+        assert "step 200 · low_diversity (until step 400)" in text and "remedy: minibatch_std in D" in text
+        assert page.evaluate("window.studio.records.length") == 5
         page.screenshot(path=str(artifacts / "studio-image-slider.png"))
         assert not page.errors  # type: ignore[attr-defined]
         _local_only(requests, box["server"].url)
