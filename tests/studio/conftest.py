@@ -23,8 +23,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _executable() -> str | None:
+    """GANFORGE_CHROMIUM when set (and only it), else Debian's /usr/bin/chromium or `chromium` on the PATH."""
+    if os.environ.get("GANFORGE_CHROMIUM"):
+        return CHROMIUM if Path(CHROMIUM).exists() else None
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
 def _missing_browser() -> str | None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+    if _executable() is None:
         return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     try:
         import playwright.sync_api  # noqa: F401
@@ -43,7 +50,7 @@ def chromium() -> Iterator[Any]:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    executable = _executable()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
