@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("diagnostics", ("diagnostics",)),
     ("api", ("api",)),
     ("facade", ("",)),  # ganforge/__init__.py: the public names of ``import ganforge as gf``
-    ("apps", ("apps",)),
+    ("apps", ("apps", "studio")),
     ("cli", ("cli", "commands", "__main__")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}
@@ -56,7 +56,8 @@ def layer_of(module: str) -> str:
     best, best_len = None, -1
     for name, prefixes in LAYERS:
         for prefix in prefixes:
-            if (rest == prefix or rest.startswith(prefix + ".") or prefix == "") and len(prefix) > best_len:
+            hit = rest == prefix or (prefix != "" and rest.startswith(prefix + "."))
+            if hit and len(prefix) > best_len:
                 best, best_len = name, len(prefix)
     assert best is not None, f"{module} has no layer; add it to LAYERS in {__file__}"
     return best

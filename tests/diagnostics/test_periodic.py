@@ -130,7 +130,7 @@ def test_images_are_evaluated_during_training_with_floors(tmp_path: Path) -> Non
     d = DCGANDiscriminator(channels=1, resolution=8, width=8)
     run = gf.train(
         gf.GAN(g, d, noise_dim=8),
-        data_info=build_source("digits", {}),
+        data=build_source("digits", {}),
         steps=8,
         out=tmp_path / "img",
         show_progress=False,
