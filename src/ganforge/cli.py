@@ -99,7 +99,12 @@ def resume(
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
-    output: Annotated[Path, typer.Option("-o", "--output", help=".csv, .npy or .png")] = Path("samples.csv"),
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o", "--output", help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)"
+        ),
+    ] = "samples.csv",
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
@@ -111,7 +116,14 @@ def sample(
         bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
     ] = False,
 ) -> None:
-    """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
+    """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
+    PNGs (image runs)."""
+    from ganforge.outputs import names_a_folder, output_file
+    from ganforge.sampling import SAMPLE_SUFFIXES
+
+    to_folder = names_a_folder(output)
+    if not to_folder:
+        output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
     import torch
 
     from ganforge.runs import load
@@ -123,10 +135,20 @@ def sample(
         options["truncation"] = truncation
     if mix_styles:
         options["mix_styles"] = True
-    if output.suffix.lower() == ".png":
+    if to_folder:
+        if loaded.data.kind != "images":
+            raise GanforgeError(
+                f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data.kind}: "
+                "use .csv, .npy or .npz"
+            )
+        from ganforge.report.image_pictures import save_images_folder
+        from ganforge.report.pictures import with_sampling_options
+
+        save_images_folder(with_sampling_options(loaded, options) if options else loaded, n, Path(output), label)
+    elif output.lower().endswith(".png"):
         from ganforge.report.pictures import save_samples_png
 
-        save_samples_png(loaded, n, output, label=label, **options)
+        save_samples_png(loaded, n, Path(output), label=label, **options)
     else:
         from ganforge.sampling import write_samples
 

@@ -122,6 +122,40 @@ def save_images_png(run: Run, n: int, path: Path, label: int | None = None) -> P
     return save_grid(images, path, ncol)
 
 
+def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None, batch: int = 256) -> Path:
+    """``ganforge sample RUN -o folder/``: ``n`` generated images as one PNG each (``000000.png``, ...),
+    at their own size; a conditional model without ``--label`` writes one sub-folder per class (classes
+    balanced), the layout ``ganforge train folder/`` and ``ganforge fid`` read back. The pictures go to a
+    temporary folder renamed when complete; an existing folder must be empty."""
+    import shutil
+
+    from ganforge.outputs import output_folder
+    from ganforge.sampling import balanced_labels
+
+    if n <= 0:
+        raise GanforgeError(f"-n must be a positive number of samples, got {n}")
+    folder = output_folder(folder, empty=True)
+    labels = balanced_labels(run, n) if label is None else None
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    try:
+        tmp.mkdir()
+        for start in range(0, n, batch):
+            part = labels[start : start + batch] if labels is not None else label
+            images = run.sample(min(batch, n - start), label=part)
+            for i, image in enumerate(images):
+                index = start + i
+                where = tmp / f"{int(labels[index])}" if labels is not None else tmp
+                where.mkdir(exist_ok=True)
+                grid_image(image[None], ncol=1, padding=0, scale=1).save(where / f"{index:06d}.png", format="PNG")
+        if folder.is_dir():
+            folder.rmdir()  # empty (checked above)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return folder
+
+
 def real_grid(run: Run, n: int, labels: torch.Tensor | None) -> torch.Tensor:
     """``n`` real images (data units, fixed seed); with ``labels``, image ``i`` is of class ``labels[i]``
     (a blank tile where the data has too few images of a class)."""
