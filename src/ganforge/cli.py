@@ -20,18 +20,29 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: `--set data.columns=[a,b]` must print its brackets
     help="Train, diagnose, evaluate and use generative adversarial networks.",
 )
 out_console = Console()
 
 SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="override a config key: --set train.steps=5000")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="override a config key (repeatable); values are YAML: --set train.steps=5000, "
+        "a list: --set data.columns=[temp_c,rain_mm], remove a key: --set key=null",
+    ),
 ]  # noqa: UP045
 
 
 @app.command()
 def recipes(
-    show: Annotated[str | None, typer.Option("--show", help="print one recipe's YAML")] = None,
+    show: Annotated[
+        str | None,
+        typer.Option("--show", metavar="NAME", help="print one recipe's YAML as written (`ganforge config NAME`: "
+                     "every key, with defaults)"),
+    ] = None,
 ) -> None:  # noqa: UP045
     """List the shipped recipes, one line each."""
     from ganforge.recipes import DEFAULT_RECIPE, recipe_names, recipe_text
@@ -74,14 +85,28 @@ def train(
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
 ) -> None:
-    """Continue an interrupted or finished run from its newest valid checkpoint."""
+    """Continue an interrupted or finished run from its newest valid checkpoint.
+
+    A run that already reached its steps is not trained or evaluated again: its summary is printed
+    (give --steps N to train it further)."""
     from ganforge.api import resume as resume_api
+    from ganforge.config import parse_config, read_yaml
     from ganforge.runs import check_run_dir
     from ganforge.training.checkpoint import latest_checkpoint
 
     info = latest_checkpoint(check_run_dir(run))
+    target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
+    if info is not None and info.step >= target and (run / "summary.json").is_file():
+        print(
+            f"{run} already finished: checkpoint step {info.step} (train.steps {target}); nothing to train or "
+            f"re-evaluate. Train further with `ganforge resume {run} --steps N` (N > {info.step}), "
+            f"evaluate again with `ganforge eval {run}`.",
+            file=sys.stderr,
+        )
+        _print_summary(run, json.loads((run / "summary.json").read_text(encoding="utf-8")))
+        return
     print(
         f"resuming {run} from "
         + (
@@ -102,7 +127,10 @@ def sample(
     output: Annotated[
         str,
         typer.Option(
-            "-o", "--output", help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)"
+            "-o",
+            "--output",
+            metavar="PATH",
+            help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)",
         ),
     ] = "samples.csv",
     label: Annotated[
@@ -207,6 +235,8 @@ def _best_checkpoint(run: Path) -> Path:
 
 
 def _print_summary(path: Path, summary: dict) -> None:
+    if not is_rank_zero():  # under torchrun every rank returns from training; one report is enough
+        return
     evaluation = summary.get("evaluation", {})
     shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}
     numbers = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
@@ -228,6 +258,13 @@ def _print_summary(path: Path, summary: dict) -> None:
         )
 
 
+def is_rank_zero() -> bool:
+    """False in the non-zero ranks of a torchrun job (``RANK`` set by the launcher)."""
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
 def _register_command_modules() -> None:
     import importlib
     import pkgutil
@@ -244,7 +281,11 @@ def main(argv: list[str] | None = None) -> None:
         _register_command_modules()
         app(args=argv, standalone_mode=False)
     except GanforgeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if exc.exit_code == 130:  # stopped by Ctrl-C / SIGTERM: a final checkpoint was written
+            if is_rank_zero():
+                print(f"interrupted: {exc}", file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

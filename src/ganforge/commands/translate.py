@@ -16,7 +16,10 @@ def translate(
     run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan)")],
     in_dir: Annotated[Path, typer.Argument(help="a picture, or a folder of pictures, of the source domain")],
     out_dir: Annotated[
-        str, typer.Option("-o", "--output", help="folder for the translated PNGs (one picture: a file name works too)")
+        str,
+        typer.Option(
+            "-o", "--output", metavar="PATH", help="folder for the translated PNGs (one picture: a file name works too)"
+        ),
     ] = "translated",
     direction: Annotated[str, typer.Option("--direction", help="a2b or b2a")] = "a2b",
     size: Annotated[Optional[int], typer.Option("--size", help="picture side (default: the training size)")] = None,  # noqa: UP045

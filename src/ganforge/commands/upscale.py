@@ -15,7 +15,10 @@ def upscale(
     run: Annotated[Path, typer.Argument(help="run folder of a super-resolution model (srgan)")],
     source: Annotated[Path, typer.Argument(help="input picture (PNG, JPEG, ...)")],
     output: Annotated[
-        str, typer.Option("-o", "--output", help="output picture; its suffix picks the format (.png, .jpg, ...)")
+        str,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="output picture; its suffix picks the format (.png, .jpg, ...)"
+        ),
     ] = "upscaled.png",
     tile: Annotated[int, typer.Option("--tile", help="tile side in input pixels (0: whole picture at once)")] = 64,
 ) -> None:
