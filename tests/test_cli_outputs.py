@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import ganforge as gf
@@ -105,6 +106,15 @@ def test_folder_output_of_a_conditional_run_has_one_folder_per_class(tmp_path_fa
     assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", f"{tmp_path}/out/")[0] == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [str(k) for k in range(10)]
     assert len(list((tmp_path / "out").rglob("*.png"))) == 20
+    # the grid picture names each row's class in a left margin
+    from ganforge.report.image_pictures import grid_array
+
+    assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", tmp_path / "grid.png")[0] == 0
+    with Image.open(tmp_path / "grid.png") as grid:
+        plain = grid_array(torch.rand(20, 1, 8, 8), 2)
+        assert grid.height == plain.shape[0] and grid.width > plain.shape[1]
+    with Image.open(run.path / "plots" / "samples.png") as samples:
+        assert samples.width > grid_array(torch.rand(80, 1, 8, 8), 8).shape[1]
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +130,8 @@ def test_upscale_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, c
                         "pretrain_steps": 1},
               "train": {"steps": 2, "batch_size": 4, "log_every": 1}, "eval": {"n": 4}}
     run = gf.train(config, out=tmp_path_factory.mktemp("sr") / "run", show_progress=False)
+    with Image.open(run.summary["plots"]["superres"]) as shown:  # column headers above 48-pixel tiles
+        assert shown.width == 1 + 4 * 49 and (shown.height - 1) % 49 != 0
     (tmp_path / "existing").mkdir()
     for target, message in ((f"{tmp_path}/existing/", "is a folder"), (f"{tmp_path}/existing", "is a folder"),
                             (f"{tmp_path}/x.foo", "unsupported file type")):
@@ -137,6 +149,8 @@ def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path
               "train": {"steps": 2, "batch_size": 4, "log_every": 1}, "eval": {"n": 16},
               "monitors": {"duplicates": False, "diversity": False}}
     run = gf.train(config, out=tmp_path_factory.mktemp("cyc") / "run", show_progress=False)
+    with Image.open(run.summary["plots"]["translation"]) as shown:  # two labelled blocks: from A, from B
+        assert shown.height > 2 * (1 + 4 * 49)
     (tmp_path / "afile").write_text("mine")
     code, _, err = run_cli(capsys, "translate", run.path, picture.parent, "-o", tmp_path / "afile")
     assert code == 2 and "is a file, not a folder" in err and (tmp_path / "afile").read_text() == "mine"

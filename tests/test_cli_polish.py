@@ -100,3 +100,14 @@ def test_ctrl_c_is_reported_as_interrupted_not_error(monkeypatch, capsys, tmp_pa
     monkeypatch.setattr(ganforge.api, "train", stopped)
     code, _, err = run_cli(capsys, "train", "ring8", "--out", tmp_path / "r")
     assert code == 130 and err.startswith("interrupted: stopped by signal 2") and "error" not in err
+
+
+def test_eval_agrees_with_the_end_of_run_summary_or_says_why(finished: gf.Run, capsys) -> None:
+    code, out, err = run_cli(capsys, "eval", finished.path)
+    assert code == 0, err
+    assert "same numbers as the end-of-run summary" in out
+    assert "real floor" in out.splitlines()[1] and "w1_real" not in out  # floors sit in their column
+    code, out, _ = run_cli(capsys, "eval", finished.path, "-n", "32", "--seed", "3")
+    assert "differs from the end-of-run summary because: n 32 here, 64 in the summary; seed 3 here, 0" in out
+    summary = json.loads((finished.path / "summary.json").read_text())["evaluation"]
+    assert summary["seed"] == 0 and summary["w1_real"] > 0

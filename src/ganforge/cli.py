@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ganforge.errors import GanforgeError
 
@@ -23,7 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts are plain: `--set data.columns=[a,b]` must print its brackets
     help="Train, diagnose, evaluate and use generative adversarial networks.",
 )
-out_console = Console()
 
 SetOption = Annotated[
     list[str] | None,
@@ -207,19 +204,51 @@ def eval_(
     if features is not None:
         loaded.config.eval.features = features
     torch.manual_seed(seed)
+    n_used = n or loaded.config.eval.n
     result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
-    result = {"run": str(run), "step": loaded.step, **result}
+    result = {"run": str(run), "step": loaded.step, **result, "seed": seed}
     if as_json:
         print(json.dumps(result, default=str))
         return
-    table = Table(title=f"{run} (step {loaded.step})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key in ("run", "step"):
-            continue
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
-    out_console.print(table)
+    from ganforge.report.readout import evaluation_text
+
+    print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
+    print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
+    note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best, metrics, features)
+    if note:
+        print(note)
+
+
+def summary_agreement(
+    saved: dict | None, result: dict, n: int, best: bool, metrics: str | None, features: str | None
+) -> str:
+    """One line on whether ``ganforge eval``'s numbers match the end-of-run summary's, and why not."""
+    if not isinstance(saved, dict) or not saved:
+        return ""
+    reasons = []
+    if best:
+        reasons.append("the best checkpoint was evaluated, the summary evaluated the last one")
+    if saved.get("step") is not None and saved.get("step") != result.get("step"):
+        reasons.append(f"step {result.get('step')} here, {saved.get('step')} in the summary")
+    saved_n = saved.get("n_fake", saved.get("n_images"))
+    if saved_n is not None and n != saved_n:
+        reasons.append(f"n {n} here, {saved_n} in the summary")
+    if "seed" not in saved:
+        reasons.append("the summary was written before evaluations were seeded (its generated samples differ)")
+    elif saved.get("seed") != result.get("seed"):
+        reasons.append(f"seed {result.get('seed')} here, {saved.get('seed')} in the summary")
+    if features is not None and saved.get("features") != result.get("features"):
+        reasons.append(f"features {result.get('features')} here, {saved.get('features')} in the summary")
+    if reasons:
+        return "differs from the end-of-run summary because: " + "; ".join(reasons)
+    shared = [k for k, v in result.items() if isinstance(v, float) and isinstance(saved.get(k), (int, float))]
+    same = all(abs(result[k] - saved[k]) <= 1e-6 * max(1.0, abs(saved[k])) for k in shared)
+    if same:
+        return "same numbers as the end-of-run summary (same checkpoint, n and seed)"
+    return (
+        "differs from the end-of-run summary with the same checkpoint, n and seed: the real data or the "
+        "evaluation code changed since training"
+    )
 
 
 def _best_checkpoint(run: Path) -> Path:
@@ -237,12 +266,14 @@ def _best_checkpoint(run: Path) -> Path:
 def _print_summary(path: Path, summary: dict) -> None:
     if not is_rank_zero():  # under torchrun every rank returns from training; one report is enough
         return
+    from ganforge.report.readout import evaluation_text
+
     evaluation = summary.get("evaluation", {})
-    shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}
-    numbers = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
     print(f"run folder: {path}")
-    if numbers:
-        print(f"evaluation: {numbers}")
+    text = evaluation_text(evaluation) if isinstance(evaluation, dict) else ""
+    if text:
+        print("evaluation:")
+        print(text)
     best = summary.get("best")
     if best:
         print(f"best checkpoint: step {best['step']}, {best['metric']} {best['value']:.4g} ({best['checkpoint']})")

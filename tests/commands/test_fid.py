@@ -95,7 +95,7 @@ def test_mistakes_are_one_line_errors(
         (["fid", str(tmp_path / "missing"), str(tmp_path / "gray.npz")], "does not exist"),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "rgb.npz")], "1-channel"),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "other.npz")], "no array named 'images'"),
-        (["fid", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npz"), "--features", "auto"], INCEPTION_ENV),
+        (["fid", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npz"), "--features", "inception"], INCEPTION_ENV),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "gray.npz"), "--features", "vgg"], "unknown feature"),
     ]
     for args, message in cases:

@@ -8,7 +8,9 @@ events) and prints:
 2. the **vital signs** at about ten evenly spaced logged steps: losses, D(x), D(G(z)), gradient norms,
    and whatever the sample monitors measured (modes covered, high-quality fraction, duplicates,
    diversity), so a reader can see the finding happen in the numbers;
-3. the **verdict**: which problems were still present at the end.
+3. the **verdict**: which problems were still present at the end, and how close the samples are to the
+   data: each headline metric of the run's evaluation beside its real floor (the same metric between two
+   real samples), so calm training that produced the wrong distribution is not called healthy.
 """
 
 from __future__ import annotations
@@ -114,16 +116,29 @@ def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, 
         table = [header] + [[str(r["step"]), *(_cell(r.get(k)) for k, _ in present)] for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    still = [e for e in events if e["until"] is None]
-    lines.append("")
-    if still:
-        kinds = sorted({_resolution_key(e) for e in still})
-        lines.append(f"verdict: still present at the end: {', '.join(kinds)}")
-    elif events:
-        lines.append("verdict: every problem found during training had cleared by the end")
-    else:
-        lines.append("verdict: healthy")
+    lines += ["", verdict((summary or {}).get("evaluation"), events)]
     return "\n".join(lines)
+
+
+def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> str:
+    """The verdict: training problems still present at the end, and the samples against the real-data floor
+    (a run with calm training can still produce a shapeless cloud: healthy needs both)."""
+    from ganforge.report.readout import quality_verdict
+
+    state, quality = quality_verdict(evaluation)
+    still = sorted({_resolution_key(e) for e in events if e["until"] is None})
+    if still:
+        return f"verdict: still present at the end: {', '.join(still)}; {quality}"
+    cleared = "every problem found during training had cleared by the end; " if events else ""
+    if state == "close":
+        return f"verdict: healthy: {cleared}{quality}"
+    if state == "unknown":
+        return f"verdict: healthy training dynamics; {cleared}{quality}"
+    training = "training problems had cleared by the end" if events else "training showed no problem"
+    return (
+        f"verdict: not healthy: {quality} ({training}); remedy: train longer (--set train.steps=N) or start "
+        "from a shipped recipe for similar data (`ganforge recipes`), and compare plots/real_vs_generated.png"
+    )
 
 
 @app.command()
@@ -140,6 +155,10 @@ def diagnose(
     summary_file = path / "summary.json"
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
     if as_json:
-        print(json.dumps({"run": str(path), "findings": timeline(records)}, default=str))
+        from ganforge.report.readout import quality_verdict
+
+        state, quality = quality_verdict((summary or {}).get("evaluation"))
+        print(json.dumps({"run": str(path), "findings": timeline(records), "samples": state, "quality": quality},
+                         default=str))
         return
     print(format_report(path, records, summary))

@@ -31,9 +31,15 @@ def lowdim_pictures(run: Run, folder: Path) -> dict[str, str]:
     fake = run.sample(2500)
     return {
         "real_vs_generated": str(
-            plot_real_vs_fake(real, fake, folder / "real_vs_generated.png", run.config.name)
+            plot_real_vs_fake(real, fake, folder / "real_vs_generated.png", run.config.name, _names(run))
         )
     }
+
+
+def _names(run: Run) -> list[str]:
+    from ganforge.sampling import column_names
+
+    return column_names(run, int(run.data.sample_shape[0]))
 
 
 def import_kind_modules() -> None:
@@ -63,7 +69,7 @@ def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **o
     if run.data.kind in ("numbers", "points"):
         real = run.real_data().real(n, seed=2024).x
         fake = run.sample(n, label=label, **options)
-        return plot_real_vs_fake(real, fake, path, run.config.name)
+        return plot_real_vs_fake(real, fake, path, run.config.name, _names(run))
     import_kind_modules()
     writer = SAMPLE_PNG.get(run.data.kind)
     if writer is None:
