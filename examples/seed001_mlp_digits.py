@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
 
     from ganforge.data.registry import build_source
-    from ganforge.evaluation.features import load_digits_classifier
+    from ganforge.nets.features import load_digits_classifier
     from ganforge.report.image_pictures import real_grid, save_real_vs_generated
 
     torch.manual_seed(args.seed)

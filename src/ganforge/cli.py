@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
 from ganforge.errors import GanforgeError
+from ganforge.registry import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     add_completion=False,
@@ -21,6 +25,22 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts are plain: `--set data.columns=[a,b]` must print its brackets
     help="Train, diagnose, evaluate and use generative adversarial networks.",
 )
+COMMANDS = Registry("command", "ganforge.commands")
+"""Every ``ganforge`` subcommand by name; modules of ``ganforge.commands`` add theirs with
+``@register_command()`` (found by scanning that package when the CLI starts)."""
+
+
+def register_command(name: str | None = None, **options: Any) -> Callable[[F], F]:
+    """Decorator: make ``fn`` the subcommand ``name`` (default: the function name, ``_`` -> ``-``).
+    ``options`` go to ``typer.Typer.command`` (e.g. ``help``)."""
+
+    def wrap(fn: F) -> F:
+        COMMANDS.add(name or fn.__name__.replace("_", "-"), fn)
+        app.command(name, **options)(fn)
+        return fn
+
+    return wrap
+
 
 SetOption = Annotated[
     list[str] | None,
@@ -33,7 +53,7 @@ SetOption = Annotated[
 ]  # noqa: UP045
 
 
-@app.command()
+@register_command()
 def recipes(
     show: Annotated[
         str | None,
@@ -52,7 +72,7 @@ def recipes(
         print(f"{name:<22} {description}{mark}")
 
 
-@app.command()
+@register_command()
 def train(
     recipe: Annotated[
         str | None, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")
@@ -78,7 +98,7 @@ def train(
     _print_summary(run.path, run.summary)
 
 
-@app.command()
+@register_command()
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
@@ -117,7 +137,7 @@ def resume(
     _print_summary(result.path, result.summary)
 
 
-@app.command()
+@register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
@@ -181,7 +201,7 @@ def sample(
     print(f"wrote {n} samples to {output}")
 
 
-@app.command("eval")
+@register_command("eval")
 def eval_(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[
@@ -252,8 +272,8 @@ def summary_agreement(
 
 
 def _best_checkpoint(run: Path) -> Path:
+    from ganforge.diagnostics.periodic import BEST_DIR
     from ganforge.errors import GanforgeError
-    from ganforge.evaluation.periodic import BEST_DIR
 
     folder = run / BEST_DIR
     if not (folder / "checkpoints").is_dir():
@@ -296,20 +316,10 @@ def is_rank_zero() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
-def _register_command_modules() -> None:
-    import importlib
-    import pkgutil
-
-    import ganforge.commands as commands
-
-    for module in pkgutil.iter_modules(commands.__path__):
-        importlib.import_module(f"ganforge.commands.{module.name}")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        _register_command_modules()
+        COMMANDS.load()
         app(args=argv, standalone_mode=False)
     except GanforgeError as exc:
         if exc.exit_code == 130:  # stopped by Ctrl-C / SIGTERM: a final checkpoint was written

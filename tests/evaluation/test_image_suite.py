@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 import ganforge as gf
+from ganforge.data.images import digits_images
 from ganforge.data.registry import build_source
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import INCEPTION_ENV, DigitsClassifier, digits_images, load_digits_classifier
 from ganforge.evaluation.image_metrics import compute_features, frechet_distance, precision_recall_density_coverage
 from ganforge.evaluation.image_suite import (
     ChannelwiseDigits,
@@ -23,6 +23,7 @@ from ganforge.evaluation.image_suite import (
 )
 from ganforge.evaluation.stacked import stacked_digits
 from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator
+from ganforge.nets.features import INCEPTION_ENV, DigitsClassifier, load_digits_classifier
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_feature_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert isinstance(resolve_feature_spec("auto", 1, "digits"), DigitsClassifier)
     assert isinstance(resolve_feature_spec("auto", 3, "stacked-digits"), ChannelwiseDigits)
     assert isinstance(resolve_feature_spec("digits", 3), ChannelwiseDigits)
-    from ganforge.evaluation.photo_features import PhotoEvalFeatures
+    from ganforge.nets.photo_features import PhotoEvalFeatures
 
     # no Inception weights: the shipped offline photo features, labelled as such
     assert resolve_feature_spec("auto", 3, "photo-patches").name == "photo-offline"

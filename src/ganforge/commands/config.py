@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ganforge.cli import SetOption, app
+from ganforge.cli import SetOption, register_command
 
 DEFAULT_MARK = "  # default"
 # parameters ganforge supplies itself (not config keys) for each kind of factory
@@ -109,7 +109,7 @@ def count_keys(tree: dict[str, Any]) -> int:
     return sum(count_keys(v) if isinstance(v, dict) and v else 1 for v in tree.values())
 
 
-@app.command("config")
+@register_command("config")
 def config_(
     recipe: Annotated[str, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")],
     set_: SetOption = None,

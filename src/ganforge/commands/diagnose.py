@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 VITALS = (
     ("loss_d", "loss_D"),
@@ -141,7 +141,7 @@ def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> 
     )
 
 
-@app.command()
+@register_command()
 def diagnose(
     run: Annotated[Path, typer.Argument(help="run folder")],
     as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,

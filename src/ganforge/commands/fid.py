@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 from ganforge.errors import GanforgeError
 
 if TYPE_CHECKING:  # torch is imported when the command runs, so `ganforge --help` stays fast
@@ -122,7 +122,7 @@ def fid_between(a: Path, b: Path, features: str = "auto", size: int | None = Non
     return {"a": str(a), "b": str(b), **report}
 
 
-@app.command()
+@register_command()
 def fid(
     a: Annotated[Path, typer.Argument(help="reference images: a folder, a .npy, or a .npz ('images' array)")],
     b: Annotated[Path, typer.Argument(help="images to compare: a folder, a .npy or a .npz")],

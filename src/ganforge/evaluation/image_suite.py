@@ -39,15 +39,6 @@ import torch
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import (
-    INCEPTION_ENV,
-    INCEPTION_URL,
-    DigitsClassifier,
-    FeatureNetwork,
-    InceptionFeatures,
-    feature_name,
-    load_digits_classifier,
-)
 from ganforge.evaluation.image_metrics import (
     compute_features,
     frechet_distance,
@@ -57,6 +48,15 @@ from ganforge.evaluation.image_metrics import (
 )
 from ganforge.evaluation.stacked import count_stacked_modes
 from ganforge.evaluation.suite import register_evaluator
+from ganforge.nets.features import (
+    INCEPTION_ENV,
+    INCEPTION_URL,
+    DigitsClassifier,
+    FeatureNetwork,
+    InceptionFeatures,
+    feature_name,
+    load_digits_classifier,
+)
 
 if TYPE_CHECKING:
     from ganforge.runs import Run
@@ -233,7 +233,7 @@ def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = 
 
 
 def _photo_features() -> nn.Module:
-    from ganforge.evaluation.photo_features import PhotoEvalFeatures
+    from ganforge.nets.photo_features import PhotoEvalFeatures
 
     return PhotoEvalFeatures()
 
