@@ -124,15 +124,16 @@ def resume(
         )
         _print_summary(run, json.loads((run / "summary.json").read_text(encoding="utf-8")))
         return
-    print(
-        f"resuming {run} from "
-        + (
-            f"checkpoint step {info.step} ({info.path.name})"
-            if info
-            else "step 0 (no complete checkpoint; using its saved config)"
-        ),
-        file=sys.stderr,
-    )
+    if is_rank_zero():
+        print(
+            f"resuming {run} from "
+            + (
+                f"checkpoint step {info.step} ({info.path.name})"
+                if info
+                else "step 0 (no complete checkpoint; using its saved config)"
+            ),
+            file=sys.stderr,
+        )
     result = resume_api(run, steps=steps, show_progress=not quiet)
     _print_summary(result.path, result.summary)
 
@@ -329,7 +330,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if is_rank_zero():
+            print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
         usage, abort = _click_exception_types()
