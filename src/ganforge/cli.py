@@ -252,8 +252,9 @@ def summary_agreement(
     if saved.get("step") is not None and saved.get("step") != result.get("step"):
         reasons.append(f"step {result.get('step')} here, {saved.get('step')} in the summary")
     saved_n = saved.get("n_fake", saved.get("n_images"))
-    if saved_n is not None and n != saved_n:
-        reasons.append(f"n {n} here, {saved_n} in the summary")
+    used_n = result.get("n_fake", result.get("n_images", n))  # what the evaluator used (may be capped by the data)
+    if saved_n is not None and used_n != saved_n:
+        reasons.append(f"n {used_n} here, {saved_n} in the summary")
     if "seed" not in saved:
         reasons.append("the summary was written before evaluations were seeded (its generated samples differ)")
     elif saved.get("seed") != result.get("seed"):
