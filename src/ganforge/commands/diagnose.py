@@ -38,6 +38,23 @@ VITALS = (
 )
 
 
+RAW_SCORE_LABELS = {"d_real": "score(x)", "d_fake": "score(G(z))"}
+
+
+def outputs_are_probabilities(path: Path) -> bool:
+    """Whether the run's objective reads D's output as a probability (hinge / Wasserstein critics: no)."""
+    from ganforge.config import read_yaml
+    from ganforge.errors import GanforgeError
+    from ganforge.objectives import get_objective
+
+    try:
+        model = read_yaml(path / "config.yaml").get("model") or {}
+        name = model.get("objective") if isinstance(model, dict) else None
+        return True if not isinstance(name, str) else bool(get_objective(name).probability_outputs)
+    except (GanforgeError, AttributeError):
+        return True
+
+
 def timeline(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Findings in step order, each with ``until``: the step its condition stopped holding (None: still
     holding at the end of the logged run)."""
@@ -89,8 +106,11 @@ def _cell(value: Any) -> str:
     return f"{value:.3g}"
 
 
-def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> str:
-    """The text ``ganforge diagnose`` prints for a run's records."""
+def format_report(
+    path: Path, records: list[dict[str, Any]], summary: dict[str, Any] | None = None, probability: bool = True
+) -> str:
+    """The text ``ganforge diagnose`` prints for a run's records (``probability=False``: D's outputs are raw
+    critic scores, labelled ``score(x)`` / ``score(G(z))``)."""
     events = timeline(records)
     last = records[-1]["step"] if records else 0
     lines = [f"{path}: {len(records)} logged steps up to step {last}, {len(events)} finding(s)", ""]
@@ -109,7 +129,8 @@ def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, 
             f"guard rolled back to step {g.get('rolled_back_to', '?')} with learning rates x{g.get('lr_scale', 1):g}"
         )
     rows = vital_rows(records)
-    present = [(k, label) for k, label in VITALS if any(isinstance(r.get(k), (int, float)) for r in rows)]
+    labels = VITALS if probability else tuple((k, RAW_SCORE_LABELS.get(k, label)) for k, label in VITALS)
+    present = [(k, label) for k, label in labels if any(isinstance(r.get(k), (int, float)) for r in rows)]
     if rows and present:
         lines += ["", "vital signs"]
         header = ["step", *(label for _, label in present)]
@@ -161,4 +182,4 @@ def diagnose(
         print(json.dumps({"run": str(path), "findings": timeline(records), "samples": state, "quality": quality},
                          default=str))
         return
-    print(format_report(path, records, summary))
+    print(format_report(path, records, summary, outputs_are_probabilities(path)))
