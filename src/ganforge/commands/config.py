@@ -4,8 +4,9 @@
 every key the recipe leaves out: the run-level defaults (``train``, ``eval``, ``monitors``...) of
 :class:`~ganforge.config.RunConfig`, and the keyword defaults of the factories its ``data.source``,
 ``model.type``, networks (``model.generator`` / ``model.discriminator`` ``type``) and ``model.penalties``
-name (the registries' signatures are the config keys). This command prints all of them, each filled-in
-key marked ``# default``, so a user sees every knob and its value without reading the source.
+name, and every monitor's settings (the registries' signatures are the config keys). This command
+prints all of them, each filled-in key marked ``# default``, so a user sees every knob and its value
+without reading the source.
 """
 
 from __future__ import annotations
@@ -80,7 +81,20 @@ def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
                 for k, v in settings["penalties"].items()
             }
         full["model"] = {"type": name, **settings}
+    full["monitors"] = _fill_monitors(dict(full.get("monitors") or {}))
     return full
+
+
+def _fill_monitors(given: dict[str, Any]) -> dict[str, Any]:
+    """Every registered monitor with its settings (``false``: turned off by the recipe)."""
+    from ganforge.diagnostics.monitors import MONITORS
+
+    out = {}
+    for name in MONITORS:
+        opts = given.get(name, {})
+        out[name] = opts if opts is False else _merge(opts if isinstance(opts, dict) else {},
+                                                        signature_defaults(MONITORS.get(name)))
+    return {**out, **{k: v for k, v in given.items() if k not in out}}
 
 
 def _scalar(value: Any) -> str:
