@@ -46,18 +46,6 @@ def test_lazy_package_attributes() -> None:
         gf.no_such_name  # noqa: B018
 
 
-def test_config_prints_every_key_with_defaults_marked(capsys) -> None:
-    code, out, err = run_cli(capsys, "config", "digits-dcgan", "--set", "train.steps=7")
-    assert code == 0, err
-    shown, written = run_cli(capsys, "recipes", "--show", "digits-dcgan")[1], out
-    assert "  steps: 7\n" in written and "# default" not in written.split("steps: 7")[1].split("\n")[0]
-    assert "    spectral_norm: false  # default" in written  # a network factory's default
-    assert "  precision: fp32  # default" in written  # a RunConfig default
-    total = int(written.strip().splitlines()[-1].split()[1])
-    assert total > shown.count(":") + 20
-    assert run_cli(capsys, "config", "rign8")[0] == 2
-
-
 def test_recipe_descriptions_use_no_seed_jargon(capsys) -> None:
     out = run_cli(capsys, "recipes")[1]
     assert "Seed 0" not in out and "seed 0" not in out

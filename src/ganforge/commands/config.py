@@ -20,8 +20,9 @@ import typer
 from ganforge.cli import SetOption, register_command
 
 DEFAULT_MARK = "  # default"
-# parameters ganforge supplies itself (not config keys) for each kind of factory
-_CONTEXT = {"source", "role", "noise_dim", "sample_shape", "num_classes"}
+# parameters ganforge supplies itself (not config keys), by kind of factory
+MODEL_CONTEXT = frozenset({"source"})
+NETWORK_CONTEXT = frozenset({"role", "noise_dim", "sample_shape", "num_classes"})
 
 
 def _plain(value: Any) -> Any:
@@ -32,7 +33,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def signature_defaults(fn: Callable[..., Any], context: set[str] = _CONTEXT) -> dict[str, Any]:
+def signature_defaults(fn: Callable[..., Any], context: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Keyword defaults of a registered factory: its config keys and the values used when a recipe omits them."""
     out: dict[str, Any] = {}
     for name, p in inspect.signature(fn).parameters.items():
@@ -55,7 +56,7 @@ def _fill_network(spec: Any) -> Any:
     if not isinstance(spec, (str, dict)) or (isinstance(spec, dict) and "type" not in spec):
         return spec
     name, settings = split_type(spec, "model")
-    return {"type": name, **_merge(settings, signature_defaults(NETWORKS.get(name)))}
+    return {"type": name, **_merge(settings, signature_defaults(NETWORKS.get(name), NETWORK_CONTEXT))}
 
 
 def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
     model = dict(full.get("model") or {})
     if "type" in model:
         name, settings = split_type(model, "model")
-        settings = _merge(settings, signature_defaults(MODELS.get(name)))
+        settings = _merge(settings, signature_defaults(MODELS.get(name), MODEL_CONTEXT))
         for role in ("generator", "discriminator"):
             if role in settings:
                 settings[role] = _fill_network(settings[role])
