@@ -235,13 +235,13 @@ def eval_(
 
     print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
     print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
-    note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best, metrics, features)
+    note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best)
     if note:
         print(note)
 
 
 def summary_agreement(
-    saved: dict | None, result: dict, n: int, best: bool, metrics: str | None, features: str | None
+    saved: dict | None, result: dict, n: int, best: bool
 ) -> str:
     """One line on whether ``ganforge eval``'s numbers match the end-of-run summary's, and why not."""
     if not isinstance(saved, dict) or not saved:
@@ -259,8 +259,9 @@ def summary_agreement(
         reasons.append("the summary was written before evaluations were seeded (its generated samples differ)")
     elif saved.get("seed") != result.get("seed"):
         reasons.append(f"seed {result.get('seed')} here, {saved.get('seed')} in the summary")
-    if features is not None and saved.get("features") != result.get("features"):
-        reasons.append(f"features {result.get('features')} here, {saved.get('features')} in the summary")
+    for key in ("generator", "features", "reference"):  # which weights (EMA or raw), feature network, real set
+        if key in saved and key in result and saved[key] != result[key]:
+            reasons.append(f"{key} {result[key]} here, {saved[key]} in the summary")
     if reasons:
         return "differs from the end-of-run summary because: " + "; ".join(reasons)
     shared = [k for k, v in result.items() if isinstance(v, float) and isinstance(saved.get(k), (int, float))]
