@@ -10,7 +10,8 @@ import pytest
 import ganforge as gf
 from ganforge.cli import main
 
-COMMANDS = ["", "train", "resume", "sample", "eval", "recipes", "config", "diagnose", "fid", "translate", "upscale"]
+COMMANDS = ["", "train", "resume", "sample", "eval", "recipes", "config", "diagnose", "fid", "translate", "upscale",
+            "report", "studio", "export"]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
