@@ -55,3 +55,13 @@ def test_linear_pair_learns_the_mean_not_the_spread(capsys: pytest.CaptureFixtur
     # the same affine generator matches mean and std once D can see x^2
     assert abs(quad["mean"] - 10) < 0.1
     assert abs(quad["std"] - 1) < 0.1
+
+
+def test_mlp_digits(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    figure = tmp_path / "digits.png"
+    result = load_example("seed001_mlp_digits").main(["--steps", "1500", "--figure", str(figure)])
+    out = capsys.readouterr().out
+    assert "classified with confidence >= 0.9" in out and figure.is_file()
+    # 1500 steps (the example's default is 4000): noisy but recognisable digits of (nearly) every class
+    assert result["digits"] >= 9 and result["confident"] >= 0.1
+    assert result["fid"] < 150 and result["fid_floor"] < 10

@@ -4,17 +4,56 @@ import ganforge as gf
 run = gf.train("ring8")                         # a shipped recipe
 run = gf.train(gf.GAN(G, D, noise_dim=1), data=gf.data.normal(10, 1), steps=3000)
 x = gf.load(run.path).sample(1000)              # samples in the data's own units
+
+The names below are imported on first use (PEP 562), so ``import ganforge.cli`` (and ``ganforge --help``)
+does not pay for importing torch.
 """
 
-from ganforge import data, nets, objectives, training
-from ganforge.api import build_config, resume, train
-from ganforge.config import RunConfig
-from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Phase
-from ganforge.gans.vanilla import GAN
-from ganforge.runs import Run, load
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "GAN": "ganforge.gans.vanilla",
+    "GANModel": "ganforge.gans.base",
+    "GanforgeError": "ganforge.errors",
+    "Phase": "ganforge.gans.base",
+    "Run": "ganforge.runs",
+    "RunConfig": "ganforge.config",
+    "build_config": "ganforge.api",
+    "load": "ganforge.runs",
+    "resume": "ganforge.api",
+    "train": "ganforge.api",
+}
+_SUBMODULES = ("data", "nets", "objectives", "training")
+
+if TYPE_CHECKING:
+    from ganforge import data, nets, objectives, training
+    from ganforge.api import build_config, resume, train
+    from ganforge.config import RunConfig
+    from ganforge.errors import GanforgeError
+    from ganforge.gans.base import GANModel, Phase
+    from ganforge.gans.vanilla import GAN
+    from ganforge.runs import Run, load
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ganforge.{name}")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ganforge' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, *_SUBMODULES])
+
 
 __all__ = [
     "GAN",

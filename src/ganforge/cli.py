@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ganforge.errors import GanforgeError
 from ganforge.registry import Registry
@@ -24,9 +22,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: `--set data.columns=[a,b]` must print its brackets
     help="Train, diagnose, evaluate and use generative adversarial networks.",
 )
-out_console = Console()
 COMMANDS = Registry("command", "ganforge.commands")
 """Every ``ganforge`` subcommand by name; modules of ``ganforge.commands`` add theirs with
 ``@register_command()`` (found by scanning that package when the CLI starts)."""
@@ -45,13 +43,23 @@ def register_command(name: str | None = None, **options: Any) -> Callable[[F], F
 
 
 SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="override a config key: --set train.steps=5000")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="override a config key (repeatable); values are YAML: --set train.steps=5000, "
+        "a list: --set data.columns=[temp_c,rain_mm], remove a key: --set key=null",
+    ),
 ]  # noqa: UP045
 
 
 @register_command()
 def recipes(
-    show: Annotated[str | None, typer.Option("--show", help="print one recipe's YAML")] = None,
+    show: Annotated[
+        str | None,
+        typer.Option("--show", metavar="NAME", help="print one recipe's YAML as written (`ganforge config NAME`: "
+                     "every key, with defaults)"),
+    ] = None,
 ) -> None:  # noqa: UP045
     """List the shipped recipes, one line each."""
     from ganforge.recipes import DEFAULT_RECIPE, recipe_names, recipe_text
@@ -94,23 +102,38 @@ def train(
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
 ) -> None:
-    """Continue an interrupted or finished run from its newest valid checkpoint."""
+    """Continue an interrupted or finished run from its newest valid checkpoint.
+
+    A run that already reached its steps is not trained or evaluated again: its summary is printed
+    (give --steps N to train it further)."""
     from ganforge.api import resume as resume_api
+    from ganforge.config import parse_config, read_yaml
     from ganforge.runs import check_run_dir
     from ganforge.training.checkpoint import latest_checkpoint
 
     info = latest_checkpoint(check_run_dir(run))
-    print(
-        f"resuming {run} from "
-        + (
-            f"checkpoint step {info.step} ({info.path.name})"
-            if info
-            else "step 0 (no complete checkpoint; using its saved config)"
-        ),
-        file=sys.stderr,
-    )
+    target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
+    if info is not None and info.step >= target and (run / "summary.json").is_file():
+        print(
+            f"{run} already finished: checkpoint step {info.step} (train.steps {target}); nothing to train or "
+            f"re-evaluate. Train further with `ganforge resume {run} --steps N` (N > {info.step}), "
+            f"evaluate again with `ganforge eval {run}`.",
+            file=sys.stderr,
+        )
+        _print_summary(run, json.loads((run / "summary.json").read_text(encoding="utf-8")))
+        return
+    if is_rank_zero():
+        print(
+            f"resuming {run} from "
+            + (
+                f"checkpoint step {info.step} ({info.path.name})"
+                if info
+                else "step 0 (no complete checkpoint; using its saved config)"
+            ),
+            file=sys.stderr,
+        )
     result = resume_api(run, steps=steps, show_progress=not quiet)
     _print_summary(result.path, result.summary)
 
@@ -119,7 +142,15 @@ def resume(
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
-    output: Annotated[Path, typer.Option("-o", "--output", help=".csv, .npy or .png")] = Path("samples.csv"),
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)",
+        ),
+    ] = "samples.csv",
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
@@ -131,7 +162,14 @@ def sample(
         bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
     ] = False,
 ) -> None:
-    """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
+    """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
+    PNGs (image runs)."""
+    from ganforge.outputs import names_a_folder, output_file
+    from ganforge.sampling import SAMPLE_SUFFIXES
+
+    to_folder = names_a_folder(output)
+    if not to_folder:
+        output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
     import torch
 
     from ganforge.runs import load
@@ -143,10 +181,20 @@ def sample(
         options["truncation"] = truncation
     if mix_styles:
         options["mix_styles"] = True
-    if output.suffix.lower() == ".png":
+    if to_folder:
+        if loaded.data.kind != "images":
+            raise GanforgeError(
+                f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data.kind}: "
+                "use .csv, .npy or .npz"
+            )
+        from ganforge.report.image_pictures import save_images_folder
+        from ganforge.report.pictures import with_sampling_options
+
+        save_images_folder(with_sampling_options(loaded, options) if options else loaded, n, Path(output), label)
+    elif output.lower().endswith(".png"):
         from ganforge.report.pictures import save_samples_png
 
-        save_samples_png(loaded, n, output, label=label, **options)
+        save_samples_png(loaded, n, Path(output), label=label, **options)
     else:
         from ganforge.sampling import write_samples
 
@@ -177,19 +225,53 @@ def eval_(
     if features is not None:
         loaded.config.eval.features = features
     torch.manual_seed(seed)
+    n_used = n or loaded.config.eval.n
     result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
-    result = {"run": str(run), "step": loaded.step, **result}
+    result = {"run": str(run), "step": loaded.step, **result, "seed": seed}
     if as_json:
         print(json.dumps(result, default=str))
         return
-    table = Table(title=f"{run} (step {loaded.step})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key in ("run", "step"):
-            continue
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
-    out_console.print(table)
+    from ganforge.report.readout import evaluation_text
+
+    print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
+    print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
+    note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best)
+    if note:
+        print(note)
+
+
+def summary_agreement(
+    saved: dict | None, result: dict, n: int, best: bool
+) -> str:
+    """One line on whether ``ganforge eval``'s numbers match the end-of-run summary's, and why not."""
+    if not isinstance(saved, dict) or not saved:
+        return ""
+    reasons = []
+    if best:
+        reasons.append("the best checkpoint was evaluated, the summary evaluated the last one")
+    if saved.get("step") is not None and saved.get("step") != result.get("step"):
+        reasons.append(f"step {result.get('step')} here, {saved.get('step')} in the summary")
+    saved_n = saved.get("n_fake", saved.get("n_images"))
+    used_n = result.get("n_fake", result.get("n_images", n))  # what the evaluator used (may be capped by the data)
+    if saved_n is not None and used_n != saved_n:
+        reasons.append(f"n {used_n} here, {saved_n} in the summary")
+    if "seed" not in saved:
+        reasons.append("the summary was written before evaluations were seeded (its generated samples differ)")
+    elif saved.get("seed") != result.get("seed"):
+        reasons.append(f"seed {result.get('seed')} here, {saved.get('seed')} in the summary")
+    for key in ("generator", "features", "reference"):  # which weights (EMA or raw), feature network, real set
+        if key in saved and key in result and saved[key] != result[key]:
+            reasons.append(f"{key} {result[key]} here, {saved[key]} in the summary")
+    if reasons:
+        return "differs from the end-of-run summary because: " + "; ".join(reasons)
+    shared = [k for k, v in result.items() if isinstance(v, float) and isinstance(saved.get(k), (int, float))]
+    same = all(abs(result[k] - saved[k]) <= 1e-6 * max(1.0, abs(saved[k])) for k in shared)
+    if same:
+        return "same numbers as the end-of-run summary (same checkpoint, n and seed)"
+    return (
+        "differs from the end-of-run summary with the same checkpoint, n and seed: the real data or the "
+        "evaluation code changed since training"
+    )
 
 
 def _best_checkpoint(run: Path) -> Path:
@@ -205,12 +287,16 @@ def _best_checkpoint(run: Path) -> Path:
 
 
 def _print_summary(path: Path, summary: dict) -> None:
+    if not is_rank_zero():  # under torchrun every rank returns from training; one report is enough
+        return
+    from ganforge.report.readout import evaluation_text
+
     evaluation = summary.get("evaluation", {})
-    shown = {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not k.startswith("n_")}
-    numbers = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
     print(f"run folder: {path}")
-    if numbers:
-        print(f"evaluation: {numbers}")
+    text = evaluation_text(evaluation) if isinstance(evaluation, dict) else ""
+    if text:
+        print("evaluation:")
+        print(text)
     best = summary.get("best")
     if best:
         print(f"best checkpoint: step {best['step']}, {best['metric']} {best['value']:.4g} ({best['checkpoint']})")
@@ -226,16 +312,28 @@ def _print_summary(path: Path, summary: dict) -> None:
         )
 
 
+def is_rank_zero() -> bool:
+    """False in the non-zero ranks of a torchrun job (``RANK`` set by the launcher)."""
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
         COMMANDS.load()
         app(args=argv, standalone_mode=False)
     except GanforgeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if exc.exit_code == 130:  # stopped by Ctrl-C / SIGTERM: a final checkpoint was written
+            if is_rank_zero():
+                print(f"interrupted: {exc}", file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if is_rank_zero():
+            print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
         usage, abort = _click_exception_types()

@@ -1,14 +1,19 @@
 """Writing generated samples to files, streamed in batches so memory stays bounded for any N.
 
 .npy is written block by block after its header (no memory map) and .csv row block by row block
-(sequences (N, T, F) in long format: ``sample,t,<features>``, one row per sample and step); both go to a temporary
-name first and are renamed when complete, so an existing file is never left half-overwritten.
+(sequences (N, T, F) in long format: ``sample,t,<features>``, one row per sample and step; the column
+names of the user's CSV when the run was trained on one). .npz is the streamed .npy stored in a zip
+archive under ``images`` (image data: the key ``ganforge fid`` and the ``images-npz`` source read) or
+``samples``, with ``labels`` for conditional models (classes balanced: sample ``i`` is of class
+``i mod K``). Every file goes to a temporary name first and is renamed when complete, so an existing
+file is never left half-overwritten.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,9 +30,29 @@ STREAM_BATCH = 4_096
 BLOCK_BYTES = 64 * 2**20  # and at most this much float32 output per block (large images)
 
 
-def _batches(run: Run, n: int, label: int | None, batch: int, **options: object):  # noqa: ANN202 - generator
+SAMPLE_SUFFIXES = (".csv", ".npy", ".npz")
+
+
+def _batches(run: Run, n: int, label: int | torch.Tensor | None, batch: int, **options: object):  # noqa: ANN202
     for start in range(0, n, batch):
-        yield run.sample(min(batch, n - start), label=label, **options).numpy()
+        part = label[start : start + batch] if isinstance(label, torch.Tensor) else label
+        yield run.sample(min(batch, n - start), label=part, **options).numpy()
+
+
+def balanced_labels(run: Run, n: int) -> torch.Tensor | None:
+    """Labels ``i mod K`` for ``n`` samples of a conditional model (None for an unconditional one)."""
+    classes = getattr(run.gan, "num_classes", None)
+    return None if classes is None else torch.arange(n) % int(classes)
+
+
+def column_names(run: Run, count: int) -> list[str]:
+    """The data's column names (stored in ``data.json`` when the run was trained on a CSV with a header),
+    else ``x0, x1, ...``."""
+    info = getattr(run.data_info, "info", None)
+    names = info.get("columns") if isinstance(info, dict) else None
+    if isinstance(names, list) and len(names) == count and all(isinstance(c, (str, int)) for c in names):
+        return [str(c) for c in names]
+    return [f"x{i}" for i in range(count)]
 
 
 def _write_npy(path: Path, shape: tuple[int, ...], chunks: Iterable[np.ndarray]) -> None:
@@ -53,20 +78,22 @@ def _write_npy(path: Path, shape: tuple[int, ...], chunks: Iterable[np.ndarray])
 def write_samples(
     run: Run, n: int, out: str | Path, label: int | None = None, batch: int = STREAM_BATCH, **options: object
 ) -> Path:
-    """Generate ``n`` samples (data units) into ``out`` (.csv, .npy; pictures are handled by
+    """Generate ``n`` samples (data units) into ``out`` (.csv, .npy, .npz; pictures are handled by
     :func:`ganforge.report.pictures`), streaming ``batch`` samples at a time."""
-    out = Path(out)
-    suffix = out.suffix.lower()
+    from ganforge.outputs import output_file
+
     if n <= 0:
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
-    if not out.parent.exists():
-        raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
+    out = output_file(out, SAMPLE_SUFFIXES)
+    suffix = out.suffix.lower()
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shape = tuple(run.data_info.sample_shape)
     batch = max(1, min(batch, BLOCK_BYTES // (4 * math.prod(shape))))
     try:
         if suffix == ".npy":
             _write_npy(tmp, (n, *shape), _batches(run, n, label, batch, **options))
+        elif suffix == ".npz":
+            _write_npz(run, n, tmp, label, batch, **options)
         elif suffix == ".csv" and len(shape) == 2:
             _write_sequences_csv(run, n, tmp, label, batch, **options)
         elif suffix == ".csv":
@@ -75,13 +102,13 @@ def write_samples(
                     f"{out}: CSV holds one row per sample of numbers; these samples have shape "
                     f"{shape} — use .npy, or .png for a picture"
                 )
-            header = ",".join(f"x{i}" for i in range(shape[0]))
+            header = ",".join(column_names(run, shape[0]))
             with tmp.open("w", encoding="utf-8") as handle:
                 handle.write(header + "\n")
                 for chunk in _batches(run, n, label, batch, **options):
                     np.savetxt(handle, chunk, delimiter=",", fmt="%.7g")
         else:
-            raise GanforgeError(f"{out}: unsupported output type '{suffix}'; use .csv, .npy or .png")
+            raise GanforgeError(f"{out}: unsupported output type '{suffix}'; use .csv, .npy, .npz or .png")
         os.replace(tmp, out)
     finally:
         if tmp.exists():
@@ -93,9 +120,7 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
     """Sequences (N, T, F) as a long-format CSV: header ``sample,t,<feature names>`` and one row per sample
     and time step (``sample`` 0..n-1, ``t`` 0..T-1), feature names from the source's columns if known."""
     steps, features = run.data_info.sample_shape
-    names = run.data_info.info.get("columns") if isinstance(run.data_info.info, dict) else None
-    if not (isinstance(names, list) and len(names) == features):
-        names = [f"x{i}" for i in range(features)]
+    names = column_names(run, features)
     with path.open("w", encoding="utf-8") as handle:
         handle.write(",".join(["sample", "t", *map(str, names)]) + "\n")
         first = 0
@@ -105,3 +130,24 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
             rows = np.hstack([ids, ts, chunk.reshape(-1, features)])
             np.savetxt(handle, rows, delimiter=",", fmt=["%d", "%d"] + ["%.7g"] * features)
             first += len(chunk)
+
+
+def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
+    """An uncompressed .npz: the samples streamed to a .npy (one block in memory), then stored in the zip
+    archive as ``images`` or ``samples``; conditional models also get ``labels``."""
+    labels = balanced_labels(run, n) if label is None else None
+    key = "images" if run.data_info.kind == "images" else "samples"
+    member = path.with_name(f"{path.name}.{key}.npy")
+    chosen = labels if labels is not None else label
+    try:
+        _write_npy(member, (n, *tuple(run.data_info.sample_shape)), _batches(run, n, chosen, batch, **options))
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            archive.write(member, arcname=f"{key}.npy")
+            if labels is not None or label is not None:
+                y = labels.numpy() if labels is not None else np.full(n, int(label), dtype=np.int64)  # type: ignore[arg-type]
+                with archive.open("labels.npy", "w", force_zip64=True) as handle:
+                    npy_format.write_array(handle, y.astype(np.int64))
+    finally:
+        if member.exists():
+            member.unlink()
+

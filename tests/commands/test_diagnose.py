@@ -64,3 +64,14 @@ def test_cli_prints_timeline_and_json(tmp_path) -> None:
     assert [f["kind"] for f in json.loads(result.output)["findings"]] == ["mode_collapse", "instability"]
     missing = runner.invoke(app, ["diagnose", str(tmp_path / "nope")])
     assert missing.exit_code != 0
+
+
+def test_raw_critic_scores_are_labelled_as_scores(tmp_path) -> None:
+    from ganforge.commands.diagnose import outputs_are_probabilities
+
+    text = format_report(tmp_path, _records(), probability=False)
+    assert "score(x)" in text.split("vital signs")[1] and "D(x)" not in text.split("vital signs")[1]
+    (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: gan, objective: hinge}\n")
+    assert not outputs_are_probabilities(tmp_path)
+    (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: gan, objective: nonsaturating}\n")
+    assert outputs_are_probabilities(tmp_path)

@@ -91,12 +91,12 @@ def test_mistakes_are_one_line_errors(
     a, _ = halves
     np.savez(tmp_path / "gray.npz", images=a[:50])
     np.savez(tmp_path / "rgb.npz", images=np.repeat(a[:50, None], 3, axis=1))
-    np.savez(tmp_path / "other.npz", pictures=a[:50])
+    np.savez(tmp_path / "other.npz", pictures=a[:50], more=a[:5])
     cases = [
         (["fid", str(tmp_path / "missing"), str(tmp_path / "gray.npz")], "does not exist"),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "rgb.npz")], "1-channel"),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "other.npz")], "no array named 'images'"),
-        (["fid", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npz"), "--features", "auto"], INCEPTION_ENV),
+        (["fid", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npz"), "--features", "inception"], INCEPTION_ENV),
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "gray.npz"), "--features", "vgg"], "unknown feature"),
     ]
     for args, message in cases:

@@ -138,10 +138,14 @@ def test_feature_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert isinstance(resolve_feature_spec("auto", 1, "digits"), DigitsClassifier)
     assert isinstance(resolve_feature_spec("auto", 3, "stacked-digits"), ChannelwiseDigits)
     assert isinstance(resolve_feature_spec("digits", 3), ChannelwiseDigits)
+    from ganforge.nets.photo_features import PhotoEvalFeatures
+
+    # no Inception weights: the shipped offline photo features, labelled as such
+    assert resolve_feature_spec("auto", 3, "photo-patches").name == "photo-offline"
+    assert isinstance(resolve_feature_spec("auto", 1, "my-faces"), PhotoEvalFeatures)
+    assert resolve_feature_spec("auto", 3, "photo-patches")(torch.rand(2, 3, 16, 16)).shape == (2, 64)
     with pytest.raises(GanforgeError, match=INCEPTION_ENV):
-        resolve_feature_spec("auto", 3, "photo-patches")
-    with pytest.raises(GanforgeError, match="eval.features=digits"):
-        resolve_feature_spec("auto", 1, "my-faces")
+        resolve_feature_spec("auto", 4, "rgba-things")
     monkeypatch.setenv(INCEPTION_ENV, str(tmp_path / "missing.pth"))  # set, but no such file
     with pytest.raises(GanforgeError, match="no feature network"):
         resolve_feature_spec("auto", 3, "photo-patches")
@@ -236,7 +240,10 @@ def test_unavailable_features_skip_defaults_but_fail_named_metrics(
         overrides=["eval.n=32"],
     )
     evaluation = run.summary["evaluation"]
-    assert "fid" not in evaluation and INCEPTION_ENV in evaluation["skipped"]
+    # RGB without Inception weights: FID/KID/PRDC on the offline photo features, labelled; no IS (no logits)
+    assert evaluation["features"] == "photo-offline" and "fid" in evaluation and "is" not in evaluation
+    monkeypatch.setenv(INCEPTION_ENV, str(tmp_path / "missing.pth"))  # asked for Inception, file missing
+    assert INCEPTION_ENV in run.evaluate(32)["skipped"]
     with pytest.raises(GanforgeError, match=INCEPTION_ENV):
         run.evaluate(32, ["fid"])
     with pytest.raises(GanforgeError, match="unconditional"):

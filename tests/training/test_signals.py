@@ -107,7 +107,7 @@ def test_signal_writes_a_final_checkpoint_and_resume_continues_exactly(
 
     assert proc.exitcode == 130
     err = capfd.readouterr().err
-    assert f"error: stopped by signal {int(signum)} at step " in err
+    assert f"interrupted: stopped by signal {int(signum)} at step " in err and "error" not in err
     assert "Traceback" not in err
     (saved,) = list_checkpoints(run)  # the signal's checkpoint is the only one
     assert 0 < saved.step < STEPS, "the signal arrived after the run ended; make STEPS larger"

@@ -48,28 +48,72 @@ def translate(run: Run | str | Path, images: torch.Tensor, direction: str = "a2b
     return run.scaler.to_data(out).cpu().clamp(0.0, 1.0)
 
 
+def _read_domain_images(run: Run, files: list[Path], direction: str, size: int | None) -> torch.Tensor:
+    from ganforge.data.image_files import read_image
+    from ganforge.data.images import set_channels
+
+    side = int(size or run.data_info.sample_shape[-1])
+    want = domain_channels(run, direction)
+    return torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
+
+
+def _save(image: torch.Tensor, path: Path) -> Path:
+    from ganforge.outputs import save_picture
+    from ganforge.report.image_pictures import grid_image
+
+    return save_picture(grid_image(image[None], ncol=1, padding=0, scale=1), path)
+
+
 def translate_folder(
     run: Run | str | Path, in_dir: str | Path, out_dir: str | Path, direction: str = "a2b", size: int | None = None
 ) -> list[Path]:
     """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES, read_image
-    from ganforge.data.images import set_channels
-    from ganforge.report.image_pictures import grid_image, save_png
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+    from ganforge.outputs import output_folder
 
-    run = _as_run(run)
     src = Path(in_dir)
     if not src.is_dir():
         raise GanforgeError(f"input folder '{src}' does not exist or is not a folder")
+    dest = output_folder(out_dir)
+    run = _as_run(run)
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-    side = int(size or run.data_info.sample_shape[-1])
-    want = domain_channels(run, direction)
-    images = torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
-    out = translate(run, images, direction)
-    dest = Path(out_dir)
+    out = translate(run, _read_domain_images(run, files, direction, size), direction)
     dest.mkdir(parents=True, exist_ok=True)
-    return [
-        save_png(grid_image(img[None], ncol=1, padding=0, scale=1), dest / f"{f.stem}.png")
-        for f, img in zip(files, out, strict=True)
-    ]
+    return [_save(img, dest / f"{f.stem}.png") for f, img in zip(files, out, strict=True)]
+
+
+def translate_file(
+    run: Run | str | Path, source: str | Path, out: str | Path, direction: str = "a2b", size: int | None = None
+) -> Path:
+    """Translate one picture. ``out`` is a picture file (its suffix picks the format) or a folder (new or
+    existing; the result is written there under the source's name, as PNG)."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+    from ganforge.outputs import PICTURE_FORMATS, names_a_folder, output_file, output_folder
+
+    src = Path(source)
+    if not src.is_file():
+        raise GanforgeError(f"input picture '{src}' does not exist; check the path")
+    if src.suffix.lower() not in IMAGE_SUFFIXES:
+        raise GanforgeError(f"'{src}' is not a picture ({', '.join(IMAGE_SUFFIXES)})")
+    if names_a_folder(out) or not Path(out).suffix:
+        dest = output_folder(out) / f"{src.stem}.png"
+    else:
+        dest = output_file(out, tuple(PICTURE_FORMATS))
+    run = _as_run(run)
+    image = translate(run, _read_domain_images(run, [src], direction, size), direction)[0]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return _save(image, dest)
+
+
+def translate_path(
+    run: Run | str | Path, source: str | Path, out: str | Path, direction: str = "a2b", size: int | None = None
+) -> list[Path]:
+    """:func:`translate_file` for a picture, :func:`translate_folder` for a folder of pictures."""
+    src = Path(source)
+    if not src.exists():
+        raise GanforgeError(f"input '{src}' does not exist; give a picture or a folder of pictures")
+    if src.is_dir():
+        return translate_folder(run, src, out, direction, size)
+    return [translate_file(run, src, out, direction, size)]

@@ -91,21 +91,20 @@ def upscale(run: Run | str | Path, image: Any, tile: int | None = 64) -> Any:
 
 
 def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, tile: int | None = 64) -> Path:
-    """Read a picture file, upscale it, write a PNG (through a temporary file)."""
+    """Read a picture file, upscale it, write it in the format ``out``'s suffix names (.png, .jpg, ...)
+    through a temporary file. A folder, a missing parent folder or an unknown suffix is refused first."""
     from PIL import Image
 
-    from ganforge.report.image_pictures import save_png
+    from ganforge.outputs import PICTURE_FORMATS, output_file, save_picture
 
     src = Path(source)
     if not src.is_file():
         raise GanforgeError(f"input picture '{src}' does not exist; check the path")
-    out = Path(out)
-    if not out.parent.exists():
-        raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
+    out = output_file(out, tuple(PICTURE_FORMATS))
     try:
         with Image.open(src) as picture:
             picture.load()
             result = upscale(run, picture, tile)
     except (OSError, ValueError) as exc:
         raise GanforgeError(f"{src}: not a readable picture ({exc}); use PNG or JPEG") from None
-    return save_png(result, out)
+    return save_picture(result, out)

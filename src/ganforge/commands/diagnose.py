@@ -8,7 +8,9 @@ events) and prints:
 2. the **vital signs** at about ten evenly spaced logged steps: losses, D(x), D(G(z)), gradient norms,
    and whatever the sample monitors measured (modes covered, high-quality fraction, duplicates,
    diversity), so a reader can see the finding happen in the numbers;
-3. the **verdict**: which problems were still present at the end.
+3. the **verdict**: which problems were still present at the end, and how close the samples are to the
+   data: each headline metric of the run's evaluation beside its real floor (the same metric between two
+   real samples), so calm training that produced the wrong distribution is not called healthy.
 """
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ VITALS = (
 )
 
 
+RAW_SCORE_LABELS = {"d_real": "score(x)", "d_fake": "score(G(z))"}
+
+
+def outputs_are_probabilities(path: Path) -> bool:
+    """Whether the run's objective reads D's output as a probability (hinge / Wasserstein critics: no)."""
+    from ganforge.config import read_yaml
+    from ganforge.errors import GanforgeError
+    from ganforge.objectives import get_objective
+
+    try:
+        model = read_yaml(path / "config.yaml").get("model") or {}
+        name = model.get("objective") if isinstance(model, dict) else None
+        return True if not isinstance(name, str) else bool(get_objective(name).probability_outputs)
+    except (GanforgeError, AttributeError):
+        return True
+
+
 def vital_rows(records: list[dict[str, Any]], rows: int = 10) -> list[dict[str, Any]]:
     """About ``rows`` records evenly spaced over the run (always the last), carrying forward the latest
     value of the sample monitors' measurements, which are only taken every few hundred steps."""
@@ -64,8 +83,11 @@ def _cell(value: Any) -> str:
     return f"{value:.3g}"
 
 
-def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> str:
-    """The text ``ganforge diagnose`` prints for a run's records."""
+def format_report(
+    path: Path, records: list[dict[str, Any]], summary: dict[str, Any] | None = None, probability: bool = True
+) -> str:
+    """The text ``ganforge diagnose`` prints for a run's records (``probability=False``: D's outputs are raw
+    critic scores, labelled ``score(x)`` / ``score(G(z))``)."""
     events = timeline(records)
     last = records[-1]["step"] if records else 0
     lines = [f"{path}: {len(records)} logged steps up to step {last}, {len(events)} finding(s)", ""]
@@ -84,23 +106,37 @@ def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, 
             f"guard rolled back to step {g.get('rolled_back_to', '?')} with learning rates x{g.get('lr_scale', 1):g}"
         )
     rows = vital_rows(records)
-    present = [(k, label) for k, label in VITALS if any(isinstance(r.get(k), (int, float)) for r in rows)]
+    labels = VITALS if probability else tuple((k, RAW_SCORE_LABELS.get(k, label)) for k, label in VITALS)
+    present = [(k, label) for k, label in labels if any(isinstance(r.get(k), (int, float)) for r in rows)]
     if rows and present:
         lines += ["", "vital signs"]
         header = ["step", *(label for _, label in present)]
         table = [header] + [[str(r["step"]), *(_cell(r.get(k)) for k, _ in present)] for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    still = [e for e in events if e["until"] is None]
-    lines.append("")
-    if still:
-        kinds = sorted({_resolution_key(e) for e in still})
-        lines.append(f"verdict: still present at the end: {', '.join(kinds)}")
-    elif events:
-        lines.append("verdict: every problem found during training had cleared by the end")
-    else:
-        lines.append("verdict: healthy")
+    lines += ["", verdict((summary or {}).get("evaluation"), events)]
     return "\n".join(lines)
+
+
+def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> str:
+    """The verdict: training problems still present at the end, and the samples against the real-data floor
+    (a run with calm training can still produce a shapeless cloud: healthy needs both)."""
+    from ganforge.report.readout import quality_verdict
+
+    state, quality = quality_verdict(evaluation)
+    still = sorted({_resolution_key(e) for e in events if e["until"] is None})
+    if still:
+        return f"verdict: still present at the end: {', '.join(still)}; {quality}"
+    cleared = "every problem found during training had cleared by the end; " if events else ""
+    if state == "close":
+        return f"verdict: healthy: {cleared}{quality}"
+    if state == "unknown":
+        return f"verdict: healthy training dynamics; {cleared}{quality}"
+    training = "training problems had cleared by the end" if events else "training showed no problem"
+    return (
+        f"verdict: not healthy: {quality} ({training}); remedy: train longer (--set train.steps=N) or start "
+        "from a shipped recipe for similar data (`ganforge recipes`), and compare plots/real_vs_generated.png"
+    )
 
 
 @register_command()
@@ -117,6 +153,10 @@ def diagnose(
     summary_file = path / "summary.json"
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
     if as_json:
-        print(json.dumps({"run": str(path), "findings": timeline(records)}, default=str))
+        from ganforge.report.readout import quality_verdict
+
+        state, quality = quality_verdict((summary or {}).get("evaluation"))
+        print(json.dumps({"run": str(path), "findings": timeline(records), "samples": state, "quality": quality},
+                         default=str))
         return
-    print(format_report(path, records, summary))
+    print(format_report(path, records, summary, outputs_are_probabilities(path)))

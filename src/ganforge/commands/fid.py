@@ -1,9 +1,11 @@
 """``ganforge fid A B``: the Fréchet distance between two sets of images, with A's noise floor.
 
 A and B are each a folder of pictures (PNG, JPEG, ...; searched recursively when it has one sub-folder
-per class) or a ``.npz`` archive holding an ``images`` array ``(N, H, W)``, ``(N, H, W, C)`` or
-``(N, C, H, W)`` (uint8, or floats in [0, 1]). A is the reference: the noise floor is the FID between two
-disjoint random halves of A, and ``fid_matched`` repeats the FID of B at the floor's sample sizes.
+per class, as ``ganforge sample RUN -o folder/`` writes them), a ``.npy`` array or a ``.npz``
+archive holding an ``images`` array (or a single array) ``(N, H, W)``, ``(N, H, W, C)`` or
+``(N, C, H, W)`` (uint8, or floats in [0, 1]): what ``ganforge sample RUN -o x.npz`` writes. A is
+the reference: the noise floor is the FID between two disjoint random halves of A, and
+``fid_matched`` repeats the FID of B at the floor's sample sizes.
 
 ``--features``: ``digits`` (the shipped digits classifier; 1-channel images, or each channel of
 3-channel stacked digits), ``inception`` (Inception-v3 from ``GANFORGE_INCEPTION_WEIGHTS``; the only
@@ -16,13 +18,48 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import torch
 import typer
 
 from ganforge.cli import register_command
 from ganforge.errors import GanforgeError
+
+if TYPE_CHECKING:  # torch is imported when the command runs, so `ganforge --help` stays fast
+    import torch
+
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def read_image_array(path: Path) -> torch.Tensor:
+    """Images ``(N, C, H, W)`` in [0, 1] from a ``.npy`` array or a ``.npz`` archive (its ``images`` array,
+    or its only array)."""
+    import numpy as np
+    import torch
+
+    from ganforge.data.files import read_array
+    from ganforge.data.image_files import _to_nchw, images_npz
+    from ganforge.data.images import to_unit_range
+
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                names = list(getattr(archive, "files", []))
+        except Exception:  # noqa: BLE001 - read_array below words the error
+            names = []
+        if "images" in names:
+            return images_npz(str(path)).x
+        if len(names) > 1:
+            raise GanforgeError(
+                f"{path}: no array named 'images' (it holds {', '.join(names)}); save the images under 'images'"
+            )
+    array = read_array(path)
+    if array.dtype.kind not in "biuf":
+        raise GanforgeError(f"{path}: holds {array.dtype} values; images must be numbers")
+    array = _to_nchw(array, "auto", path)
+    if array.shape[0] == 0 or array.shape[1] not in (1, 3):
+        raise GanforgeError(f"{path}: expected (N, H, W) or N images of 1 or 3 channels, got shape {array.shape}")
+    return torch.from_numpy(np.ascontiguousarray(to_unit_range(array, str(path))))
 
 
 def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
@@ -31,17 +68,19 @@ def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
     Pictures keep their size unless ``size`` is given (centre crop to a square, then resize); a folder
     whose pictures differ in size or colour needs ``size`` / is made RGB.
     """
-    from ganforge.data.image_files import images_npz, read_image, scan_folder
+    import torch
+
+    from ganforge.data.image_files import read_image, scan_folder
     from ganforge.data.images import resize_images, set_channels
 
     if not path.exists():
-        raise GanforgeError(f"'{path}' does not exist; give a folder of images or a .npz with an 'images' array")
+        raise GanforgeError(f"'{path}' does not exist; give a folder of images, a .npy or a .npz of images")
     if path.is_file():
-        if path.suffix.lower() != ".npz":
+        if path.suffix.lower() not in ARRAY_SUFFIXES:
             raise GanforgeError(
-                f"'{path}' is not a .npz archive or a folder; fid reads folders of images and .npz files"
+                f"'{path}' is not a .npy/.npz array or a folder; fid reads folders of images, .npy and .npz files"
             )
-        x = images_npz(str(path)).x
+        x = read_image_array(path)
         return x if size is None else resize_images(x, size)
     files, _, _ = scan_folder(path)
     pictures = [read_image(f, size) for f in files]
@@ -85,8 +124,8 @@ def fid_between(a: Path, b: Path, features: str = "auto", size: int | None = Non
 
 @register_command()
 def fid(
-    a: Annotated[Path, typer.Argument(help="reference images: a folder or a .npz with an 'images' array")],
-    b: Annotated[Path, typer.Argument(help="images to compare: a folder or a .npz")],
+    a: Annotated[Path, typer.Argument(help="reference images: a folder, a .npy, or a .npz ('images' array)")],
+    b: Annotated[Path, typer.Argument(help="images to compare: a folder, a .npy or a .npz")],
     features: Annotated[
         str, typer.Option("--features", help="auto, digits, inception, or a weights / exported-network file")
     ] = "auto",

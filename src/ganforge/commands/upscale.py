@@ -14,7 +14,12 @@ from ganforge.cli import register_command
 def upscale(
     run: Annotated[Path, typer.Argument(help="run folder of a super-resolution model (srgan)")],
     source: Annotated[Path, typer.Argument(help="input picture (PNG, JPEG, ...)")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="output PNG")] = Path("upscaled.png"),
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="output picture; its suffix picks the format (.png, .jpg, ...)"
+        ),
+    ] = "upscaled.png",
     tile: Annotated[int, typer.Option("--tile", help="tile side in input pixels (0: whole picture at once)")] = 64,
 ) -> None:
     """Upscale a picture x2 or x4 (the run's scale), tile by tile so any size fits in memory."""

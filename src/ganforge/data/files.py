@@ -132,10 +132,26 @@ def numeric_file(path: str, columns: list[str] | None = None, key: str | None = 
     """A user's numeric data file (.csv with optional header, .npy, .npz), one sample per row."""
     values = load_numeric(path, columns, key)
     dim = values.shape[1]
+    info: dict[str, object] = {"path": str(path)}
+    if Path(path).suffix.lower() == ".csv":  # the user's column names, so samples keep them (ganforge sample)
+        info["columns"] = [str(c) for c in columns] if columns else csv_header(Path(path), dim)
     return ArraySource(
         kind="numbers" if dim == 1 else "points",
         sample_shape=(dim,),
         name=Path(path).name,
         x=torch.from_numpy(values),
-        info={"path": str(path)},
+        info=info,
     )
+
+
+def csv_header(path: Path, count: int) -> list[str]:
+    """The names in a CSV's header row (``x0, x1, ...`` when its first row is numbers)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        first = next((r for r in csv.reader(handle) if r and any(c.strip() for c in r)), [])
+    cells = [c.strip() for c in first]
+    try:
+        [float(c) for c in cells]
+    except ValueError:
+        if len(cells) == count:
+            return cells
+    return [f"x{i}" for i in range(count)]

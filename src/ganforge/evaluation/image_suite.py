@@ -22,9 +22,10 @@ like-for-like comparison.
 
 Feature network (``eval.features``): ``auto`` picks the shipped digits classifier for 1-channel digits,
 the same classifier applied to each channel (features concatenated) for 3-channel stacked digits, and
-Inception-v3 when its weights are available (``GANFORGE_INCEPTION_WEIGHTS``); other data needs the
-Inception weights or an explicit choice. ``digits``, ``inception``, a file of Inception weights or a
-TorchScript feature network may be named.
+Inception-v3 when its weights are available (``GANFORGE_INCEPTION_WEIGHTS``), else, for other gray or
+RGB pictures, the shipped offline photo features (``photo``, recorded as ``photo-offline``: ranks models
+of the same data, not comparable with published Inception FIDs; no Inception Score). ``digits``,
+``photo``, ``inception``, a file of Inception weights or a TorchScript feature network may be named.
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = 
     """The feature network for ``spec`` on images with ``channels`` channels from data ``data_name``.
 
     ``"auto"``: digits classifier for 1-channel ``digits`` data, per-channel digits for 3-channel
-    ``stacked-digits``, else Inception when ``GANFORGE_INCEPTION_WEIGHTS`` is set, else an error saying
-    how to get one. ``"digits"``: the classifier (per channel for 3-channel images). ``"inception"``:
+    ``stacked-digits``, else Inception when ``GANFORGE_INCEPTION_WEIGHTS`` is set, else the offline photo
+    features for 1- or 3-channel pictures (an error saying how to get Inception otherwise). ``"digits"``:
+    the classifier (per channel for 3-channel images). ``"photo"``: the offline photo features. ``"inception"``:
     Inception-v3 from the environment's weights. A path: :func:`load_feature_file`. A module: itself.
     """
     if isinstance(spec, nn.Module):
@@ -204,12 +206,16 @@ def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = 
             return ChannelwiseDigits(load_digits_classifier(), 3)
         if inception_weights_available():
             return InceptionFeatures()
+        if channels in (1, 3) and not os.environ.get(INCEPTION_ENV):  # set but missing: say so below
+            return _photo_features()  # offline default, labelled "photo-offline" beside every number
         what = f"{channels}-channel images" + (f" of '{data_name}'" if data_name else "")
         raise GanforgeError(
             f"no feature network for {what}: FID/KID/IS/PRDC need Inception-v3 weights — download "
             f"{INCEPTION_URL} and set {INCEPTION_ENV}=/path/to/it (or eval.features=PATH / --features PATH); "
             "for digit-like gray images eval.features=digits uses the shipped digits classifier"
         )
+    if spec == "photo":
+        return _photo_features()
     if spec == "digits":
         if channels == 1:
             return load_digits_classifier()
@@ -221,9 +227,15 @@ def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = 
     if os.sep in spec or "/" in spec or Path(spec).suffix:
         return load_feature_file(spec)
     raise GanforgeError(
-        f"unknown feature network '{spec}'; use auto, digits, inception, or a path to Inception weights "
+        f"unknown feature network '{spec}'; use auto, digits, photo, inception, or a path to Inception weights "
         "or a TorchScript module"
     )
+
+
+def _photo_features() -> nn.Module:
+    from ganforge.nets.photo_features import PhotoEvalFeatures
+
+    return PhotoEvalFeatures()
 
 
 def label_classifier(data_name: str, channels: int) -> FeatureNetwork | None:

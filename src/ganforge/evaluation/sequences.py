@@ -279,7 +279,9 @@ def embedding_plot(
     max_samples: int = 1000,
     seed: int = 0,
 ) -> Path:
-    """Save TimeGAN's PCA / t-SNE scatter of real (red) and synthetic (blue) sequences as a PNG.
+    """Save TimeGAN's PCA / t-SNE scatter of real and generated sequences as a PNG, in the colours and names
+    of every other ganforge plot (real: matplotlib's C0 blue, generated: C1 orange; TimeGAN's own figures
+    use red "Original" / blue "Synthetic").
 
     Up to ``max_samples`` sequences of each set are drawn, each reduced to its per-step mean over
     features, a point in R^T. PCA is fitted on the real points and applied to both; t-SNE (perplexity 40,
@@ -314,9 +316,9 @@ def embedding_plot(
         emb_f = np.concatenate([emb_f, np.zeros_like(emb_f)], axis=1)
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
-    ax.scatter(emb_r[:, 0], emb_r[:, 1], c="red", alpha=0.2, label="Original")
-    ax.scatter(emb_f[:, 0], emb_f[:, 1], c="blue", alpha=0.2, label="Synthetic")
-    ax.legend()
+    ax.scatter(emb_r[:, 0], emb_r[:, 1], c="C0", alpha=0.2, label="real")  # the colours of report/plots.py
+    ax.scatter(emb_f[:, 0], emb_f[:, 1], c="C1", alpha=0.2, label="generated")
+    ax.legend(markerscale=2)
     ax.set_title(title)
     ax.set_xlabel(f"x-{axis}")
     ax.set_ylabel(f"y-{axis}")

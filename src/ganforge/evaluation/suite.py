@@ -27,15 +27,29 @@ def register_evaluator(*kinds: str) -> Callable[[Evaluator], Evaluator]:
     return EVALUATORS.register(*kinds)
 
 
+FLOOR_SEED = 2025  # the second real sample of the real-vs-real floor (the first is the reference, 2024)
+
+
 @register_evaluator("numbers", "points")
 def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
-    """W1, KS, moment errors vs ``n`` held-out real samples; modes / %HQ / KL for mixtures."""
+    """W1, KS, moment errors vs ``n`` held-out real samples; modes / %HQ / KL for mixtures; and each
+    metric's **real floor** ``<metric>_real``: the same metric between two real samples of the same size.
+
+    A finite data set gives the floor from two disjoint halves of its shuffled rows (both of
+    ``floor_n = min(n, N // 2)`` rows), an infinite one from two fresh draws of ``n``, so a generated
+    value near its floor means "as close as two real samples are to each other".
+    """
     from ganforge.evaluation.lowdim import lowdim_report
 
-    real = run.real_data().real(n, seed=2024).x
+    source = run.real_data()
+    real = source.real(n, seed=2024).x
     fake = run.sample(n)
     mixture = run.data_info.mixture
-    report = lowdim_report(real, fake, mixture.means if mixture else None, mixture.std if mixture else None)
+    means, std = (mixture.means, mixture.std) if mixture else (None, None)
+    report = lowdim_report(real, fake, means, std)
+    pool = source.real(2 * n, seed=FLOOR_SEED).x
+    floor_n = min(n, len(pool) // 2)
+    floor = lowdim_report(pool[:floor_n], pool[floor_n : 2 * floor_n], means, std) if floor_n >= 2 else {}
     if metrics:
         unknown = [m for m in metrics if m not in report]
         if unknown:
@@ -49,4 +63,7 @@ def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         "n_real": int(real.shape[0]),
         "reference": "fresh held-out real samples (seed 2024)",
         **report,
+        **{f"{k}_real": floor[k] for k in report if k in floor},
+        "floor_n": floor_n,
+        "floor": f"real vs real: two disjoint real samples of {floor_n} (seed {FLOOR_SEED})",
     }

@@ -87,6 +87,30 @@ class PhotoFeatures(nn.Module):
         return self.net.trunk((x - self.lo) / (self.hi - self.lo), self.layer)
 
 
+class PhotoEvalFeatures(nn.Module):
+    """The shipped network as an offline feature extractor for image metrics (FID, KID, PRDC) of RGB or
+    gray pictures in [0, 1]: ``relu3_1`` averaged over positions, ``(N, 64)``.
+
+    ganforge's default when no Inception-v3 weights are set: offline and deterministic, but trained on 17
+    photographs, so its FIDs rank models of the same data; they are not comparable with published
+    (Inception) FIDs. Recorded as ``features: photo-offline`` beside every number. It has no class
+    logits, so the Inception Score is not computed with it.
+    """
+
+    name = "photo-offline"
+    num_features = 64
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__()
+        self.net = load_photo_feature_net(path)
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise GanforgeError(f"photo features expect images (N, 1 or 3, H, W) in [0, 1]; got {tuple(images.shape)}")
+        return self.net.trunk(images.float().clamp(0, 1)).mean(dim=(2, 3))
+
+
 def photo_features_card() -> dict[str, Any]:
     """The shipped network's record (training data, epochs, held-out accuracies)."""
     if not CARD.exists():

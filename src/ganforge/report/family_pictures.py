@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from ganforge.report.image_pictures import save_grid
+from ganforge.report.image_pictures import labelled_grid, save_grid, save_png, stack_pictures
 from ganforge.report.pictures import register_pictures
 
 if TYPE_CHECKING:
@@ -32,7 +32,10 @@ def superres_pictures(run: Run, folder: Path, n: int = 6) -> dict[str, str]:
     from ganforge.evaluation.superres_metrics import heldout_pairs
 
     high, low, _ = heldout_pairs(run, n)
-    return {"superres": str(save_grid(superres_rows(run, high, low), folder / "superres.png", ncol=4))}
+    scale = int(run.gan.scale)  # type: ignore[attr-defined]
+    headers = ["low-res", "bicubic", f"{type(run.gan).__name__} x{scale}", "original"]
+    rows = superres_rows(run, high, low)
+    return {"superres": str(save_grid(rows, folder / "superres.png", ncol=4, column_labels=headers))}
 
 
 def translation_rows(run: Run, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -55,4 +58,11 @@ def translation_pictures(run: Run, folder: Path, n: int = 8) -> dict[str, str]:
 
     source, _ = evaluation_domains(run)
     a, b = source.real(n, seed=7).x, source.real_b(n, seed=7).x
-    return {"translation": str(save_grid(translation_rows(run, a, b), folder / "translation.png", ncol=6))}
+    rows = translation_rows(run, a, b)
+    half = len(rows) // 2
+    picture = stack_pictures([
+        labelled_grid(rows[:half], 6, ["A", "G(A)", "F(G(A))"] * 2, title="from A   (G: A -> B, F: B -> A)"),
+        labelled_grid(rows[half:], 6, ["B", "F(B)", "G(F(B))"] * 2, title="from B"),
+    ])
+    picture = save_png(picture, folder / "translation.png")
+    return {"translation": str(picture)}

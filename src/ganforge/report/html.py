@@ -34,7 +34,7 @@ MAX_SNAPSHOTS = 12  # fixed-noise grids shown (evenly spaced over the run, the l
 MAX_PICTURE_BYTES = 8 << 20  # larger pictures are listed by name instead of embedded
 # suffixes of the keys an evaluation uses for a metric's reference value computed on real data
 FLOOR_SUFFIXES = ("_noise_floor", "_real", "_floor")
-SKIP_KEYS = ("n_fake", "n_real", "noise_floor_n", "reference", "protocol", "skipped")
+SKIP_KEYS = ("n_fake", "n_real", "noise_floor_n", "floor_n", "seed", "step", "reference", "protocol", "skipped")
 PICTURE_TYPES = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
@@ -293,7 +293,8 @@ def write_report(path: str | Path, run: Any | None = None, floors: dict[str, flo
     if floors is None and run is not None and run.data_info.kind in ("numbers", "points"):
         evaluation = _read_json(path / "summary.json").get("evaluation") or {}
         n = int(evaluation.get("n_real", 0) or 0)
-        floors = lowdim_floors(run, n) if n > 1 else None
+        recorded = "floor_n" in evaluation  # the evaluator's own real-vs-real floors (<metric>_real): shown as is
+        floors = lowdim_floors(run, n) if n > 1 and not recorded else None
     out = path / REPORT_NAME
     atomic_write_text(out, render_report(path, run, floors))
     return out

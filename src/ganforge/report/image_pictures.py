@@ -84,9 +84,71 @@ def save_png(image: Image.Image, path: Path) -> Path:
     return path
 
 
-def save_grid(images: torch.Tensor, path: Path, ncol: int | None = None) -> Path:
-    """A PNG grid of ``images`` (N, C, H, W) in [0, 1]."""
+def save_grid(
+    images: torch.Tensor,
+    path: Path,
+    ncol: int | None = None,
+    column_labels: list[str] | None = None,
+    row_labels: list[str] | None = None,
+    title: str = "",
+) -> Path:
+    """A PNG grid of ``images`` (N, C, H, W) in [0, 1], optionally with column headers, row labels
+    (e.g. each row's class) and a title line (see :func:`labelled_grid`)."""
+    if column_labels or row_labels or title:
+        return save_png(labelled_grid(images, ncol, column_labels, row_labels, title), path)
     return save_png(grid_image(images, ncol), path)
+
+
+def labelled_grid(
+    images: torch.Tensor,
+    ncol: int | None = None,
+    column_labels: list[str] | None = None,
+    row_labels: list[str] | None = None,
+    title: str = "",
+) -> Image.Image:
+    """:func:`grid_image` on a white margin: ``column_labels`` centred above each column, ``row_labels``
+    right-aligned left of each row, ``title`` above everything. The tiles stay pixel-exact (the labels
+    are drawn with Pillow's bundled font around them, not over them)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    grid = grid_image(images, ncol)
+    n, _, h, _ = images.shape
+    ncol = min(n, ncol or math.ceil(math.sqrt(n)))
+    nrow = math.ceil(n / ncol)
+    tile_w = (grid.width - 1) / ncol - 1  # grid_array's padding is 1 pixel
+    tile_h = (grid.height - 1) / nrow - 1
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+
+    def width(text: str) -> int:
+        box = probe.textbbox((0, 0), text, font=font)
+        return int(box[2] - box[0])
+
+    size = 16  # the largest size (down to 8) at which every column header fits its column
+    font = ImageFont.load_default(size=size)
+    while size > 8 and column_labels and max(width(t) for t in column_labels) > tile_w - 2:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+
+    line = size + 6
+    left = (max(width(t) for t in row_labels) + 8) if row_labels else 0
+    head = line if column_labels else 0
+    top = (line if title else 0) + head
+    right_edge = left + grid.width
+    if title:
+        right_edge = max(right_edge, width(title) + 8)
+    canvas = Image.new(grid.mode, (right_edge, top + grid.height), "white")
+    canvas.paste(grid, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    ink = "black"
+    if title:
+        draw.text((4, line // 2), title, fill=ink, font=font, anchor="lm")
+    for c, text in enumerate((column_labels or [])[:ncol]):
+        x = left + 1 + c * (tile_w + 1) + tile_w / 2
+        draw.text((x, top - head / 2), text, fill=ink, font=font, anchor="mm")
+    for r, text in enumerate((row_labels or [])[:nrow]):
+        y = top + 1 + r * (tile_h + 1) + tile_h / 2
+        draw.text((left - 4, y), text, fill=ink, font=font, anchor="rm")
+    return canvas
 
 
 def class_rows(num_classes: int, per_class: int = PER_CLASS) -> torch.Tensor:
@@ -120,7 +182,76 @@ def save_images_png(run: Run, n: int, path: Path, label: int | None = None) -> P
     _check_n(n)
     labels, count, ncol = grid_layout(run.gan.num_classes, label, n)
     images = run.sample(count, label=labels)
-    return save_grid(images, path, ncol)
+    return save_grid(images, path, ncol, **class_labelling(run, labels, label, ncol))
+
+
+def stack_pictures(pictures: list[Image.Image]) -> Image.Image:
+    """Pictures one below the other on white, left-aligned (e.g. labelled grids with different headers)."""
+    from PIL import Image
+
+    mode = "RGB" if any(p.mode == "RGB" for p in pictures) else "L"
+    height = sum(p.height for p in pictures) + 4 * (len(pictures) - 1)
+    canvas = Image.new(mode, (max(p.width for p in pictures), height), "white")
+    top = 0
+    for picture in pictures:
+        canvas.paste(picture.convert(mode), (0, top))
+        top += picture.height + 4
+    return canvas
+
+
+def class_names(run: Run) -> list[str]:
+    """The data's class names (``info['classes']``, e.g. an image folder's sub-folders), else ``0..K-1``."""
+    k = int(run.gan.num_classes or 0)
+    names = run.data_info.info.get("classes") if isinstance(run.data_info.info, dict) else None
+    if isinstance(names, list) and len(names) == k:
+        return [str(c) for c in names]
+    return [str(i) for i in range(k)]
+
+
+def class_labelling(run: Run, labels: torch.Tensor | int | None, label: int | None, ncol: int) -> dict:
+    """Row labels (one class per row) or a title (one fixed class) for a conditional model's grid."""
+    if run.gan.num_classes is None:
+        return {}
+    names = class_names(run)
+    if isinstance(labels, torch.Tensor):
+        return {"row_labels": [names[int(labels[i])] for i in range(0, len(labels), ncol)]}
+    if label is not None and 0 <= int(label) < len(names):
+        return {"title": f"class {names[int(label)]}"}
+    return {}
+
+
+def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None, batch: int = 256) -> Path:
+    """``ganforge sample RUN -o folder/``: ``n`` generated images as one PNG each (``000000.png``, ...),
+    at their own size; a conditional model without ``--label`` writes one sub-folder per class (classes
+    balanced), the layout ``ganforge train folder/`` and ``ganforge fid`` read back. The pictures go to a
+    temporary folder renamed when complete; an existing folder must be empty."""
+    import shutil
+
+    from ganforge.outputs import output_folder
+    from ganforge.sampling import balanced_labels
+
+    if n <= 0:
+        raise GanforgeError(f"-n must be a positive number of samples, got {n}")
+    folder = output_folder(folder, empty=True)
+    labels = balanced_labels(run, n) if label is None else None
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    try:
+        tmp.mkdir()
+        for start in range(0, n, batch):
+            part = labels[start : start + batch] if labels is not None else label
+            images = run.sample(min(batch, n - start), label=part)
+            for i, image in enumerate(images):
+                index = start + i
+                where = tmp / f"{int(labels[index])}" if labels is not None else tmp
+                where.mkdir(exist_ok=True)
+                grid_image(image[None], ncol=1, padding=0, scale=1).save(where / f"{index:06d}.png", format="PNG")
+        if folder.is_dir():
+            folder.rmdir()  # empty (checked above)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return folder
 
 
 def real_grid(run: Run, n: int, labels: torch.Tensor | None) -> torch.Tensor:
@@ -174,7 +305,7 @@ def image_pictures(run: Run, folder: Path) -> dict[str, str]:
         fake = run.sample(n, label=labels)
     finally:
         torch.set_rng_state(state)
-    files = {"samples": str(save_grid(fake, folder / "samples.png", ncol))}
+    files = {"samples": str(save_grid(fake, folder / "samples.png", ncol, **class_labelling(run, labels, None, ncol)))}
     real = real_grid(run, n, labels if isinstance(labels, torch.Tensor) else None)
     files["real_vs_generated"] = str(
         save_real_vs_generated(real, fake, folder / "real_vs_generated.png", ncol, run.config.name)

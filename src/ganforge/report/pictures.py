@@ -40,9 +40,16 @@ def lowdim_pictures(run: Run, folder: Path) -> dict[str, str]:
     fake = run.sample(2500)
     return {
         "real_vs_generated": str(
-            plot_real_vs_fake(real, fake, folder / "real_vs_generated.png", run.config.name)
+            plot_real_vs_fake(real, fake, folder / "real_vs_generated.png", run.config.name, _names(run))
         )
     }
+
+
+def _names(run: Run) -> list[str]:
+    """The data's column names (a user's CSV header), else ``x0, x1, ...``: the plots' axis labels."""
+    from ganforge.sampling import column_names
+
+    return column_names(run, int(run.data_info.sample_shape[0]))
 
 
 def save_sample_pictures(run: Run, folder: Path) -> dict[str, str]:
@@ -55,7 +62,7 @@ def lowdim_samples_png(run: Run, n: int, path: Path, label: int | None = None) -
     """Generated samples beside real data: histogram (1-D) or scatter (2-D)."""
     real = run.real_data().real(n, seed=2024).x
     fake = run.sample(n, label=label)
-    return plot_real_vs_fake(real, fake, path, run.config.name)
+    return plot_real_vs_fake(real, fake, path, run.config.name, _names(run))
 
 
 def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **options: object) -> Path:

@@ -13,6 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+# every plot of real vs generated data uses these (t-SNE / PCA in evaluation/sequences.py included)
+REAL_COLOR, GENERATED_COLOR = "C0", "C1"
+
 
 def _series(records: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
     pts = [(r["step"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
@@ -48,7 +51,9 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
 def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: bool = True) -> Path:
     """Mean D(x) and D(G(z)) over training; 0.5 is where D cannot tell them apart."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in ((D_REAL, "D(x)"), (D_FAKE, "D(G(z))")):
+    labels = ((D_REAL, "D(x)"), (D_FAKE, "D(G(z))")) if probability else (
+        (D_REAL, "score(x)"), (D_FAKE, "score(G(z))"))
+    for key, label in labels:
         steps, values = _series(records, key)
         if steps:
             ax.plot(steps, values, label=label)
@@ -64,23 +69,31 @@ def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: b
     return path
 
 
-def plot_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, path: Path, title: str = "") -> Path:
-    """Histograms for 1-D data, scatter for 2-D, pairwise first two features beyond."""
+def plot_real_vs_fake(
+    real: torch.Tensor, fake: torch.Tensor, path: Path, title: str = "", names: list[str] | None = None
+) -> Path:
+    """Histograms for 1-D data, scatter for 2-D, pairwise first two features beyond; axes named after the
+    data's columns when given. Real is always :data:`REAL_COLOR`, generated :data:`GENERATED_COLOR`."""
     real, fake = real.detach().cpu().float(), fake.detach().cpu().float()
     fig, ax = plt.subplots(figsize=(5, 4.2))
     if real.shape[1] == 1:
         lo = float(min(real.min(), fake.min()))
         hi = float(max(real.max(), fake.max()))
         bins = torch.linspace(lo, hi, 60).numpy()
-        ax.hist(real[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="real")
-        ax.hist(fake[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="generated")
-        ax.set_xlabel("x")
+        ax.hist(real[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="real", color=REAL_COLOR)
+        ax.hist(fake[:, 0].numpy(), bins=bins, alpha=0.5, density=True, label="generated", color=GENERATED_COLOR)
+        ax.set_xlabel(names[0] if names else "x")
+        ax.legend(markerscale=4)
     else:
-        ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.4, label="real")
-        ax.scatter(fake[:, 0], fake[:, 1], s=3, alpha=0.4, label="generated")
+        ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.4, label="real", color=REAL_COLOR)
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, alpha=0.4, label="generated", color=GENERATED_COLOR)
         ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(markerscale=4)
-    ax.set_title(title or "real vs generated")
+        if names and len(names) >= 2:
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(names[1])
+        # above the axes, never over the points (a legend inside covered a corner mode of grid25)
+        ax.legend(markerscale=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    ax.set_title(title or "real vs generated", pad=22 if real.shape[1] > 1 else 6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

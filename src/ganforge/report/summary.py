@@ -15,6 +15,8 @@ from ganforge.training import metrics_log
 if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
 
+EVAL_SEED = 0  # torch seed of the end-of-run evaluation; `ganforge eval --seed` defaults to the same
+
 
 def sample_pictures(run: Run, plots: Path) -> dict[str, str]:
     """The kind-specific picture of generated samples (2-D scatter, 1-D histogram, image grid...)."""
@@ -45,7 +47,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         "discriminator": str(plot_discriminator(records, plots / "discriminator.png", probability)),
     }
     files.update(sample_pictures(run, plots))
-    evaluation = run.evaluate()
+    torch.manual_seed(EVAL_SEED)  # what `ganforge eval RUN` (--seed 0) draws, so both print the same numbers
+    evaluation = {**run.evaluate(), "seed": EVAL_SEED, "step": run.step}
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {

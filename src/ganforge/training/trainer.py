@@ -240,7 +240,8 @@ class Trainer:
             previous = {}
         for cb in self.callbacks:
             cb.on_start(self)
-        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, self.config.name)
+        probability = bool(getattr(getattr(self.gan, "objective", None), "probability_outputs", True))
+        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, self.config.name, probability)
         t_start = time.perf_counter() - self.elapsed
         self.gan.train()
         self.guard.start(self)

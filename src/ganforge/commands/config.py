@@ -1,0 +1,139 @@
+"""``ganforge config RECIPE [--set k=v]``: the full config a run would use, every default filled in.
+
+``ganforge recipes --show NAME`` prints a recipe as written (the keys its author chose). A run also uses
+every key the recipe leaves out: the run-level defaults (``train``, ``eval``, ``monitors``...) of
+:class:`~ganforge.config.RunConfig`, and the keyword defaults of the factories its ``data.source``,
+``model.type``, networks (``model.generator`` / ``model.discriminator`` ``type``) and ``model.penalties``
+name, and every monitor's settings (the registries' signatures are the config keys). This command
+prints all of them, each filled-in key marked ``# default``, so a user sees every knob and its value
+without reading the source.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from ganforge.cli import SetOption, register_command
+
+DEFAULT_MARK = "  # default"
+# parameters ganforge supplies itself (not config keys), by kind of factory
+MODEL_CONTEXT = frozenset({"source"})
+NETWORK_CONTEXT = frozenset({"role", "noise_dim", "sample_shape", "num_classes"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def signature_defaults(fn: Callable[..., Any], context: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Keyword defaults of a registered factory: its config keys and the values used when a recipe omits them."""
+    out: dict[str, Any] = {}
+    for name, p in inspect.signature(fn).parameters.items():
+        if name in context or p.default is inspect.Parameter.empty:
+            continue
+        if p.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
+            continue
+        out[name] = _plain(p.default)
+    return out
+
+
+def _merge(given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``given`` with the keys of ``defaults`` it lacks appended (given keys keep their order)."""
+    return {**given, **{k: v for k, v in defaults.items() if k not in given}}
+
+
+def _fill_network(spec: Any) -> Any:
+    from ganforge.gans.registry import NETWORKS, split_type
+
+    if not isinstance(spec, (str, dict)) or (isinstance(spec, dict) and "type" not in spec):
+        return spec
+    name, settings = split_type(spec, "model")
+    return {"type": name, **_merge(settings, signature_defaults(NETWORKS.get(name), NETWORK_CONTEXT))}
+
+
+def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """The validated config of ``raw`` with run-level and factory defaults filled in."""
+    from ganforge.config import parse_config
+    from ganforge.data.registry import SOURCES
+    from ganforge.gans.registry import MODELS, PENALTIES, split_type
+
+    full = parse_config(raw).model_dump(mode="json")
+    data = dict(full.get("data") or {})
+    if isinstance(data.get("source"), str):
+        full["data"] = _merge(data, signature_defaults(SOURCES.get(data["source"])))
+    model = dict(full.get("model") or {})
+    if "type" in model:
+        name, settings = split_type(model, "model")
+        settings = _merge(settings, signature_defaults(MODELS.get(name), MODEL_CONTEXT))
+        for role in ("generator", "discriminator"):
+            if role in settings:
+                settings[role] = _fill_network(settings[role])
+        if isinstance(settings.get("penalties"), dict):
+            settings["penalties"] = {
+                k: _merge(v if isinstance(v, dict) else {}, signature_defaults(PENALTIES.get(k)))
+                for k, v in settings["penalties"].items()
+            }
+        full["model"] = {"type": name, **settings}
+    full["monitors"] = _fill_monitors(dict(full.get("monitors") or {}))
+    return full
+
+
+def _fill_monitors(given: dict[str, Any]) -> dict[str, Any]:
+    """Every registered monitor with its settings (``false``: turned off by the recipe)."""
+    from ganforge.diagnostics.monitors import MONITORS
+
+    out = {}
+    for name in MONITORS:
+        opts = given.get(name, {})
+        out[name] = opts if opts is False else _merge(opts if isinstance(opts, dict) else {},
+                                                        signature_defaults(MONITORS.get(name)))
+    return {**out, **{k: v for k, v in given.items() if k not in out}}
+
+
+def _scalar(value: Any) -> str:
+    import yaml
+
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False).strip()
+    return text[: -len("...")].strip() if text.endswith("...") else text
+
+
+def to_marked_yaml(full: dict[str, Any], given: Any, indent: int = 0) -> list[str]:
+    """YAML lines of ``full``; each leaf absent from ``given`` (the recipe and overrides) ends in ``# default``."""
+    lines = []
+    for key, value in full.items():
+        mine = given.get(key) if isinstance(given, dict) else None
+        present = isinstance(given, dict) and key in given
+        pad = " " * indent
+        if isinstance(value, dict) and value:
+            lines.append(f"{pad}{key}:" + ("" if present else DEFAULT_MARK))
+            lines += to_marked_yaml(value, mine if isinstance(mine, dict) else {}, indent + 2)
+        else:
+            lines.append(f"{pad}{key}: {_scalar(value)}" + ("" if present else DEFAULT_MARK))
+    return lines
+
+
+def count_keys(tree: dict[str, Any]) -> int:
+    return sum(count_keys(v) if isinstance(v, dict) and v else 1 for v in tree.values())
+
+
+@register_command("config")
+def config_(
+    recipe: Annotated[str, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")],
+    set_: SetOption = None,
+) -> None:
+    """Print the full config a run of RECIPE would use: every key, defaults filled in and marked."""
+    from ganforge.config import apply_overrides
+    from ganforge.recipes import resolve_recipe
+
+    raw = apply_overrides(resolve_recipe(recipe), list(set_ or []))
+    full = resolved_config(raw)
+    print("\n".join(to_marked_yaml(full, raw)))
+    print(f"# {count_keys(full)} keys; '# default': not in the recipe, the value ganforge uses")

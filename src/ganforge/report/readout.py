@@ -1,0 +1,192 @@
+"""Reading an evaluation: each metric beside its real floor and what it means, and a one-line judgement.
+
+An evaluation (``summary.json``'s ``evaluation``, ``ganforge eval``) is a flat dict of numbers. A number
+alone says little: W1 0.04 is excellent on the unit ring and poor on data of scale 0.01. Every metric
+that has one is therefore shown beside its **real floor**: the same metric computed between two real
+samples (``w1_real``, ``fid_noise_floor``, ``precision_real`` ...), i.e. what a perfect generator would
+score with the same sample sizes. Super-resolution shows bicubic upscaling in that column and
+translation the classifier's accuracy on untranslated pictures (labelled so).
+
+:func:`quality_verdict` turns the headline metrics into one line for ``ganforge diagnose``:
+``close`` (within ``CLOSE`` times the floor, plus a small absolute slack), ``off`` or ``far`` (more than
+``FAR`` times the floor); see :func:`judge`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+CLOSE = 2.0  # generated within 2x its real floor: indistinguishable at this sample size, or nearly
+FAR = 5.0  # more than 5x the floor: clearly not the data
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How to read one metric: its floor's key, whether lower is better, and a short phrase."""
+
+    meaning: str
+    floor: str | None = None  # key of the reference value in the same evaluation
+    lower_is_better: bool | None = True  # None: no direction (e.g. a count)
+    floor_label: str = ""  # shown after the floor when it is not "real vs real"
+
+
+METRICS: dict[str, Metric] = {
+    # numbers and points (evaluation/suite.py)
+    "w1": Metric("earth mover's distance to real data, data units", "w1_real"),
+    "ks": Metric("largest gap between real and generated CDFs (0-1)", "ks_real"),
+    "mean_error": Metric("gap between real and generated means", "mean_error_real"),
+    "std_error": Metric("gap between real and generated spreads", "std_error_real"),
+    "modes": Metric("mixture modes with samples near them", "modes_real", lower_is_better=False),
+    "high_quality": Metric("share of samples within 3 std of a mode", "high_quality_real", lower_is_better=False),
+    "kl": Metric("KL of the mode histogram from uniform", "kl_real"),
+    # images (evaluation/image_suite.py)
+    "fid": Metric("Fréchet distance of feature statistics", "fid_noise_floor"),
+    "fid_matched": Metric("FID at the floor's sample size (compare with the floor)", "fid_noise_floor"),
+    "kid": Metric("kernel distance of features (unbiased; 0 = same)", "kid_noise_floor"),
+    "is": Metric("Inception-style score: confident, varied classes", "is_real", lower_is_better=False),
+    "precision": Metric("share of generated samples that look real", "precision_real", lower_is_better=False),
+    "recall": Metric("share of real data the generator covers", "recall_real", lower_is_better=False),
+    "density": Metric("how densely samples sit among real neighbours", "density_real", lower_is_better=False),
+    "coverage": Metric("share of real samples with a generated neighbour", "coverage_real", lower_is_better=False),
+    "conditional_accuracy": Metric(
+        "generated images classified as their requested label", "conditional_accuracy_real", lower_is_better=False
+    ),
+    # super-resolution and translation
+    "psnr": Metric("peak signal-to-noise ratio, luma (dB)", "bicubic_psnr", False, "bicubic"),
+    "ssim": Metric("structural similarity, luma (0-1)", "bicubic_ssim", False, "bicubic"),
+    "psnr_rgb": Metric("PSNR on all colour channels (dB)", "bicubic_psnr_rgb", False, "bicubic"),
+    "label_accuracy_a2b": Metric(
+        "A->B pictures that keep their label", "label_accuracy_originals", False, "untranslated"
+    ),
+    "label_accuracy_b2a": Metric(
+        "B->A pictures that keep their label", "label_accuracy_originals", False, "untranslated"
+    ),
+    "cycle_error_a": Metric("A->B->A reconstruction error (mean abs)", None),
+    "cycle_error_b": Metric("B->A->B reconstruction error (mean abs)", None),
+    # sequences (evaluation/sequence_suite.py)
+    "discriminative_score": Metric("|accuracy - 0.5| of a post-hoc real/fake GRU (0 = same)", None),
+    "discriminative_quick": Metric("quick discriminative score (0 = same)", None),
+    "predictive_score": Metric("next-step error of a GRU trained on generated data", None),
+    "autocorrelation_error": Metric("gap between real and generated autocorrelations", None),
+}
+HEADLINE = ("w1", "ks", "high_quality", "fid_matched", "precision", "conditional_accuracy")
+ABS_SLACK = {"ks": 0.01, "high_quality": 0.02, "precision": 0.02, "conditional_accuracy": 0.02, "kid": 1e-3}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _fmt(value: Any) -> str:
+    number = _number(value)
+    if number is None:
+        return "-"
+    return f"{int(number)}" if float(number).is_integer() and abs(number) < 1e6 else f"{number:.4g}"
+
+
+def metric_rows(evaluation: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(metric, generated, real floor, meaning)`` for every metric of ``evaluation`` with a known reading,
+    in the evaluation's order; floors and protocol keys are not rows of their own."""
+    floors = {m.floor for m in METRICS.values() if m.floor}
+    rows = []
+    for key, value in evaluation.items():
+        metric = METRICS.get(key)
+        if metric is None or key in floors or _number(value) is None:
+            continue
+        floor = evaluation.get(metric.floor) if metric.floor else None
+        floor_text = _fmt(floor) if floor is not None else "-"
+        if floor is not None and metric.floor_label:
+            floor_text += f" ({metric.floor_label})"
+        direction = {True: " (lower is better)", False: " (higher is better)", None: ""}[metric.lower_is_better]
+        rows.append((key, _fmt(value), floor_text, metric.meaning + direction))
+    return rows
+
+
+def format_table(rows: list[tuple[str, str, str, str]], header: tuple[str, str, str, str] | None = None) -> str:
+    """Rows as aligned plain-text columns (what the terminal and a log file both show well)."""
+    header = header or ("metric", "generated", "real floor", "what it means")
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    lines = []
+    for row in table:
+        lines.append(
+            f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def protocol_line(evaluation: dict[str, Any]) -> str:
+    """What the numbers were computed on: sample sizes, seed, feature network, real reference."""
+    parts = []
+    for key, label in (("n_fake", "generated"), ("n_real", "real"), ("floor_n", "floor of")):
+        if _number(evaluation.get(key)) is not None:
+            parts.append(f"{label} {int(evaluation[key])}")
+    if "seed" in evaluation:
+        parts.append(f"seed {evaluation['seed']}")
+    if evaluation.get("features"):
+        parts.append(f"features {evaluation['features']}")
+    return ", ".join(parts)
+
+
+def evaluation_text(evaluation: dict[str, Any]) -> str:
+    """The evaluation block the end-of-run summary and ``ganforge eval`` print: the table, the protocol,
+    a note on offline features, and why any metric was skipped."""
+    rows = metric_rows(evaluation)
+    lines = []
+    if rows:
+        lines.append(format_table(rows))
+    else:
+        shown = {k: v for k, v in evaluation.items() if _number(v) is not None}
+        if shown:
+            lines.append("  " + "  ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
+    protocol = protocol_line(evaluation)
+    if protocol:
+        lines.append(f"  ({protocol})")
+    if str(evaluation.get("features", "")).startswith("photo"):
+        lines.append(
+            "  note: photo features are ganforge's shipped offline network, not Inception-v3: compare these "
+            "FIDs only with each other; set GANFORGE_INCEPTION_WEIGHTS for numbers comparable with papers"
+        )
+    if evaluation.get("skipped"):
+        lines.append(f"  skipped: {evaluation['skipped']}")
+    return "\n".join(lines)
+
+
+def judge(evaluation: dict[str, Any], key: str) -> tuple[str, float, float] | None:
+    """``(close | off | far, generated, floor)`` of one metric against its real floor (None without one).
+
+    Lower-is-better metrics: ``close`` when ``value <= CLOSE * floor + slack``, ``far`` when
+    ``value > FAR * floor + slack``. Higher-is-better ones (shares, accuracies) by their relative
+    shortfall ``(floor - value) / floor``: ``close`` up to 5 %, ``far`` beyond 25 %. ``slack`` absorbs
+    sampling noise for metrics whose floor can be ~0 (:data:`ABS_SLACK`).
+    """
+    metric = METRICS.get(key)
+    value = _number(evaluation.get(key))
+    floor = _number(evaluation.get(metric.floor)) if metric and metric.floor else None
+    if metric is None or value is None or floor is None or metric.floor_label or metric.lower_is_better is None:
+        return None
+    slack = ABS_SLACK.get(key, 0.0)
+    if metric.lower_is_better:
+        base = max(floor, 0.0)
+        verdict = "close" if value <= CLOSE * base + slack else ("far" if value > FAR * base + slack else "off")
+    else:
+        shortfall = (floor - value - slack) / max(abs(floor), 1e-12)
+        verdict = "close" if shortfall <= 0.05 else ("far" if shortfall > 0.25 else "off")
+    return verdict, value, floor
+
+
+def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
+    """``(state, sentence)`` about the generated samples: state ``close`` / ``off`` / ``far`` / ``unknown``
+    (the worst headline metric), the sentence naming each headline metric beside its floor."""
+    if not evaluation:
+        return "unknown", "sample quality unknown (no evaluation in summary.json; run `ganforge eval RUN`)"
+    judged = [(key, judge(evaluation, key)) for key in HEADLINE]
+    judged = [(key, j) for key, j in judged if j is not None]
+    if not judged:
+        return "unknown", "sample quality has no real-data floor to compare with"
+    order = {"close": 0, "off": 1, "far": 2}
+    worst = max((j[0] for _, j in judged), key=order.__getitem__)
+    words = {"close": "near the real-data floor", "off": "off the data", "far": "far from the data"}
+    detail = ", ".join(f"{key} {_fmt(v)} (real floor {_fmt(f)})" for key, (_, v, f) in judged)
+    return worst, f"samples {words[worst]}: {detail}"

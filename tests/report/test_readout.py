@@ -1,0 +1,77 @@
+"""Reading an evaluation: the metric / generated / real floor / meaning table and the sample-quality verdict
+that ``ganforge diagnose`` now includes."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import ganforge as gf
+from ganforge.commands.diagnose import format_report
+from ganforge.report.readout import evaluation_text, judge, metric_rows, quality_verdict
+
+
+def _file_run(tmp_path: Path, points: np.ndarray) -> gf.Run:
+    np.savetxt(tmp_path / "data.csv", points, delimiter=",", header="x,y", comments="")
+    config = {"name": "f", "data": {"source": "file", "path": str(tmp_path / "data.csv")},
+              "train": {"steps": 2, "batch_size": 16, "log_every": 1}, "eval": {"n": 1000}}
+    return gf.train(config, out=tmp_path / "run", show_progress=False)
+
+
+def _spiral(n: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.sqrt(rng.random(n)) * 3 * np.pi
+    return np.stack([t * np.cos(t), t * np.sin(t)], 1) / 3 + rng.normal(0, 0.05, (n, 2))
+
+
+def _evaluate_with(run: gf.Run, sampler) -> dict:  # noqa: ANN001
+    run.sample = lambda n, label=None, **kw: torch.as_tensor(sampler(n), dtype=torch.float32)  # type: ignore[method-assign]
+    torch.manual_seed(0)
+    return run.evaluate()
+
+
+def test_a_perfect_generator_sits_at_the_real_floor_and_a_shapeless_one_is_far(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    run = _file_run(tmp_path, _spiral(4000, rng))
+    perfect = _evaluate_with(run, lambda n: _spiral(n, np.random.default_rng(1)))
+    assert {"w1_real", "ks_real", "mean_error_real", "std_error_real", "floor_n"} <= set(perfect)
+    assert quality_verdict(perfect)[0] == "close", quality_verdict(perfect)
+    blob = _evaluate_with(run, lambda n: np.random.default_rng(2).normal(0, 1.5, (n, 2)))  # right scale, no shape
+    state, sentence = quality_verdict(blob)
+    assert state in ("off", "far") and "real floor" in sentence
+    assert judge(blob, "w1")[0] == "far"
+    text = format_report(run.path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": blob})
+    assert "verdict: not healthy" in text and "w1" in text.split("verdict")[1]
+    healthy = format_report(run.path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": perfect})
+    assert "verdict: healthy: samples near the real-data floor" in healthy
+
+
+def test_a_humped_uniform_is_not_healthy(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "u.npy", rng.random((4000, 1)).astype(np.float32))
+    config = {"name": "u", "data": {"source": "file", "path": str(tmp_path / "u.npy")},
+              "train": {"steps": 2, "batch_size": 16, "log_every": 1}, "eval": {"n": 2000}}
+    run = gf.train(config, out=tmp_path / "run", show_progress=False)
+    humped = _evaluate_with(run, lambda n: np.random.default_rng(3).beta(2, 2, (n, 1)))
+    assert quality_verdict(humped)[0] in ("off", "far")
+    flat = _evaluate_with(run, lambda n: np.random.default_rng(3).random((n, 1)))
+    assert quality_verdict(flat)[0] == "close"
+
+
+def test_table_rows_pair_each_metric_with_its_floor_and_meaning() -> None:
+    evaluation = {"n_fake": 500, "n_real": 500, "w1": 0.5, "w1_real": 0.05, "ks": 0.2, "ks_real": 0.03,
+                  "floor_n": 500, "seed": 0, "fid": 12.0, "fid_noise_floor": 1.5, "features": "photo-offline",
+                  "psnr": 30.1, "bicubic_psnr": 29.0, "skipped": "no Inception weights"}
+    rows = {r[0]: r for r in metric_rows(evaluation)}
+    assert rows["w1"][1:3] == ("0.5", "0.05") and "lower is better" in rows["w1"][3]
+    assert rows["psnr"][2] == "29 (bicubic)" and "fid_noise_floor" not in rows and "w1_real" not in rows
+    text = evaluation_text(evaluation)
+    assert text.splitlines()[0].split() == ["metric", "generated", "real", "floor", "what", "it", "means"]
+    assert "generated 500, real 500, floor of 500, seed 0" in text
+    assert "not Inception-v3" in text and "skipped: no Inception weights" in text
+    assert quality_verdict({})[0] == "unknown"
+
+
+@pytest.mark.parametrize("value,state", [(0.06, "close"), (0.2, "off"), (0.5, "far")])
+def test_judge_thresholds(value: float, state: str) -> None:
+    assert judge({"w1": value, "w1_real": 0.05}, "w1")[0] == state

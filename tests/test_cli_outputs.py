@@ -1,0 +1,163 @@
+"""Every subcommand that writes checks its ``-o`` first (one-line errors, exit 2, nothing overwritten), and
+what ``sample`` writes reads back: ``sample -> fid`` on .npy, .npz and a folder of PNGs; CSV columns keep
+the user's names."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganforge as gf
+from ganforge.cli import main
+
+QUICK = {"train": {"steps": 3, "batch_size": 16, "log_every": 1}, "monitors": {"duplicates": False, "diversity": False}}
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
+    config = {"name": "d", "data": {"source": "digits", "size": 8},
+              "model": {"type": "gan", "noise_dim": 8, "generator": {"type": "dcgan", "width": 8, "output": "tanh"},
+                        "discriminator": {"type": "dcgan", "width": 8}},
+              "eval": {"n": 32}, **QUICK}
+    return gf.train(config, out=tmp_path_factory.mktemp("d") / "run", show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def csv_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
+    folder = tmp_path_factory.mktemp("c")
+    data = folder / "temps.csv"
+    rng = np.random.default_rng(0)
+    np.savetxt(data, rng.normal(size=(200, 2)), delimiter=",", header="temp_c,rain_mm", comments="")
+    return gf.train({"name": "c", "data": {"source": "file", "path": str(data)}, "eval": {"n": 64}, **QUICK},
+                    out=folder / "run", show_progress=False)
+
+
+def test_csv_samples_keep_the_users_column_names(csv_run: gf.Run, tmp_path: Path, capsys) -> None:
+    code, _, err = run_cli(capsys, "sample", csv_run.path, "-n", "7", "-o", tmp_path / "s.csv")
+    assert code == 0, err
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == "temp_c,rain_mm" and len(lines) == 8
+
+
+def test_points_npz_and_bad_outputs(csv_run: gf.Run, tmp_path: Path, capsys) -> None:
+    assert run_cli(capsys, "sample", csv_run.path, "-n", "9", "-o", tmp_path / "s.npz")[0] == 0
+    with np.load(tmp_path / "s.npz") as archive:
+        assert archive.files == ["samples"] and archive["samples"].shape == (9, 2)
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "keep.csv").write_text("mine")
+    for target, message in (
+        (tmp_path / "dir", "a folder of pictures is for image runs"),
+        (tmp_path / "s.txt", "unsupported file type '.txt'"),
+        (tmp_path / "no" / "s.csv", "does not exist; create it first"),
+    ):
+        code, _, err = run_cli(capsys, "sample", csv_run.path, "-n", "5", "-o", target)
+        assert code == 2 and message in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert (tmp_path / "keep.csv").read_text() == "mine"
+
+
+def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, capsys) -> None:
+    for name in ("ref.npz", "gen.npy", "gen.npz", "folder/"):
+        code, _, err = run_cli(capsys, "sample", digits_run.path, "-n", "40" if name == "ref.npz" else "12",
+                               "-o", f"{tmp_path}/{name}")
+        assert code == 0, err
+    with np.load(tmp_path / "gen.npz") as archive:
+        assert archive["images"].shape == (12, 1, 8, 8) and archive["images"].dtype == np.float32
+    pictures = sorted((tmp_path / "folder").rglob("*.png"))
+    assert len(pictures) == 12
+    with Image.open(pictures[0]) as picture:
+        assert picture.size == (8, 8)
+    results = []
+    for other in ("gen.npy", "gen.npz", "folder"):
+        code, out, err = run_cli(capsys, "fid", tmp_path / "ref.npz", tmp_path / other, "--features", "digits",
+                                 "--json")
+        assert code == 0, err
+        results.append(__import__("json").loads(out)["fid"])
+    assert results[0] == pytest.approx(results[1], rel=1e-5)  # the same 12 images (seed 0) as .npy and .npz
+    assert results[2] > 0
+    from ganforge.commands.fid import read_image_set
+
+    # the PNGs hold the same images (seed 0), rounded to 8 bits
+    gap = (read_image_set(tmp_path / "folder") - read_image_set(tmp_path / "gen.npy")).abs().max()
+    assert float(gap) <= 0.5 / 255 + 1e-6
+    code, _, err = run_cli(capsys, "sample", digits_run.path, "-n", "4", "-o", f"{tmp_path}/folder/")
+    assert code == 2 and "not empty" in err
+
+
+def test_folder_output_of_a_conditional_run_has_one_folder_per_class(tmp_path_factory, tmp_path, capsys) -> None:
+    config = {"name": "cd", "data": {"source": "digits", "size": 8},
+              "model": {"type": "gan", "noise_dim": 8, "conditional": True,
+                        "generator": {"type": "dcgan", "width": 8, "output": "tanh"},
+                        "discriminator": {"type": "dcgan", "width": 8}},
+              "eval": {"n": 32}, **QUICK}
+    run = gf.train(config, out=tmp_path_factory.mktemp("cd") / "run", show_progress=False)
+    assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", f"{tmp_path}/out/")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [str(k) for k in range(10)]
+    assert len(list((tmp_path / "out").rglob("*.png"))) == 20
+    # the grid picture names each row's class in a left margin
+    from ganforge.report.image_pictures import grid_array
+
+    assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", tmp_path / "grid.png")[0] == 0
+    with Image.open(tmp_path / "grid.png") as grid:
+        plain = grid_array(torch.rand(20, 1, 8, 8), 2)
+        assert grid.height == plain.shape[0] and grid.width > plain.shape[1]
+    with Image.open(run.path / "plots" / "samples.png") as samples:
+        assert samples.width > grid_array(torch.rand(80, 1, 8, 8), 8).shape[1]
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pic")
+    Image.fromarray((np.random.default_rng(0).random((12, 12, 3)) * 255).astype(np.uint8)).save(folder / "in.png")
+    return folder / "in.png"
+
+
+def test_upscale_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, capsys) -> None:
+    config = {"name": "sr", "data": {"source": "sr-patches", "patch_size": 16, "scale": 4, "count": 8},
+              "model": {"type": "srgan", "num_blocks": 1, "width": 8, "d_width": 4, "features": "none",
+                        "pretrain_steps": 1},
+              "train": {"steps": 2, "batch_size": 4, "log_every": 1}, "eval": {"n": 4}}
+    run = gf.train(config, out=tmp_path_factory.mktemp("sr") / "run", show_progress=False)
+    with Image.open(run.summary["plots"]["superres"]) as shown:  # column headers above 48-pixel tiles
+        assert shown.width == 1 + 4 * 49 and (shown.height - 1) % 49 != 0
+    (tmp_path / "existing").mkdir()
+    for target, message in ((f"{tmp_path}/existing/", "is a folder"), (f"{tmp_path}/existing", "is a folder"),
+                            (f"{tmp_path}/x.foo", "unsupported file type")):
+        code, _, err = run_cli(capsys, "upscale", run.path, picture, "-o", target)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    for name, fmt in (("x.jpg", "JPEG"), ("x.png", "PNG")):
+        assert run_cli(capsys, "upscale", run.path, picture, "-o", tmp_path / name)[0] == 0
+        with Image.open(tmp_path / name) as out:
+            assert out.format == fmt and out.size == (48, 48)
+
+
+def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, capsys) -> None:
+    config = {"name": "cyc", "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
+              "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2},
+              "train": {"steps": 2, "batch_size": 4, "log_every": 1}, "eval": {"n": 16},
+              "monitors": {"duplicates": False, "diversity": False}}
+    run = gf.train(config, out=tmp_path_factory.mktemp("cyc") / "run", show_progress=False)
+    with Image.open(run.summary["plots"]["translation"]) as shown:  # two labelled blocks: from A, from B
+        assert shown.height > 2 * (1 + 4 * 49)
+    (tmp_path / "afile").write_text("mine")
+    code, _, err = run_cli(capsys, "translate", run.path, picture.parent, "-o", tmp_path / "afile")
+    assert code == 2 and "is a file, not a folder" in err and (tmp_path / "afile").read_text() == "mine"
+    assert run_cli(capsys, "translate", run.path, picture, "-o", tmp_path / "one.jpg")[0] == 0
+    with Image.open(tmp_path / "one.jpg") as out:
+        assert out.format == "JPEG" and out.size == (16, 16)
+    assert run_cli(capsys, "translate", run.path, picture, "-o", tmp_path / "into")[0] == 0
+    assert [p.name for p in (tmp_path / "into").iterdir()] == ["in.png"]
+    code, _, err = run_cli(capsys, "translate", run.path, tmp_path / "missing.png")
+    assert code == 2 and "does not exist" in err

@@ -1,0 +1,102 @@
+"""The CLI's first impression: fast, clean help; `ganforge config`; finished runs; Ctrl-C; torchrun ranks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ganforge as gf
+from ganforge.cli import main
+
+COMMANDS = ["", "train", "resume", "sample", "eval", "recipes", "config", "diagnose", "fid", "translate", "upscale",
+            "report", "studio", "export"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_help_imports_no_torch_and_shows_no_type_artifacts() -> None:
+    script = (
+        "import sys\nfrom ganforge.cli import main\nfor c in sys.argv[1:]:\n"
+        "    try:\n        main(([c] if c else []) + ['--help'])\n    except SystemExit:\n        pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, *COMMANDS], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("NO-TORCH")
+    for artifact in ("<bool>", "<list[str]>", "Traceback"):
+        assert artifact not in out.stdout
+    assert "--set data.columns=[temp_c,rain_mm]" in " ".join(out.stdout.split())
+    assert "-q, --quiet       no progress line" in out.stdout  # resume --quiet has help too
+    assert out.stdout.count("-q, --quiet") >= 2
+
+
+def test_lazy_package_attributes() -> None:
+    assert gf.GAN.__name__ == "GAN" and callable(gf.train) and callable(gf.data.normal)
+    assert {"GAN", "train", "load", "data"} <= set(dir(gf))
+    with pytest.raises(AttributeError):
+        gf.no_such_name  # noqa: B018
+
+
+def test_recipe_descriptions_use_no_seed_jargon(capsys) -> None:
+    out = run_cli(capsys, "recipes")[1]
+    assert "Seed 0" not in out and "seed 0" not in out
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
+    config = {"name": "r", "data": {"source": "ring8"}, "train": {"steps": 4, "batch_size": 16, "log_every": 2},
+              "eval": {"n": 64}}
+    return gf.train(config, out=tmp_path_factory.mktemp("r") / "run", show_progress=False)
+
+
+def test_resume_of_a_finished_run_says_so_and_does_not_reevaluate(finished: gf.Run, capsys) -> None:
+    before = (finished.path / "summary.json").stat().st_mtime_ns
+    code, out, err = run_cli(capsys, "resume", finished.path, "-q")
+    assert code == 0 and "already finished" in err and "--steps N" in err
+    assert "run folder:" in out
+    assert (finished.path / "summary.json").stat().st_mtime_ns == before
+
+
+def test_torchrun_ranks_other_than_zero_print_no_summary(finished: gf.Run, capsys, monkeypatch) -> None:
+    from ganforge.cli import _print_summary
+
+    summary = json.loads((finished.path / "summary.json").read_text())
+    monkeypatch.setenv("RANK", "1")
+    _print_summary(finished.path, summary)
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("RANK", "0")
+    _print_summary(finished.path, summary)
+    assert capsys.readouterr().out.count("run folder:") == 1
+
+
+def test_ctrl_c_is_reported_as_interrupted_not_error(monkeypatch, capsys, tmp_path: Path) -> None:
+    import ganforge.api
+    from ganforge.training.trainer import TrainingInterrupted
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise TrainingInterrupted("stopped by signal 2 at step 5; checkpoint written to x; continue with `resume`")
+
+    monkeypatch.setattr(ganforge.api, "train", stopped)
+    code, _, err = run_cli(capsys, "train", "ring8", "--out", tmp_path / "r")
+    assert code == 130 and err.startswith("interrupted: stopped by signal 2") and "error" not in err
+
+
+def test_eval_agrees_with_the_end_of_run_summary_or_says_why(finished: gf.Run, capsys) -> None:
+    code, out, err = run_cli(capsys, "eval", finished.path)
+    assert code == 0, err
+    assert "same numbers as the end-of-run summary" in out
+    assert "real floor" in out.splitlines()[1] and "w1_real" not in out  # floors sit in their column
+    code, out, _ = run_cli(capsys, "eval", finished.path, "-n", "32", "--seed", "3")
+    assert "differs from the end-of-run summary because: n 32 here, 64 in the summary; seed 3 here, 0" in out
+    summary = json.loads((finished.path / "summary.json").read_text())["evaluation"]
+    assert summary["seed"] == 0 and summary["w1_real"] > 0
