@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import torch
 from numpy.lib import format as npy_format
 
 from ganforge.errors import GanforgeError
