@@ -8,6 +8,7 @@ in Python from the user's own networks, as in the course notes::
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import torch
 
+from ganforge import defaults
 from ganforge.config import RunConfig, apply_overrides, parse_config
 from ganforge.data.base import DataSource
 from ganforge.data.registry import source_from_config
@@ -22,13 +24,14 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_compatible
 from ganforge.gans.registry import build_model
-from ganforge.recipes import resolve_recipe
+from ganforge.recipes import is_data_file, resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
 from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
 from ganforge.training.distributed import from_main, is_main_process, shutdown_process_group, start_distributed
 from ganforge.training.metrics_log import truncate_after
 from ganforge.training.seeding import seed_everything
+from ganforge.training.threads import choose_threads, torch_threads
 from ganforge.training.trainer import Trainer
 
 
@@ -81,41 +84,63 @@ def _run(
     resume: bool,
     config_changed: bool = False,
 ) -> Run:
-    from ganforge.report.summary import finish_run
-
     check_compatible(gan, source)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     start_distributed(config)  # under torchrun; only rank 0 writes the run folder, logs and checkpoints
     main = is_main_process()
+    threads = choose_threads(sum(p.numel() for p in gan.parameters()), config.train.threads)
     try:
-        callbacks = build_callbacks(config, source, path) if main else []
-        trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress and main)
-        if resume:
-            step = trainer.resume_from_latest()
-            if step is not None and step > config.train.steps:
-                raise GanforgeError(
-                    f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
-                    f"({step}); resume with --steps {step} or more"
-                )
-            if main and config_changed:  # only now: a resume that fails must leave the run as it was
-                from ganforge.fileio import atomic_write_text
-
-                atomic_write_text(path / "config.yaml", config.to_yaml())
-            if main and step is not None:
-                truncate_after(path / "metrics.jsonl", step)
-                remove_checkpoints_after(path, step)
-            elif main and (path / "metrics.jsonl").exists():
-                truncate_after(path / "metrics.jsonl", 0)
-        elif main:
-            write_run_files(path, config, source)
-        t0 = time.perf_counter()
-        trainer.fit()
-        if not main:
-            return Run(path, config, trainer.gan, source, trainer.step)
-        return finish_run(trainer, path, time.perf_counter() - t0)
+        with torch_threads(threads):
+            return _train_and_finish(config, gan, source, data_rng, path, show_progress, resume, config_changed, main)
     finally:
         shutdown_process_group()
+
+
+def _train_and_finish(
+    config: RunConfig,
+    gan: GANModel,
+    source: DataSource,
+    data_rng: torch.Generator,
+    path: Path,
+    show_progress: bool,
+    resume: bool,
+    config_changed: bool,
+    main: bool,
+) -> Run:
+    from ganforge.report.summary import finish_run
+
+    callbacks = build_callbacks(config, source, path) if main else []
+    trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress and main)
+    if resume:
+        step = trainer.resume_from_latest()
+        if step is not None and step > config.train.steps:
+            raise GanforgeError(
+                f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
+                f"({step}); resume with --steps {step} or more"
+            )
+        if main and config_changed:  # only now: a resume that fails must leave the run as it was
+            from ganforge.fileio import atomic_write_text
+
+            atomic_write_text(path / "config.yaml", config.to_yaml())
+        if main and step is not None:
+            truncate_after(path / "metrics.jsonl", step)
+            remove_checkpoints_after(path, step)
+        elif main and (path / "metrics.jsonl").exists():
+            truncate_after(path / "metrics.jsonl", 0)
+    elif main:
+        write_run_files(path, config, source)
+    t0 = time.perf_counter()
+    trainer.fit()
+    if not main:
+        return Run(path, config, trainer.gan, source, trainer.step)
+    return finish_run(trainer, path, time.perf_counter() - t0)
+
+
+def _announce(line: str, show_progress: bool) -> None:
+    """Print the one line that explains the chosen defaults (rank 0 only, not with --quiet)."""
+    if line and show_progress and is_main_process():
+        print(line, file=sys.stderr, flush=True)
 
 
 def train(
@@ -151,18 +176,31 @@ def train(
             "source": data.name,
             **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
         }
-        config = build_config(
-            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets
+        raw, line = defaults.for_user_model(
+            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, model, data, sets
         )
+        config = build_config(raw, sets)
+        _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
         path = _agreed_run_dir(out, config)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):
         sets.append(f"data.source={data}")
-    config = build_config(model, sets)
-    data_rng = seed_everything(config.seed)
-    source = data if isinstance(data, DataSource) else source_from_config(config.data)
+    if data is None and isinstance(model, (str, Path)) and is_data_file(model):
+        # the shipped default for a user's file, fitted to that file (ganforge.defaults)
+        raw = apply_overrides(resolve_recipe(model), sets)
+        source = source_from_config(parse_config(raw).data)
+        raw, line = defaults.for_user_file(raw, source, sets)
+        if line:
+            raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
+        config = parse_config(raw)
+        _announce(line, show_progress)
+        data_rng = seed_everything(config.seed)
+    else:
+        config = build_config(model, sets)
+        data_rng = seed_everything(config.seed)
+        source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
     path = _agreed_run_dir(out, config)
     return _run(config, gan, source, data_rng, path, show_progress, resume=False)

@@ -65,9 +65,13 @@ class TrainConfig(Strict):
     channels_last: bool = Field(False, description="NHWC memory layout for conv networks and image batches")
     sync_batchnorm: bool = Field(False, description="under torchrun: batch norm statistics over the global batch")
     dist_timeout: float = Field(1800.0, gt=0, description="seconds a rank waits on its peers before failing")
+    threads: int | None = Field(
+        None, gt=0, description="torch CPU threads (default: chosen from the model's size, 1 for small MLPs)"
+    )
 
 
 class EvalConfig(Strict):
+    enabled: bool = Field(True, description="evaluate at the end of training (false: plots and summary only)")
     every: int = Field(0, ge=0, description="evaluate every N steps during training (0: only at the end)")
     n: int = Field(2500, gt=0, description="generated samples per evaluation")
     metrics: list[str] = Field(default_factory=list, description="metric names; empty = defaults for the data")

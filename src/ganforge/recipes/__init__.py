@@ -40,6 +40,11 @@ def load_recipe(name: str) -> dict[str, Any]:
     return yaml.safe_load(recipe_text(name))
 
 
+def is_data_file(recipe: str | Path | None) -> bool:
+    """Whether ``recipe`` names a user's data file (trained with the file default, fitted to the data)."""
+    return recipe is not None and Path(str(recipe)).suffix.lower() in DATA_SUFFIXES
+
+
 def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     """Raw config for a recipe name, a YAML file, or a user data file (trained with the default GAN for
     its kind of data)."""

@@ -238,7 +238,9 @@ class Trainer:
             previous = {}
         for cb in self.callbacks:
             cb.on_start(self)
-        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, self.config.name)
+        threads = torch.get_num_threads()  # chosen from the model's size (training/threads.py)
+        label = f"{self.config.name} [{threads} thread{'s' if threads > 1 else ''}]"
+        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, label)
         t_start = time.perf_counter() - self.elapsed
         self.gan.train()
         self.guard.start(self)
