@@ -213,10 +213,12 @@ def resume(
     *,
     gan: GANModel | None = None,
     data: DataSource | None = None,
+    evaluate: bool | None = None,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
-    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``."""
+    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``.
+    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session."""
     from ganforge.config import read_yaml
 
     path = check_run_dir(path)
@@ -224,6 +226,8 @@ def resume(
     if steps is not None:
         raw = apply_overrides(raw, [f"train.steps={int(steps)}"])
     config = parse_config(raw, str(path / "config.yaml"))
+    if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)
+        config.eval.enabled = evaluate
     data_rng = seed_everything(config.seed)
     if config.model.get("type") == PYTHON_MODEL:
         if gan is None or data is None:

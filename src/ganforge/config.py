@@ -71,7 +71,10 @@ class TrainConfig(Strict):
 
 
 class EvalConfig(Strict):
-    enabled: bool = Field(True, description="evaluate at the end of training (false: plots and summary only)")
+    enabled: bool | None = Field(
+        None, description="evaluate at the end of training: true, false, or unset (auto: skipped for runs much "
+        "shorter than their evaluation)"
+    )
     every: int = Field(0, ge=0, description="evaluate every N steps during training (0: only at the end)")
     n: int = Field(2500, gt=0, description="generated samples per evaluation")
     metrics: list[str] = Field(default_factory=list, description="metric names; empty = defaults for the data")

@@ -251,6 +251,9 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
         except (ValueError, OSError):
             summary = {}
         summary = summary if isinstance(summary, dict) else {}
+    choice = summary.get("sampling_generator")
+    if isinstance(choice, dict) and choice.get("used") == "raw":
+        gan.sample_with_ema = False  # the end-of-run check found the EMA generator worse (evaluation/ema_choice.py)
     return Run(path, config, gan, data, step, summary)
 
 

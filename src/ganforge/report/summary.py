@@ -35,6 +35,9 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     state = torch.get_rng_state()
     run = load(path, gan=gan if gan is not None else trainer.gan)
     run.source = trainer.source
+    from ganforge.evaluation.ema_choice import choose_sampling_generator
+
+    ema_choice = choose_sampling_generator(run.gan, trainer.source)
     records = metrics_log.read(path / "metrics.jsonl")
     plots = path / "plots"
     plots.mkdir(exist_ok=True)
@@ -44,7 +47,11 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         "discriminator": str(plot_discriminator(records, plots / "discriminator.png", probability)),
     }
     files.update(sample_pictures(run, plots))
-    evaluation = run.evaluate()
+    from ganforge.report.end_eval import run_end_evaluation
+
+    evaluation = run_end_evaluation(
+        run.evaluate, run.config.eval.enabled, run.data.kind, seconds, run.config.eval.n, trainer.show_progress
+    )
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {
@@ -58,6 +65,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         "plots": files,
         **callback_summary,
     }
+    if ema_choice is not None:
+        summary["sampling_generator"] = ema_choice
     write_summary(path, summary)
     run.summary = summary
     return run

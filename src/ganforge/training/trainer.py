@@ -196,6 +196,7 @@ class Trainer:
         logs: dict[str, torch.Tensor] = {}
         bs = self.train_cfg.batch_size
         self.gan.logging_step = want_logs
+        self.gan.ema_step = step  # the EMA warm-up follows the global step (restored on resume)
         for phase in self.gan.phases(step):
             opt = self.optimizers[phase.name]
             params = self._params[phase.name]
