@@ -137,6 +137,29 @@ def _train_and_finish(
     return finish_run(trainer, path, time.perf_counter() - t0)
 
 
+def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:
+    """Write an in-memory ArraySource into the run folder (rank 0) and return the data section that reads
+    it back: ``data.npy`` through the ``file`` source, or ``data.npz`` through ``images-npz``."""
+    import numpy as np
+
+    folder = path.resolve()
+    images = source.kind == "images"
+    file = folder / ("data.npz" if images else "data.npy")
+    if is_main_process():
+        folder.mkdir(parents=True, exist_ok=True)
+        x = source.x.numpy()  # type: ignore[attr-defined]
+        if images:
+            arrays = {"images": x.astype(np.float32)}
+            if source.y is not None:  # type: ignore[attr-defined]
+                arrays["labels"] = source.y.numpy().astype(np.int64)  # type: ignore[attr-defined]
+            np.savez(file, **arrays)
+        else:
+            np.save(file, x)
+    if images:
+        return {"source": "images-npz", "path": str(file), "layout": "NCHW"}
+    return {"source": "file", "path": str(file)}
+
+
 def _announce(line: str, show_progress: bool) -> None:
     """Print the one line that explains the chosen defaults (rank 0 only, not with --quiet)."""
     if line and show_progress and is_main_process():
@@ -168,9 +191,15 @@ def train(
         sets.append(f"seed={int(seed)}")
     sets += [f"train.{k}={v}" for k, v in train_settings.items()]
     if isinstance(model, GANModel):
+        from ganforge.data.python_objects import is_data_object, source_from_object
+
+        given_object = is_data_object(data)
+        if given_object:
+            data = source_from_object(data)
         if not isinstance(data, DataSource):
             raise GanforgeError(
-                "train(gan, data=...): give the real data as a DataSource, e.g. gf.data.normal(10, 1)"
+                "train(gan, data=...): give the real data as a DataSource (e.g. gf.data.normal(10, 1)), a numpy "
+                "array, a tensor, a torch Dataset or a DataLoader"
             )
         data_section = {
             "source": data.name,
@@ -183,6 +212,8 @@ def train(
         _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
         path = _agreed_run_dir(out, config)
+        if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
+            config.data = _save_array_data(data, path)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):

@@ -67,6 +67,12 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     }
     if ema_choice is not None:
         summary["sampling_generator"] = ema_choice
+    from ganforge.runs import PYTHON_MODEL
+
+    if run.config.model.get("type") == PYTHON_MODEL:  # the user's classes are not importable elsewhere
+        from ganforge.gans.exported import export_generator
+
+        summary["exported_generator"] = export_generator(run.gan, path)
     write_summary(path, summary)
     run.summary = summary
     return run
