@@ -70,8 +70,46 @@ def build_config(
         raw = recipe
     else:
         raw = resolve_recipe(recipe)
+    before = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     raw = apply_overrides(raw, overrides or [])
-    return parse_config(raw)
+    raw = _drop_keys_of_old_source(before, raw, overrides or [])
+    config = parse_config(raw)
+    _resolve_data_paths(config)
+    return config
+
+
+def _drop_keys_of_old_source(before: dict[str, Any], raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """When an override switches ``data.source``, the old source's settings that the new source does not
+    take are dropped (digits-cyclegan's ``transform`` under ``--set data.source=digits``); settings the
+    user set in the same overrides are kept, so a wrong one is still reported."""
+    import inspect
+
+    from ganforge.data.registry import SOURCES
+
+    data = raw.get("data")
+    if not isinstance(data, dict) or data.get("source") == before.get("source") or "source" not in data:
+        return raw
+    try:
+        accepted = set(inspect.signature(SOURCES.get(str(data["source"]))).parameters)
+    except GanforgeError:
+        return raw  # an unknown source: the builder reports it
+    given = {k.partition("=")[0].strip()[len("data."):] for k in overrides if k.startswith("data.")}
+    kept = {k: v for k, v in data.items() if k == "source" or k in accepted or k in given}
+    return {**raw, "data": kept}
+
+
+PATH_KEYS = ("path", "images", "labels")  # data settings that name files (the file, image and IDX sources)
+
+
+def _resolve_data_paths(config: RunConfig) -> None:
+    """Relative data paths that exist from here become absolute, so the run folder's config.yaml reads the
+    same files when `resume` or `eval` runs from another directory."""
+    for key in PATH_KEYS:
+        value = config.data.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            candidate = Path(value).expanduser()
+            if candidate.exists():
+                config.data[key] = str(candidate.resolve())
 
 
 def _run(
@@ -226,6 +264,7 @@ def train(
         if line:
             raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
         config = parse_config(raw)
+        _resolve_data_paths(config)
         _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
     else:

@@ -167,7 +167,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set a.b.c=value`` overrides (values parsed as YAML: numbers, lists, booleans)."""
+    """Apply ``--set a.b.c=value`` overrides (values parsed as YAML: numbers, lists, booleans); ``null``
+    removes the key."""
     raw = copy.deepcopy(raw)
     for item in overrides:
         if "=" not in item:
@@ -189,5 +190,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             if not isinstance(child, dict):
                 raise GanforgeError(f"--set {item!r}: '{'.'.join(parts[: i + 1])}' is a value, not a section")
             node = child
-        node[parts[-1]] = value
+        if value is None:  # --set key=null (or key=) removes the key: its default applies again
+            node.pop(parts[-1], None)
+        else:
+            node[parts[-1]] = value
     return raw
