@@ -184,7 +184,7 @@ def conditional_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
         out=out,
         show_progress=False,
         batch_size=32,
-        overrides=["eval.n=120"],
+        overrides=["eval.n=120", "eval.enabled=true"],
     )
 
 
@@ -232,7 +232,7 @@ def test_unavailable_features_skip_defaults_but_fail_named_metrics(
         out=tmp_path / "photo",
         show_progress=False,
         batch_size=16,
-        overrides=["eval.n=32"],
+        overrides=["eval.n=32", "eval.enabled=true"],
     )
     evaluation = run.summary["evaluation"]
     assert "fid" not in evaluation and INCEPTION_ENV in evaluation["skipped"]
