@@ -128,12 +128,41 @@ def threads_speed() -> list[dict[str, Any]]:
     return rows
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of docs/benchmarks/untuned_defaults.md from a results mapping."""
+    lines = [
+        "| data | settings | steps | CPU s | within 3 std | modes | weight TV | precision (real vs real) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["untuned"]:
+        within = f"{r['within_3std']:.1%}" if "within_3std" in r else "—"
+        modes = str(r.get("modes", "—"))
+        tv = f"{r['weight_tv']:.3f}" if "weight_tv" in r else "—"
+        lines.append(
+            f"| {r['data']} (seed {r['seed']}) | {r['variant']} | {r['steps']} | {r['cpu_s']} | {within} | {modes} "
+            f"| {tv} | {r['precision']:.3f} ({r['precision_real']:.3f}) |"
+        )
+    lines += ["", "| seed | `ganforge train uniform` KS | README snippet std (target 1 +- 0.1) |", "|---|---|---|"]
+    for seed, ks in results["uniform_ks"].items():
+        lines.append(f"| {seed} | {ks:.3f} | {results['readme_std'][seed]:.3f} |")
+    if results.get("threads"):
+        lines += ["", "| recipe | threads | steps | it/s (wall) |", "|---|---|---|---|"]
+        for r in results["threads"]:
+            lines.append(f"| {r['recipe']} | {r['threads']} | {r['steps']} | {r['it_per_s']:.1f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-threads", action="store_true")
+    parser.add_argument("--table-from", type=Path, default=None, help="print the tables of a saved --json file")
     args = parser.parse_args(argv)
+    if args.table_from:
+        results = json.loads(args.table_from.read_text())
+        print(markdown(results))
+        return results
     results: dict[str, Any] = {"untuned": [], "uniform_ks": {}, "readme_std": {}}
     for seed in args.seeds:
         for name, (real, mixture, fresh) in data_sets(seed).items():
@@ -154,6 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(json.dumps(row), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    print(markdown(results))
     return results
 
 
