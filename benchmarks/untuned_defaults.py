@@ -1,5 +1,5 @@
 """Defaults on data nobody tuned for (issue 16): the user-file default before and after
-``ganforge/defaults.py``, against the best tuned recipe's settings on the same data; the ``uniform``
+``ganforge/training/defaults.py``, against the best tuned recipe's settings on the same data; the ``uniform``
 recipe and the README snippet; torch threads chosen from the model's size against torch's default.
 
 Data (``benchmarks/untuned_data.py``, 5000 rows written to a CSV as a user would): a ring of 12

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import ganforge as gf
-from ganforge import defaults
+from ganforge.training import defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

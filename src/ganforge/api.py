@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 
-from ganforge import defaults
 from ganforge.config import RunConfig, apply_overrides, parse_config
 from ganforge.data.base import DataSource
 from ganforge.data.registry import source_from_config
@@ -26,6 +25,7 @@ from ganforge.gans.compat import check_compatible
 from ganforge.gans.registry import build_model
 from ganforge.recipes import is_data_file, resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
+from ganforge.training import defaults
 from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
 from ganforge.training.distributed import from_main, is_main_process, shutdown_process_group, start_distributed
@@ -257,7 +257,7 @@ def train(
     if isinstance(data, str):
         sets.append(f"data.source={data}")
     if data is None and isinstance(model, (str, Path)) and is_data_file(model):
-        # the shipped default for a user's file, fitted to that file (ganforge.defaults)
+        # the shipped default for a user's file, fitted to that file (ganforge.training.defaults)
         raw = apply_overrides(resolve_recipe(model), sets)
         source = source_from_config(parse_config(raw).data)
         raw, line = defaults.for_user_file(raw, source, sets)
