@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 import ganforge as gf
-from ganforge.report.end_eval import AUTO_MIN_TRAIN_SECONDS, should_evaluate
+from ganforge.report.end_eval import expected_seconds, should_evaluate
 
 TINY = ["model.generator.width=4", "model.discriminator.width=4", "train.batch_size=8", "train.snapshot_every=0"]
 
 
 def test_auto_mode_skips_expensive_evaluations_of_short_runs_only() -> None:
     assert should_evaluate(None, "points", 0.1)[0]
-    assert not should_evaluate(None, "images", 2.0)[0]
-    assert should_evaluate(None, "sequences", AUTO_MIN_TRAIN_SECONDS)[0]
+    assert not should_evaluate(None, "images", 2.0, n=2000)[0]
+    assert should_evaluate(None, "images", 26.0, n=2000)[0]  # the default job (26 s of training) evaluates
+    assert should_evaluate(None, "sequences", expected_seconds("sequences", 1000))[0]
     assert should_evaluate(True, "images", 0.1)[0]
     assert not should_evaluate(False, "points", 1e6)[0]
 
