@@ -206,7 +206,7 @@ def _announce(line: str, show_progress: bool) -> None:
 
 def train(
     model: GANModel | str | Path | RunConfig | dict[str, Any] | None = None,
-    data: DataSource | str | None = None,
+    data: Any = None,
     steps: int | None = None,
     *,
     out: str | Path | None = None,
@@ -218,9 +218,9 @@ def train(
     """Train a GAN and return its :class:`~ganforge.runs.Run`.
 
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
-    built in Python. ``data`` is a DataSource or a source name / file path (required with a GAN object,
-    optional override with a recipe). ``steps``, ``seed`` and other ``train.*`` settings
-    (``batch_size=...``) override the recipe. The run folder is ``out`` (default ``runs/NAME-TIMESTAMP``).
+    built in Python. ``data`` is a DataSource, a source name / file path, a numpy array, a tensor, a torch
+    Dataset or a DataLoader (required with a GAN object, optional override with a recipe). ``steps``,
+    ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     sets = list(overrides or [])
     if steps is not None:
@@ -256,6 +256,7 @@ def train(
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):
         sets.append(f"data.source={data}")
+    given_object = False
     if data is None and isinstance(model, (str, Path)) and is_data_file(model):
         # the shipped default for a user's file, fitted to that file (ganforge.training.defaults)
         raw = apply_overrides(resolve_recipe(model), sets)
@@ -270,9 +271,16 @@ def train(
     else:
         config = build_config(model, sets)
         data_rng = seed_everything(config.seed)
+        if data is not None and not isinstance(data, (DataSource, str)):
+            from ganforge.data.python_objects import source_from_object
+
+            data = source_from_object(data)  # an array, tensor, Dataset or DataLoader with a recipe's model
+            given_object = True
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
     path = _agreed_run_dir(out, config)
+    if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
+        config.data = _save_array_data(source, path)
     return _run(config, gan, source, data_rng, path, show_progress, resume=False)
 
 
