@@ -220,7 +220,8 @@ def train(
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
     built in Python. ``data`` is a DataSource, a source name / file path, a numpy array, a tensor, a torch
     Dataset or a DataLoader (required with a GAN object, optional override with a recipe). ``steps``,
-    ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is ``out`` (default ``runs/NAME-TIMESTAMP``).
+    ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is
+    ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     sets = list(overrides or [])
     if steps is not None:
