@@ -52,3 +52,14 @@ def test_no_eval_on_train_and_resume(tmp_path: Path) -> None:
     assert runner.invoke(app, ["train", "ring8", "--set", "train.steps=30", "-o", str(evaluated)]).exit_code == 0
     result = runner.invoke(app, ["resume", str(evaluated), "--steps", "40", "--no-eval"])
     assert result.exit_code == 0 and "evaluation skipped" in result.output
+
+
+def test_a_long_evaluation_prints_a_heartbeat(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import time
+
+    from ganforge.report import end_eval
+
+    monkeypatch.setattr(end_eval, "HEARTBEAT_SECONDS", 0.05)
+    result = end_eval.run_end_evaluation(lambda: time.sleep(0.3) or {"w1": 1.0}, True, "sequences", 0.0, 10, True)
+    assert result == {"w1": 1.0}
+    assert "still evaluating" in capsys.readouterr().err

@@ -6,12 +6,13 @@ this session trained at least as long as their evaluation is expected to take, s
 not evaluate for minutes. Expected cost (one core): images ~6 ms per generated sample (feature network,
 real-data floors; 11.4 s measured for the default job's 2000 samples), sequences 120 s (post-hoc GRUs and
 t-SNE), other kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to stderr: what is
-evaluated and how long it took.
+evaluated, a "still evaluating" line every 30 s, and how long it took.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ CHEAP_KINDS = ("numbers", "points")
 IMAGE_SECONDS_PER_SAMPLE = 0.006
 FIXED_SECONDS = {"sequences": 120.0}
 OTHER_SECONDS = 30.0
+HEARTBEAT_SECONDS = 30.0
 
 
 def expected_seconds(kind: str, n: int) -> float:
@@ -61,7 +63,19 @@ def run_end_evaluation(
     if verbose:
         print(f"evaluating {n} samples ({kind} metrics)...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    result = evaluate()
+    done = threading.Event()
+
+    def heartbeat() -> None:  # a long evaluation (sequences: post-hoc GRUs, t-SNE) still says it is alive
+        while not done.wait(HEARTBEAT_SECONDS):
+            print(f"  still evaluating ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+    ticker = threading.Thread(target=heartbeat, daemon=True) if verbose else None
+    if ticker is not None:
+        ticker.start()
+    try:
+        result = evaluate()
+    finally:
+        done.set()
     if verbose:
         print(f"evaluated in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return result
