@@ -102,6 +102,7 @@ def test_digits_cgan_from_the_command_line(tmp_path: Path) -> None:
         "train", "digits-cgan", "-q", "-o", str(run),
         "--set", "train.steps=20", "--set", "train.snapshot_every=10", "--set", "train.log_every=10",
         "--set", "model.generator.width=8", "--set", "model.discriminator.width=8", "--set", "eval.n=200",
+        "--set", "eval.enabled=true",
     ])
     assert code == 0
     for picture in ("plots/samples.png", "plots/real_vs_generated.png", "plots/losses.png",

@@ -8,6 +8,7 @@ in Python from the user's own networks, as in the course notes::
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +23,15 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_compatible
 from ganforge.gans.registry import build_model
-from ganforge.recipes import resolve_recipe
+from ganforge.recipes import is_data_file, resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
+from ganforge.training import defaults
 from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
 from ganforge.training.distributed import from_main, is_main_process, shutdown_process_group, start_distributed
 from ganforge.training.metrics_log import truncate_after
 from ganforge.training.seeding import seed_everything
+from ganforge.training.threads import choose_threads, torch_threads
 from ganforge.training.trainer import Trainer
 
 
@@ -71,9 +74,47 @@ def build_config(
         raw = recipe
     else:
         raw = resolve_recipe(recipe)
+    before = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     raw = apply_overrides(raw, overrides or [])
     raw = apply_settings(raw, settings or {})
-    return parse_config(raw)
+    raw = _drop_keys_of_old_source(before, raw, [*(overrides or []), *(f"{k}=" for k in settings or {})])
+    config = parse_config(raw)
+    _resolve_data_paths(config)
+    return config
+
+
+def _drop_keys_of_old_source(before: dict[str, Any], raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """When an override switches ``data.source``, the old source's settings that the new source does not
+    take are dropped (digits-cyclegan's ``transform`` under ``--set data.source=digits``); settings the
+    user set in the same overrides are kept, so a wrong one is still reported."""
+    import inspect
+
+    from ganforge.data.registry import SOURCES
+
+    data = raw.get("data")
+    if not isinstance(data, dict) or data.get("source") == before.get("source") or "source" not in data:
+        return raw
+    try:
+        accepted = set(inspect.signature(SOURCES.get(str(data["source"]))).parameters)
+    except GanforgeError:
+        return raw  # an unknown source: the builder reports it
+    given = {k.partition("=")[0].strip()[len("data."):] for k in overrides if k.startswith("data.")}
+    kept = {k: v for k, v in data.items() if k == "source" or k in accepted or k in given}
+    return {**raw, "data": kept}
+
+
+PATH_KEYS = ("path", "images", "labels")  # data settings that name files (the file, image and IDX sources)
+
+
+def _resolve_data_paths(config: RunConfig) -> None:
+    """Relative data paths that exist from here become absolute, so the run folder's config.yaml reads the
+    same files when `resume` or `eval` runs from another directory."""
+    for key in PATH_KEYS:
+        value = config.data.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            candidate = Path(value).expanduser()
+            if candidate.exists():
+                config.data[key] = str(candidate.resolve())
 
 
 def _run(
@@ -86,46 +127,91 @@ def _run(
     resume: bool,
     config_changed: bool = False,
 ) -> Run:
-    from ganforge.report.summary import finish_run
-
     check_compatible(gan, source)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     start_distributed(config)  # under torchrun; only rank 0 writes the run folder, logs and checkpoints
     main = is_main_process()
+    threads = choose_threads(sum(p.numel() for p in gan.parameters()), config.train.threads)
     try:
-        callbacks = build_callbacks(config, source, path) if main else []
-        trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress and main)
-        if resume:
-            step = trainer.resume_from_latest()
-            if step is not None and step > config.train.steps:
-                raise GanforgeError(
-                    f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
-                    f"({step}); resume with --steps {step} or more"
-                )
-            if main and config_changed:  # only now: a resume that fails must leave the run as it was
-                from ganforge.fileio import atomic_write_text
-
-                atomic_write_text(path / "config.yaml", config.to_yaml())
-            if main and step is not None:
-                truncate_after(path / "metrics.jsonl", step)
-                remove_checkpoints_after(path, step)
-            elif main and (path / "metrics.jsonl").exists():
-                truncate_after(path / "metrics.jsonl", 0)
-        elif main:
-            write_run_files(path, config, source)
-        t0 = time.perf_counter()
-        trainer.fit()
-        if not main:
-            return Run(path, config, trainer.gan, source, trainer.step)
-        return finish_run(trainer, path, time.perf_counter() - t0)
+        with torch_threads(threads):
+            return _train_and_finish(config, gan, source, data_rng, path, show_progress, resume, config_changed, main)
     finally:
         shutdown_process_group()
 
 
+def _train_and_finish(
+    config: RunConfig,
+    gan: GANModel,
+    source: DataSource,
+    data_rng: torch.Generator,
+    path: Path,
+    show_progress: bool,
+    resume: bool,
+    config_changed: bool,
+    main: bool,
+) -> Run:
+    from ganforge.report.summary import finish_run
+
+    callbacks = build_callbacks(config, source, path) if main else []
+    trainer = Trainer(gan, source, config, data_rng, path, callbacks, show_progress=show_progress and main)
+    if resume:
+        step = trainer.resume_from_latest()
+        if step is not None and step > config.train.steps:
+            raise GanforgeError(
+                f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
+                f"({step}); resume with --steps {step} or more"
+            )
+        if main and config_changed:  # only now: a resume that fails must leave the run as it was
+            from ganforge.fileio import atomic_write_text
+
+            atomic_write_text(path / "config.yaml", config.to_yaml())
+        if main and step is not None:
+            truncate_after(path / "metrics.jsonl", step)
+            remove_checkpoints_after(path, step)
+        elif main and (path / "metrics.jsonl").exists():
+            truncate_after(path / "metrics.jsonl", 0)
+    elif main:
+        write_run_files(path, config, source)
+    t0 = time.perf_counter()
+    trainer.fit()
+    if not main:
+        return Run(path, config, trainer.gan, source, trainer.step)
+    return finish_run(trainer, path, time.perf_counter() - t0)
+
+
+def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:
+    """Write an in-memory ArraySource into the run folder (rank 0) and return the data section that reads
+    it back: ``data.npy`` through the ``file`` source, or ``data.npz`` through ``images-npz``."""
+    import numpy as np
+
+    folder = path.resolve()
+    images = source.kind == "images"
+    file = folder / ("data.npz" if images else "data.npy")
+    if is_main_process():
+        folder.mkdir(parents=True, exist_ok=True)
+        x = source.x.numpy()  # type: ignore[attr-defined]
+        if images:
+            arrays = {"images": x.astype(np.float32)}
+            if source.y is not None:  # type: ignore[attr-defined]
+                arrays["labels"] = source.y.numpy().astype(np.int64)  # type: ignore[attr-defined]
+            np.savez(file, **arrays)
+        else:
+            np.save(file, x)
+    if images:
+        return {"source": "images-npz", "path": str(file), "layout": "NCHW"}
+    return {"source": "file", "path": str(file)}
+
+
+def _announce(line: str, show_progress: bool) -> None:
+    """Print the one line that explains the chosen defaults (rank 0 only, not with --quiet)."""
+    if line and show_progress and is_main_process():
+        print(line, file=sys.stderr, flush=True)
+
+
 def train(
     model: GANModel | str | Path | RunConfig | dict[str, Any] | None = None,
-    data: DataSource | str | None = None,
+    data: Any = None,
     steps: int | None = None,
     *,
     out: str | Path | None = None,
@@ -137,9 +223,10 @@ def train(
     """Train a GAN and return its :class:`~ganforge.runs.Run`.
 
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
-    built in Python. ``data`` is a DataSource or a source name / file path (required with a GAN object,
-    optional override with a recipe). ``steps``, ``seed`` and other ``train.*`` settings
-    (``batch_size=...``) override the recipe. The run folder is ``out`` (default ``runs/NAME-TIMESTAMP``).
+    built in Python. ``data`` is a DataSource, a source name / file path, a numpy array, a tensor, a torch
+    Dataset or a DataLoader (required with a GAN object, optional override with a recipe). ``steps``,
+    ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is
+    ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     sets = list(overrides or [])
     typed: dict[str, Any] = {}  # Python values go into the config as they are (no string round trip)
@@ -148,29 +235,60 @@ def train(
     if seed is not None:
         typed["seed"] = int(seed)
     typed.update({f"train.{k}": v for k, v in train_settings.items()})
+    user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
     if isinstance(model, GANModel):
+        from ganforge.data.python_objects import is_data_object, source_from_object
+
+        given_object = is_data_object(data)
+        if given_object:
+            data = source_from_object(data)
         if not isinstance(data, DataSource):
             raise GanforgeError(
-                "train(gan, data=...): give the real data as a DataSource, e.g. gf.data.normal(10, 1)"
+                "train(gan, data=...): give the real data as a DataSource (e.g. gf.data.normal(10, 1)), a numpy "
+                "array, a tensor, a torch Dataset or a DataLoader"
             )
         data_section = {
             "source": data.name,
             **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
         }
-        config = build_config(
-            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets, typed
+        raw, line = defaults.for_user_model(
+            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, model, data, user_set
         )
+        config = build_config(raw, sets, typed)
+        _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
         path = _agreed_run_dir(out, config)
+        if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
+            config.data = _save_array_data(data, path)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)
     if isinstance(data, str):
         typed["data.source"] = data
-    config = build_config(model, sets, typed)
-    data_rng = seed_everything(config.seed)
-    source = data if isinstance(data, DataSource) else source_from_config(config.data)
+    given_object = False
+    if data is None and isinstance(model, (str, Path)) and is_data_file(model):
+        # the shipped default for a user's file, fitted to that file (ganforge.training.defaults)
+        raw = apply_settings(apply_overrides(resolve_recipe(model), sets), typed)
+        source = source_from_config(parse_config(raw).data)
+        raw, line = defaults.for_user_file(raw, source, user_set)
+        if line:
+            raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
+        config = parse_config(raw)
+        _resolve_data_paths(config)
+        _announce(line, show_progress)
+        data_rng = seed_everything(config.seed)
+    else:
+        config = build_config(model, sets, typed)
+        data_rng = seed_everything(config.seed)
+        if data is not None and not isinstance(data, (DataSource, str)):
+            from ganforge.data.python_objects import source_from_object
+
+            data = source_from_object(data)  # an array, tensor, Dataset or DataLoader with a recipe's model
+            given_object = True
+        source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
     path = _agreed_run_dir(out, config)
+    if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
+        config.data = _save_array_data(source, path)
     return _run(config, gan, source, data_rng, path, show_progress, resume=False)
 
 
@@ -181,10 +299,12 @@ def resume(
     *,
     gan: GANModel | None = None,
     data: DataSource | None = None,
+    evaluate: bool | None = None,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
-    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``."""
+    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``.
+    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session."""
     from ganforge.config import read_yaml
 
     path = check_run_dir(path)
@@ -192,6 +312,8 @@ def resume(
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
+    if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)
+        config.eval.enabled = evaluate
     data_rng = seed_everything(config.seed)
     if config.model.get("type") == PYTHON_MODEL:
         if gan is None or data is None:

@@ -84,6 +84,9 @@ def train(
         str | None,
         typer.Option("--recipe", help="with a data file: train it with this recipe (e.g. timeseries-gru)"),
     ] = None,  # noqa: UP045
+    no_eval: Annotated[
+        bool, typer.Option("--no-eval", help="skip the end-of-run evaluation (eval.enabled=false)")
+    ] = False,
 ) -> None:
     """Train a GAN from a recipe; writes a run folder with checkpoints, metrics, plots and summary.
 
@@ -94,7 +97,8 @@ def train(
         from ganforge.recipes import recipe_with_data_file
 
         recipe = recipe_with_data_file(with_recipe, recipe) if recipe is not None else with_recipe  # type: ignore[assignment]
-    run = train_api(recipe, overrides=list(set_ or []), out=out, show_progress=not quiet)
+    sets = list(set_ or []) + (["eval.enabled=false"] if no_eval else [])
+    run = train_api(recipe, overrides=sets, out=out, show_progress=not quiet)
     _print_summary(run.path, run.summary)
 
 
@@ -103,6 +107,7 @@ def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
 ) -> None:
     """Continue an interrupted or finished run from its newest valid checkpoint.
 
@@ -134,7 +139,7 @@ def resume(
             ),
             file=sys.stderr,
         )
-    result = resume_api(run, steps=steps, show_progress=not quiet)
+    result = resume_api(run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None)
     _print_summary(result.path, result.summary)
 
 

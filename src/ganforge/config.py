@@ -66,9 +66,16 @@ class TrainConfig(Strict):
     channels_last: bool = Field(False, description="NHWC memory layout for conv networks and image batches")
     sync_batchnorm: bool = Field(False, description="under torchrun: batch norm statistics over the global batch")
     dist_timeout: float = Field(1800.0, gt=0, description="seconds a rank waits on its peers before failing")
+    threads: int | None = Field(
+        None, gt=0, description="torch CPU threads (default: chosen from the model's size, 1 for small MLPs)"
+    )
 
 
 class EvalConfig(Strict):
+    enabled: bool | None = Field(
+        None, description="evaluate at the end of training: true, false, or unset (auto: skipped for runs much "
+        "shorter than their evaluation)"
+    )
     every: int = Field(0, ge=0, description="evaluate every N steps during training (0: only at the end)")
     n: int = Field(2500, gt=0, description="generated samples per evaluation")
     metrics: list[str] = Field(default_factory=list, description="metric names; empty = defaults for the data")
@@ -161,7 +168,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set a.b.c=value`` overrides (values parsed as YAML: numbers, lists, booleans)."""
+    """Apply ``--set a.b.c=value`` overrides (values parsed as YAML: numbers, lists, booleans); ``null``
+    removes the key."""
     raw = copy.deepcopy(raw)
     for item in overrides:
         if "=" not in item:
@@ -171,7 +179,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             raise GanforgeError(f"--set {item!r}: cannot read value {text!r}; quote strings with '...'") from None
-        _set_key(raw, key.strip(), value, f"--set {item!r}")
+        _set_key(raw, key.strip(), value, f"--set {item!r}", none_removes=True)
     return raw
 
 
@@ -184,7 +192,9 @@ def apply_settings(raw: dict[str, Any], settings: dict[str, Any]) -> dict[str, A
     return raw
 
 
-def _set_key(raw: dict[str, Any], key: str, value: Any, where: str) -> None:
+def _set_key(raw: dict[str, Any], key: str, value: Any, where: str, none_removes: bool = False) -> None:
+    """Set ``value`` at dotted ``key``; with ``none_removes`` (``--set key=null``) a None removes the key
+    instead, so its default applies again."""
     parts = key.split(".")
     if not key or any(not p for p in parts):
         raise GanforgeError(f"{where}: '{key}' is not a config key like train.steps")

@@ -204,13 +204,20 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
         ) from None
     data = data_from_description(check_description(desc, str(path / "data.json")))
     model_type = config.model.get("type")
+    exported = None
     if gan is None and model_type == PYTHON_MODEL:
         gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
         if gan is None:
-            raise GanforgeError(
-                f"{path} was trained with networks written in Python; load it with "
-                "ganforge.load(path, gan=<the same GAN object, untrained is fine>)"
-            )
+            from ganforge.gans.exported import load_exported
+
+            exported = load_exported(path)  # the sampling path saved by torch.export (gans/exported.py)
+            if exported is None:
+                raise GanforgeError(
+                    f"{path} was trained with networks written in Python and has no generator.pt2; load it "
+                    "with ganforge.load(path, gan=<the same GAN object, untrained is fine>)"
+                )
+    if exported is not None:
+        return _load_exported_run(path, config, data, exported, checkpoint)
     if gan is None:
         torch.manual_seed(config.seed)
         gan = build_model(config.model, data)
@@ -237,7 +244,36 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
         except (ValueError, OSError):
             summary = {}
         summary = summary if isinstance(summary, dict) else {}
+    choice = summary.get("sampling_generator")
+    if isinstance(choice, dict) and choice.get("used") == "raw":
+        gan.sample_with_ema = False  # the end-of-run check found the EMA generator worse (evaluation/ema_choice.py)
     return Run(path, config, gan, data, step, summary)
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    try:
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
+def _load_exported_run(
+    path: Path, config: RunConfig, data: DataSource, gan: GANModel, checkpoint: str | Path | None
+) -> Run:
+    """A Python-networks run sampled through its exported generator: the weights are in generator.pt2;
+    the checkpoint gives the step and the data scaler."""
+    from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
+
+    if checkpoint is None:
+        info = latest_checkpoint(path)
+        if info is None:
+            raise GanforgeError(f"{path}: no complete checkpoint yet; train longer or resume it from Python")
+        checkpoint = info.path
+    state, meta = load_checkpoint(checkpoint)
+    data.scaler = scaler_from_state(state.get("scaler"), checkpoint)
+    gan.eval()
+    return Run(path, config, gan, data, checkpoint_step(meta, checkpoint), _read_summary(path))
 
 
 def scaler_from_state(state: Any, where: str | Path) -> Scaler:

@@ -80,7 +80,7 @@ def test_upscale_command(tmp_path) -> None:
         "data": {"source": "sr-patches", "patch_size": 16, "count": 16, "scale": 2},
         "model": {"type": "srgan", "num_blocks": 1, "width": 4, "d_width": 4, "features": "none"},
         "train": {"steps": 2, "batch_size": 4, "log_every": 1},
-        "eval": {"n": 8},
+        "eval": {"n": 8, "enabled": True},
         "monitors": {"duplicates": False, "diversity": False},
     }
     run = gf.train(config, out=tmp_path / "run", show_progress=False)

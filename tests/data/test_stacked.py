@@ -70,6 +70,7 @@ def test_recipe_trains_and_counts_modes(tmp_path: Path) -> None:
         "train.batch_size=16",
         "train.snapshot_every=0",
         "eval.n=400",
+        "eval.enabled=true",
         "eval.metrics=[modes, fid]",
     ]
     run = gf.train("stacked-digits-dcgan", steps=3, out=tmp_path / "run", overrides=overrides, show_progress=False)

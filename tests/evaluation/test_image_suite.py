@@ -189,7 +189,7 @@ def conditional_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
         out=out,
         show_progress=False,
         batch_size=32,
-        overrides=["eval.n=120"],
+        overrides=["eval.n=120", "eval.enabled=true"],
     )
 
 
@@ -237,7 +237,7 @@ def test_unavailable_features_skip_defaults_but_fail_named_metrics(
         out=tmp_path / "photo",
         show_progress=False,
         batch_size=16,
-        overrides=["eval.n=32"],
+        overrides=["eval.n=32", "eval.enabled=true"],
     )
     evaluation = run.summary["evaluation"]
     # RGB without Inception weights: FID/KID/PRDC on the offline photo features, labelled; no IS (no logits)

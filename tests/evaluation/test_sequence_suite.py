@@ -50,7 +50,7 @@ def test_evaluate_run_on_a_trained_sequence_run(tmp_path: Path, monkeypatch: pyt
         "data": {"source": "sines", "n": 40, "seq_len": 5, "dim": 2},
         "model": {"type": "rcgan", "noise_dim": 2, "generator": {"type": "gru", "hidden": 4}},
         "train": {"steps": 2, "batch_size": 8, "log_every": 1},
-        "eval": {"n": 30},
+        "eval": {"n": 30, "enabled": True},
     }
     run = train(config, out=tmp_path / "run", show_progress=False)
     evaluation = run.summary["evaluation"]

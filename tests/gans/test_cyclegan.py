@@ -117,7 +117,7 @@ CONFIG = {
     "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
     "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2, "pool_size": 6},
     "train": {"steps": 4, "batch_size": 4, "log_every": 2, "checkpoint_every": 2},
-    "eval": {"n": 20},
+    "eval": {"n": 20, "enabled": True},
     "monitors": {"duplicates": False, "diversity": False},
 }
 

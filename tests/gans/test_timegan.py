@@ -41,7 +41,7 @@ def tiny_config(steps: int, embedding: int = 2, supervised: int = 2, **model: ob
             "log_every": 1,
             "checkpoint_every": 3,
         },
-        "eval": {"n": 32, "metrics": ["moments"]},
+        "eval": {"n": 32, "metrics": ["moments"], "enabled": True},
     }
 
 

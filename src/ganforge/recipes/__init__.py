@@ -12,6 +12,7 @@ from ganforge.errors import GanforgeError, did_you_mean
 
 DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
+IMAGE_RECIPE = "images"  # used for `ganforge train my_images/` and an .npz of images
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 
 
@@ -40,6 +41,14 @@ def load_recipe(name: str) -> dict[str, Any]:
     return yaml.safe_load(recipe_text(name))
 
 
+def is_data_file(recipe: str | Path | None) -> bool:
+    """Whether ``recipe`` names a user's numeric data file (trained with the file default, fitted to the
+    data); an .npz of images is trained with the image default instead."""
+    if recipe is None or Path(str(recipe)).suffix.lower() not in DATA_SUFFIXES:
+        return False
+    return not (Path(str(recipe)).suffix.lower() == ".npz" and npz_images_key(Path(str(recipe))) is not None)
+
+
 def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     """Raw config for a recipe name, a YAML file, or a user data file (trained with the default GAN for
     its kind of data)."""
@@ -54,13 +63,48 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     if suffix in DATA_SUFFIXES:
         if not Path(text).is_file():
             raise GanforgeError(f"data file '{text}' does not exist; check the path")
-        raw = load_recipe(FILE_RECIPE)
+        images_key = npz_images_key(Path(text)) if suffix == ".npz" else None
+        if images_key is not None:
+            raw = load_recipe(IMAGE_RECIPE)
+            raw["data"] = {"source": "images-npz", "path": _absolute(text), "images_key": images_key, "size": 32}
+        else:
+            raw = load_recipe(FILE_RECIPE)
+            raw["data"] = {"source": "file", "path": _absolute(text)}
         raw["name"] = Path(text).stem
-        raw["data"] = {"source": "file", "path": text}
+        return raw
+    if Path(text).is_dir() and not (text in _recipe_files() and "/" not in text):
+        raw = load_recipe(IMAGE_RECIPE)
+        raw["data"] = {**raw["data"], "source": "image-folder", "path": _absolute(text)}
+        raw["name"] = Path(text).resolve().name or "images"
         return raw
     if Path(text).exists() and not suffix:
-        raise GanforgeError(f"'{text}' is neither a recipe nor a .yaml/.csv/.npy/.npz file")
+        raise GanforgeError(
+            f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file"
+        )
     return load_recipe(text)
+
+
+def _absolute(path: str | Path) -> str:
+    """A data path as run folders store it: resolved, so `resume`/`eval` work from any directory."""
+    return str(Path(path).expanduser().resolve())
+
+
+def npz_images_key(path: Path) -> str | None:
+    """The name of the image stack in an .npz archive: ``images`` or the first array of shape
+    (N, H, W) or (N, H, W, C) / (N, C, H, W); None for tables (2-D arrays) and unreadable files (the data
+    loader then reports the problem)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                return None
+            shapes = {k: archive[k].shape for k in archive.files}
+    except Exception:  # noqa: BLE001 - reading fails again, with a clear message, in the loader
+        return None
+    if len(shapes.get("images", ())) in (3, 4):
+        return "images"
+    return next((k for k, shape in shapes.items() if len(shape) in (3, 4)), None)
 
 
 def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any]:
@@ -82,7 +126,7 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
             f"recipe '{recipe}' trains on built-in data '{data.get('source')}', not on a file; choose a recipe "
             "that reads files (one with data.path, e.g. timeseries-gru or points)"
         )
-    data["path"] = text
+    data["path"] = _absolute(text)
     raw["data"] = data
     raw["name"] = Path(text).stem
     return raw

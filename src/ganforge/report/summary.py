@@ -38,6 +38,9 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     state = torch.get_rng_state()
     run = load(path, gan=gan if gan is not None else trainer.gan)
     run.source = trainer.source
+    from ganforge.evaluation.ema_choice import choose_sampling_generator
+
+    ema_choice = choose_sampling_generator(run.gan, trainer.source)
     records = metrics_log.read(path / "metrics.jsonl")
     plots = path / "plots"
     plots.mkdir(exist_ok=True)
@@ -47,8 +50,14 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         "discriminator": str(plot_discriminator(records, plots / "discriminator.png", probability)),
     }
     files.update(sample_pictures(run, plots))
+    from ganforge.report.end_eval import run_end_evaluation
+
     torch.manual_seed(EVAL_SEED)  # what `ganforge eval RUN` (--seed 0) draws, so both print the same numbers
-    evaluation = {**run.evaluate(), "seed": EVAL_SEED, "step": run.step}
+    evaluation = run_end_evaluation(
+        run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress
+    )
+    if "skipped" not in evaluation:
+        evaluation = {**evaluation, "seed": EVAL_SEED, "step": run.step}
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {
@@ -62,6 +71,14 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         "plots": files,
         **callback_summary,
     }
+    if ema_choice is not None:
+        summary["sampling_generator"] = ema_choice
+    from ganforge.runs import PYTHON_MODEL
+
+    if run.config.model.get("type") == PYTHON_MODEL:  # the user's classes are not importable elsewhere
+        from ganforge.gans.exported import export_generator
+
+        summary["exported_generator"] = export_generator(run.gan, path)
     write_summary(path, summary)
     run.summary = summary
     write_run_report(run, path)

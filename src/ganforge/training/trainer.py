@@ -196,6 +196,7 @@ class Trainer:
         logs: dict[str, torch.Tensor] = {}
         bs = self.train_cfg.batch_size
         self.gan.logging_step = want_logs
+        self.gan.ema_step = step  # the EMA warm-up follows the global step (restored on resume)
         for phase in self.gan.phases(step):
             opt = self.optimizers[phase.name]
             params = self._params[phase.name]
@@ -241,7 +242,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_start(self)
         probability = bool(getattr(getattr(self.gan, "objective", None), "probability_outputs", True))
-        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, self.config.name, probability)
+        threads = torch.get_num_threads()  # chosen from the model's size (training/threads.py)
+        label = f"{self.config.name} [{threads} thread{'s' if threads > 1 else ''}]"
+        progress = ProgressDisplay(cfg.steps, self.step, self.show_progress, label, probability)
         t_start = time.perf_counter() - self.elapsed
         self.gan.train()
         self.guard.start(self)

@@ -1,0 +1,90 @@
+"""Real data handed to ``gf.train(gan, data=...)`` as a Python object: a numpy array, a tensor, a torch
+``Dataset`` or a ``DataLoader``.
+
+Arrays of shape (N,) or (N, D) are numbers / points (data units kept; the generator's scaler maps them);
+(N, H, W) and (N, C, H, W) with C in {1, 3} are images, uint8 divided by 255, floats expected in [0, 1].
+A Dataset yields samples or ``(sample, label)`` pairs; a DataLoader contributes its ``dataset`` (ganforge
+draws its own batches, so the run stays repeatable and resumable). Everything is read into memory once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.data.base import ArraySource, DataSource
+from ganforge.errors import GanforgeError
+
+MAX_ITEMS = 5_000_000  # a Dataset longer than this is refused: it would not fit in memory anyway
+
+
+def is_data_object(obj: Any) -> bool:
+    return isinstance(obj, (np.ndarray, torch.Tensor, torch.utils.data.Dataset, torch.utils.data.DataLoader))
+
+
+def _from_dataset(dataset: torch.utils.data.Dataset) -> tuple[torch.Tensor, torch.Tensor | None]:
+    try:
+        n = len(dataset)  # type: ignore[arg-type]
+    except TypeError:
+        raise GanforgeError("data: an iterable Dataset has no length; pass a map-style Dataset or an array") from None
+    if not 0 < n <= MAX_ITEMS:
+        raise GanforgeError(f"data: the Dataset holds {n} items; give 1 to {MAX_ITEMS}")
+    xs, ys = [], []
+    for i in range(n):
+        item = dataset[i]
+        if isinstance(item, (tuple, list)):
+            if len(item) not in (1, 2):
+                raise GanforgeError(f"data: item {i} has {len(item)} parts; a Dataset must give x or (x, label)")
+            xs.append(torch.as_tensor(np.asarray(item[0])))
+            if len(item) == 2:
+                ys.append(int(item[1]))
+        else:
+            xs.append(torch.as_tensor(np.asarray(item)))
+    if ys and len(ys) != len(xs):
+        raise GanforgeError("data: some Dataset items have a label and some do not")
+    try:
+        x = torch.stack(xs)
+    except RuntimeError:
+        raise GanforgeError("data: the Dataset's samples differ in shape; every sample must have one shape") from None
+    return x, (torch.tensor(ys) if ys else None)
+
+
+def source_from_object(obj: Any, name: str = "array") -> DataSource:
+    """A :class:`DataSource` for an array, tensor, Dataset or DataLoader (see the module docstring)."""
+    labels = None
+    if isinstance(obj, torch.utils.data.DataLoader):
+        obj = obj.dataset
+    if isinstance(obj, torch.utils.data.Dataset) and not isinstance(obj, torch.Tensor):
+        x, labels = _from_dataset(obj)
+    else:
+        x = torch.as_tensor(np.asarray(obj)) if isinstance(obj, np.ndarray) else obj.detach().cpu()
+    if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int16, torch.int32,
+                                                                           torch.int64)):
+        raise GanforgeError(f"data: expected numbers, got an array of {x.dtype}")
+    if x.dim() == 1:
+        x = x[:, None]
+    if x.shape[0] == 0:
+        raise GanforgeError("data: the array is empty; give at least one sample")
+    if x.dim() == 2:
+        xf = x.float()
+        if not torch.isfinite(xf).all():
+            raise GanforgeError("data: the array holds NaN or infinite values; remove or fill them first")
+        kind = "numbers" if x.shape[1] == 1 else "points"
+        return ArraySource(kind=kind, sample_shape=(x.shape[1],), name=name, x=xf, info={"rows": int(x.shape[0])})
+    if x.dim() == 3:
+        x = x[:, None]
+    if x.dim() == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+        x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise GanforgeError(
+            f"data: an array of shape {tuple(x.shape)} is neither (N, D) points nor (N, H, W[, C]) / (N, C, H, W) "
+            "images with 1 or 3 channels"
+        )
+    from ganforge.data.images import image_source
+
+    images = x.float() / 255.0 if x.dtype == torch.uint8 or float(x.max()) > 1.0 else x.float()
+    if float(images.min()) < 0 or float(images.max()) > 1:
+        raise GanforgeError("data: image values must lie in [0, 1] (floats) or [0, 255] (integers)")
+    return image_source(images.contiguous(), labels, name=name, info={"images": int(x.shape[0])})

@@ -1,0 +1,65 @@
+"""The end-of-run evaluation: progress lines, cost in proportion to the run, --no-eval (issue 16)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import ganforge as gf
+from ganforge.report.end_eval import expected_seconds, should_evaluate
+
+TINY = ["model.generator.width=4", "model.discriminator.width=4", "train.batch_size=8", "train.snapshot_every=0"]
+
+
+def test_auto_mode_skips_expensive_evaluations_of_short_runs_only() -> None:
+    assert should_evaluate(None, "points", 0.1)[0]
+    assert not should_evaluate(None, "images", 2.0, n=2000)[0]
+    assert should_evaluate(None, "images", 26.0, n=2000)[0]  # the default job (26 s of training) evaluates
+    assert should_evaluate(None, "sequences", expected_seconds("sequences", 1000))[0]
+    assert should_evaluate(True, "images", 0.1)[0]
+    assert not should_evaluate(False, "points", 1e6)[0]
+
+
+def test_a_five_step_image_run_does_not_evaluate_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = gf.train("digits-cgan", steps=5, out=tmp_path / "short", overrides=TINY)
+    assert "skipped" in run.summary["evaluation"]
+    assert "evaluation skipped" in capsys.readouterr().err
+    ask = [*TINY, "eval.enabled=true", "eval.n=64"]
+    asked = gf.train("digits-cgan", steps=5, out=tmp_path / "asked", overrides=ask)
+    assert "fid" in asked.summary["evaluation"]
+    err = capsys.readouterr().err
+    assert "evaluating 64 samples (images metrics)..." in err and "evaluated in" in err
+
+
+def test_no_eval_on_train_and_resume(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ganforge.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["train", "ring8", "--set", "train.steps=30", "--no-eval", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "evaluation skipped: eval.enabled is false" in result.output
+    assert json.loads((out / "summary.json").read_text())["evaluation"] == {
+        "skipped": "eval.enabled is false (--no-eval)"
+    }
+    result = runner.invoke(app, ["resume", str(out), "--steps", "40"])
+    assert result.exit_code == 0 and "evaluation skipped" in result.output  # the run's config says false
+    evaluated = tmp_path / "e"
+    assert runner.invoke(app, ["train", "ring8", "--set", "train.steps=30", "-o", str(evaluated)]).exit_code == 0
+    result = runner.invoke(app, ["resume", str(evaluated), "--steps", "40", "--no-eval"])
+    assert result.exit_code == 0 and "evaluation skipped" in result.output
+
+
+def test_a_long_evaluation_prints_a_heartbeat(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import time
+
+    from ganforge.report import end_eval
+
+    monkeypatch.setattr(end_eval, "HEARTBEAT_SECONDS", 0.05)
+    result = end_eval.run_end_evaluation(lambda: time.sleep(0.3) or {"w1": 1.0}, True, "sequences", 0.0, 10, True)
+    assert result == {"w1": 1.0}
+    assert "still evaluating" in capsys.readouterr().err

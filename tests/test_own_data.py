@@ -1,0 +1,85 @@
+"""A user's own data as a new user brings it (issue 16): folders of pictures, .npz image stacks, data
+sources switched with --set, --set key=null, and run folders used from another directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from ganforge.api import build_config
+from ganforge.cli import app
+from ganforge.recipes import is_data_file, resolve_recipe
+
+
+def _pictures(folder: Path, n: int = 12) -> Path:
+    folder.mkdir()
+    rs = np.random.RandomState(0)
+    for i in range(n):
+        img = np.zeros((20, 20, 3), np.uint8)
+        x, y = rs.randint(2, 12, size=2)
+        img[y : y + 6, x : x + 6] = (255, 40 * (i % 5), 0)
+        Image.fromarray(img).save(folder / f"shape{i}.{'png' if i % 2 else 'jpg'}")
+    return folder
+
+
+def test_a_folder_of_pictures_trains_the_image_default(tmp_path: Path) -> None:
+    folder = _pictures(tmp_path / "my_images")
+    raw = resolve_recipe(str(folder))
+    assert raw["data"]["source"] == "image-folder" and raw["data"]["path"] == str(folder.resolve())
+    assert raw["model"]["generator"]["type"] == "dcgan" and raw["name"] == "my_images"
+    result = CliRunner().invoke(
+        app, ["train", str(folder), "--set", "train.steps=2", "--no-eval", "-q", "-o", str(tmp_path / "run")]
+    )
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["data"]["source"] == "image-folder" and config["eval"]["enabled"] is False
+
+
+@pytest.mark.parametrize("shape", [(10, 12, 12), (10, 12, 12, 3)])
+def test_an_npz_of_images_trains_the_image_default(tmp_path: Path, shape: tuple[int, ...]) -> None:
+    file = tmp_path / "images.npz"
+    np.savez(file, pics=(np.random.RandomState(0).rand(*shape) * 255).astype(np.uint8))
+    assert not is_data_file(file)
+    config = build_config(str(file), ["train.steps=1"])
+    assert config.data["source"] == "images-npz" and config.data["images_key"] == "pics"
+    table = tmp_path / "table.npz"
+    np.savez(table, x=np.zeros((10, 2)))
+    assert is_data_file(table) and build_config(str(table)).data["source"] == "file"
+
+
+def test_switching_the_data_source_drops_the_old_sources_keys() -> None:
+    config = build_config("digits-cyclegan", ["data.source=digits"])
+    assert config.data == {"source": "digits", "size": 16}  # 'transform' belonged to unpaired-digits
+    config = build_config("digits-cgan", ["data.source=uniform", "data.high=2"])
+    assert config.data == {"source": "uniform", "high": 2}
+
+
+def test_set_null_removes_a_key() -> None:
+    assert "ema" in build_config("digits-dcgan").train.model_fields_set
+    assert build_config("digits-dcgan", ["train.ema=null"]).train.ema is None
+    config = build_config("digits-cyclegan", ["data.transform=null"])
+    assert "transform" not in config.data
+
+
+def test_resume_and_eval_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    np.savetxt(work / "data" / "spiral.csv", np.random.RandomState(0).randn(300, 2), delimiter=",")
+    monkeypatch.chdir(work)
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "data/spiral.csv", "--set", "train.steps=20", "-q", "-o", "runs/x"])
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((work / "runs" / "x" / "config.yaml").read_text())
+    assert config["data"]["path"] == str((work / "data" / "spiral.csv").resolve())
+    monkeypatch.chdir(elsewhere)
+    run = os.path.relpath(work / "runs" / "x")
+    assert runner.invoke(app, ["eval", run, "--json", "-n", "200"]).exit_code == 0
+    result = runner.invoke(app, ["resume", run, "--steps", "30", "-q", "--no-eval"])
+    assert result.exit_code == 0, result.output
