@@ -120,7 +120,7 @@ def _run(
 
 def train(
     model: GANModel | str | Path | RunConfig | dict[str, Any] | None = None,
-    data: DataSource | str | None = None,
+    data: DataSource | str | Any | None = None,
     steps: int | None = None,
     *,
     out: str | Path | None = None,
@@ -143,6 +143,9 @@ def train(
         sets.append(f"seed={int(seed)}")
     sets += [f"train.{k}={v}" for k, v in train_settings.items()]
     if isinstance(model, GANModel):
+        prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
+        if prepare is not None:
+            data = prepare(data)
         if not isinstance(data, DataSource):
             raise GanforgeError(
                 "train(gan, data=...): give the real data as a DataSource, e.g. gf.data.normal(10, 1)"

@@ -98,7 +98,7 @@ def resume(
 @app.command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
+    n: Annotated[int, typer.Option("-n", "--rows", help="number of samples (table rows)")] = 1000,
     output: Annotated[Path, typer.Option("-o", "--output", help=".csv, .npy or .png")] = Path("samples.csv"),
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
@@ -110,15 +110,19 @@ def sample(
     mix_styles: Annotated[
         bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
     ] = False,
+    where: Annotated[
+        str | None, typer.Option("--where", help='tables: conditional rows, e.g. --where "sex=F"')
+    ] = None,  # noqa: UP045
+    best: Annotated[bool, typer.Option("--best", help="sample the best checkpoint kept by eval.best")] = False,
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
     import torch
 
     from ganforge.runs import load
 
-    loaded = load(run)
+    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
     torch.manual_seed(seed)
-    options: dict[str, object] = {}
+    options: dict[str, object] = {} if where is None else {"where": where}
     if truncation is not None:
         options["truncation"] = truncation
     if mix_styles:
@@ -162,6 +166,7 @@ def eval_(
     if as_json:
         print(json.dumps(result, default=str))
         return
+    comparison = result.pop("comparison", None)
     table = Table(title=f"{run} (step {loaded.step})")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -170,6 +175,15 @@ def eval_(
             continue
         table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
     out_console.print(table)
+    if isinstance(comparison, dict) and comparison:  # tables: the same metrics for the baselines beside
+        side = Table(title="beside: the same metrics for the baselines (identity = the real training rows)")
+        side.add_column("metric")
+        for name in comparison:
+            side.add_column(name, justify="right")
+        for key in next(iter(comparison.values())):
+            cells = [comparison[name].get(key) for name in comparison]
+            side.add_row(key, *(f"{v:.4g}" if isinstance(v, float) else str(v) for v in cells))
+        out_console.print(side)
 
 
 def _best_checkpoint(run: Path) -> Path:

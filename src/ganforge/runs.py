@@ -180,8 +180,15 @@ class Run:
     def scaler(self) -> Scaler:
         return self.data.scaler
 
-    def sample(self, n: int, label: int | torch.Tensor | None = None, **options: Any) -> torch.Tensor:
-        """``n`` generated samples in the data's own units (EMA generator when enabled)."""
+    def sample(
+        self, n: int | None = None, label: int | torch.Tensor | None = None, *, rows: int | None = None, **options: Any
+    ) -> Any:
+        """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
+        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows."""
+        if self.data.kind == "table":
+            return self.gan.sample_table(rows if rows is not None else (n or 1000), **options)  # type: ignore[operator]
+        if n is None:
+            raise TypeError("sample() needs the number of samples n")
         return self.scaler.to_data(self.gan.sample(n, label=label, **options)).cpu()
 
     def real_data(self) -> DataSource:

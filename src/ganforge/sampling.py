@@ -58,6 +58,13 @@ def write_samples(
     :func:`ganforge.report.pictures`), streaming ``batch`` samples at a time."""
     out = Path(out)
     suffix = out.suffix.lower()
+    if run.data.kind == "table":
+        from ganforge.table_output import write_table
+
+        return write_table(run, n, out, **options)
+    if options.get("where") is not None:
+        raise GanforgeError("--where conditions apply to tables; for class-conditional models use --label")
+    options.pop("where", None)
     if n <= 0:
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
     if not out.parent.exists():

@@ -57,7 +57,7 @@ def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     import importlib
     import importlib.util
 
-    for module in ("image_suite", "sequence_suite"):  # kind-specific modules register themselves on import
+    for module in ("image_suite", "sequence_suite", "tables"):  # kind-specific modules register themselves on import
         if importlib.util.find_spec(f"ganforge.evaluation.{module}") is not None:
             importlib.import_module(f"ganforge.evaluation.{module}")
     kind = run.data.kind

@@ -12,6 +12,7 @@ from ganforge.errors import GanforgeError, did_you_mean
 
 DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
+TABLE_RECIPE = "table"  # ... when the .csv is a table (data/tables.py: looks_like_table)
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 
 
@@ -54,6 +55,13 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     if suffix in DATA_SUFFIXES:
         if not Path(text).is_file():
             raise GanforgeError(f"data file '{text}' does not exist; check the path")
+        from ganforge.data.tables import looks_like_table
+
+        if suffix == ".csv" and looks_like_table(text):  # mixed columns, text, missing cells: a table
+            raw = load_recipe(TABLE_RECIPE)
+            raw["name"] = Path(text).stem
+            raw["data"] = {"source": "table", "path": text}
+            return raw
         raw = load_recipe(FILE_RECIPE)
         raw["name"] = Path(text).stem
         raw["data"] = {"source": "file", "path": text}
