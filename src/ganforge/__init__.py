@@ -12,6 +12,7 @@ from ganforge.config import RunConfig
 from ganforge.data import toy as _toy  # noqa: F401  (registers the built-in distributions)
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase
+from ganforge.gans.tablegan import TableGAN
 from ganforge.gans.vanilla import GAN
 from ganforge.runs import Run, load
 
@@ -24,6 +25,7 @@ __all__ = [
     "Phase",
     "Run",
     "RunConfig",
+    "TableGAN",
     "build_config",
     "data",
     "load",

@@ -158,6 +158,9 @@ def train(
             {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, sets
         )
         data_rng = seed_everything(config.seed)
+        build = getattr(model, "build_for", None)  # networks sized for the data, initialized from the seed
+        if build is not None:
+            build(data)
         path = _agreed_run_dir(out, config)
         register_in_process_model(path, model)
         return _run(config, model, data, data_rng, path, show_progress, resume=False)

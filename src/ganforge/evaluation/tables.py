@@ -128,6 +128,7 @@ def quality_report(real: Any, synthetic: Any, transformer: TableTransformer) -> 
         if col.kind in DISCRETE_KINDS:
             shapes[col.name] = _tv_complement(codes_r[col.name], codes_s[col.name], sizes[col.name])
     trends: list[float] = []
+    pairs: dict[tuple[str, str], float] = {}
     for i, a in enumerate(cols):
         for b in cols[i + 1 :]:
             if a.kind in CONTINUOUS_KINDS and b.kind in CONTINUOUS_KINDS:
@@ -139,9 +140,16 @@ def quality_report(real: Any, synthetic: Any, transformer: TableTransformer) -> 
                 joint_r = codes_r[a.name] * k + codes_r[b.name]
                 joint_s = codes_s[a.name] * k + codes_s[b.name]
                 trends.append(_tv_complement(joint_r, joint_s, sizes[a.name] * k))
+            pairs[(a.name, b.name)] = trends[-1]
     shape = float(np.mean(list(shapes.values()))) if shapes else 1.0
     trend = float(np.mean(trends)) if trends else 1.0
-    return {"quality": (shape + trend) / 2, "column_shapes": shape, "pair_trends": trend, "per_column": shapes}
+    return {
+        "quality": (shape + trend) / 2,
+        "column_shapes": shape,
+        "pair_trends": trend,
+        "per_column": shapes,
+        "per_pair": pairs,
+    }
 
 
 def _correlation_similarity(ra: np.ndarray, rb: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> float:
@@ -404,7 +412,7 @@ def evaluate_table(
 ) -> dict[str, Any]:
     """Quality vs the holdout, ML efficacy (train on ``synthetic``, test on the holdout), privacy, legality."""
     out: dict[str, Any] = {}
-    out.update({k: v for k, v in quality_report(holdout, synthetic, transformer).items() if k != "per_column"})
+    out.update({k: v for k, v in quality_report(holdout, synthetic, transformer).items() if not k.startswith("per_")})
     if target is not None:
         ml = ml_efficacy(synthetic, holdout, transformer, target, train)
         out["ml_efficacy"] = ml.get("ml_efficacy")

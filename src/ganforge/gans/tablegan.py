@@ -167,7 +167,7 @@ class TableGAN(GANModel):
 
     def prepare_data(self, data: Any) -> DataSource:
         """The training source for ``gf.train(TableGAN(), data=...)``: a DataFrame, a .csv path or a
-        TableSource; builds the networks for it if they are not built yet."""
+        TableSource (the networks are built by :meth:`build_for` once the run is seeded)."""
         import pandas as pd
 
         if isinstance(data, pd.DataFrame):
@@ -180,11 +180,14 @@ class TableGAN(GANModel):
             raise GanforgeError(
                 f"TableGAN trains on a table: give data= a pandas DataFrame or a .csv path, got {type(data).__name__}"
             )
-        if self.transformer is None:
-            self.bind(source.transformer)  # type: ignore[arg-type]
-        elif self.data_dim != source.sample_shape[0]:
+        if self.transformer is not None and self.data_dim != source.sample_shape[0]:
             raise GanforgeError("this TableGAN was built for another table; create a new TableGAN() for this data")
         return source
+
+    def build_for(self, source: DataSource) -> None:
+        """Build the networks for ``source`` (called by ``gf.train`` after seeding, so a seed fixes them)."""
+        if self.transformer is None:
+            self.bind(source.transformer)  # type: ignore[attr-defined]
 
     # --- conditions -----------------------------------------------------------------------------------
     def _one_hot(self, cats: Tensor | None, n: int, device: torch.device) -> Tensor | None:
