@@ -45,7 +45,18 @@ DATASETS = {
     "penguins": ("penguins-table", {}),
 }
 SIMULATED = ("grid", "gridr", "ring")
-METRICS = ("quality", "ml_efficacy", "dcr_share", "exact_copies", "out_of_range", "fit_seconds", "sample_seconds")
+METRICS = (
+    "quality",
+    "column_shapes",
+    "pair_trends",
+    "ml_efficacy",
+    "dcr_share",
+    "exact_copies",
+    "out_of_range",
+    "wrong_decimals",
+    "fit_seconds",
+    "sample_seconds",
+)
 MODELS = ("ganforge", "ctgan", "tvae", "gaussian_copula", "independent", "identity")
 
 CTGAN_SCRIPT = r"""
@@ -119,11 +130,12 @@ def ctgan_fit(python: str, model: str, source: Any, seed: int, workdir: Path) ->
     train_csv = workdir / f"{source.name}-train.csv"
     out_csv = workdir / f"{source.name}-{model}-{seed}.csv"
     frame = source.frame[names].copy()
-    for col in transformer.columns:  # datetimes as numbers (ctgan reads plain numeric columns)
-        if col.kind == "datetime":
-            from ganforge.evaluation.tables import _numeric
+    from ganforge.evaluation.tables import _numeric
 
-            frame[col.name] = _numeric(source.frame, col)
+    for col in transformer.columns:  # datetimes as numbers; missing continuous cells median-imputed
+        if col.kind in ("numeric", "integer", "datetime"):
+            values = _numeric(source.frame, col)
+            frame[col.name] = np.where(np.isnan(values), np.nanmedian(values), values)
     frame.to_csv(train_csv, index=False)
     args = {"train": str(train_csv), "discrete": discrete, "model": model, "seed": seed, "rows": len(frame)}
     args["out"] = str(out_csv)
@@ -202,6 +214,62 @@ def print_table(title: str, results: dict[str, list[dict[str, Any]]], keys: tupl
     sys.stdout.flush()
 
 
+def census_like(n: int, seed: int = 0) -> Any:
+    """A generated mixed-type table of ``n`` rows (the scale check; no 50,000-row table ships offline
+    here): ints, floats with 2 decimals, categories, a boolean, dates, missing values, a binary label
+    that depends on several columns."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    education = rng.choice(["none", "school", "college", "bachelor", "master"], n, p=[0.1, 0.35, 0.25, 0.2, 0.1])
+    level = pd.Series(education).map({"none": 0, "school": 1, "college": 2, "bachelor": 3, "master": 4}).to_numpy()
+    age = rng.integers(18, 80, n)
+    hours = np.clip(np.round(rng.normal(38 + 2 * level, 8)), 5, 80).astype(int)
+    income = np.round(np.exp(9.5 + 0.25 * level + 0.01 * (age - 18) + rng.normal(0, 0.4, n)), 2)
+    frame = pd.DataFrame(
+        {
+            "age": age,
+            "education": education,
+            "hours": hours,
+            "income": income,
+            "sex": rng.choice(["F", "M"], n),
+            "married": rng.random(n) < 0.5,
+            "region": rng.choice([f"r{i}" for i in range(8)], n),
+            "start": (pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3000, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "hours"] = np.nan
+    logit = 0.8 * (level - 2) + 0.03 * (age - 45) + 0.04 * (hours - 40) + rng.normal(0, 1, n)
+    frame["label"] = np.where(logit > 0.5, ">50K", "<=50K")
+    return frame
+
+
+def scale_check(rows: int) -> None:
+    """Train the `table` recipe on a generated table of ``rows`` rows and evaluate it (CPU minutes)."""
+    import ganforge as gf
+    from ganforge.recipes import load_recipe
+
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "census.csv"
+        census_like(rows).to_csv(csv, index=False)
+        raw = load_recipe("table")
+        raw["data"] = {"source": "table", "path": str(csv), "target": "label"}
+        t0 = time.process_time()
+        run = gf.train(raw, out=Path(tmp) / "run", show_progress=False)
+        total = time.process_time() - t0
+        t0 = time.process_time()
+        report = gf.load(run.path).evaluate()
+        again = time.process_time() - t0
+    print(f"\n### scale: {rows} rows (generated census-like table)\n")
+    print(
+        f"train + end-of-run evaluation and pictures: {total / 60:.2f} CPU-min; "
+        f"`ganforge eval` again: {again / 60:.2f} CPU-min"
+    )
+    print(json.dumps({k: v for k, v in report.items() if isinstance(v, (int, float))}, indent=None))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(DATASETS))
@@ -210,7 +278,13 @@ def main() -> None:
     parser.add_argument("--ctgan-python", default=None, help="a Python with `ctgan` installed (optional)")
     parser.add_argument("--simulated", default=",".join(SIMULATED), help="SDGym simulated sets ('' to skip)")
     parser.add_argument("--json", default=None, help="also write every number to this JSON file")
+    parser.add_argument(
+        "--simulated-ctgan", action="store_true", help="also run ctgan on the simulated sets (about 6 CPU-min a fit)"
+    )
+    parser.add_argument("--scale", type=int, default=0, help="also time a generated table of this many rows")
     args = parser.parse_args()
+    if args.scale:
+        scale_check(args.scale)
     from ganforge.data.registry import build_source
     from ganforge.recipes import load_recipe
 
@@ -253,7 +327,7 @@ def main() -> None:
                 frame, timing = ganforge_fit("sdgym-simulated", {"name": name}, seed, steps, workdir)
                 results["ganforge"].append({**gmm_likelihoods(frame[["x0", "x1"]].to_numpy(), test), **timing})
                 for model in ("ctgan", "tvae"):
-                    if args.ctgan_python:
+                    if args.ctgan_python and args.simulated_ctgan:
                         fitted = ctgan_fit(args.ctgan_python, model, source, seed, workdir)
                         if fitted is not None:
                             syn = fitted[0][["x0", "x1"]].to_numpy()

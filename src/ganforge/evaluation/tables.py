@@ -29,7 +29,8 @@ Every number compares synthetic rows with real rows the GAN never saw (the run's
   near 1 means it reproduces its training rows. ``exact_copies`` counts synthetic rows equal to a
   training row in every column (ids left out). Distances are computed in chunks (no N x N matrix).
 * **out-of-range rate**: the share of synthetic cells that are not legal: continuous values outside the
-  training range or with more decimals than the column has, categories never seen in training.
+  training range, categories never seen in training; **wrong decimals**: the share of continuous cells
+  with more decimals than the column has (a whole-number column given 41.37).
 
 Baselines computed beside (same rows, same metrics): the Gaussian copula and independent columns
 (gans/table_baselines.py) fitted on the training split, and ``identity`` (the training rows themselves:
@@ -63,7 +64,16 @@ if TYPE_CHECKING:
 BINS = 10
 ML_MAX_ROWS = 50_000
 DCR_CHUNK = 1024
-HEADLINE = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "dcr_share", "exact_copies", "out_of_range")
+HEADLINE = (
+    "quality",
+    "column_shapes",
+    "pair_trends",
+    "ml_efficacy",
+    "dcr_share",
+    "exact_copies",
+    "out_of_range",
+    "wrong_decimals",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -374,8 +384,10 @@ def exact_copies(synthetic: Any, train: Any, transformer: TableTransformer) -> i
     return int(sum(k in seen for k in keys(synthetic)))
 
 
-def out_of_range_rate(synthetic: Any, transformer: TableTransformer) -> float:
-    """Share of synthetic cells that are not legal for their column (range, decimals, categories)."""
+def out_of_range_rate(synthetic: Any, transformer: TableTransformer, decimals: bool = False) -> float:
+    """Share of synthetic cells outside what the training rows allow: continuous values outside the
+    observed range, categories never seen, missing cells in a column that has none. With ``decimals``:
+    instead the share of continuous cells with more decimals than the column has (integers: any)."""
     bad, total = 0, 0
     for col in transformer.columns:
         if col.kind == "id":
@@ -383,6 +395,8 @@ def out_of_range_rate(synthetic: Any, transformer: TableTransformer) -> float:
         series = synthetic[col.name]
         total += len(series)
         if col.kind in DISCRETE_KINDS:
+            if decimals:
+                continue
             allowed = {("" if c is None else str(c)) for c in col.categories}
             text = ["" if (v is None or (not isinstance(v, str) and v != v)) else str(v) for v in series.tolist()]
             bad += sum(t not in allowed for t in text)
@@ -395,10 +409,12 @@ def out_of_range_rate(synthetic: Any, transformer: TableTransformer) -> float:
             continue
         assert col.minimum is not None and col.maximum is not None
         tol = 1e-9 * max(1.0, abs(col.minimum), abs(col.maximum))
-        wrong = (values < col.minimum - tol) | (values > col.maximum + tol)
-        if col.decimals is not None:
-            wrong |= np.abs(np.round(values, col.decimals) - values) > 1e-9 * np.maximum(1.0, np.abs(values))
-        bad += int(wrong.sum())
+        if decimals:
+            if col.decimals is not None:
+                rounded = np.round(values, col.decimals)
+                bad += int((np.abs(rounded - values) > 1e-9 * np.maximum(1.0, np.abs(values))).sum())
+            continue
+        bad += int(((values < col.minimum - tol) | (values > col.maximum + tol)).sum())
         if col.missing == 0:
             bad += int((~present).sum())
     return bad / max(total, 1)
@@ -420,6 +436,7 @@ def evaluate_table(
             out["ml_f1"] = ml["f1"]
     out.update(privacy_report(synthetic, train, holdout, transformer, seed))
     out["out_of_range"] = out_of_range_rate(synthetic, transformer)
+    out["wrong_decimals"] = out_of_range_rate(synthetic, transformer, decimals=True)
     return out
 
 
