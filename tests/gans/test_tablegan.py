@@ -38,6 +38,15 @@ def test_samples_are_a_table_like_the_input(trained) -> None:
     assert pd.api.types.is_integer_dtype(frame["shoe"])
 
 
+def test_no_sampled_row_copies_a_training_row(trained) -> None:
+    from ganforge.evaluation.tables import exact_copies
+
+    source = trained.source
+    assert source is not None
+    frame = trained.sample(rows=300)
+    assert exact_copies(frame, source.frame, source.transformer) == 0
+
+
 def test_conditional_rows_honour_the_condition(trained) -> None:
     frame = trained.sample(rows=60, where="sex=F")
     assert len(frame) == 60 and (frame["sex"] == "F").all()

@@ -648,6 +648,40 @@ def _fresh_ids(col: ColumnInfo, n: int, offset: int) -> Any:
     return np.asarray([f"syn-{i + 1:0{col.id_width}d}" for i in numbers], dtype=object)
 
 
+def column_numbers(frame: Any, col: ColumnInfo) -> np.ndarray:
+    """Float values of a continuous column of ``frame`` (NaN where missing; datetimes in the column's unit)."""
+    series = frame[col.name]
+    out = np.full(len(series), np.nan)
+    present = series.notna().to_numpy()
+    if present.any():
+        out[present] = _continuous_values(series[present], col.kind, col)
+    return out
+
+
+def row_keys(frame: Any, transformer: TableTransformer) -> list[bytes]:
+    """One byte string per row that is equal exactly when two rows agree in every non-id column
+    (continuous values compared to 9 decimals, categories by their index, missing as its own value)."""
+    parts = []
+    for col in transformer.columns:
+        if col.kind == "id":
+            continue
+        if col.kind in CONTINUOUS_KINDS:
+            values = np.round(column_numbers(frame, col), 9)
+            parts.append(np.where(np.isnan(values), -1.2345e308, values))
+        else:
+            parts.append(_category_index(frame[col.name], col).astype(np.float64))
+    matrix = np.ascontiguousarray(np.column_stack(parts) if parts else np.zeros((len(frame), 0)))
+    return [row.tobytes() for row in matrix]
+
+
+def row_hashes(frame: Any, transformer: TableTransformer) -> list[str]:
+    """64-bit BLAKE2b digests of :func:`row_keys` (stored with a run so sampling can refuse copies of
+    training rows without keeping the rows themselves)."""
+    import hashlib
+
+    return [hashlib.blake2b(key, digest_size=8).hexdigest() for key in row_keys(frame, transformer)]
+
+
 # --------------------------------------------------------------------------------------------------
 # the data source
 # --------------------------------------------------------------------------------------------------
@@ -815,6 +849,7 @@ def table_source(
         "summary": summary,
         "rows": {"train": len(train_idx), "validation": len(val_idx), "holdout": len(hold_idx)},
         "encode_seconds": round(transformer.fit_seconds, 4),
+        "row_hashes": row_hashes(train, transformer),
     }
     if path is not None:
         info["path"] = path

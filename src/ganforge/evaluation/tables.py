@@ -53,7 +53,8 @@ from ganforge.data.tables import (
     ColumnInfo,
     TableTransformer,
     _category_index,
-    _continuous_values,
+    column_numbers,
+    row_keys,
 )
 from ganforge.errors import GanforgeError
 from ganforge.evaluation.suite import register_evaluator
@@ -81,12 +82,7 @@ HEADLINE = (
 # --------------------------------------------------------------------------------------------------
 def _numeric(frame: Any, col: ColumnInfo) -> np.ndarray:
     """Float values of a continuous column (NaN where missing)."""
-    series = frame[col.name]
-    out = np.full(len(series), np.nan)
-    present = series.notna().to_numpy()
-    if present.any():
-        out[present] = _continuous_values(series[present], col.kind, col)
-    return out
+    return column_numbers(frame, col)
 
 
 def _codes(frame: Any, col: ColumnInfo, real_range: tuple[float, float] | None = None) -> tuple[np.ndarray, int]:
@@ -366,22 +362,9 @@ def privacy_report(
 
 
 def exact_copies(synthetic: Any, train: Any, transformer: TableTransformer) -> int:
-    """Synthetic rows equal to some training row in every non-id column (values compared as text)."""
-    columns = [c for c in transformer.columns if c.kind != "id"]
-
-    def keys(frame: Any) -> list[bytes]:
-        parts = []
-        for col in columns:
-            if col.kind in CONTINUOUS_KINDS:
-                values = np.round(_numeric(frame, col), 9)
-                parts.append(np.where(np.isnan(values), -1.2345e308, values))
-            else:
-                parts.append(_category_index(frame[col.name], col).astype(np.float64))
-        matrix = np.ascontiguousarray(np.column_stack(parts) if parts else np.zeros((len(frame), 0)))
-        return [row.tobytes() for row in matrix]
-
-    seen = set(keys(train))
-    return int(sum(k in seen for k in keys(synthetic)))
+    """Synthetic rows equal to some training row in every non-id column (data/tables.py: row_keys)."""
+    seen = set(row_keys(train, transformer))
+    return int(sum(k in seen for k in row_keys(synthetic, transformer)))
 
 
 def out_of_range_rate(synthetic: Any, transformer: TableTransformer, decimals: bool = False) -> float:

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
-from ganforge.data.tables import TableSource, TableTransformer, _fresh_ids, read_table, table_source
+from ganforge.data.tables import TableSource, TableTransformer, _fresh_ids, read_table, row_hashes, table_source
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.packing import PackedDiscriminator
@@ -131,12 +131,15 @@ class TableGAN(GANModel):
         self.transformer: TableTransformer | None = None
         self._cached: tuple[Tensor, Tensor, Tensor | None, Tensor | None] | None = None
         self._step = 0
+        self._training_rows: set[str] = set()
         if table is not None:
             self.bind(table)
 
     # --- building ---------------------------------------------------------------------------------
-    def bind(self, table: dict[str, Any] | TableTransformer) -> None:
-        """Create the networks for a table (its transformer, or the transformer's dict from data.json)."""
+    def bind(self, table: dict[str, Any] | TableTransformer, row_hashes: list[str] | None = None) -> None:
+        """Create the networks for a table (its transformer, or the transformer's dict from data.json);
+        ``row_hashes`` (data/tables.py) of the training rows let sampling refuse exact copies of them."""
+        self._training_rows = set(row_hashes or [])
         transformer = table if isinstance(table, TableTransformer) else TableTransformer.from_dict(table)
         self.transformer = transformer
         spans = transformer.spans
@@ -187,7 +190,7 @@ class TableGAN(GANModel):
     def build_for(self, source: DataSource) -> None:
         """Build the networks for ``source`` (called by ``gf.train`` after seeding, so a seed fixes them)."""
         if self.transformer is None:
-            self.bind(source.transformer)  # type: ignore[attr-defined]
+            self.bind(source.transformer, source.info.get("row_hashes"))  # type: ignore[attr-defined]
 
     # --- conditions -----------------------------------------------------------------------------------
     def _one_hot(self, cats: Tensor | None, n: int, device: torch.device) -> Tensor | None:
@@ -312,7 +315,10 @@ class TableGAN(GANModel):
     # --- tables out --------------------------------------------------------------------------------------
     @torch.no_grad()
     def sample_table(self, n: int, where: str | dict[str, str] | None = None, batch_size: int = 4096) -> Any:
-        """``n`` synthetic rows as a DataFrame with the input's columns, order and types.
+        """``n`` synthetic rows as a DataFrame with the input's columns, order and types. Rows equal to a
+        training row (in every non-id column) are dropped and redrawn, so no real record is copied (unless
+        most generated rows are such copies, as in tables of a few categorical columns where every possible
+        row occurs in the data: there the filter turns itself off).
 
         ``where`` ("col=value,..."): the generator is conditioned on the first condition and rows are
         drawn until ``n`` satisfy every condition (rejection), so each returned row honours them."""
@@ -334,6 +340,7 @@ class TableGAN(GANModel):
         self.eval()
         try:
             parts, have = [], 0
+            filter_copies = bool(self._training_rows)
             for _ in range(MAX_SAMPLING_ROUNDS):
                 m = min(batch_size, max(n - have, 1) if not conditions else batch_size)
                 z = self.sample_latents(m).to(next(self.parameters()).device)
@@ -345,6 +352,12 @@ class TableGAN(GANModel):
                     wanted = next(c for c, label in zip(cats, labels, strict=True) if label.lower() == value.lower())
                     keep = frame[column].astype(object).map(lambda v, w=wanted: v == w or (w is None and pd.isna(v)))
                     frame = frame[keep.to_numpy(dtype=bool)]
+                if filter_copies and len(frame):  # never emit a copy of a training row
+                    fresh = np.asarray([h not in self._training_rows for h in row_hashes(frame, self.transformer)])
+                    if fresh.mean() < 0.5:  # most rows are copies: few distinct rows exist (all-category
+                        filter_copies = False  # tables); a copy then says nothing about one person
+                    else:
+                        frame = frame[fresh]
                 parts.append(frame)
                 have += len(frame)
                 if have >= n:
@@ -382,4 +395,6 @@ def tablegan(
             f"model.type=tablegan trains on tables, but data '{source.name}' is {source.kind} data; "
             "use data.source=table with a .csv path (or the `table` recipe)"
         )
-    return TableGAN(table, noise_dim, generator, discriminator, pack, gp, tau, cond_weight, n_critic)
+    gan = TableGAN(None, noise_dim, generator, discriminator, pack, gp, tau, cond_weight, n_critic)
+    gan.bind(table, source.info.get("row_hashes"))
+    return gan
