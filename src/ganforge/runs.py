@@ -186,7 +186,11 @@ class Run:
         """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
         DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows."""
         if self.data.kind == "table":
-            return self.gan.sample_table(rows if rows is not None else (n or 1000), **options)  # type: ignore[operator]
+            sample_table = getattr(self.gan, "sample_table", None)
+            if sample_table is None:
+                raise GanforgeError(f"{self.path}: data.json says table data but the model makes no tables; "
+                                    "the run folder is damaged")
+            return sample_table(rows if rows is not None else (n or 1000), **options)
         if n is None:
             raise TypeError("sample() needs the number of samples n")
         return self.scaler.to_data(self.gan.sample(n, label=label, **options)).cpu()
