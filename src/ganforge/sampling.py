@@ -59,8 +59,6 @@ def write_samples(
     out = Path(out)
     suffix = out.suffix.lower()
     if run.data.kind == "table":
-        from ganforge.table_output import write_table
-
         return write_table(run, n, out, **options)
     if options.get("where") is not None:
         raise GanforgeError("--where conditions apply to tables; for class-conditional models use --label")
@@ -117,3 +115,26 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
 
 def sample_tensor(run: Run, n: int, label: int | None = None, **options: object) -> torch.Tensor:
     return run.sample(n, label=label, **options)
+
+
+def write_table(run: Run, n: int, out: str | Path, where: str | None = None, **options: object) -> Path:
+    """``n`` synthetic rows of a table run into ``out`` (.csv: the input's columns, order and value types),
+    conditioned on ``where`` ("col=value"); written to a temporary name and renamed when complete."""
+    out = Path(out)
+    if options:
+        raise GanforgeError(f"option {next(iter(options))!r} does not apply to tables; use --rows and --where")
+    if out.suffix.lower() != ".csv":
+        raise GanforgeError(f"{out}: tables are written as .csv; name the output file NAME.csv")
+    if n <= 0:
+        raise GanforgeError(f"--rows must be a positive number of rows, got {n}")
+    if not out.parent.exists():
+        raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
+    frame = run.sample(rows=n, where=where)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

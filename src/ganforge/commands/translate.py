@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 
-@app.command()
+@register_command()
 def translate(
     run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan)")],
     in_dir: Annotated[Path, typer.Argument(help="folder of pictures of the source domain")],

@@ -52,11 +52,11 @@ from ganforge.data.base import ArraySource, Batch
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.recipes import CATEGORICAL_MAX_LEVELS, looks_like_table  # noqa: F401 (re-export)
 
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id")
 CONTINUOUS_KINDS = ("numeric", "integer", "datetime")
 DISCRETE_KINDS = ("categorical", "boolean")
-CATEGORICAL_MAX_LEVELS = 10
 MAX_DECIMALS = 6
 GMM_COMPONENTS = 10
 GMM_WEIGHT_THRESHOLD = 0.005
@@ -94,53 +94,6 @@ def read_table(path: str | Path) -> Any:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GanforgeError(f"{path}: not a readable CSV table ({detail})") from None
     return frame
-
-
-def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
-    """Whether a .csv should be trained as a table rather than as points.
-
-    A file is a table when it has a cell that is empty or not a number (text, dates, missing values),
-    or when it has 3 or more columns one of which looks categorical (whole numbers with at most
-    ``CATEGORICAL_MAX_LEVELS`` distinct values, in a file of at least 20 rows). Purely numeric files with
-    1 or 2 columns are always points (1-D / 2-D distributions), whatever their values."""
-    import csv
-
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = []
-            for i, row in enumerate(csv.reader(handle)):
-                if i > max_rows:
-                    break
-                if row and any(c.strip() for c in row):
-                    rows.append([c.strip() for c in row])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False  # the points reader reports the problem
-    if len(rows) < 2:
-        return False
-
-    def number(cell: str) -> float | None:
-        try:
-            return float(cell)
-        except ValueError:
-            return None
-
-    header = rows[0] if any(number(c) is None for c in rows[0]) else None
-    body = rows[1:] if header else rows
-    width = len(rows[0])
-    if any(len(r) != width for r in body):
-        return False  # ragged: let the points reader name the line
-    values = [[number(c) for c in r] for r in body]
-    if any(v is None for r in values for v in r):
-        return True
-    if width < 3 or len(body) < 20:
-        return False
-    array = np.asarray(values, dtype=np.float64)
-    for j in range(width):
-        col = array[:, j]
-        if np.all(np.isfinite(col)) and np.all(col == np.round(col)) and len(np.unique(col)) <= CATEGORICAL_MAX_LEVELS:
-            return True
-    return False
 
 
 def _decimals(values: np.ndarray) -> int | None:
