@@ -220,6 +220,9 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
     if gan is None:
         torch.manual_seed(config.seed)
         gan = build_model(config.model, data)
+    build_for = getattr(gan, "build_for", None)  # an unbuilt gf.TableGAN(): its networks from data.json
+    if build_for is not None:
+        build_for(data)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     if checkpoint is None:

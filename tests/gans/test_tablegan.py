@@ -47,6 +47,15 @@ def test_no_sampled_row_copies_a_training_row(trained) -> None:
     assert exact_copies(frame, source.frame, source.transformer) == 0
 
 
+def test_a_dataframe_run_loads_with_an_unbuilt_tablegan(trained) -> None:
+    again = gf.load(trained.path, gan=gf.TableGAN(**SMALL))
+    torch.manual_seed(1)
+    frame = again.sample(rows=10)
+    assert list(frame.columns) == ["sex", "height", "shoe", "city"]
+    with pytest.raises(GanforgeError, match="in-memory pandas DataFrame"):
+        gf.load(trained.path, gan=gf.TableGAN(**SMALL)).real_data()
+
+
 def test_conditional_rows_honour_the_condition(trained) -> None:
     frame = trained.sample(rows=60, where="sex=F")
     assert len(frame) == 60 and (frame["sex"] == "F").all()

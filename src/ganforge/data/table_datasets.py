@@ -118,3 +118,19 @@ def sdgym_simulated_table(name: str = "grid", validation: float = 0.1, split_see
     holdout = pd.DataFrame(test, columns=["x0", "x1"])
     kinds = {"x0": "numeric", "x1": "numeric"}
     return table_source(frame, f"sdgym-{name}", kinds, None, validation, 0.0, split_seed, fixed_holdout=holdout)
+
+
+@register_source("dataframe")
+def dataframe(
+    target: str | None = None,
+    target_given: bool | None = None,
+    summary: str | None = None,
+    encode_seconds: float | None = None,
+) -> TableSource:
+    """A pandas DataFrame given to gf.train in Python (its rows are not stored with the run)."""
+    del target, target_given, summary, encode_seconds
+    raise GanforgeError(
+        "this run was trained on an in-memory pandas DataFrame, whose rows are not kept with the run; "
+        "evaluate it with run.evaluate() in the session that trained it, or save the table as .csv and "
+        "train from the file (`ganforge train table.csv`)"
+    )

@@ -190,7 +190,10 @@ class TableGAN(GANModel):
     def build_for(self, source: DataSource) -> None:
         """Build the networks for ``source`` (called by ``gf.train`` after seeding, so a seed fixes them)."""
         if self.transformer is None:
-            self.bind(source.transformer, source.info.get("row_hashes"))  # type: ignore[attr-defined]
+            table = getattr(source, "transformer", None) or source.info.get("table")
+            if table is None:
+                raise GanforgeError(f"data '{source.name}' is not a table; TableGAN trains on tables")
+            self.bind(table, source.info.get("row_hashes"))
 
     # --- conditions -----------------------------------------------------------------------------------
     def _one_hot(self, cats: Tensor | None, n: int, device: torch.device) -> Tensor | None:
