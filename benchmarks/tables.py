@@ -129,7 +129,11 @@ def ctgan_fit(python: str, model: str, source: Any, seed: int, workdir: Path) ->
     discrete = [c.name for c in transformer.columns if c.kind in DISCRETE_KINDS]
     train_csv = workdir / f"{source.name}-train.csv"
     out_csv = workdir / f"{source.name}-{model}-{seed}.csv"
+    from ganforge.data.tables import _category_value
+
     frame = source.frame[names].copy()
+    for column in discrete:  # categories as ganforge reads them (a float column's 2.0 is category 2)
+        frame[column] = [str(_category_value(v)) for v in frame[column].tolist()]
     from ganforge.evaluation.tables import _numeric
 
     for col in transformer.columns:  # datetimes as numbers; missing continuous cells median-imputed

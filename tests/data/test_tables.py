@@ -160,3 +160,16 @@ def test_transformer_survives_json() -> None:
     assert again.width == source.transformer.width
     x = source.x.numpy()[:20]
     assert again.inverse(x).astype(str).equals(source.transformer.inverse(x).astype(str))
+
+
+def test_whole_floats_are_the_same_categories_as_ints() -> None:
+    frame = pd.DataFrame({"grade": [1.0, 2.0, np.nan, 2.0, 1.0, 3.0] * 5, "x": np.arange(30) * 0.5})
+    source = table_source(frame, "g", quiet=True)
+    col = source.transformer.columns[0]
+    assert col.kind == "categorical" and col.categories == [1, 2, 3, None]
+    back = source.transformer.inverse(source.x.numpy())
+    assert (
+        back["grade"].astype(str).tolist()
+        == source.frame["grade"].map(lambda v: "<NA>" if pd.isna(v) else str(int(v))).tolist()
+    )
+    assert out_of_range_rate(source.frame, source.transformer) == 0.0

@@ -182,12 +182,14 @@ class ColumnInfo:
 
 
 def _category_value(value: Any) -> Any:
-    """A category as a JSON value (numpy scalars to Python, missing to None)."""
+    """A category as a JSON value (numpy scalars to Python, whole floats to ints, missing to None)."""
     pd = _pandas()
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():  # 2.0 read from a column with gaps is category 2
+        return int(value)
     return value
 
 

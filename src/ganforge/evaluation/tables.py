@@ -53,6 +53,7 @@ from ganforge.data.tables import (
     ColumnInfo,
     TableTransformer,
     _category_index,
+    _category_value,
     column_numbers,
     row_keys,
 )
@@ -381,7 +382,7 @@ def out_of_range_rate(synthetic: Any, transformer: TableTransformer, decimals: b
             if decimals:
                 continue
             allowed = {("" if c is None else str(c)) for c in col.categories}
-            text = ["" if (v is None or (not isinstance(v, str) and v != v)) else str(v) for v in series.tolist()]
+            text = ["" if (c := _category_value(v)) is None else str(c) for v in series.tolist()]
             bad += sum(t not in allowed for t in text)
             continue
         present = series.notna().to_numpy()
