@@ -334,7 +334,8 @@ def main() -> None:
                 f"{name}: {rows['train']} train / {rows['validation']} validation / {rows['holdout']} holdout rows, "
                 f"target {target}; ganforge {steps} steps, encoding {source.info['encode_seconds']:.1f} CPU-s"
             )
-            print_table(title, results, METRICS + ("encode_seconds",))
+            per_model = tuple(sorted({k for r in results["ganforge"] for k in r if k.startswith("ml_")}))
+            print_table(title, results, METRICS + per_model + ("encode_seconds",))
             everything["tables"][name] = results
         for name in [s for s in args.simulated.split(",") if s]:
             source = build_source("sdgym-simulated", {"name": name})

@@ -418,6 +418,8 @@ def evaluate_table(
         out["ml_efficacy"] = ml.get("ml_efficacy")
         if "f1" in ml:
             out["ml_f1"] = ml["f1"]
+        for model in ml.get("models", []):  # each model's score (accuracy or R^2)
+            out[f"ml_{model['model']}"] = model.get(ml["metric"])
     out.update(privacy_report(synthetic, train, holdout, transformer, seed))
     out["out_of_range"] = out_of_range_rate(synthetic, transformer)
     out["wrong_decimals"] = out_of_range_rate(synthetic, transformer, decimals=True)
