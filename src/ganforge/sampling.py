@@ -58,7 +58,7 @@ def write_samples(
     :func:`ganforge.report.pictures`), streaming ``batch`` samples at a time."""
     out = Path(out)
     suffix = out.suffix.lower()
-    if run.data.kind == "table":
+    if getattr(run.data, "kind", None) == "table":
         return write_table(run, n, out, **options)
     if options.get("where") is not None:
         raise GanforgeError("--where conditions apply to tables; for class-conditional models use --label")
