@@ -91,7 +91,7 @@ def ganforge_fit(source_name: str, params: dict[str, Any], seed: int, steps: int
     raw["data"] = {"source": source_name, **params}
     raw["train"]["steps"] = steps
     raw["seed"] = seed
-    raw["name"] = f"{source_name}-{seed}"
+    raw["name"] = "-".join([source_name, *map(str, params.values()), str(seed)])
     import ganforge.evaluation.tables  # noqa: F401  (registers the table evaluator, replaced below)
 
     full = suite.EVALUATORS.get("table")
