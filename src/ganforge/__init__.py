@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "Phase": "ganforge.gans.base",
     "Run": "ganforge.runs",
     "RunConfig": "ganforge.config",
+    "TableGAN": "ganforge.gans.tablegan",
     "build_config": "ganforge.api",
     "load": "ganforge.runs",
     "resume": "ganforge.api",
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ganforge.config import RunConfig
     from ganforge.errors import GanforgeError
     from ganforge.gans.base import GANModel, Phase
+    from ganforge.gans.tablegan import TableGAN
     from ganforge.gans.vanilla import GAN
     from ganforge.runs import Run, load
 
@@ -62,6 +64,7 @@ __all__ = [
     "Phase",
     "Run",
     "RunConfig",
+    "TableGAN",
     "build_config",
     "data",
     "load",

@@ -237,11 +237,16 @@ def train(
     typed.update({f"train.{k}": v for k, v in train_settings.items()})
     user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
     if isinstance(model, GANModel):
-        from ganforge.data.python_objects import is_data_object, source_from_object
+        prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
+        given_object = False
+        if prepare is not None:
+            data = prepare(data)
+        else:
+            from ganforge.data.python_objects import is_data_object, source_from_object
 
-        given_object = is_data_object(data)
-        if given_object:
-            data = source_from_object(data)
+            given_object = is_data_object(data)
+            if given_object:
+                data = source_from_object(data)
         if not isinstance(data, DataSource):
             raise GanforgeError(
                 "train(gan, data=...): give the real data as a DataSource (e.g. gf.data.normal(10, 1)), a numpy "
@@ -251,12 +256,16 @@ def train(
             "source": data.name,
             **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
         }
-        raw, line = defaults.for_user_model(
-            {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}, model, data, user_set
-        )
+        raw: dict[str, Any] = {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}
+        line = ""
+        if prepare is None:  # a model that prepares its own data (tables) also brings its own training settings
+            raw, line = defaults.for_user_model(raw, model, data, user_set)
         config = build_config(raw, sets, typed)
         _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
+        build = getattr(model, "build_for", None)  # networks sized for the data, initialized from the seed
+        if build is not None:
+            build(data)
         path = _agreed_run_dir(out, config)
         if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
             config.data = _save_array_data(data, path)

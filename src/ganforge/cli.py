@@ -146,7 +146,7 @@ def resume(
 @register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
+    n: Annotated[int, typer.Option("-n", "--rows", help="number of samples (table rows)")] = 1000,
     output: Annotated[
         str,
         typer.Option(
@@ -166,6 +166,10 @@ def sample(
     mix_styles: Annotated[
         bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
     ] = False,
+    where: Annotated[
+        str | None, typer.Option("--where", help='tables: conditional rows, e.g. --where "sex=F"')
+    ] = None,  # noqa: UP045
+    best: Annotated[bool, typer.Option("--best", help="sample the best checkpoint kept by eval.best")] = False,
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
     PNGs (image runs)."""
@@ -179,9 +183,9 @@ def sample(
 
     from ganforge.runs import load
 
-    loaded = load(run)
+    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
     torch.manual_seed(seed)
-    options: dict[str, object] = {}
+    options: dict[str, object] = {} if where is None else {"where": where}
     if truncation is not None:
         options["truncation"] = truncation
     if mix_styles:
@@ -236,6 +240,7 @@ def eval_(
     if as_json:
         print(json.dumps(result, default=str))
         return
+    comparison = result.pop("comparison", None)  # tables: the baselines' numbers, shown beside
     from ganforge.report.readout import evaluation_text
 
     print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
@@ -243,6 +248,18 @@ def eval_(
     note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best)
     if note:
         print(note)
+    if isinstance(comparison, dict) and comparison:  # tables: the same metrics for the baselines beside
+        from rich.console import Console
+        from rich.table import Table
+
+        side = Table(title="beside: the same metrics for the baselines (identity = the real training rows)")
+        side.add_column("metric")
+        for name in comparison:
+            side.add_column(name, justify="right")
+        for key in next(iter(comparison.values())):
+            cells = [comparison[name].get(key) for name in comparison]
+            side.add_row(key, *(f"{v:.4g}" if isinstance(v, float) else str(v) for v in cells))
+        Console().print(side)
 
 
 def summary_agreement(

@@ -159,8 +159,19 @@ class Run:
         """The former name of :attr:`data_info` (it holds the data's description, not the data)."""
         return self.data_info
 
-    def sample(self, n: int, label: int | torch.Tensor | None = None, **options: Any) -> torch.Tensor:
-        """``n`` generated samples in the data's own units (EMA generator when enabled)."""
+    def sample(
+        self, n: int | None = None, label: int | torch.Tensor | None = None, *, rows: int | None = None, **options: Any
+    ) -> Any:
+        """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
+        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows."""
+        if self.data.kind == "table":
+            sample_table = getattr(self.gan, "sample_table", None)
+            if sample_table is None:
+                raise GanforgeError(f"{self.path}: data.json says table data but the model makes no tables; "
+                                    "the run folder is damaged")
+            return sample_table(rows if rows is not None else (n or 1000), **options)
+        if n is None:
+            raise TypeError("sample() needs the number of samples n")
         return self.scaler.to_data(self.gan.sample(n, label=label, **options)).cpu()
 
     def real_data(self) -> DataSource:
@@ -221,6 +232,9 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
     if gan is None:
         torch.manual_seed(config.seed)
         gan = build_model(config.model, data)
+    build_for = getattr(gan, "build_for", None)  # an unbuilt gf.TableGAN(): its networks from data.json
+    if build_for is not None:
+        build_for(data)
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     if checkpoint is None:

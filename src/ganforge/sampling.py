@@ -83,6 +83,11 @@ def write_samples(
     :func:`ganforge.report.pictures`), streaming ``batch`` samples at a time."""
     from ganforge.outputs import output_file
 
+    if getattr(run.data_info, "kind", None) == "table":
+        return write_table(run, n, out, **options)
+    if options.get("where") is not None:
+        raise GanforgeError("--where conditions apply to tables; for class-conditional models use --label")
+    options.pop("where", None)
     if n <= 0:
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
     out = output_file(out, SAMPLE_SUFFIXES)
@@ -152,3 +157,25 @@ def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **op
         if member.exists():
             member.unlink()
 
+
+def write_table(run: Run, n: int, out: str | Path, where: str | None = None, **options: object) -> Path:
+    """``n`` synthetic rows of a table run into ``out`` (.csv: the input's columns, order and value types),
+    conditioned on ``where`` ("col=value"); written to a temporary name and renamed when complete."""
+    out = Path(out)
+    if options:
+        raise GanforgeError(f"option {next(iter(options))!r} does not apply to tables; use --rows and --where")
+    if out.suffix.lower() != ".csv":
+        raise GanforgeError(f"{out}: tables are written as .csv; name the output file NAME.csv")
+    if n <= 0:
+        raise GanforgeError(f"--rows must be a positive number of rows, got {n}")
+    if not out.parent.exists():
+        raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
+    frame = run.sample(rows=n, where=where)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ganforge.errors import GanforgeError, did_you_mean
@@ -13,7 +14,9 @@ from ganforge.errors import GanforgeError, did_you_mean
 DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
 IMAGE_RECIPE = "images"  # used for `ganforge train my_images/` and an .npz of images
+TABLE_RECIPE = "table"  # ... when the .csv is a table (data/tables.py: looks_like_table)
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
+CATEGORICAL_MAX_LEVELS = 10  # whole-number columns with at most this many values count as categories
 
 
 def _recipe_files() -> dict[str, Any]:
@@ -63,6 +66,11 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     if suffix in DATA_SUFFIXES:
         if not Path(text).is_file():
             raise GanforgeError(f"data file '{text}' does not exist; check the path")
+        if suffix == ".csv" and looks_like_table(text):  # mixed columns, text, missing cells: a table
+            raw = load_recipe(TABLE_RECIPE)
+            raw["name"] = Path(text).stem
+            raw["data"] = {"source": "table", "path": _absolute(text)}
+            return raw
         images_key = npz_images_key(Path(text)) if suffix == ".npz" else None
         if images_key is not None:
             raw = load_recipe(IMAGE_RECIPE)
@@ -130,3 +138,50 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     raw["data"] = data
     raw["name"] = Path(text).stem
     return raw
+
+
+def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
+    """Whether a .csv should be trained as a table rather than as points.
+
+    A file is a table when it has a cell that is empty or not a number (text, dates, missing values),
+    or when it has 3 or more columns one of which looks categorical (whole numbers with at most
+    ``CATEGORICAL_MAX_LEVELS`` distinct values, in a file of at least 20 rows). Purely numeric files with
+    1 or 2 columns are always points (1-D / 2-D distributions), whatever their values."""
+    import csv
+
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = []
+            for i, row in enumerate(csv.reader(handle)):
+                if i > max_rows:
+                    break
+                if row and any(c.strip() for c in row):
+                    rows.append([c.strip() for c in row])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False  # the points reader reports the problem
+    if len(rows) < 2:
+        return False
+
+    def number(cell: str) -> float | None:
+        try:
+            return float(cell)
+        except ValueError:
+            return None
+
+    header = rows[0] if any(number(c) is None for c in rows[0]) else None
+    body = rows[1:] if header else rows
+    width = len(rows[0])
+    if any(len(r) != width for r in body):
+        return False  # ragged: let the points reader name the line
+    values = [[number(c) for c in r] for r in body]
+    if any(v is None for r in values for v in r):
+        return True
+    if width < 3 or len(body) < 20:
+        return False
+    array = np.asarray(values, dtype=np.float64)
+    for j in range(width):
+        col = array[:, j]
+        if np.all(np.isfinite(col)) and np.all(col == np.round(col)) and len(np.unique(col)) <= CATEGORICAL_MAX_LEVELS:
+            return True
+    return False

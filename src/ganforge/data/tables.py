@@ -1,0 +1,838 @@
+"""Tables: mixed-type records (numbers, integers, categories, booleans, datetimes, missing values).
+
+Reading and typing
+    A .csv file (or a pandas DataFrame) is read with pandas. Each column gets a kind:
+
+    ============  =======================================================================================
+    kind          rule (first that applies; ``data.columns.NAME=KIND`` overrides it)
+    ============  =======================================================================================
+    boolean       pandas reads it as bool (True/False cells)
+    categorical   text that is not a date; or numbers with at most 2 distinct values; or whole numbers
+                  with at most ``CATEGORICAL_MAX_LEVELS`` (10) distinct values
+    id            every value distinct and either text, or whole numbers that are consecutive or in a
+                  column whose name looks like an id (``id``, ``*_id``, ``*ID``...); left out of the model
+                  (synthetic rows get fresh ids that never collide with real ones)
+    datetime      text that pandas parses as dates in every non-missing cell
+    integer       other whole numbers (generated values are rounded)
+    numeric       other numbers (generated values keep the data's number of decimals)
+    ============  =======================================================================================
+
+    A column that is entirely missing, an empty or one-row table, unknown column names in overrides and
+    a target that is not a column are one-line errors.
+
+Encoding (CTGAN's representation, Xu et al. 2019)
+    Each continuous column (numeric, integer, datetime) gets *mode-specific normalization*: a variational
+    Gaussian mixture (scikit-learn's ``BayesianGaussianMixture``, 10 components, Dirichlet-process prior
+    with concentration 0.001, as CTGAN) is fitted per column; components with weight > 0.005 are kept.
+    A value x is encoded as a one-hot mode indicator beta (the mode drawn from its posterior
+    p(k | x)) and a scalar alpha = (x - mu_k) / (4 sigma_k) clipped to [-0.99, 0.99]. Categorical and
+    boolean columns are one-hot. A continuous column with missing values gets an extra two-category
+    "missing" indicator. Decoding inverts this; the result is clipped to the column's observed range,
+    rounded to its decimals (or to whole numbers), and categories can only be ones seen in the data, so
+    every generated value is legal by construction.
+
+Splits
+    Rows are split once, with ``split_seed`` (not the training seed, so every training seed sees the same
+    rows): ``validation`` (10%) for quality checks during training, ``holdout`` (20%) for the final
+    evaluation, the rest for training. The GAN never sees validation or holdout rows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.data.base import ArraySource, Batch
+from ganforge.data.registry import register_source
+from ganforge.data.scaling import OutputRange, Scaler
+from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.recipes import CATEGORICAL_MAX_LEVELS, looks_like_table  # noqa: F401 (re-export)
+
+KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id")
+CONTINUOUS_KINDS = ("numeric", "integer", "datetime")
+DISCRETE_KINDS = ("categorical", "boolean")
+MAX_DECIMALS = 6
+GMM_COMPONENTS = 10
+GMM_WEIGHT_THRESHOLD = 0.005
+GMM_MAX_ROWS = 50_000
+ID_NAME = re.compile(r"(^|[_\s-])id$|^id[_\s-]|[a-z]ID$|^(uuid|guid|key|index)$", re.IGNORECASE)
+DAY_NS = 86_400 * 10**9
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        raise GanforgeError("tables need pandas; install it with `pip install pandas`") from None
+    return pd
+
+
+# --------------------------------------------------------------------------------------------------
+# reading and typing
+# --------------------------------------------------------------------------------------------------
+def read_table(path: str | Path) -> Any:
+    """A DataFrame from a .csv file, with one-line errors for missing, empty and unreadable files."""
+    pd = _pandas()
+    path = Path(path)
+    if not path.exists():
+        raise GanforgeError(f"data file '{path}' does not exist; check the path")
+    if path.is_dir():
+        raise GanforgeError(f"data file '{path}' is a directory; give a .csv file")
+    if path.stat().st_size == 0:
+        raise GanforgeError(f"data file '{path}' is empty; a table needs a header row and at least two rows")
+    try:
+        frame = pd.read_csv(path, skipinitialspace=True)
+    except UnicodeDecodeError:
+        raise GanforgeError(f"{path}: not a UTF-8 text CSV file; save it as UTF-8 CSV") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GanforgeError(f"{path}: not a readable CSV table ({detail})") from None
+    return frame
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals d (0..6) that represent every value exactly; None when more are needed."""
+    for d in range(MAX_DECIMALS + 1):
+        if np.all(np.abs(np.round(values, d) - values) <= 1e-9 * np.maximum(1.0, np.abs(values))):
+            return d
+    return None
+
+
+def _is_whole(values: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+
+def _parse_datetimes(text: Any) -> Any | None:
+    """The column parsed as datetimes, or None when any non-missing cell is not a date (or all are numbers)."""
+    pd = _pandas()
+    sample = text.astype(str)
+    if sample.str.fullmatch(r"[-+]?\d+(\.\d*)?").all():
+        return None
+    if not sample.str.contains(r"\d", regex=True).all():
+        return None
+    try:
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    except (ValueError, TypeError):
+        return None
+    if parsed.isna().any():
+        return None
+    return parsed
+
+
+def infer_kind(series: Any, name: str) -> str:
+    """The kind of one column by the rules in the module docstring (the series may hold missing values)."""
+    pd = _pandas()
+    present = series.dropna()
+    if present.empty:
+        raise GanforgeError(f"column '{name}' has no values (every cell is missing); drop it from the table")
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    n = len(present)
+    if pd.api.types.is_numeric_dtype(series):
+        values = present.to_numpy(dtype=np.float64)
+        levels = len(np.unique(values))
+        whole = _is_whole(values)
+        if levels <= 2 or (whole and levels <= CATEGORICAL_MAX_LEVELS):
+            return "categorical"
+        if whole and levels == n and n >= 10:
+            ordered = np.sort(values)
+            if ID_NAME.search(str(name)) or np.all(np.diff(ordered) == 1):
+                return "id"
+        return "integer" if whole else "numeric"
+    text = present.astype(str)
+    if _parse_datetimes(text) is not None:
+        return "datetime"
+    if text.nunique() == n and n >= 10:
+        return "id"
+    return "categorical"
+
+
+@dataclass
+class ColumnInfo:
+    """What is known about one column: its kind and what its legal values are (all JSON-able)."""
+
+    name: str
+    kind: str
+    dtype: str = "float"  # how values are written back: float, int, str, bool, datetime
+    missing: float = 0.0  # share of missing cells in the training rows
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int | None = None
+    categories: list[Any] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    unit: str = "s"  # datetimes: "D" (whole days) or "s"
+    id_start: int = 0  # ids: first fresh integer id (above every real one)
+    id_width: int = 6
+    gmm: dict[str, list[float]] = field(default_factory=dict)  # means, stds, weights of the kept modes
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ColumnInfo:
+        return cls(**raw)
+
+
+def _category_value(value: Any) -> Any:
+    """A category as a JSON value (numpy scalars to Python, whole floats to ints, missing to None)."""
+    pd = _pandas()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():  # 2.0 read from a column with gaps is category 2
+        return int(value)
+    return value
+
+
+def check_columns(frame: Any, names: list[str], what: str) -> None:
+    columns = [str(c) for c in frame.columns]
+    for name in names:
+        if name not in columns:
+            raise GanforgeError(
+                f"{what}: no column named '{name}'{did_you_mean(name, columns)}; columns are {', '.join(columns)}"
+            )
+
+
+def check_frame(frame: Any, where: str = "table") -> Any:
+    """The DataFrame with string column names, checked: at least 2 rows and 1 column, no empty column."""
+    pd = _pandas()
+    if not isinstance(frame, pd.DataFrame):
+        raise GanforgeError(f"{where}: expected a pandas DataFrame or a .csv path, got {type(frame).__name__}")
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise GanforgeError(f"{where}: the table is empty; it needs a header row and at least two rows")
+    if len(frame) < 2:
+        raise GanforgeError(f"{where}: the table has one row; a synthetic table needs at least two rows to learn from")
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    if len(set(frame.columns)) != frame.shape[1]:
+        dup = next(c for c in frame.columns if list(frame.columns).count(c) > 1)
+        raise GanforgeError(f"{where}: column name '{dup}' appears twice; give every column its own name")
+    for name in frame.columns:
+        if frame[name].isna().all():
+            raise GanforgeError(f"{where}: column '{name}' has no values (every cell is missing); drop it")
+    return frame
+
+
+def infer_schema(frame: Any, overrides: dict[str, str] | None = None, where: str = "table") -> dict[str, str]:
+    """Column name -> kind, inferred, with ``overrides`` (``data.columns``) applied and checked."""
+    overrides = dict(overrides or {})
+    check_columns(frame, list(overrides), f"{where}: data.columns")
+    for name, kind in overrides.items():
+        if kind not in KINDS:
+            raise GanforgeError(
+                f"data.columns.{name}={kind!r}: not a column kind{did_you_mean(str(kind), KINDS)}; "
+                f"use one of {', '.join(KINDS)}"
+            )
+    return {name: overrides.get(name) or infer_kind(frame[name], name) for name in frame.columns}
+
+
+def schema_summary(schema: dict[str, str], name: str = "table", n_rows: int | None = None) -> str:
+    """One line: how many columns of each kind, and which columns are ids (left out)."""
+    counts: dict[str, int] = {}
+    for kind in schema.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [f"{counts[k]} {k}" for k in KINDS if k in counts and k != "id"]
+    ids = [c for c, k in schema.items() if k == "id"]
+    rows = f"{n_rows} rows, " if n_rows is not None else ""
+    line = f"{name}: {rows}{len(schema)} columns ({', '.join(parts)})"
+    if ids:
+        plural = "s" if len(ids) > 1 else ""
+        line += f"; id-like column{plural} {', '.join(ids)} left out of the model (fresh ids generated)"
+    return line + "; change a type with --set data.columns.NAME=KIND"
+
+
+# --------------------------------------------------------------------------------------------------
+# encoding
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Span:
+    """A slice of the encoded row: ``tanh`` (one alpha) or ``softmax`` (a one-hot block). ``discrete``
+    marks the one-hot blocks of categorical columns and missing indicators (the conditional vector's
+    columns); ``column`` is the table column it belongs to."""
+
+    start: int
+    width: int
+    activation: str
+    column: str
+    discrete: bool = False
+
+
+class TableTransformer:
+    """Table <-> encoded float matrix (mode-specific normalization + one-hot), JSON-serializable."""
+
+    def __init__(self, columns: list[ColumnInfo], order: list[str], fit_seconds: float = 0.0) -> None:
+        self.columns = columns
+        self.order = order  # every column of the input, in order (ids included)
+        self.fit_seconds = fit_seconds
+        self.spans = self._spans()
+        self.width = sum(s.width for s in self.spans)
+        self.discrete_spans = [s for s in self.spans if s.discrete]
+
+    # --- fitting ------------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, frame: Any, schema: dict[str, str], seed: int = 0) -> TableTransformer:
+        """Learn each column's legal values and (continuous columns) its Gaussian mixture."""
+        t0 = time.process_time()
+        columns = [cls._fit_column(frame[name], name, kind, seed) for name, kind in schema.items()]
+        return cls(columns, list(schema), time.process_time() - t0)
+
+    @staticmethod
+    def _fit_column(series: Any, name: str, kind: str, seed: int) -> ColumnInfo:
+        pd = _pandas()
+        present = series.dropna()
+        info = ColumnInfo(name=name, kind=kind, missing=float(series.isna().mean()))
+        if kind == "id":
+            numeric = pd.to_numeric(present, errors="coerce")
+            if numeric.notna().all() and _is_whole(numeric.to_numpy(dtype=np.float64)):
+                info.dtype, info.id_start = "int", int(numeric.max()) + 1
+            else:
+                info.dtype, info.id_width = "str", max(6, len(str(len(series))))
+            return info
+        if kind in DISCRETE_KINDS:
+            tally: dict[Any, int] = {}
+            for value in series.tolist():
+                key = _category_value(value)
+                tally[key] = tally.get(key, 0) + 1
+            categories = sorted(tally, key=lambda v: (v is None, type(v).__name__, v if v is not None else 0))
+            info.categories = categories
+            info.counts = [tally[c] for c in categories]
+            sample = next((c for c in categories if c is not None), None)
+            info.dtype = (
+                "bool"
+                if isinstance(sample, (bool, np.bool_))
+                else "int"
+                if isinstance(sample, (int, np.integer))
+                else "float"
+                if isinstance(sample, float)
+                else "str"
+            )
+            if info.dtype == "float" and all(c is None or float(c).is_integer() for c in categories):
+                info.dtype = "int"
+                info.categories = [None if c is None else int(c) for c in categories]
+            return info
+        values = _continuous_values(present, kind, info)
+        info.minimum, info.maximum = float(values.min()), float(values.max())
+        if kind == "integer":
+            info.dtype, info.decimals = "int", 0
+        elif kind == "numeric":
+            info.dtype, info.decimals = "float", _decimals(values)
+        info.gmm = _fit_modes(values, seed)
+        if info.missing > 0:  # the missing indicator's two categories: present, missing
+            info.counts = [int(series.notna().sum()), int(series.isna().sum())]
+        return info
+
+    # --- layout ----------------------------------------------------------------------------------------
+    def _spans(self) -> list[Span]:
+        spans: list[Span] = []
+        start = 0
+        for col in self.columns:
+            if col.kind in CONTINUOUS_KINDS:
+                k = len(col.gmm["means"])
+                spans += [Span(start, 1, "tanh", col.name), Span(start + 1, k, "softmax", col.name)]
+                start += 1 + k
+                if col.missing > 0:
+                    spans.append(Span(start, 2, "softmax", col.name + "#missing", discrete=True))
+                    start += 2
+            elif col.kind in DISCRETE_KINDS:
+                spans.append(Span(start, len(col.categories), "softmax", col.name, discrete=True))
+                start += len(col.categories)
+        return spans
+
+    def discrete_counts(self) -> list[np.ndarray]:
+        """Category counts in the training rows of each discrete span (in span order)."""
+        out = []
+        for col in self.columns:
+            if (col.kind in CONTINUOUS_KINDS and col.missing > 0) or col.kind in DISCRETE_KINDS:
+                out.append(np.asarray(col.counts, dtype=np.float64))
+        return out
+
+    # --- transform -------------------------------------------------------------------------------------
+    def transform(self, frame: Any, seed: int = 0) -> np.ndarray:
+        """Encoded float32 matrix (N, width); the modes of continuous values are drawn from p(k | x)."""
+        rng = np.random.default_rng(seed)
+        n = len(frame)
+        out = np.zeros((n, self.width), dtype=np.float32)
+        spans = iter(self.spans)
+        for col in self.columns:
+            if col.kind == "id":
+                continue
+            series = frame[col.name]
+            if col.kind in DISCRETE_KINDS:
+                span = next(spans)
+                index = _category_index(series, col)
+                out[np.arange(n), span.start + index] = 1.0
+                continue
+            alpha_span, mode_span = next(spans), next(spans)
+            missing = series.isna().to_numpy()
+            values = np.full(n, np.nan)
+            if (~missing).any():
+                values[~missing] = _continuous_values(series[~missing], col.kind, col)
+            filled = np.where(missing, (col.minimum + col.maximum) / 2, values)
+            alpha, mode = _encode_modes(filled, col.gmm, rng)
+            out[:, alpha_span.start] = alpha
+            out[np.arange(n), mode_span.start + mode] = 1.0
+            if col.missing > 0:
+                miss_span = next(spans)
+                out[np.arange(n), miss_span.start + missing.astype(int)] = 1.0
+        return out
+
+    def inverse(self, encoded: np.ndarray, id_offset: int = 0) -> Any:
+        """A DataFrame with the input's columns, order and value types from an encoded matrix. One-hot
+        blocks are read by argmax; continuous values are clipped to the observed range and rounded."""
+        pd = _pandas()
+        n = encoded.shape[0]
+        data: dict[str, Any] = {}
+        spans = iter(self.spans)
+        for col in self.columns:
+            if col.kind == "id":
+                data[col.name] = _fresh_ids(col, n, id_offset)
+                continue
+            if col.kind in DISCRETE_KINDS:
+                span = next(spans)
+                index = encoded[:, span.start : span.start + span.width].argmax(1)
+                data[col.name] = _categories_out(col, index)
+                continue
+            alpha_span, mode_span = next(spans), next(spans)
+            alpha = np.clip(encoded[:, alpha_span.start].astype(np.float64), -1.0, 1.0)
+            mode = encoded[:, mode_span.start : mode_span.start + mode_span.width].argmax(1)
+            means, stds = np.asarray(col.gmm["means"]), np.asarray(col.gmm["stds"])
+            values = alpha * 4.0 * stds[mode] + means[mode]
+            values = legal_values(values, col)
+            missing = np.zeros(n, dtype=bool)
+            if col.missing > 0:
+                miss_span = next(spans)
+                missing = encoded[:, miss_span.start : miss_span.start + 2].argmax(1) == 1
+            data[col.name] = _continuous_out(col, values, missing)
+        return pd.DataFrame({name: data[name] for name in self.order})
+
+    # --- conditions ------------------------------------------------------------------------------------
+    def condition_index(self, column: str, value: str) -> tuple[int, int]:
+        """(discrete span number, category number) of ``column = value`` for conditional sampling."""
+        info = {c.name: c for c in self.columns}
+        if column not in info:
+            raise GanforgeError(
+                f"--where {column}={value}: no column named '{column}'{did_you_mean(column, self.order)}; "
+                f"columns are {', '.join(self.order)}"
+            )
+        col = info[column]
+        if col.kind not in DISCRETE_KINDS:
+            usable = [c.name for c in self.columns if c.kind in DISCRETE_KINDS]
+            raise GanforgeError(
+                f"--where {column}={value}: '{column}' is a {col.kind} column; conditions take categorical "
+                f"columns ({', '.join(usable) or 'this table has none'})"
+            )
+        labels = ["" if c is None else str(c) for c in col.categories]
+        matches = [i for i, label in enumerate(labels) if label == value or label.lower() == value.lower()]
+        if not matches:
+            raise GanforgeError(
+                f"--where {column}={value}: '{value}' never occurs in '{column}'{did_you_mean(value, labels)}; "
+                f"its values are {', '.join(labels)}"
+            )
+        number = next(i for i, s in enumerate(self.discrete_spans) if s.column == column)
+        return number, matches[0]
+
+    # --- persistence ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": [c.to_dict() for c in self.columns],
+            "order": list(self.order),
+            "fit_seconds": round(self.fit_seconds, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TableTransformer:
+        try:
+            columns = [ColumnInfo.from_dict(c) for c in raw["columns"]]
+            return cls(columns, list(raw["order"]), float(raw.get("fit_seconds", 0.0)))
+        except (KeyError, TypeError, ValueError):
+            raise GanforgeError("data.json: the table description is damaged; train the run again") from None
+
+
+def _continuous_values(series: Any, kind: str, info: ColumnInfo) -> np.ndarray:
+    """Float values of a continuous column; datetimes as days (whole-day columns) or seconds since 1970."""
+    pd = _pandas()
+    if kind != "datetime":
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+        if np.isnan(values).any():
+            bad = series[np.isnan(values)].iloc[0]
+            raise GanforgeError(
+                f"column '{info.name}': {bad!r} is not a number; set data.columns.{info.name}=categorical"
+            )
+        return values
+    parsed = (
+        series
+        if pd.api.types.is_datetime64_any_dtype(series)
+        else pd.to_datetime(series.astype(str), errors="coerce", format="mixed")
+    )
+    if parsed.isna().any():
+        bad = series[parsed.isna()].iloc[0]
+        raise GanforgeError(f"column '{info.name}': {bad!r} is not a date; set data.columns.{info.name}=categorical")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    ns = parsed.astype("datetime64[ns]").astype("int64").to_numpy()
+    if info.minimum is None:  # fitting: choose the unit once
+        info.unit = "D" if np.all(ns % DAY_NS == 0) else "s"
+        info.dtype = "datetime"
+        info.decimals = 0
+    return ns / (DAY_NS if info.unit == "D" else 1e9)
+
+
+def _fit_modes(values: np.ndarray, seed: int) -> dict[str, list[float]]:
+    """CTGAN's variational Gaussian mixture for one column: means, stds, weights of the kept modes."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import BayesianGaussianMixture
+
+    x = values
+    if len(x) > GMM_MAX_ROWS:
+        x = np.random.default_rng(seed).choice(x, GMM_MAX_ROWS, replace=False)
+    distinct = np.unique(x)
+    if len(distinct) < 2:
+        return {"means": [float(distinct[0])], "stds": [1e-3], "weights": [1.0]}
+    spread = float(np.std(x)) or 1.0
+    components = min(GMM_COMPONENTS, len(distinct))
+    gmm = BayesianGaussianMixture(
+        n_components=components,
+        weight_concentration_prior_type="dirichlet_process",
+        weight_concentration_prior=0.001,
+        max_iter=100,
+        n_init=1,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gmm.fit(((x - x.mean()) / spread).reshape(-1, 1))
+    keep = gmm.weights_ > GMM_WEIGHT_THRESHOLD
+    means = gmm.means_[:, 0][keep] * spread + x.mean()
+    stds = np.sqrt(gmm.covariances_.reshape(-1)[keep]) * spread
+    weights = gmm.weights_[keep] / gmm.weights_[keep].sum()
+    order = np.argsort(means)
+    floor = 1e-3 * spread
+    return {
+        "means": means[order].tolist(),
+        "stds": np.maximum(stds[order], floor).tolist(),
+        "weights": weights[order].tolist(),
+    }
+
+
+def _encode_modes(
+    x: np.ndarray, gmm: dict[str, list[float]], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, mode): mode k ~ p(k | x) of the mixture, alpha = (x - mu_k) / (4 sigma_k) in [-0.99, 0.99]."""
+    means, stds = np.asarray(gmm["means"]), np.asarray(gmm["stds"])
+    weights = np.asarray(gmm["weights"])
+    z = (x[:, None] - means[None]) / stds[None]
+    log_p = np.log(weights + 1e-12)[None] - np.log(stds)[None] - 0.5 * z**2
+    log_p -= log_p.max(1, keepdims=True)
+    p = np.exp(log_p) + 1e-6
+    p /= p.sum(1, keepdims=True)
+    u = rng.random(len(x))[:, None]
+    mode = np.minimum((p.cumsum(1) < u).sum(1), len(means) - 1)
+    alpha = np.clip((x - means[mode]) / (4 * stds[mode]), -0.99, 0.99)
+    return alpha.astype(np.float32), mode
+
+
+def legal_values(values: np.ndarray, col: ColumnInfo) -> np.ndarray:
+    """Clip to the column's observed [min, max] and round to its decimals (whole numbers for integers,
+    dates and times)."""
+    assert col.minimum is not None and col.maximum is not None
+    values = np.clip(values, col.minimum, col.maximum)
+    if col.decimals is not None:
+        values = np.round(values, col.decimals)
+        values = np.clip(values, col.minimum, col.maximum)
+    return values
+
+
+def _category_index(series: Any, col: ColumnInfo) -> np.ndarray:
+    """Index of each cell's category in ``col.categories`` (unseen values: the most frequent category)."""
+    lookup = {(type(c).__name__ if c is not None else "none", c): i for i, c in enumerate(col.categories)}
+    by_text = {("" if c is None else str(c)): i for i, c in enumerate(col.categories)}
+    common = int(np.argmax(col.counts)) if col.counts else 0
+    out = np.empty(len(series), dtype=np.int64)
+    for i, value in enumerate(_category_value(v) for v in series.tolist()):
+        key = (type(value).__name__ if value is not None else "none", value)
+        if key in lookup:
+            out[i] = lookup[key]
+        else:
+            out[i] = by_text.get("" if value is None else str(value), common)
+    return out
+
+
+def _categories_out(col: ColumnInfo, index: np.ndarray) -> Any:
+    pd = _pandas()
+    values = [col.categories[i] for i in index]
+    if col.dtype == "bool":
+        return pd.array(values, dtype="boolean") if None in col.categories else np.asarray(values, dtype=bool)
+    if col.dtype == "int":
+        return pd.array(values, dtype="Int64")
+    if col.dtype == "float":
+        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    return pd.array(values, dtype=object)
+
+
+def _continuous_out(col: ColumnInfo, values: np.ndarray, missing: np.ndarray) -> Any:
+    pd = _pandas()
+    if col.kind == "datetime":
+        scale = DAY_NS if col.unit == "D" else 10**9
+        stamps = pd.to_datetime(np.round(values).astype(np.int64) * scale)
+        out = pd.Series(stamps).where(~missing)
+        return out.dt.strftime("%Y-%m-%d" if col.unit == "D" else "%Y-%m-%d %H:%M:%S").where(~missing).to_numpy()
+    if col.dtype == "int":
+        arr = pd.array(np.round(values).astype(np.int64), dtype="Int64")
+        arr[missing] = pd.NA
+        return arr
+    return np.where(missing, np.nan, values)
+
+
+def _fresh_ids(col: ColumnInfo, n: int, offset: int) -> Any:
+    """Unique ids for synthetic rows that never equal a real one: integers above the largest real id,
+    or ``syn-000001``-style strings."""
+    numbers = np.arange(offset, offset + n)
+    if col.dtype == "int":
+        return col.id_start + numbers
+    return np.asarray([f"syn-{i + 1:0{col.id_width}d}" for i in numbers], dtype=object)
+
+
+def column_numbers(frame: Any, col: ColumnInfo) -> np.ndarray:
+    """Float values of a continuous column of ``frame`` (NaN where missing; datetimes in the column's unit)."""
+    series = frame[col.name]
+    out = np.full(len(series), np.nan)
+    present = series.notna().to_numpy()
+    if present.any():
+        out[present] = _continuous_values(series[present], col.kind, col)
+    return out
+
+
+def row_keys(frame: Any, transformer: TableTransformer) -> list[bytes]:
+    """One byte string per row that is equal exactly when two rows agree in every non-id column
+    (continuous values compared to 9 decimals, categories by their index, missing as its own value)."""
+    parts = []
+    for col in transformer.columns:
+        if col.kind == "id":
+            continue
+        if col.kind in CONTINUOUS_KINDS:
+            values = np.round(column_numbers(frame, col), 9)
+            parts.append(np.where(np.isnan(values), -1.2345e308, values))
+        else:
+            parts.append(_category_index(frame[col.name], col).astype(np.float64))
+    matrix = np.ascontiguousarray(np.column_stack(parts) if parts else np.zeros((len(frame), 0)))
+    return [row.tobytes() for row in matrix]
+
+
+def row_hashes(frame: Any, transformer: TableTransformer) -> list[str]:
+    """64-bit BLAKE2b digests of :func:`row_keys` (stored with a run so sampling can refuse copies of
+    training rows without keeping the rows themselves)."""
+    import hashlib
+
+    return [hashlib.blake2b(key, digest_size=8).hexdigest() for key in row_keys(frame, transformer)]
+
+
+# --------------------------------------------------------------------------------------------------
+# the data source
+# --------------------------------------------------------------------------------------------------
+def split_rows(n: int, validation: float, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, holdout) row indices: a seeded permutation cut by the given shares (each
+    share at least one row when the table has 10 or more rows)."""
+    if not (0 <= validation < 1 and 0 <= holdout < 1 and validation + holdout < 1):
+        raise GanforgeError(
+            f"data.validation={validation}, data.holdout={holdout}: shares must be in [0, 1) and leave rows to train on"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    n_hold = int(round(holdout * n))
+    n_val = int(round(validation * n))
+    if n >= 10:
+        n_hold, n_val = max(n_hold, 1 if holdout > 0 else 0), max(n_val, 1 if validation > 0 else 0)
+    if n - n_hold - n_val < 2:
+        n_hold = n_val = 0
+    return np.sort(order[n_hold + n_val :]), np.sort(order[n_hold : n_hold + n_val]), np.sort(order[:n_hold])
+
+
+@dataclass
+class TableSource(ArraySource):
+    """A table encoded for the GAN. Batches are drawn by CTGAN's *training-by-sampling*: for each row of
+    the batch a discrete column is chosen uniformly, one of its categories with probability proportional
+    to log(1 + count), and a training row having that category; ``Batch.y`` holds the chosen category's
+    number among all discrete categories (the conditional vector's hot position). Without discrete columns
+    batches are plain epoch-shuffled rows."""
+
+    frame: Any = None  # the training rows (pandas)
+    validation_frame: Any = None
+    holdout_frame: Any = None
+    transformer: TableTransformer | None = None
+    target: str | None = None
+    _flat_rows: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    _cat_start: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    _cat_count: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    _col_cdf: list[torch.Tensor] = field(default_factory=list)
+    _col_offset: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._index_categories()
+
+    def _index_categories(self) -> None:
+        """For every discrete category, the training rows that have it (one flat sorted index)."""
+        if self.transformer is None or not self.transformer.discrete_spans:
+            return
+        x = self.x
+        rows, starts, counts, offset = [], [], [], 0
+        self._col_cdf, self._col_offset = [], []
+        for span in self.transformer.discrete_spans:
+            block = x[:, span.start : span.start + span.width].argmax(1)
+            freq = torch.bincount(block, minlength=span.width).double()
+            logf = torch.log1p(freq)
+            self._col_cdf.append(torch.cumsum(logf / logf.sum(), 0))
+            self._col_offset.append(len(starts))
+            for k in range(span.width):
+                idx = torch.nonzero(block == k).flatten()
+                starts.append(offset)
+                counts.append(len(idx))
+                rows.append(idx)
+                offset += len(idx)
+        self._flat_rows = torch.cat(rows)
+        self._cat_start = torch.tensor(starts)
+        self._cat_count = torch.tensor(counts)
+
+    @property
+    def num_conditions(self) -> int:
+        return 0 if self.transformer is None else sum(s.width for s in self.transformer.discrete_spans)
+
+    def fit_scaler(self, output: OutputRange) -> None:
+        """Tables are encoded already (alphas in [-1, 1], one-hot blocks): the scaler is the identity."""
+        del output
+        self.scaler = Scaler.identity()
+
+    def batch(self, n: int, rng: torch.Generator) -> Batch:
+        if not self._col_cdf:
+            return super().batch(n, rng)
+        n_cols = len(self._col_cdf)
+        col = torch.randint(0, n_cols, (n,), generator=rng)
+        u = torch.rand(n, generator=rng, dtype=torch.float64)
+        pick = torch.rand(n, generator=rng, dtype=torch.float64)
+        cats = torch.empty(n, dtype=torch.long)
+        for j in range(n_cols):
+            sel = col == j
+            if sel.any():
+                cdf = self._col_cdf[j]
+                local = torch.clamp(torch.searchsorted(cdf, u[sel].contiguous()), max=len(cdf) - 1)
+                cats[sel] = self._col_offset[j] + local
+        count = self._cat_count[cats]
+        within = torch.clamp((pick * count).long(), max=torch.clamp(count - 1, min=0))
+        rows = self._flat_rows[self._cat_start[cats] + within]
+        return Batch(self.x[rows], cats)
+
+    def real_frame(self, split: str = "holdout") -> Any:
+        """The real rows of a split: ``train``, ``validation`` or ``holdout``."""
+        frames = {"train": self.frame, "validation": self.validation_frame, "holdout": self.holdout_frame}
+        if split not in frames:
+            raise GanforgeError(f"split '{split}': use train, validation or holdout")
+        return frames[split]
+
+
+def default_target(frame: Any, schema: dict[str, str]) -> str | None:
+    """The column ML efficacy predicts when ``data.target`` is not set: a column named target, label,
+    class, outcome or y (any case), else the last column that is not an id."""
+    names = [c for c in frame.columns if schema.get(c) != "id"]
+    for name in names:
+        if str(name).lower() in ("target", "label", "class", "outcome", "y"):
+            return name
+    return names[-1] if names else None
+
+
+def table_source(
+    frame: Any,
+    name: str = "table",
+    columns: dict[str, str] | None = None,
+    target: str | None = None,
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encode_seed: int = 0,
+    path: str | None = None,
+    quiet: bool = False,
+    fixed_holdout: Any = None,
+) -> TableSource:
+    """A :class:`TableSource` from a DataFrame: checked, typed (a one-line summary printed unless
+    ``quiet``), split, and encoded with a transformer fitted on the training rows."""
+    import sys
+
+    if columns is not None and not isinstance(columns, dict):
+        raise GanforgeError(
+            f"data.columns: expected NAME=KIND settings, e.g. data.columns.zip=categorical, got {columns!r}"
+        )
+    frame = check_frame(frame, name)
+    schema = infer_schema(frame, columns, name)
+    if target is not None:
+        target = str(target)
+        check_columns(frame, [target], f"{name}: data.target")
+        if schema[target] == "id":
+            raise GanforgeError(f"data.target={target}: '{target}' is an id-like column; choose a column to predict")
+    if all(kind == "id" for kind in schema.values()):
+        raise GanforgeError(f"{name}: every column looks like an id; set a kind with --set data.columns.NAME=KIND")
+    if fixed_holdout is not None:  # a published train/test split (SDGym's simulated data)
+        holdout_frame = check_frame(fixed_holdout, name)
+        train_idx, val_idx, _ = split_rows(len(frame), validation, 0.0, split_seed)
+        hold_idx = np.arange(len(holdout_frame))
+    else:
+        train_idx, val_idx, hold_idx = split_rows(len(frame), validation, holdout, split_seed)
+        holdout_frame = frame.iloc[hold_idx].reset_index(drop=True)
+    train = frame.iloc[train_idx].reset_index(drop=True)
+    for column, kind in schema.items():
+        if kind != "id" and train[column].isna().all():
+            raise GanforgeError(f"{name}: column '{column}' has no values in the training rows; drop it")
+    transformer = TableTransformer.fit(train, schema, seed=encode_seed)
+    t0 = time.process_time()
+    encoded = transformer.transform(train, seed=encode_seed)
+    transformer.fit_seconds += time.process_time() - t0
+    summary = schema_summary(schema, name, len(frame))
+    if not quiet:
+        print(summary, file=sys.stderr)
+    info = {
+        "table": transformer.to_dict(),
+        "target": target or default_target(frame, schema),
+        "target_given": target is not None,
+        "summary": summary,
+        "rows": {"train": len(train_idx), "validation": len(val_idx), "holdout": len(hold_idx)},
+        "encode_seconds": round(transformer.fit_seconds, 4),
+        "row_hashes": row_hashes(train, transformer),
+    }
+    if path is not None:
+        info["path"] = path
+    return TableSource(
+        kind="table",
+        sample_shape=(transformer.width,),
+        name=name,
+        x=torch.from_numpy(encoded),
+        info=info,
+        frame=train,
+        validation_frame=frame.iloc[val_idx].reset_index(drop=True),
+        holdout_frame=holdout_frame,
+        transformer=transformer,
+        target=info["target"],
+    )
+
+
+@register_source("table")
+def table_file(
+    path: str,
+    columns: dict[str, str] | None = None,
+    target: str | None = None,
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+) -> TableSource:
+    """A user's table (.csv with a header row): mixed column kinds, missing values; see data/tables.py."""
+    if Path(str(path)).suffix.lower() != ".csv":
+        raise GanforgeError(f"data file '{path}': tables are read from .csv files")
+    frame = read_table(path)
+    return table_source(frame, Path(path).stem, columns, target, validation, holdout, split_seed, path=str(path))

@@ -1,0 +1,174 @@
+"""Tables: column typing and overrides, splits, encoding round trip, legal values, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ganforge.data.tables import (
+    TableTransformer,
+    infer_schema,
+    looks_like_table,
+    read_table,
+    split_rows,
+    table_source,
+)
+from ganforge.errors import GanforgeError
+from ganforge.evaluation.tables import out_of_range_rate
+
+
+def patients(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["F", "M"], n)
+    age = rng.integers(20, 90, n)
+    income = np.round(rng.lognormal(10, 0.5, n) + (sex == "M") * 5000, 2)
+    frame = pd.DataFrame(
+        {
+            "patient_id": np.arange(1000, 1000 + n),
+            "age": age,
+            "income": income,
+            "sex": sex,
+            "stage": rng.integers(1, 5, n),
+            "smoker": rng.random(n) < 0.3,
+            "visit": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            "outcome": np.where(age + rng.normal(0, 10, n) > 55, "yes", "no"),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    frame["visit"] = frame["visit"].dt.strftime("%Y-%m-%d")
+    return frame
+
+
+def test_kinds_are_inferred_and_overridable() -> None:
+    frame = patients()
+    schema = infer_schema(frame)
+    assert schema == {
+        "patient_id": "id",
+        "age": "integer",
+        "income": "numeric",
+        "sex": "categorical",
+        "stage": "categorical",
+        "smoker": "boolean",
+        "visit": "datetime",
+        "outcome": "categorical",
+    }
+    assert infer_schema(frame, {"age": "categorical", "stage": "integer"})["age"] == "categorical"
+    with pytest.raises(GanforgeError, match="no column named 'zip'"):
+        infer_schema(frame, {"zip": "categorical"})
+    with pytest.raises(GanforgeError, match="not a column kind"):
+        infer_schema(frame, {"age": "number"})
+
+
+def test_summary_line_names_ids_and_counts(capsys) -> None:
+    table_source(patients(), "patients")
+    line = capsys.readouterr().err.strip()
+    assert line.count("\n") == 0
+    assert "patients: 120 rows, 8 columns" in line and "patient_id left out" in line
+
+
+def test_splits_are_disjoint_and_seeded() -> None:
+    train, val, hold = split_rows(100, 0.1, 0.2, seed=0)
+    assert (len(train), len(val), len(hold)) == (70, 10, 20)
+    assert len(set(train) | set(val) | set(hold)) == 100
+    assert np.array_equal(split_rows(100, 0.1, 0.2, seed=0)[0], train)
+
+
+def test_round_trip_keeps_values_types_and_order() -> None:
+    frame = patients()
+    source = table_source(frame, "p", quiet=True)
+    back = source.transformer.inverse(source.x.numpy())
+    train = source.frame
+    assert list(back.columns) == list(frame.columns)
+    for name in ("sex", "stage", "smoker", "outcome", "visit"):
+        assert back[name].astype(str).tolist() == train[name].astype(str).tolist(), name
+    assert np.allclose(back["age"].astype(float), train["age"], atol=1.0)
+    present = train["income"].notna()
+    assert back["income"].isna().tolist() == (~present).tolist()
+    assert np.allclose(back["income"][present], train["income"][present], rtol=0.02)
+    assert back["patient_id"].min() > frame["patient_id"].max()  # fresh ids never equal real ones
+
+
+def test_any_encoded_matrix_decodes_to_legal_values() -> None:
+    source = table_source(patients(), "p", quiet=True)
+    noise = np.random.default_rng(1).normal(0, 3, (500, source.transformer.width)).astype(np.float32)
+    synthetic = source.transformer.inverse(noise)
+    assert out_of_range_rate(synthetic, source.transformer) == 0.0
+    assert set(synthetic["sex"]) <= {"F", "M"}
+    assert synthetic["age"].between(source.frame["age"].min(), source.frame["age"].max()).all()
+    income = synthetic["income"].dropna()
+    assert np.allclose(income, income.round(2))
+    assert synthetic["visit"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+
+
+def test_training_by_sampling_rows_have_their_condition() -> None:
+    source = table_source(patients(), "p", quiet=True)
+    batch = source.batch(300, torch.Generator().manual_seed(0))
+    spans = source.transformer.discrete_spans
+    offsets = np.cumsum([0] + [s.width for s in spans])
+    for row, cat in zip(batch.x, batch.y.tolist(), strict=True):
+        j = int(np.searchsorted(offsets, cat, side="right") - 1)
+        assert row[spans[j].start + cat - offsets[j]] == 1.0
+    again = source.batch(300, torch.Generator().manual_seed(0))
+    assert torch.equal(again.y, batch.y)
+
+
+def test_csv_detection_keeps_numeric_points(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    points = tmp_path / "points.csv"
+    np.savetxt(points, rng.normal(size=(100, 2)), delimiter=",", header="x,y", comments="")
+    assert not looks_like_table(points)
+    wide = tmp_path / "wide.csv"
+    np.savetxt(wide, rng.normal(size=(100, 4)), delimiter=",")
+    assert not looks_like_table(wide)
+    labelled = tmp_path / "labelled.csv"
+    np.savetxt(labelled, np.column_stack([rng.normal(size=(100, 3)), rng.integers(0, 3, 100)]), delimiter=",")
+    assert looks_like_table(labelled)
+    mixed = tmp_path / "mixed.csv"
+    patients().to_csv(mixed, index=False)
+    assert looks_like_table(mixed)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame(), "empty"),
+        (pd.DataFrame({"a": [1.0], "b": ["x"]}), "one row"),
+        (pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [np.nan] * 3}), "column 'b' has no values"),
+    ],
+)
+def test_bad_tables_are_one_line_errors(frame, message) -> None:
+    with pytest.raises(GanforgeError, match=message):
+        table_source(frame, "t", quiet=True)
+
+
+def test_target_must_be_a_column() -> None:
+    with pytest.raises(GanforgeError, match="no column named 'outcom'"):
+        table_source(patients(), "t", target="outcom", quiet=True)
+
+
+def test_empty_csv_is_an_error(tmp_path) -> None:
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(GanforgeError, match="empty"):
+        read_table(tmp_path / "e.csv")
+
+
+def test_transformer_survives_json() -> None:
+    import json
+
+    source = table_source(patients(), "p", quiet=True)
+    again = TableTransformer.from_dict(json.loads(json.dumps(source.transformer.to_dict())))
+    assert again.width == source.transformer.width
+    x = source.x.numpy()[:20]
+    assert again.inverse(x).astype(str).equals(source.transformer.inverse(x).astype(str))
+
+
+def test_whole_floats_are_the_same_categories_as_ints() -> None:
+    frame = pd.DataFrame({"grade": [1.0, 2.0, np.nan, 2.0, 1.0, 3.0] * 5, "x": np.arange(30) * 0.5})
+    source = table_source(frame, "g", quiet=True)
+    col = source.transformer.columns[0]
+    assert col.kind == "categorical" and col.categories == [1, 2, 3, None]
+    back = source.transformer.inverse(source.x.numpy())
+    assert back["grade"].isna().tolist() == source.frame["grade"].isna().tolist()
+    present = source.frame["grade"].notna()
+    assert back["grade"][present].astype(int).tolist() == source.frame["grade"][present].astype(int).tolist()
+    assert out_of_range_rate(source.frame, source.transformer) == 0.0
