@@ -1,9 +1,10 @@
-"""Translate pictures between the two domains of a trained CycleGAN run.
+"""Translate pictures with a trained translation run: CycleGAN (A <-> B) or Pix2Pix (A -> B).
 
 ``translate(run, images, direction)`` maps (N, C, H, W) images in [0, 1] from domain A to B (``a2b``) or
-back (``b2a``); ``translate_folder`` does it for every picture of a folder, writing PNGs of the same
-names. Pictures are centre-cropped and resized to the run's training size (the generators are fully
-convolutional, but they only learned the statistics of that scale) and given the domain's channels.
+back (``b2a``, CycleGAN only); ``translate_folder`` does it for every picture of a folder, writing PNGs of
+the same names, and ``translate_file`` for one picture. Pictures are centre-cropped and resized to the
+run's training size (the generators are fully convolutional, but they only learned the statistics of that
+scale) and given the domain's channels.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ DIRECTIONS = ("a2b", "b2a")
 def _as_run(run: Run | str | Path) -> Run:
     run = run if isinstance(run, Run) else load(run)
     if not hasattr(run.gan, "translate"):
-        raise GanforgeError(f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan)")
+        raise GanforgeError(
+            f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan or pix2pix)"
+        )
     return run
 
 
@@ -38,6 +41,8 @@ def translate(run: Run | str | Path, images: torch.Tensor, direction: str = "a2b
     run = _as_run(run)
     if direction not in DIRECTIONS:
         raise GanforgeError(f"--direction {direction}: choose a2b or b2a")
+    if direction == "b2a" and run.data.kind == "paired-images":
+        raise GanforgeError("--direction b2a: a Pix2Pix run translates A to B only; train on swapped pairs for B to A")
     want = domain_channels(run, direction)
     if images.dim() != 4 or images.shape[1] != want:
         raise GanforgeError(
@@ -48,12 +53,36 @@ def translate(run: Run | str | Path, images: torch.Tensor, direction: str = "a2b
     return run.scaler.to_data(out).cpu().clamp(0.0, 1.0)
 
 
+def _read_inputs(run: Run, files: list[Path], direction: str, size: int | None) -> torch.Tensor:
+    from ganforge.data.image_files import read_image
+    from ganforge.data.images import set_channels
+
+    side = int(size or run.data.sample_shape[-1])
+    want = domain_channels(run, direction)
+    return torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
+
+
+def translate_file(
+    run: Run | str | Path, in_file: str | Path, out_file: str | Path, direction: str = "a2b", size: int | None = None
+) -> Path:
+    """Translate one picture into ``out_file`` (PNG; its folder must exist)."""
+    from ganforge.report.image_pictures import grid_image, save_png
+
+    run = _as_run(run)
+    dest = Path(out_file)
+    if dest.suffix.lower() != ".png":
+        raise GanforgeError(f"output '{dest}': translated pictures are written as PNG; name it *.png")
+    if not dest.parent.is_dir():
+        raise GanforgeError(f"output folder '{dest.parent}' does not exist; create it first")
+    out = translate(run, _read_inputs(run, [Path(in_file)], direction, size), direction)
+    return save_png(grid_image(out, ncol=1, padding=0, scale=1), dest)
+
+
 def translate_folder(
     run: Run | str | Path, in_dir: str | Path, out_dir: str | Path, direction: str = "a2b", size: int | None = None
 ) -> list[Path]:
     """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES, read_image
-    from ganforge.data.images import set_channels
+    from ganforge.data.image_files import IMAGE_SUFFIXES
     from ganforge.report.image_pictures import grid_image, save_png
 
     run = _as_run(run)
@@ -63,10 +92,7 @@ def translate_folder(
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-    side = int(size or run.data.sample_shape[-1])
-    want = domain_channels(run, direction)
-    images = torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
-    out = translate(run, images, direction)
+    out = translate(run, _read_inputs(run, files, direction, size), direction)
     dest = Path(out_dir)
     dest.mkdir(parents=True, exist_ok=True)
     return [

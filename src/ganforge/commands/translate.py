@@ -1,4 +1,5 @@
-"""``ganforge translate RUN in_dir -o out_dir --direction a2b``: translate a folder with a CycleGAN run."""
+"""``ganforge translate RUN IN -o OUT --direction a2b``: translate a picture or a folder with a CycleGAN or
+Pix2Pix run (a file in, a PNG out; a folder in, a folder of PNGs out)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ from ganforge.cli import app
 
 @app.command()
 def translate(
-    run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan)")],
-    in_dir: Annotated[Path, typer.Argument(help="folder of pictures of the source domain")],
-    out_dir: Annotated[Path, typer.Option("-o", "--output", help="folder for the translated PNGs")] = Path(
-        "translated"
-    ),
+    run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan or pix2pix)")],
+    in_dir: Annotated[Path, typer.Argument(help="a picture, or a folder of pictures, of the source domain")],
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--output", help="the translated PNG (picture in) or folder of PNGs (folder in)")
+    ] = Path("translated"),
     direction: Annotated[str, typer.Option("--direction", help="a2b or b2a")] = "a2b",
     size: Annotated[Optional[int], typer.Option("--size", help="picture side (default: the training size)")] = None,  # noqa: UP045
 ) -> None:
-    """Translate every picture of a folder from domain A to B (a2b) or back (b2a)."""
-    from ganforge.apps.translate import translate_folder
+    """Translate a picture, or every picture of a folder, from domain A to B (a2b) or back (b2a, CycleGAN)."""
+    from ganforge.apps.translate import translate_file, translate_folder
 
+    if in_dir.is_file():
+        target = out_dir if out_dir.suffix else out_dir.with_suffix(".png")
+        print(f"wrote {translate_file(run, in_dir, target, direction, size)}")
+        return
     written = translate_folder(run, in_dir, out_dir, direction, size)
     print(f"wrote {len(written)} pictures to {out_dir}")

@@ -41,7 +41,7 @@ def import_kind_modules() -> None:
     import importlib
     import importlib.util
 
-    for module in ("image_pictures", "sequence_pictures", "family_pictures"):
+    for module in ("image_pictures", "sequence_pictures", "family_pictures", "pair_pictures"):
         if importlib.util.find_spec(f"ganforge.report.{module}") is not None:
             importlib.import_module(f"ganforge.report.{module}")
 
