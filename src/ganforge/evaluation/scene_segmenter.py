@@ -8,7 +8,9 @@ recovers the label map they were drawn from.
 
 :class:`SceneSegmenter` is a fully convolutional net (3x3 convs with dilations 1, 2, 4, 8: a 31-pixel
 receptive field, so it reads texture and context, not only colour) trained with cross-entropy on real
-``labels2scenes`` training scenes (seed 0 stream) and shipped as ``weights/scene_segmenter.safetensors``;
+``labels2scenes`` training scenes (seed 0 stream) under random colour shifts (every class's colour varies
+by +-25 %, so colour alone does not decide and a flat, textureless region is not a confident guess) and
+shipped as ``weights/scene_segmenter.safetensors``;
 ``weights/scene_segmenter.json`` records its protocol and its scores on held-out real scenes (the test
 stream). ``scripts/train_scene_segmenter.py`` re-creates both.
 """
@@ -72,10 +74,26 @@ def segmentation_scores(pred: torch.Tensor, true: torch.Tensor, num_classes: int
     }
 
 
+def color_jitter(x: torch.Tensor, generator: torch.Generator, strength: float = 0.25) -> torch.Tensor:
+    """Per-image random gain of each channel in ``[1 - s, 1 + s]`` and offset in ``[-s/2, s/2]``, clamped to
+    [0, 1]: colours shift, textures stay, so the segmenter has to read texture as well as colour."""
+    n = x.shape[0]
+    gain = 1 + strength * (2 * torch.rand(n, 3, 1, 1, generator=generator) - 1)
+    offset = strength * (torch.rand(n, 3, 1, 1, generator=generator) - 0.5)
+    return (x * gain + offset).clamp(0, 1)
+
+
 def train_scene_segmenter(
-    images: torch.Tensor, maps: torch.Tensor, num_classes: int, steps: int = 1500, batch_size: int = 32, seed: int = 0
+    images: torch.Tensor,
+    maps: torch.Tensor,
+    num_classes: int,
+    steps: int = 1500,
+    batch_size: int = 32,
+    seed: int = 0,
+    jitter: float = 0.25,
 ) -> SceneSegmenter:
-    """Cross-entropy training with Adam (lr 2e-3, cosine decay), random flips; deterministic for a seed."""
+    """Cross-entropy training with Adam (lr 2e-3, cosine decay), random flips and colour jitter
+    (:func:`color_jitter`, ``jitter`` = 0 turns it off); deterministic for a seed."""
     torch.manual_seed(seed)
     net = SceneSegmenter(num_classes)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
@@ -85,6 +103,8 @@ def train_scene_segmenter(
     for _ in range(steps):
         idx = torch.randint(0, len(images), (batch_size,), generator=g)
         x, y = images[idx], maps[idx]
+        if jitter > 0:
+            x = color_jitter(x, g, jitter)
         if torch.rand((), generator=g) < 0.5:
             x, y = x.flip(-1), y.flip(-1)
         loss = F.cross_entropy(net(x), y)
