@@ -57,6 +57,13 @@ def test_train_on_a_pairs_folder_then_translate_a_file_and_a_folder(pix2pix_run,
     assert "wrote 2 pictures" in capsys.readouterr().out
 
 
+def test_a_folder_without_a_recipe_says_which_to_use(tmp_path, capsys) -> None:
+    _pairs_folder(tmp_path / "pairs")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(tmp_path / "pairs")])
+    assert exc.value.code == 2 and "--recipe pix2pix" in capsys.readouterr().err
+
+
 def test_translate_refuses_b2a_for_pix2pix(pix2pix_run, tmp_path, capsys) -> None:
     picture = tmp_path / "x.png"
     Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(picture)

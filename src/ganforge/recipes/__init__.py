@@ -58,6 +58,11 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
         raw["name"] = Path(text).stem
         raw["data"] = {"source": "file", "path": text}
         return raw
+    if Path(text).is_dir():
+        raise GanforgeError(
+            f"'{text}' is a folder; say which recipe trains on it, e.g. `ganforge train {text} --recipe pix2pix` "
+            "for aligned pairs (A/ and B/, or side-by-side AB pictures)"
+        )
     if Path(text).exists() and not suffix:
         raise GanforgeError(f"'{text}' is neither a recipe nor a .yaml/.csv/.npy/.npz file")
     return load_recipe(text)
