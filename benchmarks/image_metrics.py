@@ -78,9 +78,8 @@ def _sanity_row(name: str, r: dict[str, Any]) -> list[Any]:
 
 def sanity() -> dict[str, Any]:
     """Real vs real, vs noise, vs blur, vs other writers — digits and stacked digits."""
-    from ganforge.data.images import resize_images
+    from ganforge.data.images import digits_images, resize_images
     from ganforge.data.stacked import draw_stacked
-    from ganforge.evaluation.features import digits_images
     from ganforge.evaluation.image_suite import image_report
 
     images, _ = digits_images()
@@ -121,8 +120,9 @@ def sanity() -> dict[str, Any]:
 
 def noise_removal() -> dict[str, Any]:
     """FID of real digits + N(0, sigma^2) pixel noise against the other real half, sigma 1.0 -> 0."""
-    from ganforge.evaluation.features import digits_images, load_digits_classifier
+    from ganforge.data.images import digits_images
     from ganforge.evaluation.image_suite import image_report
+    from ganforge.nets.features import load_digits_classifier
 
     images, _ = digits_images()
     perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))

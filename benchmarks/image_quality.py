@@ -47,7 +47,7 @@ UNCONDITIONAL_TARGET = 0.90  # mean max-probability; real held-out digits score 
 @torch.no_grad()
 def judge(images: torch.Tensor, requested: torch.Tensor | None = None) -> dict[str, Any]:
     """Classifier statistics of ``images`` (N, 1, H, W) in [0, 1]; ``requested``: the asked-for classes."""
-    from ganforge.evaluation.features import load_digits_classifier
+    from ganforge.nets.features import load_digits_classifier
 
     net = load_digits_classifier()
     probs = torch.cat([net.logits(images[i : i + 1000]).softmax(1) for i in range(0, len(images), 1000)])
@@ -71,8 +71,7 @@ def judge(images: torch.Tensor, requested: torch.Tensor | None = None) -> dict[s
 
 def real_reference(size: int) -> dict[str, Any]:
     """The same statistics on the classifier's held-out real digits, resized to ``size``."""
-    from ganforge.data.images import resize_images
-    from ganforge.evaluation.features import digits_images, digits_split
+    from ganforge.data.images import digits_images, digits_split, resize_images
 
     images, labels = digits_images()
     _, test = digits_split()

@@ -1,4 +1,4 @@
-"""Train the digits feature network shipped in ``src/ganforge/evaluation/weights/``.
+"""Train the digits feature network shipped in ``src/ganforge/nets/weights/``.
 
 Deterministic (one thread, fixed seed, deterministic algorithms): the same torch version reproduces the
 same weights. Protocol: scikit-learn's 1797 digits, stratified 75/25 split (``digits_split(seed)``),
@@ -22,14 +22,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from ganforge.evaluation.features import (
-    DIGITS_CARD,
-    DIGITS_INPUT_SIZE,
-    DIGITS_WEIGHTS,
-    DigitsClassifier,
-    digits_images,
-    digits_split,
-)
+from ganforge.data.images import digits_images, digits_split
+from ganforge.nets.features import DIGITS_CARD, DIGITS_INPUT_SIZE, DIGITS_WEIGHTS, DigitsClassifier
 
 RENDER_SIZES = (8, 12, 16, 24, 32)
 
@@ -113,7 +107,7 @@ def main() -> None:
         "test_accuracy_32x32": round(acc32, 6),
         "data": "sklearn.datasets.load_digits (1797 images, 8x8, pixel / 16)",
         "split": {
-            "function": "ganforge.evaluation.features.digits_split",
+            "function": "ganforge.data.images.digits_split",
             "method": "sklearn train_test_split, stratified",
             "test_fraction": 0.25,
             "seed": args.seed,

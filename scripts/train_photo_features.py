@@ -2,9 +2,9 @@
 
     python scripts/train_photo_features.py
 
-Writes src/ganforge/evaluation/weights/photo_features.{safetensors,json}. Data: 32x32 RGB patches
+Writes src/ganforge/nets/weights/photo_features.{safetensors,json}. Data: 32x32 RGB patches
 (gray photos repeated) from the *training* columns (left 80%) of every photograph scikit-image bundles;
-held-out accuracies come from the right 20%. See ganforge/evaluation/photo_features.py.
+held-out accuracies come from the right 20%. See ganforge/nets/photo_features.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import save_file
 
 from ganforge.data.images import PHOTOS, photo_patches
-from ganforge.evaluation.photo_features import CARD, WEIGHTS, train_photo_feature_net
+from ganforge.nets.photo_features import CARD, WEIGHTS, train_photo_feature_net
 
 SEED, PATCH, N_TRAIN, N_TEST, EPOCHS = 0, 32, 6000, 1000, 4
 

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import save_file
 
 from ganforge.data.builtin_pairs import SCENE_CLASSES, labels2scenes
-from ganforge.evaluation.scene_segmenter import CARD, WEIGHTS, fcn_scores, train_scene_segmenter
+from ganforge.nets.scene_segmenter import CARD, WEIGHTS, fcn_scores, train_scene_segmenter
 
 SEED, SIZE, N_TRAIN, N_TEST, STEPS, JITTER = 0, 32, 4000, 500, 1500, 0.25
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 import ganforge as gf
-from ganforge.evaluation.features import load_digits_classifier
+from ganforge.nets.features import load_digits_classifier
 
 
 def test_digits_cgan_draws_the_requested_digit(tmp_path: Path) -> None:

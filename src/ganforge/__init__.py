@@ -9,7 +9,6 @@ x = gf.load(run.path).sample(1000)              # samples in the data's own unit
 from ganforge import data, nets, objectives, training
 from ganforge.api import build_config, resume, train
 from ganforge.config import RunConfig
-from ganforge.data import toy as _toy  # noqa: F401  (registers the built-in distributions)
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase
 from ganforge.gans.vanilla import GAN

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ganforge.errors import GanforgeError
+from ganforge.registry import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     add_completion=False,
@@ -23,13 +27,29 @@ app = typer.Typer(
     help="Train, diagnose, evaluate and use generative adversarial networks.",
 )
 out_console = Console()
+COMMANDS = Registry("command", "ganforge.commands")
+"""Every ``ganforge`` subcommand by name; modules of ``ganforge.commands`` add theirs with
+``@register_command()`` (found by scanning that package when the CLI starts)."""
+
+
+def register_command(name: str | None = None, **options: Any) -> Callable[[F], F]:
+    """Decorator: make ``fn`` the subcommand ``name`` (default: the function name, ``_`` -> ``-``).
+    ``options`` go to ``typer.Typer.command`` (e.g. ``help``)."""
+
+    def wrap(fn: F) -> F:
+        COMMANDS.add(name or fn.__name__.replace("_", "-"), fn)
+        app.command(name, **options)(fn)
+        return fn
+
+    return wrap
+
 
 SetOption = Annotated[
     list[str] | None, typer.Option("--set", help="override a config key: --set train.steps=5000")
 ]  # noqa: UP045
 
 
-@app.command()
+@register_command()
 def recipes(
     show: Annotated[str | None, typer.Option("--show", help="print one recipe's YAML")] = None,
 ) -> None:  # noqa: UP045
@@ -44,7 +64,7 @@ def recipes(
         print(f"{name:<22} {description}{mark}")
 
 
-@app.command()
+@register_command()
 def train(
     recipe: Annotated[
         str | None, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")
@@ -70,7 +90,7 @@ def train(
     _print_summary(run.path, run.summary)
 
 
-@app.command()
+@register_command()
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
@@ -95,7 +115,7 @@ def resume(
     _print_summary(result.path, result.summary)
 
 
-@app.command()
+@register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
@@ -134,7 +154,7 @@ def sample(
     print(f"wrote {n} samples to {output}")
 
 
-@app.command("eval")
+@register_command("eval")
 def eval_(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[
@@ -173,8 +193,8 @@ def eval_(
 
 
 def _best_checkpoint(run: Path) -> Path:
+    from ganforge.diagnostics.periodic import BEST_DIR
     from ganforge.errors import GanforgeError
-    from ganforge.evaluation.periodic import BEST_DIR
 
     folder = run / BEST_DIR
     if not (folder / "checkpoints").is_dir():
@@ -206,20 +226,10 @@ def _print_summary(path: Path, summary: dict) -> None:
         )
 
 
-def _register_command_modules() -> None:
-    import importlib
-    import pkgutil
-
-    import ganforge.commands as commands
-
-    for module in pkgutil.iter_modules(commands.__path__):
-        importlib.import_module(f"ganforge.commands.{module.name}")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        _register_command_modules()
+        COMMANDS.load()
         app(args=argv, standalone_mode=False)
     except GanforgeError as exc:
         print(f"error: {exc}", file=sys.stderr)

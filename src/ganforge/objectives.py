@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.registry import Registry
+
 
 def log_d(logits: Tensor) -> Tensor:
     """log D = log sigmoid(logit) = -softplus(-logit), finite for every finite logit."""
@@ -109,21 +112,33 @@ class Objective:
     probability_outputs: bool
 
 
-OBJECTIVES: dict[str, Objective] = {
-    "minimax": Objective("minimax", bce_discriminator_loss, minimax_generator_loss, True),
-    "nonsaturating": Objective("nonsaturating", bce_discriminator_loss, nonsaturating_generator_loss, True),
-    "least_squares": Objective(
-        "least_squares", least_squares_discriminator_loss, least_squares_generator_loss, False
-    ),
-    "hinge": Objective("hinge", hinge_discriminator_loss, hinge_generator_loss, False),
-    "wasserstein": Objective("wasserstein", wasserstein_critic_loss, wasserstein_generator_loss, False),
-}
+OBJECTIVES = Registry("objective")
+"""Every adversarial objective by name (``model.objective`` in a recipe); add one with
+``OBJECTIVES.add(name, Objective(...))`` or ``@register_objective(name)`` on a function returning it."""
+OBJECTIVES.add("minimax", Objective("minimax", bce_discriminator_loss, minimax_generator_loss, True))
+OBJECTIVES.add(
+    "nonsaturating", Objective("nonsaturating", bce_discriminator_loss, nonsaturating_generator_loss, True)
+)
+OBJECTIVES.add(
+    "least_squares",
+    Objective("least_squares", least_squares_discriminator_loss, least_squares_generator_loss, False),
+)
+OBJECTIVES.add("hinge", Objective("hinge", hinge_discriminator_loss, hinge_generator_loss, False))
+OBJECTIVES.add("wasserstein", Objective("wasserstein", wasserstein_critic_loss, wasserstein_generator_loss, False))
+
+
+def register_objective(name: str) -> Callable[[Callable[[], Objective]], Callable[[], Objective]]:
+    """Decorator for ``fn() -> Objective``: registers the objective it returns as ``name``."""
+
+    def wrap(fn: Callable[[], Objective]) -> Callable[[], Objective]:
+        OBJECTIVES.add(name, fn())
+        return fn
+
+    return wrap
 
 
 def get_objective(name: str) -> Objective:
     """Look an objective up by name; an unknown name is a one-line user error."""
-    from ganforge.errors import GanforgeError, did_you_mean
-
     if name not in OBJECTIVES:
         raise GanforgeError(
             f"unknown objective '{name}'{did_you_mean(name, OBJECTIVES)}; choose one of {', '.join(OBJECTIVES)}"

@@ -1,9 +1,17 @@
-"""Named, configurable factories: data sources, networks and GAN models.
+"""The one plug-in mechanism: named entries of one kind, filled by decorators where each entry is defined.
 
-A factory registers under a name; its keyword arguments are its config keys. Building from config checks
-every key against the signature (unknown key -> the nearest valid name) and every value against the type
-annotations (via pydantic), so a recipe's mistakes come back as one line naming the key.
-Modules of the registry's package are imported on first lookup, so adding a factory needs no edit here.
+Every extensible set of ganforge is a ``Registry``: data sources, networks, models, objectives, penalties,
+evaluators, pictures, sample-picture writers, training callbacks and CLI commands. A module adds an entry
+with the registry's decorator (``@register_source("ring8")``...) and nothing else: on the first lookup the
+registry imports every module of its plug-in packages (``pkgutil``), so adding a file is enough; no list of
+module names, no import kept only for its side effect.
+
+That scan is also how a lower layer finds code of a higher one without importing it by name: ``runs``
+looks evaluators up in ``EVALUATORS``, whose package is ``ganforge.evaluation``.
+
+For factories, the keyword arguments are config keys: ``build`` checks every key against the signature
+(unknown key -> the nearest valid name) and every value against the type annotations (via pydantic), so a
+recipe's mistakes come back as one line naming the key.
 """
 
 from __future__ import annotations
@@ -11,55 +19,104 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pydantic
 
 from ganforge.errors import GanforgeError, did_you_mean
 
+T = TypeVar("T")
+_MISSING: Any = object()
+DEFAULT_ORDER = 100.0
+
 
 class Registry:
-    """Factories of one kind (e.g. ``data source``), found by name, configured by keyword."""
+    """Entries of one kind (e.g. ``data source``), found by name.
 
-    def __init__(self, kind: str, package: str, hint: str = "") -> None:
+    ``packages``: where the modules defining entries live; each is scanned once, on the first lookup.
+    Iteration follows ``order`` (given at registration, default 100), ties in registration order.
+    """
+
+    def __init__(self, kind: str, packages: str | tuple[str, ...] = (), hint: str = "") -> None:
         self.kind = kind
-        self.package = package
+        self.packages = (packages,) if isinstance(packages, str) else tuple(packages)
         self.hint = hint
-        self._factories: dict[str, Callable[..., Any]] = {}
+        self._entries: dict[str, Any] = {}
+        self._order: dict[str, float] = {}
         self._loaded = False
 
-    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator: make the factory available as ``name``."""
+    # --- filling ------------------------------------------------------------------------------------
+    def register(self, *names: str, order: float = DEFAULT_ORDER) -> Callable[[T], T]:
+        """Decorator: make the entry available under each of ``names`` (its ``__name__`` if none)."""
 
-        def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._factories[name] = fn
-            return fn
+        def wrap(entry: T) -> T:
+            for name in names or (entry.__name__,):  # type: ignore[attr-defined]
+                self.add(name, entry, order=order)
+            return entry
 
         return wrap
 
-    def _load(self) -> None:
+    def add(self, name: str, entry: Any, order: float = DEFAULT_ORDER) -> None:
+        """Register ``entry`` under ``name`` (a later registration of the same name replaces it)."""
+        self._entries[name] = entry
+        self._order[name] = order
+
+    __setitem__ = add
+
+    def load(self) -> None:
+        """Import every module of the plug-in packages once, so their decorators run."""
         if self._loaded:
             return
         self._loaded = True
-        pkg = importlib.import_module(self.package)
-        for mod in pkgutil.iter_modules(pkg.__path__):
-            importlib.import_module(f"{self.package}.{mod.name}")
+        for package in self.packages:
+            pkg = importlib.import_module(package)
+            for mod in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
+                importlib.import_module(f"{package}.{mod.name}")
 
+    # --- looking up ---------------------------------------------------------------------------------
     def names(self) -> dict[str, str]:
-        """Registered names with the first line of each factory's docstring."""
-        self._load()
-        return {n: (inspect.getdoc(f) or "").split("\n")[0] for n, f in sorted(self._factories.items())}
+        """Registered names (sorted) with the first line of each entry's docstring."""
+        self.load()
+        return {n: (inspect.getdoc(e) or "").split("\n")[0] for n, e in sorted(self._entries.items())}
 
-    def get(self, name: str) -> Callable[..., Any]:
-        self._load()
-        if name not in self._factories:
-            raise GanforgeError(
-                f"unknown {self.kind} '{name}'{did_you_mean(name, self._factories)}; "
-                f"known: {', '.join(sorted(self._factories))}{self.hint}"
-            )
-        return self._factories[name]
+    def get(self, name: str, default: Any = _MISSING) -> Any:
+        """The entry ``name``; an unknown name is a one-line error (or ``default`` when one is given)."""
+        self.load()
+        if name in self._entries:
+            return self._entries[name]
+        if default is not _MISSING:
+            return default
+        raise GanforgeError(
+            f"unknown {self.kind} '{name}'{did_you_mean(name, self._entries)}; "
+            f"known: {', '.join(sorted(self._entries))}{self.hint}"
+        )
 
+    __getitem__ = get
+
+    def __contains__(self, name: object) -> bool:
+        self.load()
+        return name in self._entries
+
+    def keys(self) -> list[str]:
+        """Names in iteration order (``order``, then registration)."""
+        self.load()
+        index = {n: i for i, n in enumerate(self._entries)}
+        return sorted(self._entries, key=lambda n: (self._order[n], index[n]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def values(self) -> list[Any]:
+        return [self._entries[n] for n in self.keys()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(n, self._entries[n]) for n in self.keys()]
+
+    # --- building from config -----------------------------------------------------------------------
     def build(self, name: str, params: dict[str, Any], where: str, **context: Any) -> Any:
         """Call factory ``name`` with ``params`` (user config) and ``context`` (supplied by ganforge).
 
@@ -74,8 +131,12 @@ class Registry:
                     f"{where}.{key}: not a setting of {self.kind} '{name}'{did_you_mean(key, accepted)}; "
                     f"its settings are: {', '.join(accepted) or 'none'}"
                 )
+        validate = pydantic.validate_call(config={"arbitrary_types_allowed": True})
         try:
-            return pydantic.validate_call(config={"arbitrary_types_allowed": True})(fn)(**context, **params)
+            if inspect.isclass(fn):  # validate the constructor's arguments, then build as usual
+                validate(fn.__init__)(fn.__new__(fn), **context, **params)
+                return fn(**context, **params)
+            return validate(fn)(**context, **params)
         except pydantic.ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])

@@ -25,6 +25,12 @@ from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
+from ganforge.registry import Registry
+from ganforge.training.checkpoint import check_model_state, checkpoint_step
+
+EVALUATORS = Registry("evaluator", "ganforge.evaluation")
+"""Evaluators by kind of data: ``fn(run, n, metrics) -> dict``, registered with ``@register_evaluator(kind)``
+(``ganforge.evaluation.suite``) in any module of ``ganforge.evaluation``."""
 
 PYTHON_MODEL = "python"  # model.type of runs whose networks were built in Python by the user
 _IN_PROCESS_MODELS: dict[
@@ -128,38 +134,6 @@ def check_run_dir(path: str | Path) -> Path:
     return path
 
 
-def check_model_state(weights: Any, gan: torch.nn.Module, where: str | Path) -> None:
-    """Check a checkpoint's weights against ``gan`` *before* loading them: the same tensor names, shapes and
-    kinds of dtype. A mismatch (another architecture, a hand-edited or crafted file) is one line naming
-    the first difference, and ``gan`` is left untouched."""
-    expected = gan.state_dict()
-    if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
-        raise GanforgeError(f"{where}: the weights are not a flat mapping of tensors; the checkpoint is damaged")
-    missing = [k for k in expected if k not in weights]
-    extra = [k for k in weights if k not in expected]
-    if missing or extra:
-        first = f"missing '{missing[0]}'" if missing else f"unexpected '{extra[0]}'"
-        raise GanforgeError(
-            f"{where}: weights do not fit the model in config.yaml ({first}; {len(missing)} missing, "
-            f"{len(extra)} unexpected); load it with the config it was trained with"
-        )
-    for name, tensor in expected.items():
-        got = weights[name]
-        if tuple(got.shape) != tuple(tensor.shape) or got.is_floating_point() != tensor.is_floating_point():
-            raise GanforgeError(
-                f"{where}: weights do not fit the model in config.yaml ('{name}' is {tuple(got.shape)} "
-                f"{got.dtype}, the model needs {tuple(tensor.shape)} {tensor.dtype})"
-            )
-
-
-def checkpoint_step(meta: Any, where: str | Path) -> int:
-    """The step a checkpoint's ``meta.json`` records, validated as a non-negative int."""
-    step = meta.get("step") if isinstance(meta, dict) else None
-    if type(step) is not int or step < 0:
-        raise GanforgeError(f"{where}: meta.json records step {step!r}, not a step number; the checkpoint is damaged")
-    return step
-
-
 def register_in_process_model(path: Path, gan: GANModel) -> None:
     _IN_PROCESS_MODELS[str(path.resolve())] = gan
 
@@ -195,9 +169,16 @@ class Run:
         return source
 
     def evaluate(self, n: int | None = None, metrics: list[str] | None = None) -> dict[str, Any]:
-        from ganforge.evaluation.suite import evaluate_run
-
+        """The metrics of the evaluator registered for this run's kind of data (see ``EVALUATORS``)."""
         return evaluate_run(self, n or self.config.eval.n, metrics or self.config.eval.metrics)
+
+
+def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
+    """Metrics of ``run`` on ``n`` generated samples (names in ``metrics``; empty = all that apply)."""
+    evaluator = EVALUATORS.get(run.data.kind, None)
+    if evaluator is None:
+        raise GanforgeError(f"no evaluation is available for {run.data.kind} data yet")
+    return evaluator(run, n, list(metrics))
 
 
 def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path | None = None) -> Run:

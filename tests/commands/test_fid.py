@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from ganforge.cli import main
-from ganforge.evaluation.features import INCEPTION_ENV, digits_images, load_digits_classifier
+from ganforge.data.images import digits_images
 from ganforge.evaluation.image_metrics import compute_features, frechet_distance
+from ganforge.nets.features import INCEPTION_ENV, load_digits_classifier
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import torch
 
 import ganforge as gf
 from ganforge.data.base import ArraySource
+from ganforge.data.images import digits_images
 from ganforge.data.registry import build_source
 from ganforge.data.stacked import NUM_MODES, StackedDigitsSource, draw_stacked
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import digits_images
 
 
 def test_draws_stack_three_digits_and_label_them_by_mode() -> None:

@@ -11,9 +11,10 @@ import scipy.linalg
 import torch
 from torch import nn
 
+from ganforge.data.images import digits_images
 from ganforge.errors import GanforgeError
 from ganforge.evaluation import image_metrics as im
-from ganforge.evaluation.features import digits_images, load_digits_classifier
+from ganforge.nets.features import load_digits_classifier
 
 
 class _Identity(nn.Module):

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 import ganforge as gf
+from ganforge.data.images import digits_images
 from ganforge.data.registry import build_source
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import INCEPTION_ENV, DigitsClassifier, digits_images, load_digits_classifier
 from ganforge.evaluation.image_metrics import compute_features, frechet_distance, precision_recall_density_coverage
 from ganforge.evaluation.image_suite import (
     ChannelwiseDigits,
@@ -23,6 +23,7 @@ from ganforge.evaluation.image_suite import (
 )
 from ganforge.evaluation.stacked import stacked_digits
 from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator
+from ganforge.nets.features import INCEPTION_ENV, DigitsClassifier, load_digits_classifier
 
 
 @pytest.fixture(scope="module")

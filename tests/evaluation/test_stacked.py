@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from ganforge.data.images import digits_images
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import DigitsClassifier, digits_images, load_digits_classifier
 from ganforge.evaluation.stacked import NUM_MODES, count_stacked_modes, mode_kl, stacked_digits
+from ganforge.nets.features import DigitsClassifier, load_digits_classifier
 
 
 @pytest.fixture(scope="module")

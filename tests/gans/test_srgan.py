@@ -100,7 +100,7 @@ def test_content_loss_options(pairs, tmp_path) -> None:
 
 
 def test_shipped_photo_features_are_frozen_and_offline(pairs) -> None:
-    from ganforge.evaluation.photo_features import WEIGHTS
+    from ganforge.nets.photo_features import WEIGHTS
 
     if not WEIGHTS.exists():
         pytest.skip("photo feature weights not built; run scripts/train_photo_features.py")

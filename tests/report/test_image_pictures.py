@@ -70,7 +70,7 @@ def cgan_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 def test_real_grid_rows_hold_the_requested_classes(cgan_run) -> None:  # noqa: ANN001
-    from ganforge.evaluation.features import load_digits_classifier
+    from ganforge.nets.features import load_digits_classifier
 
     labels = class_rows(10, 3)
     real = real_grid(cgan_run, len(labels), labels)

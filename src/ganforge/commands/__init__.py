@@ -1,5 +1,4 @@
-"""More ``ganforge`` subcommands, one module per concern; each registers itself on ``ganforge.cli.app``.
-
-Every module in this package is imported when the CLI starts, so adding a subcommand needs no edit in
-``cli.py``.
+"""More ``ganforge`` subcommands, one module per concern; each registers its command with
+``@register_command()`` (``ganforge.cli``). The CLI's ``COMMANDS`` registry imports every module of this
+package when it starts, so adding a subcommand is adding a file.
 """

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 VITALS = (
     ("loss_d", "loss_D"),
@@ -126,7 +126,7 @@ def format_report(path: Path, records: list[dict[str, Any]], summary: dict[str, 
     return "\n".join(lines)
 
 
-@app.command()
+@register_command()
 def diagnose(
     run: Annotated[Path, typer.Argument(help="run folder")],
     as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,

@@ -21,7 +21,7 @@ from typing import Annotated, Optional
 import torch
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 from ganforge.errors import GanforgeError
 
 
@@ -83,7 +83,7 @@ def fid_between(a: Path, b: Path, features: str = "auto", size: int | None = Non
     return {"a": str(a), "b": str(b), **report}
 
 
-@app.command()
+@register_command()
 def fid(
     a: Annotated[Path, typer.Argument(help="reference images: a folder or a .npz with an 'images' array")],
     b: Annotated[Path, typer.Argument(help="images to compare: a folder or a .npz")],

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 
-@app.command()
+@register_command()
 def translate(
     run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan or pix2pix)")],
     in_dir: Annotated[Path, typer.Argument(help="a picture, or a folder of pictures, of the source domain")],

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ganforge.cli import app
+from ganforge.cli import register_command
 
 
-@app.command()
+@register_command()
 def upscale(
     run: Annotated[Path, typer.Argument(help="run folder of a super-resolution model (srgan)")],
     source: Annotated[Path, typer.Argument(help="input picture (PNG, JPEG, ...)")],

@@ -53,8 +53,7 @@ def _check_split(split: str) -> None:
 @register_source("edges2digits")
 def edges2digits(size: int = 32, sigma: float = 1.0, split: Split = "train", flip: bool = False) -> ImagePairSource:
     """Edges -> digits: Canny edges (A) of scikit-learn digits upsampled to ``size`` (B), with labels."""
-    from ganforge.data.images import check_size, resize_images
-    from ganforge.evaluation.features import digits_images, digits_split
+    from ganforge.data.images import check_size, digits_images, digits_split, resize_images
 
     check_size(size, "data")
     _check_split(split)

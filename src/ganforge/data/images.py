@@ -147,6 +147,27 @@ def image_source(
 # --------------------------------------------------------------------------------------- digits
 
 
+def digits_images() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's digits as images ``(1797, 1, 8, 8)`` in [0, 1] (pixel / 16) and labels ``(1797,)``."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    return images, torch.as_tensor(bunch.target, dtype=torch.long)
+
+
+def digits_split(seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed stratified train/test split of the 1797 digits used to train and test the classifier."""
+    from sklearn.model_selection import train_test_split
+
+    _, labels = digits_images()
+    index = np.arange(len(labels))
+    train, test = train_test_split(
+        index, test_size=test_fraction, random_state=seed, stratify=labels.numpy(), shuffle=True
+    )
+    return np.sort(train), np.sort(test)
+
+
 @register_source("digits")
 def digits(size: int = 8, classes: list[int] | None = None) -> ArraySource:
     """Handwritten digits 0-9 bundled with scikit-learn: 1,797 gray 8x8 images with labels.
@@ -155,19 +176,15 @@ def digits(size: int = 8, classes: list[int] | None = None) -> ArraySource:
     keeps only those digits (labels stay the digits themselves, so ``num_classes`` is 10).
     Values 0..16 are divided by 16 into [0, 1].
     """
-    from sklearn.datasets import load_digits
-
     check_size(size, "data")
-    bunch = load_digits()
-    images = np.asarray(bunch.images, dtype=np.float32) / 16.0
-    labels = np.asarray(bunch.target, dtype=np.int64)
+    images, labels = digits_images()
     if classes is not None:
         bad = [c for c in classes if not 0 <= int(c) <= 9]
         if bad or not classes:
             raise GanforgeError(f"data.classes={classes}: choose digits between 0 and 9, e.g. [0, 1, 7]")
-        keep = np.isin(labels, np.asarray(classes))
+        keep = torch.isin(labels, torch.as_tensor([int(c) for c in classes]))
         images, labels = images[keep], labels[keep]
-    x = resize_images(torch.from_numpy(images).unsqueeze(1), size)
+    x = resize_images(images, size)
     kept = sorted({int(c) for c in classes or range(10)})
     info = {"classes": [str(c) for c in range(10)], "kept_classes": kept}
     return image_source(x, labels, name="digits", num_classes=10, info=info)

@@ -356,8 +356,7 @@ def unpaired_digits(
     held-out split in both domains (the same digits, for measuring label preservation). Labels are kept
     per domain for evaluation; training never reads them.
     """
-    from ganforge.data.images import check_size, resize_images
-    from ganforge.evaluation.features import digits_images, digits_split
+    from ganforge.data.images import check_size, digits_images, digits_split, resize_images
 
     check_size(size, "data")
     domain_transform(torch.zeros(1, 1, 2, 2), transform)  # validates the name

@@ -30,7 +30,7 @@ PLACE = torch.tensor([100, 10, 1])
 @functools.lru_cache(maxsize=4)
 def _digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The 1797 digits as ``(1797, 1, size, size)`` in [0, 1] (resized once per size) and their labels."""
-    from ganforge.evaluation.features import digits_images
+    from ganforge.data.images import digits_images
 
     images, labels = digits_images()
     return resize_images(images, size), labels

@@ -6,7 +6,6 @@ the formulas on feature vectors (``frechet_distance``, ``kernel_inception_distan
 sets), the feature networks and ``count_stacked_modes``. ``evaluate_run`` evaluates a run folder.
 """
 
-from ganforge.evaluation.features import DigitsClassifier, InceptionFeatures, load_digits_classifier
 from ganforge.evaluation.image_metrics import (
     MetricResult,
     fid,
@@ -22,6 +21,7 @@ from ganforge.evaluation.image_metrics import (
 from ganforge.evaluation.image_suite import ChannelwiseDigits, image_report
 from ganforge.evaluation.stacked import count_stacked_modes, stacked_digits
 from ganforge.evaluation.suite import evaluate_run
+from ganforge.nets.features import DigitsClassifier, InceptionFeatures, load_digits_classifier
 
 __all__ = [
     "ChannelwiseDigits",

@@ -6,7 +6,7 @@ Two layers:
   :func:`kernel_inception_distance`, :func:`inception_score` (on logits) and
   :func:`precision_recall_density_coverage`. These carry the formulas.
 * On images ``(N, C, H, W)`` in data units [0, 1] and a feature network (``"digits"``, ``"inception"``
-  or any ``nn.Module`` returning ``(N, d)``, see :mod:`ganforge.evaluation.features`): :func:`fid`,
+  or any ``nn.Module`` returning ``(N, d)``, see :mod:`ganforge.nets.features`): :func:`fid`,
   :func:`kid`, :func:`image_inception_score`, :func:`prdc` and :func:`noise_floor`. Features are
   computed once per image set and reused for the metric and its noise floor.
 
@@ -35,7 +35,7 @@ from scipy.special import log_softmax
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import FeatureNetwork, feature_name, resolve_features
+from ganforge.nets.features import FeatureNetwork, feature_name, resolve_features
 
 ArrayLike = torch.Tensor | np.ndarray
 FeatureSpec = str | nn.Module

@@ -38,15 +38,6 @@ import torch
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import (
-    INCEPTION_ENV,
-    INCEPTION_URL,
-    DigitsClassifier,
-    FeatureNetwork,
-    InceptionFeatures,
-    feature_name,
-    load_digits_classifier,
-)
 from ganforge.evaluation.image_metrics import (
     compute_features,
     frechet_distance,
@@ -56,6 +47,15 @@ from ganforge.evaluation.image_metrics import (
 )
 from ganforge.evaluation.stacked import count_stacked_modes
 from ganforge.evaluation.suite import register_evaluator
+from ganforge.nets.features import (
+    INCEPTION_ENV,
+    INCEPTION_URL,
+    DigitsClassifier,
+    FeatureNetwork,
+    InceptionFeatures,
+    feature_name,
+    load_digits_classifier,
+)
 
 if TYPE_CHECKING:
     from ganforge.runs import Run

@@ -44,7 +44,7 @@ class PhotoStatistics(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from ganforge.evaluation.photo_features import load_photo_feature_net
+        from ganforge.nets.photo_features import load_photo_feature_net
 
         self.net = load_photo_feature_net()
 
@@ -85,7 +85,7 @@ def translate_pairs(run: Run, inputs: torch.Tensor, batch_size: int = 256) -> to
 def feature_network(source_name: str, channels: int) -> nn.Module:
     """Digits features for digits, photo statistics otherwise."""
     if source_name == "edges2digits" and channels == 1:
-        from ganforge.evaluation.features import load_digits_classifier
+        from ganforge.nets.features import load_digits_classifier
 
         return load_digits_classifier()
     return PhotoStatistics()
@@ -112,14 +112,14 @@ def paired_scores(
         if result.noise_floor is not None:
             report["fid_floor"] = result.noise_floor
     if source_name == "edges2digits" and labels is not None:
-        from ganforge.evaluation.features import load_digits_classifier
+        from ganforge.nets.features import load_digits_classifier
 
         classifier = load_digits_classifier()
         report["label_accuracy"] = float((classifier.predict(fake) == labels).float().mean())
         if with_real:
             report["label_accuracy_real"] = float((classifier.predict(real) == labels).float().mean())
     if source_name == "labels2scenes" and maps is not None:
-        from ganforge.evaluation.scene_segmenter import fcn_scores, load_scene_segmenter
+        from ganforge.nets.scene_segmenter import fcn_scores, load_scene_segmenter
 
         segmenter = load_scene_segmenter()
         report.update({f"fcn_{k}": v for k, v in fcn_scores(segmenter, fake, maps).items()})

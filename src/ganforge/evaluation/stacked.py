@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganforge.data.images import digits_images
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import DigitsClassifier, digits_images, load_digits_classifier
+from ganforge.nets.features import DigitsClassifier, load_digits_classifier
 
 NUM_MODES = 1000
 

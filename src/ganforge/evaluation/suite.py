@@ -1,7 +1,9 @@
 """``evaluate_run``: the metrics that fit a run's kind of data, with what they were computed on.
 
-Each data kind registers an evaluator ``fn(run, n, metrics) -> dict``; low-dimensional data (numbers,
-points) is handled here, images and sequences by their own modules.
+Each data kind registers an evaluator ``fn(run, n, metrics) -> dict`` with ``@register_evaluator(kind)``
+in any module of ``ganforge.evaluation`` (found by the ``EVALUATORS`` registry's scan, which is how
+``Run.evaluate`` reaches them without importing this layer); low-dimensional data (numbers, points) is
+handled here, images and sequences by their own modules.
 """
 
 from __future__ import annotations
@@ -10,21 +12,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ganforge.errors import GanforgeError
+from ganforge.runs import EVALUATORS, evaluate_run
 
 if TYPE_CHECKING:
     from ganforge.runs import Run
 
+__all__ = ["EVALUATORS", "evaluate_lowdim", "evaluate_run", "register_evaluator"]
+
 Evaluator = Callable[["Run", int, list[str]], dict[str, Any]]
-EVALUATORS: dict[str, Evaluator] = {}
 
 
 def register_evaluator(*kinds: str) -> Callable[[Evaluator], Evaluator]:
-    def wrap(fn: Evaluator) -> Evaluator:
-        for kind in kinds:
-            EVALUATORS[kind] = fn
-        return fn
-
-    return wrap
+    """Decorator: ``fn(run, n, metrics) -> dict`` evaluates runs on data of each of ``kinds``."""
+    return EVALUATORS.register(*kinds)
 
 
 @register_evaluator("numbers", "points")
@@ -50,17 +50,3 @@ def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         "reference": "fresh held-out real samples (seed 2024)",
         **report,
     }
-
-
-def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
-    """Metrics of ``run`` on ``n`` generated samples (names in ``metrics``; empty = all that apply)."""
-    import importlib
-    import importlib.util
-
-    for module in ("image_suite", "sequence_suite"):  # kind-specific modules register themselves on import
-        if importlib.util.find_spec(f"ganforge.evaluation.{module}") is not None:
-            importlib.import_module(f"ganforge.evaluation.{module}")
-    kind = run.data.kind
-    if kind not in EVALUATORS:
-        raise GanforgeError(f"no evaluation is available for {kind} data yet")
-    return EVALUATORS[kind](run, n, list(metrics))

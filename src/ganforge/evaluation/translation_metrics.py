@@ -52,7 +52,7 @@ def evaluation_domains(run: Run) -> tuple[UnpairedImageSource, str]:
 def label_preservation(run: Run, source: UnpairedImageSource) -> dict[str, float]:
     """Digits-classifier accuracy on translated held-out digits, both ways, with ceiling and floor."""
     from ganforge.data.paired import inverse_domain_transform
-    from ganforge.evaluation.features import load_digits_classifier
+    from ganforge.nets.features import load_digits_classifier
 
     transform = source.info["transform"]
     classifier = load_digits_classifier()

@@ -267,7 +267,3 @@ def build_cyclegan(
         shape_a=shape_a,
         shape_b=shape_b,
     )
-
-
-# The evaluator of "unpaired-images" data (label preservation, cycle error) registers itself on import.
-from ganforge.evaluation import translation_metrics as _translation_metrics  # noqa: E402, F401

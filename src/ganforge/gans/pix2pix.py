@@ -206,7 +206,3 @@ def build_pix2pix(
         test_dropout=test_dropout,
         translate_seed=translate_seed,
     )
-
-
-# The evaluator of "paired-images" data registers itself on import.
-from ganforge.evaluation import paired_metrics as _paired_metrics  # noqa: E402, F401

@@ -21,7 +21,7 @@ without the skip (``bicubic_skip: false``) SR = G(l), the paper's generator. Eac
 
 ``pixel`` is MSE (SRResNet) or L1; ``phi`` is a frozen feature network: VGG19 (the paper's VGG54 loss,
 ``features: vgg19`` with ``vgg_weights`` a local torchvision state dict), the small photo network
-ganforge ships (``features: photo``, works offline, see :mod:`ganforge.evaluation.photo_features`), or
+ganforge ships (``features: photo``, works offline, see :mod:`ganforge.nets.photo_features`), or
 none (pixel loss only). The paper weighs the adversarial term 1e-3 and initializes SRGAN from an
 MSE-trained SRResNet: here the first ``pretrain_steps`` steps run the generator phase alone (SRResNet
 training, the discriminator idle) on the pixel loss alone (``pretrain_pixel_only``, the paper's
@@ -198,7 +198,7 @@ def content_features(
                 "(.pth/.safetensors); or use features: photo, which works offline"
             )
         return VGG19Features(vgg_weights, feature_layer or "relu5_4")
-    from ganforge.evaluation.photo_features import PhotoFeatures
+    from ganforge.nets.photo_features import PhotoFeatures
 
     return PhotoFeatures(layer=feature_layer or "relu2_2")
 
@@ -251,7 +251,3 @@ def build_srgan(
         contrast_gate=contrast_gate,
         pretrain_pixel_only=pretrain_pixel_only,
     )
-
-
-# The evaluator of "superres" data (PSNR/SSIM beside bicubic) registers itself on import.
-from ganforge.evaluation import superres_metrics as _superres_metrics  # noqa: E402, F401

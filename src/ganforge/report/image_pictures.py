@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.report.pictures import SAMPLE_PNG, register_pictures
+from ganforge.report.pictures import register_pictures, register_samples_png
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -111,6 +111,7 @@ def _check_n(n: int) -> None:
         raise GanforgeError(f"-n {n}: a picture holds between 1 and {MAX_GRID_SAMPLES} images; use .npy for more")
 
 
+@register_samples_png("images")
 def save_images_png(run: Run, n: int, path: Path, label: int | None = None) -> Path:
     """``ganforge sample RUN -o grid.png [-n N] [--label K]``: a grid of ``n`` generated images.
 
@@ -179,6 +180,3 @@ def image_pictures(run: Run, folder: Path) -> dict[str, str]:
         save_real_vs_generated(real, fake, folder / "real_vs_generated.png", ncol, run.config.name)
     )
     return files
-
-
-SAMPLE_PNG["images"] = save_images_png

@@ -1,4 +1,9 @@
-"""Pictures of generated samples, chosen by the kind of data (extended by image and sequence modules)."""
+"""Pictures of generated samples, chosen by the kind of data.
+
+Two registries, filled in any module of ``ganforge.report`` (found by scanning the package):
+``@register_pictures(kind)`` for the end-of-run pictures ``fn(run, folder) -> {name: path}``, and
+``@register_samples_png(kind)`` for ``ganforge sample --png`` writers ``fn(run, n, path, label) -> path``.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ganforge.registry import Registry
 from ganforge.report.plots import plot_real_vs_fake
 
 if TYPE_CHECKING:
     from ganforge.runs import Run
 
 PictureFn = Callable[["Run", Path], dict[str, str]]
-PICTURES: dict[str, PictureFn] = {}
+SamplesPngFn = Callable[["Run", int, Path, "int | None"], Path]
+PICTURES = Registry("picture set", "ganforge.report")
+SAMPLE_PNG = Registry("samples picture", "ganforge.report")
 
 
 def register_pictures(*kinds: str) -> Callable[[PictureFn], PictureFn]:
-    def wrap(fn: PictureFn) -> PictureFn:
-        for kind in kinds:
-            PICTURES[kind] = fn
-        return fn
+    """Decorator: ``fn(run, folder) -> {name: path}`` draws the end-of-run pictures of each of ``kinds``."""
+    return PICTURES.register(*kinds)
 
-    return wrap
+
+def register_samples_png(*kinds: str) -> Callable[[SamplesPngFn], SamplesPngFn]:
+    """Decorator: ``fn(run, n, path, label) -> path`` draws ``n`` generated samples of each of ``kinds``."""
+    return SAMPLE_PNG.register(*kinds)
 
 
 @register_pictures("numbers", "points")
@@ -36,20 +45,17 @@ def lowdim_pictures(run: Run, folder: Path) -> dict[str, str]:
     }
 
 
-def import_kind_modules() -> None:
-    """Import the kind-specific picture modules; they register themselves on import."""
-    import importlib
-    import importlib.util
-
-    for module in ("image_pictures", "sequence_pictures", "family_pictures", "pair_pictures"):
-        if importlib.util.find_spec(f"ganforge.report.{module}") is not None:
-            importlib.import_module(f"ganforge.report.{module}")
-
-
 def save_sample_pictures(run: Run, folder: Path) -> dict[str, str]:
-    import_kind_modules()
-    fn = PICTURES.get(run.data.kind)
+    fn = PICTURES.get(run.data.kind, None)
     return fn(run, folder) if fn else {}
+
+
+@register_samples_png("numbers", "points")
+def lowdim_samples_png(run: Run, n: int, path: Path, label: int | None = None) -> Path:
+    """Generated samples beside real data: histogram (1-D) or scatter (2-D)."""
+    real = run.real_data().real(n, seed=2024).x
+    fake = run.sample(n, label=label)
+    return plot_real_vs_fake(real, fake, path, run.config.name)
 
 
 def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **options: object) -> Path:
@@ -60,12 +66,7 @@ def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **o
 
     if not path.parent.exists():
         raise GanforgeError(f"output folder '{path.parent}' does not exist; create it first")
-    if run.data.kind in ("numbers", "points"):
-        real = run.real_data().real(n, seed=2024).x
-        fake = run.sample(n, label=label, **options)
-        return plot_real_vs_fake(real, fake, path, run.config.name)
-    import_kind_modules()
-    writer = SAMPLE_PNG.get(run.data.kind)
+    writer = SAMPLE_PNG.get(run.data.kind, None)
     if writer is None:
         raise GanforgeError(f"no picture is available for {run.data.kind} data; use .npy")
     return writer(with_sampling_options(run, options) if options else run, n, path, label)
@@ -79,6 +80,3 @@ def with_sampling_options(run: Run, options: dict[str, object]) -> Run:
     bound = copy.copy(run)
     bound.sample = lambda n, label=None, **more: run.sample(n, label=label, **options, **more)  # type: ignore[method-assign]
     return bound
-
-
-SAMPLE_PNG: dict[str, Callable[..., Path]] = {}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ganforge.report.pictures import SAMPLE_PNG, register_pictures
+from ganforge.report.pictures import register_pictures, register_samples_png
 
 if TYPE_CHECKING:
     from ganforge.runs import Run
@@ -107,11 +107,9 @@ def sequence_pictures(run: Run, folder: Path) -> dict[str, str]:
     return {k: str(v) for k, v in files.items()}
 
 
+@register_samples_png("sequences")
 def sample_series_png(run: Run, n: int, path: Path, label: int | None = None, **options: object) -> Path:
     """Up to ``MAX_PNG_SEQUENCES`` of ``n`` generated sequences as a grid of line plots
     (``ganforge sample RUN -o FILE.png``); more would not be readable — write .csv/.npy for all of them."""
     fake = run.sample(min(n, MAX_PNG_SEQUENCES), label=label, **options)
     return plot_series(None, fake, path, run.config.name, _feature_names(run, fake.shape[-1]))
-
-
-SAMPLE_PNG["sequences"] = sample_series_png

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
+from ganforge.registry import DEFAULT_ORDER, Registry
 
 if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
@@ -35,30 +36,31 @@ class Callback:
 
 
 CallbackFactory = Callable[[RunConfig, DataSource, "Path | None"], list[Callback]]
-_FACTORIES: list[CallbackFactory] = []
-# Modules that register callback factories when imported (monitors, sample snapshots, periodic metrics).
-CALLBACK_MODULES = (
-    "ganforge.training.monitors",
-    "ganforge.report.snapshots",
-    "ganforge.evaluation.periodic",
-)
+CALLBACKS = Registry("callback factory", "ganforge.diagnostics")
+"""Factories asked for the callbacks of every run; modules of ``ganforge.diagnostics`` register them."""
 
 
-def register_callbacks(factory: CallbackFactory) -> CallbackFactory:
-    """Decorator: ``factory(config, source, run_dir) -> [callbacks]`` is asked for callbacks of every run."""
-    _FACTORIES.append(factory)
-    return factory
+@overload
+def register_callbacks(factory: CallbackFactory, *, order: float = ...) -> CallbackFactory: ...
+@overload
+def register_callbacks(
+    factory: None = None, *, order: float = ...
+) -> Callable[[CallbackFactory], CallbackFactory]: ...
+def register_callbacks(
+    factory: CallbackFactory | None = None, *, order: float = DEFAULT_ORDER
+) -> CallbackFactory | Callable[[CallbackFactory], CallbackFactory]:
+    """Decorator (bare or with ``order=``): ``factory(config, source, run_dir) -> [callbacks]`` is asked
+    for the callbacks of every run. Callbacks run in ``order``, ties in discovery order; the position is
+    part of the checkpoint format (callback states are saved by position), so a new factory keeps the
+    default order (after the built-in ones: monitors 10, snapshots 20, periodic evaluation 30)."""
+    if factory is None:
+        return CALLBACKS.register(order=order)
+    return CALLBACKS.register(order=order)(factory)
 
 
 def build_callbacks(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
-    """All callbacks of a run, in registration order (monitors first)."""
-    import importlib
-    import importlib.util
-
-    for module in CALLBACK_MODULES:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
+    """All callbacks of a run, in ``order`` (monitors first)."""
     out: list[Callback] = []
-    for factory in _FACTORIES:
+    for factory in CALLBACKS.values():
         out.extend(factory(config, source, run_dir))
     return out

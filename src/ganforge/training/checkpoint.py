@@ -608,3 +608,35 @@ def load_legacy_pt(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{p} holds a {type(obj).__name__}, not a dict of tensors; save a state_dict instead"
         )
     return dict(obj)
+
+
+def check_model_state(weights: Any, gan: torch.nn.Module, where: str | Path) -> None:
+    """Check a checkpoint's weights against ``gan`` *before* loading them: the same tensor names, shapes and
+    kinds of dtype. A mismatch (another architecture, a hand-edited or crafted file) is one line naming
+    the first difference, and ``gan`` is left untouched."""
+    expected = gan.state_dict()
+    if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise GanforgeError(f"{where}: the weights are not a flat mapping of tensors; the checkpoint is damaged")
+    missing = [k for k in expected if k not in weights]
+    extra = [k for k in weights if k not in expected]
+    if missing or extra:
+        first = f"missing '{missing[0]}'" if missing else f"unexpected '{extra[0]}'"
+        raise GanforgeError(
+            f"{where}: weights do not fit the model in config.yaml ({first}; {len(missing)} missing, "
+            f"{len(extra)} unexpected); load it with the config it was trained with"
+        )
+    for name, tensor in expected.items():
+        got = weights[name]
+        if tuple(got.shape) != tuple(tensor.shape) or got.is_floating_point() != tensor.is_floating_point():
+            raise GanforgeError(
+                f"{where}: weights do not fit the model in config.yaml ('{name}' is {tuple(got.shape)} "
+                f"{got.dtype}, the model needs {tuple(tensor.shape)} {tensor.dtype})"
+            )
+
+
+def checkpoint_step(meta: Any, where: str | Path) -> int:
+    """The step a checkpoint's ``meta.json`` records, validated as a non-negative int."""
+    step = meta.get("step") if isinstance(meta, dict) else None
+    if type(step) is not int or step < 0:
+        raise GanforgeError(f"{where}: meta.json records step {step!r}, not a step number; the checkpoint is damaged")
+    return step

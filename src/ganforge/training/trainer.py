@@ -25,9 +25,8 @@ from ganforge.config import OptimizerConfig, RunConfig
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
-from ganforge.runs import check_model_state, checkpoint_step
 from ganforge.training.callbacks import Callback
-from ganforge.training.checkpoint import checkpoint_dir_name, save_checkpoint
+from ganforge.training.checkpoint import check_model_state, checkpoint_dir_name, checkpoint_step, save_checkpoint
 from ganforge.training.distributed import DataParallel
 from ganforge.training.guard import DivergenceGuard, NonFiniteStep, TrainingDiverged  # noqa: F401 (re-export)
 from ganforge.training.metrics_log import MetricsLog

@@ -184,7 +184,7 @@ class SampleSnapshots(Callback):
             self.ncol = int(torch.bincount(self.labels).max())
 
 
-@register_callbacks
+@register_callbacks(order=20)
 def snapshots_for_run(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     """Image runs written to a folder get fixed-noise snapshots."""
     if run_dir is None or source.kind != "images":

@@ -9,8 +9,7 @@ from torch import nn
 from ganforge.data.base import Batch, DataSource
 from ganforge.data.scaling import Scaler
 from ganforge.data.toy import grid25
-from ganforge.objectives import get_objective
-from ganforge.training.monitors import (
+from ganforge.diagnostics.monitors import (
     DuplicateMonitor,
     FeatureDiversityMonitor,
     InstabilityMonitor,
@@ -19,6 +18,7 @@ from ganforge.training.monitors import (
     default_monitors,
     feature_diversity,
 )
+from ganforge.objectives import get_objective
 
 
 class FakeGAN(nn.Module):

@@ -11,7 +11,7 @@ import safetensors.torch
 from PIL import Image
 
 import ganforge as gf
-from ganforge.report.snapshots import GIF_NAME, SAMPLES_DIR, snapshot_path
+from ganforge.diagnostics.snapshots import GIF_NAME, SAMPLES_DIR, snapshot_path
 from ganforge.training.checkpoint import MODEL_FILE, checkpoint_dir_name, remove_checkpoints_after
 
 TINY = [

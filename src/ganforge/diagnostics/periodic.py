@@ -220,7 +220,7 @@ class PeriodicEvaluation(Callback):
         save_checkpoint(root, step, trainer.state(), meta, keep=1)
 
 
-@register_callbacks
+@register_callbacks(order=30)
 def periodic_evaluation(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     """A :class:`PeriodicEvaluation` when ``eval.every > 0``; ``eval.best`` without it is an error."""
     del source

@@ -9,16 +9,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ganforge.data.images import digits_images, digits_split
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.features import (
+from ganforge.nets.features import (
     DIGITS_CARD,
     DIGITS_WEIGHTS,
     INCEPTION_ENV,
     DigitsClassifier,
     InceptionFeatures,
     digits_card,
-    digits_images,
-    digits_split,
     load_digits_classifier,
     resolve_features,
 )

@@ -11,8 +11,8 @@ import torch
 
 import ganforge as gf
 from ganforge.data.registry import build_source
+from ganforge.diagnostics.periodic import PeriodicEvaluation, RNGGuard, parse_best
 from ganforge.errors import GanforgeError
-from ganforge.evaluation.periodic import PeriodicEvaluation, RNGGuard, parse_best
 from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator
 from ganforge.training import metrics_log
 from ganforge.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint

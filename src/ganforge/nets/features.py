@@ -24,7 +24,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -68,27 +67,6 @@ def _check_images(images: torch.Tensor, channels: int, who: str) -> None:
 # --------------------------------------------------------------------------------------------------
 # Digits: data, split and classifier
 # --------------------------------------------------------------------------------------------------
-
-
-def digits_images() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's digits as images ``(1797, 1, 8, 8)`` in [0, 1] (pixel / 16) and labels ``(1797,)``."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    return images, torch.as_tensor(bunch.target, dtype=torch.long)
-
-
-def digits_split(seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed stratified train/test split of the 1797 digits used to train and test the classifier."""
-    from sklearn.model_selection import train_test_split
-
-    _, labels = digits_images()
-    index = np.arange(len(labels))
-    train, test = train_test_split(
-        index, test_size=test_fraction, random_state=seed, stratify=labels.numpy(), shuffle=True
-    )
-    return np.sort(train), np.sort(test)
 
 
 class DigitsClassifier(FeatureNetwork):

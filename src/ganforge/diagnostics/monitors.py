@@ -26,6 +26,7 @@ import torch
 
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
+from ganforge.registry import Registry
 from ganforge.training.callbacks import Callback, register_callbacks
 
 if TYPE_CHECKING:
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 
 def finding(step: int, kind: str, message: str, remedy: str) -> dict[str, Any]:
     return {"step": step, "kind": kind, "message": message, "remedy": remedy}
+
+
+MONITORS = Registry("monitor")
+"""The monitors every run gets (``monitors: {name: false}`` turns one off); ``@MONITORS.register(name)`` on
+a :class:`Monitor` subclass adds one, its constructor's keyword arguments are its settings."""
+register_monitor = MONITORS.register
 
 
 class Monitor(Callback):
@@ -75,6 +82,7 @@ class Monitor(Callback):
         self.findings = list(state["findings"])
 
 
+@MONITORS.register("vanishing_gradients", order=1)
 class VanishingGradientMonitor(Monitor):
     """The discriminator wins: D(G(z)) -> 0 while the generator's gradient norm collapses.
 
@@ -131,6 +139,7 @@ class VanishingGradientMonitor(Monitor):
         self.max_norm = float(state["max_norm"])
 
 
+@MONITORS.register("mode_collapse", order=2)
 class ModeCoverageMonitor(Monitor):
     """For data with known mixture components: how many modes the generator covers.
 
@@ -205,6 +214,7 @@ class ModeCoverageMonitor(Monitor):
         return super().on_log(trainer, record)
 
 
+@MONITORS.register("instability", order=3)
 class InstabilityMonitor(Monitor):
     """Training that is coming apart: losses diverging or oscillating, gradient or weight norms exploding,
     non-finite values. Checked on every logged step from the logged scalars and the networks' weight
@@ -412,6 +422,7 @@ def nearest_neighbour_distances(x: torch.Tensor) -> torch.Tensor:
     return d.min(dim=1).values
 
 
+@MONITORS.register("duplicates", order=4)
 class DuplicateMonitor(SampleMonitor):
     """Near-identical generated samples: the blunt form of mode collapse (many z, one output).
 
@@ -473,7 +484,7 @@ def image_features(images: torch.Tensor) -> torch.Tensor:
     """What the diversity monitor compares images by: the shipped digits classifier's 64-d features for
     one-channel images, else the pixels average-pooled to at most 16x16 (cheap and label-free)."""
     if images.shape[1] == 1:
-        from ganforge.evaluation.features import load_digits_classifier
+        from ganforge.nets.features import load_digits_classifier
 
         net = _DIGITS.get("net")
         if net is None:
@@ -487,6 +498,7 @@ def image_features(images: torch.Tensor) -> torch.Tensor:
 _DIGITS: dict[str, torch.nn.Module] = {}
 
 
+@MONITORS.register("diversity", order=5)
 class FeatureDiversityMonitor(SampleMonitor):
     """Images: the diversity of a fixed batch of generated images, relative to real images, falling.
 
@@ -542,7 +554,7 @@ class FeatureDiversityMonitor(SampleMonitor):
         self.real_diversity, self.peak = state.get("real_diversity"), float(state.get("peak", 0.0))
 
 
-@register_callbacks
+@register_callbacks(order=10)
 def monitors_for_run(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     return list(default_monitors(config.monitors))
 
@@ -551,25 +563,15 @@ def default_monitors(settings: dict[str, Any]) -> list[Monitor]:
     """The monitors a run gets; ``monitors: {name: false}`` turns one off, a mapping configures it."""
     from ganforge.errors import GanforgeError, did_you_mean
 
-    known: dict[str, type[Monitor]] = {
-        "vanishing_gradients": VanishingGradientMonitor,
-        "mode_collapse": ModeCoverageMonitor,
-        "instability": InstabilityMonitor,
-        "duplicates": DuplicateMonitor,
-        "diversity": FeatureDiversityMonitor,
-    }
     for key in settings:
-        if key not in known:
+        if key not in MONITORS:
             raise GanforgeError(
-                f"unknown monitor 'monitors.{key}'{did_you_mean(key, known)}; known: {', '.join(known)}"
+                f"unknown monitor 'monitors.{key}'{did_you_mean(key, MONITORS)}; known: {', '.join(MONITORS)}"
             )
     monitors = []
-    for name, cls in known.items():
+    for name in MONITORS:
         opts = settings.get(name, {})
         if opts is False:
             continue
-        try:
-            monitors.append(cls(**(opts if isinstance(opts, dict) else {})))
-        except TypeError as exc:
-            raise GanforgeError(f"monitors.{name}: {exc}") from None
+        monitors.append(MONITORS.build(name, opts if isinstance(opts, dict) else {}, f"monitors.{name}"))
     return monitors
