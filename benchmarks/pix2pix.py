@@ -2,6 +2,7 @@
 
     python benchmarks/pix2pix.py --sets labels2scenes --budget 60 --seeds 0 1 2
     python benchmarks/pix2pix.py --sets edges2digits edges2photos --budget 60 --seeds 0 1 2
+    python benchmarks/pix2pix.py --report     # the tables of the saved results (benchmarks/results/pix2pix-*.json)
 
 Rows, all from the shipped recipe of the set (U-Net + PatchGAN, 32x32) and differing in one setting each:
 ``L1`` (gan_weight 0), ``cGAN`` (l1_weight 0), ``L1 + GAN`` (conditional false: D sees the output alone),
@@ -114,6 +115,21 @@ def summarize(name: str, runs: list[dict[str, Any]]) -> str:
         steps = np.mean([r["steps"] for r in mine])
         cpu = np.mean([r["cpu_seconds"] for r in mine])
         lines.append(f"| {row} | " + " | ".join(cells) + f" | {steps:.0f} | {cpu:.0f} |")
+    means = {
+        row: {k: float(np.mean([r[k] for r in runs if r["row"] == row])) for k in shown}
+        for row in ROWS
+        if any(r["row"] == row for r in runs)
+    }
+    if "L1" in means and "L1 + cGAN" in means:
+        checks = []
+        for key, better in (("fcn_pixel_accuracy", "higher"), ("fcn_class_iou", "higher"), ("fid", "lower")):
+            if key in shown:
+                a, b = means["L1 + cGAN"][key], means["L1"][key]
+                wins = a > b if better == "higher" else a < b
+                checks.append(f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({'holds' if wins else 'fails'}, {a - b:+.3f})")
+        best_psnr = max(means, key=lambda row: means[row]["psnr"])
+        checks.append(f"best PSNR: {best_psnr} ({means[best_psnr]['psnr']:.2f} dB; L1 {means['L1']['psnr']:.2f} dB)")
+        lines += ["", "paper's ordering: " + "; ".join(checks)]
     real = {k: v for k, v in runs[0].items() if k.endswith("_real") or k == "fid_floor"}
     lines.append("")
     lines.append("real test targets: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))
@@ -127,7 +143,13 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per row and seed")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--tag", default="")
+    parser.add_argument("--report", action="store_true", help="print the tables of the saved results; no training")
     args = parser.parse_args()
+    if args.report:
+        for name in args.sets:
+            saved = json.loads((RESULTS / f"pix2pix-{name}{args.tag}.json").read_text())
+            print(summarize(name, saved["runs"]) + "\n")
+        return
     torch.set_num_threads(1)
     from ganforge.report.image_pictures import save_grid
 
