@@ -1,9 +1,10 @@
-"""Translate pictures between the two domains of a trained CycleGAN run.
+"""Translate pictures with a trained translation run: CycleGAN (A <-> B) or Pix2Pix (A -> B).
 
 ``translate(run, images, direction)`` maps (N, C, H, W) images in [0, 1] from domain A to B (``a2b``) or
-back (``b2a``); ``translate_folder`` does it for every picture of a folder, writing PNGs of the same
-names. Pictures are centre-cropped and resized to the run's training size (the generators are fully
-convolutional, but they only learned the statistics of that scale) and given the domain's channels.
+back (``b2a``, CycleGAN only); ``translate_folder`` does it for every picture of a folder, writing PNGs of
+the same names, and ``translate_file`` for one picture. Pictures are centre-cropped and resized to the
+run's training size (the generators are fully convolutional, but they only learned the statistics of that
+scale) and given the domain's channels.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ DIRECTIONS = ("a2b", "b2a")
 def _as_run(run: Run | str | Path) -> Run:
     run = run if isinstance(run, Run) else load(run)
     if not hasattr(run.gan, "translate"):
-        raise GanforgeError(f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan)")
+        raise GanforgeError(
+            f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan or pix2pix)"
+        )
     return run
 
 
@@ -38,6 +41,8 @@ def translate(run: Run | str | Path, images: torch.Tensor, direction: str = "a2b
     run = _as_run(run)
     if direction not in DIRECTIONS:
         raise GanforgeError(f"--direction {direction}: choose a2b or b2a")
+    if direction == "b2a" and run.data_info.kind == "paired-images":
+        raise GanforgeError("--direction b2a: a Pix2Pix run translates A to B only; train on swapped pairs for B to A")
     want = domain_channels(run, direction)
     if images.dim() != 4 or images.shape[1] != want:
         raise GanforgeError(

@@ -1,5 +1,5 @@
-"""``ganforge translate RUN in_dir -o out_dir --direction a2b``: translate a folder (or one picture) with a
-CycleGAN run."""
+"""``ganforge translate RUN IN -o OUT --direction a2b``: translate a picture or a folder with a CycleGAN or
+Pix2Pix run (a file in, a PNG out; a folder in, a folder of PNGs out)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ganforge.cli import register_command
 
 @register_command()
 def translate(
-    run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan)")],
+    run: Annotated[Path, typer.Argument(help="run folder of a translation model (cyclegan or pix2pix)")],
     in_dir: Annotated[Path, typer.Argument(help="a picture, or a folder of pictures, of the source domain")],
     out_dir: Annotated[
         str,

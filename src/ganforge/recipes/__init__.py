@@ -85,6 +85,11 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
         raw["data"] = {**raw["data"], "source": "image-folder", "path": _absolute(text)}
         raw["name"] = Path(text).resolve().name or "images"
         return raw
+    if Path(text).is_dir():
+        raise GanforgeError(
+            f"'{text}' is a folder; say which recipe trains on it, e.g. `ganforge train {text} --recipe pix2pix` "
+            "for aligned pairs (A/ and B/, or side-by-side AB pictures)"
+        )
     if Path(text).exists() and not suffix:
         raise GanforgeError(
             f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file"
@@ -120,23 +125,24 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     ``ganforge train my_series.csv --recipe timeseries-gru``: the recipe's ``data`` section keeps its
     settings (source, window length, columns...) and reads ``path``; the run is named after the file."""
     text = str(path)
-    if Path(text).suffix.lower() not in DATA_SUFFIXES:
+    folder = Path(text).is_dir()  # a folder of pictures or pairs, e.g. `ganforge train pairs/ --recipe pix2pix`
+    if not folder and Path(text).suffix.lower() not in DATA_SUFFIXES:
         raise GanforgeError(
-            f"--recipe goes with a data file (.csv/.npy/.npz), got '{text}'; e.g. "
+            f"--recipe goes with a data file (.csv/.npy/.npz) or folder, got '{text}'; e.g. "
             "`ganforge train my_series.csv --recipe timeseries-gru`, or `ganforge train RECIPE` alone"
         )
-    if not Path(text).is_file():
+    if not folder and not Path(text).is_file():
         raise GanforgeError(f"data file '{text}' does not exist; check the path")
     raw = resolve_recipe(recipe)
     data = dict(raw.get("data") or {})
     if "path" not in data:
         raise GanforgeError(
             f"recipe '{recipe}' trains on built-in data '{data.get('source')}', not on a file; choose a recipe "
-            "that reads files (one with data.path, e.g. timeseries-gru or points)"
+            "that reads files (one with data.path, e.g. timeseries-gru, points or pix2pix)"
         )
     data["path"] = _absolute(text)
     raw["data"] = data
-    raw["name"] = Path(text).stem
+    raw["name"] = Path(text).stem or Path(text).resolve().name
     return raw
 
 

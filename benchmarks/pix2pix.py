@@ -1,0 +1,180 @@
+"""The Pix2Pix ablation (Isola et al. 2017, Tables 1 and 2) on ganforge's built-in pairs.
+
+    python benchmarks/pix2pix.py --sets labels2scenes --budget 60 --seeds 0 1 2
+    python benchmarks/pix2pix.py --sets edges2digits edges2photos --budget 60 --seeds 0 1 2
+    python benchmarks/pix2pix.py --report     # the tables of the saved results (benchmarks/results/pix2pix-*.json)
+
+Rows, all from the shipped recipe of the set (U-Net + PatchGAN, 32x32) and differing in one setting each:
+``L1`` (gan_weight 0), ``cGAN`` (l1_weight 0), ``L1 + GAN`` (conditional false: D sees the output alone),
+``L1 + cGAN`` (the recipe). Every row trains for the same budget of CPU seconds of this process
+(``time.process_time``, one torch thread; the machine is shared, so wall time is not what a model got),
+with a constant learning rate (the recipe's linear decay needs a known step count), then translates the
+held-out test pairs (test-time dropout on, as the paper) and is scored on them:
+
+* ``labels2scenes``: the FCN-score (per-pixel accuracy, per-class accuracy, class IoU of the shipped scene
+  segmenter, trained on real scenes, run on the generated scenes against the input label map), beside
+  the segmenter on the real test scenes; FID on photo statistics; PSNR/SSIM to the true scene;
+* ``edges2digits``: the shipped digits classifier's accuracy on the generated digits (beside the real
+  digits), FID on its 64-d features; PSNR/SSIM;
+* ``edges2photos`` / ``gray2color``: FID on photo statistics (shipped photo network), PSNR/SSIM.
+
+Means and standard deviations over the seeds go to stdout as Markdown tables and every run to
+``benchmarks/results/pix2pix-<set>.json``; a picture of seed 0 (input | four rows | target) to
+``docs/benchmarks/pix2pix-<set>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.api import build_config
+from ganforge.data.registry import build_source, source_from_config
+from ganforge.evaluation.paired_metrics import paired_scores
+from ganforge.gans.registry import build_model
+from ganforge.training.seeding import seed_everything
+from ganforge.training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PICTURES = ROOT / "docs" / "benchmarks"
+ROWS = {
+    "L1": ["model.gan_weight=0"],
+    "cGAN": ["model.l1_weight=0"],
+    "L1 + GAN": ["model.conditional=false"],
+    "L1 + cGAN": [],
+}
+SETS = ("labels2scenes", "edges2digits", "edges2photos", "gray2color")
+HELDOUT = 500
+SHOWN = {
+    "labels2scenes": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou", "fid", "psnr", "ssim"),
+    "edges2digits": ("label_accuracy", "fid", "psnr", "ssim", "l1"),
+    "edges2photos": ("fid", "psnr", "ssim", "l1"),
+    "gray2color": ("fid", "psnr", "ssim", "l1"),
+}
+
+
+def train_for(trainer: Trainer, cpu_seconds: float, chunk: int = 25) -> dict[str, float]:
+    """Run ``trainer`` in chunks of ``chunk`` steps until this process has spent ``cpu_seconds`` more CPU."""
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    while time.process_time() - start_cpu < cpu_seconds:
+        trainer.train_cfg.steps = trainer.step + chunk
+        trainer.fit()
+    return {
+        "steps": trainer.step,
+        "cpu_seconds": round(time.process_time() - start_cpu, 1),
+        "wall_seconds": round(time.perf_counter() - start_wall, 1),
+    }
+
+
+def heldout(name: str) -> Any:
+    section = dict(build_config(name).data)
+    section.pop("source")
+    section["split"] = "test"
+    if "count" in section:
+        section["count"] = HELDOUT
+    return build_source(name, section)
+
+
+def run_one(name: str, row: str, seed: int, budget: float, test: Any) -> tuple[dict[str, Any], torch.Tensor]:
+    config = build_config(name, [*ROWS[row], f"seed={seed}", "train.lr_decay=none"])
+    rng = seed_everything(config.seed)
+    source = source_from_config(config.data)
+    gan = build_model(config.model, source)
+    config.train.log_every = 10**9  # no logging work inside the budget
+    trainer = Trainer(gan, source, config, rng, run_dir=None, callbacks=[], show_progress=False)
+    source.fit_scaler(gan.output_activation)
+    timing = train_for(trainer, budget)
+    a, b, labels, maps = test.heldout(len(test), seed=2024)
+    t0 = time.process_time()
+    fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
+    scores = paired_scores(fake, b, name, labels, maps)
+    return {"row": row, "seed": seed, **timing, "eval_cpu_seconds": round(time.process_time() - t0, 1), **scores}, fake
+
+
+def summarize(name: str, runs: list[dict[str, Any]]) -> str:
+    shown = SHOWN[name]
+    lines = [
+        f"| {name} | " + " | ".join(shown) + " | steps | CPU s |",
+        "|---" * (len(shown) + 3) + "|",
+    ]
+    for row in ROWS:
+        mine = [r for r in runs if r["row"] == row]
+        if not mine:
+            continue
+        cells = []
+        for key in shown:
+            values = np.array([r[key] for r in mine], dtype=float)
+            cells.append(f"{values.mean():.3f} ± {values.std():.3f}")
+        steps = np.mean([r["steps"] for r in mine])
+        cpu = np.mean([r["cpu_seconds"] for r in mine])
+        lines.append(f"| {row} | " + " | ".join(cells) + f" | {steps:.0f} | {cpu:.0f} |")
+    means = {
+        row: {k: float(np.mean([r[k] for r in runs if r["row"] == row])) for k in shown}
+        for row in ROWS
+        if any(r["row"] == row for r in runs)
+    }
+    if "L1" in means and "L1 + cGAN" in means:
+        checks = []
+        for key, better in (("fcn_pixel_accuracy", "higher"), ("fcn_class_iou", "higher"), ("fid", "lower")):
+            if key in shown:
+                a, b = means["L1 + cGAN"][key], means["L1"][key]
+                wins = a > b if better == "higher" else a < b
+                checks.append(f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({'holds' if wins else 'fails'}, {a - b:+.3f})")
+        best_psnr = max(means, key=lambda row: means[row]["psnr"])
+        checks.append(f"best PSNR: {best_psnr} ({means[best_psnr]['psnr']:.2f} dB; L1 {means['L1']['psnr']:.2f} dB)")
+        lines += ["", "paper's ordering: " + "; ".join(checks)]
+    real = {k: v for k, v in runs[0].items() if k.endswith("_real") or k == "fid_floor"}
+    lines.append("")
+    lines.append("real test targets: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", nargs="+", default=["labels2scenes", "edges2digits", "edges2photos"], choices=SETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per row and seed")
+    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--report", action="store_true", help="print the tables of the saved results; no training")
+    args = parser.parse_args()
+    if args.report:
+        for name in args.sets:
+            saved = json.loads((RESULTS / f"pix2pix-{name}{args.tag}.json").read_text())
+            print(summarize(name, saved["runs"]) + "\n")
+        return
+    torch.set_num_threads(1)
+    from ganforge.report.image_pictures import save_grid
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in args.sets:
+        test = heldout(name)
+        runs, pictures = [], {}
+        for seed in args.seeds:
+            for row in args.rows:
+                record, fake = run_one(name, row, seed, args.budget, test)
+                runs.append(record)
+                print(json.dumps({"set": name, **record}), flush=True)
+                if seed == args.seeds[0]:
+                    pictures[row] = fake[:8]
+        out = {"set": name, "budget_cpu_seconds": args.budget, "seeds": args.seeds, "heldout_pairs": len(test),
+               "runs": runs}
+        (RESULTS / f"pix2pix-{name}{args.tag}.json").write_text(json.dumps(out, indent=1) + "\n")
+        a, b, _, _ = test.heldout(len(test), seed=2024)
+        columns = [a[:8], *pictures.values(), b[:8]]
+        if len({c.shape[1] for c in columns}) > 1:
+            columns = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
+        grid = torch.stack(columns, dim=1).flatten(0, 1)
+        save_grid(grid, PICTURES / f"pix2pix-{name}{args.tag}.png", ncol=len(columns))
+        print(summarize(name, runs), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Pix2Pix (Isola, Zhu, Zhou & Efros 2017): paired image-to-image translation with a conditional GAN.
+
+A batch holds inputs ``x`` (``batch.x``) and their aligned targets ``y`` (``batch.y``). The generator is a
+U-Net ``G(x)`` whose only noise is dropout; the discriminator is a PatchGAN that judges (input, output)
+pairs. With the non-saturating objective (the paper's choice) each training step is
+
+    D phase:  minimize  1/2 [ -E log D(x, y) - E log(1 - D(x, G(x))) ]         over D (halved, as the paper)
+    G phase:  minimize  gan_weight * ( -E log D(x, G(x)) )  +  l1_weight * E |y - G(x)|    over G
+
+where the expectations run over every patch logit of every image and ``E |.|`` is the mean absolute error
+(lambda = ``l1_weight`` = 100). The paper's ablations are settings of the same model:
+
+    L1 only          gan_weight: 0    (the discriminator phase is skipped)
+    cGAN only        l1_weight: 0
+    L1 + GAN         conditional: false  (D(y) sees the output alone)
+    L1 + cGAN        the defaults
+
+D runs first on a batch; the G phase reuses that batch's ``G(x)`` (one generator forward per step) and
+judges it with the just-updated D, as the reference implementation does. At test time the paper keeps
+dropout on ("noise in the form of dropout, applied at both training and test time"); ``test_dropout``
+does so (with batch norm in eval mode, using its running statistics), from a fixed seed so a translation
+is repeatable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.data.base import Batch, DataSource
+from ganforge.errors import GanforgeError
+from ganforge.gans.base import GANModel, Phase, frozen
+from ganforge.gans.registry import register_model
+from ganforge.nets.unet import PairPatchDiscriminator, UNetGenerator, check_square_size, init_weights, patch_layers_for
+from ganforge.objectives import discriminator_score, get_objective
+
+
+def pix2pix_generator_loss(
+    fake_logits: Tensor | None, fake: Tensor, target: Tensor, objective: Any, gan_weight: float, l1_weight: float
+) -> dict[str, Tensor]:
+    """``gan_weight * J_G(D(x, G(x))) + l1_weight * mean|y - G(x)|`` and its two unweighted terms."""
+    l1 = (target - fake).abs().mean()
+    adv = objective.generator(fake_logits) if fake_logits is not None and gan_weight > 0 else torch.zeros(())
+    return {"adv": adv, "l1": l1, "total": gan_weight * adv + l1_weight * l1}
+
+
+class Pix2Pix(GANModel):
+    """U-Net generator, PatchGAN on pairs, conditional adversarial loss + lambda * L1."""
+
+    samples_from_noise = False  # it maps images to images; sample monitors must skip it
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        objective: str = "nonsaturating",
+        *,
+        l1_weight: float = 100.0,
+        gan_weight: float = 1.0,
+        test_dropout: bool = True,
+        translate_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if l1_weight < 0 or gan_weight < 0 or l1_weight + gan_weight <= 0:
+            raise GanforgeError(
+                f"model.l1_weight={l1_weight}, model.gan_weight={gan_weight}: both must be >= 0 and one positive"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.objective = get_objective(objective)
+        self.l1_weight, self.gan_weight = float(l1_weight), float(gan_weight)
+        self.test_dropout, self.translate_seed = bool(test_dropout), int(translate_seed)
+        self.output_activation = "tanh"
+        self._cached: tuple[Tensor, Tensor, Tensor] | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(getattr(self.discriminator, "conditional", True))
+
+    def judge(self, condition: Tensor, image: Tensor) -> Tensor:
+        """Patch logits of D flattened to (N, patches)."""
+        out = self.discriminator(condition, image)
+        return out.reshape(out.shape[0], -1)
+
+    def discriminator_terms(self, x: Tensor, y: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """``1/2 J_D(D(x, y), D(x, G(x)))`` on a detached fake, and the mean D scores."""
+        real_logits, fake_logits = self.judge(x, y), self.judge(x, fake.detach())
+        loss = 0.5 * self.objective.discriminator(real_logits, fake_logits)
+        return {
+            "total": loss,
+            "d_real": discriminator_score(real_logits.detach(), self.objective).mean(),
+            "d_fake": discriminator_score(fake_logits.detach(), self.objective).mean(),
+        }
+
+    def generator_terms(self, x: Tensor, y: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """Adversarial and L1 terms of G's loss for ``fake = G(x)`` (D frozen)."""
+        if self.gan_weight > 0:
+            with frozen(self.discriminator):
+                logits = self.judge(x, fake)
+        else:
+            logits = None
+        return pix2pix_generator_loss(logits, fake, y, self.objective, self.gan_weight, self.l1_weight)
+
+    # --- phases -------------------------------------------------------------------------------------
+    def all_phases(self) -> list[Phase]:
+        return [Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), needs_data=False)]
+
+    def phases(self, step: int) -> list[Phase]:
+        if self.gan_weight == 0:  # L1 only: no adversary to train
+            return [Phase("generator", ("generator",))]
+        return self.all_phases()
+
+    def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
+        if batch is not None:
+            if batch.y is None:
+                raise GanforgeError(
+                    "Pix2Pix needs aligned pairs (data.source: pairs, edges2digits, labels2scenes, ...)"
+                )
+            self._cached = (batch.x, batch.y, self.generator(batch.x))
+        if self._cached is None:
+            raise RuntimeError("the Pix2Pix generator phase reuses the batch of the discriminator phase")
+        x, y, fake = self._cached
+        if phase.name == "discriminator":
+            terms = self.discriminator_terms(x, y, fake)
+            logs = {"loss_d": terms["total"].detach(), "d_real": terms["d_real"], "d_fake": terms["d_fake"]}
+            return terms["total"], logs
+        self._cached = None
+        terms = self.generator_terms(x, y, fake)
+        logs = {"loss_g": terms["total"].detach(), "adv": terms["adv"].detach(), "l1": terms["l1"].detach()}
+        return terms["total"], logs
+
+    # --- translation -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def translate(self, images: Tensor, direction: str = "a2b", batch_size: int = 256) -> Tensor:
+        """Inputs (model units, (N, C_a, H, W)) -> outputs (model units): eval mode, dropout on when
+        ``test_dropout`` (the paper), drawn from ``translate_seed`` so the result is repeatable."""
+        if direction != "a2b":
+            raise GanforgeError(f"--direction {direction}: a Pix2Pix run translates A to B only (a2b)")
+        was_training = self.training
+        self.eval()
+        net = self.sampling_generator()
+        if self.test_dropout:
+            for m in net.modules():
+                if isinstance(m, nn.Dropout):
+                    m.train()
+        device = next(self.parameters()).device
+        try:
+            with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
+                torch.manual_seed(self.translate_seed)
+                parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
+            return torch.cat(parts) if parts else images.clone()
+        finally:
+            self.train(was_training)  # also puts the dropout layers back
+
+    def sample_latents(self, n: int) -> Tensor:
+        raise GanforgeError("a Pix2Pix model translates images and draws no noise; use `ganforge translate`")
+
+    def sample(self, n: int, label: Any = None, batch_size: int = 4096, **options: Any) -> Tensor:
+        raise GanforgeError(
+            "a Pix2Pix model does not sample from noise; translate pictures with `ganforge translate RUN IN -o OUT`"
+        )
+
+
+@register_model("pix2pix")
+def build_pix2pix(
+    source: DataSource,
+    width: int = 64,
+    d_width: int = 64,
+    d_layers: int | None = None,
+    norm: str = "batch",
+    dropout: float = 0.5,
+    dropout_layers: int = 3,
+    objective: str = "nonsaturating",
+    l1_weight: float = 100.0,
+    gan_weight: float = 1.0,
+    conditional: bool = True,
+    test_dropout: bool = True,
+    translate_seed: int = 0,
+) -> Pix2Pix:
+    """Pix2Pix as the paper builds it: U-Net (widths 64..512, dropout 0.5 on 3 decoder layers), PatchGAN on
+    pairs with the patch scaled to the image (``d_layers`` None: 70/256 of the side), batch norm, N(0, 0.02)
+    init, lambda = 100. Ablations: ``gan_weight: 0`` (L1), ``l1_weight: 0`` (cGAN), ``conditional: false``."""
+    if source.kind != "paired-images":
+        raise GanforgeError(
+            f"model.type=pix2pix needs aligned pairs (data.source: pairs, edges2digits, edges2photos, gray2color or "
+            f"labels2scenes); data '{source.name}' is {source.kind}"
+        )
+    c_a, size = int(source.sample_shape[0]), int(source.sample_shape[-1])
+    c_b = int(source.info.get("shape_b", source.sample_shape)[0])
+    check_square_size(size, f"data.size={size}")
+    layers = patch_layers_for(size) if d_layers is None else int(d_layers)
+    generator = UNetGenerator(c_a, c_b, size, width, dropout, dropout_layers, norm)  # type: ignore[arg-type]
+    discriminator = PairPatchDiscriminator(c_a, c_b, d_width, layers, norm, conditional)  # type: ignore[arg-type]
+    if discriminator.output_size(size) < 1:
+        raise GanforgeError(f"model.d_layers={layers}: {size}-pixel images are too small; use fewer layers")
+    init_weights(generator)
+    init_weights(discriminator)
+    return Pix2Pix(
+        generator,
+        discriminator,
+        objective,
+        l1_weight=l1_weight,
+        gan_weight=gan_weight,
+        test_dropout=test_dropout,
+        translate_seed=translate_seed,
+    )

@@ -1,0 +1,125 @@
+"""`ganforge train PAIRS --recipe pix2pix` and `ganforge translate RUN in.png -o out.png` / folder -> folder,
+for Pix2Pix and CycleGAN runs alike; bad pairs are one-line errors with exit code 2."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganforge.cli import main
+
+TINY = [
+    "--set",
+    "data.size=32",
+    "--set",
+    "model.width=4",
+    "--set",
+    "model.d_width=4",
+    "--set",
+    "train.steps=2",
+    "--set",
+    "train.batch_size=2",
+    "--set",
+    "eval.n=4",
+    "-q",
+]
+
+
+def _pairs_folder(root, names=("p1", "p2", "p3"), b_names=None, b_size=40) -> None:
+    rng = np.random.default_rng(0)
+    for side, side_names in (("A", names), ("B", b_names or names)):
+        (root / side).mkdir(parents=True)
+        for name in side_names:
+            Image.fromarray((rng.random((40, b_size if side == "B" else 40, 3)) * 255).astype(np.uint8)).save(
+                root / side / f"{name}.png"
+            )
+
+
+@pytest.fixture(scope="module")
+def pix2pix_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    _pairs_folder(root / "pairs")
+    main(["train", str(root / "pairs"), "--recipe", "pix2pix", "--out", str(root / "run"), *TINY])
+    return root / "run"
+
+
+def test_train_on_a_pairs_folder_then_translate_a_file_and_a_folder(pix2pix_run, tmp_path, capsys) -> None:
+    assert (pix2pix_run / "plots" / "translation.png").is_file()
+    picture = tmp_path / "sketch.jpg"
+    Image.fromarray((np.random.default_rng(1).random((50, 60, 3)) * 255).astype(np.uint8)).save(picture)
+    main(["translate", str(pix2pix_run), str(picture), "-o", str(tmp_path / "photo.png")])
+    with Image.open(tmp_path / "photo.png") as out:
+        assert out.size == (32, 32) and out.mode == "RGB"
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        Image.open(picture).save(tmp_path / "in" / f"{name}.png")
+    main(["translate", str(pix2pix_run), str(tmp_path / "in"), "-o", str(tmp_path / "out")])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert "wrote 2 pictures" in capsys.readouterr().out
+
+
+def test_a_folder_without_a_recipe_says_which_to_use(tmp_path, capsys) -> None:
+    _pairs_folder(tmp_path / "pairs")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(tmp_path / "pairs")])
+    assert exc.value.code == 2 and "--recipe pix2pix" in capsys.readouterr().err
+
+
+def test_translate_refuses_b2a_for_pix2pix(pix2pix_run, tmp_path, capsys) -> None:
+    picture = tmp_path / "x.png"
+    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(picture)
+    with pytest.raises(SystemExit) as exc:
+        main(["translate", str(pix2pix_run), str(picture), "-o", str(tmp_path / "y.png"), "--direction", "b2a"])
+    assert exc.value.code == 2 and "A to B only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("unmatched", "unmatched names"),
+        ("sizes", "must have the same size"),
+        ("empty", "holds no pictures"),
+    ],
+)
+def test_bad_pairs_exit_2_with_one_line(tmp_path, capsys, layout: str, message: str) -> None:
+    root = tmp_path / "pairs"
+    if layout == "unmatched":
+        _pairs_folder(root, names=("p1", "p2"), b_names=("p1", "q2"))
+    elif layout == "sizes":
+        _pairs_folder(root, b_size=48)
+    else:
+        _pairs_folder(root, names=("p1",), b_names=("p1",))
+        for f in (root / "B").iterdir():
+            f.unlink()
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(root), "--recipe", "pix2pix", "--out", str(tmp_path / "run"), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_translate_a_single_file_with_a_cyclegan_run(tmp_path) -> None:
+    import ganforge as gf
+
+    config = {
+        "name": "cyc",
+        "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
+        "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2},
+        "train": {"steps": 1, "batch_size": 4, "log_every": 1},
+        "eval": {"n": 8},
+        "monitors": {"duplicates": False, "diversity": False},
+    }
+    run = gf.train(config, out=tmp_path / "cyc", show_progress=False)
+    Image.fromarray(np.zeros((20, 20), dtype=np.uint8)).save(tmp_path / "digit.png")
+    main(
+        [
+            "translate",
+            str(run.path),
+            str(tmp_path / "digit.png"),
+            "-o",
+            str(tmp_path / "inverted"),
+            "--direction",
+            "b2a",
+        ]
+    )
+    with Image.open(tmp_path / "inverted.png") as out:
+        assert out.size == (16, 16) and out.mode == "L"

@@ -1,0 +1,175 @@
+"""Paired data: A/B folders matched by name, side-by-side AB pictures, .npz; aligned crops and flips;
+the built-in pairs; bad pairs -> one-line errors."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganforge.data.builtin_pairs import (
+    SCENE_CLASSES,
+    edges2digits,
+    edges2photos,
+    gray2color,
+    labels2scenes,
+    labels_from_coded,
+)
+from ganforge.data.pairs import ImagePairSource, jitter_load_size, pair_source, pairs
+from ganforge.errors import GanforgeError
+
+
+def _save(path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def _random_rgb(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    return (rng.random((h, w, 3)) * 255).astype(np.uint8)
+
+
+def test_ab_folders_are_matched_by_name(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    for name in ("b", "a", "c"):
+        img = _random_rgb(rng, 32, 32)
+        _save(tmp_path / "A" / f"{name}.png", img)
+        _save(tmp_path / "B" / f"{name}.jpg" if name == "c" else tmp_path / "B" / f"{name}.png", 255 - img)
+    src = pairs(str(tmp_path), size=32, jitter=False, flip=False)
+    assert src.kind == "paired-images" and len(src) == 3 and src.info["layout"] == "A/B folders"
+    assert src.sample_shape == (3, 32, 32) and src.info["shape_b"] == [3, 32, 32]
+    png = [0, 1]  # a.png and b.png (sorted names); c's B side is a lossy JPEG
+    torch.testing.assert_close(src.x_b[png], 1 - src.x[png], atol=1.5 / 255, rtol=0)
+    swapped = pairs(str(tmp_path), size=32, jitter=False, flip=False, direction="b2a")
+    torch.testing.assert_close(swapped.x, src.x_b)
+
+
+def test_side_by_side_pictures_split_in_halves_and_split_folders(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    for split, count in (("train", 3), ("val", 2)):
+        for i in range(count):
+            left = _random_rgb(rng, 32, 32)
+            gray = left.mean(axis=2).astype(np.uint8)
+            _save(tmp_path / split / f"{i}.png", np.concatenate([left, np.repeat(gray[..., None], 3, 2)], 1))
+    train = pairs(str(tmp_path), size=32, jitter=False, grayscale_b=True)
+    test = pairs(str(tmp_path), size=32, jitter=False, split="test", grayscale_b=True)
+    assert (len(train), len(test)) == (3, 2) and train.info["layout"] == "side-by-side AB"
+    assert "val/" in test.info["split"] and train.x.shape[1] == 3 and train.x_b.shape[1] == 1
+    assert float((train.x.mean(1, keepdim=True) - train.x_b).abs().max()) < 0.01  # B = mean of A's channels
+
+
+def test_npz_pairs_with_two_arrays(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    a = (rng.random((5, 32, 32)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "p.npz", edges=a, photos=np.stack([255 - a] * 3, axis=-1))
+    src = pairs(str(tmp_path / "p.npz"), size=32, jitter=False)
+    assert len(src) == 5 and src.x.shape[1] == 1 and src.x_b.shape[1] == 3
+    torch.testing.assert_close(src.x_b[:, :1], 1 - src.x, atol=1e-6, rtol=0)
+    np.savez(tmp_path / "three.npz", a1=a, a2=a, a3=a)
+    with pytest.raises(GanforgeError, match="a_key and data.b_key"):
+        pairs(str(tmp_path / "three.npz"), size=32)
+    np.savez(tmp_path / "short.npz", a=a, b=a[:3])
+    with pytest.raises(GanforgeError, match="must pair image for image"):
+        pairs(str(tmp_path / "short.npz"), size=32)
+
+
+def test_bad_pairs_are_one_line_errors(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    for name in ("x1", "x2", "only_a"):
+        _save(tmp_path / "u" / "A" / f"{name}.png", _random_rgb(rng, 32, 32))
+    for name in ("x1", "x2", "only_b"):
+        _save(tmp_path / "u" / "B" / f"{name}.png", _random_rgb(rng, 32, 32))
+    with pytest.raises(GanforgeError, match=r"unmatched names.*only_a.*only_b") as exc:
+        pairs(str(tmp_path / "u"), size=32)
+    assert "\n" not in str(exc.value)
+    _save(tmp_path / "s" / "A" / "p.png", _random_rgb(rng, 32, 32))
+    _save(tmp_path / "s" / "B" / "p.png", _random_rgb(rng, 40, 32))
+    with pytest.raises(GanforgeError, match="must have the same size"):
+        pairs(str(tmp_path / "s"), size=32)
+    _save(tmp_path / "e" / "A" / "p.png", _random_rgb(rng, 32, 32))
+    (tmp_path / "e" / "B").mkdir()
+    with pytest.raises(GanforgeError, match="holds no pictures"):
+        pairs(str(tmp_path / "e"), size=32)
+    _save(tmp_path / "odd" / "p.png", _random_rgb(rng, 32, 33))
+    with pytest.raises(GanforgeError, match="even width"):
+        pairs(str(tmp_path / "odd"), size=32)
+    with pytest.raises(GanforgeError, match="does not exist"):
+        pairs(str(tmp_path / "nowhere"), size=32)
+    with pytest.raises(GanforgeError, match="one side is empty"):
+        pair_source(torch.rand(2, 1, 8, 8), torch.empty(0, 1, 8, 8), name="t")
+
+
+def test_random_crops_and_flips_keep_a_and_b_aligned() -> None:
+    torch.manual_seed(0)
+    a = torch.rand(6, 1, 36, 36)
+    src = pair_source(a, torch.cat([a, 1 - a, a.flip(-2)], dim=1), name="t", size=32, jitter=True, flip=True)
+    src.fit_scaler("tanh")
+    rng = torch.Generator().manual_seed(0)
+    seen_offsets, flips = set(), 0
+    for _ in range(20):
+        batch = src.batch(6, rng)
+        x, y = src.scaler.to_data(batch.x), src.scaler.to_data(batch.y)
+        assert x.shape == (6, 1, 32, 32) and y.shape == (6, 3, 32, 32)
+        torch.testing.assert_close(y[:, :1], x)
+        torch.testing.assert_close(y[:, 1:2], 1 - x)
+        for crop in x:  # find where each crop came from, and whether it was mirrored
+            for k in range(6):
+                for flipped in (False, True):
+                    full = a[k, 0].flip(-1) if flipped else a[k, 0]
+                    for t in range(5):
+                        for c in range(5):
+                            if torch.equal(full[t : t + 32, c : c + 32], crop[0]):
+                                seen_offsets.add((t, c))
+                                flips += flipped
+    assert len(seen_offsets) > 10 and 0 < flips < 120  # random crops and about half mirrored
+    held = src.real(6)
+    torch.testing.assert_close(
+        held.x, a[:, :, 2:34, 2:34][torch.randperm(6, generator=torch.Generator().manual_seed(12345))]
+    )
+
+
+def test_state_dict_replays_the_same_batches() -> None:
+    a = torch.rand(10, 1, 36, 36)
+    src = pair_source(a, a, name="t", size=32, jitter=True, flip=True)
+    src.fit_scaler("tanh")
+    rng = torch.Generator().manual_seed(3)
+    src.batch(4, rng)
+    state, rng_state = src.state_dict(), rng.get_state()
+    first = src.batch(8, rng)
+    src.load_state_dict(state)
+    rng.set_state(rng_state)
+    torch.testing.assert_close(src.batch(8, rng).x, first.x)
+
+
+def test_jitter_load_size_scales_the_papers_286() -> None:
+    assert [jitter_load_size(s) for s in (32, 64, 128, 256)] == [36, 72, 143, 286]
+
+
+def test_edges2digits_uses_the_classifier_split_with_labels() -> None:
+    train, test = edges2digits(split="train"), edges2digits(split="test")
+    assert (len(train), len(test)) == (1347, 450)
+    assert train.x.shape == (1347, 1, 32, 32) and train.x_b.shape == (1347, 1, 32, 32)
+    assert set(train.x.unique().tolist()) <= {0.0, 1.0} and 0.03 < float(train.x.mean()) < 0.2
+    a, b, labels, maps = test.heldout(10)
+    assert labels is not None and maps is None and len(labels) == 10
+
+
+def test_photo_pairs_and_scenes() -> None:
+    edges, color = edges2photos(count=12), gray2color(count=12, split="test")
+    assert edges.x.shape == (12, 1, 32, 32) and edges.x_b.shape == (12, 3, 32, 32)
+    luma = (color.x_b * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    torch.testing.assert_close(color.x, luma)
+    scenes = labels2scenes(count=40, size=32)
+    assert scenes.x.shape == (40, 3, 32, 32) and scenes.label_maps is not None
+    assert torch.equal(labels_from_coded(scenes.x), scenes.label_maps)
+    assert set(scenes.label_maps.unique().tolist()) == set(range(len(SCENE_CLASSES)))
+    test = labels2scenes(count=40, size=32, split="test")
+    assert not torch.equal(test.x_b, scenes.x_b)
+    a, b, _, maps = scenes.heldout(8)
+    assert torch.equal(labels_from_coded(a), maps)
+
+
+def test_scene_label_maps_follow_crops_and_flips() -> None:
+    scenes = labels2scenes(count=8, size=32)
+    src = ImagePairSource(**{**scenes.__dict__, "jitter": True, "flip": True, "size": 16})
+    a, _, maps = src.crop_pairs(torch.arange(8), torch.Generator().manual_seed(0))
+    assert maps is not None and maps.shape == (8, 16, 16)
+    assert torch.equal(labels_from_coded(a), maps)

@@ -1,0 +1,137 @@
+"""Pix2Pix: the loss against its formula on hand-made tensors, the ablations as settings, the builder,
+and a tiny training run whose translations are repeatable."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import ganforge as gf
+from ganforge.data.base import Batch
+from ganforge.data.images import digits
+from ganforge.data.pairs import pair_source
+from ganforge.errors import GanforgeError
+from ganforge.gans.pix2pix import Pix2Pix, build_pix2pix
+from ganforge.nets.unet import PairPatchDiscriminator, UNetGenerator
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = nn.Parameter(torch.tensor(factor))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.factor * x
+
+
+class QuadrantD(nn.Module):
+    """A 2x2 map of logits: w * quadrant means of the image, + v * those of the condition when conditional."""
+
+    def __init__(self, w: float, v: float, conditional: bool = True) -> None:
+        super().__init__()
+        self.w, self.v = nn.Parameter(torch.tensor(w)), nn.Parameter(torch.tensor(v))
+        self.conditional = conditional
+
+    def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        out = self.w * F.avg_pool2d(image.mean(1, keepdim=True), image.shape[-1] // 2)
+        if self.conditional:
+            out = out + self.v * F.avg_pool2d(condition.mean(1, keepdim=True), condition.shape[-1] // 2)
+        return out
+
+
+def _quad(t: torch.Tensor) -> torch.Tensor:
+    return t.mean(1).reshape(t.shape[0], 2, 2, 2, 2).mean(dim=(2, 4)).reshape(t.shape[0], -1)
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_losses_equal_their_formulas_on_hand_made_tensors(conditional: bool) -> None:
+    torch.manual_seed(0)
+    x, y = torch.rand(3, 1, 4, 4) * 2 - 1, torch.rand(3, 1, 4, 4) * 2 - 1
+    gan = Pix2Pix(Scale(0.5), QuadrantD(2.0, -1.0, conditional), l1_weight=100.0, gan_weight=1.0)
+    fake = gan.generator(x)
+    cond = -1.0 * _quad(x) if conditional else 0.0
+    real_logits, fake_logits = 2.0 * _quad(y) + cond, 2.0 * _quad(0.5 * x) + cond
+    sig = torch.sigmoid
+    d_loss = 0.5 * (-torch.log(sig(real_logits)).mean() - torch.log(1 - sig(fake_logits)).mean())
+    g_adv = -torch.log(sig(fake_logits)).mean()
+    l1 = (y - 0.5 * x).abs().mean()
+    d_terms = gan.discriminator_terms(x, y, fake)
+    g_terms = gan.generator_terms(x, y, fake)
+    torch.testing.assert_close(d_terms["total"], d_loss)
+    torch.testing.assert_close(g_terms["adv"], g_adv)
+    torch.testing.assert_close(g_terms["l1"], l1)
+    torch.testing.assert_close(g_terms["total"], g_adv + 100.0 * l1)
+    g_terms["total"].backward()
+    assert gan.discriminator.w.grad is None and gan.generator.factor.grad is not None  # D is frozen in G's loss
+
+
+def test_ablations_are_settings_of_one_model() -> None:
+    x, y = torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4)
+    l1_only = Pix2Pix(Scale(0.5), QuadrantD(1.0, 1.0), gan_weight=0.0)
+    assert [p.name for p in l1_only.phases(0)] == ["generator"] and l1_only.phases(0)[0].needs_data
+    loss, logs = l1_only.phase_loss(l1_only.phases(0)[0], Batch(x, y), 0)
+    torch.testing.assert_close(loss, 100.0 * (y - 0.5 * x).abs().mean())
+    cgan_only = Pix2Pix(Scale(0.5), QuadrantD(1.0, 1.0), l1_weight=0.0)
+    terms = cgan_only.generator_terms(x, y, cgan_only.generator(x))
+    torch.testing.assert_close(terms["total"], terms["adv"])
+    full = Pix2Pix(Scale(0.5), QuadrantD(1.0, 1.0))
+    d_phase, g_phase = full.phases(0)
+    assert (d_phase.name, d_phase.needs_data, g_phase.name, g_phase.needs_data) == (
+        "discriminator",
+        True,
+        "generator",
+        False,
+    )
+    full.phase_loss(d_phase, Batch(x, y), 0)
+    loss, logs = full.phase_loss(g_phase, None, 0)
+    assert {"adv", "l1", "loss_g"} <= set(logs)
+    with pytest.raises(GanforgeError, match="one positive"):
+        Pix2Pix(Scale(0.5), QuadrantD(1.0, 1.0), l1_weight=0.0, gan_weight=0.0)
+
+
+def _source(size: int = 32, c_a: int = 1, c_b: int = 3):
+    return pair_source(torch.rand(4, c_a, size, size), torch.rand(4, c_b, size, size), name="t")
+
+
+def test_builder_sizes_the_networks_for_the_pairs() -> None:
+    gan = build_pix2pix(_source(64), width=4, d_width=4)
+    assert isinstance(gan.generator, UNetGenerator) and gan.generator.depth == 6
+    assert isinstance(gan.discriminator, PairPatchDiscriminator) and gan.discriminator.receptive_field == 16
+    assert gan.discriminator.net[0].in_channels == 4 and gan.conditional
+    unconditional = build_pix2pix(_source(64), width=4, d_width=4, conditional=False, d_layers=2)
+    assert unconditional.discriminator.net[0].in_channels == 3 and unconditional.discriminator.receptive_field == 34
+    with pytest.raises(GanforgeError, match="power of 2"):
+        build_pix2pix(_source(48), width=4, d_width=4)
+    with pytest.raises(GanforgeError, match="needs aligned pairs"):
+        build_pix2pix(digits(), width=4)
+
+
+CONFIG = {
+    "name": "p2p",
+    "data": {"source": "edges2digits", "size": 32},
+    "model": {"type": "pix2pix", "width": 4, "d_width": 4},
+    "train": {"steps": 3, "batch_size": 4, "log_every": 1, "checkpoint_every": 2},
+    "eval": {"n": 20},
+    "monitors": {"duplicates": False, "diversity": False},
+}
+
+
+def test_tiny_run_trains_evaluates_translates_and_resumes_exactly(tmp_path) -> None:
+    run = gf.train(CONFIG, out=tmp_path / "run", show_progress=False)
+    evaluation = run.summary["evaluation"]
+    assert {"l1", "psnr", "ssim", "fid", "label_accuracy", "label_accuracy_real"} <= set(evaluation)
+    assert evaluation["label_accuracy_real"] > 0.9 and "split=test" in evaluation["reference"]
+    assert (tmp_path / "run" / "plots" / "translation.png").is_file()
+    loaded = gf.load(tmp_path / "run")
+    images = torch.rand(3, 1, 32, 32)
+    first = loaded.gan.translate(images)
+    torch.testing.assert_close(loaded.gan.translate(images), first)  # dropout at test time, from a fixed seed
+    assert not loaded.gan.training
+    with pytest.raises(GanforgeError, match="does not sample from noise"):
+        loaded.sample(4)
+    with pytest.raises(GanforgeError, match="A to B only"):
+        loaded.gan.translate(images, "b2a")
+    gf.train(CONFIG, out=tmp_path / "half", show_progress=False, steps=2)
+    resumed = gf.resume(tmp_path / "half", steps=3, show_progress=False)
+    for key, value in run.gan.state_dict().items():
+        torch.testing.assert_close(resumed.gan.state_dict()[key], value, msg=key)
