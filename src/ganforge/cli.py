@@ -191,9 +191,9 @@ def sample(
     if mix_styles:
         options["mix_styles"] = True
     if to_folder:
-        if loaded.data.kind != "images":
+        if loaded.data_info.kind != "images":
             raise GanforgeError(
-                f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data.kind}: "
+                f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data_info.kind}: "
                 "use .csv, .npy or .npz"
             )
         from ganforge.report.image_pictures import save_images_folder

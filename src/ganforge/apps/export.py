@@ -207,7 +207,7 @@ def export_run(
         "ganforge_run": str(loaded.path),
         "step": loaded.step,
         "model": str(loaded.config.model.get("type")),
-        "data_kind": loaded.data.kind,
+        "data_kind": loaded.data_info.kind,
         "noise": noise or ("uniform [0, 1]" if type(loaded.gan).__name__ == "TimeGAN" else "see run"),
         "noise_shape": list(trace[0].shape[1:]),
         "num_classes": loaded.gan.num_classes,
