@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 
+from ganforge import register_app
 from ganforge.apps.anomaly.models import METHODS, DetectorModel, build_model, train_model
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_text
@@ -60,6 +61,7 @@ def as_array(x: Any, where: str = "input") -> np.ndarray:
     return arr
 
 
+@register_app()
 class AnomalyDetector(BaseEstimator, OutlierMixin):
     """GAN anomaly detector fitted on normal data only (AnoGAN, EGBAD or GANomaly; see ``models.py``).
 
