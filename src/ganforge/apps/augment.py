@@ -9,7 +9,8 @@ The little-data tools, all on by default, because a discriminator shown 50 image
 few hundred steps and then gives the generator no useful gradient:
 
 * **DiffAugment** (``gans/augment.py``, Zhao et al. 2020) on every D input, real and fake, images only:
-  ``translation`` (1/8 of the side; ``cutout`` scored lower on a validation split of digits); G is trained through the same transformations.
+  ``translation`` (1/8 of the side; adding ``cutout`` scored lower on a validation split of digits); G is
+  trained through the same transformations.
 * **R1** (Mescheder et al. 2018): gamma/2 * E_x ||grad_x D(x)||^2 on real inputs, every D step.
 * a **small D with dropout** (0.3) and projection conditioning (Miyato & Koyama 2018):
   D(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
@@ -180,7 +181,8 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
         with torch.no_grad():
             for pe, pg in zip(g_ema.parameters(), g.parameters(), strict=True):
                 pe.lerp_(pg, 1.0 - ema)
-    info = {"noise_dim": noise_dim, "steps": steps, "last_d_loss": float(loss_d.detach()), "last_g_loss": float(loss_g.detach())}
+    info = {"noise_dim": noise_dim, "steps": steps, "last_d_loss": float(loss_d.detach()),
+            "last_g_loss": float(loss_g.detach())}
     return g_ema, info
 
 
@@ -221,7 +223,9 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
 
     missing = [int(c) for c in classes if int(c) >= num_classes]
     if missing:
-        raise GanforgeError(f"augment: label {missing[0]} but the run generates {num_classes} classes (0..{num_classes - 1})")
+        raise GanforgeError(
+            f"augment: label {missing[0]} but the run generates {num_classes} classes (0..{num_classes - 1})"
+        )
     keep = _filter(xa, ya, filter_confidence) if filter_confidence is not None else None
     gen = torch.Generator().manual_seed(seed + 1)
     xs, ys = [], []

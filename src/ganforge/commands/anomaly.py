@@ -29,8 +29,8 @@ def fit(
     window: Annotated[Optional[int], typer.Option("--window", help="CSV series: score windows of this length")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option("--stride", help="step between windows")] = 1,
     size: Annotated[Optional[int], typer.Option("--size", help="images: resize to size x size")] = None,  # noqa: UP045
-    false_alarm_rate: Annotated[float, typer.Option("--false-alarm-rate",
-                                                    help="fraction of held-out normal data above the threshold")] = 0.05,
+    false_alarm_rate: Annotated[float, typer.Option(
+        "--false-alarm-rate", help="fraction of held-out normal data above the threshold")] = 0.05,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Fit a GAN anomaly detector on normal data; the threshold is calibrated on a held-out normal split."""

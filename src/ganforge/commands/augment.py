@@ -21,14 +21,16 @@ def augment(
     data: Annotated[Path, typer.Argument(help="labelled data: .npz (images, labels), image folder, or .csv")],
     output: Annotated[Path, typer.Option("-o", "--output", help="output .npz (images) or .csv (tables)")] = Path(
         "augmented.npz"),
-    per_class: Annotated[Optional[int], typer.Option("--per-class", help="synthetic samples per class (default 200)")] = None,  # noqa: UP045
+    per_class: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--per-class", help="synthetic samples per class (default 200)")] = None,
     ratio: Annotated[Optional[float], typer.Option("--ratio", help="synthetic per real sample of each class")] = None,  # noqa: UP045
     balance: Annotated[bool, typer.Option("--balance", help="fill every class up to the largest one")] = False,
     run: Annotated[Optional[Path], typer.Option("--run", help="sample this trained conditional run instead")] = None,  # noqa: UP045
     label_column: Annotated[Optional[str], typer.Option("--label-column", help="CSV: the class column")] = None,  # noqa: UP045
     steps: Annotated[int, typer.Option("--steps", help="GAN training steps")] = 2000,
     filter_confidence: Annotated[Optional[float], typer.Option(  # noqa: UP045
-        "--filter-confidence", help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
+        "--filter-confidence",
+        help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
     size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
@@ -59,7 +61,9 @@ def augment(
 
         source = image_folder(str(data), size=size or 32) if data.is_dir() else images_npz(str(data), size=size)
         if source.y is None:
-            raise GanforgeError(f"{data}: no labels (a 'labels' array, or one sub-folder per class); augment needs classes")
+            raise GanforgeError(
+                f"{data}: no labels (a 'labels' array, or one sub-folder per class); augment needs classes"
+            )
         x, y = source.x.numpy(), source.y.numpy()
     else:
         raise GanforgeError(f"{data}: give a .npz of images and labels, an image folder, or a .csv with --label-column")

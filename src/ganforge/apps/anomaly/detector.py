@@ -52,7 +52,9 @@ def as_array(x: Any, where: str = "input") -> np.ndarray:
     if arr.ndim == 1:
         raise GanforgeError(f"{where}: a 1-D array of {arr.shape[0]} values; give one sample per row, shape (N, D)")
     if arr.ndim not in (2, 3, 4):
-        raise GanforgeError(f"{where}: shape {arr.shape}; expected rows (N, D), windows (N, T, F) or images (N, C, H, W)")
+        raise GanforgeError(
+            f"{where}: shape {arr.shape}; expected rows (N, D), windows (N, T, F) or images (N, C, H, W)"
+        )
     if arr.shape[0] == 0 or arr.size == 0:
         raise GanforgeError(f"{where}: empty (shape {arr.shape}); give at least one sample")
     if not np.isfinite(arr).all():
@@ -124,7 +126,8 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         arr = as_array(x, where)
         if arr.shape[1:] != tuple(self.sample_shape_):
             raise GanforgeError(
-                f"{where}: samples of shape {arr.shape[1:]} but the detector was fitted on {tuple(self.sample_shape_)}; "
+                f"{where}: samples of shape {arr.shape[1:]} but the detector was fitted on "
+                f"{tuple(self.sample_shape_)}; "
                 "give data with the same columns / image size / window length"
             )
         return arr
@@ -136,7 +139,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         self._check_settings()
         x = as_array(X, "fit data")
         self.kind_ = _kind_of(x, self.kind)
-        expected = {"table": 2, "sequence": 3, "image": 4}[self.kind_] if self.kind_ in ("table", "sequence", "image") else 0
+        expected = {"table": 2, "sequence": 3, "image": 4}.get(self.kind_, 0)
         if x.ndim != expected:
             raise GanforgeError(f"kind={self.kind!r} needs {expected}-D input, got shape {x.shape}")
         n_val = int(round(self.validation_fraction * x.shape[0]))
@@ -233,7 +236,9 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         path = Path(folder)
         meta_path = path / DETECTOR_FILE
         if not path.exists():
-            raise GanforgeError(f"'{path}' does not exist; fit a detector first: ganforge anomaly fit DATA --out {path}")
+            raise GanforgeError(
+                f"'{path}' does not exist; fit a detector first: ganforge anomaly fit DATA --out {path}"
+            )
         if not meta_path.exists() or not (path / WEIGHTS_FILE).exists():
             what = "a GAN training run" if (path / "config.yaml").exists() else "no anomaly detector"
             raise GanforgeError(
@@ -258,6 +263,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         try:
             model.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
         except Exception as exc:  # noqa: BLE001 - safetensors / torch raise several types for a bad file
-            raise GanforgeError(f"{path / WEIGHTS_FILE}: weights do not load ({str(exc).splitlines()[0]}); fit again") from None
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise GanforgeError(f"{path / WEIGHTS_FILE}: weights do not load ({reason}); fit again") from None
         det.model_ = model.eval()
         return det

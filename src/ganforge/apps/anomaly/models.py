@@ -119,7 +119,9 @@ class Discriminator(nn.Module):
             self.x_net = nn.Sequential(nn.Flatten(), nn.Linear(_flat_dim(shape), hidden), nn.LeakyReLU(0.2),
                                        nn.Dropout(dropout))
             x_out = hidden
-        self.z_net = nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)) if latent else None
+        self.z_net = (
+            nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)) if latent else None
+        )
         joint = x_out + (hidden if latent else 0)
         self.features = nn.Sequential(nn.Linear(joint, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout))
         self.logit = nn.Linear(hidden, 1)
