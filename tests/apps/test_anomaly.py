@@ -52,7 +52,7 @@ def test_threshold_is_a_quantile_of_held_out_normal_scores_only() -> None:
     assert same.threshold_ == det.threshold_
 
 
-@pytest.mark.parametrize("method", ["ganomaly", "egbad", "anogan"])
+@pytest.mark.parametrize("method", ["ganomaly", "egbad", "alad", "anogan"])
 def test_every_method_separates_off_plane_points(method: str) -> None:
     normal, anomalies = blobs()
     # GANomaly's latent score (the paper's) barely sees points off the plane here (AUROC ~0.7); its residual does

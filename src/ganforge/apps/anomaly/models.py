@@ -15,6 +15,12 @@ anomalous; ``residual`` is ``x - x_hat`` with the sample's shape (the per-featur
   E: x -> z and a joint D(x, z) trained to tell (x, E(x)) from (G(z), z); no search at test time:
 
       A(x) = (1 - lambda) * mean|x - G(E(x))| + lambda * mean|f_D(x, E(x)) - f_D(G(E(x)), E(x))|,  lambda = 0.1.
+* **ALAD** (Zenati et al. 2018, "Adversarially learned anomaly detection"): EGBAD's BiGAN plus two
+  cycle-consistency discriminators, D_xx on pairs (x, x) vs (x, G(E(x))) and D_zz on (z, z) vs
+  (z, E(G(z))), which make E invert G (a plain BiGAN's encoder often does not: on the digits its
+  reconstructions were worse than the mean image); the score is the feature distance of the paper,
+
+      A(x) = mean|f_xx(x, x) - f_xx(x, G(E(x)))|.
 * **GANomaly** (Akcay et al. 2018): encoder G_E, decoder G_D, second encoder E and a discriminator.
   Generator loss w_adv ||f(x) - f(x_hat)||_2^2 + w_con |x - x_hat|_1 + w_enc ||z - z_hat||_2^2 with
   (w_adv, w_con, w_enc) = (1, 50, 1), z = G_E(x), x_hat = G_D(z), z_hat = E(x_hat); score
@@ -38,7 +44,7 @@ from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError, did_you_mean
 
-METHODS = ("ganomaly", "egbad", "anogan")
+METHODS = ("ganomaly", "egbad", "alad", "anogan")
 
 
 def _flat_dim(shape: Sequence[int]) -> int:
@@ -254,6 +260,61 @@ class EGBAD(DetectorModel):
         return scores, residual
 
 
+def _pair(a: Tensor, b: Tensor) -> Tensor:
+    """Two samples side by side: along the last axis (features of a window, or flat values)."""
+    return torch.cat([a, b], dim=-1)
+
+
+class ALAD(DetectorModel):
+    """ALAD: BiGAN + cycle discriminators D_xx and D_zz; feature-distance score (see module doc)."""
+
+    method = "alad"
+
+    def __init__(self, shape: Sequence[int], latent: int, hidden: int) -> None:
+        super().__init__(shape, latent, hidden)
+        pair_shape = (*self.shape[:-1], 2 * self.shape[-1])
+        self.encoder = Encoder(shape, latent, hidden)
+        self.generator = Decoder(shape, latent, hidden)
+        self.disc = nn.ModuleDict({
+            "xz": Discriminator(shape, hidden, latent=latent),
+            "xx": Discriminator(pair_shape, hidden),
+            "zz": Discriminator((2 * latent,), hidden),
+        })
+
+    def _terms(self, x: Tensor, real_label: float) -> Tensor:
+        z = torch.randn(x.shape[0], self.latent)
+        code = self.encoder(x)
+        fake = self.generator(z)
+        rec_x = self.generator(code)
+        rec_z = self.encoder(fake)
+        d = self.disc
+        fake_label = 1.0 - real_label
+        return (
+            _bce(d["xz"](x, code)[1], real_label) + _bce(d["xz"](fake, z)[1], fake_label)
+            + _bce(d["xx"](_pair(x, x))[1], real_label) + _bce(d["xx"](_pair(x, rec_x))[1], fake_label)
+            + _bce(d["zz"](_pair(z, z))[1], real_label) + _bce(d["zz"](_pair(z, rec_z))[1], fake_label)
+        )
+
+    def d_loss(self, x: Tensor) -> Tensor:
+        for p in self.g_parameters():
+            p.requires_grad_(False)
+        try:
+            return self._terms(x, 1.0)
+        finally:
+            for p in self.g_parameters():
+                p.requires_grad_(True)
+
+    def g_loss(self, x: Tensor) -> Tensor:
+        return self._terms(x, 0.0)  # G and E play with flipped labels (non-saturating)
+
+    @torch.no_grad()
+    def score(self, x: Tensor, seed: int = 0) -> tuple[Tensor, Tensor]:
+        rec = self.generator(self.encoder(x))
+        f_real = self.disc["xx"](_pair(x, x))[0]
+        f_rec = self.disc["xx"](_pair(x, rec))[0]
+        return (f_real - f_rec).abs().mean(dim=1), x - rec
+
+
 class AnoGAN(DetectorModel):
     """AnoGAN: a plain GAN; scoring searches the latent space for each sample (see module doc)."""
 
@@ -308,7 +369,7 @@ class AnoGAN(DetectorModel):
 def build_model(method: str, shape: Sequence[int], latent: int | None = None, hidden: int | None = None,
                 **options: float | int | str) -> DetectorModel:
     """The detector network for ``method`` on samples of ``shape`` (sizes default from the shape)."""
-    classes = {"ganomaly": GANomaly, "egbad": EGBAD, "anogan": AnoGAN}
+    classes = {"ganomaly": GANomaly, "egbad": EGBAD, "alad": ALAD, "anogan": AnoGAN}
     if method not in classes:
         raise GanforgeError(
             f"unknown anomaly method '{method}'{did_you_mean(method, METHODS)}; choose one of {', '.join(METHODS)}"
