@@ -81,3 +81,34 @@ def test_bad_input_is_one_line(x: np.ndarray, y: np.ndarray, match: str) -> None
     with pytest.raises(GanforgeError, match=match) as err:
         augment(x, y, per_class=2, steps=5)
     assert "\n" not in str(err.value)
+
+
+def conditional_run(tmp_path, size: int = 8):  # noqa: ANN001, ANN201
+    """An untrained conditional run (digits-cgan's networks, 8x8) held in memory."""
+    import torch
+
+    from ganforge.config import parse_config
+    from ganforge.data.registry import source_from_config
+    from ganforge.gans.registry import build_model
+    from ganforge.recipes import load_recipe
+    from ganforge.runs import Run
+
+    raw = load_recipe("digits-cgan")
+    raw["data"]["size"] = size
+    config = parse_config(raw)
+    source = source_from_config(dict(config.data))
+    source.fit_scaler("tanh")
+    torch.manual_seed(0)
+    gan = build_model(dict(config.model), source)
+    return Run(tmp_path, config, gan.eval(), source)
+
+
+def test_reuses_a_trained_conditional_run(tmp_path) -> None:  # noqa: ANN001
+    x, y = small_digits()
+    run = conditional_run(tmp_path)
+    out = augment(x, y, per_class=4, run=run, seed=2)
+    assert out.x.shape == (70, 1, 8, 8) and np.bincount(out.y[out.synthetic]).tolist() == [4] * 10
+    again = augment(x, y, per_class=4, run=run, seed=2)
+    np.testing.assert_array_equal(out.x, again.x)
+    with pytest.raises(GanforgeError, match="shape"):
+        augment(np.zeros((4, 1, 6, 6), np.float32), np.arange(4), per_class=1, run=run)

@@ -195,7 +195,7 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
 
 @register_app()
 def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None = None, balance: bool = False,
-            run: str | Path | None = None, steps: int = 2000, filter_confidence: float | None = None,
+            run: str | Path | Any | None = None, steps: int = 2000, filter_confidence: float | None = None,
             include_real: bool = True, seed: int = 0, **gan_options: Any) -> Augmented:
     """Real samples plus class-conditional GAN samples (see the module doc).
 
@@ -278,10 +278,10 @@ def _filter(x: np.ndarray, y: np.ndarray, confidence: float) -> Any:
     return keep
 
 
-def _run_sampler(path: str | Path, shape: tuple[int, ...]) -> tuple[Any, int]:
-    from ganforge.runs import load
+def _run_sampler(path: Any, shape: tuple[int, ...]) -> tuple[Any, int]:
+    from ganforge.runs import Run, load
 
-    run = load(path)
+    run = path if isinstance(path, Run) else load(path)
     num_classes = int(getattr(run.gan, "num_classes", 0) or 0)
     if not num_classes:
         raise GanforgeError(f"run {path} is not class-conditional; train one with model.conditional: true "
