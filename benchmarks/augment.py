@@ -115,7 +115,8 @@ def main() -> None:
         for n in args.sizes:
             r = run_one(seed, n, args.ratio, not args.no_cnn)
             results[n].append(r)
-            print(f"seed {seed} n {n}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
+            print(f"seed {seed} n {n}: svc: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
+                  + " | cnn: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cnn"].items())
                   + f" | GAN {r['cpu_s']['gan']:.1f} CPU-s", flush=True)
     for clf in ("svc", "cnn") if not args.no_cnn else ("svc",):
         print(f"\n{clf.upper()} test accuracy %, mean +- sd over {args.seeds} seeds (899 test images)")
