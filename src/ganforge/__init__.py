@@ -12,7 +12,10 @@ does not pay for importing torch.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ganforge.registry import Registry
 
 __version__ = "0.1.0"
 
@@ -32,6 +35,16 @@ _LAZY: dict[str, str] = {
 }
 _SUBMODULES = ("data", "nets", "objectives", "training")
 
+_T = TypeVar("_T")
+APPS = Registry("app", "ganforge.apps")
+"""Names that ``ganforge.apps`` modules publish as ``gf.<name>`` (``gf.augment``, ``gf.AnomalyDetector``): the
+apps layer sits above this facade, so it is reached through this registry, loaded on the first lookup."""
+
+
+def register_app(name: str | None = None) -> Callable[[_T], _T]:
+    """Decorator for an app's public function or class: reachable as ``gf.<name>`` (default its ``__name__``)."""
+    return APPS.register(*([name] if name else []))
+
 if TYPE_CHECKING:
     from ganforge import data, nets, objectives, training
     from ganforge.api import build_config, resume, train
@@ -50,6 +63,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if not name.startswith("_") and name in APPS:
+        return APPS.get(name)
     raise AttributeError(f"module 'ganforge' has no attribute {name!r}")
 
 

@@ -1,0 +1,209 @@
+"""GAN anomaly detectors (ganforge.apps.anomaly) beside scikit-learn's classical detectors, AUROC over seeds.
+
+Tasks (each seed draws its own split; detectors see normal training data only, and every setting is fixed
+in advance: no threshold, epoch or model is chosen on test data; AUROC needs no threshold):
+
+* ``digits-holdout``: scikit-learn digits (pixel / 16); one digit is the anomaly; the other nine are
+  normal: 80 % of them train, 20 % plus every image of the held-out digit test (GANomaly/EGBAD protocol).
+* ``digits-oneclass``: one digit is the only normal class: 80 % of it trains; its other 20 % plus every
+  other digit test (Deep SVDD / OCGAN protocol).
+* ``breast_cancer``: benign = normal; 80 % of benign rows train; 20 % of benign plus all malignant test.
+* ``sines``: a noisy sine series (period 25 +- 5 steps, noise sd 0.05) trains on windows of 32 steps;
+  held-out series get one anomaly type each, injected 8 times (spike: one point +-3; level shift: +1 for
+  24 steps; frozen: value held for 24 steps; frequency: period halved for 24 steps); a window is anomalous
+  when it overlaps an injected segment; AUROC per type. GANomaly runs on windows with GRU networks.
+
+Baselines (scikit-learn defaults unless said): IsolationForest (random_state=seed), OneClassSVM
+(gamma="scale", nu=0.5), PCA reconstruction error (components for 90 % of the variance), kNN distance
+(mean distance to the 5 nearest training samples). Rows are standardized for breast_cancer (all
+detectors); digits use pixel / 16.
+
+    heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task digits-holdout --seeds 5
+    heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task breast_cancer --seeds 5
+    heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task digits-oneclass --seeds 5 --methods ganomaly
+    heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task sines --seeds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import OneClassSVM
+
+from ganforge.apps.anomaly import METHODS, AnomalyDetector
+
+Scorer = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+
+
+def pca_score(train: np.ndarray, test: np.ndarray, seed: int) -> np.ndarray:
+    pca = PCA(n_components=0.9, random_state=seed).fit(train)
+    return ((test - pca.inverse_transform(pca.transform(test))) ** 2).sum(axis=1)
+
+
+def knn_score(train: np.ndarray, test: np.ndarray, seed: int) -> np.ndarray:
+    return NearestNeighbors(n_neighbors=5).fit(train).kneighbors(test)[0].mean(axis=1)
+
+
+BASELINES: dict[str, Scorer] = {
+    "IsolationForest": lambda a, b, s: -IsolationForest(random_state=s).fit(a).score_samples(b),
+    "OneClassSVM": lambda a, b, s: -OneClassSVM(gamma="scale").fit(a).score_samples(b),
+    "PCA": pca_score,
+    "kNN": knn_score,
+}
+
+
+def flat(x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1)
+
+
+def detectors(methods: list[str], steps: int) -> dict[str, Scorer]:
+    out: dict[str, Scorer] = {}
+    for m in methods:
+        def score(a: np.ndarray, b: np.ndarray, s: int, m: str = m) -> np.ndarray:
+            return AnomalyDetector(method=m, steps=steps, seed=s).fit(a).anomaly_score(b)
+
+        out[f"ganforge {m}"] = score
+    return out
+
+
+def split(normal: np.ndarray, seed: int, fraction: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(normal)
+    k = int(round(fraction * len(order)))
+    return order[:k], order[k:]
+
+
+def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(case name, train, test, test labels 1 = anomaly)."""
+    cases = []
+    if task.startswith("digits"):
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).astype(np.float32)
+        for d in range(10):
+            normal_idx = np.flatnonzero(y != d) if task == "digits-holdout" else np.flatnonzero(y == d)
+            tr, te_n = split(normal_idx, seed)
+            anomalies = np.flatnonzero(y == d) if task == "digits-holdout" else np.flatnonzero(y != d)
+            te = np.concatenate([te_n, anomalies])
+            cases.append((f"digit {d}", X[tr], X[te], np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
+    elif task == "breast_cancer":
+        X, y = load_breast_cancer(return_X_y=True)  # target 1 = benign
+        tr, te_n = split(np.flatnonzero(y == 1), seed)
+        anomalies = np.flatnonzero(y == 0)
+        scaler = StandardScaler().fit(X[tr])
+        te = np.concatenate([te_n, anomalies])
+        cases.append(("benign normal", scaler.transform(X[tr]).astype(np.float32),
+                      scaler.transform(X[te]).astype(np.float32), np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
+    return cases
+
+
+WINDOW = 32
+SEGMENT = 24
+
+
+def sine_series(rng: np.random.Generator, length: int) -> np.ndarray:
+    period = rng.uniform(20, 30)
+    t = np.arange(length)
+    return np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)) + rng.normal(0, 0.05, length)
+
+
+def inject(series: np.ndarray, kind: str, rng: np.random.Generator, count: int = 8) -> np.ndarray:
+    """The series with ``count`` anomalies of ``kind``; returns (series, per-step 0/1 labels)."""
+    x = series.copy()
+    labels = np.zeros(len(x))
+    starts = np.linspace(100, len(x) - 100, count).astype(int) + rng.integers(-20, 20, count)
+    for s in starts:
+        if kind == "spike":
+            x[s] += rng.choice([-3.0, 3.0])
+            labels[s] = 1
+            continue
+        seg = slice(s, s + SEGMENT)
+        if kind == "level shift":
+            x[seg] += 1.0
+        elif kind == "frozen":
+            x[seg] = x[s]
+        elif kind == "frequency":
+            # period halved over the segment, continuous at its start: sin at twice the phase speed
+            phase = np.arcsin(np.clip(series[s], -1, 1))
+            x[seg] = np.sin(phase + 2 * np.pi * np.arange(SEGMENT) / 12.5) + rng.normal(0, 0.05, SEGMENT)
+        labels[seg] = 1
+    return x, labels
+
+
+def windows(x: np.ndarray, stride: int) -> np.ndarray:
+    return np.stack([x[i:i + WINDOW] for i in range(0, len(x) - WINDOW + 1, stride)])[..., None].astype(np.float32)
+
+
+def sine_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    base_rng = np.random.default_rng(seed + 1000)
+    series = sine_series(base_rng, 6000)  # one process: train on its first 4000 steps, test on the rest
+    train = windows(series[:4000], 2)
+    cases = []
+    for kind in ("spike", "level shift", "frozen", "frequency"):
+        test_series, labels = inject(series[4000:], kind, rng)
+        w = windows(test_series, 4)
+        lab = windows(labels, 4)[..., 0].max(axis=1)
+        cases.append((kind, train, w, lab))
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines"],
+                        default="digits-holdout")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    scorers = {**BASELINES, **detectors(args.methods, args.steps)}
+    auc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    cpu: dict[str, float] = defaultdict(float)
+    for seed in range(args.seeds):
+        cases = sine_cases(seed) if args.task == "sines" else tabular_cases(args.task, seed)
+        for case, train, test, labels in cases:
+            line = []
+            for name, scorer in scorers.items():
+                seq = train.ndim == 3
+                a, b = (flat(train), flat(test)) if (seq and not name.startswith("ganforge")) else (train, test)
+                if seq and name not in ("kNN",) and not name.startswith("ganforge"):
+                    continue  # sines: kNN-on-windows is the baseline
+                t0 = time.process_time()
+                value = roc_auc_score(labels, scorer(a, b, seed))
+                cpu[name] += time.process_time() - t0
+                auc[name][case].append(value)
+                line.append(f"{name} {value:.3f}")
+            print(f"seed {seed} {case}: " + ", ".join(line), flush=True)
+    names = list(auc)
+    cases_all = list(auc[names[0]])
+    print(f"\n{args.task}: AUROC mean +- sd over {args.seeds} seeds")
+    print("| case | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for case in cases_all:
+        cells = [f"{np.mean(auc[n][case]):.3f} +- {np.std(auc[n][case], ddof=1) if args.seeds > 1 else 0:.3f}"
+                 for n in names]
+        print(f"| {case} | " + " | ".join(cells) + " |")
+    if len(cases_all) > 1:
+        means = [np.mean([np.mean(auc[n][c]) for c in cases_all]) for n in names]
+        print("| **mean** | " + " | ".join(f"**{m:.3f}**" for m in means) + " |")
+    print("| CPU-s per fit+score | " + " | ".join(
+        f"{cpu[n] / (args.seeds * len(cases_all)):.2f}" for n in names) + " |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({n: dict(v) for n, v in auc.items()}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""``AnomalyDetector``: a GAN anomaly detector with the scikit-learn outlier-detector interface.
+
+    det = gf.AnomalyDetector(method="ganomaly").fit(X_normal)     # rows (N, D), images (N, C, H, W)
+    det.anomaly_score(X)          # larger = more anomalous (the method's score, see models.py)
+    det.predict(X)                # +1 normal, -1 anomaly (scikit-learn's convention)
+    det.score_samples(X)          # -anomaly_score (scikit-learn: larger = more normal)
+    det.decision_function(X)      # threshold_ - anomaly_score: negative = anomaly
+
+Calibration: ``fit`` holds out ``validation_fraction`` of the (normal) data, trains on the rest, and sets
+``threshold_`` to the (1 - ``false_alarm_rate``) quantile of the held-out scores, so about that fraction
+of new normal samples is flagged. Nothing but normal data is ever seen: no anomaly, no test set.
+
+Input kinds (``kind="auto"`` picks from the array): ``table`` (N, D) — each column standardized with the
+training mean and sd; ``image`` (N, C, H, W) in [0, 1] — mapped to [-1, 1], residual maps per pixel;
+``sequence`` (N, T, F) windows — per-feature standardization pooled over time, GRU networks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+
+from ganforge import register_app
+from ganforge.apps.anomaly.models import METHODS, DetectorModel, build_model, train_model
+from ganforge.errors import GanforgeError
+from ganforge.fileio import atomic_write_text
+
+Kind = Literal["auto", "table", "image", "sequence"]
+DETECTOR_FILE = "detector.json"
+WEIGHTS_FILE = "detector.safetensors"
+
+
+def _kind_of(x: np.ndarray, kind: str) -> str:
+    if kind != "auto":
+        return kind
+    return {2: "table", 3: "sequence", 4: "image"}.get(x.ndim, "?")
+
+
+def as_array(x: Any, where: str = "input") -> np.ndarray:
+    """``x`` (array-like, torch tensor, DataFrame) as float32 numpy, checked: non-empty, finite, numeric."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise GanforgeError(f"{where}: not numeric ({exc}); give numbers only") from None
+    if arr.ndim == 1:
+        raise GanforgeError(f"{where}: a 1-D array of {arr.shape[0]} values; give one sample per row, shape (N, D)")
+    if arr.ndim not in (2, 3, 4):
+        raise GanforgeError(
+            f"{where}: shape {arr.shape}; expected rows (N, D), windows (N, T, F) or images (N, C, H, W)"
+        )
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise GanforgeError(f"{where}: empty (shape {arr.shape}); give at least one sample")
+    if not np.isfinite(arr).all():
+        bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+        raise GanforgeError(f"{where}: sample {bad} holds NaN or infinity; remove or fill it")
+    return arr
+
+
+@register_app()
+class AnomalyDetector(BaseEstimator, OutlierMixin):
+    """GAN anomaly detector fitted on normal data only (AnoGAN, EGBAD or GANomaly; see ``models.py``).
+
+    Parameters are plain values so ``sklearn.base.clone`` and pipelines work. ``steps``: training steps
+    (one D and one G update each); ``latent`` / ``hidden``: network sizes (None: from the input size).
+    """
+
+    def __init__(self, method: str = "ganomaly", kind: Kind = "auto", steps: int = 2000, batch_size: int = 64,
+                 lr: float = 1e-3, latent: int | None = None, hidden: int | None = None,
+                 validation_fraction: float = 0.1, false_alarm_rate: float = 0.05, seed: int = 0,
+                 options: dict[str, Any] | None = None) -> None:
+        self.method = method
+        self.kind = kind
+        self.steps = steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.latent = latent
+        self.hidden = hidden
+        self.validation_fraction = validation_fraction
+        self.false_alarm_rate = false_alarm_rate
+        self.seed = seed
+        self.options = options
+
+    # ------------------------------------------------------------------ units
+
+    def _check_settings(self) -> None:
+        if self.method not in METHODS:
+            build_model(self.method, (2,))  # raises the one-line error with a suggestion
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise GanforgeError(f"validation_fraction {self.validation_fraction}: give a fraction in (0, 1)")
+        if not 0.0 < self.false_alarm_rate < 1.0:
+            raise GanforgeError(f"false_alarm_rate {self.false_alarm_rate}: give a fraction in (0, 1)")
+        if self.steps < 1:
+            raise GanforgeError(f"steps {self.steps}: train at least one step")
+
+    def _fit_units(self, x: np.ndarray) -> None:
+        if self.kind_ == "image":
+            if x.min() < 0 or x.max() > 1:
+                raise GanforgeError(f"images must lie in [0, 1]; got values in [{x.min():.3g}, {x.max():.3g}]")
+            self.mean_ = np.full(x.shape[1:2], 0.5, dtype=np.float32)
+            self.scale_ = np.full(x.shape[1:2], 0.5, dtype=np.float32)
+            return
+        axes = (0,) if self.kind_ == "table" else (0, 1)
+        self.mean_ = x.mean(axis=axes).astype(np.float32)
+        sd = x.std(axis=axes).astype(np.float32)
+        self.scale_ = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
+
+    def _to_model(self, x: np.ndarray) -> torch.Tensor:
+        if self.kind_ == "image":
+            shape = (1, -1, 1, 1)
+        elif self.kind_ == "sequence":
+            shape = (1, 1, -1)
+        else:
+            shape = (1, -1)
+        return torch.from_numpy((x - self.mean_.reshape(shape)) / self.scale_.reshape(shape)).float()
+
+    def _check_input(self, x: Any, where: str = "input") -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise GanforgeError("this AnomalyDetector is not fitted; call fit(normal_data) first")
+        arr = as_array(x, where)
+        if arr.shape[1:] != tuple(self.sample_shape_):
+            raise GanforgeError(
+                f"{where}: samples of shape {arr.shape[1:]} but the detector was fitted on "
+                f"{tuple(self.sample_shape_)}; "
+                "give data with the same columns / image size / window length"
+            )
+        return arr
+
+    # ------------------------------------------------------------------ scikit-learn interface
+
+    def fit(self, X: Any, y: Any = None) -> AnomalyDetector:  # noqa: N803 - scikit-learn's name
+        """Train on normal samples ``X`` (``y`` is ignored) and calibrate ``threshold_``."""
+        self._check_settings()
+        x = as_array(X, "fit data")
+        self.kind_ = _kind_of(x, self.kind)
+        expected = {"table": 2, "sequence": 3, "image": 4}.get(self.kind_, 0)
+        if x.ndim != expected:
+            raise GanforgeError(f"kind={self.kind!r} needs {expected}-D input, got shape {x.shape}")
+        n_val = int(round(self.validation_fraction * x.shape[0]))
+        if x.shape[0] - n_val < 2 or n_val < 1:
+            raise GanforgeError(
+                f"fit data: {x.shape[0]} samples are too few to train and hold out a validation split; give at least 10"
+            )
+        order = np.random.default_rng(self.seed).permutation(x.shape[0])
+        val, train = x[order[:n_val]], x[order[n_val:]]
+        self.sample_shape_ = list(x.shape[1:])
+        self._fit_units(train)
+        shape = x.shape[1:] if self.kind_ == "sequence" else (int(np.prod(x.shape[1:])),)
+        torch.manual_seed(self.seed)
+        self.model_: DetectorModel = build_model(self.method, shape, self.latent, self.hidden, **(self.options or {}))
+        self.history_ = train_model(self.model_, self._flat(self._to_model(train)), self.steps, self.batch_size,
+                                    self.lr, self.seed)
+        val_scores = self.anomaly_score(val)
+        self.validation_scores_ = val_scores
+        self.threshold_ = float(np.quantile(val_scores, 1.0 - self.false_alarm_rate))
+        self.offset_ = -self.threshold_  # scikit-learn: decision_function = score_samples - offset_
+        self.n_train_ = int(train.shape[0])
+        return self
+
+    def _flat(self, t: torch.Tensor) -> torch.Tensor:
+        return t if self.kind_ == "sequence" else t.reshape(t.shape[0], -1)
+
+    def _score(self, x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        scores, residuals = [], []
+        state = torch.random.get_rng_state()
+        try:
+            for start in range(0, x.shape[0], chunk):
+                t = self._flat(self._to_model(x[start:start + chunk]))
+                s, r = self.model_.score(t, seed=self.seed)
+                scores.append(s.numpy().astype(np.float64))
+                residuals.append(r.reshape(r.shape[0], *self.sample_shape_).numpy())
+        finally:
+            torch.random.set_rng_state(state)
+        return np.concatenate(scores), np.concatenate(residuals)
+
+    def anomaly_score(self, X: Any) -> np.ndarray:  # noqa: N803
+        """The method's anomaly score per sample (larger = more anomalous); deterministic given ``seed``."""
+        return self._score(self._check_input(X))[0]
+
+    def residuals(self, X: Any) -> np.ndarray:  # noqa: N803
+        """x - x_hat per sample in the detector's units (sd units for tables, [-1, 1] units for images):
+        per-feature residuals for rows, per-pixel maps (N, C, H, W) for images, (N, T, F) for windows."""
+        return self._score(self._check_input(X))[1]
+
+    def score_samples(self, X: Any) -> np.ndarray:  # noqa: N803
+        """scikit-learn's convention: the opposite of the anomaly score (larger = more normal)."""
+        return -self.anomaly_score(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:  # noqa: N803
+        """threshold_ - anomaly score: negative for samples flagged as anomalies."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+        """+1 for normal, -1 for anomaly (score above the calibrated threshold)."""
+        return np.where(self.anomaly_score(X) > self.threshold_, -1, 1)
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, folder: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        """Write ``detector.json`` (settings, units, threshold) and ``detector.safetensors`` to ``folder``."""
+        from safetensors.torch import save_file
+
+        if not hasattr(self, "model_"):
+            raise GanforgeError("this AnomalyDetector is not fitted; call fit(normal_data) before save")
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        state = {k: v.contiguous() for k, v in self.model_.state_dict().items()}
+        tmp = out / (WEIGHTS_FILE + ".tmp")
+        save_file(state, str(tmp))
+        tmp.replace(out / WEIGHTS_FILE)
+        meta = {
+            "format": "ganforge-anomaly-detector/1",
+            "params": self.get_params(),
+            "kind": self.kind_,
+            "sample_shape": self.sample_shape_,
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "threshold": self.threshold_,
+            "n_train": self.n_train_,
+            "extra": extra or {},
+        }
+        atomic_write_text(out / DETECTOR_FILE, json.dumps(meta, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, folder: str | Path) -> AnomalyDetector:
+        """A detector written by :meth:`save` (``ganforge anomaly fit``)."""
+        from safetensors.torch import load_file
+
+        path = Path(folder)
+        meta_path = path / DETECTOR_FILE
+        if not path.exists():
+            raise GanforgeError(
+                f"'{path}' does not exist; fit a detector first: ganforge anomaly fit DATA --out {path}"
+            )
+        if not meta_path.exists() or not (path / WEIGHTS_FILE).exists():
+            what = "a GAN training run" if (path / "config.yaml").exists() else "no anomaly detector"
+            raise GanforgeError(
+                f"'{path}' is {what}, not fitted for anomaly scoring (no {DETECTOR_FILE}); "
+                f"fit one with: ganforge anomaly fit NORMAL_DATA --out {path}-ad"
+            )
+        try:
+            meta = json.loads(meta_path.read_text())
+            det = cls(**meta["params"])
+            det.kind_ = meta["kind"]
+            det.sample_shape_ = list(meta["sample_shape"])
+            det.mean_ = np.asarray(meta["mean"], dtype=np.float32)
+            det.scale_ = np.asarray(meta["scale"], dtype=np.float32)
+            det.threshold_ = float(meta["threshold"])
+            det.offset_ = -det.threshold_
+            det.n_train_ = int(meta["n_train"])
+            det.extra_ = meta.get("extra", {})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GanforgeError(f"{meta_path}: damaged detector file ({exc}); fit the detector again") from None
+        shape = det.sample_shape_ if det.kind_ == "sequence" else [int(np.prod(det.sample_shape_))]
+        model = build_model(det.method, shape, det.latent, det.hidden, **(det.options or {}))
+        try:
+            model.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+        except Exception as exc:  # noqa: BLE001 - safetensors / torch raise several types for a bad file
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise GanforgeError(f"{path / WEIGHTS_FILE}: weights do not load ({reason}); fit again") from None
+        det.model_ = model.eval()
+        return det

@@ -1,0 +1,89 @@
+"""``ganforge augment DATA -o OUT``: real + class-conditional GAN samples of a small labelled set.
+
+Images: a .npz archive with ``images`` and ``labels`` or a folder with one sub-folder per class -> a .npz
+with ``images`` (N, C, H, W) in [0, 1], ``labels`` and ``synthetic`` (1 for generated rows). Tables: a CSV
+with a label column (``--label-column``) -> the same CSV with generated rows appended (``--balance``
+fills every class up to the largest one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ganforge.cli import register_command
+
+
+@register_command()
+def augment(
+    data: Annotated[Path, typer.Argument(help="labelled data: .npz (images, labels), image folder, or .csv")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="output .npz (images) or .csv (tables)")] = Path(
+        "augmented.npz"),
+    per_class: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--per-class", help="synthetic samples per class (default: 2 per real sample, see --ratio)")] = None,
+    ratio: Annotated[Optional[float], typer.Option("--ratio", help="synthetic per real sample of each class")] = None,  # noqa: UP045
+    balance: Annotated[bool, typer.Option("--balance", help="fill every class up to the largest one")] = False,
+    run: Annotated[Optional[Path], typer.Option("--run", help="sample this trained conditional run instead")] = None,  # noqa: UP045
+    label_column: Annotated[Optional[str], typer.Option("--label-column", help="CSV: the class column")] = None,  # noqa: UP045
+    steps: Annotated[int, typer.Option("--steps", help="GAN training steps")] = 2000,
+    filter_confidence: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--filter-confidence",
+        help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
+    size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Train a class-conditional GAN on a small labelled set (or reuse --run) and write real + synthetic."""
+    import numpy as np
+
+    from ganforge.apps.augment import augment as run_augment
+    from ganforge.errors import GanforgeError
+    from ganforge.fileio import atomic_write_bytes, atomic_write_text
+
+    if sum(v is not None and v is not False for v in (per_class, ratio, balance or None)) > 1:
+        raise GanforgeError("give one of --per-class, --ratio and --balance")
+    columns: list[str] = []
+    if data.suffix.lower() == ".csv":
+        from ganforge.data.files import read_csv
+
+        values, columns = read_csv(data)
+        if label_column is None:
+            raise GanforgeError(f"{data}: name the class column with --label-column (columns: {', '.join(columns)})")
+        if label_column not in columns:
+            raise GanforgeError(f"{data}: no column named {label_column!r}; columns are {', '.join(columns)}")
+        j = columns.index(label_column)
+        x, y = np.delete(values, j, axis=1).astype(np.float32), values[:, j]
+        if x.shape[1] == 0:
+            raise GanforgeError(f"{data}: no feature columns besides {label_column!r}")
+    elif data.is_dir() or data.suffix.lower() == ".npz":
+        from ganforge.data.image_files import image_folder, images_npz
+
+        source = image_folder(str(data), size=size or 32) if data.is_dir() else images_npz(str(data), size=size)
+        if source.y is None:
+            raise GanforgeError(
+                f"{data}: no labels (a 'labels' array, or one sub-folder per class); augment needs classes"
+            )
+        x, y = source.x.numpy(), source.y.numpy()
+    else:
+        raise GanforgeError(f"{data}: give a .npz of images and labels, an image folder, or a .csv with --label-column")
+    want = ".csv" if columns else ".npz"
+    if output.suffix.lower() != want:
+        raise GanforgeError(f"-o {output}: this data is written as {want}; give a name ending in {want}")
+    result = run_augment(x, y, per_class, ratio=ratio, balance=balance, run=run, steps=steps,
+                         filter_confidence=filter_confidence, seed=seed)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if columns:
+        j = columns.index(label_column or "")
+        rows = np.insert(result.x.astype(np.float64), j, result.y, axis=1)
+        lines = [",".join(columns)] + [",".join(f"{v:.6g}" for v in row) for row in rows]
+        atomic_write_text(output, "\n".join(lines) + "\n")
+    else:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=result.x, labels=result.y, synthetic=result.synthetic.astype(np.uint8))
+        atomic_write_bytes(output, buffer.getvalue())
+    n_syn = int(result.synthetic.sum())
+    print(f"wrote {output}: {len(result.y) - n_syn} real + {n_syn} synthetic samples, "
+          f"{len(np.unique(result.y))} classes")

@@ -1,0 +1,132 @@
+"""``AnomalyDetector``: deterministic scores, thresholds from normal data only, the scikit-learn interface,
+every method and input kind, save/load, and one-line errors for bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import ganforge as gf
+from ganforge.apps.anomaly import AnomalyDetector
+from ganforge.errors import GanforgeError
+
+STEPS = 150
+
+
+def blobs(seed: int = 0, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Normal rows on a 2-D plane inside 6-D space; anomalies off that plane."""
+    rng = np.random.default_rng(seed)
+    basis = rng.normal(size=(2, 6))
+    normal = rng.normal(size=(n, 2)) @ basis + 0.05 * rng.normal(size=(n, 6))
+    anomalies = rng.normal(size=(40, 6)) * 2.0
+    return normal.astype(np.float32), anomalies.astype(np.float32)
+
+
+def test_gf_names_the_detector() -> None:
+    assert gf.AnomalyDetector is AnomalyDetector
+
+
+def test_scores_are_deterministic_with_a_seed() -> None:
+    normal, anomalies = blobs()
+    a = AnomalyDetector(steps=STEPS, seed=3).fit(normal).anomaly_score(anomalies)
+    b = AnomalyDetector(steps=STEPS, seed=3).fit(normal).anomaly_score(anomalies)
+    np.testing.assert_array_equal(a, b)
+    det = AnomalyDetector(method="anogan", steps=50, seed=1, options={"search_steps": 20}).fit(normal)
+    np.testing.assert_array_equal(det.anomaly_score(anomalies), det.anomaly_score(anomalies))
+
+
+def test_threshold_is_a_quantile_of_held_out_normal_scores_only() -> None:
+    normal, anomalies = blobs()
+    det = AnomalyDetector(steps=STEPS, false_alarm_rate=0.1, validation_fraction=0.2).fit(normal)
+    assert len(det.validation_scores_) == 40 and det.n_train_ == 160
+    assert det.threshold_ == pytest.approx(np.quantile(det.validation_scores_, 0.9))
+    # the held-out split is normal data the detector did not train on: no anomaly enters the threshold
+    order = np.random.default_rng(0).permutation(len(normal))
+    np.testing.assert_allclose(det.anomaly_score(normal[order[:40]]), det.validation_scores_, rtol=1e-6)
+    # fitting never looks at labels or other data: y is ignored
+    same = AnomalyDetector(steps=STEPS, false_alarm_rate=0.1, validation_fraction=0.2).fit(normal, y=np.ones(200))
+    assert same.threshold_ == det.threshold_
+
+
+@pytest.mark.parametrize("method", ["ganomaly", "egbad", "alad", "anogan"])
+def test_every_method_separates_off_plane_points(method: str) -> None:
+    normal, anomalies = blobs()
+    # GANomaly's latent score (the paper's) barely sees points off the plane here (AUROC ~0.7); its residual does
+    options = {"anogan": {"search_steps": 50}, "ganomaly": {"score": "residual"}}.get(method)
+    det = AnomalyDetector(method=method, steps=400, options=options).fit(normal)
+    test_normal, _ = blobs(seed=0, n=260)
+    held = test_normal[200:]
+    scores = det.anomaly_score(np.concatenate([held, anomalies]))
+    auc = roc_auc_score(np.r_[np.zeros(len(held)), np.ones(len(anomalies))], scores)
+    assert auc > (0.9 if method == "ganomaly" else 0.75), auc
+
+
+def test_scikit_learn_interface_and_pipeline() -> None:
+    normal, anomalies = blobs()
+    det = AnomalyDetector(steps=400, options={"score": "residual"})
+    assert clone(det).get_params() == det.get_params()
+    pipe = make_pipeline(StandardScaler(), det).fit(normal)
+    x = np.concatenate([normal[:20], anomalies])
+    pred = pipe.predict(x)
+    assert set(np.unique(pred)) <= {-1, 1}
+    fitted = pipe[-1]
+    z = pipe[0].transform(x)
+    np.testing.assert_allclose(pipe.score_samples(x), -fitted.anomaly_score(z))
+    np.testing.assert_array_equal(pred == -1, fitted.decision_function(z) < 0)
+    assert (pred[20:] == -1).mean() > 0.8
+
+
+def test_images_get_per_pixel_residual_maps_and_sequences_a_recurrent_model(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    images = np.clip(rng.normal(0.5, 0.1, size=(60, 1, 6, 6)), 0, 1).astype(np.float32)
+    det = AnomalyDetector(steps=30).fit(images)
+    assert det.kind_ == "image" and det.residuals(images[:4]).shape == (4, 1, 6, 6)
+    t = np.arange(16)
+    windows = np.stack([np.sin(t / 3 + p)[:, None] for p in rng.uniform(0, 6, 80)]).astype(np.float32)
+    seq = AnomalyDetector(steps=30).fit(windows)
+    assert seq.kind_ == "sequence" and seq.model_.encoder1.recurrent
+    assert seq.anomaly_score(windows[:5]).shape == (5,) and seq.residuals(windows[:5]).shape == (5, 16, 1)
+    loaded = AnomalyDetector.load(seq.save(tmp_path / "seq"))
+    np.testing.assert_allclose(loaded.anomaly_score(windows), seq.anomaly_score(windows), rtol=1e-6)
+    assert loaded.threshold_ == seq.threshold_
+
+
+def test_rows_have_per_feature_residuals() -> None:
+    normal, anomalies = blobs()
+    det = AnomalyDetector(steps=STEPS).fit(normal)
+    assert det.residuals(anomalies).shape == anomalies.shape
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (np.zeros((0, 6)), "empty"),
+        (np.zeros((5, 4)), "shape"),
+        (np.full((3, 6), np.nan), "NaN"),
+        (np.zeros(6), "1-D"),
+    ],
+)
+def test_bad_input_is_one_line(x: np.ndarray, match: str) -> None:
+    normal, _ = blobs()
+    det = AnomalyDetector(steps=20).fit(normal)
+    with pytest.raises(GanforgeError, match=match) as err:
+        det.anomaly_score(x)
+    assert "\n" not in str(err.value)
+
+
+def test_unfitted_and_wrong_settings(tmp_path: Path) -> None:
+    normal, _ = blobs()
+    with pytest.raises(GanforgeError, match="not fitted"):
+        AnomalyDetector().predict(normal)
+    with pytest.raises(GanforgeError, match="did you mean|ganomaly"):
+        AnomalyDetector(method="ganomly").fit(normal)
+    with pytest.raises(GanforgeError, match="too few"):
+        AnomalyDetector(steps=5).fit(normal[:3])
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("seed: 0\n")
+    with pytest.raises(GanforgeError, match="GAN training run, not fitted for anomaly scoring"):
+        AnomalyDetector.load(tmp_path / "run")
