@@ -130,6 +130,9 @@ def sample(
     mix_styles: Annotated[
         bool, typer.Option("--mix-styles", help="StyleGAN: fine styles from a second random latent")
     ] = False,
+    text: Annotated[
+        str | None, typer.Option("--text", help="text-to-image models: the sentence to draw")
+    ] = None,  # noqa: UP045
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy) or a picture (.png)."""
     import torch
@@ -143,6 +146,10 @@ def sample(
         options["truncation"] = truncation
     if mix_styles:
         options["mix_styles"] = True
+    if text is not None:
+        if not getattr(loaded.gan, "reads_text", False):
+            raise GanforgeError(f"--text: {run} is not a text-to-image run; it takes no sentence")
+        options["text"] = text
     if output.suffix.lower() == ".png":
         from ganforge.report.pictures import save_samples_png
 

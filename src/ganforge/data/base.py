@@ -20,7 +20,9 @@ import torch
 
 from ganforge.data.scaling import OutputRange, Scaler
 
-DataKind = Literal["numbers", "points", "images", "sequences", "table", "superres", "unpaired-images"]
+DataKind = Literal[
+    "numbers", "points", "images", "sequences", "table", "superres", "unpaired-images", "captioned-images"
+]
 
 
 @dataclass
