@@ -68,12 +68,12 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     ``ganforge train my_series.csv --recipe timeseries-gru``: the recipe's ``data`` section keeps its
     settings (source, window length, columns...) and reads ``path``; the run is named after the file."""
     text = str(path)
-    if Path(text).suffix.lower() not in DATA_SUFFIXES:
+    if Path(text).suffix.lower() not in DATA_SUFFIXES and not Path(text).is_dir():  # folders: image recipes
         raise GanforgeError(
             f"--recipe goes with a data file (.csv/.npy/.npz), got '{text}'; e.g. "
             "`ganforge train my_series.csv --recipe timeseries-gru`, or `ganforge train RECIPE` alone"
         )
-    if not Path(text).is_file():
+    if not Path(text).exists():
         raise GanforgeError(f"data file '{text}' does not exist; check the path")
     raw = resolve_recipe(recipe)
     data = dict(raw.get("data") or {})
