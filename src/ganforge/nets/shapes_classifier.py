@@ -111,7 +111,7 @@ def score_scenes(read: dict[str, Tensor], attributes: Tensor) -> dict[str, Tenso
 
 
 def train_shapes_classifier(
-    n: int = 12000, epochs: int = 6, seed: int = 0, batch_size: int = 128, lr: float = 2e-3
+    n: int = 6000, epochs: int = 4, seed: int = 0, batch_size: int = 64, lr: float = 2e-3
 ) -> tuple[ShapesClassifier, dict[str, Any]]:
     """Train the reader on ``n`` real scenes of every pair (data seed 1) with Adam; test on 4000 fresh
     scenes of each split (data seed 2). Deterministic on the CPU for a ``seed``."""
