@@ -8,7 +8,8 @@
 * **R-precision** (AttnGAN, Xu et al. 2018, sec. 5): for each generated image, its true caption and 99
   captions of other images are ranked by the cosine similarity of the run's own matching encoders
   (DAMSM image and sentence vectors); R-precision is the share of images whose true caption ranks first
-  (R = 1). Computed on real images too, as the ceiling of those encoders.
+  (R = 1). Computed on real images too, as the ceiling of those encoders. Captions of other images that
+  state the same content (same objects and attributes) are not mismatches and are not drawn.
 * **FID on shape features**: Frechet distance of the reader's 256-d quadrant features of generated vs real
   scenes (float64), beside the floor of real vs real.
 """
@@ -28,11 +29,26 @@ if TYPE_CHECKING:
 R_CANDIDATES = 100  # the true caption and 99 mismatched ones, as AttnGAN
 
 
+def scene_keys(attributes: torch.Tensor | None, n: int) -> torch.Tensor:
+    """One integer per image naming what its captions state (the sorted objects of a shapes scene, a digit's
+    class, thickness and slant), so two captions of the same content compare equal; ``arange`` without
+    attributes (users' captions: only token-identical captions are the same)."""
+    if attributes is None:
+        return torch.arange(n)
+    codes = (attributes[..., 0] + 1) * 1000 + (attributes[..., 1] + 1) * 100 + (attributes[..., 2] + 1) * 10
+    codes = (codes + attributes[..., 3] + 1).sort(dim=1).values  # object order does not matter
+    return codes[:, 0] * 100_000 + codes[:, 1]
+
+
 @torch.no_grad()
-def r_precision_of(gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: torch.Tensor, seed: int = 0) -> float:
-    """AttnGAN's R-precision of ``images`` (model units) for their ``tokens`` (N, L): 99 mismatched
-    captions per image drawn from ``pool`` (M, L) (captions of other images; a draw equal to the true
-    caption's tokens is skipped)."""
+def r_precision_of(
+    gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: torch.Tensor, seed: int = 0,
+    keys: torch.Tensor | None = None, pool_keys: torch.Tensor | None = None,
+) -> float:
+    """AttnGAN's R-precision of ``images`` (model units) for their ``tokens`` (N, L): 99 mismatching
+    captions per image drawn from ``pool`` (M, L), captions of other images. A pool caption that states
+    the same content as the true one (equal ``keys``/``pool_keys``, or identical tokens) describes the image
+    as well and is not a mismatch, so it is skipped: with exact captions, many scenes share their content."""
     from ganforge.nets.text import r_precision
 
     gan.eval()
@@ -42,8 +58,11 @@ def r_precision_of(gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: t
     g = torch.Generator().manual_seed(seed)
     hits = []
     for i in range(len(images)):
-        idx = torch.randperm(len(pool), generator=g)[: R_CANDIDATES + 8]
-        idx = idx[~(pool[idx] == tokens[i]).all(1)][: R_CANDIDATES - 1]
+        idx = torch.randperm(len(pool), generator=g)[: 4 * R_CANDIDATES]
+        keep = ~(pool[idx] == tokens[i]).all(1)
+        if keys is not None and pool_keys is not None:
+            keep &= pool_keys[idx] != keys[i]
+        idx = idx[keep][: R_CANDIDATES - 1]
         hits.append(r_precision(v[i : i + 1], e_true[i : i + 1], e_pool[idx][None]))
     return float(torch.cat(hits).mean())
 
@@ -82,11 +101,13 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     real, caps = source.x[idx], tokens[idx, k]
     fake = run.sample(len(idx), label=caps)
     pool = tokens[:, 0]
+    all_keys = scene_keys(getattr(source, "attributes", None), len(tokens))
     to_model = run.scaler.to_model
+    same = {"keys": all_keys[idx], "pool_keys": all_keys}
     report: dict[str, Any] = {
         "n_fake": len(idx),
-        "r_precision": r_precision_of(run.gan, to_model(fake), caps, pool),
-        "r_precision_real": r_precision_of(run.gan, to_model(real), caps, pool),
+        "r_precision": r_precision_of(run.gan, to_model(fake), caps, pool, **same),
+        "r_precision_real": r_precision_of(run.gan, to_model(real), caps, pool, **same),
     }
     if source.info.get("captions") == "shapes":
         from ganforge.nets.shapes_classifier import load_shapes_classifier
