@@ -22,6 +22,7 @@ Protocol, per training seed (recipe ``shapes-text`` unless ``--recipe``; seed se
     heavy env PYTHONPATH=src python3 benchmarks/text_to_image.py --seeds 0          # one seed
     heavy env PYTHONPATH=src python3 benchmarks/text_to_image.py --seeds 0 1 2      # the three seeds
     python3 benchmarks/text_to_image.py --summarize benchmarks/results/text_to_image-seed*.json
+    python3 benchmarks/text_to_image.py --evaluate benchmarks/results/text_to_image-seed0.json   # re-score a run
 
 Each seed writes ``benchmarks/results/text_to_image-seed<S>.json``; ``--summarize`` prints the table
 (mean and range over the seeds found) for docs/benchmarks/text_to_image.md.
@@ -40,6 +41,18 @@ import torch
 
 TARGETS = {"all_attributes_seen": 0.90, "all_attributes_held_out": 0.70, "r_precision": 0.90, "train_cpu_min": 30.0}
 RESULTS = Path(__file__).parent / "results"
+
+
+def evaluate_record(path: Path) -> dict:
+    """Re-evaluate the run of a result file with the current evaluator (training CPU numbers kept)."""
+    from ganforge.evaluation.text2image_suite import evaluate_text2image
+    from ganforge.runs import load
+
+    record = json.loads(path.read_text())
+    torch.manual_seed(0)
+    record.update(evaluate_text2image(load(record["run"]), 1000, []))
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
 
 
 def run_seed(seed: int, recipe: str, out: Path, overrides: list[str]) -> dict:
@@ -97,7 +110,13 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override KEY=VALUE")
     parser.add_argument("--out", type=Path, default=None, help="folder for the run folders (default: a temp dir)")
     parser.add_argument("--summarize", nargs="*", type=Path, default=None, help="print the table of result files")
+    parser.add_argument("--evaluate", nargs="*", type=Path, default=None,
+                        help="re-evaluate the runs of these result files with the current evaluator")
     args = parser.parse_args()
+    if args.evaluate is not None:
+        torch.set_num_threads(1)
+        print(summarize([evaluate_record(p) for p in sorted(args.evaluate)]))
+        return
     if args.summarize is not None:
         records = [json.loads(p.read_text()) for p in sorted(args.summarize)]
         print(summarize(records))
