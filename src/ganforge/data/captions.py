@@ -283,8 +283,8 @@ def shapes_text(
         raise GanforgeError(f"data.split: {split!r} is not one of train, held-out, all")
     if not 1 <= max_objects <= 2:
         raise GanforgeError(f"data.max_objects: {max_objects} objects do not fit; use 1 or 2")
-    if n < 1 or captions_per_image < 1:
-        raise GanforgeError("data.n and data.captions_per_image must be positive")
+    if not (1 <= n <= 1_000_000 and 1 <= captions_per_image <= 64 and seed >= 0):
+        raise GanforgeError("data.n (1..1e6), data.captions_per_image (1..64) and data.seed (>= 0) are out of range")
     pairs = parse_held_out(held_out)
     images, attributes, captions = shape_scenes(n, seed, pairs, split, captions_per_image, max_objects)
     info = {
@@ -349,6 +349,8 @@ def digits_text(size: int = 16, seed: int = 0, captions_per_image: int = 4) -> C
 
     if size not in (16, 32):
         raise GanforgeError(f"data.size: {size}; digits-text images are 16 or 32 pixels wide")
+    if not (1 <= captions_per_image <= 64 and seed >= 0):
+        raise GanforgeError("data.captions_per_image (1..64) and data.seed (>= 0) are out of range")
     images, labels = digits_images()
     x = resize_images(images, size).clamp(0.0, 1.0)
     _, _, flags = digit_attributes(images, labels)
@@ -406,6 +408,8 @@ def captioned_folder(
     from ganforge.data.images import check_size, set_channels
 
     check_size(size, "data")
+    if max_len is not None and not 1 <= max_len <= 1024:
+        raise GanforgeError(f"data.max_len: {max_len} words per caption; use 1 to 1024")
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise GanforgeError(f"image folder '{folder}' does not exist or is not a folder; check data.path")

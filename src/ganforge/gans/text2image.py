@@ -206,6 +206,15 @@ def text2image(
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen."""
+    sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
+             "d_width": d_width, "encoder_width": encoder_width}
+    for key, value in sizes.items():
+        if not 1 <= value <= 1024:
+            raise GanforgeError(f"model.{key}: {value} is not a size between 1 and 1024")
+    if encoder_steps < 0 or min(gp_weight, mismatch_weight, matching_weight) < 0 or not gp_power > 0:
+        raise GanforgeError("model: encoder_steps and the loss weights must be >= 0, gp_power > 0")
+    if mismatch_weight > 1:
+        raise GanforgeError(f"model.mismatch_weight: {mismatch_weight}; it splits the fake terms, between 0 and 1")
     shape = tuple(source.sample_shape)
     if len(shape) != 3 or shape[1] != shape[2] or shape[0] not in (1, 3):
         raise GanforgeError(f"model.type text2image needs square 1- or 3-channel images, got samples of shape {shape}")
