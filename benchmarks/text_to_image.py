@@ -49,8 +49,9 @@ def evaluate_record(path: Path) -> dict:
     from ganforge.runs import load
 
     record = json.loads(path.read_text())
-    torch.manual_seed(0)
-    record.update(evaluate_text2image(load(record["run"]), 1000, []))
+    run = load(record["run"])
+    torch.manual_seed(0)  # after load, as run_seed does
+    record.update(evaluate_text2image(run, 1000, []))
     path.write_text(json.dumps(record, indent=2) + "\n")
     return record
 
