@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("diagnostics", ("diagnostics",)),
     ("api", ("api",)),
     ("facade", ("",)),  # ganforge/__init__.py: the public names of ``import ganforge as gf``
-    ("apps", ("apps",)),
+    ("apps", ("apps", "studio")),
     ("cli", ("cli", "commands", "__main__")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

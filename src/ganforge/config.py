@@ -57,6 +57,7 @@ class TrainConfig(Strict):
     checkpoint_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
     snapshot_every: int = Field(0, ge=0, description="save a sample picture every N steps (0: at the end only)")
+    tensorboard: bool = Field(False, description="also log to TensorBoard (RUN/tensorboard; the tensorboard extra)")
     guard: GuardConfig = GuardConfig()
     precision: Literal["fp32", "bf16", "fp16"] = Field(
         "fp32", description="fp32; bf16 autocast (CPU or GPU); fp16 autocast with loss scaling (GPU only)"

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 import typer
 
 from ganforge.cli import register_command
+from ganforge.report.timeline import resolution_key as _resolution_key
+from ganforge.report.timeline import timeline
 
 VITALS = (
     ("loss_d", "loss_D"),
@@ -34,32 +36,6 @@ VITALS = (
     ("duplicates", "dup"),
     ("diversity", "divers."),
 )
-
-
-def timeline(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Findings in step order, each with ``until``: the step its condition stopped holding (None: still
-    holding at the end of the logged run)."""
-    events: list[dict[str, Any]] = []
-    open_by_kind: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        for f in record.get("findings", []):
-            event = {**f, "until": None}
-            events.append(event)
-            key = _resolution_key(f)
-            open_by_kind.setdefault(key, []).append(event)
-        for r in record.get("resolved", []):
-            pending = open_by_kind.get(r["kind"], [])
-            if pending:
-                pending.pop(0)["until"] = r["step"]
-    return events
-
-
-def _resolution_key(f: dict[str, Any]) -> str:
-    """The ``kind`` a resolution of finding ``f`` carries: instability causes are tracked one by one."""
-    message = str(f.get("message", ""))
-    if f["kind"] == "instability" and message.startswith("instability ("):
-        return f"instability:{message[len('instability ('):].split(')')[0]}"
-    return f["kind"]
 
 
 def vital_rows(records: list[dict[str, Any]], rows: int = 10) -> list[dict[str, Any]]:

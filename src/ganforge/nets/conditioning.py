@@ -30,7 +30,8 @@ def check_labels(y: torch.Tensor | None, num_classes: int, batch: int) -> torch.
     """Validate class labels for a batch of ``batch`` samples and return them as int64 of shape (N,).
 
     Accepts (N,) or (N, 1) integer tensors. The value range is checked for CPU tensors only: on an
-    accelerator the check would force a device sync every step (there the embedding itself fails).
+    accelerator the check would force a device sync every step (there the embedding itself fails); nor
+    while ``torch.export`` captures the network (a value check is not part of a graph).
     """
     if y is None:
         raise GanforgeError(
@@ -44,7 +45,8 @@ def check_labels(y: torch.Tensor | None, num_classes: int, batch: int) -> torch.
     y = y.reshape(-1) if y.dim() == 2 and y.shape[1] == 1 else y
     if y.dim() != 1 or y.shape[0] != batch:
         raise GanforgeError(f"expected {batch} class labels (one per sample), got shape {tuple(y.shape)}")
-    if y.device.type == "cpu" and y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+    checkable = y.device.type == "cpu" and not torch.compiler.is_exporting()  # no data-dependent check in a graph
+    if checkable and y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise GanforgeError(
             f"class label {int(y.min()) if int(y.min()) < 0 else int(y.max())} is out of range; "
             f"this network knows classes 0..{num_classes - 1}"

@@ -60,7 +60,24 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     }
     write_summary(path, summary)
     run.summary = summary
+    write_run_report(run, path)
     return run
+
+
+def write_run_report(run: Run, path: Path) -> None:
+    """``report.html`` at the end of a run; a failure there is a warning, never a lost run."""
+    import warnings
+
+    from ganforge.report.html import write_report
+
+    state = torch.get_rng_state()
+    try:
+        write_report(path, run)
+    except Exception as err:  # noqa: BLE001 - the run itself is complete and saved
+        warnings.warn(f"{path}: report.html was not written ({err}); write it with `ganforge report {path}`",
+                      stacklevel=2)
+    finally:
+        torch.set_rng_state(state)
 
 
 __all__ = ["finish_run", "plot_real_vs_fake"]

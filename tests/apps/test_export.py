@@ -1,0 +1,113 @@
+"""``ganforge export``: ONNX and torch.export round trips per generator kind, checked on the same noise."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.api import build_config
+from ganforge.apps.export import export_run
+from ganforge.data.registry import source_from_config
+from ganforge.errors import GanforgeError
+from ganforge.gans.registry import build_model
+from ganforge.runs import Run
+
+# recipe -> generator kind it exercises (small overrides keep the build fast)
+EXPORTABLE = {
+    "ring8": "mlp on points",
+    "digits-dcgan": "dcgan (conv) on images",
+    "digits-mlp": "mlp-image",
+    "digits-cgan": "conditional dcgan (label input)",
+    "sines-rcgan": "recurrent (rcgan)",
+    "sines-timegan": "timegan (generator + supervisor + recovery)",
+}
+
+
+def _untrained_run(recipe: str, tmp_path: Path) -> Run:
+    config = build_config(recipe)
+    torch.manual_seed(0)
+    source = source_from_config(config.data)
+    gan = build_model(config.model, source)
+    source.fit_scaler(gan.output_activation)
+    for p in gan.parameters():  # move weights off their init so a dropped layer would show
+        p.data.add_(0.05 * torch.randn_like(p))
+    return Run(tmp_path, config, gan, source)
+
+
+def _reference(run: Run, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """What the run's own sampling gives for these latents (and labels), in data units."""
+    run.gan.eval()
+    with torch.no_grad():
+        label = torch.from_numpy(inputs["label"]) if "label" in inputs else None
+        return run.scaler.to_data(run.gan.generate(torch.from_numpy(inputs["z"]), label)).numpy()
+
+
+def _inputs(run: Run, n: int = 37) -> dict[str, np.ndarray]:
+    torch.manual_seed(99)
+    out = {"z": run.gan.sample_latents(n).float().numpy()}
+    if run.gan.num_classes is not None:
+        out["label"] = (np.arange(n) % run.gan.num_classes).astype(np.int64)
+    return out
+
+
+@pytest.mark.parametrize("recipe", list(EXPORTABLE))
+def test_torch_export_round_trip(recipe: str, tmp_path: Path) -> None:
+    run = _untrained_run(recipe, tmp_path)
+    result = export_run(run, tmp_path / "g.pt2")
+    assert result.max_abs_error <= 1e-5
+    program = torch.export.load(tmp_path / "g.pt2")
+    inputs = _inputs(run)  # a batch size the export never saw: the batch dimension is dynamic
+    with torch.no_grad():
+        got = program.module()(*(torch.from_numpy(v) for v in inputs.values())).numpy()
+    np.testing.assert_allclose(got, _reference(run, inputs), atol=1e-5, rtol=1e-5)
+    assert ("label" in result.inputs) == (run.gan.num_classes is not None)
+
+
+@pytest.mark.parametrize(
+    "recipe", [pytest.param(r, marks=pytest.mark.slow) if r.startswith("sines") else r for r in EXPORTABLE]
+)
+def test_onnx_round_trip(recipe: str, tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime
+
+    run = _untrained_run(recipe, tmp_path)
+    result = export_run(run, tmp_path / "g.onnx")
+    assert result.max_abs_error <= 1e-4
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(tmp_path / "g.onnx")).metadata_props}
+    assert meta["num_classes"] == run.gan.num_classes and meta["output"] == "samples in data units"
+    session = onnxruntime.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    inputs = _inputs(run)
+    assert [i.name for i in session.get_inputs()] == list(inputs)
+    got = session.run(None, inputs)[0]
+    np.testing.assert_allclose(got, _reference(run, inputs), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "why"),
+    [("digits-stylegan", "draws random numbers"), ("digits-lapgan", "draws random numbers"),
+     ("photos-srgan", "maps images to images")],
+)
+def test_generators_that_are_not_a_plain_forward_pass_are_refused(recipe: str, why: str, tmp_path: Path) -> None:
+    run = _untrained_run(recipe, tmp_path)
+    with pytest.raises(GanforgeError, match=why):
+        export_run(run, tmp_path / "g.pt2")
+    assert not (tmp_path / "g.pt2").exists()
+
+
+@pytest.mark.slow
+def test_cli_exports_a_trained_run_and_prints_the_error(tmp_path: Path) -> None:
+    import ganforge as gf
+
+    run = gf.train("ring8", steps=100, out=tmp_path / "run", show_progress=False, overrides=["eval.n=300"])
+    env = {"PYTHONPATH": str(Path(gf.__file__).parents[1]), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "ganforge", "export", str(run.path), "-o"]
+    done = subprocess.run([*cmd, str(tmp_path / "g.onnx")], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "max abs error vs PyTorch on 256 samples:" in done.stdout
+    assert done.stdout.count("\n") == 1 and not done.stderr.strip()  # one line, exporter chatter silenced
+    bad = subprocess.run([*cmd, str(tmp_path / "g.zip")], capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1

@@ -1,0 +1,183 @@
+"""The studio page in a real headless Chromium: offline, live, controllable, and the image slider."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganforge.training.metrics_log import read
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "studio"
+
+
+def _page(chromium: Any, url: str) -> tuple[Any, list[str]]:
+    """A page that records every request it makes (and every page error)."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 860})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors  # type: ignore[attr-defined]
+    page.goto(url)
+    return page, requests
+
+
+def _local_only(requests: list[str], url: str) -> None:
+    assert requests, "the page made no request at all"
+    outside = [r for r in requests if not r.startswith(url.rstrip("/"))]
+    assert not outside, f"requests left {url}: {outside}"
+
+
+def _keep(path: Path, name: str) -> None:
+    """Copy a key screenshot into docs/studio/ (the documentation's figures) when GANFORGE_DOCS_SCREENSHOTS=1,
+    so an ordinary test run leaves the checkout untouched."""
+    if os.environ.get("GANFORGE_DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS / name)
+
+
+def test_live_2d_training_page(
+    chromium: Any, artifacts: Path, tmp_path: Path, live_studio: Any, waiter: Any
+) -> None:
+    wait_for = waiter
+    studio = live_studio("ring8", ["train.steps=200000", "train.log_every=50", "train.lr_decay=none"], tmp_path / "run")
+    try:
+        page, requests = _page(chromium, studio.url)
+        wait_for(lambda: page.evaluate("window.studio.frames") >= 3 and page.evaluate("window.studio.heatDraws") > 0)
+
+        # points move while training runs
+        first = page.evaluate("window.studio.lastFrame")
+        wait_for(lambda: page.evaluate("window.studio.lastFrame.step") > first["step"] + 20)
+        later = page.evaluate("window.studio.lastFrame")
+        assert np.abs(np.array(later["fake"]) - np.array(first["fake"])).max() > 1e-4
+        assert len(later["fake"]) == 400 and len(later["heat"]) == later["heat_size"] ** 2
+        assert later["arrows"] and later["manifold"]
+        wait_for(lambda: page.evaluate("window.studio.records.length") >= 2)
+        page.wait_for_timeout(400)  # let the charts draw
+        page.screenshot(path=str(artifacts / "studio-ring8-live.png"))
+        _keep(artifacts / "studio-ring8-live.png", "ring8-live.png")
+
+        # pause stops them
+        page.click("#pause")
+        wait_for(lambda: (page.evaluate("window.studio.status") or {}).get("paused"))
+        paused = page.evaluate("window.studio.lastFrame")
+        paused_step = studio.controller.trainer.step
+        page.wait_for_timeout(1500)
+        assert studio.controller.trainer.step == paused_step
+        still = page.evaluate("window.studio.lastFrame")
+        assert still["step"] == paused["step"] and still["fake"] == paused["fake"]
+        assert page.inner_text("#state-label") == "paused"
+
+        # a D step changes the heat map (and only the discriminator: the points stay)
+        frames = page.evaluate("window.studio.frames")
+        page.click("#d-step")
+        wait_for(lambda: page.evaluate("window.studio.frames") > frames)
+        after = page.evaluate("window.studio.lastFrame")
+        assert np.abs(np.array(after["heat"]) - np.array(paused["heat"])).max() > 1e-5
+        assert after["fake"] == paused["fake"]
+        assert studio.controller.trainer.step == paused_step  # a single update is outside the step count
+        page.screenshot(path=str(artifacts / "studio-ring8-after-d-step.png"))
+
+        # a G step moves the points
+        frames = page.evaluate("window.studio.frames")
+        page.click("#g-step")
+        wait_for(lambda: page.evaluate("window.studio.frames") > frames)
+        assert page.evaluate("window.studio.lastFrame.fake") != after["fake"]
+
+        # a live learning-rate change reaches the trainer and metrics.jsonl
+        page.fill("#lr-discriminator", "0.000123")
+        page.click("#apply")
+        wait_for(lambda: abs(studio.controller.trainer.optimizers["discriminator"].param_groups[0]["lr"]
+                             - 0.000123) < 1e-12)
+        page.click("#play")
+        metrics = studio.out / "metrics.jsonl"
+
+        def changed() -> dict | None:
+            return next((r for r in read(metrics) if r.get("studio")), None)
+
+        record = wait_for(changed, timeout=30)
+        assert record["lr"]["discriminator"] == pytest.approx(0.000123, rel=1e-9)
+        assert record["lr"]["generator"] == pytest.approx(0.002, rel=1e-9)
+        whats = [c["what"] for c in record["studio"]["changes"]]
+        assert whats == ["d_step", "g_step", "lr.discriminator"]
+        wait_for(lambda: page.evaluate("window.studio.changes.length") >= 3)
+        assert "lr.discriminator = 0.000123" in page.inner_text("#changes")
+        assert not page.errors  # type: ignore[attr-defined]
+        _local_only(requests, studio.url)
+        assert any(r.endswith("/events") for r in requests) and any(r.endswith("/static/studio.js") for r in requests)
+    finally:
+        run = studio.finish()
+    assert (run.path / "report.html").is_file()
+
+
+def _snapshot_run(folder: Path, steps: list[int]) -> None:
+    """A run folder as an image run leaves it: config, data description, fixed-noise snapshots. Each
+    snapshot is a digit-like grid whose width tells its step apart (checked in the browser)."""
+    folder.mkdir()
+    (folder / "config.yaml").write_text("name: digits-dcgan\n", encoding="utf-8")
+    (folder / "data.json").write_text('{"name": "digits", "kind": "images", "sample_shape": [1, 8, 8]}')
+    (folder / "samples").mkdir()
+    lines = [{"step": s, "loss_d": 1.3 - s / 1000, "loss_g": 0.7 + s / 1000, "d_real": 0.6, "d_fake": 0.4}
+             for s in steps if s]
+    lines[1]["findings"] = [{"step": 200, "kind": "low_diversity", "message": "falling diversity: 0.31x as varied",
+                             "remedy": "minibatch_std in D"}]
+    lines[3]["resolved"] = [{"step": 400, "kind": "low_diversity"}]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    rng = np.random.default_rng(0)
+    for i, step in enumerate(steps):
+        noise = (rng.random((64, 64 + i)) * 255 * min(1.0, 0.2 + i / len(steps))).astype(np.uint8)
+        Image.fromarray(noise).resize((4 * (64 + i), 256), Image.NEAREST).save(
+            folder / "samples" / f"step-{step:08d}.png")
+
+
+def test_image_slider_shows_the_chosen_steps_snapshot(
+    chromium: Any, artifacts: Path, tmp_path: Path, waiter: Any
+) -> None:
+    wait_for = waiter
+    from ganforge.studio.session import attach_studio
+
+    steps = [0, 100, 200, 300, 400, 500]
+    _snapshot_run(tmp_path / "run", steps)
+    box: dict[str, Any] = {}
+    import threading
+
+    done = threading.Event()
+    thread = threading.Thread(target=attach_studio, args=(tmp_path / "run",),
+                              kwargs={"on_ready": lambda s: box.update(server=s), "stop_when": done.is_set},
+                              daemon=True)
+    thread.start()
+    wait_for(lambda: "server" in box)
+    try:
+        page, requests = _page(chromium, box["server"].url)
+        wait_for(lambda: page.evaluate("window.studio.snapshots.length") == len(steps))
+        assert page.is_visible("#images-view") and not page.is_visible("#lowdim-view")
+        assert page.evaluate("window.studio.shownSnapshot") == 500  # follows the newest
+        for index in (2, 0, 4):
+            page.evaluate(f"""() => {{ const s = document.getElementById('snapshot-slider');
+                s.value = '{index}'; s.dispatchEvent(new Event('input')); }}""")
+            wait_for(lambda index=index: page.evaluate(
+                f"document.getElementById('snapshot').src.endsWith('step-{steps[index]:08d}.png')"
+                " && document.getElementById('snapshot').complete"))
+            assert page.evaluate("document.getElementById('snapshot').naturalWidth") == 4 * (64 + index)
+            assert page.inner_text("#snapshot-step").startswith(f"step {steps[index]} ")
+        # monitors' findings with their explanation and remedy, and when they cleared
+        wait_for(lambda: "falling diversity" in page.inner_text("#findings"))
+        text = page.inner_text("#findings")
+        assert "step 200 · low_diversity (until step 400)" in text and "remedy: minibatch_std in D" in text
+        assert page.evaluate("window.studio.records.length") == 5
+        page.screenshot(path=str(artifacts / "studio-image-slider.png"))
+        assert not page.errors  # type: ignore[attr-defined]
+        _local_only(requests, box["server"].url)
+        # the page cannot be made to read outside the run folder
+        status = page.evaluate("fetch('/run/../config.yaml').then(r => r.status)")
+        assert status in (403, 404)
+    finally:
+        done.set()
+        thread.join(10)

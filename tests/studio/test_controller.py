@@ -1,0 +1,149 @@
+"""The studio's training side without a browser: frames, pause, single updates, live settings in
+metrics.jsonl; the run-folder watcher (tailing, truncation, frames from checkpoints); CLI errors."""
+
+from __future__ import annotations
+
+import json
+import queue
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import ganforge as gf
+from ganforge.cli import COMMANDS, app
+from ganforge.errors import GanforgeError
+from ganforge.studio.hub import EventHub
+from ganforge.studio.watcher import RunWatcher
+from ganforge.training.metrics_log import MetricsLog, read
+
+
+def _events(client: queue.Queue, timeout: float = 0.05) -> list[tuple[str, Any]]:
+    out = []
+    while True:
+        try:
+            message = client.get(timeout=timeout)
+        except queue.Empty:
+            return out
+        if message is None:
+            return out
+        head, data = message.decode().split("\n")[:2]
+        out.append((head[len("event: "):], json.loads(data[len("data: "):])))
+
+
+def test_controls_and_live_settings_reach_metrics(tmp_path: Path, live_studio: Any, waiter: Any) -> None:
+    studio = live_studio("ring8", ["train.steps=100000", "train.log_every=20"], tmp_path / "run", paused=True)
+    controller = studio.controller
+    waiter(lambda: controller.trainer is not None and controller.frames >= 1)
+    client = controller.hub.subscribe()
+    init = [p for e, p in _events(client) if e == "init"][0]
+    assert init["view"] == "lowdim" and init["probability"] and init["controls"]["single_steps"]
+    assert controller.trainer.step == 0  # started paused
+    heat = controller.maker.frame(0)["heat"]
+    controller.submit({"action": "d_step"})
+    frame = waiter(lambda: next((p for e, p in _events(client) if e == "frame"), None))
+    assert frame["heat"] != heat and controller.trainer.step == 0
+
+    for bad, message in [
+        ({"action": "set", "objective": "nope"}, "objective must be one of"),
+        ({"action": "set", "lr": {"generator": -1}}, "must be a number in"),
+        ({"action": "set", "lr": {"critic": 0.1}}, "no optimizer phase 'critic'"),
+        ({"action": "set", "n_critic": 0}, "n_critic must be an integer"),
+        ({"action": "explode"}, "a control needs an 'action'"),
+    ]:
+        with pytest.raises(GanforgeError, match=message):
+            controller.submit(bad)
+    controller.submit({"action": "set", "lr": {"generator": 0.0005}, "objective": "hinge", "n_critic": 2})
+    controller.submit({"action": "step"})  # one step, then paused again
+    waiter(lambda: controller.trainer.step == 1 and controller.paused)
+    assert controller.trainer.gan.objective.name == "hinge" and controller.trainer.gan.n_critic == 2
+    controller.submit({"action": "play"})
+    record = waiter(lambda: next((r for r in read(studio.out / "metrics.jsonl") if r.get("studio")), None))
+    assert record["studio"]["objective"] == "hinge" and record["studio"]["n_critic"] == 2
+    assert [c["what"] for c in record["studio"]["changes"]] == ["d_step", "lr.generator", "objective", "n_critic"]
+    # the linear decay continues from the rate set live
+    assert record["lr"]["generator"] == pytest.approx(0.0005, rel=2e-3)
+    controller.submit({"action": "pause"})
+    waiter(lambda: controller.paused)
+    step = controller.trainer.step
+    waiter(lambda: any(e == "status" and p["paused"] for e, p in _events(client)))
+    assert controller.trainer.step == step
+    run = studio.finish()
+    assert run.summary["steps"] == step + 1  # "finish" ends after one more step
+    assert (run.path / "report.html").is_file() and (run.path / "summary.json").is_file()
+
+
+def test_watcher_tails_metrics_and_survives_a_truncation(tmp_path: Path) -> None:
+    hub = EventHub()
+    client = hub.subscribe()
+    (tmp_path / "config.yaml").write_text("name: x\n")
+    watcher = RunWatcher(hub, tmp_path, frames=False, announce=False)
+    log = MetricsLog(tmp_path / "metrics.jsonl")
+    log.append({"step": 10, "loss_d": 1.0})
+    with open(tmp_path / "metrics.jsonl", "ab") as f:
+        f.write(b'{"step": 20, "loss_d"')  # a line being written
+    watcher.poll()
+    assert [(e, p["step"]) for e, p in _events(client)] == [("record", 10)]
+    with open(tmp_path / "metrics.jsonl", "ab") as f:
+        f.write(b': 0.5, "d_fake": "NaN"}\n')
+    watcher.poll()
+    got = _events(client)
+    assert got[0][0] == "record" and got[0][1]["step"] == 20 and got[0][1]["d_fake"] == "NaN"
+    (tmp_path / "metrics.jsonl").write_text('{"step": 5}\n')  # a resume truncated it
+    watcher.poll()
+    assert [e for e, _ in _events(client)] == ["reset", "record"]
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "step-00000100.png").write_bytes(b"png")
+    watcher.poll()
+    assert _events(client) == [("snapshot", {"step": 100, "url": "/run/samples/step-00000100.png"})]
+
+
+def test_attach_draws_frames_from_the_runs_checkpoints(tmp_path: Path) -> None:
+    run = gf.train("ring8", steps=200, out=tmp_path / "run", show_progress=False,
+                   overrides=["train.checkpoint_every=100", "eval.n=300", "train.log_every=50"])
+    hub = EventHub()
+    client = hub.subscribe()
+    watcher = RunWatcher(hub, run.path, frames=True, announce=True)
+    watcher._announce()
+    watcher.poll()
+    events = _events(client)
+    init = [p for e, p in events if e == "init"][0]
+    assert init["mode"] == "attach" and init["view"] == "lowdim" and len(init["real"]) == 400
+    assert not init["controls"]["lr"]
+    frames = [p for e, p in events if e == "frame"]
+    assert [f["step"] for f in frames] == [100, 200]
+    assert frames[0]["fake"] != frames[1]["fake"]
+    assert [p["step"] for e, p in events if e == "record"] == [50, 100, 150, 200]
+    status = [p for e, p in events if e == "status"][-1]
+    assert status["finished"] and status["checkpoint"] == 200
+    assert torch.is_grad_enabled()
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    COMMANDS.load()
+    runner = CliRunner()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("name: x\n")
+    result = runner.invoke(app, ["studio", str(tmp_path / "run"), "--set", "train.steps=5"])
+    assert isinstance(result.exception, GanforgeError) and "is a run folder" in str(result.exception)
+    result = runner.invoke(app, ["studio", "ring8", "--port", "70000"])
+    assert isinstance(result.exception, GanforgeError) and "--port 70000" in str(result.exception)
+
+
+def test_watching_does_not_change_training(tmp_path: Path, live_studio: Any) -> None:
+    """Frames are drawn from fixed inputs under a forked RNG: a run with the studio attached (no control
+    touched) takes exactly the steps of a plain run."""
+    overrides = ["train.steps=120", "train.log_every=20", "eval.n=300"]
+    plain = gf.train("ring8", out=tmp_path / "plain", show_progress=False, overrides=overrides)
+    studio = live_studio("ring8", overrides, tmp_path / "watched", every=1, max_fps=1000, budget=10.0)
+    studio.thread.join(120)  # to the end, untouched
+    watched = studio.finish()
+    assert watched.summary["steps"] == 120 and studio.controller.frames >= 120
+    assert read(plain.path / "metrics.jsonl") == [
+        {k: v for k, v in r.items() if k != "time"} | {"time": p["time"]}
+        for r, p in zip(read(watched.path / "metrics.jsonl"), read(plain.path / "metrics.jsonl"), strict=True)
+    ]
+    for (name, a), (_, b) in zip(plain.gan.state_dict().items(), watched.gan.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
