@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-ORDER = ["toy", "stability", "images", "evaluation", "sequences", "trust", "throughput", "family"]
+ORDER = ["toy", "stability", "images", "evaluation", "sequences", "trust", "throughput", "family", "text_to_image"]
 INTRO = """# Benchmarks
 
 Measured results, each with the command that prints it and the protocol it follows. Published numbers

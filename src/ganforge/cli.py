@@ -170,6 +170,9 @@ def sample(
         str | None, typer.Option("--where", help='tables: conditional rows, e.g. --where "sex=F"')
     ] = None,  # noqa: UP045
     best: Annotated[bool, typer.Option("--best", help="sample the best checkpoint kept by eval.best")] = False,
+    text: Annotated[
+        str | None, typer.Option("--text", help="text-to-image models: the sentence to draw")
+    ] = None,  # noqa: UP045
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
     PNGs (image runs)."""
@@ -190,6 +193,10 @@ def sample(
         options["truncation"] = truncation
     if mix_styles:
         options["mix_styles"] = True
+    if text is not None:
+        if not getattr(loaded.gan, "reads_text", False):
+            raise GanforgeError(f"--text: {run} is not a text-to-image run; it takes no sentence")
+        options["text"] = text
     if to_folder:
         if loaded.data_info.kind != "images":
             raise GanforgeError(

@@ -20,7 +20,17 @@ import torch
 
 from ganforge.data.scaling import OutputRange, Scaler
 
-DataKind = Literal["numbers", "points", "images", "sequences", "table", "superres", "unpaired-images", "paired-images"]
+DataKind = Literal[
+    "numbers",
+    "points",
+    "images",
+    "sequences",
+    "table",
+    "superres",
+    "unpaired-images",
+    "paired-images",
+    "captioned-images",
+]
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""Text-to-image benchmark: does the generated picture show what the sentence says?
+
+Protocol, per training seed (recipe ``shapes-text`` unless ``--recipe``; seed set by ``--seeds``):
+
+1. Train (text encoder with the DAMSM sentence loss, then DF-GAN) and measure the CPU time of the whole
+   ``ganforge.train`` call in this process (``time.process_time``, torch with one thread; it includes the
+   end-of-run evaluation and pictures, whose own CPU time is printed separately so training alone is the
+   difference).
+2. Attribute accuracy: 1,000 captions of training-split scenes (seen shape-colour pairs) and 1,000 captions
+   of scenes holding a held-out pair (green triangle / yellow circle, never in training), one sample each;
+   the shipped attribute reader (``nets/weights/shapes_attributes.*``, its test accuracy on fresh real
+   scenes printed first) reads every quadrant; "all attributes" = every stated object's shape, colour and
+   size in its stated quadrant and no unstated object. Beside it: the same reader on the real images of
+   those captions.
+3. R-precision (AttnGAN): each generated image's true caption ranked among 100 (99 captions of other
+   images) by cosine similarity of the run's own DAMSM image and sentence encoders; share ranked first.
+   Beside it: the same on the real images. Note: G's loss includes the DAMSM term of those encoders
+   (``matching_weight``, as AttnGAN), which AttnGAN's R-precision shares.
+4. FID on shape features: the reader's 256-d quadrant features, 1,000 generated vs 1,000 real scenes,
+   beside real vs other real scenes (the floor).
+
+    heavy env PYTHONPATH=src python3 benchmarks/text_to_image.py --seeds 0          # one seed
+    heavy env PYTHONPATH=src python3 benchmarks/text_to_image.py --seeds 0 1 2      # the three seeds
+    python3 benchmarks/text_to_image.py --summarize benchmarks/results/text_to_image-seed*.json
+    python3 benchmarks/text_to_image.py --evaluate benchmarks/results/text_to_image-seed0.json   # re-score a run
+
+Each seed writes ``benchmarks/results/text_to_image-seed<S>.json``; ``--summarize`` prints the table
+(mean and range over the seeds found) for docs/benchmarks/text_to_image.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+TARGETS = {"all_attributes_seen": 0.90, "all_attributes_held_out": 0.70, "r_precision": 0.90, "train_cpu_min": 30.0}
+RESULTS = Path(__file__).parent / "results"
+
+
+def evaluate_record(path: Path) -> dict:
+    """Re-evaluate the run of a result file with the current evaluator (training CPU numbers kept)."""
+    from ganforge.evaluation.text2image_suite import evaluate_text2image
+    from ganforge.runs import load
+
+    record = json.loads(path.read_text())
+    run = load(record["run"])
+    torch.manual_seed(0)  # after load, as run_seed does
+    record.update(evaluate_text2image(run, 1000, []))
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def run_seed(seed: int, recipe: str, out: Path, overrides: list[str]) -> dict:
+    from ganforge.api import train
+    from ganforge.evaluation.text2image_suite import evaluate_text2image
+    from ganforge.runs import load
+
+    t0 = time.process_time()
+    run = train(recipe, out=out / f"{recipe}-seed{seed}", overrides=[f"seed={seed}", *overrides], show_progress=False)
+    total = time.process_time() - t0
+    t1 = time.process_time()
+    loaded = load(run.path)
+    torch.manual_seed(0)
+    metrics = evaluate_text2image(loaded, 1000, [])
+    evaluation = time.process_time() - t1
+    return {
+        "seed": seed, "recipe": recipe, "overrides": overrides, "run": str(run.path),
+        "train_and_final_eval_cpu_s": round(total, 1), "eval_cpu_s": round(evaluation, 1),
+        "train_cpu_min": round((total - evaluation) / 60, 2), "load": os.getloadavg(), **metrics,
+    }
+
+
+ROWS = [
+    ("all attributes right, seen pairs", "all_attributes_seen", "all_attributes_seen_real", ">= 0.90"),
+    ("all attributes right, held-out pairs", "all_attributes_held_out", "all_attributes_held_out_real", ">= 0.70"),
+    ("shape right (seen)", "shape_seen", None, ""),
+    ("colour right (seen)", "colour_seen", None, ""),
+    ("size right (seen)", "size_seen", None, ""),
+    ("position right (seen)", "position_seen", None, ""),
+    ("no extra object (seen)", "no_extra_seen", None, ""),
+    ("R-precision (R=1, 100 captions)", "r_precision", "r_precision_real", ">= 0.90"),
+    ("FID on shape features", "fid_shapes", "fid_shapes_floor", ""),
+    ("training CPU minutes", "train_cpu_min", None, "<= 30"),
+]
+
+
+def summarize(records: list[dict]) -> str:
+    seeds = ", ".join(str(r["seed"]) for r in records)
+    lines = [f"| metric | generated, per seed ({seeds}) | mean | real images | target |", "|---|---|---|---|---|"]
+    for label, key, real_key, target in ROWS:
+        values = [r[key] for r in records if key in r]
+        if not values:
+            continue
+        real = [r[real_key] for r in records if real_key and real_key in r]
+        real_text = f"{sum(real) / len(real):.3f}" if real else ""
+        per = " / ".join(f"{v:.3f}" for v in values)
+        lines.append(f"| {label} | {per} | {sum(values) / len(values):.3f} | {real_text} | {target} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--recipe", default="shapes-text")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override KEY=VALUE")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the run folders (default: a temp dir)")
+    parser.add_argument("--summarize", nargs="*", type=Path, default=None, help="print the table of result files")
+    parser.add_argument("--evaluate", nargs="*", type=Path, default=None,
+                        help="re-evaluate the runs of these result files with the current evaluator")
+    args = parser.parse_args()
+    if args.evaluate is not None:
+        torch.set_num_threads(1)
+        print(summarize([evaluate_record(p) for p in sorted(args.evaluate)]))
+        return
+    if args.summarize is not None:
+        records = [json.loads(p.read_text()) for p in sorted(args.summarize)]
+        print(summarize(records))
+        return
+    torch.set_num_threads(1)
+    from ganforge.nets.shapes_classifier import shapes_card
+
+    print("attribute reader on fresh real scenes:", json.dumps({k: v for k, v in shapes_card().items() if "test" in k}))
+    out = args.out or Path(tempfile.mkdtemp(prefix="t2i-bench-"))
+    RESULTS.mkdir(exist_ok=True)
+    records = []
+    for seed in args.seeds:
+        record = run_seed(seed, args.recipe, out, args.overrides)
+        records.append(record)
+        name = f"text_to_image-seed{seed}.json" if not args.overrides else f"text_to_image-seed{seed}-custom.json"
+        (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+        print(json.dumps(record))
+    print(summarize(records))
+
+
+if __name__ == "__main__":
+    main()

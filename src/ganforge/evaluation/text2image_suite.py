@@ -1,0 +1,132 @@
+"""Does the picture match the sentence? The evaluator of text-to-image runs (``captioned-images`` data).
+
+* **Attribute accuracy** (shapes scenes): the shipped attribute reader (``nets/shapes_classifier.py``)
+  reads every quadrant of images generated for real captions; a sample counts as right when every stated
+  object has its shape, colour and size in its stated quadrant and no other quadrant holds an object. Seen
+  combinations use captions of training-split scenes; held-out ones captions of scenes with a held-out
+  shape-colour pair. The same reader on the real images of those captions is the ceiling beside it.
+* **R-precision** (AttnGAN, Xu et al. 2018, sec. 5): for each generated image, its true caption and 99
+  captions of other images are ranked by the cosine similarity of the run's own matching encoders
+  (DAMSM image and sentence vectors); R-precision is the share of images whose true caption ranks first
+  (R = 1). Computed on real images too, as the ceiling of those encoders. Captions of other images that
+  state the same content (same objects and attributes) are not mismatches and are not drawn.
+* **FID on shape features**: Frechet distance of the reader's 256-d quadrant features of generated vs real
+  scenes (float64), beside the floor of real vs real.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.evaluation.suite import register_evaluator
+
+if TYPE_CHECKING:
+    from ganforge.runs import Run
+
+R_CANDIDATES = 100  # the true caption and 99 mismatched ones, as AttnGAN
+
+
+def scene_keys(attributes: torch.Tensor | None, n: int) -> torch.Tensor:
+    """One integer per image naming what its captions state (the sorted objects of a shapes scene, a digit's
+    class, thickness and slant), so two captions of the same content compare equal; ``arange`` without
+    attributes (users' captions: only token-identical captions are the same)."""
+    if attributes is None:
+        return torch.arange(n)
+    codes = (attributes[..., 0] + 1) * 1000 + (attributes[..., 1] + 1) * 100 + (attributes[..., 2] + 1) * 10
+    codes = (codes + attributes[..., 3] + 1).sort(dim=1).values  # object order does not matter
+    return codes[:, 0] * 100_000 + codes[:, 1]
+
+
+@torch.no_grad()
+def r_precision_of(
+    gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: torch.Tensor, seed: int = 0,
+    keys: torch.Tensor | None = None, pool_keys: torch.Tensor | None = None,
+) -> float:
+    """AttnGAN's R-precision of ``images`` (model units) for their ``tokens`` (N, L): 99 mismatching
+    captions per image drawn from ``pool`` (M, L), captions of other images. A pool caption that states
+    the same content as the true one (equal ``keys``/``pool_keys``, or identical tokens) describes the image
+    as well and is not a mismatch, so it is skipped: with exact captions, many scenes share their content."""
+    from ganforge.nets.text import r_precision
+
+    gan.eval()
+    v = torch.cat([gan.image_encoder(images[i : i + 512]) for i in range(0, len(images), 512)])
+    e_true = gan.text_encoder(tokens)
+    e_pool = torch.cat([gan.text_encoder(pool[i : i + 2048]) for i in range(0, len(pool), 2048)])
+    g = torch.Generator().manual_seed(seed)
+    hits = []
+    for i in range(len(images)):
+        idx = torch.randperm(len(pool), generator=g)[: 4 * R_CANDIDATES]
+        keep = ~(pool[idx] == tokens[i]).all(1)
+        if keys is not None and pool_keys is not None:
+            keep &= pool_keys[idx] != keys[i]
+        idx = idx[keep][: R_CANDIDATES - 1]
+        hits.append(r_precision(v[i : i + 1], e_true[i : i + 1], e_pool[idx][None]))
+    return float(torch.cat(hits).mean())
+
+
+def attribute_scores(images: torch.Tensor, attributes: torch.Tensor, reader: Any = None) -> dict[str, float]:
+    """Share of images (data units) whose every attribute, and each attribute, matches ``attributes``."""
+    from ganforge.nets.shapes_classifier import load_shapes_classifier, score_scenes
+
+    reader = reader or load_shapes_classifier()
+    scores = score_scenes(reader.read(images), attributes)
+    return {k: float(v.float().mean()) for k, v in scores.items()}
+
+
+def shape_fid(reader: Any, real: torch.Tensor, fake: torch.Tensor) -> float:
+    from ganforge.evaluation.image_metrics import frechet_distance
+
+    return frechet_distance(reader.features(real).double().numpy(), reader.features(fake).double().numpy())
+
+
+def held_out_source(run: Run, n: int) -> Any:
+    """Real scenes of the run's held-out shape-colour pairs (data seed 7)."""
+    from ganforge.data.registry import source_from_config
+
+    settings = {**run.config.data, "split": "held-out", "n": n, "seed": 7}
+    return source_from_config(settings)
+
+
+@register_evaluator("captioned-images")
+def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
+    """R-precision for every captioned run; attribute accuracy and FID on shape features for shapes."""
+    source = run.real_data()
+    tokens = getattr(source, "tokens", None)
+    if tokens is None or not hasattr(run.gan, "text_encoder"):
+        raise GanforgeError("this run has no text encoder or captions to evaluate; it is not a text2image run")
+    idx, k = source.real_index(n, seed=2024)  # type: ignore[attr-defined]
+    real, caps = source.x[idx], tokens[idx, k]
+    fake = run.sample(len(idx), label=caps)
+    pool = tokens[:, 0]
+    all_keys = scene_keys(getattr(source, "attributes", None), len(tokens))
+    to_model = run.scaler.to_model
+    same = {"keys": all_keys[idx], "pool_keys": all_keys}
+    report: dict[str, Any] = {
+        "n_fake": len(idx),
+        "r_precision": r_precision_of(run.gan, to_model(fake), caps, pool, **same),
+        "r_precision_real": r_precision_of(run.gan, to_model(real), caps, pool, **same),
+    }
+    if source.info.get("captions") == "shapes":
+        from ganforge.nets.shapes_classifier import load_shapes_classifier
+
+        reader = load_shapes_classifier()
+        attrs = source.attributes[idx]  # type: ignore[attr-defined]
+        seen, seen_real = attribute_scores(fake, attrs, reader), attribute_scores(real, attrs, reader)
+        report.update({"all_attributes_seen": seen["all"], "all_attributes_seen_real": seen_real["all"]})
+        report.update({f"{a}_seen": seen[a] for a in ("shape", "colour", "size", "position", "no_extra")})
+        held = held_out_source(run, len(idx))
+        held_fake = run.sample(len(held), label=held.tokens[:, 0])
+        report["all_attributes_held_out"] = attribute_scores(held_fake, held.attributes, reader)["all"]
+        report["all_attributes_held_out_real"] = attribute_scores(held.x, held.attributes, reader)["all"]
+        other = source.x[source.real_index(n, seed=99)[0]]
+        report["fid_shapes"] = shape_fid(reader, real, fake)
+        report["fid_shapes_floor"] = shape_fid(reader, real, other)
+    if metrics:
+        unknown = [m for m in metrics if m not in report]
+        if unknown:
+            raise GanforgeError(f"metric '{unknown[0]}' does not apply to this run; available: {', '.join(report)}")
+        report = {"n_fake": report["n_fake"], **{m: report[m] for m in metrics}}
+    return report

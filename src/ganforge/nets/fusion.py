@@ -1,0 +1,128 @@
+"""DF-GAN's networks (Tao et al. 2022), small: a generator that fuses the sentence into every block by
+affine transformation, and a one-stage discriminator that judges an image together with a sentence.
+
+Affine fusion (DF-GAN sec. 3.3): from the sentence vector e two MLPs predict per-channel scale and shift,
+``h <- gamma(e) * h + beta(e)``; a fusion block is affine, LeakyReLU, affine, LeakyReLU, stacked twice
+around 3x3 convolutions in each up-sampling block. The scale MLP's last layer starts at zero weight and
+bias 1 (the shift's at 0) so training starts from the unconditioned network, as DF-GAN initialises it.
+Unlike DF-GAN, the first linear layer reads the noise concatenated with the sentence (StackGAN's input),
+so the coarse layout depends on the text from the first layer.
+
+The discriminator down-samples the image with residual blocks to 4x4, concatenates the sentence vector
+copied over the 4x4 grid, and maps that to one logit (DF-GAN's D_GET_LOGITS).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class Affine(nn.Module):
+    """h -> gamma(e) * h + beta(e), per channel; gamma starts at 1, beta at 0."""
+
+    def __init__(self, cond_dim: int, channels: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.gamma = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, channels))
+        self.beta = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, channels))
+        for head, bias in ((self.gamma[2], 1.0), (self.beta[2], 0.0)):
+            nn.init.zeros_(head.weight)
+            nn.init.constant_(head.bias, bias)
+
+    def forward(self, h: Tensor, e: Tensor) -> Tensor:
+        return self.gamma(e)[:, :, None, None] * h + self.beta(e)[:, :, None, None]
+
+
+class FusionBlock(nn.Module):
+    """DF-GAN's DFBlock: affine, LeakyReLU(0.2), affine, LeakyReLU(0.2)."""
+
+    def __init__(self, cond_dim: int, channels: int) -> None:
+        super().__init__()
+        self.a1, self.a2 = Affine(cond_dim, channels), Affine(cond_dim, channels)
+
+    def forward(self, h: Tensor, e: Tensor) -> Tensor:
+        h = F.leaky_relu(self.a1(h, e), 0.2)
+        return F.leaky_relu(self.a2(h, e), 0.2)
+
+
+class UpBlock(nn.Module):
+    """x2 nearest up-sampling; fuse, conv, fuse, conv; learned 1x1 shortcut; residual scale ``gain``."""
+
+    def __init__(self, cond_dim: int, cin: int, cout: int, upsample: bool = True) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.fuse1, self.conv1 = FusionBlock(cond_dim, cin), nn.Conv2d(cin, cout, 3, 1, 1)
+        self.fuse2, self.conv2 = FusionBlock(cond_dim, cout), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.shortcut = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, h: Tensor, e: Tensor) -> Tensor:
+        if self.upsample:
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        r = self.conv2(self.fuse2(self.conv1(self.fuse1(h, e)), e))
+        return self.shortcut(h) + r
+
+
+class FusionGenerator(nn.Module):
+    """(z, e) -> image (N, C, S, S) in [-1, 1]: linear to 4x4, one up-block per doubling to S, tanh."""
+
+    output_activation = "tanh"
+
+    def __init__(self, noise_dim: int, cond_dim: int, channels: int, size: int, width: int = 32) -> None:
+        super().__init__()
+        levels = int(math.log2(size // 4))
+        if 4 * 2**levels != size:
+            raise ValueError(f"image size {size} is not 4 times a power of two")
+        chans = [width * min(2**(levels - i), 4) for i in range(levels + 1)]  # e.g. 128, 128, 64, 32
+        self.start = chans[0]
+        self.fc = nn.Linear(noise_dim + cond_dim, chans[0] * 16)
+        self.blocks = nn.ModuleList(UpBlock(cond_dim, chans[i], chans[i + 1]) for i in range(levels))
+        self.out = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(chans[-1], channels, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z: Tensor, e: Tensor) -> Tensor:
+        h = self.fc(torch.cat([z, e], 1)).view(z.shape[0], self.start, 4, 4)
+        for block in self.blocks:
+            h = block(h, e)
+        return self.out(h)
+
+
+class DownBlock(nn.Module):
+    """DF-GAN's D_Block: conv 4x4 stride 2, LeakyReLU, conv 3x3, LeakyReLU; shortcut 1x1 + avg-pool;
+    residual weighted by a learned scalar (starting at 0)."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.residual = nn.Sequential(
+            nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(cout, cout, 3, 1, 1), nn.LeakyReLU(0.2)
+        )
+        self.shortcut = nn.Conv2d(cin, cout, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(self.shortcut(x), 2) + self.gamma * self.residual(x)
+
+
+class MatchingDiscriminator(nn.Module):
+    """(image, e) -> one logit per pair: image features at 4x4 joined with the sentence vector."""
+
+    def __init__(self, cond_dim: int, channels: int, size: int, width: int = 32) -> None:
+        super().__init__()
+        levels = int(math.log2(size // 4))
+        chans = [width * min(2**i, 4) for i in range(levels + 1)]  # e.g. 32, 64, 128, 128
+        self.stem = nn.Conv2d(channels, chans[0], 3, 1, 1)
+        self.blocks = nn.Sequential(*(DownBlock(chans[i], chans[i + 1]) for i in range(levels)))
+        self.joint = nn.Sequential(
+            nn.Conv2d(chans[-1] + cond_dim, chans[-1], 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv2d(chans[-1], 1, 4, 1, 0)
+        )
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.blocks(self.stem(x))
+
+    def logits(self, features: Tensor, e: Tensor) -> Tensor:
+        grid = e[:, :, None, None].expand(-1, -1, features.shape[2], features.shape[3])
+        return self.joint(torch.cat([features, grid], 1)).flatten()
+
+    def forward(self, x: Tensor, e: Tensor) -> Tensor:
+        return self.logits(self.features(x), e)

@@ -1,0 +1,85 @@
+"""Text and image encoders for text-to-image GANs, and the sentence-image matching loss that trains them.
+
+* :class:`SentenceEncoder`: word embeddings read by a bidirectional recurrent network (GRU, LSTM or the
+  plain Elman RNN of the course notes), trained from scratch. Padded captions are packed, so the forward
+  direction stops at the last word and the backward one starts there; the sentence vector is the two
+  directions' final hidden states, concatenated (AttnGAN's text encoder, Xu et al. 2018, sec. 3.3).
+* :class:`ImageEncoder`: a small CNN mapping an image to a vector of the same size.
+* :func:`matching_loss`: AttnGAN's sentence-level DAMSM loss. With cosine similarities
+  ``R(Q_i, D_j) = cos(v_i, e_j)`` of image ``i`` and sentence ``j`` in a batch of M matching pairs,
+  ``P(D_i | Q_i) = softmax_j(gamma3 R(Q_i, D_j))`` and the loss is
+  ``-sum_i log P(D_i | Q_i) - sum_i log P(Q_i | D_i)`` (averaged over the batch; gamma3 = 10 as in AttnGAN).
+  AttnGAN's word-level (attention) term is left out: the sentence vector is what DF-GAN's generator reads.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+Cell = Literal["gru", "lstm", "rnn"]
+
+
+class SentenceEncoder(nn.Module):
+    """Token ids (N, L), 0 = padding -> sentence vectors (N, 2 * hidden)."""
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden: int = 64, cell: Cell = "gru") -> None:
+        super().__init__()
+        kinds = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+        if cell not in kinds:
+            raise ValueError(f"cell {cell!r} is not one of {', '.join(kinds)}")
+        self.cell = cell
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.rnn = kinds[cell](embed_dim, hidden, batch_first=True, bidirectional=True)
+        self.out_dim = 2 * hidden
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        lengths = (tokens != 0).sum(1).clamp_min(1).cpu()
+        width = int(lengths.max())
+        packed = pack_padded_sequence(self.embed(tokens[:, :width]), lengths, batch_first=True, enforce_sorted=False)
+        _, state = self.rnn(packed)
+        h = state[0] if isinstance(state, tuple) else state  # (2, N, hidden): forward and backward final states
+        return torch.cat([h[0], h[1]], dim=1)
+
+
+class ImageEncoder(nn.Module):
+    """Images (N, C, S, S) in model units -> vectors (N, out_dim): stride-2 convolutions to 4x4, then linear."""
+
+    def __init__(self, channels: int, size: int, out_dim: int, width: int = 32) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c, s = channels, size
+        while s > 4:
+            layers += [nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+            c, s, width = width, s // 2, min(width * 2, 128)
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(c * s * s, out_dim)
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.head(self.features(images).flatten(1))
+
+
+def similarity(image_vectors: Tensor, sentence_vectors: Tensor) -> Tensor:
+    """Cosine similarities (N_images, N_sentences)."""
+    return F.normalize(image_vectors, dim=1) @ F.normalize(sentence_vectors, dim=1).T
+
+
+def matching_loss(image_vectors: Tensor, sentence_vectors: Tensor, gamma: float = 10.0) -> Tensor:
+    """DAMSM sentence loss: cross-entropy of each image over the batch's sentences and of each sentence
+    over the images, logits gamma * cosine similarity; pair i is the match of image i."""
+    logits = gamma * similarity(image_vectors, sentence_vectors)
+    target = torch.arange(logits.shape[0], device=logits.device)
+    return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
+
+
+def r_precision(image_vectors: Tensor, true_sentences: Tensor, mismatched: Tensor) -> Tensor:
+    """AttnGAN's R-precision with R = 1: for each image, rank its true sentence among itself and the
+    image's mismatched sentences (N, 99, D) by cosine similarity; 1 where the true one ranks first."""
+    v = F.normalize(image_vectors, dim=1)
+    true = (v * F.normalize(true_sentences, dim=1)).sum(1)
+    others = torch.einsum("nd,nkd->nk", v, F.normalize(mismatched, dim=2))
+    return (true > others.max(1).values).float()

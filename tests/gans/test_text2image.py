@@ -1,0 +1,93 @@
+"""The DF-GAN text-to-image model: stages, conditioning of G and D, the mismatched-pair term and MA-GP."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ganforge.data.captions import shapes_text
+from ganforge.errors import GanforgeError
+from ganforge.gans.registry import build_model
+
+SMALL = {"type": "text2image", "g_width": 8, "d_width": 8, "encoder_width": 8, "text_hidden": 16, "embed_dim": 8,
+         "noise_dim": 8, "encoder_steps": 3}
+
+
+@pytest.fixture(scope="module")
+def source():
+    s = shapes_text(n=64)
+    s.fit_scaler("tanh")
+    return s
+
+
+def model(source, **settings):
+    torch.manual_seed(0)
+    return build_model({**SMALL, **settings}, source)
+
+
+def test_stages_and_caption_bank(source) -> None:
+    gan = model(source)
+    assert [p.name for p in gan.phases(2)] == ["matching"]
+    assert [p.name for p in gan.phases(3)] == ["discriminator", "generator"]
+    assert {p.name for p in gan.all_phases()} == {"matching", "discriminator", "generator"}
+    assert (gan.caption_bank != 0).any(1).all()  # training captions kept for sampling without text
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    for phase in gan.all_phases():
+        loss, logs = gan.phase_loss(phase, batch, 0)
+        assert torch.isfinite(loss) and logs
+
+
+def test_conditioning_reaches_generator_and_discriminator(source) -> None:
+    gan = model(source)
+    torch.manual_seed(1)
+    a = gan.sample(4, text="a large red circle at the top left")
+    torch.manual_seed(1)
+    b = gan.sample(4, text="a small blue square at the bottom right")
+    torch.manual_seed(1)
+    again = gan.sample(4, text="a large red circle at the top left")
+    assert torch.equal(a, again) and not torch.allclose(a, b)
+    x = source.batch(4, torch.Generator().manual_seed(0)).x
+    red, blue = gan.tokens("a red circle", 4), gan.tokens("a blue square", 4)
+    assert not torch.allclose(gan.discriminate(x, red), gan.discriminate(x, blue))
+
+
+def test_mismatched_pair_term_and_ma_gp(source) -> None:
+    gan = model(source)
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    phase = gan.phases(10)[0]
+    torch.manual_seed(5)
+    loss, logs = gan.phase_loss(phase, batch, 0)
+    e = gan.encode_text(batch.y)
+    mismatched = gan.discriminator(batch.x, e.roll(1, 0))  # real image, another image's sentence
+    assert torch.allclose(logs["d_mismatch"], F.relu(1 + mismatched).mean(), atol=1e-5)
+    x = batch.x.clone().requires_grad_(True)
+    e_real = e.clone().requires_grad_(True)
+    gx, ge = torch.autograd.grad(gan.discriminator(x, e_real).sum(), (x, e_real))
+    norm = (gx.flatten(1).pow(2).sum(1) + ge.pow(2).sum(1)).sqrt()
+    assert torch.allclose(logs["ma_gp"], 2.0 * norm.pow(6).mean(), rtol=1e-4)
+    expected = logs["d_real"] + 0.5 * logs["d_fake"] + 0.5 * logs["d_mismatch"] + logs["ma_gp"]
+    assert torch.allclose(loss.detach(), expected, atol=1e-5)
+    # the term pushes D down on mismatched pairs: one step on it alone lowers D(x, e_mis)
+    opt = torch.optim.SGD(gan.discriminator.parameters(), lr=0.05)
+    before = gan.discriminator(batch.x, e.roll(1, 0)).mean()
+    F.relu(1 + gan.discriminator(batch.x, e.roll(1, 0))).mean().backward()
+    opt.step()
+    assert gan.discriminator(batch.x, e.roll(1, 0)).mean() < before
+
+
+def test_sampling_inputs(source, capsys) -> None:
+    gan = model(source)
+    assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions
+    assert gan.sample(5, text=["a red box", "a blue disc"]).shape == (5, 3, 32, 32)
+    gan.sample(2, text="a purple circle")
+    assert "'purple'" in capsys.readouterr().err
+    with pytest.raises(GanforgeError, match="empty"):
+        gan.sample(2, text="")
+    with pytest.raises(GanforgeError, match="not class labels"):
+        gan.sample(2, label=3)
+
+
+def test_needs_captioned_data() -> None:
+    from ganforge.data.images import digits
+
+    with pytest.raises(GanforgeError, match="captioned images"):
+        build_model(SMALL, digits())

@@ -1,0 +1,57 @@
+"""Sentence and image encoders, the DAMSM matching loss, R-precision, and DF-GAN's fusion networks."""
+
+import pytest
+import torch
+
+from ganforge.nets.fusion import Affine, FusionGenerator, MatchingDiscriminator
+from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, r_precision
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_sentence_encoder_reads_words_and_ignores_padding(cell) -> None:
+    torch.manual_seed(0)
+    enc = SentenceEncoder(vocab_size=20, embed_dim=8, hidden=16, cell=cell)
+    tokens = torch.tensor([[5, 6, 7, 0, 0], [5, 6, 8, 0, 0]])
+    out = enc(tokens)
+    assert out.shape == (2, 32)
+    assert not torch.allclose(out[0], out[1])  # one word differs
+    padded = torch.cat([tokens, torch.zeros(2, 4, dtype=torch.long)], 1)
+    assert torch.allclose(enc(padded), out, atol=1e-6)  # padding is never read
+    assert not torch.allclose(enc(torch.tensor([[7, 6, 5]])), out[:1])  # order matters
+
+
+def test_matching_loss_prefers_matching_pairs_and_trains_encoders() -> None:
+    torch.manual_seed(0)
+    v = torch.randn(16, 8)
+    assert matching_loss(v, v) < matching_loss(v, v.roll(1, 0))
+    text, image = SentenceEncoder(12, 8, 8), ImageEncoder(1, 8, 16, width=8)
+    tokens = torch.randint(2, 12, (16, 4))
+    images = torch.randn(16, 1, 8, 8)
+    opt = torch.optim.Adam([*text.parameters(), *image.parameters()], 1e-2)
+    first = float(matching_loss(image(images), text(tokens)).detach())
+    for _ in range(60):
+        loss = matching_loss(image(images), text(tokens))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < 0.2 * first
+
+
+def test_r_precision_ranks_the_true_caption_first() -> None:
+    v = torch.eye(4)
+    others = -torch.eye(4)[:, None, :].expand(4, 99, 4)
+    assert r_precision(v, v, others).tolist() == [1.0] * 4
+    assert r_precision(v, -v, others.neg()).tolist() == [0.0] * 4
+
+
+def test_affine_starts_as_identity_and_fusion_networks_read_the_sentence() -> None:
+    torch.manual_seed(0)
+    h, e = torch.randn(3, 5, 4, 4), torch.randn(3, 7)
+    assert torch.equal(Affine(7, 5)(h, e), h)
+    gen = FusionGenerator(noise_dim=4, cond_dim=7, channels=3, size=16, width=8)
+    disc = MatchingDiscriminator(cond_dim=7, channels=3, size=16, width=8)
+    z = torch.randn(3, 4)
+    x = gen(z, e)
+    assert x.shape == (3, 3, 16, 16) and x.abs().max() <= 1
+    assert not torch.allclose(gen(z, e.roll(1, 0)), x)
+    assert disc(x, e).shape == (3,) and not torch.allclose(disc(x, e), disc(x, e.roll(1, 0)))
