@@ -206,4 +206,7 @@ def _set_key(raw: dict[str, Any], key: str, value: Any, where: str, none_removes
         if not isinstance(child, dict):
             raise GanforgeError(f"{where}: '{'.'.join(parts[: i + 1])}' is a value, not a section")
         node = child
-    node[parts[-1]] = value
+    if value is None and none_removes:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value

@@ -121,5 +121,5 @@ def test_translate_a_single_file_with_a_cyclegan_run(tmp_path) -> None:
             "b2a",
         ]
     )
-    with Image.open(tmp_path / "inverted.png") as out:
+    with Image.open(tmp_path / "inverted" / "digit.png") as out:  # -o without a suffix names a folder
         assert out.size == (16, 16) and out.mode == "L"

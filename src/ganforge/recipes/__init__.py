@@ -80,7 +80,7 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             raw["data"] = {"source": "file", "path": _absolute(text)}
         raw["name"] = Path(text).stem
         return raw
-    if Path(text).is_dir() and not (text in _recipe_files() and "/" not in text):
+    if Path(text).is_dir() and not (text in _recipe_files() and "/" not in text) and not _holds_pairs(Path(text)):
         raw = load_recipe(IMAGE_RECIPE)
         raw["data"] = {**raw["data"], "source": "image-folder", "path": _absolute(text)}
         raw["name"] = Path(text).resolve().name or "images"
@@ -118,6 +118,13 @@ def npz_images_key(path: Path) -> str | None:
     if len(shapes.get("images", ())) in (3, 4):
         return "images"
     return next((k for k, shape in shapes.items() if len(shape) in (3, 4)), None)
+
+
+def _holds_pairs(folder: Path) -> bool:
+    """A/ and B/ sub-folders: aligned pairs (Pix2Pix's layout), which could also read as two classes of
+    pictures, so the user names the recipe instead of ganforge guessing."""
+    names = {p.name.lower() for p in folder.iterdir() if p.is_dir()}
+    return {"a", "b"} <= names
 
 
 def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any]:
