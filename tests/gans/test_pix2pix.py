@@ -111,7 +111,7 @@ CONFIG = {
     "data": {"source": "edges2digits", "size": 32},
     "model": {"type": "pix2pix", "width": 4, "d_width": 4},
     "train": {"steps": 3, "batch_size": 4, "log_every": 1, "checkpoint_every": 2},
-    "eval": {"n": 20},
+    "eval": {"n": 20, "enabled": True},  # a 3-step run: evaluated only when asked
     "monitors": {"duplicates": False, "diversity": False},
 }
 
