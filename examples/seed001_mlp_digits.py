@@ -70,7 +70,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         out=tempfile.mkdtemp(prefix="ganforge-seed001-"),
         show_progress=False,
         batch_size=64,
-        overrides=["train.optimizer.lr=0.0002", "train.optimizer.betas=[0.5,0.999]", "eval.n=2000"],
+        overrides=[
+            "train.optimizer.lr=0.0002",
+            "train.optimizer.betas=[0.5,0.999]",
+            "eval.n=2000",
+            "eval.enabled=true",  # a short run: evaluated because this example reports its FID
+        ],
     )
     evaluation = run.summary["evaluation"]
     torch.manual_seed(1)

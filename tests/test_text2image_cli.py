@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 TINY = ["--set", "train.steps=8", "--set", "model.encoder_steps=4", "--set", "train.batch_size=16",
-        "--set", "model.g_width=8", "--set", "model.d_width=8", "--set", "eval.n=40", "-q"]
+        "--set", "model.g_width=8", "--set", "model.d_width=8", "--set", "eval.n=40",
+        "--set", "eval.enabled=true", "-q"]
 
 
 def ganforge(*args: str) -> subprocess.CompletedProcess:
