@@ -10,19 +10,8 @@ import torch
 from PIL import Image
 
 import ganforge as gf
-from ganforge.cli import main
 
 QUICK = {"train": {"steps": 3, "batch_size": 16, "log_every": 1}, "monitors": {"duplicates": False, "diversity": False}}
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +33,15 @@ def csv_run(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
                     out=folder / "run", show_progress=False)
 
 
-def test_csv_samples_keep_the_users_column_names(csv_run: gf.Run, tmp_path: Path, capsys) -> None:
-    code, _, err = run_cli(capsys, "sample", csv_run.path, "-n", "7", "-o", tmp_path / "s.csv")
+def test_csv_samples_keep_the_users_column_names(csv_run: gf.Run, tmp_path: Path, run_cli) -> None:
+    code, _, err = run_cli("sample", csv_run.path, "-n", "7", "-o", tmp_path / "s.csv")
     assert code == 0, err
     lines = (tmp_path / "s.csv").read_text().splitlines()
     assert lines[0] == "temp_c,rain_mm" and len(lines) == 8
 
 
-def test_points_npz_and_bad_outputs(csv_run: gf.Run, tmp_path: Path, capsys) -> None:
-    assert run_cli(capsys, "sample", csv_run.path, "-n", "9", "-o", tmp_path / "s.npz")[0] == 0
+def test_points_npz_and_bad_outputs(csv_run: gf.Run, tmp_path: Path, run_cli) -> None:
+    assert run_cli("sample", csv_run.path, "-n", "9", "-o", tmp_path / "s.npz")[0] == 0
     with np.load(tmp_path / "s.npz") as archive:
         assert archive.files == ["samples"] and archive["samples"].shape == (9, 2)
     (tmp_path / "dir").mkdir()
@@ -62,15 +51,15 @@ def test_points_npz_and_bad_outputs(csv_run: gf.Run, tmp_path: Path, capsys) -> 
         (tmp_path / "s.txt", "unsupported file type '.txt'"),
         (tmp_path / "no" / "s.csv", "does not exist; create it first"),
     ):
-        code, _, err = run_cli(capsys, "sample", csv_run.path, "-n", "5", "-o", target)
+        code, _, err = run_cli("sample", csv_run.path, "-n", "5", "-o", target)
         assert code == 2 and message in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1
     assert (tmp_path / "keep.csv").read_text() == "mine"
 
 
-def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, capsys) -> None:
+def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, run_cli) -> None:
     for name in ("ref.npz", "gen.npy", "gen.npz", "folder/"):
-        code, _, err = run_cli(capsys, "sample", digits_run.path, "-n", "40" if name == "ref.npz" else "12",
+        code, _, err = run_cli("sample", digits_run.path, "-n", "40" if name == "ref.npz" else "12",
                                "-o", f"{tmp_path}/{name}")
         assert code == 0, err
     with np.load(tmp_path / "gen.npz") as archive:
@@ -81,7 +70,7 @@ def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, capsys) -
         assert picture.size == (8, 8)
     results = []
     for other in ("gen.npy", "gen.npz", "folder"):
-        code, out, err = run_cli(capsys, "fid", tmp_path / "ref.npz", tmp_path / other, "--features", "digits",
+        code, out, err = run_cli("fid", tmp_path / "ref.npz", tmp_path / other, "--features", "digits",
                                  "--json")
         assert code == 0, err
         results.append(__import__("json").loads(out)["fid"])
@@ -92,24 +81,24 @@ def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, capsys) -
     # the PNGs hold the same images (seed 0), rounded to 8 bits
     gap = (read_image_set(tmp_path / "folder") - read_image_set(tmp_path / "gen.npy")).abs().max()
     assert float(gap) <= 0.5 / 255 + 1e-6
-    code, _, err = run_cli(capsys, "sample", digits_run.path, "-n", "4", "-o", f"{tmp_path}/folder/")
+    code, _, err = run_cli("sample", digits_run.path, "-n", "4", "-o", f"{tmp_path}/folder/")
     assert code == 2 and "not empty" in err
 
 
-def test_folder_output_of_a_conditional_run_has_one_folder_per_class(tmp_path_factory, tmp_path, capsys) -> None:
+def test_folder_output_of_a_conditional_run_has_one_folder_per_class(tmp_path_factory, tmp_path, run_cli) -> None:
     config = {"name": "cd", "data": {"source": "digits", "size": 8},
               "model": {"type": "gan", "noise_dim": 8, "conditional": True,
                         "generator": {"type": "dcgan", "width": 8, "output": "tanh"},
                         "discriminator": {"type": "dcgan", "width": 8}},
               "eval": {"n": 32}, **QUICK}
     run = gf.train(config, out=tmp_path_factory.mktemp("cd") / "run", show_progress=False)
-    assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", f"{tmp_path}/out/")[0] == 0
+    assert run_cli("sample", run.path, "-n", "20", "-o", f"{tmp_path}/out/")[0] == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [str(k) for k in range(10)]
     assert len(list((tmp_path / "out").rglob("*.png"))) == 20
     # the grid picture names each row's class in a left margin
     from ganforge.report.image_pictures import grid_array
 
-    assert run_cli(capsys, "sample", run.path, "-n", "20", "-o", tmp_path / "grid.png")[0] == 0
+    assert run_cli("sample", run.path, "-n", "20", "-o", tmp_path / "grid.png")[0] == 0
     with Image.open(tmp_path / "grid.png") as grid:
         plain = grid_array(torch.rand(20, 1, 8, 8), 2)
         assert grid.height == plain.shape[0] and grid.width > plain.shape[1]
@@ -124,7 +113,7 @@ def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "in.png"
 
 
-def test_upscale_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, capsys) -> None:
+def test_upscale_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, run_cli) -> None:
     config = {"name": "sr", "data": {"source": "sr-patches", "patch_size": 16, "scale": 4, "count": 8},
               "model": {"type": "srgan", "num_blocks": 1, "width": 8, "d_width": 4, "features": "none",
                         "pretrain_steps": 1},
@@ -135,15 +124,15 @@ def test_upscale_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, c
     (tmp_path / "existing").mkdir()
     for target, message in ((f"{tmp_path}/existing/", "is a folder"), (f"{tmp_path}/existing", "is a folder"),
                             (f"{tmp_path}/x.foo", "unsupported file type")):
-        code, _, err = run_cli(capsys, "upscale", run.path, picture, "-o", target)
+        code, _, err = run_cli("upscale", run.path, picture, "-o", target)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     for name, fmt in (("x.jpg", "JPEG"), ("x.png", "PNG")):
-        assert run_cli(capsys, "upscale", run.path, picture, "-o", tmp_path / name)[0] == 0
+        assert run_cli("upscale", run.path, picture, "-o", tmp_path / name)[0] == 0
         with Image.open(tmp_path / name) as out:
             assert out.format == fmt and out.size == (48, 48)
 
 
-def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, capsys) -> None:
+def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path, picture: Path, run_cli) -> None:
     config = {"name": "cyc", "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
               "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2},
               "train": {"steps": 2, "batch_size": 4, "log_every": 1}, "eval": {"n": 16},
@@ -152,12 +141,12 @@ def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path
     with Image.open(run.summary["plots"]["translation"]) as shown:  # two labelled blocks: from A, from B
         assert shown.height > 2 * (1 + 4 * 49)
     (tmp_path / "afile").write_text("mine")
-    code, _, err = run_cli(capsys, "translate", run.path, picture.parent, "-o", tmp_path / "afile")
+    code, _, err = run_cli("translate", run.path, picture.parent, "-o", tmp_path / "afile")
     assert code == 2 and "is a file, not a folder" in err and (tmp_path / "afile").read_text() == "mine"
-    assert run_cli(capsys, "translate", run.path, picture, "-o", tmp_path / "one.jpg")[0] == 0
+    assert run_cli("translate", run.path, picture, "-o", tmp_path / "one.jpg")[0] == 0
     with Image.open(tmp_path / "one.jpg") as out:
         assert out.format == "JPEG" and out.size == (16, 16)
-    assert run_cli(capsys, "translate", run.path, picture, "-o", tmp_path / "into")[0] == 0
+    assert run_cli("translate", run.path, picture, "-o", tmp_path / "into")[0] == 0
     assert [p.name for p in (tmp_path / "into").iterdir()] == ["in.png"]
-    code, _, err = run_cli(capsys, "translate", run.path, tmp_path / "missing.png")
+    code, _, err = run_cli("translate", run.path, tmp_path / "missing.png")
     assert code == 2 and "does not exist" in err

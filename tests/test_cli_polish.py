@@ -8,20 +8,9 @@ from pathlib import Path
 import pytest
 
 import ganforge as gf
-from ganforge.cli import main
 
 COMMANDS = ["", "train", "resume", "sample", "eval", "recipes", "config", "diagnose", "fid", "translate", "upscale",
             "report", "studio", "export"]
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_help_imports_no_torch_and_shows_no_type_artifacts() -> None:
@@ -47,8 +36,8 @@ def test_lazy_package_attributes() -> None:
         gf.no_such_name  # noqa: B018
 
 
-def test_recipe_descriptions_use_no_seed_jargon(capsys) -> None:
-    out = run_cli(capsys, "recipes")[1]
+def test_recipe_descriptions_use_no_seed_jargon(run_cli) -> None:
+    out = run_cli("recipes")[1]
     assert "Seed 0" not in out and "seed 0" not in out
 
 
@@ -59,9 +48,9 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> gf.Run:
     return gf.train(config, out=tmp_path_factory.mktemp("r") / "run", show_progress=False)
 
 
-def test_resume_of_a_finished_run_says_so_and_does_not_reevaluate(finished: gf.Run, capsys) -> None:
+def test_resume_of_a_finished_run_says_so_and_does_not_reevaluate(finished: gf.Run, run_cli) -> None:
     before = (finished.path / "summary.json").stat().st_mtime_ns
-    code, out, err = run_cli(capsys, "resume", finished.path, "-q")
+    code, out, err = run_cli("resume", finished.path, "-q")
     assert code == 0 and "already finished" in err and "--steps N" in err
     assert "run folder:" in out
     assert (finished.path / "summary.json").stat().st_mtime_ns == before
@@ -79,7 +68,7 @@ def test_torchrun_ranks_other_than_zero_print_no_summary(finished: gf.Run, capsy
     assert capsys.readouterr().out.count("run folder:") == 1
 
 
-def test_ctrl_c_is_reported_as_interrupted_not_error(monkeypatch, capsys, tmp_path: Path) -> None:
+def test_ctrl_c_is_reported_as_interrupted_not_error(monkeypatch, run_cli, tmp_path: Path) -> None:
     import ganforge.api
     from ganforge.training.trainer import TrainingInterrupted
 
@@ -87,16 +76,16 @@ def test_ctrl_c_is_reported_as_interrupted_not_error(monkeypatch, capsys, tmp_pa
         raise TrainingInterrupted("stopped by signal 2 at step 5; checkpoint written to x; continue with `resume`")
 
     monkeypatch.setattr(ganforge.api, "train", stopped)
-    code, _, err = run_cli(capsys, "train", "ring8", "--out", tmp_path / "r")
+    code, _, err = run_cli("train", "ring8", "--out", tmp_path / "r")
     assert code == 130 and err.startswith("interrupted: stopped by signal 2") and "error" not in err
 
 
-def test_eval_agrees_with_the_end_of_run_summary_or_says_why(finished: gf.Run, capsys) -> None:
-    code, out, err = run_cli(capsys, "eval", finished.path)
+def test_eval_agrees_with_the_end_of_run_summary_or_says_why(finished: gf.Run, run_cli) -> None:
+    code, out, err = run_cli("eval", finished.path)
     assert code == 0, err
     assert "same numbers as the end-of-run summary" in out
     assert "real floor" in out.splitlines()[1] and "w1_real" not in out  # floors sit in their column
-    code, out, _ = run_cli(capsys, "eval", finished.path, "-n", "32", "--seed", "3")
+    code, out, _ = run_cli("eval", finished.path, "-n", "32", "--seed", "3")
     assert "differs from the end-of-run summary because: n 32 here, 64 in the summary; seed 3 here, 0" in out
     summary = json.loads((finished.path / "summary.json").read_text())["evaluation"]
     assert summary["seed"] == 0 and summary["w1_real"] > 0

@@ -4,20 +4,7 @@ a series, and one-line errors (exit 2) for a folder not fitted for scoring, mism
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
-
-from ganforge.cli import main
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write_csv(path: Path, rows: np.ndarray, header: str) -> Path:
@@ -25,15 +12,15 @@ def write_csv(path: Path, rows: np.ndarray, header: str) -> Path:
     return path
 
 
-def test_rows_fit_and_score_with_residuals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rows_fit_and_score_with_residuals(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     normal = write_csv(tmp_path / "normal.csv", rng.normal(size=(150, 3)), "a,b,c")
     new = write_csv(tmp_path / "new.csv", np.r_[rng.normal(size=(10, 3)), rng.normal(size=(4, 3)) + 8], "a,b,c")
-    code, out, err = cli(["anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "200"], capsys)
+    code, out, err = run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "200")
     assert code == 0, err
     assert "threshold" in out
     scores = tmp_path / "s.csv"
-    code, out, err = cli(["anomaly", "score", str(tmp_path / "ad"), str(new), "-o", str(scores), "--residuals"], capsys)
+    code, out, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(new), "-o", str(scores), "--residuals")
     assert code == 0, err
     lines = scores.read_text().splitlines()
     assert lines[0] == "sample,score,threshold,anomaly,residual_a,residual_b,residual_c"
@@ -42,37 +29,37 @@ def test_rows_fit_and_score_with_residuals(tmp_path: Path, capsys: pytest.Captur
     assert flags[10:] == [1, 1, 1, 1]
 
 
-def test_images_write_residual_maps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_images_write_residual_maps(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     folder = tmp_path / "scans"
     folder.mkdir()
     for i in range(30):
         Image.fromarray((rng.uniform(0.4, 0.6, size=(6, 6)) * 255).astype(np.uint8)).save(folder / f"s{i:02d}.png")
-    code, _, err = cli(["anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", "30"], capsys)
+    code, _, err = run_cli("anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", "30")
     assert code == 0, err
-    code, _, err = cli(["anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(tmp_path / "s.csv"),
-                        "--maps", str(tmp_path / "maps")], capsys)
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(tmp_path / "s.csv"),
+                      "--maps", str(tmp_path / "maps"))
     assert code == 0, err
     maps = sorted((tmp_path / "maps").glob("*.png"))
     assert len(maps) == 30 and np.asarray(Image.open(maps[0])).shape == (6, 6)
     assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("s00.png,")
 
 
-def test_series_windows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_series_windows(tmp_path: Path, run_cli) -> None:
     series = write_csv(tmp_path / "series.csv", np.sin(np.arange(300) / 4)[:, None], "value")
-    code, _, err = cli(["anomaly", "fit", str(series), "--window", "16", "--stride", "4", "--out",
-                        str(tmp_path / "ad"), "--steps", "20"], capsys)
+    code, _, err = run_cli("anomaly", "fit", str(series), "--window", "16", "--stride", "4", "--out",
+                      str(tmp_path / "ad"), "--steps", "20")
     assert code == 0, err
-    code, _, err = cli(["anomaly", "score", str(tmp_path / "ad"), str(series), "-o", str(tmp_path / "s.csv")], capsys)
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(series), "-o", str(tmp_path / "s.csv"))
     assert code == 0, err
     rows = (tmp_path / "s.csv").read_text().splitlines()
     assert len(rows) == 1 + (300 - 16) // 4 + 1 and rows[2].startswith("4,")
 
 
-def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     normal = write_csv(tmp_path / "normal.csv", rng.normal(size=(60, 3)), "a,b,c")
-    assert cli(["anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "10"], capsys)[0] == 0
+    assert run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "10")[0] == 0
     run = tmp_path / "gan-run"
     run.mkdir()
     (run / "config.yaml").write_text("seed: 0\n")
@@ -95,6 +82,6 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
         (["anomaly", "score", str(tmp_path / "ad"), str(normal), "--maps", str(tmp_path / "m")], "--maps needs image"),
     ]
     for args, message in cases:
-        code, _, err = cli(args + ["-o", str(tmp_path / "s.csv")] if args[1] == "score" else args, capsys)
+        code, _, err = run_cli(*args + ["-o", str(tmp_path / "s.csv")] if args[1] == "score" else args)
         assert code == 2, (args, err)
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

@@ -4,26 +4,14 @@ one-line errors (exit 2) for unlabelled data, a missing label column and a run t
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-from ganforge.cli import main
 
 
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
-
-
-def test_npz_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_npz_images(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "small.npz", images=rng.uniform(size=(12, 8, 8)).astype(np.float32),
              labels=np.repeat([0, 1, 2], 4))
-    code, err = cli(["augment", str(tmp_path / "small.npz"), "--per-class", "5", "--steps", "20", "-o",
-                     str(tmp_path / "aug.npz")], capsys)
+    code, _, err = run_cli("augment", str(tmp_path / "small.npz"), "--per-class", "5", "--steps", "20", "-o",
+                   str(tmp_path / "aug.npz"))
     assert code == 0, err
     with np.load(tmp_path / "aug.npz") as out:
         assert out["images"].shape == (27, 1, 8, 8)
@@ -31,19 +19,19 @@ def test_npz_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert out["synthetic"].sum() == 15
 
 
-def test_csv_balance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_balance(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     rows = np.r_[np.c_[rng.normal(size=(40, 2)), np.zeros(40)], np.c_[rng.normal(size=(8, 2)), np.ones(8)]]
     np.savetxt(tmp_path / "t.csv", rows[:, [0, 2, 1]], delimiter=",", header="x,label,y", comments="")
-    code, err = cli(["augment", str(tmp_path / "t.csv"), "--label-column", "label", "--balance", "--steps", "20",
-                     "-o", str(tmp_path / "b.csv")], capsys)
+    code, _, err = run_cli("augment", str(tmp_path / "t.csv"), "--label-column", "label", "--balance", "--steps", "20",
+                   "-o", str(tmp_path / "b.csv"))
     assert code == 0, err
     lines = (tmp_path / "b.csv").read_text().splitlines()
     assert lines[0] == "x,label,y" and len(lines) == 1 + 80
     assert sum(float(line.split(",")[1]) == 1 for line in lines[1:]) == 40
 
 
-def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(tmp_path: Path, run_cli) -> None:
     np.savez(tmp_path / "unlabelled.npz", images=np.zeros((4, 8, 8), np.float32))
     np.savetxt(tmp_path / "t.csv", np.zeros((4, 2)), delimiter=",", header="a,b", comments="")
     cases = [
@@ -53,6 +41,6 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["augment", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "o.npz")], "missing.npz"),
     ]
     for args, message in cases:
-        code, err = cli(args, capsys)
+        code, _, err = run_cli(*args)
         assert code == 2, (args, err)
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

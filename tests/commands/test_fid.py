@@ -10,7 +10,6 @@ import pytest
 import torch
 from PIL import Image
 
-from ganforge.cli import main
 from ganforge.data.images import digits_images
 from ganforge.evaluation.image_metrics import compute_features, frechet_distance
 from ganforge.nets.features import INCEPTION_ENV, load_digits_classifier
@@ -24,27 +23,17 @@ def halves() -> tuple[np.ndarray, np.ndarray]:
     return x[:1000], x[1000:1500]
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_npz_vs_npz_json_matches_the_formula(
     tmp_path: Path,
     halves: tuple[np.ndarray, np.ndarray],
-    capsys: pytest.CaptureFixture[str],
+    run_cli,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(INCEPTION_ENV, raising=False)
     a, b = halves
     np.savez(tmp_path / "a.npz", images=a)  # (N, H, W)
     np.savez(tmp_path / "b.npz", images=b[:, None])  # (N, C, H, W)
-    code, out, err = _run(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--json"], capsys)
+    code, out, err = run_cli("fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--json")
     assert code == 0, err
     result = json.loads(out)
     net = load_digits_classifier()
@@ -57,13 +46,13 @@ def test_npz_vs_npz_json_matches_the_formula(
     # real vs real sits near the floor; real vs noise is far above it
     noise = np.random.default_rng(0).integers(0, 256, size=(500, 8, 8), dtype=np.uint8)
     np.savez(tmp_path / "noise.npz", images=noise)
-    code, out, _ = _run(["fid", str(tmp_path / "a.npz"), str(tmp_path / "noise.npz"), "--json"], capsys)
+    code, out, _ = run_cli("fid", str(tmp_path / "a.npz"), str(tmp_path / "noise.npz"), "--json")
     far = json.loads(out)
     assert result["fid_matched"] < 2 * result["fid_noise_floor"] < far["fid_matched"] / 20
 
 
 def test_folder_of_pngs_and_plain_output(
-    tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], run_cli
 ) -> None:
     a, b = halves
     for name, stack in (("a", a[:300]), ("b", b[:100])):
@@ -72,19 +61,19 @@ def test_folder_of_pngs_and_plain_output(
         for i, image in enumerate(stack):
             Image.fromarray(image, mode="L").save(folder / f"{i:04d}.png")
     np.savez(tmp_path / "b.npz", images=b[:100])
-    code, out, err = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--features", "digits"], capsys)
+    code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b"), "--features", "digits")
     assert code == 0, err
     assert out.startswith("FID ") and "noise floor" in out and "100 images each" in out
     assert "digits features; A: 300 images" in out and "B: 100 images" in out
-    _, folder_json, _ = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--json"], capsys)
-    _, npz_json, _ = _run(["fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--json"], capsys)
+    _, folder_json, _ = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b"), "--json")
+    _, npz_json, _ = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--json")
     assert json.loads(folder_json)["fid"] == pytest.approx(json.loads(npz_json)["fid"], rel=1e-9)  # same pixels
 
 
 def test_mistakes_are_one_line_errors(
     tmp_path: Path,
     halves: tuple[np.ndarray, np.ndarray],
-    capsys: pytest.CaptureFixture[str],
+    run_cli,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(INCEPTION_ENV, raising=False)
@@ -100,6 +89,6 @@ def test_mistakes_are_one_line_errors(
         (["fid", str(tmp_path / "gray.npz"), str(tmp_path / "gray.npz"), "--features", "vgg"], "unknown feature"),
     ]
     for args, message in cases:
-        code, _, err = _run(args, capsys)
+        code, _, err = run_cli(*args)
         assert code == 2, args
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
