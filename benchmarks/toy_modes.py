@@ -61,6 +61,7 @@ from ganforge.training.callbacks import Callback, register_callbacks  # noqa: E4
 
 EVAL_SAMPLES = 2500
 EVAL_SEED_OFFSET = 10_000
+NO_REJECTION = "ganforge-all"  # the same trained run, every sample kept (the recipe before rejection)
 
 # Plain-baseline settings per data set (hand-tuned; see docs/benchmarks/toy.md).
 PLAIN_CONFIGS = {
@@ -194,27 +195,31 @@ def score(samples: torch.Tensor, means: torch.Tensor, std: float) -> ModeCoverag
     return mode_coverage(samples, means, std)
 
 
-def run_ganforge(recipe: str, data: dict[str, Any], seed: int, budget: float | None, clock: str) -> RunResult:
-    """Train the shipped recipe with ``gf.train`` (data overrides from the protocol) and score it."""
+def run_ganforge(recipe: str, data: dict[str, Any], seed: int, budget: float | None, clock: str) -> list[RunResult]:
+    """Train the shipped recipe with ``gf.train`` (data overrides from the protocol) and score it twice
+    on the same noise: sampled as shipped (its ``sample.discriminator_rejection``) and with every sample
+    kept (``reject=0``, the recipe before rejection)."""
     _BUDGET.budget, _BUDGET.clock = budget, clock
     sets = [f"data.{k}={json.dumps(v)}" for k, v in data.items()]
+    results = []
     with tempfile.TemporaryDirectory(prefix="toy-modes-") as tmp:
         run = gf.train(recipe, seed=seed, out=Path(tmp) / "run", overrides=sets, show_progress=False)
-        torch.manual_seed(EVAL_SEED_OFFSET + seed)
-        samples = run.sample(EVAL_SAMPLES)
         mixture = run.data_info.mixture
         assert mixture is not None
-        cov = score(samples, mixture.means, mixture.std)
         steps = gf.build_config(recipe).train.steps
-    return RunResult(
-        "ganforge", seed, cov.modes, cov.num_modes, cov.high_quality, cov.kl, _BUDGET.cpu_seconds,
-        _BUDGET.wall_seconds, run.step, steps, _BUDGET.cut,
-    )  # fmt: skip
+        for method, reject in (("ganforge", None), (NO_REJECTION, 0.0)):
+            torch.manual_seed(EVAL_SEED_OFFSET + seed)
+            cov = score(run.sample(EVAL_SAMPLES, reject=reject), mixture.means, mixture.std)
+            results.append(RunResult(
+                method, seed, cov.modes, cov.num_modes, cov.high_quality, cov.kl, _BUDGET.cpu_seconds,
+                _BUDGET.wall_seconds, run.step, steps, _BUDGET.cut,
+            ))  # fmt: skip
+    return results
 
 
 def run_plain(
     name: str, data: dict[str, Any], seed: int, budget: float | None, clock: str, cfg: PlainConfig
-) -> RunResult:
+) -> list[RunResult]:
     """Train the plain PyTorch baseline on the same mixture and score it the same way."""
     source = build_source(name, dict(data))
     assert source.mixture is not None
@@ -222,10 +227,10 @@ def run_plain(
     result = train_plain(means, std, cfg, seed=seed, budget=budget, clock=clock)
     torch.manual_seed(EVAL_SEED_OFFSET + seed)
     cov = score(result.sample(EVAL_SAMPLES), means, std)
-    return RunResult(
+    return [RunResult(
         "plain", seed, cov.modes, cov.num_modes, cov.high_quality, cov.kl, result.cpu_seconds, result.seconds,
         result.steps_done, result.steps, result.steps_done < result.steps,
-    )  # fmt: skip
+    )]  # fmt: skip
 
 
 def real_row(name: str, data: dict[str, Any], seeds: list[int]) -> list[ModeCoverage]:
@@ -298,7 +303,11 @@ def print_results(protocol: str, name: str, results: dict[str, list[RunResult]])
             },
         )
     ]
-    label = {"ganforge": f"ganforge `{name}` recipe", "plain": "plain PyTorch GAN"}
+    label = {
+        "ganforge": f"ganforge `{name}` recipe",
+        NO_REJECTION: f"ganforge `{name}`, every sample kept",
+        "plain": "plain PyTorch GAN",
+    }
     rows += [(label[m], summarize(rs)) for m, rs in results.items() if rs]
     rows += [
         (f"{p.method} [{p.source}]", {"modes": p.modes, "% HQ": p.hq, "KL": p.kl}) for p in PUBLISHED[(protocol, name)]
@@ -370,7 +379,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"toy mode coverage: seeds {seeds}, budget {budget or 'none'} s ({args.clock} clock), "
         f"{args.threads} thread(s), {EVAL_SAMPLES} samples scored; load average at start {os.getloadavg()[0]:.2f}"
     )
-    runners: dict[str, Callable[[str, dict[str, Any], int], RunResult]] = {
+    runners: dict[str, Callable[[str, dict[str, Any], int], list[RunResult]]] = {
         "ganforge": lambda n, d, s: run_ganforge(n, d, s, budget, args.clock),
         "plain": lambda n, d, s: run_plain(n, d, s, budget, args.clock, PLAIN_CONFIGS[n]),
     }
@@ -381,20 +390,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if data is None:
                 print(f"\n[{name}, {protocol}] same geometry as the task protocol; see that table")
                 continue
-            results: dict[str, list[RunResult]] = {m: [] for m in methods}
+            results: dict[str, list[RunResult]] = {}
             for seed in seeds:
-                for method in methods:
-                    r = runners[method](name, data, seed)
-                    results[method].append(r)
+                for r in (r for method in methods for r in runners[method](name, data, seed)):
+                    results.setdefault(r.method, []).append(r)
                     print(
-                        f"  {name} {protocol} {method:8s} seed {seed}: {r.modes}/{r.num_modes} modes, "
+                        f"  {name} {protocol} {r.method:8s} seed {seed}: {r.modes}/{r.num_modes} modes, "
                         f"{100 * r.high_quality:.1f} % HQ, KL {r.kl:.3f}, {r.cpu_seconds:.1f} cpu s, "
                         f"{r.wall_seconds:.1f} wall s, {r.steps_done} steps{' (cut)' if r.cut else ''}, "
                         f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
             print_results(protocol, name, results)
-            out[f"{protocol}/{name}"] = {m: [asdict(r) for r in results[m]] for m in methods}
+            out[f"{protocol}/{name}"] = {m: [asdict(r) for r in rs] for m, rs in results.items()}
             if args.json:
                 Path(args.json).write_text(json.dumps(out, indent=1))
     print(f"\nreal 2-D samples score {100 * reference_high_quality(2):.2f} % high quality in expectation")

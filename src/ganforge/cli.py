@@ -173,6 +173,15 @@ def sample(
     text: Annotated[
         str | None, typer.Option("--text", help="text-to-image models: the sentence to draw")
     ] = None,  # noqa: UP045
+    reject: Annotated[
+        float | None,
+        typer.Option(
+            "--reject",
+            metavar="Q",
+            help="drop samples the discriminator scores below its Q-quantile on real data, e.g. 0.01 "
+            "(default: the run's sample.discriminator_rejection; 0: keep all)",
+        ),
+    ] = None,  # noqa: UP045
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
     PNGs (image runs)."""
@@ -193,6 +202,10 @@ def sample(
         options["truncation"] = truncation
     if mix_styles:
         options["mix_styles"] = True
+    if reject is not None:
+        if not 0 <= reject < 0.5:
+            raise GanforgeError(f"--reject {reject}: give a quantile from 0 (keep all) to below 0.5, e.g. 0.01")
+        options["reject"] = reject
     if text is not None:
         if not getattr(loaded.gan, "reads_text", False):
             raise GanforgeError(f"--text: {run} is not a text-to-image run; it takes no sentence")

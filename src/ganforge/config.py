@@ -87,6 +87,14 @@ class EvalConfig(Strict):
     )
 
 
+class SampleConfig(Strict):
+    discriminator_rejection: float = Field(
+        0.0, ge=0, lt=0.5,
+        description="drop generated samples the trained D scores below this quantile of its scores on real "
+        "data, e.g. 0.01 (0: keep all; GAN/StyleGAN models; see ganforge/gans/rejection.py)",
+    )
+
+
 class RunConfig(Strict):
     name: str = "run"
     description: str = ""
@@ -96,6 +104,7 @@ class RunConfig(Strict):
     model: dict[str, Any] = Field(default_factory=lambda: {"type": "gan"})
     train: TrainConfig = TrainConfig()
     eval: EvalConfig = EvalConfig()
+    sample: SampleConfig = SampleConfig()
     monitors: dict[str, Any] = Field(default_factory=dict)
 
     def optimizer_for(self, phase: str) -> OptimizerConfig:

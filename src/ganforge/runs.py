@@ -25,6 +25,7 @@ from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
+from ganforge.gans.rejection import rejection_threshold, sample_accepted
 from ganforge.registry import Registry
 from ganforge.training.checkpoint import check_model_state, checkpoint_step
 
@@ -32,6 +33,10 @@ EVALUATORS = Registry("evaluator", "ganforge.evaluation")
 """Evaluators by kind of data: ``fn(run, n, metrics) -> dict``, registered with ``@register_evaluator(kind)``
 (``ganforge.evaluation.suite``) in any module of ``ganforge.evaluation``."""
 
+# Real samples that set the discriminator-rejection threshold, drawn with their own seed (not the
+# evaluation's) so the threshold does not peek at the samples metrics compare against.
+REJECTION_REAL = 10_000
+REJECTION_SEED = 7_919
 PYTHON_MODEL = "python"  # model.type of runs whose networks were built in Python by the user
 _IN_PROCESS_MODELS: dict[
     str, GANModel
@@ -149,6 +154,7 @@ class Run:
     step: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     source: DataSource | None = None  # the live data source, when the run was trained in this session
+    _thresholds: dict[float, float] = field(default_factory=dict, repr=False)  # discriminator rejection
 
     @property
     def scaler(self) -> Scaler:
@@ -160,19 +166,42 @@ class Run:
         return self.data_info
 
     def sample(
-        self, n: int | None = None, label: int | torch.Tensor | None = None, *, rows: int | None = None, **options: Any
+        self,
+        n: int | None = None,
+        label: int | torch.Tensor | None = None,
+        *,
+        rows: int | None = None,
+        reject: float | None = None,
+        **options: Any,
     ) -> Any:
         """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
-        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows."""
+        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows.
+
+        ``reject`` (default: the config's ``sample.discriminator_rejection``) keeps only samples the
+        discriminator scores at or above that quantile of its scores on real data (gans/rejection.py)."""
         if self.data.kind == "table":
             sample_table = getattr(self.gan, "sample_table", None)
             if sample_table is None:
                 raise GanforgeError(f"{self.path}: data.json says table data but the model makes no tables; "
                                     "the run folder is damaged")
+            if reject:
+                raise GanforgeError("--reject / sample.discriminator_rejection: table runs do not support it; drop it")
             return sample_table(rows if rows is not None else (n or 1000), **options)
         if n is None:
             raise TypeError("sample() needs the number of samples n")
-        return self.scaler.to_data(self.gan.sample(n, label=label, **options)).cpu()
+        quantile = self.config.sample.discriminator_rejection if reject is None else reject
+        if quantile:
+            x = sample_accepted(self.gan, n, self.rejection_threshold(quantile), label=label, **options)
+        else:
+            x = self.gan.sample(n, label=label, **options)
+        return self.scaler.to_data(x).cpu()
+
+    def rejection_threshold(self, quantile: float) -> float:
+        """D's ``quantile`` on up to ``REJECTION_REAL`` real samples (computed once per loaded run)."""
+        if quantile not in self._thresholds:
+            real = self.real_data().real(REJECTION_REAL, seed=REJECTION_SEED)
+            self._thresholds[quantile] = rejection_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile)
+        return self._thresholds[quantile]
 
     def real_data(self) -> DataSource:
         """The run's real data source (re-read from its config), scaled as in training."""

@@ -1,0 +1,118 @@
+"""Discriminator rejection: drop the generated samples the trained discriminator finds less real than
+almost all real data.
+
+A discriminator trained against a generator scores each sample with a logit that estimates
+``log p_data(x) / p_g(x)`` (exactly so at the optimum of the minimax game, Goodfellow et al. 2014). Where
+the generator puts mass the data has none — the "bridges" a continuous generator draws between
+separated modes — that logit is low. Discriminator rejection sampling (Azadi et al. 2019, DRS) accepts
+each sample with a probability computed from the logit; that also reweights the modes (its gamma trades
+acceptance for fidelity), which moved the mode histogram's KL from 0.005 to 0.03-0.2 on the 25-Gaussian
+grid. The rule here reads a threshold off the real data instead:
+
+    keep x  iff  D(x) >= t_q,   t_q = the q-quantile of D over real samples,
+
+so at most a share q of real data would itself be rejected, and what goes is what D ranks below
+(almost) all of it. q = 0.01 took the grid25 recipe from 96.3 to 97.9 % high-quality samples on average
+over 5 seeds, every seed >= 97 %, with 98-99 % of samples kept and KL unchanged
+(docs/benchmarks/toy.md). It is a sampling-time setting (``sample.discriminator_rejection``), usable on
+any data, and costs one discriminator pass per generated batch.
+
+Models whose discriminator scores single samples qualify: :class:`~ganforge.gans.vanilla.GAN`
+(unconditional or label-conditional, not packed) and :class:`~ganforge.gans.stylegan.StyleGAN`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganforge.errors import GanforgeError
+from ganforge.gans.base import GANModel
+from ganforge.gans.packing import PackedDiscriminator
+from ganforge.gans.stylegan import StyleGAN
+from ganforge.gans.vanilla import GAN
+
+# Rounds of generation before giving up: with q = 0.01 about 98 % of samples pass, so one or two rounds
+# suffice; a model that keeps fewer than ~1/ROUNDS of its samples is not one rejection should serve.
+ROUNDS = 50
+SCORE_BATCH = 4096
+
+
+def can_reject(gan: GANModel) -> bool:
+    """Whether ``gan``'s discriminator scores one sample at a time (no packing, no text or image inputs)."""
+    if not isinstance(gan, (GAN, StyleGAN)):
+        return False
+    return not isinstance(getattr(gan, "discriminator", None), PackedDiscriminator)
+
+
+def _require(gan: GANModel) -> None:
+    if not can_reject(gan):
+        raise GanforgeError(
+            f"sample.discriminator_rejection: a {type(gan).__name__} model's discriminator does not score single "
+            "samples (only GAN and StyleGAN models without packing do); set it to 0"
+        )
+
+
+@torch.no_grad()
+def discriminator_scores(gan: GANModel, x: Tensor, labels: Tensor | None = None) -> Tensor:
+    """D's logit per sample (mean over patches or steps when D scores several), x in model units."""
+    _require(gan)
+    was_training = gan.training
+    gan.eval()
+    try:
+        device = next(gan.parameters()).device
+        parts = []
+        for start in range(0, x.shape[0], SCORE_BATCH):
+            y = None if labels is None else labels[start : start + SCORE_BATCH].to(device)
+            logits = gan.discriminate(x[start : start + SCORE_BATCH].to(device), y)  # type: ignore[attr-defined]
+            parts.append(logits.float().mean(dim=1).cpu())
+        return torch.cat(parts) if parts else torch.empty(0)
+    finally:
+        gan.train(was_training)
+
+
+def rejection_threshold(gan: GANModel, real: Tensor, labels: Tensor | None, quantile: float) -> float:
+    """``t_q``: the ``quantile`` of D's scores on ``real`` samples (model units, with their labels)."""
+    if not 0 < quantile < 0.5:
+        raise GanforgeError(f"sample.discriminator_rejection: {quantile} must be above 0 and below 0.5 (e.g. 0.01)")
+    if real.shape[0] < 100:
+        raise GanforgeError(
+            f"sample.discriminator_rejection needs at least 100 real samples to set its threshold, got "
+            f"{real.shape[0]}; set it to 0"
+        )
+    if gan.num_classes is not None and labels is None:
+        raise GanforgeError("sample.discriminator_rejection: the real data has no labels for a conditional model")
+    return float(torch.quantile(discriminator_scores(gan, real, labels), quantile))
+
+
+@torch.no_grad()
+def sample_accepted(
+    gan: GANModel, n: int, threshold: float, label: int | Tensor | None = None, **options: Any
+) -> Tensor:
+    """``n`` samples (model units) whose D score is at least ``threshold``, generated in rounds: each
+    round re-draws only the rejected positions, with the same labels, so the classes asked for stay."""
+    _require(gan)
+    if n == 0:
+        return gan.sample(0, label=label, **options)
+    device = next(gan.parameters()).device
+    labels = gan.labels_for(n, label, 0, device) if gan.num_classes is not None else None
+    if labels is None and label is not None:
+        gan.labels_for(n, label, 0, device)  # the model's own one-line error for a label it cannot take
+    result: Tensor | None = None
+    todo = torch.arange(n)
+    for _ in range(ROUNDS):
+        y = None if labels is None else labels[todo.to(labels.device)]
+        x = gan.sample(len(todo), label=y, **options)
+        kept = discriminator_scores(gan, x, y) >= threshold
+        if result is None:
+            result = x.new_empty((n, *x.shape[1:]))
+        result[todo[kept]] = x[kept]
+        todo = todo[~kept]
+        if not len(todo):
+            return result
+    raise GanforgeError(
+        f"sample.discriminator_rejection: after {ROUNDS} rounds {len(todo)} of {n} samples still scored below the "
+        "threshold; the discriminator rejects nearly everything the generator makes: lower the setting or set it to 0"
+    )

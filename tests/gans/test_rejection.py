@@ -1,0 +1,110 @@
+"""Discriminator rejection (gans/rejection.py): the threshold is D's quantile on real data, every kept
+sample scores at or above it, labels asked for are kept, and models that cannot score one sample refuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import ganforge as gf
+from ganforge.errors import GanforgeError
+from ganforge.evaluation.lowdim import mode_coverage
+from ganforge.gans.packing import PackedDiscriminator
+from ganforge.gans.rejection import can_reject, discriminator_scores, rejection_threshold, sample_accepted
+from ganforge.gans.vanilla import GAN
+
+
+class MinusDistance(nn.Module):
+    """A hand-made D: the logit is -|x| (samples near 0 look most real)."""
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return -x.abs().sum(dim=1, keepdim=True)
+
+
+class LabelOffset(nn.Module):
+    """A conditional G that returns 3 z + 10 * label, so a sample's label can be read back from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(3.0))
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.scale * z + 10 * y.float().unsqueeze(1)
+
+
+class CentredD(nn.Module):
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return -(x - 10 * y.float().unsqueeze(1)).abs()
+
+
+def test_threshold_is_the_real_quantile_and_every_kept_sample_passes() -> None:
+    torch.manual_seed(0)
+    gan = GAN(nn.Linear(1, 1), MinusDistance(), noise_dim=1)
+    with torch.no_grad():
+        gan.generator.weight.fill_(3.0)  # G(z) = 3 z + b: wider than the real N(0, 1)
+        gan.generator.bias.zero_()
+    real = torch.randn(20_000, 1)
+    t = rejection_threshold(gan, real, None, 0.05)
+    assert t == pytest.approx(-float(torch.quantile(real.abs().squeeze(), 0.95)), rel=1e-6)
+    x = sample_accepted(gan, 3000, t)
+    assert x.shape == (3000, 1)
+    assert bool((discriminator_scores(gan, x) >= t).all())
+    # the threshold |x| <= 1.96 keeps about 49 % of N(0, 9): the kept samples are the real data's range
+    assert float(x.abs().max()) <= -t + 1e-6 and float(x.std()) < 1.3
+
+
+def test_labels_asked_for_are_kept_through_the_rounds() -> None:
+    torch.manual_seed(0)
+    gan = GAN(LabelOffset(), CentredD(), noise_dim=1, num_classes=3)
+    real_y = torch.randint(0, 3, (3000,))
+    real = torch.randn(3000, 1) + 10 * real_y.float().unsqueeze(1)
+    t = rejection_threshold(gan, real, real_y, 0.1)
+    x = sample_accepted(gan, 600, t, label=2)
+    assert bool(((x - 20).abs() <= -t + 1e-5).all())  # every sample from class 2, inside the threshold
+    labels = torch.arange(600) % 3
+    x = sample_accepted(gan, 600, t, label=labels)
+    assert torch.equal(torch.round(x.squeeze(1) / 10).long(), labels)
+
+
+def test_models_whose_discriminator_cannot_score_one_sample_refuse() -> None:
+    packed = GAN(nn.Linear(1, 1), PackedDiscriminator(nn.Linear(2, 1), 2), noise_dim=1)
+    assert not can_reject(packed)
+    with pytest.raises(GanforgeError, match="discriminator_rejection"):
+        sample_accepted(packed, 10, 0.0)
+    gan = GAN(nn.Linear(1, 1), MinusDistance(), noise_dim=1)
+    with pytest.raises(GanforgeError, match="below 0.5"):
+        rejection_threshold(gan, torch.randn(500, 1), None, 0.7)
+    with pytest.raises(GanforgeError, match="at least 100"):
+        rejection_threshold(gan, torch.randn(50, 1), None, 0.01)
+
+
+def test_a_generator_d_rejects_entirely_stops_with_one_line() -> None:
+    gan = GAN(nn.Linear(1, 1), MinusDistance(), noise_dim=1)
+    with torch.no_grad():
+        gan.generator.weight.zero_()
+        gan.generator.bias.fill_(100.0)  # every sample at 100, far outside the threshold
+    with pytest.raises(GanforgeError, match="rejects nearly everything"):
+        sample_accepted(gan, 10, -1.0)
+
+
+@pytest.mark.slow
+def test_rejection_thins_the_bridges_of_a_trained_ring(tmp_path: Path, run_cli) -> None:
+    """ring8 shortened to 1500 steps (seed 0): the bridges it still draws are what D scores lowest."""
+    run = gf.train("ring8", steps=1500, seed=0, out=tmp_path / "r", show_progress=False,
+                   overrides=["eval.enabled=false", "sample.discriminator_rejection=0"])
+    mixture = run.data_info.mixture
+    torch.manual_seed(1)
+    plain = mode_coverage(run.sample(2500, reject=0), mixture.means, mixture.std)
+    torch.manual_seed(1)
+    kept = mode_coverage(run.sample(2500, reject=0.01), mixture.means, mixture.std)
+    assert kept.modes == plain.modes == 8
+    assert kept.high_quality > plain.high_quality + 0.005, (plain.high_quality, kept.high_quality)
+    assert kept.kl < 0.05
+    code, _, err = run_cli("sample", run.path, "-n", "500", "--reject", "0.01", "-o", tmp_path / "s.npy")
+    assert code == 0, err
+    code, _, err = run_cli("sample", run.path, "--reject", "0.7", "-o", tmp_path / "t.npy")
+    assert code == 2 and err.count("\n") == 1 and "--reject 0.7" in err
+    assert not (tmp_path / "t.npy").exists()
