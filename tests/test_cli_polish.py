@@ -89,3 +89,10 @@ def test_eval_agrees_with_the_end_of_run_summary_or_says_why(finished: gf.Run, r
     assert "differs from the end-of-run summary because: n 32 here, 64 in the summary; seed 3 here, 0" in out
     summary = json.loads((finished.path / "summary.json").read_text())["evaluation"]
     assert summary["seed"] == 0 and summary["w1_real"] > 0
+
+
+def test_eval_says_nothing_about_agreement_when_the_summary_has_no_numbers() -> None:
+    from ganforge.cli import summary_agreement
+
+    assert summary_agreement({"skipped": "the run trained 5 s"}, {"fid": 3.0, "seed": 0}, 100, False) == ""
+    assert "seed 1 here" in summary_agreement({"fid": 2.0, "seed": 0}, {"fid": 3.0, "seed": 1}, 100, False)

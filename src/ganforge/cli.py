@@ -286,8 +286,8 @@ def summary_agreement(
     saved: dict | None, result: dict, n: int, best: bool
 ) -> str:
     """One line on whether ``ganforge eval``'s numbers match the end-of-run summary's, and why not."""
-    if not isinstance(saved, dict) or not saved:
-        return ""
+    if not isinstance(saved, dict) or not any(isinstance(v, (int, float)) for v in saved.values()):
+        return ""  # no numbers to compare with (e.g. the end-of-run evaluation was skipped)
     reasons = []
     if best:
         reasons.append("the best checkpoint was evaluated, the summary evaluated the last one")

@@ -20,6 +20,12 @@ def test_auto_mode_skips_expensive_evaluations_of_short_runs_only() -> None:
     assert should_evaluate(None, "sequences", expected_seconds("sequences", 1000))[0]
     assert should_evaluate(True, "images", 0.1)[0]
     assert not should_evaluate(False, "points", 1e6)[0]
+    # the cost follows eval.metrics: stacked digits' 26 000-sample modes/KL cost what 80 s of training does
+    assert should_evaluate(None, "images", 40.0, n=26_000, metrics=["modes"])[0]
+    assert not should_evaluate(None, "images", 40.0, n=26_000, metrics=["modes", "fid"])[0]
+    assert expected_seconds("images", 1000, ["modes"]) < expected_seconds("images", 1000, ["fid"]) < expected_seconds(
+        "images", 1000, ["fid", "kid"]
+    ) == expected_seconds("images", 1000)
 
 
 def test_a_five_step_image_run_does_not_evaluate_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -54,7 +54,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
 
     torch.manual_seed(EVAL_SEED)  # what `ganforge eval RUN` (--seed 0) draws, so both print the same numbers
     evaluation = run_end_evaluation(
-        run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress
+        run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress,
+        run.config.eval.metrics,
     )
     if "skipped" not in evaluation:
         evaluation = {**evaluation, "seed": EVAL_SEED, "step": run.step}
