@@ -193,8 +193,14 @@ def main() -> None:
                 print(json.dumps({"set": name, **record}), flush=True)
                 if seed == args.seeds[0]:
                     pictures[row] = fake[:8]
-                out = {"set": name, "budget_cpu_seconds": args.budget, "schedule": args.schedule, "seeds": args.seeds,
-                       "heldout_pairs": len(test), "runs": runs}  # rewritten after every run: a stop loses one run
+                out = {
+                    "set": name,
+                    "budget_cpu_seconds": args.budget,
+                    "schedule": args.schedule,
+                    "seeds": args.seeds,
+                    "heldout_pairs": len(test),
+                    "runs": runs,
+                }  # rewritten after every run: a stop loses one run
                 (RESULTS / f"pix2pix-{name}{args.tag}.json").write_text(json.dumps(out, indent=1) + "\n")
         a, b, _, _ = test.heldout(len(test), seed=2024)
         columns = [a[:8], *pictures.values(), b[:8]]
