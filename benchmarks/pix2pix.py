@@ -121,6 +121,18 @@ def run_one(
     return {**record, "eval_cpu_seconds": round(time.process_time() - t0, 1), **scores}, fake
 
 
+def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
+    """``k/n``: in how many seeds L1 + cGAN beats L1 on ``key``, each seed's two runs compared with each other
+    (a seed fixes the initialisation and the batch order of both rows, so the comparison is paired)."""
+    by_seed = {
+        seed: {r["row"]: r[key] for r in runs if r["seed"] == seed and r["row"] in ("L1", "L1 + cGAN")}
+        for seed in sorted({r["seed"] for r in runs})
+    }
+    pairs = [(v["L1 + cGAN"], v["L1"]) for v in by_seed.values() if len(v) == 2]
+    wins = sum(a > b if better == "higher" else a < b for a, b in pairs)
+    return f"{wins}/{len(pairs)}"
+
+
 def summarize(name: str, runs: list[dict[str, Any]]) -> str:
     shown = SHOWN[name]
     lines = [
@@ -149,7 +161,11 @@ def summarize(name: str, runs: list[dict[str, Any]]) -> str:
             if key in shown:
                 a, b = means["L1 + cGAN"][key], means["L1"][key]
                 wins = a > b if better == "higher" else a < b
-                checks.append(f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({'holds' if wins else 'fails'}, {a - b:+.3f})")
+                seeds = seed_wins(runs, key, better)
+                checks.append(
+                    f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({'holds' if wins else 'fails'}, {a - b:+.3f}; "
+                    f"per seed {seeds})"
+                )
         best_psnr = max(means, key=lambda row: means[row]["psnr"])
         checks.append(f"best PSNR: {best_psnr} ({means[best_psnr]['psnr']:.2f} dB; L1 {means['L1']['psnr']:.2f} dB)")
         lines += ["", "paper's ordering: " + "; ".join(checks)]
