@@ -1,0 +1,83 @@
+"""The Pix2Pix benchmark's own arithmetic (benchmarks/pix2pix.py): the paper's learning-rate schedule over a
+CPU budget and the per-seed comparison its report prints. Fast: a stand-in trainer, no networks."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pix2pix import paper_schedule, seed_wins, train_for  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("fraction", "factor"), [(0.0, 1.0), (0.25, 1.0), (0.4999, 1.0), (0.5, 1.0), (0.75, 0.5), (0.9, 0.2), (1.0, 0.0)]
+)
+def test_paper_schedule_is_flat_then_linear_to_zero(fraction: float, factor: float) -> None:
+    assert paper_schedule(fraction) == pytest.approx(factor)
+
+
+def test_paper_schedule_never_negative_past_the_budget() -> None:
+    assert paper_schedule(1.3) == 0.0
+
+
+class BusyTrainer:
+    """What ``train_for`` touches of a ``Trainer``: step, train_cfg.steps, optimizers, schedulers, fit()."""
+
+    def __init__(self, lr: float) -> None:
+        self.param = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([self.param], lr=lr)
+        self.optimizers = {"generator": opt}
+        self.schedulers = {"generator": torch.optim.lr_scheduler.LambdaLR(opt, lambda _t: 1.0)}
+        self.train_cfg = type("Cfg", (), {"steps": 0})()
+        self.step = 0
+        self.seen: list[float] = []
+
+    def fit(self) -> None:
+        while self.step < self.train_cfg.steps:
+            self.seen.append(self.optimizers["generator"].param_groups[0]["lr"])
+            end = time.process_time() + 0.002
+            while time.process_time() < end:
+                pass
+            self.optimizers["generator"].step()  # no gradients: changes nothing, keeps torch's order check quiet
+            self.schedulers["generator"].step()  # as Trainer.train_step: must not undo the budget schedule
+            self.step += 1
+
+
+def test_train_for_paper_schedule_decays_the_lr_over_the_cpu_budget() -> None:
+    trainer = BusyTrainer(lr=0.1)
+    timing = train_for(trainer, cpu_seconds=0.6, chunk=5, schedule="paper")  # type: ignore[arg-type]
+    seen = trainer.seen
+    assert timing["cpu_seconds"] >= 0.6
+    assert seen[0] == pytest.approx(0.1)
+    assert all(b <= a + 1e-12 for a, b in zip(seen, seen[1:], strict=False))  # never rises
+    first_half = seen[: len(seen) // 3]
+    assert all(v == pytest.approx(0.1) for v in first_half)  # flat for the first half of the budget
+    assert seen[-1] < 0.03  # the last chunk runs within the last ~15 % of the budget: lr near 0
+
+
+def test_train_for_constant_schedule_leaves_the_lr_alone() -> None:
+    trainer = BusyTrainer(lr=0.1)
+    train_for(trainer, cpu_seconds=0.2, chunk=5)  # type: ignore[arg-type]
+    assert all(v == pytest.approx(0.1) for v in trainer.seen)
+
+
+def test_seed_wins_compares_each_seeds_pair() -> None:
+    runs = [
+        {"row": "L1", "seed": 0, "fid": 2.0},
+        {"row": "L1 + cGAN", "seed": 0, "fid": 1.0},  # wins (lower)
+        {"row": "L1", "seed": 1, "fid": 1.0},
+        {"row": "L1 + cGAN", "seed": 1, "fid": 5.0},  # loses
+        {"row": "cGAN", "seed": 1, "fid": 0.1},  # another row: ignored
+        {"row": "L1", "seed": 2, "fid": 1.0},  # no L1 + cGAN run for seed 2: not counted
+    ]
+    assert seed_wins(runs, "fid", "lower") == "1/2"
+    assert seed_wins(runs, "fid", "higher") == "1/2"
+    runs[1]["fid"] = 3.0
+    assert seed_wins(runs, "fid", "lower") == "0/2"
