@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.errors import GanforgeError, did_you_mean, quote
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -129,9 +129,15 @@ class Registry:
         for key in params:
             if key not in accepted:
                 raise GanforgeError(
-                    f"{where}.{key}: not a setting of {self.kind} '{name}'{did_you_mean(key, accepted)}; "
+                    f"{where}.{quote(key)[1:-1]}: not a setting of {self.kind} '{name}'{did_you_mean(key, accepted)}; "
                     f"its settings are: {', '.join(accepted) or 'none'}"
                 )
+        from ganforge.config import check_value  # same layer (foundation): the one set of value rules
+
+        hints = _hints(fn.__init__ if inspect.isclass(fn) else fn)
+        for key, value in params.items():
+            param = signature.parameters[key]
+            check_value(value, hints.get(key, param.annotation), f"{where}.{key}", param.default)
         validate = pydantic.validate_call(config={"arbitrary_types_allowed": True})
         try:
             if inspect.isclass(fn):  # validate the constructor's arguments, then build as usual
@@ -142,7 +148,7 @@ class Registry:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             raise GanforgeError(
-                f"{where}.{loc}: {err['msg'].lower()} (got {err.get('input')!r}); fix it in the recipe or "
+                f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
                 f"with --set {where}.{loc}=VALUE"
             ) from None
 
