@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, as_user_error
 from ganforge.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -364,6 +364,12 @@ def main(argv: list[str] | None = None) -> None:
         if is_rank_zero():
             print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except (OSError, MemoryError, RecursionError, RuntimeError) as exc:  # a full disk, an allocation, ...
+        user_error = as_user_error(exc)
+        if user_error is None:
+            raise
+        print(f"error: {user_error}", file=sys.stderr)
+        sys.exit(user_error.exit_code)
     except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
         usage, abort = _click_exception_types()
         if isinstance(exc, usage):

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from ganforge.errors import GanforgeError, did_you_mean, quote
+from ganforge.errors import GanforgeError, did_you_mean, is_allocation_failure, quote
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -144,6 +144,17 @@ class Registry:
                 validate(fn.__init__)(fn.__new__(fn), **context, **params)
                 return fn(**context, **params)
             return validate(fn)(**context, **params)
+        except (MemoryError, RuntimeError) as exc:  # a size the machine cannot hold: name the settings
+            if not is_allocation_failure(exc):
+                raise
+            sizes = sorted(
+                ((k, v) for k, v in params.items() if isinstance(v, (int, list, tuple)) and not isinstance(v, bool)),
+                key=lambda kv: -_magnitude(kv[1]),
+            )
+            named = ", ".join(f"{where}.{k}={quote(v)}" for k, v in sizes[:3]) or f"the settings of {where}"
+            raise GanforgeError(
+                f"{where}: building {self.kind} '{name}' needs more memory than this machine has; lower {named}"
+            ) from None
         except pydantic.ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
@@ -154,6 +165,13 @@ class Registry:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _magnitude(value: Any) -> float:
+    """The largest number in a setting (an int or a list of them), for naming the sizes to lower."""
+    if isinstance(value, (list, tuple)):
+        return max((_magnitude(v) for v in value), default=0.0)
+    return float(abs(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
