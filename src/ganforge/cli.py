@@ -105,7 +105,7 @@ def train(
 @register_command()
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="new total number of steps")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
 ) -> None:
@@ -127,7 +127,10 @@ def resume(
             f"evaluate again with `ganforge eval {run}`.",
             file=sys.stderr,
         )
-        _print_summary(run, json.loads((run / "summary.json").read_text(encoding="utf-8")))
+        from ganforge.fileio import read_json
+
+        saved = read_json(run / "summary.json", "summary")
+        _print_summary(run, saved if isinstance(saved, dict) else {})
         return
     if is_rank_zero():
         print(
@@ -146,7 +149,7 @@ def resume(
 @register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    n: Annotated[int, typer.Option("-n", "--rows", help="number of samples (table rows)")] = 1000,
+    n: Annotated[int, typer.Option("-n", "--rows", min=1, help="number of samples (table rows)")] = 1000,
     output: Annotated[
         str,
         typer.Option(
@@ -222,7 +225,7 @@ def sample(
 def eval_(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[
-        int | None, typer.Option("--n", "-n", help="generated samples (default: the run's eval.n)")
+        int | None, typer.Option("--n", "-n", min=1, help="generated samples (default: the run's eval.n)")
     ] = None,  # noqa: UP045
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="comma-separated metric names")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
