@@ -448,7 +448,7 @@ def cli_cases() -> list[Case]:
             (("train", "{tmp}/nothere.csv", "-o", "{tmp}/run", *BASE), "fail"),
             (("train", "ring8", "--set", "x", "-o", "{tmp}/run"), "fail"),
             (("train", "ring8", "--bogus"), "fail"),
-            (("train",), "any"),
+            (("train", "-o", "{tmp}/run", *BASE), "any"),  # the default recipe, 1 step
         ],
         "other": [
             (("export", R, "-o", "{tmp}/g.txt"), "fail"),

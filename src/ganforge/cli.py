@@ -6,6 +6,7 @@ Every user mistake surfaces as ``error: <one line>`` on stderr with exit code 2,
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,9 @@ def register_command(name: str | None = None, **options: Any) -> Callable[[F], F
 
     return wrap
 
+
+SEED_RANGE = {"min": 0, "max": 2**63 - 1}
+"""Every ``--seed``: a non-negative int64 (``torch.manual_seed`` takes no more), checked by click in one line."""
 
 SetOption = Annotated[
     list[str] | None,
@@ -119,6 +123,11 @@ def resume(
     from ganforge.training.checkpoint import latest_checkpoint
 
     info = latest_checkpoint(check_run_dir(run))
+    if steps is not None and info is not None and steps < info.step:
+        raise GanforgeError(
+            f"--steps {steps}: {run} is already at checkpoint step {info.step}; resume trains further, give "
+            f"--steps N with N > {info.step}"
+        )
     target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
     if info is not None and info.step >= target and (run / "summary.json").is_file():
         print(
@@ -162,7 +171,7 @@ def sample(
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
     truncation: Annotated[
         float | None, typer.Option("--truncation", help="StyleGAN truncation psi (0: average image, 1: none)")
     ] = None,  # noqa: UP045
@@ -187,9 +196,13 @@ def sample(
         output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
     import torch
 
+    from ganforge.outputs import check_free_space
     from ganforge.runs import load
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    values = math.prod(loaded.data_info.sample_shape or (1,))
+    per_value = 14 if output.lower().endswith(".csv") else 4  # "-1.234567e+00," in text, float32 in binary
+    check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
     torch.manual_seed(seed)
     options: dict[str, object] = {} if where is None else {"where": where}
     if truncation is not None:
@@ -229,7 +242,7 @@ def eval_(
     ] = None,  # noqa: UP045
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="comma-separated metric names")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
     best: Annotated[bool, typer.Option("--best", help="evaluate the best checkpoint kept by eval.best")] = False,
     features: Annotated[
         Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045

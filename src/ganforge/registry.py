@@ -144,6 +144,21 @@ class Registry:
                 validate(fn.__init__)(fn.__new__(fn), **context, **params)
                 return fn(**context, **params)
             return validate(fn)(**context, **params)
+        except pydantic.ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise GanforgeError(
+                f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
+                f"with --set {where}.{loc}=VALUE"
+            ) from None
+        except ValueError as exc:  # the factory (or torch under it) refused a value: `dropout: 2.5`
+            if not params:
+                raise
+            detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise GanforgeError(
+                f"{where}: {self.kind} '{name}' refused its settings ({detail}); fix them in the recipe or with "
+                f"--set {where}.KEY=VALUE"
+            ) from None
         except (MemoryError, RuntimeError) as exc:  # a size the machine cannot hold: name the settings
             if not is_allocation_failure(exc):
                 raise
@@ -154,13 +169,6 @@ class Registry:
             named = ", ".join(f"{where}.{k}={quote(v)}" for k, v in sizes[:3]) or f"the settings of {where}"
             raise GanforgeError(
                 f"{where}: building {self.kind} '{name}' needs more memory than this machine has; lower {named}"
-            ) from None
-        except pydantic.ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise GanforgeError(
-                f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
-                f"with --set {where}.{loc}=VALUE"
             ) from None
 
 
@@ -177,7 +185,7 @@ def _magnitude(value: Any) -> float:
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     """Resolved type annotations of ``fn`` (the raw ones where a name cannot be resolved)."""
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)  # keep Annotated bounds (NonNegativeInt)
     except (NameError, TypeError):
         return dict(getattr(fn, "__annotations__", {}))
 

@@ -118,14 +118,16 @@ def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | 
         raise GanforgeError(
             f"{path}: expected a table of shape (samples, features), got shape {values.shape}"
         )
-    bad = ~np.isfinite(values)
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)  # what training uses: 1e308 becomes inf here
+    bad = ~np.isfinite(single)
     if bad.any():
         row, col = map(int, np.argwhere(bad)[0])
         raise GanforgeError(
-            f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1}; "
-            "remove or fill missing values first"
+            f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1} (values must be "
+            "finite and within float32, |x| <= 3.4e38); remove or fill missing values first"
         )
-    return values.astype(np.float32)
+    return single
 
 
 @register_source("file")
