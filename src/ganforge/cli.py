@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
             print("interrupted", file=sys.stderr)
         sys.exit(130)
     except (OSError, MemoryError, RecursionError, RuntimeError) as exc:  # a full disk, an allocation, ...
-        user_error = as_user_error(exc)
+        user_error = as_user_error(exc, _output_argument(sys.argv[1:] if argv is None else argv))
         if user_error is None:
             raise
         print(f"error: {user_error}", file=sys.stderr)
@@ -394,6 +394,17 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, abort):
             sys.exit(130)
         raise
+
+
+def _output_argument(argv: list[str]) -> str | None:
+    """The value of ``-o`` / ``--output`` / ``--out`` in ``argv`` (what a failed write was writing)."""
+    for i, arg in enumerate(argv):
+        if arg in ("-o", "--output", "--out") and i + 1 < len(argv):
+            return str(argv[i + 1])
+        for flag in ("--output=", "--out="):
+            if arg.startswith(flag):
+                return arg[len(flag):]
+    return None
 
 
 def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:

@@ -64,17 +64,20 @@ def is_allocation_failure(exc: BaseException) -> bool:
     )
 
 
-def as_user_error(exc: BaseException) -> GanforgeError | None:
+def as_user_error(exc: BaseException, output: str | None = None) -> GanforgeError | None:
     """The one-line :class:`GanforgeError` for failures caused by the environment or by an input's size
     rather than by a bug, or ``None`` for anything else (which stays a traceback: a bug must be seen).
 
-    - ``OSError`` with a file name (read-only folder, full disk, a folder where a file is meant, a missing
-      parent): what could not be written or read, the system's reason and what to do;
+    - ``OSError`` with a file name, or a disk error (read-only folder, full disk, a folder where a file is
+      meant, a missing parent): what could not be written or read (``output``, the command's ``-o``, when
+      the error names no file), the system's reason and what to do;
     - allocation failures: the sizes to lower;
     - ``RecursionError``: an input nested too deeply for Python's parser.
     """
     if isinstance(exc, OSError) and (exc.filename is not None or exc.errno in _DISK_ERRNOS):
-        name = f" '{exc.filename}'" if exc.filename is not None else ""
+        # a failed write() names no file: the command's output (-o) is then what was being written
+        target = exc.filename if exc.filename is not None else (f"{output} (the output)" if output else None)
+        name = f" '{target}'" if target is not None else ""
         reason = exc.strerror or type(exc).__name__
         fix = _OS_FIXES.get(exc.errno or 0, "check the path and its permissions")
         return GanforgeError(f"cannot access{name}: {reason}; {fix}. Files written before this are intact")
