@@ -182,3 +182,10 @@ def test_zero_is_allowed_where_a_setting_says_so() -> None:
     assert build_model(cfg.model, source).embedding_steps == 0
     with pytest.raises(GanforgeError, match="model.hidden': must be >= 1"):
         build_model(parse_config(apply_overrides(raw, ["model.hidden=0"])).model, source)
+
+
+def test_control_characters_are_one_line_naming_the_position(tmp_path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"name: a\x7fb\n")  # one bit flipped in a run's config.yaml
+    with pytest.raises(GanforgeError, match=r"invalid YAML at character 8: .*plain text"):
+        read_yaml(path)

@@ -328,8 +328,9 @@ def load_yaml_text(text: str, where: str) -> Any:
     most :data:`MAX_YAML_DEPTH` levels, no alias that contains itself, no key twice in one mapping (plain
     YAML keeps the last silently) and no integer longer than :data:`MAX_INT_DIGITS` digits. Every problem
     is one :class:`GanforgeError` line naming ``where`` and the line."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # its reader already refuses control characters (a ReaderError)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -338,12 +339,16 @@ def load_yaml_text(text: str, where: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or type(exc).__name__
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character: where, and which
+            at = f" at character {exc.position + 1}"
+            problem = f"{problem} (character {exc.character!r}); a config is plain text"
         raise GanforgeError(f"{where}: invalid YAML{at}: {problem}") from None
     except RecursionError:
         raise GanforgeError(f"{where}: YAML nested more than {MAX_YAML_DEPTH} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _check_yaml_node(root: yaml.Node, where: str) -> None:
