@@ -342,7 +342,8 @@ def load_yaml_text(text: str, where: str) -> Any:
         problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or type(exc).__name__
         if isinstance(exc, yaml.reader.ReaderError):  # a control character: where, and which
             at = f" at character {exc.position + 1}"
-            problem = f"{problem} (character {exc.character!r}); a config is plain text"
+            code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+            problem = f"{problem} (#x{code:04x}); a config is plain text"
         raise GanforgeError(f"{where}: invalid YAML{at}: {problem}") from None
     except RecursionError:
         raise GanforgeError(f"{where}: YAML nested more than {MAX_YAML_DEPTH} levels deep") from None
