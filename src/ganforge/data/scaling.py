@@ -66,8 +66,10 @@ class Scaler:
         dims = (0,) if per_feature else tuple(range(data.dim()))
         if output == "linear":
             shift = data.mean(dim=dims, keepdim=True)[0] if per_feature else data.mean()
-            std = data.std(dim=dims, keepdim=True)[0] if per_feature else data.std()
-            std = torch.nan_to_num(std, nan=1.0)  # one sample: no spread to measure (std is NaN), keep units
+            if data.numel() < 2 or (per_feature and data.shape[0] < 2):  # one sample: no spread, keep units
+                std = torch.ones_like(shift)
+            else:
+                std = data.std(dim=dims, keepdim=True)[0] if per_feature else data.std()
             scale = 1.0 / torch.clamp(std, min=1e-8)
             return cls(shift, scale)
         lo_t, hi_t = TARGET_RANGE[output]
