@@ -76,8 +76,8 @@ def as_user_error(exc: BaseException, output: str | None = None) -> GanforgeErro
     """
     if isinstance(exc, OSError) and (exc.filename is not None or exc.errno in _DISK_ERRNOS):
         # a failed write() names no file: the command's output (-o) is then what was being written
-        target = exc.filename if exc.filename is not None else (f"{output} (the output)" if output else None)
-        name = f" '{target}'" if target is not None else ""
+        where = f" '{output}' (the output)" if output else ""
+        name = f" '{exc.filename}'" if exc.filename is not None else where
         reason = exc.strerror or type(exc).__name__
         fix = _OS_FIXES.get(exc.errno or 0, "check the path and its permissions")
         return GanforgeError(f"cannot access{name}: {reason}; {fix}. Files written before this are intact")
