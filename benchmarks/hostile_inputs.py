@@ -75,15 +75,11 @@ def generated_table(args: argparse.Namespace) -> int:
 
 
 def hypothesis_table(examples: int) -> int:
-    class args:  # noqa: N801 - the old single-mode body reads args.examples
-        pass
-
-    args.examples = examples
     with tempfile.TemporaryDirectory() as tmp:
         counts_file = Path(tmp) / "counts.json"
         env = {
             **os.environ,
-            "GANFORGE_HOSTILE_EXAMPLES": str(args.examples),
+            "GANFORGE_HOSTILE_EXAMPLES": str(examples),
             "GANFORGE_HOSTILE_COUNTS": str(counts_file),
         }
         t0 = time.perf_counter()
@@ -100,7 +96,7 @@ def hypothesis_table(examples: int) -> int:
             return 1
         result = json.loads(counts_file.read_text())
     counts, outcomes = result["counts"], result["outcomes"]
-    print(f"hostile inputs: {args.examples} hypothesis examples per property, {seconds:.0f} s")
+    print(f"hostile inputs: {examples} hypothesis examples per property, {seconds:.0f} s")
     print(f"{'loader':<32} {'inputs':>7} {'loaded':>7} {'refused':>8}")
     for name in sorted(counts):
         ok, refused = outcomes.get(name + ":ok", 0), outcomes.get(name + ":error", 0)
