@@ -150,3 +150,72 @@ def test_translate_one_picture_and_output_paths(tmp_path_factory, tmp_path: Path
     assert [p.name for p in (tmp_path / "into").iterdir()] == ["in.png"]
     code, _, err = run_cli("translate", run.path, tmp_path / "missing.png")
     assert code == 2 and "does not exist" in err
+
+
+# --- output-path OSErrors (issue 23): one line, exit 2, nothing written before is lost -----------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _ganforge(*args: object, fsize: int | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m ganforge ARGS`` as a user runs it; ``fsize`` caps every file it writes (RLIMIT_FSIZE),
+    so writes fail with EFBIG, as on a full disk (SIGXFSZ ignored, inherited through exec)."""
+    import resource
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout, preexec_fn=limit)
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr and len(lines) == 1 and lines[0].startswith("error: "), stderr
+    return lines[0]
+
+
+def test_a_file_too_large_for_the_disk_is_one_line_and_the_old_file_stays(csv_run: gf.Run, tmp_path: Path) -> None:
+    out = tmp_path / "s.npy"
+    assert _ganforge("sample", csv_run.path, "-n", "10", "-o", out).returncode == 0
+    before = out.read_bytes()
+    proc = _ganforge("sample", csv_run.path, "-n", "100000", "-o", out, fsize=64_000)
+    assert proc.returncode == 2
+    line = _one_error_line(proc.stderr)
+    assert "File too large" in line and str(tmp_path) in line
+    assert out.read_bytes() == before  # the earlier samples are intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npy"]  # no temp file left
+
+
+def test_a_full_disk_during_training_is_one_line_and_keeps_every_checkpoint(tmp_path: Path) -> None:
+    """A real full disk: a 1 MB tmpfs (skipped where mounting is not allowed)."""
+    from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here; the RLIMIT_FSIZE test covers the same error path")
+    try:
+        proc = _ganforge("train", "ring8", "-o", disk / "run", "--no-eval", "-q", "--set", "train.steps=400",
+                         "--set", "train.checkpoint_every=5", "--set", "train.keep_checkpoints=1000",
+                         "--set", "train.log_every=5")
+        assert proc.returncode == 2
+        line = _one_error_line(proc.stderr)
+        assert "No space left on device" in line and "intact" in line
+        checkpoints = list_checkpoints(disk / "run")
+        assert checkpoints  # some were written before the disk filled ...
+        finished = {p.name for p in (disk / "run" / "checkpoints").iterdir() if p.name.startswith("step-")}
+        assert finished == {info.path.name for info in checkpoints}  # ... and none under a final name is damaged
+        for info in checkpoints:
+            load_checkpoint(info.path)
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

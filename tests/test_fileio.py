@@ -169,3 +169,32 @@ def test_safetensors_weights_read_back_and_damaged_ones_are_one_line(tmp_path: P
     with pytest.raises(GanforgeError, match="cannot read Inception weights") as info:
         read_state_dict(tmp_path / "bad.safetensors", "Inception weights", "re-download it")
     assert "\n" not in str(info.value) and str(info.value).endswith("re-download it")
+
+
+# --- read_json: every way a JSON file of a run can be bad is one line (issue 23) ----------------------
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b'{"a": 1', "is not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "is not valid JSON"),  # RecursionError in the parser
+        (b'{"step": ' + b"9" * 5000 + b"}", "is not valid JSON"),  # beyond Python's int digit limit
+        (b"\xff\xfe junk", "is not valid JSON"),  # not UTF-8
+    ],
+)
+def test_read_json_refuses_damage_in_one_line(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "summary.json"
+    path.write_bytes(data)
+    with pytest.raises(GanforgeError, match=message) as err:
+        fileio.read_json(path, "summary")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+
+
+def test_read_json_reads_non_finite_strings_back(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    fileio.atomic_write_json(path, {"x": math.nan, "y": [1, math.inf]})
+    value = fileio.read_json(path)
+    assert math.isnan(value["x"]) and value["y"] == [1, math.inf]
+    with pytest.raises(GanforgeError, match="does not exist"):
+        fileio.read_json(tmp_path / "missing.json")

@@ -6,6 +6,7 @@ Every user mistake surfaces as ``error: <one line>`` on stderr with exit code 2,
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, as_user_error
 from ganforge.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,9 @@ def register_command(name: str | None = None, **options: Any) -> Callable[[F], F
 
     return wrap
 
+
+SEED_RANGE = {"min": 0, "max": 2**63 - 1}
+"""Every ``--seed``: a non-negative int64 (``torch.manual_seed`` takes no more), checked by click in one line."""
 
 SetOption = Annotated[
     list[str] | None,
@@ -105,7 +109,7 @@ def train(
 @register_command()
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="new total number of steps")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
 ) -> None:
@@ -119,6 +123,11 @@ def resume(
     from ganforge.training.checkpoint import latest_checkpoint
 
     info = latest_checkpoint(check_run_dir(run))
+    if steps is not None and info is not None and steps < info.step:
+        raise GanforgeError(
+            f"--steps {steps}: {run} is already at checkpoint step {info.step}; resume trains further, give "
+            f"--steps N with N > {info.step}"
+        )
     target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
     if info is not None and info.step >= target and (run / "summary.json").is_file():
         print(
@@ -127,7 +136,10 @@ def resume(
             f"evaluate again with `ganforge eval {run}`.",
             file=sys.stderr,
         )
-        _print_summary(run, json.loads((run / "summary.json").read_text(encoding="utf-8")))
+        from ganforge.fileio import read_json
+
+        saved = read_json(run / "summary.json", "summary")
+        _print_summary(run, saved if isinstance(saved, dict) else {})
         return
     if is_rank_zero():
         print(
@@ -146,7 +158,7 @@ def resume(
 @register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    n: Annotated[int, typer.Option("-n", "--rows", help="number of samples (table rows)")] = 1000,
+    n: Annotated[int, typer.Option("-n", "--rows", min=1, help="number of samples (table rows)")] = 1000,
     output: Annotated[
         str,
         typer.Option(
@@ -159,7 +171,7 @@ def sample(
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
     truncation: Annotated[
         float | None, typer.Option("--truncation", help="StyleGAN truncation psi (0: average image, 1: none)")
     ] = None,  # noqa: UP045
@@ -193,9 +205,13 @@ def sample(
         output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
     import torch
 
+    from ganforge.outputs import check_free_space
     from ganforge.runs import load
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    values = math.prod(loaded.data_info.sample_shape or (1,))
+    per_value = 14 if output.lower().endswith(".csv") else 4  # "-1.234567e+00," in text, float32 in binary
+    check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
     torch.manual_seed(seed)
     options: dict[str, object] = {} if where is None else {"where": where}
     if truncation is not None:
@@ -235,11 +251,11 @@ def sample(
 def eval_(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[
-        int | None, typer.Option("--n", "-n", help="generated samples (default: the run's eval.n)")
+        int | None, typer.Option("--n", "-n", min=1, help="generated samples (default: the run's eval.n)")
     ] = None,  # noqa: UP045
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="comma-separated metric names")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
     best: Annotated[bool, typer.Option("--best", help="evaluate the best checkpoint kept by eval.best")] = False,
     features: Annotated[
         Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045
@@ -377,6 +393,12 @@ def main(argv: list[str] | None = None) -> None:
         if is_rank_zero():
             print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except (OSError, MemoryError, RecursionError, RuntimeError) as exc:  # a full disk, an allocation, ...
+        user_error = as_user_error(exc, _output_argument(sys.argv[1:] if argv is None else argv))
+        if user_error is None:
+            raise
+        print(f"error: {user_error}", file=sys.stderr)
+        sys.exit(user_error.exit_code)
     except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
         usage, abort = _click_exception_types()
         if isinstance(exc, usage):
@@ -385,6 +407,17 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, abort):
             sys.exit(130)
         raise
+
+
+def _output_argument(argv: list[str]) -> str | None:
+    """The value of ``-o`` / ``--output`` / ``--out`` in ``argv`` (what a failed write was writing)."""
+    for i, arg in enumerate(argv):
+        if arg in ("-o", "--output", "--out") and i + 1 < len(argv):
+            return str(argv[i + 1])
+        for flag in ("--output=", "--out="):
+            if arg.startswith(flag):
+                return arg[len(flag):]
+    return None
 
 
 def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:

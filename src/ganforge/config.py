@@ -9,14 +9,158 @@ Every mistake is reported as one line naming the key, with the nearest valid key
 from __future__ import annotations
 
 import copy
+import inspect
+import math
+import types
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
+import pydantic_core
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.errors import GanforgeError, did_you_mean, quote
+
+MAX_CONFIG_BYTES = 256 << 10
+"""A config file larger than this (256 KiB) is refused before parsing; the largest shipped recipe is 2 KB."""
+MAX_SET_CHARS = 10_000
+"""The longest ``--set KEY=VALUE`` read."""
+MAX_YAML_VALUES = 100_000
+"""The most values (mappings, lists, scalars) a YAML document may hold *with its aliases expanded*: a
+``*alias`` is a reference, cheap to parse, but every consumer (validation, deep copies, error messages)
+walks the expanded tree, 9**7 = 4.8 million items for a 7-level "billion laughs"."""
+MAX_YAML_DEPTH = 64
+"""The deepest nesting of mappings and lists in a config (recipes use 4)."""
+MAX_INT_DIGITS = 40
+"""Digits of the longest integer literal read (2**64 has 20): Python refuses to parse > 4300 and
+arithmetic on huge ones is slow, while no setting needs more than 64 bits."""
+YAML_INT_TAG = "tag:yaml.org,2002:int"
+FLOAT32_MAX = 3.4028234663852886e38
+"""Networks and losses compute in float32 (or less): a larger setting becomes ``inf`` in the first tensor."""
+FLOAT32_TINY = 1.1754943508222875e-38
+"""The smallest normal float32: a smaller nonzero setting (an ``eps`` of 1e-50) becomes 0 and divides by zero."""
+INT64_LIMIT = 2**63
+"""Integers go into int64 tensors and RNG seeds: a setting must be below this in magnitude."""
+_NO_DEFAULT: Any = inspect.Parameter.empty
+
+
+def check_value(value: Any, annotation: Any, key: str, default: Any = _NO_DEFAULT) -> None:
+    """The type rules every config value passes, for the run schema and every registered factory alike
+    (``Registry.build``), so one rule covers every key of its type instead of a check per key:
+
+    - ``true``/``false`` only where the annotation admits a bool (YAML's ``true`` is not the number 1);
+    - floats finite and within float32 (``|x| <= 3.4e38``, and 0 or ``|x| >= 1.2e-38``): NaN, inf or 1e39
+      would reach the networks as non-finite numbers and be blamed on the learning rate much later;
+    - integers below 2**63 in magnitude (int64 tensors and seeds);
+    - an integer setting whose default is positive (a size, count or interval: ``hidden``, ``every``,
+      ``n_critic``...) is >= 1; a setting for which 0 means something annotates itself
+      ``Annotated[int, Field(ge=0)]`` and is then left to that bound.
+
+    A violation is one :class:`GanforgeError` line naming ``key``.
+    """
+    if isinstance(value, bool):
+        if not _admits_bool(annotation):
+            raise GanforgeError(f"config key '{key}': expected a number or text, got {value} (true/false is not 1/0)")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise GanforgeError(f"config key '{key}': {value} is not a finite number; give a finite value")
+        if abs(value) > FLOAT32_MAX or 0 < abs(value) < FLOAT32_TINY:
+            raise GanforgeError(
+                f"config key '{key}': {value:g} is beyond float32 (1.2e-38 <= |x| <= 3.4e38, or 0), the precision "
+                "ganforge computes in"
+            )
+        return
+    if isinstance(value, int):
+        if abs(value) >= INT64_LIMIT:
+            raise GanforgeError(f"config key '{key}': {quote(value)} does not fit in 64 bits (|x| < 2**63)")
+        if _positive_int(default) and _plain_int(annotation) and value < 1:
+            raise GanforgeError(f"config key '{key}': must be >= 1 (a size, count or interval), got {value}")
+        return
+    if isinstance(value, str) and _numeric(annotation):  # YAML reads 1e39 as text; pydantic makes it a float
+        try:
+            number = float(value)
+        except ValueError:
+            return  # not a number at all: pydantic's type check says so
+        check_value(number, annotation, key, _NO_DEFAULT)
+        return
+    if isinstance(value, (list, tuple)):
+        element = _element_annotation(annotation)
+        element_default = default[0] if isinstance(default, (list, tuple)) and default else _NO_DEFAULT
+        for i, item in enumerate(value):
+            check_value(item, element, f"{key}[{i}]", element_default)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            check_value(item, Any, f"{key}.{k}")
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _admits_bool(annotation: Any) -> bool:
+    for ann in _union_args(annotation):
+        if typing.get_origin(ann) is Annotated:
+            ann = typing.get_args(ann)[0]
+        if ann in (bool, Any, object, _NO_DEFAULT) or isinstance(ann, (str, typing.TypeVar)):
+            return True  # unannotated, or an annotation we cannot read: no bool rule
+        if typing.get_origin(ann) is Literal and any(isinstance(a, bool) for a in typing.get_args(ann)):
+            return True
+        if typing.get_origin(ann) in (list, tuple, dict) or ann in (list, tuple, dict):
+            continue
+    return False
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether ``annotation`` takes a number and no text (so a string value would be converted)."""
+    args = [a for a in _union_args(annotation) if a is not type(None)]
+    args = [typing.get_args(a)[0] if typing.get_origin(a) is Annotated else a for a in args]
+    return bool(args) and all(a in (int, float) for a in args)
+
+
+def _plain_int(annotation: Any) -> bool:
+    """Whether ``annotation`` is a bare ``int`` (optionally ``| None``, or a list of them): no bound of its own."""
+    args = [a for a in _union_args(annotation) if a is not type(None)]
+    if len(args) != 1:
+        return False
+    ann = args[0]
+    if typing.get_origin(ann) in (list, tuple):
+        return all(_plain_int(a) for a in typing.get_args(ann) if a is not Ellipsis)
+    return ann is int
+
+
+def _positive_int(default: Any) -> bool:
+    if isinstance(default, (list, tuple)):
+        return bool(default) and all(_positive_int(d) for d in default)
+    return isinstance(default, int) and not isinstance(default, bool) and default > 0
+
+
+def _element_annotation(annotation: Any) -> Any:
+    for ann in _union_args(annotation):
+        if typing.get_origin(ann) in (list, tuple) and typing.get_args(ann):
+            return typing.get_args(ann)[0]
+    return Any
+
+
+def check_values(schema: type[BaseModel], data: Any, prefix: str = "") -> None:
+    """:func:`check_value` for every key of ``data`` that ``schema`` declares (nested sections too)."""
+    if not isinstance(data, dict):
+        return
+    for name, value in data.items():
+        field = schema.model_fields.get(name) if isinstance(name, str) else None
+        if field is None:
+            continue
+        key = f"{prefix}.{name}" if prefix else name
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            check_values(ann, value, key)
+            continue
+        default = field.default if field.default is not pydantic_core.PydanticUndefined else _NO_DEFAULT
+        check_value(value, ann, key, default)
 
 
 class Strict(BaseModel):
@@ -28,7 +172,7 @@ class OptimizerConfig(Strict):
 
     name: Literal["adam", "sgd", "rmsprop"] = "adam"
     lr: float = Field(2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
     momentum: float = Field(0.0, ge=0)
     weight_decay: float = Field(0.0, ge=0)
     eps: float = Field(1e-8, gt=0)
@@ -98,7 +242,7 @@ class SampleConfig(Strict):
 class RunConfig(Strict):
     name: str = "run"
     description: str = ""
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     device: str = "auto"
     data: dict[str, Any] = Field(default_factory=lambda: {"source": "ring8"})
     model: dict[str, Any] = Field(default_factory=lambda: {"type": "gan"})
@@ -132,13 +276,15 @@ def _one_line(exc: pydantic.ValidationError, where: str, schema: type[BaseModel]
     key = f"{where}.{loc}" if where else loc
     if err["type"] == "extra_forbidden":
         return GanforgeError(
-            f"unknown config key '{key}'{did_you_mean(key, _known_keys(RunConfig))}; "
+            f"unknown config key {quote(key)}{did_you_mean(key, _known_keys(RunConfig))}; "
             "see `ganforge recipes --show NAME` for a full config"
         )
-    return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {err.get('input')!r})")
+    return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {quote(err.get('input'))})")
 
 
 def validate_section(schema: type[BaseModel], data: dict[str, Any], where: str = "") -> Any:
+    """``data`` as ``schema``: :func:`check_values`' type rules, then pydantic's; one line on the first error."""
+    check_values(schema, data, where)
     try:
         return schema.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -151,24 +297,26 @@ def parse_config(raw: Any, source: str = "config") -> RunConfig:
         raise GanforgeError(f"{source}: a config must be a mapping of keys to values, got {type(raw).__name__}")
     for section in ("data", "model"):
         if section in raw and not isinstance(raw[section], dict):
-            raise GanforgeError(f"{source}: config key '{section}' must be a mapping, got {raw[section]!r}")
+            raise GanforgeError(f"{source}: config key '{section}' must be a mapping, got {quote(raw[section])}")
     return validate_section(RunConfig, raw)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping from ``path``, with one-line errors for missing, unreadable or malformed files."""
+    """A YAML mapping from ``path``, with one-line errors for missing, unreadable, oversized or malformed
+    files (see :func:`load_yaml_text` for what a config's YAML may hold)."""
     path = Path(path)
     if not path.is_file():
         raise GanforgeError(f"config file '{path}' does not exist; check the path or run `ganforge recipes`")
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise GanforgeError(
+            f"{path}: {size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,}); is it the right file?"
+        )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise GanforgeError(f"{path}: not a text file; a config must be UTF-8 YAML") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise GanforgeError(f"{path}: invalid YAML{where}: {problem}") from None
+    raw = load_yaml_text(text, str(path))
     if raw is None:
         raise GanforgeError(f"{path}: the file is empty; a config needs at least `data` and `model`")
     if not isinstance(raw, dict):
@@ -176,19 +324,116 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return raw
 
 
+_Loader: type = yaml.SafeLoader
+"""The pure-Python loader, not libyaml's ``CSafeLoader``: libyaml's composer recurses in C, so a document
+nested 100,000 deep overflows the C stack and kills the process (a segmentation fault, no message), while
+the Python composer raises ``RecursionError``, answered in one line. Its speed (~0.6 s for a 1 MB scalar,
+~3 s for a 100,000-item flow list) is bounded by :data:`MAX_CONFIG_BYTES`."""
+
+
+def load_yaml_text(text: str, where: str) -> Any:
+    """Parse config YAML safely: YAML's safe subset (no Python objects), and, checked on the composed node
+    graph *before* any value is built, at most :data:`MAX_YAML_VALUES` values with aliases expanded, at
+    most :data:`MAX_YAML_DEPTH` levels, no alias that contains itself, no key twice in one mapping (plain
+    YAML keeps the last silently) and no integer longer than :data:`MAX_INT_DIGITS` digits. Every problem
+    is one :class:`GanforgeError` line naming ``where`` and the line."""
+    loader = None
+    try:
+        loader = _Loader(text)  # its reader already refuses control characters (a ReaderError)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_node(node, where)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or type(exc).__name__
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character: where, and which
+            at = f" at character {exc.position + 1}"
+            code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+            problem = f"{problem} (#x{code:04x}); a config is plain text"
+        raise GanforgeError(f"{where}: invalid YAML{at}: {problem}") from None
+    except RecursionError:
+        raise GanforgeError(f"{where}: YAML nested more than {MAX_YAML_DEPTH} levels deep") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _check_yaml_node(root: yaml.Node, where: str) -> None:
+    """Walk the node graph once per distinct node (memoized), counting the expanded size; see
+    :func:`load_yaml_text` for the rules."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def line(node: yaml.Node) -> str:
+        return f"{where}, line {node.start_mark.line + 1}"
+
+    def walk(node: yaml.Node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > MAX_YAML_DEPTH:
+            raise GanforgeError(f"{line(node)}: YAML nested more than {MAX_YAML_DEPTH} levels deep")
+        if id(node) in open_nodes:
+            raise GanforgeError(f"{line(node)}: a YAML alias contains itself; a config must be a finite tree")
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == YAML_INT_TAG and len(node.value) > MAX_INT_DIGITS:
+                raise GanforgeError(
+                    f"{line(node)}: an integer of {len(node.value):,} characters (at most {MAX_INT_DIGITS}); "
+                    "no setting needs more than 64 bits"
+                )
+            sizes[id(node)] = 1
+            return 1
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in seen:
+                        raise GanforgeError(
+                            f"{line(key)}: key {quote(key.value)} appears twice in one mapping; keep one "
+                            "(YAML would silently use the last)"
+                        )
+                    seen.add((key.tag, key.value))
+                total += walk(key, depth + 1) + walk(value, depth + 1)
+                if total > MAX_YAML_VALUES:
+                    break
+        else:
+            for child in node.value:
+                total += walk(child, depth + 1)
+                if total > MAX_YAML_VALUES:
+                    break
+        if total > MAX_YAML_VALUES:
+            raise GanforgeError(
+                f"{line(node)}: more than {MAX_YAML_VALUES:,} values once its aliases (*name) are expanded; "
+                "a config this large is a mistake or an alias bomb"
+            )
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    walk(root, 0)
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``--set a.b.c=value`` overrides (values parsed as YAML: numbers, lists, booleans); ``null``
     removes the key."""
     raw = copy.deepcopy(raw)
     for item in overrides:
+        if len(item) > MAX_SET_CHARS:
+            raise GanforgeError(
+                f"--set {quote(item)}: {len(item):,} characters is too long (at most {MAX_SET_CHARS:,})"
+            )
         if "=" not in item:
-            raise GanforgeError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.steps=5000")
+            raise GanforgeError(f"--set {quote(item)}: expected KEY=VALUE, e.g. --set train.steps=5000")
         key, _, text = item.partition("=")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            raise GanforgeError(f"--set {item!r}: cannot read value {text!r}; quote strings with '...'") from None
-        _set_key(raw, key.strip(), value, f"--set {item!r}", none_removes=True)
+            value = load_yaml_text(text, f"--set {quote(item)}") if text.strip() else None
+        except GanforgeError as err:
+            raise GanforgeError(f"{err}; quote strings with '...'") from None
+        _set_key(raw, key.strip(), value, f"--set {quote(item)}", none_removes=True)
     return raw
 
 
@@ -197,7 +442,7 @@ def apply_settings(raw: dict[str, Any], settings: dict[str, Any]) -> dict[str, A
     no string or YAML round trip, so ``None``, tuples and floats mean what they say."""
     raw = copy.deepcopy(raw)
     for key, value in settings.items():
-        _set_key(raw, key, copy.deepcopy(value), f"setting {key}={value!r}")
+        _set_key(raw, key, copy.deepcopy(value), f"setting {key}={quote(value)}")
     return raw
 
 
@@ -206,14 +451,14 @@ def _set_key(raw: dict[str, Any], key: str, value: Any, where: str, none_removes
     instead, so its default applies again."""
     parts = key.split(".")
     if not key or any(not p for p in parts):
-        raise GanforgeError(f"{where}: '{key}' is not a config key like train.steps")
+        raise GanforgeError(f"{where}: {quote(key)} is not a config key like train.steps")
     node = raw
     for i, part in enumerate(parts[:-1]):
         child = node.get(part)
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise GanforgeError(f"{where}: '{'.'.join(parts[: i + 1])}' is a value, not a section")
+            raise GanforgeError(f"{where}: {quote('.'.join(parts[: i + 1]))} is a value, not a section")
         node = child
     if value is None and none_removes:
         node.pop(parts[-1], None)

@@ -91,6 +91,33 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     atomic_write_text(path, text + "\n")
 
 
+CSV_ENCODING = "utf-8-sig"
+"""How every CSV a user hands us is decoded: UTF-8, with a leading byte-order mark (Excel writes one)
+removed. Plain ``utf-8`` keeps the BOM glued to the first cell, so a header-less file's first row reads
+as text, is taken for a header, and a row of data is silently lost."""
+
+MAX_JSON_BYTES = 256 << 20
+"""The largest JSON file of a run read (summary.json, data.json are kilobytes; a bigger one is damage)."""
+
+
+def read_json(path: str | os.PathLike[str], what: str = "", fix: str = "the run folder is damaged") -> Any:
+    """The JSON value in ``path`` (non-finite strings turned back into floats, see :func:`from_jsonable`),
+    or one :class:`GanforgeError` line for every way the file can be bad: missing, too large, not UTF-8,
+    not JSON, nested too deeply (``RecursionError``), an integer beyond Python's digit limit."""
+    p = Path(path)
+    label = f"{what} {p}" if what else str(p)
+    try:
+        size = p.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise GanforgeError(f"{label}: {size:,} bytes is too large to be this JSON file; {fix}")
+        return from_jsonable(json.loads(p.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise GanforgeError(f"{label} does not exist; {fix}") from None
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        detail = " ".join(str(err).split())[:120] or type(err).__name__
+        raise GanforgeError(f"{label} is not valid JSON ({detail}); {fix}") from None
+
+
 def read_state_dict(path: str | os.PathLike[str], what: str = "weights", fix: str = "") -> dict[str, Any]:
     """The one safe reader of weight files: ``.safetensors``, or a PyTorch ``.pt``/``.pth`` read with
     PyTorch's restricted unpickler only (``weights_only=True``).

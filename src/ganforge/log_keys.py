@@ -34,3 +34,14 @@ GRAD_NORM_G = grad_norm_key("generator")
 def suffixed(key: str, suffix: str) -> str:
     """``key`` of one of several phase pairs: ``loss_d`` + ``16`` -> ``loss_d_16``."""
     return f"{key}_{suffix}" if suffix else key
+
+
+MEASUREMENT_SEP = "/"
+
+
+def is_measurement(key: str) -> bool:
+    """Whether ``key`` is a monitor's measurement of generated samples (``modes/kl``), namespaced with
+    :data:`MEASUREMENT_SEP`, rather than a quantity the training step computes (losses, gradient norms,
+    discriminator outputs). A measurement may be NaN by definition (KL of an empty mode histogram when no
+    mode is covered): that is a finding about the samples, never a sign of numerical instability."""
+    return MEASUREMENT_SEP in key

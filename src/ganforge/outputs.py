@@ -13,6 +13,7 @@ never left half-overwritten.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,31 @@ def output_folder(raw: str | os.PathLike[str], option: str = "-o", empty: bool =
         raise GanforgeError(f"{option} {path}: the folder is not empty; give a new or empty folder")
     _check_parent(path, option)
     return path
+
+
+def check_free_space(path: str | os.PathLike[str], needed: int, option: str = "-o") -> None:
+    """Refuse, before any work, an output of about ``needed`` bytes that cannot fit in the free space of
+    ``path``'s file system (``-n 10**12`` would otherwise write until the disk is full, for hours)."""
+    folder = Path(path).expanduser().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if needed > free:
+        raise GanforgeError(
+            f"{option} {path}: the output would take about {_size(needed)} but only {_size(free)} is free there; "
+            "ask for fewer samples (-n) or write elsewhere"
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.3g} EB"
 
 
 def save_picture(image: Image.Image, path: str | os.PathLike[str]) -> Path:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.errors import GanforgeError, did_you_mean, is_allocation_failure, quote
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -129,9 +129,15 @@ class Registry:
         for key in params:
             if key not in accepted:
                 raise GanforgeError(
-                    f"{where}.{key}: not a setting of {self.kind} '{name}'{did_you_mean(key, accepted)}; "
+                    f"{where}.{quote(key)[1:-1]}: not a setting of {self.kind} '{name}'{did_you_mean(key, accepted)}; "
                     f"its settings are: {', '.join(accepted) or 'none'}"
                 )
+        from ganforge.config import check_value  # same layer (foundation): the one set of value rules
+
+        hints = _hints(fn.__init__ if inspect.isclass(fn) else fn)
+        for key, value in params.items():
+            param = signature.parameters[key]
+            check_value(value, hints.get(key, param.annotation), f"{where}.{key}", param.default)
         validate = pydantic.validate_call(config={"arbitrary_types_allowed": True})
         try:
             if inspect.isclass(fn):  # validate the constructor's arguments, then build as usual
@@ -142,18 +148,44 @@ class Registry:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             raise GanforgeError(
-                f"{where}.{loc}: {err['msg'].lower()} (got {err.get('input')!r}); fix it in the recipe or "
+                f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
                 f"with --set {where}.{loc}=VALUE"
+            ) from None
+        except ValueError as exc:  # the factory (or torch under it) refused a value: `dropout: 2.5`
+            if not params:
+                raise
+            detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise GanforgeError(
+                f"{where}: {self.kind} '{name}' refused its settings ({detail}); fix them in the recipe or with "
+                f"--set {where}.KEY=VALUE"
+            ) from None
+        except (MemoryError, RuntimeError) as exc:  # a size the machine cannot hold: name the settings
+            if not is_allocation_failure(exc):
+                raise
+            sizes = sorted(
+                ((k, v) for k, v in params.items() if isinstance(v, (int, list, tuple)) and not isinstance(v, bool)),
+                key=lambda kv: -_magnitude(kv[1]),
+            )
+            named = ", ".join(f"{where}.{k}={quote(v)}" for k, v in sizes[:3]) or f"the settings of {where}"
+            raise GanforgeError(
+                f"{where}: building {self.kind} '{name}' needs more memory than this machine has; lower {named}"
             ) from None
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _magnitude(value: Any) -> float:
+    """The largest number in a setting (an int or a list of them), for naming the sizes to lower."""
+    if isinstance(value, (list, tuple)):
+        return max((_magnitude(v) for v in value), default=0.0)
+    return float(abs(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     """Resolved type annotations of ``fn`` (the raw ones where a name cannot be resolved)."""
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)  # keep Annotated bounds (NonNegativeInt)
     except (NameError, TypeError):
         return dict(getattr(fn, "__annotations__", {}))
 

@@ -46,3 +46,16 @@ def test_bad_files_give_one_line_errors(tmp_path, name, content, message) -> Non
     with pytest.raises(GanforgeError, match=message) as err:
         load_numeric(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path) -> None:
+    """Excel writes UTF-8 with a BOM: without a header the BOM made the first row look like text, so it was
+    taken for a header and a row of data was lost; with a header the first name was '\\ufeffx'."""
+    rows = [[0.5, 1.5], [2.0, 3.0], [4.0, 5.0]]
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(("\ufeff" + "\n".join(f"{a},{b}" for a, b in rows) + "\n").encode("utf-8"))
+    assert load_numeric(bare).tolist() == rows
+    named = tmp_path / "named.csv"
+    named.write_bytes(("\ufeffx,y\n" + "\n".join(f"{a},{b}" for a, b in rows) + "\n").encode("utf-8"))
+    assert load_numeric(named).tolist() == rows
+    assert numeric_file(str(named)).info["columns"] == ["x", "y"]

@@ -292,6 +292,39 @@ def test_idx_validation_errors(tmp_path: Path) -> None:
         idx(str(tmp_path / "nope.idx"))
 
 
+def test_idx_sizes_that_overflow_int64_are_refused(tmp_path: Path) -> None:
+    """(2**31)**3 * 1 byte wraps to 0 in int64: the old check then accepted a header-only file as empty."""
+    path = tmp_path / "wrap.idx"
+    path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**31, 2**31, 2**31))
+    with pytest.raises(GanforgeError, match="more than the") as err:
+        read_idx(path)
+    assert "wrap.idx" in str(err.value)
+    near = tmp_path / "near.idx"  # 2**32 - 1 per axis: also beyond the bound, never allocated
+    near.write_bytes(bytes([0, 0, 0x0E, 2]) + struct.pack(">2I", 2**32 - 1, 2**32 - 1) + bytes(16))
+    with pytest.raises(GanforgeError, match="more than the"):
+        read_idx(near)
+
+
+def test_idx_gzip_bomb_is_never_inflated_past_its_header(tmp_path: Path) -> None:
+    import time
+    import tracemalloc
+
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2, 4, 4)  # promises 32 bytes
+    bomb = tmp_path / "bomb.idx.gz"
+    bomb.write_bytes(gzip.compress(header + bytes(32) + bytes(300_000_000), compresslevel=1))  # 300 MB of zeros
+    t0 = time.perf_counter()
+    tracemalloc.start()
+    with pytest.raises(GanforgeError, match="trailing data"):
+        read_idx(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000 and time.perf_counter() - t0 < 2.0
+    big = tmp_path / "big.idx.gz"  # the header itself asks for 4 GiB
+    big.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**20, 64, 64) + bytes(1000)))
+    with pytest.raises(GanforgeError, match="more than the"):
+        read_idx(big)
+
+
 # ----------------------------------------------------------------------------------------- CIFAR-10
 
 

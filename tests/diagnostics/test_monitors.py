@@ -161,6 +161,16 @@ def test_instability_monitor_fires_on_exploding_weights_and_non_finite_values() 
     assert _causes(found) == {"non_finite"} and "gp" in found[0]["message"]
 
 
+def test_undefined_measurements_are_not_instability() -> None:
+    """A short healthy run that covers no mode yet logs ``modes/kl`` = NaN (KL of an empty histogram is
+    undefined); that said "instability (non_finite)" before. A NaN loss still does."""
+    trainer = _trainer(FakeGAN(lambda n: torch.zeros(n, 2)), steps=3000)
+    records = [{**r, "modes/kl": float("nan"), "modes/modes": 0.0} for r in _healthy_records(10)]
+    assert _feed(InstabilityMonitor(), trainer, records) == []
+    found = _feed(InstabilityMonitor(), trainer, [{**records[0], "loss_d": float("nan")}])
+    assert _causes(found) == {"non_finite"} and "loss_d" in found[0]["message"] and "kl" not in found[0]["message"]
+
+
 def test_instability_state_round_trips() -> None:
     trainer = _trainer(FakeGAN(lambda n: torch.zeros(n, 2)), steps=3000)
     a, b = InstabilityMonitor(), InstabilityMonitor()

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import COMMANDS, app
+from ganforge.cli import COMMANDS, SEED_RANGE, app
 
 anomaly_app = typer.Typer(no_args_is_help=True, help="Anomaly detection with a GAN trained on normal data.")
 app.add_typer(anomaly_app, name="anomaly")
@@ -31,7 +31,7 @@ def fit(
     size: Annotated[Optional[int], typer.Option("--size", help="images: resize to size x size")] = None,  # noqa: UP045
     false_alarm_rate: Annotated[float, typer.Option(
         "--false-alarm-rate", help="fraction of held-out normal data above the threshold")] = 0.05,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
 ) -> None:
     """Fit a GAN anomaly detector on normal data; the threshold is calibrated on a held-out normal split."""
     from ganforge.apps.anomaly import AnomalyDetector

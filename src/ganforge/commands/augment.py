@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import register_command
+from ganforge.cli import SEED_RANGE, register_command
 
 
 @register_command()
@@ -32,7 +32,7 @@ def augment(
         "--filter-confidence",
         help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
     size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
 ) -> None:
     """Train a class-conditional GAN on a small labelled set (or reuse --run) and write real + synthetic."""
     import numpy as np

@@ -23,6 +23,8 @@ from typing import Annotated, Any
 import typer
 
 from ganforge.cli import register_command
+from ganforge.errors import GanforgeError
+from ganforge.fileio import read_json
 from ganforge.log_keys import D_FAKE, D_REAL, GRAD_NORM_D, GRAD_NORM_G, LOSS_D, LOSS_G
 from ganforge.report.timeline import resolution_key as _resolution_key
 from ganforge.report.timeline import timeline
@@ -151,7 +153,10 @@ def diagnose(
     path = check_run_dir(run)
     records = read(path / "metrics.jsonl") if (path / "metrics.jsonl").exists() else []
     summary_file = path / "summary.json"
-    summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
+    summary = read_json(summary_file, "summary") if summary_file.is_file() else None
+    if summary is not None and not isinstance(summary, dict):
+        raise GanforgeError(f"{summary_file} holds a {type(summary).__name__}, not an object; the run folder is "
+                            "damaged")
     if as_json:
         from ganforge.report.readout import quality_verdict
 

@@ -30,6 +30,7 @@ from ganforge.data.base import ArraySource, Batch
 from ganforge.data.registry import register_source
 from ganforge.data.vocabulary import Vocabulary, tokenize
 from ganforge.errors import GanforgeError
+from ganforge.fileio import CSV_ENCODING
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = ("red", "green", "blue", "yellow")
@@ -374,7 +375,7 @@ def digits_text(size: int = 16, seed: int = 0, captions_per_image: int = 4) -> C
 def read_caption_csv(path: Path) -> list[tuple[str, str, int]]:
     """(file, caption, line) rows of a caption CSV; a first row ``file,caption`` is a header."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding=CSV_ENCODING) as handle:
             rows = list(csv.reader(handle))
     except UnicodeDecodeError:
         raise GanforgeError(f"{path}: not UTF-8 text; save the captions as a UTF-8 CSV of file,caption") from None

@@ -15,6 +15,7 @@ import torch
 from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
+from ganforge.fileio import CSV_ENCODING
 
 NUMERIC_SUFFIXES = (".csv", ".npy", ".npz")
 
@@ -31,7 +32,7 @@ def _check_file(path: Path) -> None:
 def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Numbers from a CSV file: an optional header row, then one sample per row."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding=CSV_ENCODING) as handle:
             rows = [r for r in csv.reader(handle) if r and any(c.strip() for c in r)]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise GanforgeError(f"{path}: not a readable text CSV file ({exc}); save it as UTF-8 CSV") from None
@@ -117,14 +118,16 @@ def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | 
         raise GanforgeError(
             f"{path}: expected a table of shape (samples, features), got shape {values.shape}"
         )
-    bad = ~np.isfinite(values)
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)  # what training uses: 1e308 becomes inf here
+    bad = ~np.isfinite(single)
     if bad.any():
         row, col = map(int, np.argwhere(bad)[0])
         raise GanforgeError(
-            f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1}; "
-            "remove or fill missing values first"
+            f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1} (values must be "
+            "finite and within float32, |x| <= 3.4e38); remove or fill missing values first"
         )
-    return values.astype(np.float32)
+    return single
 
 
 @register_source("file")
@@ -146,7 +149,7 @@ def numeric_file(path: str, columns: list[str] | None = None, key: str | None = 
 
 def csv_header(path: Path, count: int) -> list[str]:
     """The names in a CSV's header row (``x0, x1, ...`` when its first row is numbers)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding=CSV_ENCODING) as handle:
         first = next((r for r in csv.reader(handle) if r and any(c.strip() for c in r)), [])
     cells = [c.strip() for c in first]
     try:

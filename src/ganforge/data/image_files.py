@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib
+import math
 import os
 import pickle
 import struct
@@ -179,14 +180,20 @@ def image_folder(
 IDX_DTYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic ``1f 8b`` (whatever its suffix)."""
+MAX_IDX_BYTES = 1 << 31
+"""The largest IDX payload read (2 GiB; MNIST's training images are 47 MB). Checked against the header's
+sizes *before* reading, so a gzip bomb is never inflated past what its header promised."""
+
+
+def _read_prefix(path: Path, what: str, count: int) -> bytes:
+    """Up to ``count`` bytes of the file, gunzipped on the fly when it starts with the gzip magic ``1f 8b``
+    (whatever its suffix): never more than ``count`` bytes are decompressed."""
     _check_file(path, what)
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+    with path.open("rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
     try:
-        return gzip.decompress(raw)
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as f:
+            return f.read(count)
     except (OSError, EOFError, zlib.error) as exc:
         raise GanforgeError(
             f"{path}: corrupt or truncated gzip data ({exc}); download or copy it again"
@@ -198,16 +205,18 @@ def read_idx(path: str | Path) -> np.ndarray:
 
     Layout: magic ``00 00 <type code> <ndim>``, then ``ndim`` big-endian uint32 sizes, then the values
     big-endian, row-major. The magic, the type code and ``4 + 4 * ndim + prod(sizes) * itemsize ==
-    file size`` are all checked, so a truncated or mislabelled file is refused rather than misread.
+    file size`` are all checked (the product in Python integers: int64 would wrap for 2**31 cubed), so a
+    truncated or mislabelled file is refused rather than misread; a payload over :data:`MAX_IDX_BYTES` is
+    refused from its header alone.
     """
     path = Path(path)
-    raw = _read_bytes(path, "IDX file")
-    if len(raw) < 4 or raw[:2] != b"\x00\x00":
+    head = _read_prefix(path, "IDX file", 4 + 4 * 255)
+    if len(head) < 4 or head[:2] != b"\x00\x00":
         raise GanforgeError(
-            f"{path}: not an IDX file (magic number {raw[:4].hex() or 'missing'}, expected 0000xxyy); "
+            f"{path}: not an IDX file (magic number {head[:4].hex() or 'missing'}, expected 0000xxyy); "
             "give MNIST-format files such as train-images-idx3-ubyte"
         )
-    code, ndim = raw[2], raw[3]
+    code, ndim = head[2], head[3]
     if code not in IDX_DTYPES:
         raise GanforgeError(
             f"{path}: unknown IDX data type code 0x{code:02x}; valid codes are "
@@ -216,17 +225,25 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0:
         raise GanforgeError(f"{path}: IDX header declares 0 dimensions; the file is corrupt")
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise GanforgeError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    if len(head) < header:
+        raise GanforgeError(f"{path}: truncated IDX header ({len(head)} bytes for {ndim} dimensions)")
+    dims = struct.unpack(f">{ndim}I", head[4:header])
     dtype = np.dtype(IDX_DTYPES[code])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize
+    shape = "x".join(map(str, dims))
+    if expected > MAX_IDX_BYTES:
+        raise GanforgeError(
+            f"{path}: header says {shape} values = {expected:,} bytes, more than the {MAX_IDX_BYTES:,} read; "
+            "the file is corrupt or not a dataset this tool can hold"
+        )
+    raw = _read_prefix(path, "IDX file", header + expected + 1)  # one byte more: trailing data shows
     actual = len(raw) - header
     if actual != expected:
         state = "truncated" if actual < expected else "has trailing data"
         raise GanforgeError(
-            f"{path}: {state}: header says {'x'.join(map(str, dims))} values of {dtype.itemsize} byte(s) = "
-            f"{expected} bytes but the file holds {actual}; download or copy it again"
+            f"{path}: {state}: header says {shape} values of {dtype.itemsize} byte(s) = "
+            f"{expected} bytes but the file holds {'more' if actual > expected else actual}; download or copy "
+            "it again"
         )
     values = np.frombuffer(raw, dtype=dtype, offset=header, count=expected // dtype.itemsize)
     return values.reshape(dims).astype(dtype.newbyteorder("="))

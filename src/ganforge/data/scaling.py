@@ -12,6 +12,8 @@ from typing import Literal
 
 import torch
 
+from ganforge.errors import GanforgeError
+
 OutputRange = Literal["linear", "tanh", "sigmoid"]
 TARGET_RANGE: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
@@ -46,11 +48,28 @@ class Scaler:
         ``per_feature=False`` uses one shift and scale for all values (images, where every pixel shares
         the same units).
         """
-        data = data.float()
+        scaler = cls._fit(data.float(), output, per_feature, bounds)
+        with torch.no_grad():
+            finite = bool(torch.isfinite(scaler.to_model(data.float())).all())
+        if not finite or not bool(torch.isfinite(scaler.scale).all() and torch.isfinite(scaler.shift).all()):
+            biggest = float(data.float().abs().max()) if data.numel() else 0.0
+            raise GanforgeError(
+                f"data: values up to {biggest:.3g} cannot be scaled into the generator's range in float32 "
+                "(the scaled values overflow); rescale the data to a sensible range first"
+            )
+        return scaler
+
+    @classmethod
+    def _fit(
+        cls, data: torch.Tensor, output: OutputRange, per_feature: bool, bounds: tuple[float, float] | None
+    ) -> Scaler:
         dims = (0,) if per_feature else tuple(range(data.dim()))
         if output == "linear":
             shift = data.mean(dim=dims, keepdim=True)[0] if per_feature else data.mean()
-            std = data.std(dim=dims, keepdim=True)[0] if per_feature else data.std()
+            if data.numel() < 2 or (per_feature and data.shape[0] < 2):  # one sample: no spread, keep units
+                std = torch.ones_like(shift)
+            else:
+                std = data.std(dim=dims, keepdim=True)[0] if per_feature else data.std()
             scale = 1.0 / torch.clamp(std, min=1e-8)
             return cls(shift, scale)
         lo_t, hi_t = TARGET_RANGE[output]

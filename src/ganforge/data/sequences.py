@@ -20,6 +20,7 @@ from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.errors import GanforgeError
+from ganforge.fileio import CSV_ENCODING
 
 
 class SequenceSource(ArraySource):
@@ -107,7 +108,7 @@ def read_numeric_csv(
             f"data.path: no such file '{path}'; give the path to a CSV file with numeric columns"
         )
     try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
+        with file.open(newline="", encoding=CSV_ENCODING) as handle:
             rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise GanforgeError(f"{file}: not a readable text CSV file ({exc}); save it as UTF-8 CSV") from None

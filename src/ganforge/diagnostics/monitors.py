@@ -26,7 +26,16 @@ import torch
 
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
-from ganforge.log_keys import D_FAKE, FINDINGS, GRAD_NORM_D, GRAD_NORM_G, LOSS_D, LOSS_G
+from ganforge.log_keys import (
+    D_FAKE,
+    FINDINGS,
+    GRAD_NORM_D,
+    GRAD_NORM_G,
+    LOSS_D,
+    LOSS_G,
+    MEASUREMENT_SEP,
+    is_measurement,
+)
 from ganforge.registry import Registry
 from ganforge.training.callbacks import Callback, register_callbacks
 
@@ -189,7 +198,7 @@ class ModeCoverageMonitor(Monitor):
         if step % self.every and step != trainer.train_cfg.steps:
             return None
         self.last = self.measure(trainer)
-        record.update({f"modes/{k}": v for k, v in self.last.items()})
+        record.update({f"modes{MEASUREMENT_SEP}{k}": v for k, v in self.last.items()})
         if step < self.warmup * trainer.train_cfg.steps:
             return None
         modes, k = self.last["modes"], self.last["num_modes"]
@@ -283,7 +292,9 @@ class InstabilityMonitor(Monitor):
     def problems(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, str]:
         """``{cause: description}`` of every cause holding at this check."""
         found: dict[str, str] = {}
-        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        bad = [
+            k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v) and not is_measurement(k)
+        ]
         weights = self.weight_norms(trainer.gan)
         bad += [f"{k} weights" for k, v in weights.items() if not math.isfinite(v)]
         if bad:

@@ -8,6 +8,7 @@ a variant only says how a phase's loss is computed (:meth:`GANModel.phase_loss`)
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -396,6 +397,7 @@ class GANModel(nn.Module):
         ``label``: a class index (all samples of that class) or a tensor of per-sample labels, for
         conditional models.
         """
+        self.check_sampling_options(options)
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
@@ -408,6 +410,21 @@ class GANModel(nn.Module):
             return torch.cat(out) if out else torch.empty(0)
         finally:
             self.train(was_training)
+
+    def check_sampling_options(self, options: dict[str, Any]) -> None:
+        """Every sampling option (``truncation``, ``mix_styles``, ``lengths``...) must be a named keyword of
+        this model's ``generate`` (its ``**options`` does not count): an option another family understands
+        (``--truncation`` on a plain GAN) is one line naming the option and the ones this model takes,
+        not a ``TypeError`` from deep inside."""
+        params = inspect.signature(self.generate).parameters
+        known = [n for n, p in params.items() if n not in ("z", "y") and p.kind is not p.VAR_KEYWORD]
+        for key in options:
+            if key not in known:
+                flags = ", ".join(f"--{k.replace('_', '-')}" for k in known) or "none"
+                raise GanforgeError(
+                    f"--{key.replace('_', '-')}: this {type(self).__name__} model has no such sampling option "
+                    f"(it is for other model families); this model's options: {flags}"
+                )
 
     def labels_for(
         self, n: int, label: int | Tensor | None, start: int, device: torch.device

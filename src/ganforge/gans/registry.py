@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from ganforge.data.base import DataSource
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, quote
 from ganforge.gans.base import GANModel
 from ganforge.registry import Registry
 
@@ -51,17 +52,50 @@ def split_type(spec: Any, where: str, key: str = "type") -> tuple[str, dict[str,
 def build_network(
     spec: Any, where: str, role: str, noise_dim: int, sample_shape: tuple[int, ...], num_classes: int | None
 ) -> nn.Module:
-    """Build the network described by ``spec`` for ``role`` and the data's sample shape."""
+    """Build the network described by ``spec`` for ``role`` and the data's sample shape.
+
+    The network is first built on PyTorch's ``meta`` device (shapes only, no memory) and its parameter
+    bytes compared with the memory available: a width of 10**9 is refused in one line naming the
+    settings, instead of the kernel's out-of-memory killer ending the process (Linux overcommits, so
+    such allocations do not fail, they get the process killed when touched)."""
     name, settings = split_type(spec, where)
-    return NETWORKS.build(
-        name,
-        settings,
-        where,
-        role=role,
-        noise_dim=noise_dim,
-        sample_shape=sample_shape,
-        num_classes=num_classes,
-    )
+    context = {"role": role, "noise_dim": noise_dim, "sample_shape": sample_shape, "num_classes": num_classes}
+    check_network_memory(name, settings, where, context)
+    return NETWORKS.build(name, settings, where, **context)
+
+
+def check_network_memory(name: str, settings: dict[str, Any], where: str, context: dict[str, Any]) -> None:
+    """Refuse a network whose parameters alone would take more than half the available memory (see
+    :func:`build_network`). A factory that cannot build on ``meta`` is left to the real build."""
+    available = available_memory()
+    if available is None:
+        return
+    try:
+        with torch.device("meta"):
+            net = NETWORKS.build(name, settings, where, **context)
+        needed = sum(p.numel() * p.element_size() for p in net.parameters())
+    except GanforgeError:
+        raise
+    except Exception:  # noqa: BLE001 - the meta build is only a pre-check; the real build reports
+        return
+    if needed > available // 2:
+        sizes = ", ".join(f"{where}.{k}={quote(v)}" for k, v in settings.items() if isinstance(v, (int, list)))
+        raise GanforgeError(
+            f"{where}: network '{name}' would need {needed / 2**30:.1f} GiB of parameters, more than half of the "
+            f"{available / 2**30:.1f} GiB available; lower its sizes ({sizes or 'its widths'})"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux ``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def build_penalties(specs: dict[str, Any] | None) -> list[Any]:

@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import NonNegativeInt
 from torch import Tensor
 
 from ganforge.data.base import Batch, DataSource
@@ -125,8 +126,8 @@ class TimeGAN(GANModel):
         num_layers: int = 3,
         cell: Literal["gru", "lstm", "rnn"] = "gru",
         noise_dim: int | None = None,
-        embedding_steps: int = 1000,
-        supervised_steps: int = 1000,
+        embedding_steps: NonNegativeInt = 1000,  # 0: skip the phase (0 is meaningful here, unlike a size)
+        supervised_steps: NonNegativeInt = 1000,
         gamma: float = 1.0,
         generator_repeats: int = 2,
         d_threshold: float = 0.15,

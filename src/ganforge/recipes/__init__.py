@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.fileio import CSV_ENCODING
 
 DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
@@ -164,7 +165,7 @@ def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
 
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding=CSV_ENCODING) as handle:
             rows = []
             for i, row in enumerate(csv.reader(handle)):
                 if i > max_rows:

@@ -303,6 +303,6 @@ def write_report(path: str | Path, run: Any | None = None, floors: dict[str, flo
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -59,7 +59,7 @@ def _records_with_lines(path: Path) -> list[tuple[dict[str, Any], bytes]]:
     for number, line in enumerate(lines, start=1):
         try:
             record = _parse(line)
-        except (ValueError, UnicodeDecodeError) as err:
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: nested 1,000 deep
             if number == len(lines):
                 break  # torn by a kill or power cut mid-append: the record is lost, the rest is good
             raise GanforgeError(

@@ -23,7 +23,7 @@ from torch import nn
 
 from ganforge.config import OptimizerConfig, RunConfig
 from ganforge.data.base import DataSource
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, did_you_mean, quote
 from ganforge.gans.base import GANModel
 from ganforge.log_keys import grad_norm_key
 from ganforge.training.callbacks import Callback
@@ -110,6 +110,7 @@ class Trainer:
         self.last_record: dict[str, Any] = {}
         self.log = MetricsLog(run_dir / "metrics.jsonl") if run_dir is not None and self.ranks.is_main else None
         phases = gan.all_phases()
+        check_phase_names(config.train.optimizers, [p.name for p in phases])
         self.optimizers = {
             p.name: make_optimizer(gan.parameters_of(p), config.optimizer_for(p.name)) for p in phases
         }
@@ -311,3 +312,14 @@ def _step_schedule(sched: torch.optim.lr_scheduler.LRScheduler) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
         sched.step()
+
+
+def check_phase_names(overrides: dict[str, Any], phases: list[str]) -> None:
+    """Every key of ``train.optimizers`` must name a phase of the model: a misspelt one would otherwise be
+    ignored silently and that phase trained with the shared ``train.optimizer``."""
+    for name in overrides:
+        if name not in phases:
+            raise GanforgeError(
+                f"train.optimizers.{quote(str(name))[1:-1]}: not a training phase of this model"
+                f"{did_you_mean(str(name), phases)}; its phases are: {', '.join(phases)}"
+            )

@@ -1,0 +1,63 @@
+"""The one error type: bounded quoting of values, and environment failures turned into one line."""
+
+from __future__ import annotations
+
+import errno
+import time
+
+import pytest
+
+from ganforge.errors import GanforgeError, as_user_error, did_you_mean, is_allocation_failure, quote
+
+
+def test_quote_is_bounded_and_fast_on_huge_shared_values() -> None:
+    row = ["x" * 100] * 1000
+    huge = [row] * 1000  # repr() of this is ~100 MB
+    t0 = time.perf_counter()
+    text = quote(huge)
+    assert time.perf_counter() - t0 < 0.1
+    assert len(text) <= 60 and text.startswith("[[")
+    assert quote("short") == "'short'"
+    assert "..." in quote("y" * 10_000) and len(quote("y" * 10_000)) <= 60
+
+
+def test_quote_survives_values_repr_cannot_print() -> None:
+    loop: list = []
+    loop.append(loop)
+    assert quote(loop)  # a self-referencing list
+    assert len(quote(10**5000)) <= 60  # beyond Python's 4,300-digit str() limit
+
+
+def test_did_you_mean_skips_huge_names() -> None:
+    t0 = time.perf_counter()
+    assert did_you_mean("a" * 100_000, ["alpha", "beta"]) == ""
+    assert time.perf_counter() - t0 < 0.1
+    assert "steps" in did_you_mean("stpes", ["steps", "seed"])
+
+
+@pytest.mark.parametrize(
+    "exc,words",
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "/x/run/model.safetensors"), ["free disk space", "/x/run"]),
+        (OSError(errno.EROFS, "Read-only file system", "/ro/out.csv"), ["read-only", "/ro/out.csv"]),
+        (OSError(errno.EFBIG, "File too large", "/x/big.npy"), ["larger than this system allows"]),
+        (IsADirectoryError(errno.EISDIR, "Is a directory", "/x/out"), ["it is a folder"]),
+        (OSError(errno.ENOSPC, "No space left on device"), ["free disk space"]),  # no file name
+    ],
+)
+def test_os_errors_become_one_line(exc: OSError, words: list[str]) -> None:
+    err = as_user_error(exc)
+    assert isinstance(err, GanforgeError)
+    text = str(err)
+    assert "\n" not in text and all(w in text for w in words), text
+
+
+def test_allocation_failures_and_recursion_become_one_line_but_bugs_do_not() -> None:
+    alloc = RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you "
+                         "tried to allocate 800000000000 bytes.")
+    assert is_allocation_failure(alloc) and is_allocation_failure(MemoryError())
+    assert "lower the sizes" in str(as_user_error(alloc))
+    assert "nested too deeply" in str(as_user_error(RecursionError("maximum recursion depth exceeded")))
+    assert as_user_error(RuntimeError("shape mismatch")) is None  # a bug stays a traceback
+    assert as_user_error(OSError("no errno, no file")) is None
+    assert as_user_error(KeyError("x")) is None
