@@ -1,7 +1,8 @@
 """Benchmarks of the rest of the GAN family: LAPGAN, StyleGAN (vs DCGAN), SRGAN and CycleGAN.
 
     python benchmarks/family.py gans --only lapgan --budget 150   # and stylegan, dcgan: digits FID/KID, equal CPU
-    python benchmarks/family.py srgan    --budget 150   # SRGAN x4: PSNR/SSIM on held-out photo patches vs bicubic
+    python benchmarks/family.py srgan    --budget 150   # SRGAN x4: PSNR/SSIM/photo features on held-out patches
+    python benchmarks/family.py srgan --split val --candidate lr1e-3=train.optimizer.lr=0.001  # choices
     python benchmarks/family.py cyclegan --budget 150 --transform invert   # label preservation, cycle error
 
 Every model trains from its shipped recipe (``src/ganforge/recipes``) through the generic Trainer, for
@@ -147,7 +148,11 @@ def bench_gans(
 # ---------------------------------------------------------------------------------------------- SRGAN
 
 
-def bench_srgan(budget: float, n: int, overrides: list[str], tag: str = "") -> dict[str, Any]:
+def srgan_candidate(
+    budget: float, n: int, overrides: list[str], split: str, tag: str
+) -> dict[str, Any]:
+    """One SRGAN configuration: half the budget SRResNet stage, half adversarial; bicubic, SRResNet and
+    SRGAN scored on the same ``split`` pairs (PSNR/SSIM and the photo-feature measures)."""
     from ganforge.evaluation.superres_metrics import compare_with_bicubic, heldout_pairs
     from ganforge.report.family_pictures import superres_rows
     from ganforge.report.image_pictures import save_grid
@@ -158,13 +163,13 @@ def bench_srgan(budget: float, n: int, overrides: list[str], tag: str = "") -> d
     source.fit_scaler(gan.output_activation)
     run = Run(Path("."), config, gan, source)
     pre = train_for(trainer, budget / 2)
-    high, low, reference = heldout_pairs(run, n)
+    high, low, reference = heldout_pairs(run, n, split)
     srresnet = compare_with_bicubic(run, high, low)
     gan.pretrain_steps = trainer.step
     adv = train_for(trainer, budget / 2)
     srgan = compare_with_bicubic(run, high, low)
     save_grid(superres_rows(run, high[:6], low[:6]), PICTURES / f"family-srgan{tag}.png", ncol=4)
-    result = {
+    return {
         "overrides": overrides,
         "reference": reference,
         "pretrain": pre,
@@ -173,19 +178,42 @@ def bench_srgan(budget: float, n: int, overrides: list[str], tag: str = "") -> d
         "srresnet_stage": {k: v for k, v in srresnet.items() if not k.startswith("bicubic")},
         "srgan": {k: v for k, v in srgan.items() if not k.startswith("bicubic")},
     }
+
+
+def bench_srgan(
+    budget: float, n: int, overrides: list[str], tag: str = "", candidates: list[str] | None = None, split: str = "test"
+) -> dict[str, Any]:
+    """The recipe (with ``overrides``) and each candidate ``LABEL=key=value,key=value`` on top of it, one after
+    the other in this process, each with the full budget. ``split="val"`` trains on the columns left of a
+    validation strip (``data.val_fraction=0.2``) and scores on that strip: for choosing settings; the
+    held-out test split is for reporting the chosen ones once."""
+    base = [*overrides, "data.val_fraction=0.2"] if split == "val" else list(overrides)
+    configs = {"recipe": base}
+    for spec in candidates or []:
+        label, _, sets = spec.partition("=")
+        configs[label] = [*base, *[x for x in sets.split(",") if x]]
+    rows = {}
+    for label, sets in configs.items():
+        suffix = tag if label == "recipe" else f"{tag}-{label}"
+        rows[label] = srgan_candidate(budget, n, sets, split, suffix)
+        print(f"{label}: {rows[label]}", flush=True)
+    first = next(iter(rows.values()))
     print(
-        f"\nSRGAN x4, photo patches 32x32 -> held out {reference}; {budget:.0f} CPU-s "
-        f"({pre['steps']} SRResNet + {adv['steps'] - pre['steps']} adversarial steps) {' '.join(overrides)}; "
-        f"load {load_average()}"
+        f"\nSRGAN x4, photo patches 32x32 -> {first['reference']}; {budget:.0f} CPU-s each "
+        f"(half SRResNet stage, half adversarial) {' '.join(overrides)}; load {load_average()}; "
+        "featdist / FIDphoto: shipped photo features, originals score 0, lower is better"
     )
-    print(f"{'method':<34}{'PSNR(Y)':>9}{'SSIM(Y)':>9}{'PSNR(RGB)':>11}")
-    for label, r in (
-        ("bicubic", result["bicubic"]),
-        (f"SRResNet stage ({config.model.pixel} only)", result["srresnet_stage"]),
-        (f"SRGAN (content + {gan.adversarial_weight:g} adv)", result["srgan"]),
-    ):
-        print(f"{label:<34}{r['psnr']:>9.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>11.2f}")
-    return result
+    print(f"{'method':<40}{'steps':>7}{'PSNR(Y)':>9}{'SSIM(Y)':>9}{'PSNR(RGB)':>11}{'featdist':>10}{'FIDphoto':>10}")
+    lines = [("bicubic", "", first["bicubic"])]
+    for label, r in rows.items():
+        lines.append((f"{label}: SRResNet stage", r["pretrain"]["steps"], r["srresnet_stage"]))
+        lines.append((f"{label}: SRGAN", r["adversarial"]["steps"], r["srgan"]))
+    for label, steps, r in lines:
+        print(
+            f"{label:<40}{steps!s:>7}{r['psnr']:>9.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>11.2f}"
+            f"{r.get('feature_distance', float('nan')):>10.4f}{r.get('fid_photo', float('nan')):>10.3f}"
+        )
+    return {"split": split, "candidates": rows}
 
 
 # ------------------------------------------------------------------------------------------- CycleGAN
@@ -234,6 +262,10 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override (a=b)")
     parser.add_argument("--tag", default="", help="suffix of the result and picture names")
     parser.add_argument("--only", choices=["lapgan", "stylegan", "dcgan"], help="gans: one model (run in parallel)")
+    parser.add_argument(
+        "--candidate", action="append", default=[], help="srgan: LABEL=key=value,key=value measured beside the recipe"
+    )
+    parser.add_argument("--split", default="test", choices=["val", "test"], help="srgan: val (choices) / test")
     args = parser.parse_args()
     torch.set_num_threads(1)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -242,11 +274,11 @@ def main() -> None:
     if args.what == "gans":
         result = bench_gans(args.budget, args.n, args.only, args.overrides, args.tag)
     elif args.what == "srgan":
-        result = bench_srgan(args.budget, min(args.n, 500), args.overrides, args.tag)
+        result = bench_srgan(args.budget, min(args.n, 500), args.overrides, args.tag, args.candidate, args.split)
     else:
         result = bench_cyclegan(args.budget, args.transform, args.overrides, args.tag)
     suffix = f"-{args.transform}" if args.what == "cyclegan" else (f"-{args.only}" if args.only else "")
-    suffix += args.tag
+    suffix += ("-val" if args.what == "srgan" and args.split == "val" else "") + args.tag
     record = {
         "what": args.what,
         "budget_cpu_seconds": args.budget,

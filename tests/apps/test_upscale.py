@@ -84,7 +84,9 @@ def test_upscale_command(tmp_path) -> None:
         "monitors": {"duplicates": False, "diversity": False},
     }
     run = gf.train(config, out=tmp_path / "run", show_progress=False)
-    assert {"psnr", "ssim", "bicubic_psnr", "bicubic_ssim"} <= set(run.summary["evaluation"])
+    evaluation = run.summary["evaluation"]
+    assert {"psnr", "ssim", "bicubic_psnr", "bicubic_ssim", "feature_distance", "fid_photo"} <= set(evaluation)
+    assert evaluation["bicubic_feature_distance"] > 0 and "LPIPS-like" in evaluation["perceptual"]
     assert (run.path / "plots" / "superres.png").is_file()
     Image.fromarray((np.random.default_rng(0).random((11, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "in.png")
     main(["upscale", str(run.path), str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--tile", "8"])

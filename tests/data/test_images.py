@@ -161,6 +161,19 @@ def test_photo_patches_train_and_test_do_not_overlap() -> None:
     assert max(c for _, c in test.info["corners"]) + 32 <= width
 
 
+def test_photo_patches_validation_strip_sits_between_train_and_test() -> None:
+    kw = {"patch_size": 32, "count": 200, "images": ["camera"], "test_fraction": 0.25, "val_fraction": 0.25}
+    train, val = photo_patches(split="train", **kw), photo_patches(split="val", **kw)
+    test = photo_patches(split="test", **kw)  # the test strip does not move: columns 384..512
+    assert max(c for _, c in train.info["corners"]) + 32 <= 256
+    assert min(c for _, c in val.info["corners"]) >= 256 and max(c for _, c in val.info["corners"]) + 32 <= 384
+    torch.testing.assert_close(test.x, photo_patches(split="test", **{**kw, "val_fraction": 0.0}).x)
+    with pytest.raises(GanforgeError, match="val_fraction"):
+        photo_patches(split="val", images=["camera"])  # no validation strip asked for
+    with pytest.raises(GanforgeError, match="val_fraction"):
+        photo_patches(split="train", images=["camera"], val_fraction=0.8)
+
+
 def test_photo_patches_grid_mode() -> None:
     src = photo_patches(patch_size=64, mode="grid", images=["camera"], count=10_000)
     assert len(src) == (512 // 64) ** 2

@@ -183,3 +183,17 @@ def test_srresnet_stage_uses_the_pixel_loss_alone(pairs) -> None:
     full.content.features = Features()
     loss_full, logs_full = full.phase_loss(full.phases(0)[0], batch, 0)
     assert "content_features" in logs_full and float(loss_full.detach()) > float(loss.detach())
+
+
+def test_recipe_trains_the_generator_ten_times_faster_than_the_discriminator() -> None:
+    """photos-srgan: G lr 1e-3 (chosen on the validation strip, docs/benchmarks/family.md), D lr 1e-4."""
+    from ganforge.api import build_config
+    from ganforge.data.registry import source_from_config
+    from ganforge.gans.registry import build_model
+
+    config = build_config("photos-srgan", ["data.count=8", "model.features=none"])
+    source = source_from_config(config.data)
+    gan = build_model(config.model, source)
+    trainer = Trainer(gan, source, config, torch.Generator().manual_seed(0), show_progress=False)
+    lrs = {name: opt.param_groups[0]["lr"] for name, opt in trainer.optimizers.items()}
+    assert lrs == {"generator": pytest.approx(1e-3), "discriminator": pytest.approx(1e-4)}

@@ -22,7 +22,19 @@ def test_generator_upscales_any_size(scale: int, size: tuple[int, int]) -> None:
     assert SRResNetGenerator(1, 2, 1, 4, output="linear").output_activation == "linear"
 
 
+def test_generator_without_batchnorm_keeps_the_parameter_names_of_its_convolutions() -> None:
+    torch.manual_seed(0)
+    plain, with_bn = SRResNetGenerator(3, 4, 2, 8, norm="none"), SRResNetGenerator(3, 4, 2, 8)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    conv_keys = {k for k in with_bn.state_dict() if "running" not in k and "num_batches" not in k}
+    assert set(plain.state_dict()) < conv_keys  # the BN affine parameters are what is missing
+    x = torch.rand(4, 3, 6, 6)
+    torch.testing.assert_close(plain.train()(x[:1]), plain.eval()(x)[:1])  # no batch dependence in train mode
+
+
 def test_generator_rejects_bad_arguments() -> None:
+    with pytest.raises(GanforgeError, match="norm must be"):
+        SRResNetGenerator(norm="instance")  # type: ignore[arg-type]
     with pytest.raises(GanforgeError, match="scale must be 2 or 4"):
         SRResNetGenerator(scale=3)  # type: ignore[arg-type]
     with pytest.raises(GanforgeError, match=r"\(N, 3, H, W\)"):

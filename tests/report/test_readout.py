@@ -61,8 +61,10 @@ def test_a_humped_uniform_is_not_healthy(tmp_path: Path) -> None:
 def test_table_rows_pair_each_metric_with_its_floor_and_meaning() -> None:
     evaluation = {"n_fake": 500, "n_real": 500, "w1": 0.5, "w1_real": 0.05, "ks": 0.2, "ks_real": 0.03,
                   "floor_n": 500, "seed": 0, "fid": 12.0, "fid_noise_floor": 1.5, "features": "photo-offline",
-                  "psnr": 30.1, "bicubic_psnr": 29.0, "skipped": "no Inception weights"}
+                  "psnr": 30.1, "bicubic_psnr": 29.0, "skipped": "no Inception weights",
+                  "feature_distance": 0.021, "bicubic_feature_distance": 0.0255}
     rows = {r[0]: r for r in metric_rows(evaluation)}
+    assert rows["feature_distance"][2] == "0.0255 (bicubic)" and "LPIPS-like" in rows["feature_distance"][3]
     assert rows["w1"][1:3] == ("0.5", "0.05") and "lower is better" in rows["w1"][3]
     assert rows["psnr"][2] == "29 (bicubic)" and "fid_noise_floor" not in rows and "w1_real" not in rows
     text = evaluation_text(evaluation)

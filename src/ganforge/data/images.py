@@ -235,11 +235,15 @@ def _patch_corners(
     return [(r, c) for r in rows for c in cols]
 
 
-def _column_range(width: int, split: str, test_fraction: float) -> tuple[int, int]:
-    """Columns a split may use: the test split is the right-most ``test_fraction`` of the width."""
+def _column_range(width: int, split: str, test_fraction: float, val_fraction: float = 0.0) -> tuple[int, int]:
+    """Columns a split may use: the test split is the right-most ``test_fraction`` of the width, the
+    validation split the ``val_fraction`` just left of it, the train split everything left of both."""
     cut = int(round(width * (1.0 - test_fraction)))
+    val_cut = int(round(width * (1.0 - test_fraction - val_fraction)))
     if split == "train":
-        return 0, cut
+        return 0, val_cut
+    if split == "val":
+        return val_cut, cut
     if split == "test":
         return cut, width
     return 0, width
@@ -253,8 +257,9 @@ def photo_patches(
     grayscale: bool | None = None,
     mode: Literal["random", "grid"] = "random",
     stride: int | None = None,
-    split: Literal["all", "train", "test"] = "all",
+    split: Literal["all", "train", "val", "test"] = "all",
     test_fraction: float = 0.2,
+    val_fraction: float = 0.0,
     seed: int = 0,
 ) -> ArraySource:
     """Square patches cut from photographs bundled with scikit-image (camera, astronaut, coffee, ...).
@@ -264,6 +269,8 @@ def photo_patches(
     ``count`` of them when there are more. ``split="train"``/``"test"`` keeps patches inside the left
     ``1 - test_fraction`` / right ``test_fraction`` of every photo's width, so a test patch shares no pixel
     with any training patch (held-out evaluation, e.g. for super-resolution); ``"all"`` uses whole photos.
+    ``val_fraction`` > 0 takes that fraction of the width, just left of the test columns, out of
+    ``"train"`` into ``"val"`` (a validation split for choosing settings without touching the test one).
     ``grayscale``: True -> 1 channel, False -> RGB, None -> RGB unless every chosen photo is gray.
     Labels are the index of the source photo in ``images`` (``info["classes"]`` names them).
     """
@@ -276,6 +283,10 @@ def photo_patches(
         raise GanforgeError(f"data.count={count}: ask for at least one patch")
     if split != "all" and not 0.0 < test_fraction < 1.0:
         raise GanforgeError(f"data.test_fraction={test_fraction}: must lie strictly between 0 and 1")
+    if not 0.0 <= val_fraction < 1.0 - test_fraction or (split == "val" and val_fraction == 0.0):
+        raise GanforgeError(
+            f"data.val_fraction={val_fraction}: must be in [0, 1 - test_fraction) and > 0 for split 'val'"
+        )
     step = patch_size if stride is None else stride
     if step < 1:
         raise GanforgeError(f"data.stride={stride}: must be at least 1")
@@ -285,7 +296,7 @@ def photo_patches(
     regions = []
     for name, photo in zip(names, photos, strict=True):
         _, h, w = photo.shape
-        c0, c1 = _column_range(w, split, test_fraction)
+        c0, c1 = _column_range(w, split, test_fraction, val_fraction)
         if h < patch_size or c1 - c0 < patch_size:
             raise GanforgeError(
                 f"data.patch_size={patch_size}: photograph '{name}' has only {h}x{c1 - c0} pixels for split "

@@ -144,15 +144,17 @@ def sr_patches(
     count: int = 2000,
     images: list[str] | None = None,
     grayscale: bool | None = None,
-    split: Literal["all", "train", "test"] = "train",
+    split: Literal["all", "train", "val", "test"] = "train",
     test_fraction: float = 0.2,
+    val_fraction: float = 0.0,
     mode: Literal["random", "grid"] = "random",
     seed: int = 0,
 ) -> PairedImageSource:
     """(low-res, high-res) patch pairs from scikit-image's bundled photographs, for super-resolution.
 
     High-res patches are ``patch_size`` a side (see ``photo-patches``; ``split="test"`` takes the held-out
-    right-most ``test_fraction`` of every photo); low-res ones are their bicubic reduction by ``scale``.
+    right-most ``test_fraction`` of every photo; ``split="val"`` the ``val_fraction`` left of it, then
+    taken out of ``"train"``); low-res ones are their bicubic reduction by ``scale``.
     """
     from ganforge.data.images import photo_patches
 
@@ -169,6 +171,7 @@ def sr_patches(
         mode=mode,
         split=split,
         test_fraction=test_fraction,
+        val_fraction=val_fraction,
         seed=seed,
     )
     info = {k: v for k, v in patches.info.items() if k != "corners"}

@@ -206,6 +206,7 @@ def build_srgan(
     feature_weight: float = 0.1,
     feature_layer: str | None = None,
     vgg_weights: str | None = None,
+    generator_norm: Literal["batch", "none"] = "batch",
     **settings: Any,
 ) -> SRGAN:
     """SRGAN: SRResNet generator (x2/x4 from the data's scale), SRGAN discriminator, content loss
@@ -213,7 +214,8 @@ def build_srgan(
     ``bicubic_skip`` (default) adds bicubic upsampling to the generator's output, which starts at zero
     (it learns the residual; not in the paper, but training starts from bicubic quality);
     ``contrast_gate`` scales that residual by the input's local range (exact bicubic on flat regions);
-    ``pretrain_pixel_only``: the SRResNet stage (``pretrain_steps``) uses the pixel loss alone."""
+    ``pretrain_pixel_only``: the SRResNet stage (``pretrain_steps``) uses the pixel loss alone;
+    ``generator_norm: none`` drops the generator's BatchNorm layers (EDSR)."""
     if source.kind != "superres":
         raise GanforgeError(
             f"model.type=srgan needs (low-res, high-res) pairs (data.source: sr-patches or sr-folder); "
@@ -225,5 +227,5 @@ def build_srgan(
         raise GanforgeError("model.features=vgg19 needs 1- or 3-channel images")
     phi = content_features(features, vgg_weights, feature_layer)
     content = ContentLoss(None if pixel == "none" else pixel, phi, pixel_weight, feature_weight)
-    generator = SRResNetGenerator(channels, scale, num_blocks, width)  # type: ignore[arg-type]
+    generator = SRResNetGenerator(channels, scale, num_blocks, width, norm=generator_norm)  # type: ignore[arg-type]
     return SRGAN(generator, SRDiscriminator(channels, d_width), content, **settings)

@@ -30,6 +30,8 @@ class SRResNetGenerator(nn.Module):
     ``output="tanh"`` (default) bounds the output to [-1, 1], the range SRGAN scales its HR targets to, so
     data is scaled to [-1, 1] by the tanh Scaler; ``"linear"`` leaves it unbounded (for standardized data).
     BatchNorm makes outputs depend on the batch in train mode; use eval mode for inference and tiling.
+    ``norm="none"`` drops every BatchNorm (EDSR, Lim et al. 2017: BN normalises away the range of
+    features that SR must reproduce exactly, and its train/eval statistics differ on small batches).
     """
 
     def __init__(
@@ -39,8 +41,11 @@ class SRResNetGenerator(nn.Module):
         num_blocks: int = 16,
         width: int = 64,
         output: Literal["tanh", "linear"] = "tanh",
+        norm: Literal["batch", "none"] = "batch",
     ) -> None:
         super().__init__()
+        if norm not in ("batch", "none"):
+            raise GanforgeError(f"SRResNetGenerator: norm must be 'batch' or 'none', got '{norm}'")
         if scale not in (2, 4):
             raise GanforgeError(f"SRResNetGenerator: scale must be 2 or 4, got {scale}")
         if output not in ("tanh", "linear"):
@@ -51,9 +56,9 @@ class SRResNetGenerator(nn.Module):
         self.output_activation = output
         self.head = nn.Sequential(nn.Conv2d(channels, width, 9, padding=4), nn.PReLU(width))
         self.body = nn.Sequential(
-            *[ResidualBlock(width, norm="batch", activation="prelu") for _ in range(num_blocks)],
+            *[ResidualBlock(width, norm=norm, activation="prelu") for _ in range(num_blocks)],
             nn.Conv2d(width, width, 3, padding=1),
-            nn.BatchNorm2d(width),
+            nn.BatchNorm2d(width) if norm == "batch" else nn.Identity(),
         )
         ups: list[nn.Module] = []
         for _ in range(int(math.log2(scale))):

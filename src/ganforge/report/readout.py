@@ -56,6 +56,13 @@ METRICS: dict[str, Metric] = {
     "psnr": Metric("peak signal-to-noise ratio, luma (dB)", "bicubic_psnr", False, "bicubic"),
     "ssim": Metric("structural similarity, luma (0-1)", "bicubic_ssim", False, "bicubic"),
     "psnr_rgb": Metric("PSNR on all colour channels (dB)", "bicubic_psnr_rgb", False, "bicubic"),
+    "feature_distance": Metric(
+        "LPIPS-like distance to the originals on photo features (originals: 0)",
+        "bicubic_feature_distance", True, "bicubic",
+    ),
+    "fid_photo": Metric(
+        "FID of the upscaled set vs the originals, photo features (originals: 0)", "bicubic_fid_photo", True, "bicubic"
+    ),
     "label_accuracy_a2b": Metric(
         "A->B pictures that keep their label", "label_accuracy_originals", False, "untranslated"
     ),
