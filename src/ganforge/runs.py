@@ -13,6 +13,7 @@ Layout::
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
-from ganforge.gans.rejection import rejection_threshold, sample_accepted
+from ganforge.gans.rejection import capped_threshold, discriminator_scores, rejection_threshold, sample_accepted
 from ganforge.registry import Registry
 from ganforge.training.checkpoint import check_model_state, checkpoint_step
 
@@ -197,10 +198,25 @@ class Run:
         return self.scaler.to_data(x).cpu()
 
     def rejection_threshold(self, quantile: float) -> float:
-        """D's ``quantile`` on up to ``REJECTION_REAL`` real samples (computed once per loaded run)."""
+        """D's ``quantile`` on up to ``REJECTION_REAL`` real samples, capped at D's median on as many
+        generated ones (gans/rejection.py); computed once per loaded run, on its own random stream (the
+        samples drawn afterwards are those the same seed gives without rejection)."""
         if quantile not in self._thresholds:
             real = self.real_data().real(REJECTION_REAL, seed=REJECTION_SEED)
-            self._thresholds[quantile] = rejection_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile)
+            threshold = rejection_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(REJECTION_SEED)
+                conditional = self.gan.num_classes is not None and real.y is not None
+                labels = real.y[torch.randperm(len(real.y))] if conditional else None
+                fake = self.gan.sample(len(real.x), label=labels)
+                threshold, capped = capped_threshold(threshold, discriminator_scores(self.gan, fake, labels))
+            if capped:
+                print(
+                    f"note: discriminator rejection capped at half of the generated samples (D ranks most of them "
+                    f"below {quantile:g} of real data: the model is still far from it, step {self.step})",
+                    file=sys.stderr,
+                )
+            self._thresholds[quantile] = threshold
         return self._thresholds[quantile]
 
     def real_data(self) -> DataSource:

@@ -13,7 +13,13 @@ import ganforge as gf
 from ganforge.errors import GanforgeError
 from ganforge.evaluation.lowdim import mode_coverage
 from ganforge.gans.packing import PackedDiscriminator
-from ganforge.gans.rejection import can_reject, discriminator_scores, rejection_threshold, sample_accepted
+from ganforge.gans.rejection import (
+    can_reject,
+    capped_threshold,
+    discriminator_scores,
+    rejection_threshold,
+    sample_accepted,
+)
 from ganforge.gans.vanilla import GAN
 
 
@@ -88,6 +94,25 @@ def test_a_generator_d_rejects_entirely_stops_with_one_line() -> None:
         gan.generator.bias.fill_(100.0)  # every sample at 100, far outside the threshold
     with pytest.raises(GanforgeError, match="rejects nearly everything"):
         sample_accepted(gan, 10, -1.0)
+
+
+def test_the_threshold_never_rejects_more_than_half_of_the_generated_samples() -> None:
+    scores = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    assert capped_threshold(5.0, scores) == (1.5, True)  # D ranks all fakes below real data: the median
+    assert capped_threshold(-1.0, scores) == (-1.0, False)
+
+
+def test_an_untrained_run_samples_with_the_cap_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = gf.train("ring8", steps=10, seed=0, out=tmp_path / "r", show_progress=False,
+                   overrides=["eval.enabled=false", "train.batch_size=32"])
+    torch.manual_seed(3)
+    plain = run.sample(400, reject=0)
+    torch.manual_seed(3)
+    kept = run.sample(400)  # the recipe's q = 0.01: D still separates real from fake at step 10
+    assert kept.shape == plain.shape == (400, 2)
+    assert "capped at half of the generated samples" in capsys.readouterr().err
+    threshold = run.rejection_threshold(0.01)
+    assert bool((discriminator_scores(run.gan, run.scaler.to_model(kept)) >= threshold - 1e-5).all())
 
 
 @pytest.mark.slow
