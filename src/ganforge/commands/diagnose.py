@@ -24,7 +24,6 @@ import typer
 
 from ganforge.cli import register_command
 from ganforge.errors import GanforgeError
-from ganforge.fileio import read_json
 from ganforge.log_keys import D_FAKE, D_REAL, GRAD_NORM_D, GRAD_NORM_G, LOSS_D, LOSS_G
 from ganforge.report.timeline import resolution_key as _resolution_key
 from ganforge.report.timeline import timeline
@@ -147,6 +146,7 @@ def diagnose(
     as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,
 ) -> None:
     """The timeline of diagnostic findings of a run, with explanations, remedies and vital signs."""
+    from ganforge.fileio import read_json  # imports torch: inside, so `ganforge --help` stays fast
     from ganforge.runs import check_run_dir
     from ganforge.training.metrics_log import read
 
