@@ -309,11 +309,14 @@ def resume(
     gan: GANModel | None = None,
     data: DataSource | None = None,
     evaluate: bool | None = None,
+    trust_code: bool = False,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
     uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``.
-    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session."""
+    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session. ``trust_code``:
+    let the evaluation run a TorchScript / torch.export feature file (the folder's own
+    ``eval.trust_code`` is ignored: a run folder never grants trust)."""
     from ganforge.config import read_yaml
 
     path = check_run_dir(path)
@@ -321,6 +324,7 @@ def resume(
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
+    config.eval.trust_code = trust_code
     if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)
         config.eval.enabled = evaluate
     data_rng = seed_everything(config.seed)

@@ -52,6 +52,15 @@ SetOption = Annotated[
     ),
 ]  # noqa: UP045
 
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-code",
+        help="run a TorchScript / torch.export feature file: a program that can run any code — only for files "
+        "you made or trust (a run folder's config.yaml never grants this)",
+    ),
+]
+
 
 @register_command()
 def recipes(
@@ -108,6 +117,7 @@ def resume(
     steps: Annotated[Optional[int], typer.Option("--steps", help="new total number of steps")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
+    trust_code: TrustOption = False,
 ) -> None:
     """Continue an interrupted or finished run from its newest valid checkpoint.
 
@@ -139,7 +149,9 @@ def resume(
             ),
             file=sys.stderr,
         )
-    result = resume_api(run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None)
+    result = resume_api(
+        run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None, trust_code=trust_code
+    )
     _print_summary(result.path, result.summary)
 
 
@@ -231,13 +243,14 @@ def eval_(
     features: Annotated[
         Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045
     ] = None,
+    trust_code: TrustOption = False,
 ) -> None:
     """Metrics for the run's kind of data."""
     import torch
 
     from ganforge.runs import load
 
-    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None, trust_code=trust_code)
     if features is not None:
         loaded.config.eval.features = features
     torch.manual_seed(seed)

@@ -82,6 +82,10 @@ class EvalConfig(Strict):
     features: str = Field(
         "auto", description="image feature network: auto, digits, inception, or a weights / TorchScript file"
     )
+    trust_code: bool = Field(
+        False, description="run a TorchScript / torch.export feature file (a program: it can run any code); "
+        "honoured only for the command that sets it, never from a run folder's config.yaml"
+    )
     best: str | None = Field(
         None, description="keep the checkpoint best by this metric (e.g. fid; max:NAME / min:NAME to say which way)"
     )
