@@ -123,12 +123,22 @@ def resume(
 
     A run that already reached its steps is not trained or evaluated again: its summary is printed
     (give --steps N to train it further)."""
+    from ganforge.runs import check_run_dir
+    from ganforge.training.run_lock import hold_run_lock, release_run_lock
+
+    hold_run_lock(check_run_dir(run), "resume")  # before reading: what is printed is what gets loaded
+    try:
+        _resume_locked(run, steps, quiet, no_eval, trust_code)
+    finally:
+        release_run_lock(run)
+
+
+def _resume_locked(run: Path, steps: int | None, quiet: bool, no_eval: bool, trust_code: bool) -> None:
     from ganforge.api import resume as resume_api
     from ganforge.config import parse_config, read_yaml
-    from ganforge.runs import check_run_dir
     from ganforge.training.checkpoint import latest_checkpoint
 
-    info = latest_checkpoint(check_run_dir(run))
+    info = latest_checkpoint(run)
     target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
     if info is not None and info.step >= target and (run / "summary.json").is_file():
         print(
