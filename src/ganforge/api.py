@@ -142,6 +142,10 @@ def _run(
     config_changed: bool = False,
 ) -> Run:
     check_compatible(gan, source)
+    if source.kind == "images":
+        from ganforge.evaluation.image_suite import check_feature_file
+
+        check_feature_file(config.eval.features, config.eval.trust_code)  # before anything is trained
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     start_distributed(config)  # under torchrun; only rank 0 writes the run folder, logs and checkpoints
@@ -345,6 +349,35 @@ def resume(
         release_run_lock(path)
 
 
+def check_resumable(path: Path) -> None:
+    """Everything a resume needs that training would only read at its end, checked before the first write:
+    ``data.json`` (the end-of-run summary loads the run through it), and at least one valid checkpoint
+    when damaged ones hold intact weights (restarting from step 0 would delete what could be recovered).
+    A failing resume must leave the run folder exactly as it was."""
+    import json
+
+    from ganforge.runs import check_description
+    from ganforge.training.checkpoint import list_checkpoints, recoverable_damaged
+
+    where = path / "data.json"
+    try:
+        desc = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise GanforgeError(
+            f"{where} is missing or unreadable; the run folder is damaged (nothing was changed) — restore "
+            "data.json or train a new run"
+        ) from None
+    check_description(desc, str(where))
+    recoverable = recoverable_damaged(path)
+    if recoverable and not list_checkpoints(path):
+        first, problem = recoverable[0]
+        raise GanforgeError(
+            f"{path}: no valid checkpoint to resume from, and restarting from step 0 would delete "
+            f"{len(recoverable)} damaged one(s) whose weights are intact (first: {first.name}: {problem}); "
+            f"nothing was changed — restore a checkpoint, or move {path / 'checkpoints'} aside to retrain"
+        )
+
+
 def _resume_locked(
     path: Path,
     steps: int | None,
@@ -356,6 +389,7 @@ def _resume_locked(
 ) -> Run:
     from ganforge.config import read_yaml
 
+    check_resumable(path)
     raw = read_yaml(path / "config.yaml")
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})

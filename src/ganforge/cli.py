@@ -134,10 +134,12 @@ def resume(
 
 
 def _resume_locked(run: Path, steps: int | None, quiet: bool, no_eval: bool, trust_code: bool) -> None:
+    from ganforge.api import check_resumable
     from ganforge.api import resume as resume_api
     from ganforge.config import parse_config, read_yaml
     from ganforge.training.checkpoint import latest_checkpoint
 
+    check_resumable(run)  # before the "resuming" line: a resume that will fail says only why
     info = latest_checkpoint(run)
     target = steps if steps is not None else parse_config(read_yaml(run / "config.yaml")).train.steps
     if info is not None and info.step >= target and (run / "summary.json").is_file():

@@ -209,7 +209,7 @@ def load(
     file the config names; the folder's own ``eval.trust_code`` is ignored, because opening a run folder
     someone hands you must never run their code (:mod:`ganforge.programs`)."""
     from ganforge.gans.registry import build_model
-    from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training.checkpoint import damage_report, latest_checkpoint, load_checkpoint
 
     path = check_run_dir(path)
     config = parse_config(read_yaml(path / "config.yaml"), str(path / "config.yaml"))
@@ -248,7 +248,8 @@ def load(
         info = latest_checkpoint(path)
         if info is None:
             raise GanforgeError(
-                f"{path}: no complete checkpoint yet; train longer or `ganforge resume {path}`"
+                f"{path}: no complete checkpoint{damage_report(path) or ' yet'}; train longer or "
+                f"`ganforge resume {path}`"
             )
         checkpoint = info.path
     state, meta = load_checkpoint(checkpoint)
@@ -284,12 +285,14 @@ def _load_exported_run(
 ) -> Run:
     """A Python-networks run sampled through its exported generator: the weights are in generator.pt2;
     the checkpoint gives the step and the data scaler."""
-    from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training.checkpoint import damage_report, latest_checkpoint, load_checkpoint
 
     if checkpoint is None:
         info = latest_checkpoint(path)
         if info is None:
-            raise GanforgeError(f"{path}: no complete checkpoint yet; train longer or resume it from Python")
+            raise GanforgeError(
+                f"{path}: no complete checkpoint{damage_report(path) or ' yet'}; train longer or resume it from Python"
+            )
         checkpoint = info.path
     state, meta = load_checkpoint(checkpoint)
     data.scaler = scaler_from_state(state.get("scaler"), checkpoint)

@@ -187,6 +187,27 @@ def load_feature_file(path: str | os.PathLike[str], trust_code: bool = False) ->
     return net
 
 
+def check_feature_file(spec: str, trust_code: bool) -> None:
+    """Before training: a feature file named in ``eval.features`` that the end-of-run evaluation would refuse
+    (missing, a poisoned archive, a program without ``trust_code``) is refused now, before anything is
+    trained or written. Cheap: no network is built."""
+    from ganforge.programs import archive_kind, check_export_archive, refuse_untrusted
+
+    if spec in BUILTIN_SPECS or not (os.sep in spec or "/" in spec or Path(spec).suffix):
+        return
+    file = Path(spec).expanduser()
+    if not file.is_file():
+        raise GanforgeError(f"eval.features: feature network file '{file}' does not exist")
+    kind = archive_kind(file)
+    if kind == "export":
+        check_export_archive(file)
+    if kind is not None:
+        refuse_untrusted(file, "feature network", trust_code)
+
+
+BUILTIN_SPECS = ("auto", "digits", "photo", "inception")
+
+
 def resolve_feature_spec(
     spec: str | nn.Module, channels: int, data_name: str = "", trust_code: bool = False
 ) -> nn.Module:
