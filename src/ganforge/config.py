@@ -41,6 +41,13 @@ class GuardConfig(Strict):
     retries: int = Field(3, ge=0, description="rollbacks per failing step before stopping (0: stop at once)")
     lr_factor: float = Field(0.5, gt=0, le=1, description="learning-rate multiplier applied at each rollback")
     check_gradients: bool = Field(True, description="also check gradient norms every step, not only losses")
+    max_weight_growth: float = Field(
+        1000.0, gt=1, description="stop when a phase's weight norm exceeds this many times its norm at step 0 "
+        "(checked before each checkpoint)"
+    )
+    max_loss_growth: float = Field(
+        1e6, gt=1, description="stop when a logged loss exceeds this many times its size in the first logged steps"
+    )
 
 
 class TrainConfig(Strict):

@@ -208,3 +208,26 @@ def test_a_failing_resume_changes_nothing_in_the_run(
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith("error: "), err
     assert _snapshot(run) == before  # no step written, none deleted, config.yaml and metrics.jsonl as they were
+
+
+@pytest.mark.parametrize(
+    "edit, shown",
+    [({"lr": 0.001}, "lr 0.002 -> 0.001"), ({"name": "rmsprop"}, "name adam -> rmsprop"),
+     ({"betas": [0.9, 0.99]}, "betas [0.0, 0.9] -> [0.9, 0.99]")],
+)
+def test_an_edited_optimizer_is_refused_not_ignored(
+    tmp_path: Path, edit: dict, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    run = tmp_path / "run"
+    gf.train("ring8", steps=16, out=run, overrides=TINY, show_progress=False)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["train"]["optimizer"].update(edit)
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    before = _snapshot(run)
+    capsys.readouterr()
+    assert _cli(["resume", str(run), "--steps", "24", "--quiet"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("resuming")]
+    assert len(err) == 1 and shown in err[0] and "optimizer" in err[0], err
+    assert _snapshot(run) == before
