@@ -38,7 +38,7 @@ from ganforge.data.registry import build_source
 from ganforge.errors import GanforgeError
 from ganforge.fileio import read_state_dict
 from ganforge.recipes import recipe_names, recipe_text
-from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
+from ganforge.training.checkpoint import _record_checksum, list_checkpoints, load_checkpoint
 
 EXAMPLES = int(os.environ.get("GANFORGE_HOSTILE_EXAMPLES", "30"))
 COUNTS: collections.Counter[str] = collections.Counter()
@@ -501,6 +501,7 @@ def _apply(run: Path, name: str, data: bytes | None, refresh: bool) -> None:
         meta_path = target.parent / "meta.json"
         meta = json.loads(meta_path.read_text())
         meta["files"][target.name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        meta["checksum"] = _record_checksum(meta)  # and meta.json vouches for itself
         meta_path.write_text(json.dumps(meta))
 
 

@@ -22,7 +22,7 @@ PACKAGE = SRC / "ganforge"
 
 # Lowest first. A module belongs to the layer of its longest listed prefix (below ``ganforge.``).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "fileio", "outputs", "config", "registry", "recipes", "log_keys")),
+    ("foundation", ("errors", "fileio", "outputs", "config", "registry", "recipes", "log_keys", "programs")),
     ("losses", ("objectives",)),
     ("data", ("data",)),
     ("nets", ("nets",)),

@@ -30,6 +30,7 @@ from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
 from ganforge.training.distributed import from_main, is_main_process, shutdown_process_group, start_distributed
 from ganforge.training.metrics_log import truncate_after
+from ganforge.training.run_lock import hold_run_lock, release_run_lock
 from ganforge.training.seeding import seed_everything
 from ganforge.training.threads import choose_threads, torch_threads
 from ganforge.training.trainer import Trainer
@@ -50,11 +51,24 @@ def _fresh_run_dir(out: str | Path | None, name: str) -> Path:
     return path
 
 
+def _claim_fresh_run_dir(out: str | Path | None, name: str) -> Path:
+    """:func:`_fresh_run_dir`, then its writer's lock, then the check again under the lock (another
+    ``train`` into the same folder may have started between the two)."""
+    path = _fresh_run_dir(out, name)
+    hold_run_lock(path, "train")
+    try:
+        return _fresh_run_dir(path, name)
+    except GanforgeError:
+        release_run_lock(path)
+        raise
+
+
 def _agreed_run_dir(out: str | Path | None, config: RunConfig) -> Path:
-    """The new run folder; under torchrun rank 0 chooses and checks it and every rank gets its answer."""
+    """The new run folder, locked for this process (training/run_lock.py); under torchrun rank 0 chooses,
+    checks and locks it and every rank gets its answer."""
     start_distributed(config)
     try:
-        return from_main(lambda: _fresh_run_dir(out, config.name))
+        return from_main(lambda: _claim_fresh_run_dir(out, config.name))
     except GanforgeError:
         shutdown_process_group()
         raise
@@ -128,6 +142,10 @@ def _run(
     config_changed: bool = False,
 ) -> Run:
     check_compatible(gan, source)
+    if source.kind == "images":
+        from ganforge.evaluation.image_suite import check_feature_file
+
+        check_feature_file(config.eval.features, config.eval.trust_code)  # before anything is trained
     if config.train.ema is not None and gan.ema_generator is None:
         gan.enable_ema(config.train.ema)
     start_distributed(config)  # under torchrun; only rank 0 writes the run folder, logs and checkpoints
@@ -267,10 +285,13 @@ def train(
         if build is not None:
             build(data)
         path = _agreed_run_dir(out, config)
-        if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
-            config.data = _save_array_data(data, path)
-        register_in_process_model(path, model)
-        return _run(config, model, data, data_rng, path, show_progress, resume=False)
+        try:
+            if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
+                config.data = _save_array_data(data, path)
+            register_in_process_model(path, model)
+            return _run(config, model, data, data_rng, path, show_progress, resume=False)
+        finally:
+            release_run_lock(path)
     if isinstance(data, str):
         typed["data.source"] = data
     given_object = False
@@ -296,9 +317,12 @@ def train(
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
     path = _agreed_run_dir(out, config)
-    if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
-        config.data = _save_array_data(source, path)
-    return _run(config, gan, source, data_rng, path, show_progress, resume=False)
+    try:
+        if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
+            config.data = _save_array_data(source, path)
+        return _run(config, gan, source, data_rng, path, show_progress, resume=False)
+    finally:
+        release_run_lock(path)
 
 
 def resume(
@@ -309,18 +333,68 @@ def resume(
     gan: GANModel | None = None,
     data: DataSource | None = None,
     evaluate: bool | None = None,
+    trust_code: bool = False,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
     uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``.
-    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session."""
+    ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session. ``trust_code``:
+    let the evaluation run a TorchScript / torch.export feature file (the folder's own
+    ``eval.trust_code`` is ignored: a run folder never grants trust)."""
+    path = check_run_dir(path)
+    hold_run_lock(path, "resume")  # one writer per run folder; refused here before anything is read
+    try:
+        return _resume_locked(path, steps, show_progress, gan, data, evaluate, trust_code)
+    finally:
+        release_run_lock(path)
+
+
+def check_resumable(path: Path) -> None:
+    """Everything a resume needs that training would only read at its end, checked before the first write:
+    ``data.json`` (the end-of-run summary loads the run through it), and at least one valid checkpoint
+    when damaged ones hold intact weights (restarting from step 0 would delete what could be recovered).
+    A failing resume must leave the run folder exactly as it was."""
+    import json
+
+    from ganforge.runs import check_description
+    from ganforge.training.checkpoint import list_checkpoints, recoverable_damaged
+
+    where = path / "data.json"
+    try:
+        desc = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise GanforgeError(
+            f"{where} is missing or unreadable; the run folder is damaged (nothing was changed) — restore "
+            "data.json or train a new run"
+        ) from None
+    check_description(desc, str(where))
+    recoverable = recoverable_damaged(path)
+    if recoverable and not list_checkpoints(path):
+        first, problem = recoverable[0]
+        raise GanforgeError(
+            f"{path}: no valid checkpoint to resume from, and restarting from step 0 would delete "
+            f"{len(recoverable)} damaged one(s) whose weights are intact (first: {first.name}: {problem}); "
+            f"nothing was changed — restore a checkpoint, or move {path / 'checkpoints'} aside to retrain"
+        )
+
+
+def _resume_locked(
+    path: Path,
+    steps: int | None,
+    show_progress: bool,
+    gan: GANModel | None,
+    data: DataSource | None,
+    evaluate: bool | None,
+    trust_code: bool,
+) -> Run:
     from ganforge.config import read_yaml
 
-    path = check_run_dir(path)
+    check_resumable(path)
     raw = read_yaml(path / "config.yaml")
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
+    config.eval.trust_code = trust_code
     if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)
         config.eval.enabled = evaluate
     data_rng = seed_everything(config.seed)

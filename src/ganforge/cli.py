@@ -56,6 +56,15 @@ SetOption = Annotated[
     ),
 ]  # noqa: UP045
 
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-code",
+        help="run a TorchScript / torch.export feature file: a program that can run any code — only for files "
+        "you made or trust (a run folder's config.yaml never grants this)",
+    ),
+]
+
 
 @register_command()
 def recipes(
@@ -112,17 +121,30 @@ def resume(
     steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="new total number of steps")] = None,  # noqa: UP045
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
+    trust_code: TrustOption = False,
 ) -> None:
     """Continue an interrupted or finished run from its newest valid checkpoint.
 
     A run that already reached its steps is not trained or evaluated again: its summary is printed
     (give --steps N to train it further)."""
+    from ganforge.runs import check_run_dir
+    from ganforge.training.run_lock import hold_run_lock, release_run_lock
+
+    hold_run_lock(check_run_dir(run), "resume")  # before reading: what is printed is what gets loaded
+    try:
+        _resume_locked(run, steps, quiet, no_eval, trust_code)
+    finally:
+        release_run_lock(run)
+
+
+def _resume_locked(run: Path, steps: int | None, quiet: bool, no_eval: bool, trust_code: bool) -> None:
+    from ganforge.api import check_resumable
     from ganforge.api import resume as resume_api
     from ganforge.config import parse_config, read_yaml
-    from ganforge.runs import check_run_dir
     from ganforge.training.checkpoint import latest_checkpoint
 
-    info = latest_checkpoint(check_run_dir(run))
+    check_resumable(run)  # before the "resuming" line: a resume that will fail says only why
+    info = latest_checkpoint(run)
     if steps is not None and info is not None and steps < info.step:
         raise GanforgeError(
             f"--steps {steps}: {run} is already at checkpoint step {info.step}; resume trains further, give "
@@ -151,7 +173,9 @@ def resume(
             ),
             file=sys.stderr,
         )
-    result = resume_api(run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None)
+    result = resume_api(
+        run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None, trust_code=trust_code
+    )
     _print_summary(result.path, result.summary)
 
 
@@ -260,13 +284,14 @@ def eval_(
     features: Annotated[
         Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045
     ] = None,
+    trust_code: TrustOption = False,
 ) -> None:
     """Metrics for the run's kind of data."""
     import torch
 
     from ganforge.runs import load
 
-    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    loaded = load(run, checkpoint=_best_checkpoint(run) if best else None, trust_code=trust_code)
     if features is not None:
         loaded.config.eval.features = features
     torch.manual_seed(seed)

@@ -185,6 +185,13 @@ class GuardConfig(Strict):
     retries: int = Field(3, ge=0, description="rollbacks per failing step before stopping (0: stop at once)")
     lr_factor: float = Field(0.5, gt=0, le=1, description="learning-rate multiplier applied at each rollback")
     check_gradients: bool = Field(True, description="also check gradient norms every step, not only losses")
+    max_weight_growth: float = Field(
+        1000.0, gt=1, description="stop when a phase's weight norm exceeds this many times its norm at step 0 "
+        "(checked before each checkpoint)"
+    )
+    max_loss_growth: float = Field(
+        1e6, gt=1, description="stop when a logged loss exceeds this many times its size in the first logged steps"
+    )
 
 
 class TrainConfig(Strict):
@@ -225,6 +232,10 @@ class EvalConfig(Strict):
     metrics: list[str] = Field(default_factory=list, description="metric names; empty = defaults for the data")
     features: str = Field(
         "auto", description="image feature network: auto, digits, inception, or a weights / TorchScript file"
+    )
+    trust_code: bool = Field(
+        False, description="run a TorchScript / torch.export feature file (a program: it can run any code); "
+        "honoured only for the command that sets it, never from a run folder's config.yaml"
     )
     best: str | None = Field(
         None, description="keep the checkpoint best by this metric (e.g. fid; max:NAME / min:NAME to say which way)"

@@ -242,16 +242,23 @@ def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     return evaluator(run, n, list(metrics))
 
 
-def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path | None = None) -> Run:
+def load(
+    path: str | Path, gan: GANModel | None = None, checkpoint: str | Path | None = None, *, trust_code: bool = False
+) -> Run:
     """Load a run folder: rebuild its model from ``config.yaml`` and load the newest valid checkpoint
     (or ``checkpoint``). Runs whose networks were written in Python are rebuilt from ``gan`` (or, in
     the session that trained them, from the architecture kept in memory); their weights always come
-    from the checkpoint file."""
+    from the checkpoint file.
+
+    ``trust_code`` (``eval --trust-code``) lets the evaluation run a TorchScript / torch.export feature
+    file the config names; the folder's own ``eval.trust_code`` is ignored, because opening a run folder
+    someone hands you must never run their code (:mod:`ganforge.programs`)."""
     from ganforge.gans.registry import build_model
-    from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training.checkpoint import damage_report, latest_checkpoint, load_checkpoint
 
     path = check_run_dir(path)
     config = parse_config(read_yaml(path / "config.yaml"), str(path / "config.yaml"))
+    config.eval.trust_code = trust_code  # never from the folder: only the caller can trust code
     try:
         desc = json.loads((path / "data.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -286,7 +293,8 @@ def load(path: str | Path, gan: GANModel | None = None, checkpoint: str | Path |
         info = latest_checkpoint(path)
         if info is None:
             raise GanforgeError(
-                f"{path}: no complete checkpoint yet; train longer or `ganforge resume {path}`"
+                f"{path}: no complete checkpoint{damage_report(path) or ' yet'}; train longer or "
+                f"`ganforge resume {path}`"
             )
         checkpoint = info.path
     state, meta = load_checkpoint(checkpoint)
@@ -322,12 +330,14 @@ def _load_exported_run(
 ) -> Run:
     """A Python-networks run sampled through its exported generator: the weights are in generator.pt2;
     the checkpoint gives the step and the data scaler."""
-    from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training.checkpoint import damage_report, latest_checkpoint, load_checkpoint
 
     if checkpoint is None:
         info = latest_checkpoint(path)
         if info is None:
-            raise GanforgeError(f"{path}: no complete checkpoint yet; train longer or resume it from Python")
+            raise GanforgeError(
+                f"{path}: no complete checkpoint{damage_report(path) or ' yet'}; train longer or resume it from Python"
+            )
         checkpoint = info.path
     state, meta = load_checkpoint(checkpoint)
     data.scaler = scaler_from_state(state.get("scaler"), checkpoint)

@@ -153,7 +153,9 @@ def test_feature_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     batch = torch.export.Dim("batch")
     program = torch.export.export(mine, (torch.rand(4, 1, 8, 8),), dynamic_shapes=({0: batch},))
     torch.export.save(program, str(tmp_path / "mine.pt2"))
-    net = resolve_feature_spec(str(tmp_path / "mine.pt2"), 1)
+    with pytest.raises(GanforgeError, match="--trust-code"):  # a program: only with the explicit opt-in
+        resolve_feature_spec(str(tmp_path / "mine.pt2"), 1)
+    net = resolve_feature_spec(str(tmp_path / "mine.pt2"), 1, trust_code=True)
     x = torch.rand(7, 1, 8, 8)
     torch.testing.assert_close(net(x), mine(x))
     report = image_report(torch.rand(40, 1, 8, 8), torch.rand(20, 1, 8, 8), ["fid"], net)

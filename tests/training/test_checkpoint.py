@@ -417,3 +417,85 @@ def test_missing_checkpoint_paths_are_user_errors(tmp_path: Path) -> None:
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     with pytest.raises(GanforgeError, match="no complete checkpoint"):
         load_checkpoint(tmp_path / "run")
+
+
+# ------------------------------------------------------------------------------------------------------
+# meta.json's own checksum: the optimizer/scheduler/RNG skeleton is restored state too
+
+
+def _adam_checkpoint(run: Path, step: int) -> Path:
+    net = _net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    for i in range(3):
+        _step(net, opt, i)
+        sched.step()
+    return save_checkpoint(run, step, {"model": net.state_dict(), "optim": opt.state_dict(),
+                                       "sched": sched.state_dict()})
+
+
+def _edit_skeleton(node: object, key: str, change: Callable[[object], object]) -> bool:
+    """Apply ``change`` to the value stored under dict key ``key`` somewhere in a skeleton."""
+    if isinstance(node, dict):
+        if "__dict__" in node:
+            for item in node["__dict__"]:
+                if item[0] == key:
+                    item[1] = change(item[1])
+                    return True
+        return any(_edit_skeleton(v, key, change) for v in node.values())
+    if isinstance(node, list):
+        return any(_edit_skeleton(v, key, change) for v in node)
+    return False
+
+
+FLIPS = {  # one value each, as a one-bit flip or a careless hand edit would leave it
+    "betas": lambda v: {"__tuple__": [0.5, 0.998]},
+    "eps": lambda v: 1e-9,
+    "lr": lambda v: v * 2,
+    "last_epoch": lambda v: v - 1,
+    "params": lambda v: {"__list__": list(reversed(v["__list__"]))},
+}
+
+
+@pytest.mark.parametrize("key", sorted(FLIPS))
+def test_one_changed_value_in_the_skeleton_is_damage(
+    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _adam_checkpoint(tmp_path, 5)
+    newest = _adam_checkpoint(tmp_path, 7)
+    meta_path = newest / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    assert _edit_skeleton(meta["skeleton"], key, FLIPS[key])
+    meta_path.write_text(json.dumps(meta, indent=2))
+    with pytest.raises(GanforgeError, match="checksum"):
+        load_checkpoint(newest)
+    capsys.readouterr()
+    assert latest_checkpoint(tmp_path).step == 5  # the previous checkpoint is used...
+    err = capsys.readouterr().err
+    assert "step-00000007 is damaged" in err and "checksum" in err and "step-00000005" in err  # ...and it says so
+
+
+def test_format_1_checkpoints_without_a_checksum_still_load(tmp_path: Path) -> None:
+    path = _adam_checkpoint(tmp_path, 3)
+    meta = json.loads((path / "meta.json").read_text())
+    del meta["checksum"]
+    meta["format_version"] = 1
+    (path / "meta.json").write_text(json.dumps(meta))
+    state, _ = load_checkpoint(path)
+    assert state["optim"]["param_groups"][0]["betas"] == (0.5, 0.999)
+    meta["format_version"] = 2  # a version-2 record must carry its checksum
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(GanforgeError, match="checksum"):
+        load_checkpoint(path)
+
+
+def test_resuming_past_a_damaged_newest_sets_it_aside(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _adam_checkpoint(tmp_path, 5)
+    newest = _adam_checkpoint(tmp_path, 7)
+    weights = (newest / "model.safetensors").read_bytes()
+    (newest / "meta.json").write_text("{")
+    remove_checkpoints_after(tmp_path, 5)
+    aside = tmp_path / "checkpoints" / "damaged-step-00000007"
+    assert (aside / "model.safetensors").read_bytes() == weights  # kept: its weights are intact
+    assert "set the damaged checkpoint step-00000007 aside" in capsys.readouterr().err
+    assert _steps(tmp_path) == [5]

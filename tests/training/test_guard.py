@@ -165,16 +165,18 @@ def test_zero_retries_stops_at_once(tmp_path: Path) -> None:
 
 
 def test_a_real_divergence_is_rescued_by_rolling_back_further_at_a_lower_learning_rate(tmp_path: Path) -> None:
-    """No injection: plain SGD at lr 20 blows up over several steps, so the checkpoint of step 5 is finite but
-    already poisoned; the retry from it fails again, the guard goes back to the start, and lr 20 x 0.01^2
-    trains on."""
+    """No injection: plain SGD at lr 20 blows up over several steps. Its weights are still finite at step 5
+    but already thousands of times their initial norm: the finite blow-up check catches that before the
+    poisoned checkpoint is written (before that check existed, the checkpoint of step 5 was written, the
+    retry from it failed again and a second rollback was needed), the guard goes back to the start, and
+    lr 20 x 0.01 trains on."""
     sets = ("train.optimizer.name=sgd", "train.optimizer.lr=20", "train.guard.lr_factor=0.01")
     result = _train(_gan(), tmp_path / "run", steps=30, sets=sets)
     events = result.summary["guard"]["events"]
-    assert [(e["rolled_back_to"], e["attempt"]) for e in events] == [(5, 1), (0, 2)]
-    assert events[-1]["lr_scale"] == pytest.approx(1e-4)
+    assert [(e["rolled_back_to"], e["attempt"], e["step"]) for e in events] == [(0, 1, 5)]
+    assert "weights" in events[0]["what"] and events[-1]["lr_scale"] == pytest.approx(1e-2)
     records = metrics_log.read(tmp_path / "run" / "metrics.jsonl")
-    assert records[0]["lr"]["generator"] == pytest.approx(20 * 1e-4)
+    assert records[0]["lr"]["generator"] == pytest.approx(20 * 1e-2)
     assert [r["step"] for r in records] == list(range(1, 31)) and all(_all_finite(r) for r in records)
 
 
@@ -260,3 +262,80 @@ def test_fp16_gradient_overflow_is_left_to_the_grad_scaler() -> None:
     guard.watch("d", torch.tensor(NAN), _optimizer_with_grad(1.0))
     with pytest.raises(NonFiniteStep, match="the d loss"):
         guard.check(1)
+
+
+# --- finite blow-ups: judged against the run's own history -------------------------------------------------
+
+BLOWUPS = {  # the three reports of issue 23; each exited 0 before (W1 = 1.4e34, inf Adam state, FID 679)
+    "wgan-lr-1e6": ("ring8-wgan", ["train.optimizer.lr=1e6"], "weights have norm"),
+    "r1-weight-1e30": ("ring8", ["model.penalties={r1: {weight: 1e30}}"], "optimizer's state 'exp_avg_sq'"),
+    "digits-mlp-lr-1e6": ("digits-mlp", ["train.optimizer.lr=1e6", "train.batch_size=32"], "weights have norm"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOWUPS))
+def test_finite_blowups_stop_before_their_checkpoint(tmp_path: Path, name: str) -> None:
+    recipe, sets, what = BLOWUPS[name]
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged) as err:
+        gf.train(recipe, steps=200, out=run, show_progress=False,
+                 overrides=[*sets, "train.checkpoint_every=5", "train.log_every=5", "eval.enabled=false"])
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("training diverged at step ") and what in message
+    stopped = int(message.split()[4].rstrip(":"))
+    guard = DivergenceGuard()
+    for info in list_checkpoints(run):  # every checkpoint kept is a good one, none at the blow-up step
+        assert info.step < stopped
+        state, _ = load_checkpoint(info.path)
+        assert _finite_state(state["model"])
+        for phase in state["optim"].values():
+            for per_param in phase["state"].values():
+                assert all(torch.isfinite(v).all() for v in per_param.values() if torch.is_tensor(v))
+        assert guard is not None
+
+
+def _finite_state(model: dict[str, torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in model.values() if t.is_floating_point())
+
+
+HEALTHY = {  # shipped recipes' short runs: the check must stay silent on every checkpoint and log record
+    "ring8": ("ring8", 400, []),
+    "ring8-wgan": ("ring8-wgan", 300, []),
+    "grid25-wgangp": ("grid25-wgangp", 200, []),
+    "digits-mlp": ("digits-mlp", 300, []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEALTHY))
+def test_healthy_short_runs_never_trip_the_blowup_checks(tmp_path: Path, name: str) -> None:
+    recipe, steps, sets = HEALTHY[name]
+    result = gf.train(recipe, steps=steps, out=tmp_path / "run", show_progress=False,
+                      overrides=[*sets, "train.checkpoint_every=10", "train.log_every=5", "eval.enabled=false"])
+    assert result.step == steps
+    state, _ = load_checkpoint(latest_checkpoint(tmp_path / "run").path)
+    guard = state["guard"]
+    assert set(guard["weight_norm0"]) == set(state["optim"]) and guard["loss_records"] == 5
+    assert "guard" not in result.summary  # no rollback either
+
+
+def test_the_blowup_thresholds_are_relative_to_step_zero() -> None:
+    net = nn.Linear(4, 4)
+    opt = torch.optim.Adam(net.parameters())
+    trainer = SimpleNamespace(step=7, run_dir=None, _params={"generator": list(net.parameters())},
+                              optimizers={"generator": opt})
+    guard = DivergenceGuard(GuardConfig(max_weight_growth=10))
+    guard.start(SimpleNamespace(**vars(trainer), elapsed=0.0, state=lambda: {}))
+    assert guard.state_blowup(trainer) is None
+    with torch.no_grad():
+        net.weight.mul_(1000)
+    problem = guard.state_blowup(trainer)
+    assert problem is not None and problem.step == 6 and problem.settles_at == 7
+    assert str(problem).startswith("step 7: the generator weights have norm") and "over 10 times" in str(problem)
+    with torch.no_grad():
+        net.weight.div_(1000)
+    opt.state[net.weight]["exp_avg_sq"] = torch.tensor([1.0, math.inf])
+    assert "optimizer's state 'exp_avg_sq' holds non-finite" in str(guard.state_blowup(trainer))
+    for i in range(5):
+        assert guard.loss_blowup(trainer, {"loss_d": 2.0 + i, "step": i}) is None
+    assert guard.loss_blowup(trainer, {"loss_d": 6e6}) is None  # 1e6 x 6 is the limit
+    assert "loss_d is 7e+06" in str(guard.loss_blowup(trainer, {"loss_d": 7e6}))

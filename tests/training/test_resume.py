@@ -172,3 +172,62 @@ def test_resume_says_which_checkpoint_it_uses(tmp_path: Path, capsys: pytest.Cap
     assert _cli(["resume", str(run), "--steps", "24", "--quiet"]) == 0
     assert "from checkpoint step 8 (step-00000008)" in capsys.readouterr().err
     assert [c.step for c in list_checkpoints(run)] == [8, 16, 24]
+
+
+def _snapshot(run: Path) -> dict[str, tuple[bytes, int] | str]:
+    """Every file's bytes and mtime, every folder by name: what a failing command must leave as it was."""
+    return {
+        str(p.relative_to(run)): (p.read_bytes(), p.stat().st_mtime_ns) if p.is_file() else "dir"
+        for p in sorted(run.rglob("*"))
+    }
+
+
+def _damage_every_meta(run: Path) -> None:
+    for meta in (run / "checkpoints").glob("step-*/meta.json"):
+        meta.write_text(meta.read_text().replace('"step"', '"stop"', 1))
+
+
+BREAKS = {
+    "data.json missing": lambda run: (run / "data.json").unlink(),
+    "data.json damaged": lambda run: (run / "data.json").write_text('{"kind": "points", "sample_shape": "x"}'),
+    "data.json not json": lambda run: (run / "data.json").write_bytes(b"\x00\xff"),
+    "every checkpoint damaged": _damage_every_meta,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_a_failing_resume_changes_nothing_in_the_run(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    gf.train("ring8", steps=16, out=run, overrides=TINY, show_progress=False)
+    BREAKS[name](run)
+    before = _snapshot(run)
+    capsys.readouterr()
+    assert _cli(["resume", str(run), "--steps", "40", "--quiet"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert _snapshot(run) == before  # no step written, none deleted, config.yaml and metrics.jsonl as they were
+
+
+@pytest.mark.parametrize(
+    "edit, shown",
+    [({"lr": 0.001}, "lr 0.002 -> 0.001"), ({"name": "rmsprop"}, "name adam -> rmsprop"),
+     ({"betas": [0.9, 0.99]}, "betas [0.0, 0.9] -> [0.9, 0.99]")],
+)
+def test_an_edited_optimizer_is_refused_not_ignored(
+    tmp_path: Path, edit: dict, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    run = tmp_path / "run"
+    gf.train("ring8", steps=16, out=run, overrides=TINY, show_progress=False)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["train"]["optimizer"].update(edit)
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    before = _snapshot(run)
+    capsys.readouterr()
+    assert _cli(["resume", str(run), "--steps", "24", "--quiet"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("resuming")]
+    assert len(err) == 1 and shown in err[0] and "optimizer" in err[0], err
+    assert _snapshot(run) == before

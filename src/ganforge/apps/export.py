@@ -239,7 +239,9 @@ def _export_pt2(
     tmp = output.with_name(f".{output.stem}.tmp{output.suffix}")
     torch.export.save(program, tmp, extra_files={"ganforge.json": json.dumps(metadata)})
     tmp.replace(output)
-    reloaded = torch.export.load(output)
+    from ganforge.programs import load_exported_program
+
+    reloaded = load_exported_program(output)  # the file as written, read the way every reader reads it
     with torch.no_grad():
         return reloaded.module()(*check)
 

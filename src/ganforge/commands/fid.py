@@ -10,7 +10,8 @@ the reference: the noise floor is the FID between two disjoint random halves of 
 ``--features``: ``digits`` (the shipped digits classifier; 1-channel images, or each channel of
 3-channel stacked digits), ``inception`` (Inception-v3 from ``GANFORGE_INCEPTION_WEIGHTS``; the only
 choice comparable with published FIDs), or a file (Inception weights, or a user network saved with
-``torch.export`` / TorchScript). ``auto`` (default): Inception when its weights are set, else digits
+``torch.export`` / TorchScript — a program, loaded only with
+``--trust-code``). ``auto`` (default): Inception when its weights are set, else digits
 for 1-channel images, else an error saying how to get Inception.
 """
 
@@ -94,16 +95,19 @@ def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
     return torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures])
 
 
-def choose_features(spec: str, channels: int) -> torch.nn.Module:
-    """``auto``: Inception when its weights are available, else digits for 1-channel images."""
+def choose_features(spec: str, channels: int, trust_code: bool = False) -> torch.nn.Module:
+    """``auto``: Inception when its weights are available, else digits for 1-channel images. A program
+    file (TorchScript / torch.export) loads only with ``trust_code``."""
     from ganforge.evaluation.image_suite import inception_weights_available, resolve_feature_spec
 
     if spec == "auto" and channels == 1 and not inception_weights_available():
         spec = "digits"
-    return resolve_feature_spec(spec, channels)
+    return resolve_feature_spec(spec, channels, trust_code=trust_code)
 
 
-def fid_between(a: Path, b: Path, features: str = "auto", size: int | None = None) -> dict[str, object]:
+def fid_between(
+    a: Path, b: Path, features: str = "auto", size: int | None = None, trust_code: bool = False
+) -> dict[str, object]:
     """FID of image set ``b`` against reference set ``a``, with ``a``'s noise floor (see the module doc)."""
     from ganforge.evaluation.image_suite import image_report
 
@@ -117,7 +121,7 @@ def fid_between(a: Path, b: Path, features: str = "auto", size: int | None = Non
         raise GanforgeError(
             f"need at least 4 reference images and 2 others; got {len(ref)} in {a} and {len(other)} in {b}"
         )
-    net = choose_features(features, int(ref.shape[1]))
+    net = choose_features(features, int(ref.shape[1]), trust_code)
     report = image_report(ref, other, ["fid"], net, reference=str(a))
     return {"a": str(a), "b": str(b), **report}
 
@@ -133,9 +137,13 @@ def fid(
         Optional[int], typer.Option("--size", help="crop and resize pictures to SIZE x SIZE")  # noqa: UP045
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    trust_code: Annotated[
+        bool, typer.Option("--trust-code", help="run a TorchScript / torch.export feature file (a program: it can "
+                           "run any code; only for files you made or trust)")
+    ] = False,
 ) -> None:
     """Fréchet distance between two image sets, beside the noise floor of the first (A vs A)."""
-    result = fid_between(a, b, features, size)
+    result = fid_between(a, b, features, size, trust_code)
     if as_json:
         print(json.dumps(result))
         return

@@ -31,7 +31,6 @@ of the same data, not comparable with published Inception FIDs; no Inception Sco
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,67 +134,91 @@ def inception_weights_available() -> bool:
 
 
 class ExportedFeatures(nn.Module):
-    """A ``torch.export`` program as a feature network. The program is kept out of the module tree: it
-    refuses ``.eval()`` / ``.train()`` (its graph was traced in whatever mode it was exported in — export
-    feature networks in eval mode), and the metrics code switches modes around every call."""
+    """A ``torch.export`` program (or a TorchScript module) as a feature network. The program is kept out of
+    the module tree: it refuses ``.eval()`` / ``.train()`` (its graph was traced in whatever mode it was
+    exported in — export feature networks in eval mode), and the metrics code switches modes around every call."""
 
     def __init__(self, program: nn.Module) -> None:
         super().__init__()
         object.__setattr__(self, "_program", program)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self._program(images)
+        try:
+            return self._program(images)
+        except Exception as err:  # noqa: BLE001 - a program's own failure (a shape guard...): one line
+            detail = (str(err).strip().splitlines() or [type(err).__name__])[-1][:160]
+            raise GanforgeError(
+                f"feature network {getattr(self, 'name', 'file')} failed on images {tuple(images.shape)} "
+                f"({detail}); export it for these image sizes with a dynamic batch dimension"
+            ) from None
 
 
-def _archive_kind(file: Path) -> str | None:
-    """``"export"`` for a ``torch.export`` program (.pt2), ``"torchscript"`` for ``torch.jit.save``."""
-    if not zipfile.is_zipfile(file):
-        return None
-    with zipfile.ZipFile(file) as archive:
-        names = archive.namelist()
-    if any(name.endswith("/archive_format") or name.endswith("/models/model.json") for name in names):
-        return "export"
-    if any("/code/" in name for name in names):
-        return "torchscript"
-    return None
-
-
-def load_feature_file(path: str | os.PathLike[str]) -> nn.Module:
+def load_feature_file(path: str | os.PathLike[str], trust_code: bool = False) -> nn.Module:
     """A feature network from a file, called on images in [0, 1] and returning ``(N, d)``.
 
     * a ``torch.export`` program (``torch.export.save``, usually ``.pt2``; export it with a dynamic batch
       dimension so any batch size runs) or a TorchScript module (``torch.jit.save``) — a user's own
-      network, with no Python code to import;
-    * anything else is read as the FID Inception-v3 weights (``.pth`` / ``.safetensors``).
+      network, with no Python code to import. Both are programs, so they load only with ``trust_code``
+      (``--trust-code``, ``eval.trust_code``), and an export archive is inspected first
+      (:mod:`ganforge.programs`: nothing in it is unpickled unrestricted);
+    * anything else is read as the FID Inception-v3 weights (``.pth`` / ``.safetensors``, no code runs).
     """
+    from ganforge.programs import archive_kind, check_export_archive, load_exported_program, load_torchscript
+
     file = Path(path).expanduser()
     if not file.is_file():
         raise GanforgeError(
             f"feature network file '{file}' does not exist; use digits, inception, an exported "
             "(torch.export / TorchScript) network or the Inception weights file"
         )
-    kind = _archive_kind(file)
+    kind = archive_kind(file)
     if kind is None:
         return InceptionFeatures(path=file)
-    try:
-        if kind == "export":
-            net: nn.Module = ExportedFeatures(torch.export.load(str(file)).module())
-        else:
-            net = torch.jit.load(str(file), map_location="cpu")
-    except Exception as exc:  # a damaged archive: one line, not a traceback
-        raise GanforgeError(f"cannot load the feature network in {file} ({type(exc).__name__}: {exc})") from None
+    if kind == "export":
+        check_export_archive(file)  # a poisoned archive is named as such, trusted or not
+        if not trust_code:
+            from ganforge.programs import refuse_untrusted
+
+            refuse_untrusted(file, "feature network", trust_code)
+        net: nn.Module = ExportedFeatures(load_exported_program(file, trust_code=True).module())
+    else:
+        net = ExportedFeatures(load_torchscript(file, trust_code=trust_code))
     net.name = file.stem  # type: ignore[attr-defined]  # recorded beside every number
     return net
 
 
-def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = "") -> nn.Module:
+def check_feature_file(spec: str, trust_code: bool) -> None:
+    """Before training: a feature file named in ``eval.features`` that the end-of-run evaluation would refuse
+    (missing, a poisoned archive, a program without ``trust_code``) is refused now, before anything is
+    trained or written. Cheap: no network is built."""
+    from ganforge.programs import archive_kind, check_export_archive, refuse_untrusted
+
+    if spec in BUILTIN_SPECS or not (os.sep in spec or "/" in spec or Path(spec).suffix):
+        return
+    file = Path(spec).expanduser()
+    if not file.is_file():
+        raise GanforgeError(f"eval.features: feature network file '{file}' does not exist")
+    kind = archive_kind(file)
+    if kind == "export":
+        check_export_archive(file)
+    if kind is not None:
+        refuse_untrusted(file, "feature network", trust_code)
+
+
+BUILTIN_SPECS = ("auto", "digits", "photo", "inception")
+
+
+def resolve_feature_spec(
+    spec: str | nn.Module, channels: int, data_name: str = "", trust_code: bool = False
+) -> nn.Module:
     """The feature network for ``spec`` on images with ``channels`` channels from data ``data_name``.
 
     ``"auto"``: digits classifier for 1-channel ``digits`` data, per-channel digits for 3-channel
     ``stacked-digits``, else Inception when ``GANFORGE_INCEPTION_WEIGHTS`` is set, else the offline photo
     features for 1- or 3-channel pictures (an error saying how to get Inception otherwise). ``"digits"``:
     the classifier (per channel for 3-channel images). ``"photo"``: the offline photo features. ``"inception"``:
-    Inception-v3 from the environment's weights. A path: :func:`load_feature_file`. A module: itself.
+    Inception-v3 from the environment's weights. A path: :func:`load_feature_file` (programs only with
+    ``trust_code``). A module: itself.
     """
     if isinstance(spec, nn.Module):
         return spec
@@ -225,7 +248,7 @@ def resolve_feature_spec(spec: str | nn.Module, channels: int, data_name: str = 
     if spec == "inception":
         return InceptionFeatures()
     if os.sep in spec or "/" in spec or Path(spec).suffix:
-        return load_feature_file(spec)
+        return load_feature_file(spec, trust_code)
     raise GanforgeError(
         f"unknown feature network '{spec}'; use auto, digits, photo, inception, or a path to Inception weights "
         "or a TorchScript module"
@@ -409,8 +432,9 @@ def evaluate_images(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     """Image metrics of ``run`` on ``n`` generated images against up to ``n`` real ones.
 
     With no ``metrics`` named, the defaults that apply (:func:`default_metrics`); when no feature
-    network is available for them, the result says why under ``skipped`` instead of failing, so training
-    still finishes. A named metric that cannot be computed is an error.
+    network is available for them (``eval.features: auto``), the result says why under ``skipped`` instead of
+    failing, so training still finishes. A named metric that cannot be computed, or a feature network the
+    user named that cannot be loaded (a damaged file, a program without ``trust_code``), is an error.
     """
     channels = int(run.data_info.sample_shape[0])
     name = run.data_info.name
@@ -420,10 +444,11 @@ def evaluate_images(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     net: nn.Module | None = None
     skipped = ""
     if any(m in wanted for m in FEATURE_METRICS):
+        spec = run.config.eval.features
         try:
-            net = resolve_feature_spec(run.config.eval.features, channels, name)
+            net = resolve_feature_spec(spec, channels, name, trust_code=run.config.eval.trust_code)
         except GanforgeError as exc:
-            if explicit:
+            if explicit or spec != "auto":  # a network the user named (a file, inception...) must load
                 raise
             wanted = [m for m in wanted if m not in FEATURE_METRICS]
             skipped = str(exc)

@@ -5,8 +5,9 @@ config that rebuilds those networks, so ``ganforge sample RUN`` or ``ganforge.lo
 not sample them. At the end of training the sampling generator (the EMA or the raw one, as chosen) is
 exported with a dynamic batch dimension to ``RUN/generator.pt2`` (ExportedProgram, weights included), with
 the latent prior and classes in ``RUN/generator.json``. :class:`ExportedGAN` samples from that file: the
-same latents, the same outputs as the original generator in eval mode. The file is loaded only from the
-run's own folder (an ExportedProgram is code: load files you trust, as with any model file).
+same latents, the same outputs as the original generator in eval mode. The file is inspected before it
+is loaded and its graph must call PyTorch operators only (:mod:`ganforge.programs`), so a run folder
+someone hands you cannot run code through it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise
+from ganforge.programs import load_exported_program
 
 PROGRAM_FILE = "generator.pt2"
 SPEC_FILE = "generator.json"
@@ -104,8 +106,9 @@ def load_exported(folder: Path) -> ExportedGAN | None:
         return None
     try:
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
-        program = torch.export.load(program_file)
     except Exception as err:  # noqa: BLE001
         detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-        raise GanforgeError(f"{program_file}: cannot be loaded ({detail}); the run folder is damaged") from None
+        raise GanforgeError(f"{spec_file}: cannot be loaded ({detail}); the run folder is damaged") from None
+    # inspected before torch reads it, and its graph may call torch operators only (ganforge/programs.py)
+    program = load_exported_program(program_file)
     return ExportedGAN(program, spec)

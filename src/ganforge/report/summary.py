@@ -36,7 +36,7 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     callback_summary = trainer.finish()
     gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
     state = torch.get_rng_state()
-    run = load(path, gan=gan if gan is not None else trainer.gan)
+    run = load(path, gan=gan if gan is not None else trainer.gan, trust_code=trainer.config.eval.trust_code)
     run.source = trainer.source
     from ganforge.evaluation.ema_choice import choose_sampling_generator
 

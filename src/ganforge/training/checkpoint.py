@@ -6,14 +6,20 @@ One checkpoint is one folder::
         model.safetensors        the GAN module's flat ``state_dict`` (``state["model"]``)
         train_state.safetensors  every tensor of the rest of the state (optimizers, RNG, data position, ...)
         meta.json                written last: step, time, versions, user meta, the skeleton of the rest of
-                                 the state, and size + sha256 of both safetensors files
+                                 the state, size + sha256 of both safetensors files, and the sha256 of
+                                 meta.json's own content (``checksum``)
 
 Why it is crash-safe: the folder is assembled under a temporary name (``.tmp-step-00001000-<pid>``), every
 file is ``fsync``ed, and only then is the folder renamed to ``step-00001000`` (an atomic rename) and the
 parent ``fsync``ed. A process killed at any moment leaves either no ``step-*`` folder or a complete one;
 leftover temporary folders of dead processes are removed on the next save. Readers additionally check
 that ``meta.json`` parses and that sizes (and optionally hashes) match, so a checkpoint damaged later (a
-truncated copy, a full disk) is skipped and the previous one is used.
+truncated copy, a full disk) is skipped and the previous one is used — and the reader says so on stderr
+(:func:`latest_checkpoint`). Everything a checkpoint restores is checksummed: the tensors by the sha256 of
+their files, the rest (optimizer hyper-parameters such as Adam's betas, eps and lr, scheduler
+``last_epoch``, parameter indices, RNG states, the step) by ``checksum``, the sha256 of meta.json's
+canonical JSON without that key — a one-bit flip anywhere is a damaged checkpoint, not a silently
+different run. Format 1 (no ``checksum``) is still read.
 
 Why no pickle: unpickling runs arbitrary code named in the file. Tensors are stored with safetensors and
 the structure around them (dicts with int keys, tuples, floats incl. inf/nan) as a JSON *skeleton* with
@@ -32,6 +38,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,14 +51,17 @@ import safetensors.torch
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.fileio import atomic_write_json, from_jsonable, fsync_dir, fsync_file
+from ganforge.fileio import atomic_write_json, from_jsonable, fsync_dir, fsync_file, to_jsonable
 
 CHECKPOINTS_DIR = "checkpoints"
 MODEL_FILE = "model.safetensors"
 STATE_FILE = "train_state.safetensors"
 META_FILE = "meta.json"
 FORMAT = "ganforge-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: before meta.json carried its own checksum
+CHECKSUM_KEY = "checksum"
+DAMAGED_PREFIX = "damaged-"  # a damaged checkpoint set aside by a resume (kept: its weights may be intact)
 
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 _TMP_DIR = re.compile(r"^\.tmp-.+-(\d+)$")
@@ -206,6 +216,13 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _record_checksum(record: Mapping[str, Any]) -> str:
+    """sha256 of a meta.json record's canonical JSON (sorted keys, no spaces), ``checksum`` left out."""
+    body = {k: v for k, v in record.items() if k != CHECKSUM_KEY}
+    text = json.dumps(to_jsonable(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _ganforge_version() -> str:
     try:
         return importlib.metadata.version("ganforge")
@@ -297,8 +314,17 @@ def _inspect(ckpt: Path, verify_hashes: bool) -> tuple[dict[str, Any] | None, st
         return None, f"{meta_path} is unreadable ({type(err).__name__})"
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         return None, f"{meta_path} is not a ganforge checkpoint record"
-    if not isinstance(meta.get("format_version"), int) or meta["format_version"] > FORMAT_VERSION:
-        return None, f"{meta_path} has format {meta.get('format_version')!r}; a newer ganforge wrote it"
+    version = meta.get("format_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        newer = type(version) is int and version > FORMAT_VERSION
+        return None, f"{meta_path} has format {version!r}" + ("; a newer ganforge wrote it" if newer else " (damaged)")
+    if version >= 2 or CHECKSUM_KEY in meta:
+        try:
+            same = meta.get(CHECKSUM_KEY) == _record_checksum(meta)
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            return None, f"{meta_path} does not match its checksum (damaged)"
     step = _parse_step(ckpt.name)
     if step is not None and meta.get("step") != step:
         return None, f"{meta_path} records step {meta.get('step')!r} but the folder is {ckpt.name}"
@@ -322,17 +348,14 @@ def _inspect(ckpt: Path, verify_hashes: bool) -> tuple[dict[str, Any] | None, st
     return meta, None
 
 
-def list_checkpoints(run_dir: str | os.PathLike[str], *, verify_hashes: bool = True) -> list[CheckpointInfo]:
-    """All complete, valid checkpoints of a run, oldest first.
-
-    Skipped silently: temporary folders, folders without a parsable ``meta.json``, and folders whose
-    safetensors files are missing or differ in size from what ``meta.json`` records — or, with
-    ``verify_hashes`` (the default; pass ``False`` to skip reading every byte), in sha256.
-    """
+def scan_checkpoints(
+    run_dir: str | os.PathLike[str], *, verify_hashes: bool = True
+) -> tuple[list[CheckpointInfo], list[tuple[Path, str]]]:
+    """``(valid checkpoints oldest first, [(damaged step folder, what is wrong)] oldest first)``."""
     root = Path(run_dir) / CHECKPOINTS_DIR
     if not root.is_dir():
-        return []
-    found = []
+        return [], []
+    found, damaged = [], []
     for entry in root.iterdir():
         step = _parse_step(entry.name)
         if step is None or not entry.is_dir():
@@ -340,15 +363,66 @@ def list_checkpoints(run_dir: str | os.PathLike[str], *, verify_hashes: bool = T
         meta, problem = _inspect(entry, verify_hashes)
         if problem is None and meta is not None:
             found.append(CheckpointInfo(entry, step, meta))
-    return sorted(found, key=lambda c: c.step)
+        else:
+            damaged.append((entry, problem or "unreadable"))
+    return sorted(found, key=lambda c: c.step), sorted(damaged)
+
+
+def list_checkpoints(run_dir: str | os.PathLike[str], *, verify_hashes: bool = True) -> list[CheckpointInfo]:
+    """All complete, valid checkpoints of a run, oldest first.
+
+    Skipped: temporary folders, folders without a parsable ``meta.json`` or whose record does not match its
+    checksum, and folders whose safetensors files are missing or differ in size from what ``meta.json``
+    records — or, with ``verify_hashes`` (the default; pass ``False`` to skip reading every byte), in sha256.
+    """
+    return scan_checkpoints(run_dir, verify_hashes=verify_hashes)[0]
+
+
+_REPORTED: set[tuple[str, str]] = set()  # (damaged folder, problem) already announced by this process
 
 
 def latest_checkpoint(
-    run_dir: str | os.PathLike[str], *, verify_hashes: bool = True
+    run_dir: str | os.PathLike[str], *, verify_hashes: bool = True, announce: bool = True
 ) -> CheckpointInfo | None:
-    """The newest valid checkpoint of a run (a damaged newer one is passed over), or ``None``."""
-    found = list_checkpoints(run_dir, verify_hashes=verify_hashes)
-    return found[-1] if found else None
+    """The newest valid checkpoint of a run, or ``None``.
+
+    A damaged newer one is passed over, and (``announce``) that is said on stderr once per process — a
+    fallback the user does not hear about reads as "my last steps were lost" later.
+    """
+    found, damaged = scan_checkpoints(run_dir, verify_hashes=verify_hashes)
+    chosen = found[-1] if found else None
+    if announce and chosen is not None:
+        for path, problem in damaged:
+            if (_parse_step(path.name) or 0) > chosen.step and (str(path), problem) not in _REPORTED:
+                _REPORTED.add((str(path), problem))
+                print(
+                    f"warning: checkpoint {path.name} is damaged ({problem}); using the previous one, "
+                    f"{chosen.path.name}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return chosen
+
+
+def recoverable_damaged(run_dir: str | os.PathLike[str]) -> list[tuple[Path, str]]:
+    """Damaged checkpoint folders whose ``model.safetensors`` still reads as a whole safetensors file: their
+    weights could be recovered by hand, so nothing may delete them (a restart from step 0 would)."""
+    out = []
+    for path, problem in scan_checkpoints(run_dir, verify_hashes=False)[1]:
+        try:
+            safetensors.torch.load_file(str(path / MODEL_FILE))
+        except Exception:  # noqa: BLE001, S112 - unreadable weights: nothing to recover there
+            continue
+        out.append((path, problem))
+    return out
+
+
+def damage_report(run_dir: str | os.PathLike[str]) -> str:
+    """A clause for "no valid checkpoint" errors: how many step folders exist and the first problem."""
+    _, damaged = scan_checkpoints(run_dir, verify_hashes=False)
+    if not damaged:
+        return ""
+    return f"; all {len(damaged)} checkpoint folder(s) are damaged (first: {damaged[0][1]})"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -435,6 +509,7 @@ def save_checkpoint(
             "files": files,
             "skeleton": skeleton,
         }
+        record[CHECKSUM_KEY] = _record_checksum(record)
         atomic_write_json(tmp / META_FILE, record)  # last: its presence marks the folder complete
         fsync_dir(tmp)
         replaced = root / f".tmp-replaced-{name}-{os.getpid()}"
@@ -452,11 +527,13 @@ def save_checkpoint(
 
 
 def remove_checkpoints_after(run_dir: str | os.PathLike[str], step: int) -> list[Path]:
-    """Delete every checkpoint folder with a step greater than ``step`` and return their paths.
+    """Clear every checkpoint folder with a step greater than ``step``; return their paths.
 
     Call it when resuming from an earlier checkpoint than the newest, so the abandoned future can never
     be mistaken for the latest checkpoint of the resumed run (the checkpoint twin of
-    :func:`ganforge.training.metrics_log.truncate_after`).
+    :func:`ganforge.training.metrics_log.truncate_after`). A valid one is deleted; a damaged one (the
+    usual reason to resume from an earlier step) is renamed ``damaged-step-…`` and kept, with a line on
+    stderr: its weights file may well be intact and recoverable by hand.
     """
     root = Path(run_dir) / CHECKPOINTS_DIR
     if not root.is_dir():
@@ -465,7 +542,17 @@ def remove_checkpoints_after(run_dir: str | os.PathLike[str], step: int) -> list
     for entry in sorted(root.iterdir()):
         s = _parse_step(entry.name)
         if s is not None and s > step:
-            _remove_dir(entry, root)
+            problem = _inspect(entry, verify_hashes=True)[1]
+            if problem is None:
+                _remove_dir(entry, root)
+            else:
+                aside = root / f"{DAMAGED_PREFIX}{entry.name}"
+                n = 1
+                while aside.exists():
+                    aside, n = root / f"{DAMAGED_PREFIX}{entry.name}.{n}", n + 1
+                os.rename(entry, aside)
+                print(f"warning: set the damaged checkpoint {entry.name} aside as {aside} ({problem})",
+                      file=sys.stderr, flush=True)
             removed.append(entry)
     fsync_dir(root)
     return removed

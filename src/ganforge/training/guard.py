@@ -40,6 +40,23 @@ The trainer then calls :meth:`DivergenceGuard.recover`, which
    (lr <- lr * lr_factor, so after k rollbacks lr = lr_0 * lr_factor^k). The lowered rates live in the
    optimizer and scheduler state, hence in every later checkpoint.
 
+Finite blow-ups (:meth:`DivergenceGuard.check_finite_blowup`, :meth:`DivergenceGuard.check_losses`): a
+run can also diverge without a single NaN — weights and losses of 1e30 are finite. Judged against the
+run's own history, never an absolute scale:
+
+* before every checkpoint, each phase's weight norm ||w||_2 is compared with its norm at step 0,
+  n_0: the run stops when ||w||_2 > ``max_weight_growth`` * max(n_0, 1) (default 1000: Adam moves
+  each weight by at most about lr per step, so healthy runs stay orders of magnitude below);
+* before every checkpoint, every optimizer state tensor (Adam's moments...) must be finite: an inf
+  second moment freezes its weights forever while every loss still looks finite;
+* on logging steps, each logged loss L is compared with its scale in the first ``BASELINE_RECORDS``
+  logged steps, s = max(1, max |L|): the run stops when |L| > ``max_loss_growth`` * s (default 1e6).
+
+A finite blow-up is found *before* the checkpoint of its step is written, so the newest checkpoint stays
+a good one, and is handled like a non-finite step: rollback with lower learning rates, and after
+``retries`` attempts :class:`TrainingDiverged` (one line, exit code 2) naming what blew up. The baselines
+are part of the guard's state, hence of every checkpoint.
+
 Attempts count per incident: once training completes the step that failed, the count starts again.
 The guard's record (attempts, learning-rate scale, events) is part of every checkpoint, so a run killed
 during a retry resumes into the same retry.
@@ -76,10 +93,14 @@ class NonFiniteStep(Exception):
     """Raised inside the loop when step ``step`` (0-based) produced a non-finite ``what``. Internal: the
     trainer hands it to :meth:`DivergenceGuard.recover`; users only ever see :class:`TrainingDiverged`."""
 
-    def __init__(self, step: int, what: str) -> None:
-        super().__init__(f"step {step + 1}: {what} is not finite")
+    def __init__(self, step: int, what: str, problem: str = "is not finite", settles_at: int | None = None) -> None:
+        super().__init__(f"step {step + 1}: {what} {problem}")
         self.step = step
         self.what = what
+        self.problem = problem
+        # the 0-based step whose clean check ends the incident: for a blow-up found after step s ran (before
+        # its checkpoint), s + 1 — passing s's own NaN check again does not show the blow-up is gone
+        self.settles_at = step if settles_at is None else settles_at
 
 
 def _finite_state(model_state: dict[str, torch.Tensor]) -> bool:
@@ -95,6 +116,20 @@ def _cpu_copy(state: Any) -> Any:
     if isinstance(state, (list, tuple)):
         return type(state)(_cpu_copy(v) for v in state)
     return copy.deepcopy(state)
+
+
+BASELINE_RECORDS = 5  # logged steps that set each loss's scale
+
+
+def weight_norms(params: dict[str, list[torch.Tensor]]) -> dict[str, float]:
+    """||w||_2 of each phase's parameters (one fused norm per phase; inf if it overflows float32)."""
+    out = {}
+    for name, tensors in params.items():
+        floats = [p.detach() for p in tensors if p.is_floating_point()]
+        if floats:
+            norms = torch._foreach_norm(floats)
+            out[name] = float(torch.linalg.vector_norm(torch.stack([n.float() for n in norms])))
+    return out
 
 
 class DivergenceGuard:
@@ -118,6 +153,9 @@ class DivergenceGuard:
         self.last_target = -1
         self.lr_scale = 1.0
         self.events: list[dict[str, Any]] = []
+        self.weight_norm0: dict[str, float] = {}  # each phase's weight norm at step 0
+        self.loss_scale: dict[str, float] = {}  # each logged loss's scale in the first logged steps
+        self.loss_records = 0
 
     # --- persistence (part of every checkpoint) ------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -127,6 +165,9 @@ class DivergenceGuard:
             "last_target": self.last_target,
             "lr_scale": self.lr_scale,
             "events": [dict(e) for e in self.events],
+            "weight_norm0": dict(self.weight_norm0),
+            "loss_scale": dict(self.loss_scale),
+            "loss_records": self.loss_records,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -135,6 +176,9 @@ class DivergenceGuard:
         self.last_target = int(state.get("last_target", -1))
         self.lr_scale = float(state.get("lr_scale", 1.0))
         self.events = [dict(e) for e in state.get("events", [])]
+        self.weight_norm0 = {str(k): float(v) for k, v in state.get("weight_norm0", {}).items()}
+        self.loss_scale = {str(k): float(v) for k, v in state.get("loss_scale", {}).items()}
+        self.loss_records = int(state.get("loss_records", 0))
 
     def summary(self) -> dict[str, Any]:
         """What goes into ``summary.json``: nothing for a run that never diverged."""
@@ -152,6 +196,50 @@ class DivergenceGuard:
             c.step == trainer.step for c in list_checkpoints(trainer.run_dir, verify_hashes=False)
         )
         self._start = None if on_disk else (trainer.step, trainer.elapsed, _cpu_copy(trainer.state()))
+        if not self.weight_norm0:  # a fresh run (or a checkpoint from before the baselines existed)
+            self.weight_norm0 = weight_norms(trainer._params)
+
+    # --- finite blow-ups ---------------------------------------------------------------------------------
+    def loss_blowup(self, trainer: Trainer, record: dict[str, Any]) -> NonFiniteStep | None:
+        """On a logging step (after step ``trainer.step`` ran): a loss that outgrew its early scale, or None."""
+        losses = {k: abs(v) for k, v in record.items() if k.startswith("loss") and isinstance(v, float)}
+        if self.loss_records < BASELINE_RECORDS:
+            self.loss_records += 1
+            for key, size in losses.items():
+                self.loss_scale[key] = max(self.loss_scale.get(key, 1.0), size)
+            return None
+        limit = self.config.max_loss_growth
+        for key, size in losses.items():
+            scale = self.loss_scale.get(key, 1.0)
+            if size > limit * scale:
+                return NonFiniteStep(
+                    trainer.step - 1, key, f"is {size:.3g}, over {limit:g} times its size in the first logged "
+                    f"steps ({scale:.3g}; train.guard.max_loss_growth)", settles_at=trainer.step,
+                )
+        return None
+
+    def state_blowup(self, trainer: Trainer) -> NonFiniteStep | None:
+        """Before a checkpoint: a phase's weight norm beyond ``max_weight_growth`` times step 0's, or
+        non-finite optimizer state; else None."""
+        limit = self.config.max_weight_growth
+        for name, norm in weight_norms(trainer._params).items():
+            base = max(self.weight_norm0.get(name, 1.0), 1.0)
+            if not norm <= limit * base:
+                return NonFiniteStep(
+                    trainer.step - 1, f"the {name} weights", f"have norm {norm:.3g}, over {limit:g} times their "
+                    f"norm at step 0 ({base:.3g}; train.guard.max_weight_growth)", settles_at=trainer.step,
+                )
+        for name, opt in trainer.optimizers.items():
+            for per_param in opt.state.values():
+                for key, value in per_param.items():
+                    if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(
+                        torch.isfinite(value).all()
+                    ):
+                        return NonFiniteStep(
+                            trainer.step - 1, f"the {name} optimizer's state '{key}'", "holds non-finite values",
+                            settles_at=trainer.step,
+                        )
+        return None
 
     def watch(
         self, phase: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer, want_norm: bool = False
@@ -268,7 +356,7 @@ class DivergenceGuard:
 
     def recover(self, trainer: Trainer, problem: NonFiniteStep) -> None:
         """Roll ``trainer`` back and lower its learning rates, or raise :class:`TrainingDiverged`."""
-        self.failed_step = max(self.failed_step, problem.step)  # the incident lasts until training passes it
+        self.failed_step = max(self.failed_step, problem.settles_at)  # the incident lasts until training passes it
         retries = self.config.retries
         target = self._rollback_point(trainer) if self.attempts < retries else None
         if target is None:
@@ -281,7 +369,7 @@ class DivergenceGuard:
                 else ("" if retries == 0 else "; there was no good state to roll back to")
             )
             raise TrainingDiverged(
-                f"training diverged at step {problem.step + 1}: {problem.what} is not finite{tried}; "
+                f"training diverged at step {problem.step + 1}: {problem.what} {problem.problem}{tried}; "
                 f"{self._kept_message(trainer)}. {_REMEDY}"
             )
         self.attempts += 1
@@ -305,7 +393,7 @@ class DivergenceGuard:
         self.events.append(event)
         if self.verbose:
             print(
-                f"guard: {problem.what} is not finite at step {problem.step + 1}; rolled back to step {step} "
+                f"guard: {problem.what} {problem.problem} at step {problem.step + 1}; rolled back to step {step} "
                 f"with learning rates x{self.lr_scale:g} (attempt {self.attempts} of {retries})",
                 file=sys.stderr,
             )

@@ -157,6 +157,29 @@ class Trainer:
         self.guard.load_state_dict(state.get("guard", {}))
         self.step, self.elapsed = step, elapsed
 
+    def _optimizer_settings(self) -> dict[str, dict[str, Any]]:
+        """Each phase's optimizer settings as configured (recorded in every checkpoint's meta)."""
+        return {n: self.config.optimizer_for(n).model_dump(mode="json") for n in self.optimizers}
+
+    def _check_optimizer_settings(self, recorded: Any, where: Path) -> None:
+        """Refuse to resume with optimizer settings other than the checkpoint's: loading an optimizer's state
+        restores its old hyper-parameters (an edited lr or betas would be silently ignored) and another
+        optimizer's state does not fit (Adam moments into RMSprop). Checkpoints without the record pass."""
+        if not isinstance(recorded, dict):
+            return
+        for phase, now in self._optimizer_settings().items():
+            then = recorded.get(phase)
+            if not isinstance(then, dict):
+                continue
+            changed = [k for k in now if k in then and now[k] != then[k]]
+            if changed:
+                diff = ", ".join(f"{k} {then[k]} -> {now[k]}" for k in changed)
+                raise GanforgeError(
+                    f"{where}: config.yaml changes the {phase} optimizer ({diff}) from what this checkpoint was "
+                    "trained with; a resume restores the optimizer as it was, so the edit would be ignored — "
+                    "restore those values, or start a new run with them"
+                )
+
     def resume_from_latest(self) -> int | None:
         """Load the newest valid checkpoint of ``run_dir``; returns its step (None: none exists)."""
         assert self.run_dir is not None
@@ -167,6 +190,7 @@ class Trainer:
         step = checkpoint_step(meta, self.run_dir / "checkpoints")
         where = self.run_dir / "checkpoints" / checkpoint_dir_name(step)
         check_model_state(state["model"], self.gan, where)  # before touching the model
+        self._check_optimizer_settings(meta.get("user", {}).get("optimizers"), where)
         try:
             elapsed = float(meta.get("user", {}).get("elapsed", 0.0))
             self.load_state(state, step, elapsed)
@@ -184,7 +208,7 @@ class Trainer:
         state = self.ranks.gather_state(self.state())  # every rank's RNG streams; all ranks take part
         if not self.ranks.is_main:
             return None
-        meta = {"elapsed": self.elapsed, "name": self.config.name}
+        meta = {"elapsed": self.elapsed, "name": self.config.name, "optimizers": self._optimizer_settings()}
         return save_checkpoint(self.run_dir, self.step, state, meta, keep=self.train_cfg.keep_checkpoints)
 
     # --- the loop ---------------------------------------------------------------------------------------
@@ -265,6 +289,10 @@ class Trainer:
                     record: dict[str, Any] = {"step": self.step, "time": round(self.elapsed, 3)}
                     record.update({k: float(v) for k, v in logs.items()})
                     record["lr"] = {n: o.param_groups[0]["lr"] for n, o in self.optimizers.items()}
+                    blowup = self.guard.loss_blowup(self, record)  # a finite explosion is never logged
+                    if blowup is not None:
+                        self.guard.recover(self, blowup)
+                        continue
                     for cb in self.callbacks:
                         extra = cb.on_log(self, record)
                         if extra:
@@ -274,8 +302,14 @@ class Trainer:
                     self.last_record = record
                     progress.update(self.step, record)
                 checkpoint_due = self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps
+                stopping = self.ranks.should_stop(self._stop_signal is not None, want_logs)
+                if checkpoint_due or stopping:
+                    blowup = self.guard.state_blowup(self)  # a blown-up state never becomes a checkpoint
+                    if blowup is not None:
+                        self.guard.recover(self, blowup)
+                        continue
                 path = self.save() if checkpoint_due else None
-                if self.ranks.should_stop(self._stop_signal is not None, want_logs):
+                if stopping:
                     # a collective under torchrun: decided from the step, the same on every rank
                     path = path if checkpoint_due else self.save()
                     raise TrainingInterrupted(
