@@ -543,17 +543,6 @@ def run_cases() -> list[Case]:
     return cases
 
 
-def other_branch(case: Case) -> bool:
-    """Cases whose fix belongs to issue 23's other half (branch ``trust-core``): a failing ``resume`` must
-    not modify the run (validate everything before the first write), and ``meta.json`` is read by
-    ``training/checkpoint.py``. The benchmark runs and counts them like every case; the test's sample
-    leaves them out until that branch is merged."""
-    if case.group != "run-folder":
-        return False
-    file, _, command = case.name.split(":")
-    return command == "resume" or file.endswith("meta.json")
-
-
 def all_cases() -> list[Case]:
     """Every generated case, in a fixed order."""
     return [*config_cases(), *yaml_cases(), *data_cases(), *cli_cases(), *run_cases()]
