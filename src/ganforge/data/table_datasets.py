@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.data.registry import register_source
-from ganforge.data.tables import TableSource, table_source
+from ganforge.data.tables import DEFAULT_ENCODING, TableSource, table_source
 from ganforge.errors import GanforgeError
 
 SDGYM_SIMULATED = ("grid", "gridr", "ring")
@@ -30,7 +30,7 @@ def breast_cancer_table(
     validation: float = 0.1,
     holdout: float = 0.2,
     split_seed: int = 0,
-    encoding: str = "modes",
+    encoding: str = DEFAULT_ENCODING,
     target_share: float = 0.0,
 ) -> TableSource:
     """scikit-learn's Wisconsin breast cancer table: 569 rows, 30 numeric columns, binary target."""
@@ -55,7 +55,7 @@ def wine_table(
     validation: float = 0.1,
     holdout: float = 0.2,
     split_seed: int = 0,
-    encoding: str = "modes",
+    encoding: str = DEFAULT_ENCODING,
     target_share: float = 0.0,
 ) -> TableSource:
     """scikit-learn's wine table: 178 rows, 13 numeric columns, 3 classes."""
@@ -80,7 +80,7 @@ def diabetes_table(
     validation: float = 0.1,
     holdout: float = 0.2,
     split_seed: int = 0,
-    encoding: str = "modes",
+    encoding: str = DEFAULT_ENCODING,
     target_share: float = 0.0,
 ) -> TableSource:
     """scikit-learn's diabetes table in original units: 442 rows, 10 columns, regression target."""
@@ -105,7 +105,7 @@ def digits_binarized(
     validation: float = 0.1,
     holdout: float = 0.2,
     split_seed: int = 0,
-    encoding: str = "modes",
+    encoding: str = DEFAULT_ENCODING,
     target_share: float = 0.0,
 ) -> TableSource:
     """scikit-learn's 8x8 digits, each pixel 1 if > 8 else 0 (64 binary columns) + the digit: 1,797 rows,
@@ -136,7 +136,7 @@ def penguins_table(
     validation: float = 0.1,
     holdout: float = 0.2,
     split_seed: int = 0,
-    encoding: str = "modes",
+    encoding: str = DEFAULT_ENCODING,
     target_share: float = 0.0,
 ) -> TableSource:
     """palmerpenguins: 344 rows, species/island/sex categories, 4 measurements, year; missing values."""
@@ -190,7 +190,7 @@ def sdgym_simulated(name: str, num_samples: int = 10_000) -> tuple[np.ndarray, n
 
 @register_source("sdgym-simulated")
 def sdgym_simulated_table(
-    name: str = "grid", validation: float = 0.1, split_seed: int = 0, encoding: str = "modes"
+    name: str = "grid", validation: float = 0.1, split_seed: int = 0, encoding: str = DEFAULT_ENCODING
 ) -> TableSource:
     """SDGym's simulated grid / gridr / ring (10,000 train + 10,000 test rows, 2 continuous columns)."""
     import pandas as pd
