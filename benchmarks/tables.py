@@ -380,7 +380,9 @@ def main() -> None:
                 f"{name}: {rows['train']} train / {rows['validation']} validation / {rows['holdout']} holdout rows, "
                 f"target {target}; ganforge {steps} steps, encoding {source.info['encode_seconds']:.1f} CPU-s"
             )
-            per_model = tuple(sorted({k for r in results[variants[0][0]] for k in r if k.startswith("ml_") and k not in METRICS}))
+            per_model = tuple(
+                sorted({k for r in results[variants[0][0]] for k in r if k.startswith("ml_") and k not in METRICS})
+            )
             title += f"; scored against the {SPLIT} rows"
             title += "".join(f"; {v}: {s}" for v, s in variants if s)
             print_table(title, results, METRICS + per_model + ("encode_seconds", "best_step"))
