@@ -1,7 +1,8 @@
 """A conditional tabular GAN in the CTGAN family (Xu et al. 2019), written for ganforge.
 
-Data: rows encoded by :class:`~ganforge.data.tables.TableTransformer` (mode-specific normalization for
-continuous columns, one-hot blocks for categories and missing indicators), batches drawn by
+Data: rows encoded by :class:`~ganforge.data.tables.TableTransformer` (quantile-normal scores, or with
+``data.encoding=modes`` CTGAN's mode-specific normalization, for continuous columns; one-hot blocks for
+categories and missing indicators), batches drawn by
 training-by-sampling (:class:`~ganforge.data.tables.TableSource`), which also gives each row's condition:
 one category c of one discrete column, as a one-hot *conditional vector* over all discrete categories.
 
