@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,28 @@ print(json.dumps({"fit_seconds": fit, "sample_seconds": sample}))
 """
 
 
-def ganforge_fit(source_name: str, params: dict[str, Any], seed: int, steps: int, workdir: Path) -> tuple[Any, dict]:
-    """Train the `table` recipe on a source; (synthetic frame of len(train) rows, timings)."""
+def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
+    """``NAME=data.encoding:quantile,train.steps:300`` -> (NAME, {dotted key: YAML-parsed value})."""
+    import yaml
+
+    name, _, rest = text.partition("=")
+    settings = {}
+    for part in [p for p in rest.split(",") if p]:
+        key, _, value = part.partition(":")
+        settings[key.strip()] = yaml.safe_load(value)
+    return name.strip(), settings
+
+
+def ganforge_fit(
+    source_name: str,
+    params: dict[str, Any],
+    seed: int,
+    steps: int,
+    workdir: Path,
+    settings: dict[str, Any] | None = None,
+) -> tuple[Any, dict]:
+    """Train the `table` recipe on a source (``settings``: dotted recipe keys of a variant);
+    (synthetic frame of len(train) rows, timings)."""
     import ganforge as gf
     from ganforge.evaluation import suite
     from ganforge.recipes import load_recipe
@@ -84,7 +105,15 @@ def ganforge_fit(source_name: str, params: dict[str, Any], seed: int, steps: int
     raw["data"] = {"source": source_name, **params}
     raw["train"]["steps"] = steps
     raw["seed"] = seed
-    raw["name"] = "-".join([source_name, *map(str, params.values()), str(seed)])
+    for key, value in (settings or {}).items():
+        node = raw
+        *path, last = key.split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    raw["name"] = "-".join(
+        [source_name, *map(str, params.values()), str(zlib.crc32(str(settings).encode())), str(seed)]
+    )
     import ganforge.evaluation.tables  # noqa: F401  (registers the table evaluator, replaced below)
 
     full = suite.EVALUATORS.get("table")
@@ -172,10 +201,14 @@ def baseline_fit(name: str, source: Any, seed: int) -> tuple[Any, dict]:
     return frame, {"fit_seconds": fit, "sample_seconds": time.process_time() - t0}
 
 
+SPLIT = "holdout"  # --split validation: score against the validation rows (for choosing settings)
+
+
 def score(frame: Any, source: Any) -> dict[str, Any]:
     from ganforge.evaluation.tables import evaluate_table
 
-    return evaluate_table(frame, source.frame, source.holdout_frame, source.transformer, source.info.get("target"))
+    real = source.real_frame(SPLIT)
+    return evaluate_table(frame, source.frame, real, source.transformer, source.info.get("target"))
 
 
 def gmm_likelihoods(synthetic: np.ndarray, test: np.ndarray) -> dict[str, float]:
@@ -292,7 +325,25 @@ def main() -> None:
         "--simulated-ctgan", action="store_true", help="also run ctgan on the simulated sets (about 6 CPU-min a fit)"
     )
     parser.add_argument("--scale", type=int, default=0, help="also time a generated table of this many rows")
+    parser.add_argument(
+        "--split", default="holdout", choices=("holdout", "validation"), help="real rows to score against"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="an extra ganforge column: NAME=dotted.key:value,... (e.g. q=data.encoding:quantile); repeatable",
+    )
+    parser.add_argument(
+        "--no-default", action="store_true", help="leave out the ganforge column at the recipe's defaults"
+    )
     args = parser.parse_args()
+    global SPLIT
+    SPLIT = args.split
+    variants = ([] if args.no_default else [("ganforge", {})]) + [parse_variant(v) for v in args.variant]
+    for name, _ in variants[1 if not args.no_default else 0 :]:
+        if name in MODELS:
+            raise SystemExit(f"--variant {name}: the name is taken by a synthesizer column")
     if args.scale:
         scale_check(args.scale)
     from ganforge.data.registry import build_source
@@ -306,10 +357,12 @@ def main() -> None:
         for name in [d for d in args.datasets.split(",") if d]:
             source_name, params = DATASETS[name]
             source = build_source(source_name, dict(params))
-            results: dict[str, list[dict[str, Any]]] = {m: [] for m in MODELS}
+            columns = [v for v, _ in variants] + [m for m in MODELS if m != "ganforge"]
+            results: dict[str, list[dict[str, Any]]] = {m: [] for m in columns}
             for seed in seeds:
-                frame, timing = ganforge_fit(source_name, params, seed, steps, workdir)
-                results["ganforge"].append({**score(frame, source), **timing})
+                for variant, settings in variants:
+                    frame, timing = ganforge_fit(source_name, params, seed, steps, workdir, settings)
+                    results[variant].append({**score(frame, source), **timing})
                 for model in ("ctgan", "tvae"):
                     if args.ctgan_python:
                         fitted = ctgan_fit(args.ctgan_python, model, source, seed, workdir)
@@ -327,8 +380,12 @@ def main() -> None:
                 f"{name}: {rows['train']} train / {rows['validation']} validation / {rows['holdout']} holdout rows, "
                 f"target {target}; ganforge {steps} steps, encoding {source.info['encode_seconds']:.1f} CPU-s"
             )
-            per_model = tuple(sorted({k for r in results["ganforge"] for k in r if k.startswith("ml_")}))
-            print_table(title, results, METRICS + per_model + ("encode_seconds",))
+            per_model = tuple(
+                sorted({k for r in results[variants[0][0]] for k in r if k.startswith("ml_") and k not in METRICS})
+            )
+            title += f"; scored against the {SPLIT} rows"
+            title += "".join(f"; {v}: {s}" for v, s in variants if s)
+            print_table(title, results, METRICS + per_model + ("encode_seconds", "best_step"))
             everything["tables"][name] = results
         for name in [s for s in args.simulated.split(",") if s]:
             source = build_source("sdgym-simulated", {"name": name})

@@ -172,3 +172,75 @@ def test_whole_floats_are_the_same_categories_as_ints() -> None:
     present = source.frame["grade"].notna()
     assert back["grade"][present].astype(int).tolist() == source.frame["grade"][present].astype(int).tolist()
     assert out_of_range_rate(source.frame, source.transformer) == 0.0
+
+
+def test_quantile_encoding_round_trips_hand_made_columns_exactly() -> None:
+    """data.encoding=quantile: every training value comes back exactly (ties, extremes, decimals, dates,
+    missing cells), and the encoded column is one near-normal scalar per continuous column."""
+    frame = patients()
+    frame["ties"] = np.repeat([1.5, 2.25, 7.0], 40)  # heavy ties: every value is a quantile plateau
+    source = table_source(frame, "p", quiet=True, encoding="quantile")
+    transformer = source.transformer
+    assert transformer.encoding == "quantile"
+    continuous = [s for s in transformer.spans if s.activation == "tanh"]
+    assert [s.column for s in continuous] == ["age", "income", "visit", "ties"]
+    assert all(s.width == 1 for s in continuous)
+    back = transformer.inverse(source.x.numpy())
+    train = source.frame
+    for name in ("age", "sex", "stage", "smoker", "outcome", "visit", "ties"):
+        assert back[name].astype(str).tolist() == train[name].astype(str).tolist(), name
+    present = train["income"].notna()
+    assert back["income"].isna().tolist() == (~present).tolist()
+    assert back["income"][present].tolist() == train["income"][present].tolist()  # exact, 2 decimals
+    z = source.x[:, continuous[0].start].numpy() * 4.0  # age's normal scores
+    assert abs(z.mean()) < 0.1 and 0.8 < z.std() < 1.2
+
+
+def test_quantile_encoding_decodes_any_matrix_to_legal_values() -> None:
+    source = table_source(patients(), "p", quiet=True, encoding="quantile")
+    noise = np.random.default_rng(1).normal(0, 3, (500, source.transformer.width)).astype(np.float32)
+    synthetic = source.transformer.inverse(noise)
+    assert out_of_range_rate(synthetic, source.transformer) == 0.0
+    income = synthetic["income"].dropna()
+    assert np.allclose(income, income.round(2))
+    assert synthetic["age"].between(source.frame["age"].min(), source.frame["age"].max()).all()
+    # the extremes are reachable: saturated outputs decode to the training minimum and maximum
+    ends = source.transformer.inverse(np.sign(noise) * np.ones_like(noise))
+    assert {ends["age"].min(), ends["age"].max()} == {source.frame["age"].min(), source.frame["age"].max()}
+
+
+def test_quantile_transformer_survives_json_and_old_runs_mean_modes() -> None:
+    source = table_source(patients(), "p", quiet=True, encoding="quantile")
+    raw = source.transformer.to_dict()
+    again = TableTransformer.from_dict(raw)
+    assert again.encoding == "quantile" and again.width == source.transformer.width
+    old = table_source(patients(), "p", quiet=True, encoding="modes").transformer.to_dict()
+    old.pop("encoding")  # a run saved before data.encoding existed
+    for column in old["columns"]:
+        column.pop("quantiles")
+    assert TableTransformer.from_dict(old).encoding == "modes"
+
+
+def test_target_share_conditions_on_the_target_that_often() -> None:
+    source = table_source(patients(), "p", target="outcome", quiet=True, target_share=0.6)
+    spans = source.transformer.discrete_spans
+    assert source.info["condition_probs"][[s.column for s in spans].index("outcome")] == pytest.approx(0.6)
+    batch = source.batch(4000, torch.Generator().manual_seed(0))
+    offsets = np.cumsum([0] + [s.width for s in spans])
+    j = [s.column for s in spans].index("outcome")
+    on_target = ((batch.y >= int(offsets[j])) & (batch.y < int(offsets[j + 1]))).float().mean().item()
+    assert on_target == pytest.approx(0.6, abs=0.03)
+    for row, cat in zip(batch.x[:300], batch.y[:300].tolist(), strict=True):  # the condition still holds
+        k = int(np.searchsorted(offsets, cat, side="right") - 1)
+        assert row[spans[k].start + cat - offsets[k]] == 1.0
+    plain = table_source(patients(), "p", target="outcome", quiet=True)
+    assert "condition_probs" not in plain.info  # default: CTGAN's uniform choice of the column
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"encoding": "quantil"}, "did you mean 'quantile'"), ({"target_share": 1.0}, "target_share")],
+)
+def test_bad_encoding_settings_are_one_line_errors(options, message) -> None:
+    with pytest.raises(GanforgeError, match=message):
+        table_source(patients(), "p", quiet=True, **options)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.data.registry import register_source
-from ganforge.data.tables import TableSource, table_source
+from ganforge.data.tables import DEFAULT_ENCODING, TableSource, table_source
 from ganforge.errors import GanforgeError
 
 SDGYM_SIMULATED = ("grid", "gridr", "ring")
@@ -26,34 +26,88 @@ def _sklearn_frame(loader: Any, **kwargs: Any) -> Any:
 
 
 @register_source("breast-cancer-table")
-def breast_cancer_table(validation: float = 0.1, holdout: float = 0.2, split_seed: int = 0) -> TableSource:
+def breast_cancer_table(
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    target_share: float = 0.0,
+) -> TableSource:
     """scikit-learn's Wisconsin breast cancer table: 569 rows, 30 numeric columns, binary target."""
     from sklearn.datasets import load_breast_cancer
 
     frame = _sklearn_frame(load_breast_cancer)
-    return table_source(frame, "breast-cancer", None, "target", validation, holdout, split_seed)
+    return table_source(
+        frame,
+        "breast-cancer",
+        None,
+        "target",
+        validation,
+        holdout,
+        split_seed,
+        encoding=encoding,
+        target_share=target_share,
+    )
 
 
 @register_source("wine-table")
-def wine_table(validation: float = 0.1, holdout: float = 0.2, split_seed: int = 0) -> TableSource:
+def wine_table(
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    target_share: float = 0.0,
+) -> TableSource:
     """scikit-learn's wine table: 178 rows, 13 numeric columns, 3 classes."""
     from sklearn.datasets import load_wine
 
     frame = _sklearn_frame(load_wine)
-    return table_source(frame, "wine", {"target": "categorical"}, "target", validation, holdout, split_seed)
+    return table_source(
+        frame,
+        "wine",
+        {"target": "categorical"},
+        "target",
+        validation,
+        holdout,
+        split_seed,
+        encoding=encoding,
+        target_share=target_share,
+    )
 
 
 @register_source("diabetes-table")
-def diabetes_table(validation: float = 0.1, holdout: float = 0.2, split_seed: int = 0) -> TableSource:
+def diabetes_table(
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    target_share: float = 0.0,
+) -> TableSource:
     """scikit-learn's diabetes table in original units: 442 rows, 10 columns, regression target."""
     from sklearn.datasets import load_diabetes
 
     frame = _sklearn_frame(load_diabetes, scaled=False)
-    return table_source(frame, "diabetes", {"target": "integer"}, "target", validation, holdout, split_seed)
+    return table_source(
+        frame,
+        "diabetes",
+        {"target": "integer"},
+        "target",
+        validation,
+        holdout,
+        split_seed,
+        encoding=encoding,
+        target_share=target_share,
+    )
 
 
 @register_source("digits-binarized")
-def digits_binarized(validation: float = 0.1, holdout: float = 0.2, split_seed: int = 0) -> TableSource:
+def digits_binarized(
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    target_share: float = 0.0,
+) -> TableSource:
     """scikit-learn's 8x8 digits, each pixel 1 if > 8 else 0 (64 binary columns) + the digit: 1,797 rows,
     SDGym's mnist12 analogue (mnist12 is MNIST at 12x12 binarized; its data is not shipped offline)."""
     import pandas as pd
@@ -64,17 +118,43 @@ def digits_binarized(validation: float = 0.1, holdout: float = 0.2, split_seed: 
     frame = pd.DataFrame(pixels, columns=[f"p{i}" for i in range(pixels.shape[1])])
     frame["label"] = digits.target.astype(np.int64)
     kinds = {c: "categorical" for c in frame.columns}
-    return table_source(frame, "digits-binarized", kinds, "label", validation, holdout, split_seed)
+    return table_source(
+        frame,
+        "digits-binarized",
+        kinds,
+        "label",
+        validation,
+        holdout,
+        split_seed,
+        encoding=encoding,
+        target_share=target_share,
+    )
 
 
 @register_source("penguins-table")
-def penguins_table(validation: float = 0.1, holdout: float = 0.2, split_seed: int = 0) -> TableSource:
+def penguins_table(
+    validation: float = 0.1,
+    holdout: float = 0.2,
+    split_seed: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    target_share: float = 0.0,
+) -> TableSource:
     """palmerpenguins: 344 rows, species/island/sex categories, 4 measurements, year; missing values."""
     try:
         from palmerpenguins import load_penguins
     except ImportError:
         raise GanforgeError("penguins-table needs the palmerpenguins package: pip install palmerpenguins") from None
-    return table_source(load_penguins(), "penguins", None, "species", validation, holdout, split_seed)
+    return table_source(
+        load_penguins(),
+        "penguins",
+        None,
+        "species",
+        validation,
+        holdout,
+        split_seed,
+        encoding=encoding,
+        target_share=target_share,
+    )
 
 
 def sdgym_simulated(name: str, num_samples: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +189,9 @@ def sdgym_simulated(name: str, num_samples: int = 10_000) -> tuple[np.ndarray, n
 
 
 @register_source("sdgym-simulated")
-def sdgym_simulated_table(name: str = "grid", validation: float = 0.1, split_seed: int = 0) -> TableSource:
+def sdgym_simulated_table(
+    name: str = "grid", validation: float = 0.1, split_seed: int = 0, encoding: str = DEFAULT_ENCODING
+) -> TableSource:
     """SDGym's simulated grid / gridr / ring (10,000 train + 10,000 test rows, 2 continuous columns)."""
     import pandas as pd
 
@@ -117,7 +199,9 @@ def sdgym_simulated_table(name: str = "grid", validation: float = 0.1, split_see
     frame = pd.DataFrame(train, columns=["x0", "x1"])
     holdout = pd.DataFrame(test, columns=["x0", "x1"])
     kinds = {"x0": "numeric", "x1": "numeric"}
-    return table_source(frame, f"sdgym-{name}", kinds, None, validation, 0.0, split_seed, fixed_holdout=holdout)
+    return table_source(
+        frame, f"sdgym-{name}", kinds, None, validation, 0.0, split_seed, fixed_holdout=holdout, encoding=encoding
+    )
 
 
 @register_source("dataframe")

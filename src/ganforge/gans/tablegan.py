@@ -1,7 +1,8 @@
 """A conditional tabular GAN in the CTGAN family (Xu et al. 2019), written for ganforge.
 
-Data: rows encoded by :class:`~ganforge.data.tables.TableTransformer` (mode-specific normalization for
-continuous columns, one-hot blocks for categories and missing indicators), batches drawn by
+Data: rows encoded by :class:`~ganforge.data.tables.TableTransformer` (quantile-normal scores, or with
+``data.encoding=modes`` CTGAN's mode-specific normalization, for continuous columns; one-hot blocks for
+categories and missing indicators), batches drawn by
 training-by-sampling (:class:`~ganforge.data.tables.TableSource`), which also gives each row's condition:
 one category c of one discrete column, as a one-hot *conditional vector* over all discrete categories.
 
@@ -132,14 +133,22 @@ class TableGAN(GANModel):
         self._cached: tuple[Tensor, Tensor, Tensor | None, Tensor | None] | None = None
         self._step = 0
         self._training_rows: set[str] = set()
+        self._column_probs: Tensor | None = None
         if table is not None:
             self.bind(table)
 
     # --- building ---------------------------------------------------------------------------------
-    def bind(self, table: dict[str, Any] | TableTransformer, row_hashes: list[str] | None = None) -> None:
+    def bind(
+        self,
+        table: dict[str, Any] | TableTransformer,
+        row_hashes: list[str] | None = None,
+        condition_probs: list[float] | None = None,
+    ) -> None:
         """Create the networks for a table (its transformer, or the transformer's dict from data.json);
-        ``row_hashes`` (data/tables.py) of the training rows let sampling refuse exact copies of them."""
+        ``row_hashes`` (data/tables.py) of the training rows let sampling refuse exact copies of them;
+        ``condition_probs`` (data.target_share) weight the choice of the conditioned column as in training."""
         self._training_rows = set(row_hashes or [])
+        self._column_probs = None if condition_probs is None else torch.tensor(condition_probs, dtype=torch.float64)
         transformer = table if isinstance(table, TableTransformer) else TableTransformer.from_dict(table)
         self.transformer = transformer
         spans = transformer.spans
@@ -193,7 +202,7 @@ class TableGAN(GANModel):
             table = getattr(source, "transformer", None) or source.info.get("table")
             if table is None:
                 raise GanforgeError(f"data '{source.name}' is not a table; TableGAN trains on tables")
-            self.bind(table, source.info.get("row_hashes"))
+            self.bind(table, source.info.get("row_hashes"), source.info.get("condition_probs"))
 
     # --- conditions -----------------------------------------------------------------------------------
     def _one_hot(self, cats: Tensor | None, n: int, device: torch.device) -> Tensor | None:
@@ -204,9 +213,13 @@ class TableGAN(GANModel):
         return F.one_hot(cats.long(), self.cond_dim).float()
 
     def original_conditions(self, n: int) -> Tensor:
-        """Conditions for unconditional sampling: a discrete column uniformly, then one of its categories
-        with its frequency in the training rows (so the generated table keeps the real frequencies)."""
-        cols = torch.randint(0, len(self._original_probs), (n,))
+        """Conditions for unconditional sampling: a discrete column (uniformly, or with the training
+        weights of data.target_share), then one of its categories with its frequency in the training rows
+        (so the generated table keeps the real frequencies)."""
+        if self._column_probs is None:
+            cols = torch.randint(0, len(self._original_probs), (n,))
+        else:
+            cols = torch.multinomial(self._column_probs, n, replacement=True)
         cats = torch.empty(n, dtype=torch.long)
         for j, probs in enumerate(self._original_probs):
             sel = cols == j
@@ -399,5 +412,5 @@ def tablegan(
             "use data.source=table with a .csv path (or the `table` recipe)"
         )
     gan = TableGAN(None, noise_dim, generator, discriminator, pack, gp, tau, cond_weight, n_critic)
-    gan.bind(table, source.info.get("row_hashes"))
+    gan.bind(table, source.info.get("row_hashes"), source.info.get("condition_probs"))
     return gan
