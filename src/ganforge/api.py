@@ -356,7 +356,9 @@ def check_resumable(path: Path) -> None:
     A failing resume must leave the run folder exactly as it was."""
     import json
 
+    from ganforge.fileio import read_json
     from ganforge.runs import check_description
+    from ganforge.training import metrics_log
     from ganforge.training.checkpoint import list_checkpoints, recoverable_damaged
 
     where = path / "data.json"
@@ -368,6 +370,9 @@ def check_resumable(path: Path) -> None:
             "data.json or train a new run"
         ) from None
     check_description(desc, str(where))
+    metrics_log.read(path / "metrics.jsonl")  # resume truncates and appends to it: a damaged line stops here
+    if (path / "summary.json").is_file():
+        read_json(path / "summary.json", "summary")  # rewritten at the end: damage is said before any write
     recoverable = recoverable_damaged(path)
     if recoverable and not list_checkpoints(path):
         first, problem = recoverable[0]

@@ -293,6 +293,11 @@ def eval_(
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None, trust_code=trust_code)
     if features is not None:
+        if loaded.data_info.kind != "images":
+            raise GanforgeError(
+                f"--features {features}: {run} makes {loaded.data_info.kind}, and only image runs measure with a "
+                "feature network; drop --features"
+            )
         loaded.config.eval.features = features
     torch.manual_seed(seed)
     n_used = n or loaded.config.eval.n

@@ -48,7 +48,11 @@ def test_the_lock_is_reentrant_in_one_process_and_released(tmp_path: Path) -> No
     assert holds_run_lock(tmp_path / "r")
     release_run_lock(tmp_path / "r")
     assert not holds_run_lock(tmp_path / "r")
-    assert list((tmp_path / "r").iterdir()) == []  # no lock file: nothing to go stale
+    assert not (tmp_path / "r").exists()  # the lock made the folder and nothing was written: no trace
+    (tmp_path / "kept").mkdir()
+    hold_run_lock(tmp_path / "kept", "train")
+    release_run_lock(tmp_path / "kept")
+    assert list((tmp_path / "kept").iterdir()) == []  # a folder the user made stays; no lock file to go stale
 
 
 def test_a_train_into_a_folder_another_process_holds_is_refused(

@@ -310,7 +310,7 @@ def _inspect(ckpt: Path, verify_hashes: bool) -> tuple[dict[str, Any] | None, st
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, f"{meta_path} is missing (the save did not finish)"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, ValueError, RecursionError) as err:  # bad JSON, bad UTF-8, an integer past the digit limit
         return None, f"{meta_path} is unreadable ({type(err).__name__})"
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         return None, f"{meta_path} is not a ganforge checkpoint record"

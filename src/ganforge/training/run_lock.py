@@ -17,6 +17,7 @@ exist (Windows) no lock is taken.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def hold_run_lock(path: str | os.PathLike[str], action: str) -> None:
     if key in _HELD:
         _HELD[key][1] += 1
         return
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -61,7 +63,7 @@ def hold_run_lock(path: str | os.PathLike[str], action: str) -> None:
             f"it to finish or stop it before you {action} — two writers would interleave its checkpoints and "
             "metrics"
         ) from None
-    _HELD[key] = [fd, 1]
+    _HELD[key] = [fd, 1, created]
 
 
 def release_run_lock(path: str | os.PathLike[str]) -> None:
@@ -75,6 +77,9 @@ def release_run_lock(path: str | os.PathLike[str]) -> None:
         return
     del _HELD[key]
     os.close(entry[0])  # closing the descriptor releases the flock
+    if entry[2]:  # a folder this lock created and nothing wrote into (the command failed first): leave no trace
+        with contextlib.suppress(OSError):
+            Path(path).rmdir()  # only succeeds while empty
 
 
 def holds_run_lock(path: str | os.PathLike[str]) -> bool:
