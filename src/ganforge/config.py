@@ -160,6 +160,8 @@ def check_values(schema: type[BaseModel], data: Any, prefix: str = "") -> None:
             check_values(ann, value, key)
             continue
         default = field.default if field.default is not pydantic_core.PydanticUndefined else _NO_DEFAULT
+        if any(hasattr(m, "ge") or hasattr(m, "gt") for m in field.metadata):
+            default = _NO_DEFAULT  # the field declares its own lower bound (e.g. retries >= 0): pydantic checks it
         check_value(value, ann, key, default)
 
 
