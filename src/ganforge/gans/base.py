@@ -8,6 +8,7 @@ a variant only says how a phase's loss is computed (:meth:`GANModel.phase_loss`)
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,13 @@ class Phase:
     repeats: int = 1
     needs_data: bool = True
     log_as: str | None = None  # also log this phase's gradient norm as that phase's (LAPGAN's finest level)
+
+
+@functools.cache
+def _two_player_phases(n_critic: int) -> tuple[Phase, Phase]:
+    """Built once per ``n_critic``, not every step (phases are frozen, so models can share them)."""
+    discriminator = Phase("discriminator", ("discriminator",), repeats=n_critic)
+    return discriminator, Phase("generator", ("generator",), needs_data=False)
 
 
 class Noise(nn.Module):
@@ -234,6 +242,11 @@ class GANModel(nn.Module):
     def phases(self, step: int) -> list[Phase]:
         """The phases of training step ``step`` (0-based), in order."""
         raise NotImplementedError
+
+    def two_player_phases(self, step: int, n_critic: int = 1) -> list[Phase]:
+        """The step of every two-player model: D ``n_critic`` times on real batches, then G (no real batch)."""
+        self._step = step
+        return list(_two_player_phases(n_critic))
 
     def all_phases(self) -> list[Phase]:
         """Every phase training may run, so the trainer creates all optimizers up front (a variant whose

@@ -82,8 +82,7 @@ class StyleGAN(GANModel):
 
     # --- phases -------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
-        self._step = step
-        return [Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), needs_data=False)]
+        return self.two_player_phases(step)
 
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         if phase.name == "discriminator":

@@ -266,11 +266,7 @@ class TableGAN(GANModel):
 
     # --- training -----------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
-        self._step = step
-        return [
-            Phase("discriminator", ("discriminator",), repeats=self.n_critic),
-            Phase("generator", ("generator",), needs_data=False),
-        ]
+        return self.two_player_phases(step, self.n_critic)
 
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor, dict[str, Tensor]]:
         if phase.name == "discriminator":

@@ -71,7 +71,6 @@ class GAN(GANModel):
         self.label_smoothing = float(label_smoothing)
         self.penalties = list(penalties)
         self.clip_weights = clip_weights
-        self._phases: tuple[Phase, Phase] | None = None
 
     # --- networks as functions --------------------------------------------------------------------
     def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
@@ -88,13 +87,7 @@ class GAN(GANModel):
 
     # --- phases -------------------------------------------------------------------------------------
     def phases(self, step: int) -> list[Phase]:
-        self._step = step
-        if self._phases is None or self._phases[0].repeats != self.n_critic:  # built once, not every step
-            self._phases = (
-                Phase("discriminator", ("discriminator",), repeats=self.n_critic),
-                Phase("generator", ("generator",), needs_data=False),
-            )
-        return list(self._phases)
+        return self.two_player_phases(step, self.n_critic)
 
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         if self.label_smoothing and self.objective.discriminator is bce_discriminator_loss:
