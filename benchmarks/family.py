@@ -69,10 +69,45 @@ def make_trainer(config: Any, source: Any, gan: Any, rng: torch.Generator) -> Tr
 # ------------------------------------------------------------------------------ LAPGAN / StyleGAN / DCGAN
 
 
-def bench_gans(
-    budget: float, n: int, only: str | None = None, recipe_overrides: list[str] | None = None, tag: str = ""
-) -> dict[str, Any]:
+def score_generators(gan: Any, source: Any, n: int, tag: str, slug: str) -> dict[str, Any]:
+    """FID/KID of the raw and the EMA generator on the same latents, and which one ``ganforge sample`` would
+    use (``evaluation.ema_choice``: the EMA unless its sliced W1 to held-out real data is worse)."""
+    from ganforge.evaluation.ema_choice import choose_sampling_generator
     from ganforge.evaluation.image_metrics import fid, kid
+    from ganforge.report.image_pictures import save_grid
+
+    real = source.x
+    gan.eval()
+    images = {}
+    for name, use_ema in (("raw", False), ("ema", True)):
+        gan.sample_with_ema = use_ema
+        torch.manual_seed(123)
+        images[name] = source.scaler.to_data(gan.sample(n)).clamp(0, 1)
+    choice = choose_sampling_generator(gan, source) or {"used": "raw"}
+    scores: dict[str, Any] = {"sample_uses": choice["used"]}
+    for name, fake in images.items():
+        f = fid(real, fake, reference="digits 32x32 (all 1797)")
+        k = kid(real, fake, reference="digits 32x32 (all 1797)")
+        suffix = "_raw" if name == "raw" else ""
+        scores.update({f"fid{suffix}": f.value, f"kid{suffix}": k.value})
+        scores.update({"fid_noise_floor": f.noise_floor, "kid_noise_floor": k.noise_floor})
+        save_grid(fake[:64], PICTURES / f"family-samples-{slug}{tag}{'-raw' if name == 'raw' else ''}.png", ncol=8)
+    scores["fid_sampled"] = scores["fid" if choice["used"] == "ema" else "fid_raw"]
+    gan.train()
+    return scores
+
+
+def bench_gans(
+    budget: float,
+    n: int,
+    only: str | None = None,
+    recipe_overrides: list[str] | None = None,
+    tag: str = "",
+    score_at: list[float] | None = None,
+) -> dict[str, Any]:
+    """Each model trains until ``budget`` CPU-s, scored at every budget in ``score_at`` on the way (one run,
+    so the 150-s and 600-s rows are the same trajectory; scoring time is not counted)."""
+    from ganforge.evaluation.image_metrics import fid
     from ganforge.report.image_pictures import save_grid
 
     models = {
@@ -80,6 +115,7 @@ def bench_gans(
         "StyleGAN (small)": ("digits-stylegan", [], "stylegan"),
         "DCGAN": ("digits-dcgan", ["data.size=32"], "dcgan"),
     }
+    checkpoints = sorted({*(score_at or []), budget})
     rows = {}
     for label, (recipe, overrides, slug) in models.items():
         if only is not None and slug != only:
@@ -87,25 +123,27 @@ def bench_gans(
         config, source, gan, rng = build(recipe, [*overrides, *(recipe_overrides or [])])
         trainer = make_trainer(config, source, gan, rng)
         source.fit_scaler(gan.output_activation)
-        timing = train_for(trainer, budget)
-        real = source.x
-        # The raw generator too: after few steps an EMA of decay 0.999 still holds much of the random init.
-        ema, gan.ema_generator = gan.ema_generator, None
-        torch.manual_seed(123)
-        raw = source.scaler.to_data(gan.sample(n)).clamp(0, 1)
-        gan.ema_generator = ema
-        torch.manual_seed(123)
-        fake = source.scaler.to_data(gan.sample(n)).clamp(0, 1)
-        f, k = (
-            fid(real, fake, reference="digits 32x32 (all 1797)"),
-            kid(real, fake, reference="digits 32x32 (all 1797)"),
-        )
-        f_raw, k_raw = fid(real, raw), kid(real, raw)
-        save_grid(raw[:64], PICTURES / f"family-samples-{slug}{tag}-raw.png", ncol=8)
-        save_grid(fake[:64], PICTURES / f"family-samples-{slug}{tag}.png", ncol=8)
-        extra: dict[str, Any] = {}
+        spent, steps_wall = 0.0, 0.0
+        for at in checkpoints:
+            timing = train_for(trainer, at - spent)
+            spent += timing["cpu_seconds"]
+            steps_wall += timing["wall_seconds"]
+            scores = score_generators(gan, source, n, f"{tag}-{at:.0f}s" if len(checkpoints) > 1 else tag, slug)
+            row_label = f"{label} @ {at:.0f} CPU-s" if len(checkpoints) > 1 else label
+            rows[row_label] = {
+                "steps": trainer.step,
+                "cpu_seconds": round(spent, 1),
+                "wall_seconds": round(steps_wall, 1),
+                **scores,
+                "n_fake": n,
+                "parameters_g": sum(p.numel() for p in gan.generator.parameters()),
+                "overrides": recipe_overrides or [],
+            }
+            print(f"{row_label}: {rows[row_label]}", flush=True)
+        gan.eval()
         if slug == "stylegan":
-            extra["fid_truncation_0.7"] = fid(
+            real = source.x
+            rows[row_label]["fid_truncation_0.7"] = fid(
                 real, source.scaler.to_data(gan.sample(n, truncation=0.7)).clamp(0, 1)
             ).value
             grid = source.scaler.to_data(gan.style_mix_grid(4, 6)).clamp(0, 1)
@@ -116,31 +154,19 @@ def bench_gans(
 
             rows_ = torch.cat([upsample(x, (32, 32)) for x in reversed(levels)])
             save_grid(rows_, PICTURES / f"family-lapgan{tag}-levels.png", ncol=8)
-        rows[label] = {
-            **timing,
-            "fid_raw": f_raw.value,
-            "kid_raw": k_raw.value,
-            "fid": f.value,
-            "fid_noise_floor": f.noise_floor,
-            "kid": k.value,
-            "kid_std": k.std,
-            "kid_noise_floor": k.noise_floor,
-            "n_fake": n,
-            "parameters_g": sum(p.numel() for p in gan.generator.parameters()),
-            "overrides": recipe_overrides or [],
-            **extra,
-        }
-        print(f"{label}: {rows[label]}", flush=True)
     print(
-        f"\nDigits 32x32, {budget:.0f} CPU-seconds of training each (1 thread), EMA generators; "
-        f"FID/KID on digits-classifier features, {n} generated vs 1797 real; load {load_average()}"
+        f"\nDigits 32x32, CPU-seconds of training (1 thread); FID/KID on digits-classifier features, "
+        f"{n} generated vs 1797 real; 'uses' = the generator `ganforge sample` picks; load {load_average()}"
     )
-    head = f"{'model':<22}{'steps':>7}{'FID raw':>9}{'FID EMA':>9}{'floor':>8}{'KID raw':>9}{'KID EMA':>9}{'floor':>8}"
+    head = (
+        f"{'model':<34}{'steps':>7}{'FID raw':>9}{'FID EMA':>9}{'uses':>6}{'floor':>8}"
+        f"{'KID raw':>9}{'KID EMA':>9}{'floor':>8}"
+    )
     print(head)
     for label, r in rows.items():
         print(
-            f"{label:<22}{r['steps']:>7}{r['fid_raw']:>9.2f}{r['fid']:>9.2f}{r['fid_noise_floor']:>8.2f}"
-            f"{r['kid_raw']:>9.3f}{r['kid']:>9.3f}{r['kid_noise_floor']:>8.3f}"
+            f"{label:<34}{r['steps']:>7}{r['fid_raw']:>9.2f}{r['fid']:>9.2f}{r['sample_uses']:>6}"
+            f"{r['fid_noise_floor']:>8.2f}{r['kid_raw']:>9.3f}{r['kid']:>9.3f}{r['kid_noise_floor']:>8.3f}"
         )
     return rows
 
@@ -265,6 +291,9 @@ def main() -> None:
     parser.add_argument(
         "--candidate", action="append", default=[], help="srgan: LABEL=key=value,key=value measured beside the recipe"
     )
+    parser.add_argument(
+        "--score-at", type=float, action="append", default=[], help="gans: also score at this CPU budget (repeat)"
+    )
     parser.add_argument("--split", default="test", choices=["val", "test"], help="srgan: val (choices) / test")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -272,7 +301,7 @@ def main() -> None:
     PICTURES.mkdir(parents=True, exist_ok=True)
     started = load_average()
     if args.what == "gans":
-        result = bench_gans(args.budget, args.n, args.only, args.overrides, args.tag)
+        result = bench_gans(args.budget, args.n, args.only, args.overrides, args.tag, args.score_at)
     elif args.what == "srgan":
         result = bench_srgan(args.budget, min(args.n, 500), args.overrides, args.tag, args.candidate, args.split)
     else:
