@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,96 +22,25 @@ from ganforge.errors import GanforgeError
 SDGYM_SIMULATED = ("grid", "gridr", "ring")
 
 
-def _sklearn_frame(loader: Any, **kwargs: Any) -> Any:
-    bunch = loader(as_frame=True, **kwargs)
-    return bunch.frame
-
-
-@register_source("breast-cancer-table")
-def breast_cancer_table(
-    validation: float = 0.1,
-    holdout: float = 0.2,
-    split_seed: int = 0,
-    encoding: str = DEFAULT_ENCODING,
-    target_share: float = 0.0,
-) -> TableSource:
-    """scikit-learn's Wisconsin breast cancer table: 569 rows, 30 numeric columns, binary target."""
+def _breast_cancer() -> Any:
     from sklearn.datasets import load_breast_cancer
 
-    frame = _sklearn_frame(load_breast_cancer)
-    return table_source(
-        frame,
-        "breast-cancer",
-        None,
-        "target",
-        validation,
-        holdout,
-        split_seed,
-        encoding=encoding,
-        target_share=target_share,
-    )
+    return load_breast_cancer(as_frame=True).frame
 
 
-@register_source("wine-table")
-def wine_table(
-    validation: float = 0.1,
-    holdout: float = 0.2,
-    split_seed: int = 0,
-    encoding: str = DEFAULT_ENCODING,
-    target_share: float = 0.0,
-) -> TableSource:
-    """scikit-learn's wine table: 178 rows, 13 numeric columns, 3 classes."""
+def _wine() -> Any:
     from sklearn.datasets import load_wine
 
-    frame = _sklearn_frame(load_wine)
-    return table_source(
-        frame,
-        "wine",
-        {"target": "categorical"},
-        "target",
-        validation,
-        holdout,
-        split_seed,
-        encoding=encoding,
-        target_share=target_share,
-    )
+    return load_wine(as_frame=True).frame
 
 
-@register_source("diabetes-table")
-def diabetes_table(
-    validation: float = 0.1,
-    holdout: float = 0.2,
-    split_seed: int = 0,
-    encoding: str = DEFAULT_ENCODING,
-    target_share: float = 0.0,
-) -> TableSource:
-    """scikit-learn's diabetes table in original units: 442 rows, 10 columns, regression target."""
+def _diabetes() -> Any:
     from sklearn.datasets import load_diabetes
 
-    frame = _sklearn_frame(load_diabetes, scaled=False)
-    return table_source(
-        frame,
-        "diabetes",
-        {"target": "integer"},
-        "target",
-        validation,
-        holdout,
-        split_seed,
-        encoding=encoding,
-        target_share=target_share,
-    )
+    return load_diabetes(as_frame=True, scaled=False).frame
 
 
-@register_source("digits-binarized")
-def digits_binarized(
-    validation: float = 0.1,
-    holdout: float = 0.2,
-    split_seed: int = 0,
-    encoding: str = DEFAULT_ENCODING,
-    target_share: float = 0.0,
-) -> TableSource:
-    """scikit-learn's 8x8 digits, each pixel 1 if > 8 else 0 (64 binary columns) + the digit: 1,797 rows,
-    SDGym's mnist12 analogue (mnist12 is MNIST at 12x12 binarized; its data is not shipped offline)."""
+def _digits_binarized() -> Any:
     import pandas as pd
     from sklearn.datasets import load_digits
 
@@ -117,44 +48,85 @@ def digits_binarized(
     pixels = (digits.data > 8).astype(np.int64)
     frame = pd.DataFrame(pixels, columns=[f"p{i}" for i in range(pixels.shape[1])])
     frame["label"] = digits.target.astype(np.int64)
-    kinds = {c: "categorical" for c in frame.columns}
-    return table_source(
-        frame,
-        "digits-binarized",
-        kinds,
-        "label",
-        validation,
-        holdout,
-        split_seed,
-        encoding=encoding,
-        target_share=target_share,
-    )
+    return frame
 
 
-@register_source("penguins-table")
-def penguins_table(
-    validation: float = 0.1,
-    holdout: float = 0.2,
-    split_seed: int = 0,
-    encoding: str = DEFAULT_ENCODING,
-    target_share: float = 0.0,
-) -> TableSource:
-    """palmerpenguins: 344 rows, species/island/sex categories, 4 measurements, year; missing values."""
+def _penguins() -> Any:
     try:
         from palmerpenguins import load_penguins
     except ImportError:
         raise GanforgeError("penguins-table needs the palmerpenguins package: pip install palmerpenguins") from None
-    return table_source(
-        load_penguins(),
-        "penguins",
-        None,
-        "species",
-        validation,
-        holdout,
-        split_seed,
-        encoding=encoding,
-        target_share=target_share,
-    )
+    return load_penguins()
+
+
+@dataclass(frozen=True)
+class ShippedTable:
+    """One table that ships offline: how to load it, its column kinds where inference would guess wrong
+    (None: infer; "all-categorical": every column), and its target column."""
+
+    load: Callable[[], Any]
+    name: str
+    kinds: dict[str, str] | str | None
+    target: str
+    doc: str
+
+
+SHIPPED_TABLES = {
+    "breast-cancer-table": ShippedTable(
+        _breast_cancer, "breast-cancer", None, "target",
+        "scikit-learn's Wisconsin breast cancer table: 569 rows, 30 numeric columns, binary target.",
+    ),
+    "wine-table": ShippedTable(
+        _wine, "wine", {"target": "categorical"}, "target",
+        "scikit-learn's wine table: 178 rows, 13 numeric columns, 3 classes.",
+    ),
+    "diabetes-table": ShippedTable(
+        _diabetes, "diabetes", {"target": "integer"}, "target",
+        "scikit-learn's diabetes table in original units: 442 rows, 10 columns, regression target.",
+    ),
+    "digits-binarized": ShippedTable(
+        _digits_binarized, "digits-binarized", "all-categorical", "label",
+        "scikit-learn's 8x8 digits, each pixel 1 if > 8 else 0 (64 binary columns) + the digit: 1,797 rows, "
+        "SDGym's mnist12 analogue (mnist12 is MNIST at 12x12 binarized; its data is not shipped offline).",
+    ),
+    "penguins-table": ShippedTable(
+        _penguins, "penguins", None, "species",
+        "palmerpenguins: 344 rows, species/island/sex categories, 4 measurements, year; missing values.",
+    ),
+}
+
+
+def _register_shipped(key: str, table: ShippedTable) -> None:
+    """Register ``key`` as a data source with the split and encoding settings every shipped table takes."""
+
+    def source(
+        validation: float = 0.1,
+        holdout: float = 0.2,
+        split_seed: int = 0,
+        encoding: str = DEFAULT_ENCODING,
+        target_share: float = 0.0,
+    ) -> TableSource:
+        frame = table.load()
+        kinds = {c: "categorical" for c in frame.columns} if table.kinds == "all-categorical" else table.kinds
+        return table_source(
+            frame,
+            table.name,
+            kinds,
+            table.target,
+            validation,
+            holdout,
+            split_seed,
+            encoding=encoding,
+            target_share=target_share,
+        )
+
+    source.__name__ = source.__qualname__ = key.replace("-", "_")
+    source.__doc__ = table.doc
+    register_source(key)(source)
+
+
+for _key, _table in SHIPPED_TABLES.items():
+    _register_shipped(_key, _table)
 
 
 def sdgym_simulated(name: str, num_samples: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
