@@ -243,9 +243,9 @@ def sample(
     if mix_styles:
         options["mix_styles"] = True
     if reject is not None:
-        if not 0 <= reject < 0.5:
-            raise GanforgeError(f"--reject {reject}: give a quantile from 0 (keep all) to below 0.5, e.g. 0.01")
-        options["reject"] = reject
+        from ganforge.gans.rejection import check_rejection_quantile
+
+        options["reject"] = check_rejection_quantile(reject, "--reject")
     if text is not None:
         if not getattr(loaded.gan, "reads_text", False):
             raise GanforgeError(f"--text: {run} is not a text-to-image run; it takes no sentence")

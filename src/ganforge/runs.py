@@ -26,7 +26,13 @@ from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
-from ganforge.gans.rejection import capped_threshold, discriminator_scores, rejection_threshold, sample_accepted
+from ganforge.gans.rejection import (
+    capped_threshold,
+    check_rejection_quantile,
+    discriminator_scores,
+    rejection_threshold,
+    sample_accepted,
+)
 from ganforge.registry import Registry
 from ganforge.training.checkpoint import check_model_state, checkpoint_step
 
@@ -190,7 +196,7 @@ class Run:
             return sample_table(rows if rows is not None else (n or 1000), **options)
         if n is None:
             raise TypeError("sample() needs the number of samples n")
-        quantile = self.config.sample.discriminator_rejection if reject is None else reject
+        quantile = self.config.sample.discriminator_rejection if reject is None else check_rejection_quantile(reject)
         if quantile:
             x = sample_accepted(self.gan, n, self.rejection_threshold(quantile), label=label, **options)
         else:

@@ -113,6 +113,8 @@ def test_an_untrained_run_samples_with_the_cap_and_says_so(tmp_path: Path, capsy
     assert "capped at half of the generated samples" in capsys.readouterr().err
     threshold = run.rejection_threshold(0.01)
     assert bool((discriminator_scores(run.gan, run.scaler.to_model(kept)) >= threshold - 1e-5).all())
+    with pytest.raises(GanforgeError, match="reject.* 0.5: give a quantile from 0"):
+        run.sample(10, reject=0.5)
 
 
 @pytest.mark.slow

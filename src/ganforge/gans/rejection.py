@@ -78,10 +78,18 @@ def discriminator_scores(gan: GANModel, x: Tensor, labels: Tensor | None = None)
         gan.train(was_training)
 
 
+def check_rejection_quantile(quantile: float, where: str = "sample.discriminator_rejection") -> float:
+    """The one range rule for a rejection quantile: 0 keeps every sample; below 0.5, because at 0.5 the
+    threshold would already reject half of the *real* samples."""
+    if not 0 <= quantile < 0.5:
+        raise GanforgeError(f"{where} {quantile}: give a quantile from 0 (keep all) to below 0.5, e.g. 0.01")
+    return quantile
+
+
 def rejection_threshold(gan: GANModel, real: Tensor, labels: Tensor | None, quantile: float) -> float:
     """``t_q``: the ``quantile`` of D's scores on ``real`` samples (model units, with their labels)."""
-    if not 0 < quantile < 0.5:
-        raise GanforgeError(f"sample.discriminator_rejection: {quantile} must be above 0 and below 0.5 (e.g. 0.01)")
+    if check_rejection_quantile(quantile) == 0:
+        raise GanforgeError("sample.discriminator_rejection: 0 keeps every sample, so it has no threshold")
     if real.shape[0] < 100:
         raise GanforgeError(
             f"sample.discriminator_rejection needs at least 100 real samples to set its threshold, got "
