@@ -14,9 +14,11 @@ torch.set_num_threads(1)
 def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """The ``ganforge`` command in-process: ``run_cli(*args) -> (exit code, stdout, stderr)``.
 
-    A ``SystemExit`` becomes its code (0 when it carries none), as a shell would see it."""
+    A ``SystemExit`` becomes its code (0 when it carries none), as a shell would see it; output printed
+    before the call is not part of its result."""
 
     def run(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
         try:
             main([str(a) for a in args])
             code = 0

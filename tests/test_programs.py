@@ -23,7 +23,6 @@ import torch
 from torch import nn
 
 import ganforge as gf
-from ganforge.cli import main
 from ganforge.errors import GanforgeError
 from ganforge.programs import archive_kind, check_export_archive, check_program_graph, load_exported_program
 
@@ -150,14 +149,6 @@ def test_graph_check_refuses_calls_outside_torch_operators() -> None:
 # Through the CLI: eval --features, fid --features, a run folder's config, train --set, generator.pt2
 
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +158,7 @@ def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _one_line_exit_2(code: int, err: str) -> str:
+def _one_line_exit_2(code: int, out: str, err: str) -> str:
     assert code == 2, err
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
@@ -175,35 +166,35 @@ def _one_line_exit_2(code: int, err: str) -> str:
 
 
 def test_eval_and_fid_refuse_poisoned_and_untrusted_feature_files(
-    image_run: Path, tmp_path: Path, marker: Path, capsys: pytest.CaptureFixture[str]
+    image_run: Path, tmp_path: Path, marker: Path, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
     good = tmp_path / "mine.pt2"
     _export(good, size=8)
     evil = _rewrite(good, tmp_path / "evil.pt2", _legacy_weights(marker))
     for extra in ([], ["--trust-code"]):
-        line = _one_line_exit_2(*_cli(["eval", image_run, "--features", evil, "-n", "20", *extra], capsys))
+        line = _one_line_exit_2(*run_cli("eval", image_run, "--features", evil, "-n", "20", *extra))
         assert "refused to load" in line
-    line = _one_line_exit_2(*_cli(["eval", image_run, "--features", good, "-n", "20"], capsys))
+    line = _one_line_exit_2(*run_cli("eval", image_run, "--features", good, "-n", "20"))
     assert "--trust-code" in line  # a program needs the explicit opt-in
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{not json")
-    line = _one_line_exit_2(*_cli(["eval", image_run, "--features", bad, "-n", "20"], capsys))
+    line = _one_line_exit_2(*run_cli("eval", image_run, "--features", bad, "-n", "20"))
     assert "bad.safetensors" in line  # not "skipped" in a table with exit 0
     images = tmp_path / "a.npy"
     import numpy as np
 
     np.save(images, np.random.default_rng(0).random((12, 8, 8)).astype(np.float32))
-    line = _one_line_exit_2(*_cli(["fid", images, images, "--features", evil], capsys))
+    line = _one_line_exit_2(*run_cli("fid", images, images, "--features", evil))
     assert "refused to load" in line
-    line = _one_line_exit_2(*_cli(["fid", images, images, "--features", good], capsys))
+    line = _one_line_exit_2(*run_cli("fid", images, images, "--features", good))
     assert "--trust-code" in line
-    code, err = _cli(["fid", images, images, "--features", good, "--trust-code", "--json"], capsys)
+    code, _, err = run_cli("fid", images, images, "--features", good, "--trust-code", "--json")
     assert code == 0, err
     assert not marker.exists()
 
 
 def test_a_run_folder_never_grants_trust(
-    image_run: Path, tmp_path: Path, marker: Path, capsys: pytest.CaptureFixture[str]
+    image_run: Path, tmp_path: Path, marker: Path, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
     import shutil
 
@@ -218,21 +209,21 @@ def test_a_run_folder_never_grants_trust(
     for features in (evil, good):
         config["eval"].update(features=str(features), trust_code=True)  # the folder claims trust
         (run / "config.yaml").write_text(yaml.safe_dump(config))
-        line = _one_line_exit_2(*_cli(["eval", run, "-n", "20"], capsys))
+        line = _one_line_exit_2(*run_cli("eval", run, "-n", "20"))
         assert ("refused to load" if features == evil else "--trust-code") in line
-    code, err = _cli(["eval", run, "-n", "20", "--metrics", "fid", "--trust-code"], capsys)  # the user trusts it
+    code, _, err = run_cli("eval", run, "-n", "20", "--metrics", "fid", "--trust-code")  # the user trusts it
     assert code == 0, err
     out = tmp_path / "trained"
-    line = _one_line_exit_2(*_cli([
+    line = _one_line_exit_2(*run_cli(
         "train", "digits-mlp", "-o", out, "-q", "--set", "train.steps=2", "--set", "eval.enabled=true",
         "--set", "eval.n=20", "--set", f"eval.features={evil}", "--set", "eval.trust_code=true",
-    ], capsys))
+    ))
     assert "refused to load" in line
     assert not marker.exists()
 
 
 def test_a_python_api_runs_generator_pt2_is_inspected(
-    tmp_path: Path, marker: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, marker: Path, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
     from ganforge.runs import _IN_PROCESS_MODELS
 
@@ -242,7 +233,7 @@ def test_a_python_api_runs_generator_pt2_is_inspected(
     run = gf.train(gf.GAN(g, d, noise_dim=2), data=gf.data.normal(0, 1), steps=2, out=tmp_path / "py",
                    show_progress=False)
     _IN_PROCESS_MODELS.pop(str(run.path.resolve()), None)  # a new process: only the files remain
-    code, err = _cli(["sample", run.path, "-n", "5", "-o", tmp_path / "ok.csv"], capsys)
+    code, _, err = run_cli("sample", run.path, "-n", "5", "-o", tmp_path / "ok.csv")
     assert code == 0, err  # ganforge's own export passes the inspection and the graph check
     program = run.path / "generator.pt2"
     clean = program.read_bytes()
@@ -250,6 +241,6 @@ def test_a_python_api_runs_generator_pt2_is_inspected(
         program.write_bytes(clean)
         _rewrite(program, tmp_path / "evil.pt2", poison(marker))
         (tmp_path / "evil.pt2").replace(program)
-        line = _one_line_exit_2(*_cli(["sample", run.path, "-n", "5", "-o", tmp_path / "s.csv"], capsys))
+        line = _one_line_exit_2(*run_cli("sample", run.path, "-n", "5", "-o", tmp_path / "s.csv"))
         assert "refused to load" in line
     assert not marker.exists()

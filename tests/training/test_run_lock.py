@@ -9,11 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from ganforge.cli import main
 from ganforge.training.checkpoint import latest_checkpoint
 from ganforge.training.run_lock import hold_run_lock, holds_run_lock, release_run_lock
 
@@ -21,17 +19,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 ENV = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
 
 
-def _cli(args: list[object], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
-def _refused(code: int, err: str) -> None:
+def _refused(code: int, out: str, err: str) -> None:
     assert code == 2, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "being written by another ganforge process" in lines[0], err
@@ -56,7 +46,7 @@ def test_the_lock_is_reentrant_in_one_process_and_released(tmp_path: Path) -> No
 
 
 def test_a_train_into_a_folder_another_process_holds_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
     run = tmp_path / "run"
     holder = subprocess.Popen(
@@ -67,12 +57,12 @@ def test_a_train_into_a_folder_another_process_holds_is_refused(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         # the folder is still empty (the other train has not written yet): the emptiness check alone passes
-        _refused(*_cli(["train", "ring8", "-o", run, "-q", "--set", "train.steps=2"], capsys))
+        _refused(*run_cli("train", "ring8", "-o", run, "-q", "--set", "train.steps=2"))
         assert list(run.iterdir()) == []
     finally:
         holder.kill()
         holder.wait()
-    code, err = _cli(["train", "ring8", "-o", run, "-q", "--no-eval", "--set", "train.steps=2"], capsys)
+    code, _, err = run_cli("train", "ring8", "-o", run, "-q", "--no-eval", "--set", "train.steps=2")
     assert code == 0, err  # the holder died: its lock went with it
 
 
@@ -90,7 +80,7 @@ def test_two_trains_into_one_folder_one_wins(tmp_path: Path) -> None:
 
 
 def test_resume_during_a_train_is_refused_and_readers_are_not(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
     run = tmp_path / "run"
     writer = subprocess.Popen(
@@ -103,13 +93,13 @@ def test_resume_during_a_train_is_refused_and_readers_are_not(
         while latest_checkpoint(run) is None:
             assert writer.poll() is None and time.monotonic() < deadline, "the training never checkpointed"
             time.sleep(0.2)
-        _refused(*_cli(["resume", run, "-q", "--steps", "2000000"], capsys))
-        code, err = _cli(["sample", run, "-n", "5", "-o", tmp_path / "s.csv"], capsys)
+        _refused(*run_cli("resume", run, "-q", "--steps", "2000000"))
+        code, _, err = run_cli("sample", run, "-n", "5", "-o", tmp_path / "s.csv")
         assert code == 0, err  # readers need no lock
     finally:
         writer.send_signal(signal.SIGKILL)
         writer.wait()
     info = latest_checkpoint(run)
     assert info is not None
-    code, err = _cli(["resume", run, "-q", "--no-eval", "--steps", info.step + 2], capsys)
+    code, _, err = run_cli("resume", run, "-q", "--no-eval", "--steps", info.step + 2)
     assert code == 0, err  # the killed writer left no lock behind
