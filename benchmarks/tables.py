@@ -316,8 +316,8 @@ def scale_check(rows: int) -> None:
         f"{dcr_seconds:.1f} CPU-s (share {dcr['dcr_share']:.3f}, exact copies {dcr['exact_copies']})"
     )
     print(
-        f"train + end-of-run evaluation and pictures: {total / 60:.2f} CPU-min; "
-        f"`ganforge eval` again: {again / 60:.2f} CPU-min"
+        f"gf.train (its end-of-run evaluation runs or skips itself as eval.enabled=auto decides): "
+        f"{total / 60:.2f} CPU-min; full evaluation (`ganforge eval`): {again / 60:.2f} CPU-min"
     )
     print(json.dumps({k: v for k, v in report.items() if isinstance(v, (int, float))}, indent=None))
 
