@@ -248,7 +248,7 @@ class SampleConfig(Strict):
     discriminator_rejection: float = Field(
         0.0, ge=0, lt=0.5,
         description="drop generated samples the trained D scores below this quantile of its scores on real "
-        "data, e.g. 0.01 (0: keep all; GAN/StyleGAN models; see ganforge/gans/rejection.py)",
+        "data, e.g. 0.01 (0: keep all; GAN, StyleGAN and TimeGAN models; see ganforge/gans/rejection.py)",
     )
 
 

@@ -20,6 +20,7 @@ from ganforge.gans.rejection import (
     rejection_threshold,
     sample_accepted,
 )
+from ganforge.gans.timegan import TimeGAN
 from ganforge.gans.vanilla import GAN
 
 
@@ -85,6 +86,49 @@ def test_models_whose_discriminator_cannot_score_one_sample_refuse() -> None:
         rejection_threshold(gan, torch.randn(500, 1), None, 0.7)
     with pytest.raises(GanforgeError, match="at least 100"):
         rejection_threshold(gan, torch.randn(50, 1), None, 0.01)
+
+
+class StepDistance(nn.Module):
+    """A hand-made per-step D: logit_t = -|h_t|_1 (steps near 0 look most real), shape (N, T, 1)."""
+
+    def forward(self, h: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return -h.abs().sum(dim=-1, keepdim=True)
+
+
+class StepLinear(nn.Linear):
+    """nn.Linear applied per step, taking (and ignoring) TimeGAN's ``lengths`` argument."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x)
+
+
+def test_timegan_scores_a_sequence_by_its_mean_step_logit_and_keeps_only_those_above_the_threshold() -> None:
+    torch.manual_seed(0)
+    gan = TimeGAN(6, 2, hidden=4, num_layers=1, noise_per="sequence", noise_dim=4)
+    assert can_reject(gan)
+    # x^ = r(s(g(z))) = 2 z - 1 on the first two channels of one noise draw per sequence; D reads e(x) = x
+    gan.generator, gan.supervisor, gan.recovery, gan.embedder = (
+        StepLinear(4, 4), StepLinear(4, 4), StepLinear(4, 2), StepLinear(2, 2)
+    )
+    with torch.no_grad():
+        for net in (gan.generator, gan.supervisor, gan.embedder):
+            net.weight.copy_(torch.eye(net.in_features))
+            net.bias.zero_()
+        gan.recovery.weight.copy_(torch.tensor([[2.0, 0, 0, 0], [0, 2.0, 0, 0]]))
+        gan.recovery.bias.fill_(-1.0)
+    gan.discriminator = StepDistance()
+    real = 0.6 * torch.randn(2000, 6, 2)
+    scores = discriminator_scores(gan, real)
+    assert torch.allclose(scores, -real.abs().sum(dim=-1).mean(dim=1), atol=1e-6)  # mean over the 6 steps
+    t = rejection_threshold(gan, real, None, 0.2)
+    assert t == pytest.approx(float(torch.quantile(scores, 0.2)), rel=1e-6)
+    torch.manual_seed(1)
+    plain = gan.sample(2000)
+    torch.manual_seed(1)
+    kept = sample_accepted(gan, 2000, t)
+    assert kept.shape == (2000, 6, 2)
+    assert bool((discriminator_scores(gan, kept) >= t).all())
+    assert float(kept.abs().mean()) < float(plain.abs().mean())  # the sequences far from 0 were redrawn
 
 
 def test_a_generator_d_rejects_entirely_stops_with_one_line() -> None:

@@ -212,6 +212,30 @@ def test_phase_losses_follow_the_official_weights() -> None:
         gan.phase_loss(gan.phases(0)[1], None, 0)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_bidirectional_recovery_reads_later_steps_and_the_embedder_stays_causal(bidirectional: bool) -> None:
+    torch.manual_seed(0)
+    gan = TimeGAN(8, 3, hidden=6, num_layers=1, recovery_bidirectional=bidirectional)
+    h = torch.rand(4, 8, 6)
+    later = h.clone()
+    later[:, 5:] = torch.rand(4, 3, 6)  # change the latent sequence from step 5 on
+    with torch.no_grad():
+        early_gap = (gan.recovery(h)[:, :5] - gan.recovery(later)[:, :5]).abs().max()
+        x = torch.rand(4, 8, 3)
+        x_later = x.clone()
+        x_later[:, 5:] = torch.rand(4, 3, 3)
+        embed_gap = (gan.embedder(x)[:, :5] - gan.embedder(x_later)[:, :5]).abs().max()
+    # x~_0..4 see steps 5.. only through the backward direction; h_0..4 never see them (the supervisor's
+    # next-step target would leak otherwise)
+    assert (float(early_gap) > 1e-4) is bidirectional
+    assert float(embed_gap) == 0.0
+    assert gan.recovery.rnn.bidirectional is bidirectional
+    assert gan.sample(5).shape == (5, 8, 3)
+    config = build_config(tiny_config(4, recovery_bidirectional=bidirectional))
+    built = build_model(config.model, sines(n=64, seq_len=6, dim=2))
+    assert built.recovery.rnn.bidirectional is bidirectional and not built.embedder.rnn.bidirectional
+
+
 def test_ema_is_refused() -> None:
     with pytest.raises(GanforgeError, match="ema"):
         TimeGAN(seq_len=4, features=2, hidden=3, num_layers=1).enable_ema(0.99)

@@ -22,7 +22,9 @@ kept and KL unchanged (docs/benchmarks/toy.md). It is a sampling-time setting
 batch.
 
 Models whose discriminator scores single samples qualify: :class:`~ganforge.gans.vanilla.GAN` (unconditional
-or label-conditional, not packed) and :class:`~ganforge.gans.stylegan.StyleGAN`.
+or label-conditional, not packed), :class:`~ganforge.gans.stylegan.StyleGAN` and
+:class:`~ganforge.gans.timegan.TimeGAN` (its D reads the embedding e(x) of a sequence and gives one logit per
+step; a sequence's score is the mean over its steps, as for any D that scores several parts).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.stylegan import StyleGAN
+from ganforge.gans.timegan import TimeGAN
 from ganforge.gans.vanilla import GAN
 
 # Rounds of generation before giving up: with q = 0.01 about 98 % of samples pass, so one or two rounds
@@ -47,7 +50,7 @@ MAX_REJECTED = 0.5  # the cap: never redraw more than this share of generated sa
 
 def can_reject(gan: GANModel) -> bool:
     """Whether ``gan``'s discriminator scores one sample at a time (no packing, no text or image inputs)."""
-    if not isinstance(gan, (GAN, StyleGAN)):
+    if not isinstance(gan, (GAN, StyleGAN, TimeGAN)):
         return False
     return not isinstance(getattr(gan, "discriminator", None), PackedDiscriminator)
 
@@ -56,7 +59,7 @@ def _require(gan: GANModel) -> None:
     if not can_reject(gan):
         raise GanforgeError(
             f"sample.discriminator_rejection: a {type(gan).__name__} model's discriminator does not score single "
-            "samples (only GAN and StyleGAN models without packing do); set it to 0"
+            "samples (only GAN, StyleGAN and TimeGAN models without packing do); set it to 0"
         )
 
 
