@@ -112,7 +112,7 @@ def bench_gans(
     from ganforge.report.image_pictures import save_grid
 
     models = {
-        "LAPGAN (8->16->32)": ("digits-lapgan", [], "lapgan"),
+        "LAPGAN (16->32)": ("digits-lapgan", [], "lapgan"),
         "StyleGAN (small)": ("digits-stylegan", [], "stylegan"),
         "DCGAN": ("digits-dcgan", ["data.size=32"], "dcgan"),
     }
