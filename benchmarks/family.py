@@ -4,6 +4,7 @@
     python benchmarks/family.py srgan    --budget 150   # SRGAN x4: PSNR/SSIM/photo features on held-out patches
     python benchmarks/family.py srgan --split val --candidate lr1e-3=train.optimizer.lr=0.001  # choices
     python benchmarks/family.py cyclegan --budget 150 --transform invert   # label preservation, cycle error
+    python benchmarks/family.py pyramid-floors   # FID of real digits through LAPGAN's low-pass path, per depth
 
 Every model trains from its shipped recipe (``src/ganforge/recipes``) through the generic Trainer, for
 the same budget of *CPU seconds of this process* (``time.process_time``, one torch thread), not wall
@@ -111,7 +112,7 @@ def bench_gans(
     from ganforge.report.image_pictures import save_grid
 
     models = {
-        "LAPGAN (8->16->32)": ("digits-lapgan", [], "lapgan"),
+        "LAPGAN (16->32)": ("digits-lapgan", [], "lapgan"),
         "StyleGAN (small)": ("digits-stylegan", [], "stylegan"),
         "DCGAN": ("digits-dcgan", ["data.size=32"], "dcgan"),
     }
@@ -168,6 +169,31 @@ def bench_gans(
             f"{label:<34}{r['steps']:>7}{r['fid_raw']:>9.2f}{r['fid']:>9.2f}{r['sample_uses']:>6}"
             f"{r['fid_noise_floor']:>8.2f}{r['kid_raw']:>9.3f}{r['kid']:>9.3f}{r['kid_noise_floor']:>8.3f}"
         )
+    return rows
+
+
+def bench_pyramid_floors(n: int) -> dict[str, float]:
+    """FID of REAL digits passed through the Laplacian pyramid's low-pass path, against all real digits: what a
+    LAPGAN whose refiners add nothing would score with a perfect coarsest level, per pyramid depth (``n`` of
+    the 1797 digits, a fixed random subset; depth 0 is that subset itself)."""
+    from ganforge.data.images import digits
+    from ganforge.evaluation.image_metrics import fid
+    from ganforge.nets.pyramid import downsample, upsample
+
+    real = digits(size=32).x
+    subset = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:n]]
+    rows = {}
+    for depth in range(3):
+        low = subset
+        for _ in range(depth):
+            low = downsample(low)
+        side = low.shape[-1]
+        for size in (2 * side, 4 * side)[: depth]:  # upsampled octave by octave, as LAPGAN samples
+            low = upsample(low, (size, size))
+        rows[f"{side}x{side} level, upsampled to 32x32"] = fid(real, low.clamp(0, 1)).value
+    print(f"\nReal digits through the pyramid's low-pass path ({n} of 1797), FID against all 1797")
+    for label, value in rows.items():
+        print(f"{label:<40}{value:>8.2f}")
     return rows
 
 
@@ -281,7 +307,7 @@ def bench_cyclegan(budget: float, transform: str, overrides: list[str], tag: str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["gans", "srgan", "cyclegan"])
+    parser.add_argument("what", choices=["gans", "srgan", "cyclegan", "pyramid-floors"])
     parser.add_argument("--budget", type=float, default=240.0, help="CPU seconds of training per model")
     parser.add_argument("--n", type=int, default=1000, help="generated images (gans) / test patches (srgan)")
     parser.add_argument("--transform", default="invert", choices=["invert", "rotate"])
@@ -302,6 +328,8 @@ def main() -> None:
     started = load_average()
     if args.what == "gans":
         result = bench_gans(args.budget, args.n, args.only, args.overrides, args.tag, args.score_at)
+    elif args.what == "pyramid-floors":
+        result = bench_pyramid_floors(args.n)
     elif args.what == "srgan":
         result = bench_srgan(args.budget, min(args.n, 500), args.overrides, args.tag, args.candidate, args.split)
     else:

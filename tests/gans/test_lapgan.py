@@ -160,3 +160,66 @@ def test_scheduled_training_only_moves_the_levels_due(source32) -> None:
     params = dict(gan.named_parameters())
     assert all(torch.equal(v, params[n]) for n, v in finest.items())
     assert not all(torch.equal(v, params[n]) for n, v in coarse.items())
+
+
+def test_reconstruction_term_pulls_refiners_towards_the_true_residual(source32) -> None:
+    gan = small(source32, reconstruction=1.0)
+    x = source32.x[:8] * 2 - 1
+    from ganforge.data.base import Batch
+
+    names = {p.name: p for p in gan.all_phases()}
+    loss_d, _ = gan.phase_loss(names["discriminator_32"], Batch(x), 0)
+    fake = gan._fake.fake
+    residual, _ = gan.real_level(x, 0)
+    loss_g, logs = gan.phase_loss(names["generator_32"], None, 0)
+    expected_l1 = (fake - residual).abs().mean()
+    torch.testing.assert_close(logs["reconstruction_32"], expected_l1.detach())
+    torch.testing.assert_close(loss_g - logs["loss_g_32"], expected_l1)
+    # the coarsest level has no true residual to match: purely adversarial
+    gan.phase_loss(names["discriminator_8"], Batch(x), 0)
+    _, logs8 = gan.phase_loss(names["generator_8"], None, 0)
+    assert not any(key.startswith("reconstruction") for key in logs8)
+    # off by default (the paper's LAPGAN), and a negative weight is refused
+    plain = small(source32)
+    plain.phase_loss(names["discriminator_32"], Batch(x), 0)
+    _, plain_logs = plain.phase_loss(names["generator_32"], None, 0)
+    assert "reconstruction_32" not in plain_logs
+    with pytest.raises(GanforgeError, match="reconstruction"):
+        small(source32, reconstruction=-1.0)
+
+
+def test_lazy_r1_on_every_level_and_dcgan_style_coarse_nets(source32) -> None:
+    from ganforge.data.base import Batch
+
+    gan = small(source32, penalties={"r1": {"weight": 1.0, "every": 4}}, extra_convs=1, coarse_batch_norm=False)
+    coarse_d = gan.discriminators[-1]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in coarse_d.modules())
+    assert len(list(gan.generator.coarse.modules())) > len(list(small(source32).generator.coarse.modules()))
+    x = source32.x[:8] * 2 - 1
+    for step, due in ((0, True), (1, False), (4, True)):
+        phases = gan.phases(step)
+        for phase in phases:
+            if phase.name.startswith("discriminator"):
+                _, logs = gan.phase_loss(phase, Batch(x), 0)
+                assert ("r1" in logs) is due, (step, phase.name)
+            else:
+                gan.phase_loss(phase, None, 0)
+
+
+def test_two_folded_levels_train_and_sample(source32) -> None:
+    torch.manual_seed(0)
+    gan = build_lapgan(
+        source32, levels=2, noise_dim=8, width=8, level_width=8, level_depth=1, level_fold=2, reconstruction=1.0
+    )
+    assert gan.resolution(1) == 16 and gan.generator.refiners[0].noise_resolution == 16
+    cfg = parse_config(
+        {
+            "data": {"source": "digits", "size": 32},
+            "model": {"type": "lapgan", "levels": 2, "level_every": [1, 1]},
+            "train": {"steps": 2, "batch_size": 8, "log_every": 1},
+        }
+    )
+    before = {n: p.detach().clone() for n, p in gan.named_parameters()}
+    Trainer(gan, source32, cfg, torch.Generator().manual_seed(0), show_progress=False).fit()
+    assert all(not torch.equal(before[n], p) for n, p in gan.named_parameters() if n.endswith("net.0.weight"))
+    assert gan.sample(3).shape == (3, 1, 32, 32)

@@ -94,3 +94,23 @@ def test_level_networks_reject_wrong_shapes() -> None:
         g(torch.rand(1, 3, 16, 16))
     with pytest.raises(GanforgeError, match="noise"):
         g(torch.rand(1, 3, 8, 8), torch.rand(1, 2, 8, 8))
+
+
+def test_folded_level_networks_run_at_half_the_side_and_keep_every_pixel() -> None:
+    torch.manual_seed(0)
+    g = LaplacianLevelGenerator(noise_dim=2, channels=3, resolution=16, width=8, fold=2).eval()
+    d = LaplacianLevelDiscriminator(channels=3, resolution=16, width=8, fold=2)
+    noise = g.sample_noise(4)
+    assert noise.shape == (4, 2, 8, 8)  # noise planes at R / fold
+    coarse = torch.rand(4, 3, 16, 16)
+    residual = g(coarse, noise)
+    assert residual.shape == (4, 3, 16, 16) and d(residual, coarse).shape == (4, 1)
+    # space-to-depth drops no pixel: changing one pixel of the coarse image moves the residual
+    moved = coarse.clone()
+    moved[0, 1, 15, 15] += 1.0
+    assert not torch.allclose(g(moved, noise)[0], residual[0])
+    assert torch.allclose(g(moved, noise)[1:], residual[1:])
+    with pytest.raises(GanforgeError, match="fold=3"):
+        LaplacianLevelGenerator(noise_dim=1, channels=1, resolution=16, fold=3)
+    with pytest.raises(GanforgeError, match="fold=0"):
+        LaplacianLevelDiscriminator(channels=1, resolution=16, fold=0)

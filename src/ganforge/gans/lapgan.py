@@ -12,10 +12,18 @@ so a training step runs one (D, G) phase pair per level, coarse to fine, each on
 ``level_every[j]`` (coarse to fine) trains level j only on steps divisible by it, which moves the compute
 budget towards the cheap coarse level (the paper trains every level separately, to its own length).
 Sampling runs coarse to fine: ``I~_{K-1} = G_{K-1}(z)``, then ``I~_k = u(I~_{k+1}) + G_k(z_k, u(I~_{k+1}))``.
+
+Two optional terms beyond the paper: ``penalties`` (e.g. lazy R1) are added to every level's D loss, as in
+:class:`~ganforge.gans.vanilla.GAN`; ``reconstruction`` w adds ``w * mean |G_k(z_k, l_k) - h_k|`` to each
+refining level's G loss, where ``h_k`` is the true residual of the same real image whose low-pass ``l_k``
+G_k refines (the pix2pix-style L1 term of a conditional GAN). The reason: when the residual is almost a
+function of ``l_k`` (images that were themselves enlarged from a coarser scan, like the digits), the
+adversarial signal alone learns that function slowly and each level adds speckle instead of detail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -24,8 +32,8 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase
-from ganforge.gans.registry import register_model
+from ganforge.gans.base import GANModel, Noise, Penalty, Phase
+from ganforge.gans.registry import build_penalties, register_model
 from ganforge.log_keys import LOSS_G, suffixed
 from ganforge.nets.conv import DCGANDiscriminator, DCGANGenerator, apply_spectral_norm, conv_plan
 from ganforge.nets.pyramid import LaplacianLevelDiscriminator, LaplacianLevelGenerator, downsample, upsample
@@ -69,8 +77,14 @@ class LAPGAN(GANModel):
         noise_dim: int,
         objective: str = "nonsaturating",
         level_every: list[int] | None = None,
+        penalties: Sequence[Penalty] = (),
+        reconstruction: float = 0.0,
     ) -> None:
         super().__init__()
+        if not reconstruction >= 0.0:
+            raise GanforgeError(
+                f"model.reconstruction={reconstruction}: give a weight >= 0 (0: the paper's purely adversarial levels)"
+            )
         if len(discriminators) != generator.levels:
             raise GanforgeError(f"LAPGAN: {generator.levels} generator levels but {len(discriminators)} discriminators")
         every = [1] * generator.levels if level_every is None else [int(e) for e in level_every]
@@ -84,6 +98,8 @@ class LAPGAN(GANModel):
         self.discriminators = nn.ModuleList(discriminators)
         self.noise = Noise(noise_dim)
         self.objective = get_objective(objective)
+        self.penalties = list(penalties)  # added to every level's discriminator loss
+        self.reconstruction = float(reconstruction)
         self.output_activation = "tanh"  # data in [-1, 1]; the coarse generator ends in tanh
         self._phases = self._build_phases()
         self._last_phase = self._phases[-1][0].name
@@ -119,6 +135,7 @@ class LAPGAN(GANModel):
     def phases(self, step: int) -> list[Phase]:
         """The (D, G) pairs of the levels due at ``step``, coarse to fine (level k every
         ``level_every[K-1-k]`` steps; step 0 trains them all)."""
+        self._step = step  # lazy penalties count steps
         out = [p for p, k in self._phases if step % self.level_every[self.levels - 1 - k] == 0]
         self._last_phase = out[-1].name
         return out
@@ -161,12 +178,18 @@ class LAPGAN(GANModel):
                     return self.generator.coarse(self.sample_latents(real.shape[0]).to(real.device))
                 return self.generator.refiners[k](low)
 
-            loss, logs = self.discriminator_step(real, make_fake, low, judge=judge, suffix=res, tag=k)
+            # the true residual h_k rides along to the G phase for the reconstruction term
+            extra = real if low is not None and self.reconstruction > 0 else None
+            loss, logs = self.discriminator_step(real, make_fake, low, judge=judge, suffix=res, tag=k, extra=extra)
         else:
             cached = self.take_fake(tag=k)
             d_k = self.discriminators[k]
             loss = self.generator_adversarial_loss(cached.fake, cached.cond, judge=judge, network=d_k)
             logs = {suffixed(LOSS_G, res): loss.detach()}
+            if cached.extra is not None:
+                l1 = (cached.fake - cached.extra).abs().mean()
+                loss = loss + self.reconstruction * l1
+                logs[f"reconstruction_{res}"] = l1.detach()
         if k == 0:  # the finest level also logs under the plain names every model uses
             logs.update({key[: -len(res) - 1]: value for key, value in logs.items()})
         return loss, logs
@@ -211,8 +234,12 @@ def build_lapgan(
     level_noise: int = 1,
     level_width: int = 64,
     level_depth: int = 3,
+    level_fold: int = 1,
     conditional_levels: bool = True,
     spectral_norm: bool = False,
+    extra_convs: int = 0,
+    coarse_batch_norm: bool | None = None,
+    penalties: dict[str, Any] | None = None,
     **settings: Any,
 ) -> LAPGAN:
     """LAPGAN: a DCGAN at the coarsest octave, conditional residual GANs above (e.g. 8 -> 16 -> 32).
@@ -222,6 +249,10 @@ def build_lapgan(
     the refining convnets; ``conditional_levels=False`` is the paper's unconditional ablation.
     ``spectral_norm`` normalizes every discriminator's weights (Miyato et al. 2018); ``level_every``:
     per level, coarse to fine, train it every that many steps (default: every level every step).
+    ``extra_convs`` and ``coarse_batch_norm`` shape the coarsest level's DCGAN nets as in the ``dcgan``
+    network (``coarse_batch_norm: false`` drops D's batch norm, which R1 needs: it takes each sample's own
+    gradient); ``penalties`` (``{r1: {weight: 1, every: 4}}``) apply to every level's discriminator;
+    ``reconstruction`` weights the refiners' L1 to the true residual (see :class:`LAPGAN`).
     """
     if source.kind != "images" or len(source.sample_shape) != 3:
         raise GanforgeError(f"model.type=lapgan needs image data; data '{source.name}' is {source.kind}")
@@ -240,20 +271,31 @@ def build_lapgan(
             f"model.levels={levels}: the coarsest level would be {coarse_res}x{coarse_res}, which the DCGAN "
             "nets do not support (8, 16, 32, 64, 128); change levels or data.size"
         ) from None
-    coarse = DCGANGenerator(noise_dim, channels, coarse_res, width, output="tanh")
+    coarse = DCGANGenerator(noise_dim, channels, coarse_res, width, output="tanh", extra_convs=extra_convs)
     refiners = [
-        LaplacianLevelGenerator(level_noise, channels, height // 2**k, level_width, conditional_levels, level_depth)
+        LaplacianLevelGenerator(
+            level_noise, channels, height // 2**k, level_width, conditional_levels, level_depth, level_fold
+        )
         for k in range(levels - 1)
     ]
     for refiner in refiners:  # an untrained level adds no detail: sampling starts as the upsampled coarse image
         nn.init.zeros_(refiner.net[-1].weight)
         nn.init.zeros_(refiner.net[-1].bias)
     discriminators: list[nn.Module] = [
-        LaplacianLevelDiscriminator(channels, height // 2**k, level_width, conditional_levels)
+        LaplacianLevelDiscriminator(channels, height // 2**k, level_width, conditional_levels, level_fold)
         for k in range(levels - 1)
     ]
     if spectral_norm:
         discriminators = [apply_spectral_norm(d) for d in discriminators]
-    discriminators.append(DCGANDiscriminator(channels, coarse_res, width, spectral_norm=spectral_norm))
+    discriminators.append(
+        DCGANDiscriminator(
+            channels,
+            coarse_res,
+            width,
+            spectral_norm=spectral_norm,
+            batch_norm=coarse_batch_norm,
+            extra_convs=extra_convs,
+        )
+    )
     generator = LaplacianPyramidGenerator(coarse, refiners)
-    return LAPGAN(generator, discriminators, noise_dim, **settings)
+    return LAPGAN(generator, discriminators, noise_dim, penalties=build_penalties(penalties), **settings)

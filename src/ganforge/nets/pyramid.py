@@ -93,6 +93,14 @@ def _check_level_input(x: torch.Tensor, channels: int, resolution: int, what: st
         )
 
 
+def _check_fold(fold: int, resolution: int, where: str) -> int:
+    if fold < 1 or resolution % fold:
+        raise GanforgeError(
+            f"{where}: fold={fold} must be >= 1 and divide the level's resolution {resolution} (e.g. 1 or 2)"
+        )
+    return int(fold)
+
+
 class LaplacianLevelGenerator(nn.Module):
     """``G_k(z_k, l_k)``: a small convnet mapping the upsampled coarser image plus noise planes to a residual.
 
@@ -101,6 +109,12 @@ class LaplacianLevelGenerator(nn.Module):
     layers of ``width`` channels, then a conv3x3 to C channels with a **linear** output, because band-pass
     residuals are signed and not bounded like images. ``cond=False`` drops ``l_k`` (the unconditional
     ablation); ``forward`` then ignores the coarse image.
+
+    ``fold`` f > 1 runs the body at R/f: ``l_k`` is folded space-to-depth (``pixel_unshuffle``, C f^2
+    channels at R/f, no pixel dropped), the noise planes are drawn at R/f, and the C f^2 output channels
+    are unfolded back to (C, R, R) (``pixel_shuffle``). Same receptive field in pixels times f, f^2 fewer
+    positions: a convolution over few channels at full resolution is what makes a refining level costly
+    on a CPU.
     """
 
     output_activation = "linear"
@@ -113,25 +127,28 @@ class LaplacianLevelGenerator(nn.Module):
         width: int = 64,
         cond: bool = True,
         depth: int = 2,
+        fold: int = 1,
     ) -> None:
         super().__init__()
         if noise_dim < 1 or channels < 1 or resolution < 1 or width < 1 or depth < 1:
             raise GanforgeError(
                 "LaplacianLevelGenerator: noise_dim, channels, resolution, width and depth must all be >= 1"
             )
+        self.fold = _check_fold(fold, resolution, "LaplacianLevelGenerator")
         self.noise_dim, self.channels, self.resolution, self.cond = noise_dim, channels, resolution, cond
+        self.noise_resolution = resolution // self.fold
         layers: list[nn.Module] = []
-        in_ch = noise_dim + (channels if cond else 0)
+        in_ch = noise_dim + (channels * self.fold**2 if cond else 0)
         for _ in range(depth):
             layers += [nn.Conv2d(in_ch, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
             in_ch = width
-        layers.append(nn.Conv2d(in_ch, channels, 3, padding=1))
+        layers.append(nn.Conv2d(in_ch, channels * self.fold**2, 3, padding=1))
         self.net = nn.Sequential(*layers)
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Standard normal noise planes (n, noise_dim, R, R) on this module's device."""
+        """Standard normal noise planes (n, noise_dim, R/fold, R/fold) on this module's device."""
         device = next(self.parameters()).device
-        shape = (n, self.noise_dim, self.resolution, self.resolution)
+        shape = (n, self.noise_dim, self.noise_resolution, self.noise_resolution)
         if generator is None:
             return torch.randn(shape, device=device)
         return torch.randn(shape, generator=generator, device=generator.device).to(device)
@@ -140,13 +157,12 @@ class LaplacianLevelGenerator(nn.Module):
         """Residual ``h~_k`` (N, C, R, R) for the upsampled coarse image; noise drawn if None."""
         where = "LaplacianLevelGenerator"
         _check_level_input(coarse_up, self.channels, self.resolution, "the upsampled coarse image", where)
+        side = self.noise_resolution
         if noise is None:
-            noise = torch.randn(
-                coarse_up.shape[0], self.noise_dim, self.resolution, self.resolution, device=coarse_up.device
-            )
-        _check_level_input(noise, self.noise_dim, self.resolution, "the noise", where)
-        x = torch.cat([coarse_up, noise], dim=1) if self.cond else noise
-        return self.net(x)
+            noise = torch.randn(coarse_up.shape[0], self.noise_dim, side, side, device=coarse_up.device)
+        _check_level_input(noise, self.noise_dim, side, "the noise", where)
+        x = torch.cat([F.pixel_unshuffle(coarse_up, self.fold), noise], dim=1) if self.cond else noise
+        return F.pixel_shuffle(self.net(x), self.fold)
 
 
 class LaplacianLevelDiscriminator(nn.Module):
@@ -154,17 +170,22 @@ class LaplacianLevelDiscriminator(nn.Module):
 
     Input ``cat([h_k, l_k], dim=1)`` (2C channels; C with ``cond=False``). Body: conv3x3 + leaky ReLU(0.2),
     then stride-2 conv4x4 + leaky ReLU halving the size (doubling channels up to 8 * width) until 4x4 or
-    smaller, then a linear layer to one logit (no sigmoid; the objective applies it stably).
+    smaller, then a linear layer to one logit (no sigmoid; the objective applies it stably). ``fold`` f > 1
+    first folds the input space-to-depth (``pixel_unshuffle``: 2C f^2 channels at R/f), as in
+    :class:`LaplacianLevelGenerator`.
     """
 
-    def __init__(self, channels: int, resolution: int, width: int = 64, cond: bool = True) -> None:
+    def __init__(
+        self, channels: int, resolution: int, width: int = 64, cond: bool = True, fold: int = 1
+    ) -> None:
         super().__init__()
         if channels < 1 or resolution < 1 or width < 1:
             raise GanforgeError("LaplacianLevelDiscriminator: channels, resolution and width must be >= 1")
+        self.fold = _check_fold(fold, resolution, "LaplacianLevelDiscriminator")
         self.channels, self.resolution, self.cond = channels, resolution, cond
-        in_ch = channels * (2 if cond else 1)
+        in_ch = channels * (2 if cond else 1) * self.fold**2
         layers: list[nn.Module] = [nn.Conv2d(in_ch, width, 3, padding=1), nn.LeakyReLU(0.2)]
-        size, ch = resolution, width
+        size, ch = resolution // self.fold, width
         while size > 4:
             out_ch = min(ch * 2, width * 8)
             layers += [nn.Conv2d(ch, out_ch, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
@@ -182,4 +203,4 @@ class LaplacianLevelDiscriminator(nn.Module):
                 raise GanforgeError(f"{where}: cond=True needs the upsampled coarse image as second input")
             _check_level_input(coarse_up, self.channels, self.resolution, "the upsampled coarse image", where)
             x = torch.cat([residual, coarse_up], dim=1)
-        return self.head(self.features(x).flatten(1))
+        return self.head(self.features(F.pixel_unshuffle(x, self.fold)).flatten(1))

@@ -86,9 +86,13 @@ class ModulatedConv2d(nn.Module):
     ``w'_{o,i,k} = s_i * w_{o,i,k}``. Demodulation rescales each output channel to unit L2 norm,
     ``w''_{o,i,k} = w'_{o,i,k} / sqrt(sum_{i,k} w'^2_{o,i,k} + eps)``, so unit-variance i.i.d. inputs give
     unit-variance outputs whatever the style: it replaces AdaIN's normalization of activations (the cause
-    of StyleGAN's droplet artefacts) by a statistical assumption on the weights. Each sample gets its own
-    weights, so the batch is folded into channel groups: input (1, N*in, H, W), weights (N*out, in, k, k),
-    ``groups=N``.
+    of StyleGAN's droplet artefacts) by a statistical assumption on the weights.
+
+    Computed as StyleGAN2's non-fused path, which is the same function: the convolution is linear, so
+    ``conv(x, w'') = d_o * conv(s_i * x, w)`` with ``d_o = 1 / sqrt(sum_i s_i^2 sum_k w^2_{o,i,k} + eps)``
+    (an ``(N, in) @ (in, out)`` product): one ordinary convolution with weights shared by the batch. The
+    fused form (per-sample weights folded into a grouped convolution, ``groups=N``) runs far slower on a
+    CPU at these widths, where each group has few channels.
     """
 
     def __init__(
@@ -107,16 +111,13 @@ class ModulatedConv2d(nn.Module):
         self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        n, _, h, wd = x.shape
         styles = self.affine(w)  # (N, in)
-        weight = self.weight[None] * self.weight_gain * styles[:, None, :, None, None]  # (N, out, in, k, k)
-        if self.demodulate:
-            weight = weight * torch.rsqrt(weight.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
-        weight = weight.reshape(n * self.out_channels, self.in_channels, self.kernel_size, self.kernel_size)
-        y = F.conv2d(
-            x.reshape(1, n * self.in_channels, h, wd), weight, padding=self.kernel_size // 2, groups=n
-        )
-        return y.reshape(n, self.out_channels, h, wd)
+        weight = self.weight * self.weight_gain  # (out, in, k, k), shared by the batch
+        y = F.conv2d(x * styles[:, :, None, None], weight, padding=self.kernel_size // 2)
+        if self.demodulate:  # d_o = rsqrt(sum_i s_i^2 sum_k w_{o,i,k}^2 + eps), per sample and output channel
+            coefs = torch.rsqrt(styles.square() @ weight.square().sum(dim=(2, 3)).t() + 1e-8)  # (N, out)
+            y = y * coefs[:, :, None, None]
+        return y
 
 
 class NoiseInjection(nn.Module):
