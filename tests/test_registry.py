@@ -95,3 +95,22 @@ def test_every_plugin_set_is_a_registry() -> None:
     assert [f.__name__ for f in callbacks.CALLBACKS.values()][:3] == [
         "monitors_for_run", "snapshots_for_run", "periodic_evaluation"]
     assert {"fid", "diagnose", "upscale", "translate", "train", "eval"} <= set(cli.COMMANDS)
+
+
+def test_size_settings_names_the_largest_sizes_first_and_never_flags() -> None:
+    from ganforge.registry import size_settings
+
+    params = {"width": 64, "hidden": [10, 4000], "spectral_norm": True, "depth": 3, "name": "x", "layers": 2}
+    assert size_settings("model.generator", params) == (
+        "model.generator.hidden=[10, 4000], model.generator.width=64, model.generator.depth=3"
+    )
+    assert size_settings("model.generator", {"spectral_norm": True}) == ""
+
+
+def test_a_network_too_large_for_memory_is_refused_naming_its_sizes() -> None:
+    from ganforge.gans.registry import available_memory, build_network
+
+    if available_memory() is None:
+        pytest.skip("no /proc/meminfo here")
+    with pytest.raises(GanforgeError, match=r"GiB of parameters.*lower its sizes \(model\.generator\.hidden="):
+        build_network({"type": "mlp", "hidden": [200000, 200000]}, "model.generator", "generator", 8, (2,), None)

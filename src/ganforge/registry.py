@@ -162,17 +162,23 @@ class Registry:
         except (MemoryError, RuntimeError) as exc:  # a size the machine cannot hold: name the settings
             if not is_allocation_failure(exc):
                 raise
-            sizes = sorted(
-                ((k, v) for k, v in params.items() if isinstance(v, (int, list, tuple)) and not isinstance(v, bool)),
-                key=lambda kv: -_magnitude(kv[1]),
-            )
-            named = ", ".join(f"{where}.{k}={quote(v)}" for k, v in sizes[:3]) or f"the settings of {where}"
+            named = size_settings(where, params) or f"the settings of {where}"
             raise GanforgeError(
                 f"{where}: building {self.kind} '{name}' needs more memory than this machine has; lower {named}"
             ) from None
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def size_settings(where: str, params: dict[str, Any], most: int = 3) -> str:
+    """``where.key=value, ...`` for the ``most`` largest size settings in ``params`` (ints and lists of
+    them, not booleans), largest first: the settings to lower when a build needs too much memory."""
+    sizes = sorted(
+        ((k, v) for k, v in params.items() if isinstance(v, (int, list, tuple)) and not isinstance(v, bool)),
+        key=lambda kv: -_magnitude(kv[1]),
+    )
+    return ", ".join(f"{where}.{k}={quote(v)}" for k, v in sizes[:most])
 
 
 def _magnitude(value: Any) -> float:

@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from ganforge.data.base import DataSource
-from ganforge.errors import GanforgeError, quote
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
-from ganforge.registry import Registry
+from ganforge.registry import Registry, size_settings
 
 MODELS = Registry("model type", "ganforge.gans")
 NETWORKS = Registry("network type", "ganforge.gans")
@@ -79,7 +79,7 @@ def check_network_memory(name: str, settings: dict[str, Any], where: str, contex
     except Exception:  # noqa: BLE001 - the meta build is only a pre-check; the real build reports
         return
     if needed > available // 2:
-        sizes = ", ".join(f"{where}.{k}={quote(v)}" for k, v in settings.items() if isinstance(v, (int, list)))
+        sizes = size_settings(where, settings)
         raise GanforgeError(
             f"{where}: network '{name}' would need {needed / 2**30:.1f} GiB of parameters, more than half of the "
             f"{available / 2**30:.1f} GiB available; lower its sizes ({sizes or 'its widths'})"
