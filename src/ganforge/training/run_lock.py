@@ -23,8 +23,9 @@ from pathlib import Path
 
 from ganforge.errors import GanforgeError
 
-# resolved run folder -> [file descriptor, hold count]: one process may hold its own lock re-entrantly
-# (the CLI's resume, then api.resume inside it); flock on a second descriptor would refuse ourselves.
+# resolved run folder -> [file descriptor, hold count, whether this lock created the folder]: one process may
+# hold its own lock re-entrantly (the CLI's resume, then api.resume inside it); flock on a second descriptor
+# would refuse ourselves.
 _HELD: dict[str, list[int]] = {}
 
 
