@@ -110,8 +110,6 @@ def _admits_bool(annotation: Any) -> bool:
             return True  # unannotated, or an annotation we cannot read: no bool rule
         if typing.get_origin(ann) is Literal and any(isinstance(a, bool) for a in typing.get_args(ann)):
             return True
-        if typing.get_origin(ann) in (list, tuple, dict) or ann in (list, tuple, dict):
-            continue
     return False
 
 
