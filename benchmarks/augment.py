@@ -31,25 +31,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 from torch import nn
 
-from ganforge.apps.augment import augment
+from ganforge.apps.augment import augment, one_pixel_shifts
 
 SIZES = (5, 10, 20, 50)
 CONDITIONS = ("real", "real+shifts", "real+GAN", "real+shifts+GAN", "GAN only (CAS)")
 
 
 def shifts(x: np.ndarray) -> np.ndarray:
-    """Each 8x8 image followed by its shifts by one pixel up, down, left and right (zero filled)."""
-    im = x.reshape(-1, 8, 8)
-    out = [im]
-    for axis, step in ((1, 1), (1, -1), (2, 1), (2, -1)):
-        s = np.roll(im, step, axis=axis)
-        edge = 0 if step == 1 else -1
-        if axis == 1:
-            s[:, edge] = 0
-        else:
-            s[:, :, edge] = 0
-        out.append(s)
-    return np.concatenate(out).reshape(-1, 64)
+    """Each flattened 8x8 image followed by its shifts by one pixel down, up, right and left (zero filled)."""
+    return one_pixel_shifts(x.reshape(-1, 1, 8, 8), fill="zero").reshape(-1, 64)
 
 
 def cnn_accuracy(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int) -> float:
@@ -75,15 +65,22 @@ def cnn_accuracy(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.nd
     return float((pred == y_test).mean())
 
 
-def run_one(seed: int, n: int, ratio: float, cnn: bool) -> dict[str, dict[str, float]]:
+def run_one(seed: int, n: int, ratio: float, cnn: bool, expand: str | None = None,
+            validation: bool = False, **augment_options: object) -> dict[str, dict[str, float]]:
+    """One (seed, size): scored on the 899-image test half, or with ``validation`` on the rest of the
+    training half (every training-half image not among the ``n`` per class drawn), never the test half."""
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=899, random_state=seed, stratify=y)
     rng = np.random.default_rng(seed)
     idx = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=False) for c in range(10)])
     xs, ys = x_train[idx], y_train[idx]
+    if validation:
+        rest = np.setdiff1d(np.arange(len(y_train)), idx)
+        x_test, y_test = x_train[rest], y_train[rest]
     t0 = time.process_time()
-    aug = augment(xs.reshape(-1, 1, 8, 8), ys, ratio=ratio, seed=seed, include_real=False)
+    aug = augment(xs.reshape(-1, 1, 8, 8), ys, ratio=ratio, seed=seed, include_real=False, expand=expand,
+                  **augment_options)
     gan_s = time.process_time() - t0
     gx, gy = aug.x.reshape(len(aug.x), -1), aug.y
     sets = {
@@ -106,20 +103,32 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--ratio", type=float, default=2.0, help="GAN samples per real sample")
+    parser.add_argument("--expand", choices=["shifts"], default=None,
+                        help="train the GAN on the images and their one-pixel shifts (augment's expand=)")
+    parser.add_argument("--validation", action="store_true",
+                        help="score on the training half's unused images instead of the test half")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=2000, help="GAN training steps (augment's default 2000)")
+    parser.add_argument("--arch", choices=["mlp", "conv"], default=None, help="augment's arch (default: its own)")
+    parser.add_argument("--filter-confidence", type=float, default=None, help="augment's filter_confidence")
     parser.add_argument("--no-cnn", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     results: dict[int, list[dict]] = {n: [] for n in args.sizes}
-    for seed in range(args.seeds):
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for seed in seeds:
         for n in args.sizes:
-            r = run_one(seed, n, args.ratio, not args.no_cnn)
+            r = run_one(seed, n, args.ratio, not args.no_cnn, args.expand, args.validation, steps=args.steps,
+                        filter_confidence=args.filter_confidence,
+                        **({"arch": args.arch} if args.arch else {}))
             results[n].append(r)
             print(f"seed {seed} n {n}: svc: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
                   + " | cnn: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cnn"].items())
                   + f" | GAN {r['cpu_s']['gan']:.1f} CPU-s", flush=True)
     for clf in ("svc", "cnn") if not args.no_cnn else ("svc",):
-        print(f"\n{clf.upper()} test accuracy %, mean +- sd over {args.seeds} seeds (899 test images)")
+        scored = "validation images of the training half" if args.validation else "899 test images"
+        print(f"\n{clf.upper()} accuracy %, mean +- sd over seeds {list(seeds)} ({scored})")
         print("| condition | " + " | ".join(f"{n}/class" for n in args.sizes) + " |")
         print("|---|" + "---|" * len(args.sizes))
         for cond in CONDITIONS:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import ganforge as gf
-from ganforge.apps.augment import augment
+from ganforge.apps import augment as augment_module
+from ganforge.apps.augment import augment, one_pixel_shifts
 from ganforge.errors import GanforgeError
 
 
@@ -66,6 +67,74 @@ def test_tables_balance_a_minority_class() -> None:
     assert np.bincount(out.y).tolist() == [60, 60]
     minority = out.x[out.synthetic]
     assert minority.shape == (48, 3) and minority.mean() > 2  # near the minority class, not the majority
+
+
+def test_one_pixel_shifts_move_every_image_by_one_pixel() -> None:
+    x = np.random.default_rng(0).random((2, 3, 5, 6)).astype(np.float32)
+    for fill in ("zero", "edge"):
+        out = one_pixel_shifts(x, fill=fill)
+        assert out.shape == (10, 3, 5, 6)
+        np.testing.assert_array_equal(out[:2], x)
+        down, up, right, left = out[2:4], out[4:6], out[6:8], out[8:10]
+        np.testing.assert_array_equal(down[:, :, 1:], x[:, :, :-1])
+        np.testing.assert_array_equal(up[:, :, :-1], x[:, :, 1:])
+        np.testing.assert_array_equal(right[:, :, :, 1:], x[:, :, :, :-1])
+        np.testing.assert_array_equal(left[:, :, :, :-1], x[:, :, :, 1:])
+        vacated = down[:, :, 0], up[:, :, -1], right[:, :, :, 0], left[:, :, :, -1]
+        kept = x[:, :, 0], x[:, :, -1], x[:, :, :, 0], x[:, :, :, -1]
+        for v, k in zip(vacated, kept, strict=True):
+            np.testing.assert_array_equal(v, 0 * k if fill == "zero" else k)
+
+
+def test_expand_trains_the_gan_on_the_shifts_and_counts_follow_the_real_images(monkeypatch) -> None:  # noqa: ANN001
+    seen = {}
+    train = augment_module.train_conditional_gan
+
+    def spy(x, y, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen["x"], seen["y"] = x, y
+        return train(x, y, *args, **kwargs)
+
+    monkeypatch.setattr(augment_module, "train_conditional_gan", spy)
+    x, y = small_digits()
+    out = augment(x, y, ratio=2, steps=5, expand="shifts", include_real=False)
+    assert seen["x"].shape == (150, 1, 8, 8) and np.bincount(seen["y"]).tolist() == [15] * 10
+    np.testing.assert_allclose(seen["x"][30:60] * 0.5 + 0.5, one_pixel_shifts(x)[30:60], atol=1e-6)
+    assert np.bincount(out.y).tolist() == [6] * 10  # 2 per real image, not per shifted copy
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 16, 16), (3, 32, 32)])
+def test_conv_networks_fit_every_power_of_two_side(shape: tuple[int, ...]) -> None:
+    import torch
+
+    from ganforge.apps.augment import ConvCondDiscriminator, ConvCondGenerator
+
+    g, d = ConvCondGenerator(8, 3, shape), ConvCondDiscriminator(shape, 3, 32)
+    labels = torch.tensor([0, 1, 2, 1])
+    fake = g(torch.randn(4, 8), labels)
+    assert fake.shape == (4, int(np.prod(shape))) and fake.abs().max() <= 1
+    assert d(fake.view(4, *shape), labels).shape == (4,)
+    out = augment(np.random.default_rng(0).random((6, *shape), dtype=np.float32), np.arange(6) % 3, per_class=2,
+                  steps=3, arch="conv", include_real=False)
+    assert out.x.shape == (6, *shape)
+
+
+def test_conv_needs_square_power_of_two_images() -> None:
+    with pytest.raises(GanforgeError, match="side 8, 16, 32"):
+        augment(np.zeros((4, 1, 12, 12), np.float32), np.arange(4) % 2, steps=2, arch="conv")
+    with pytest.raises(GanforgeError, match="side 8, 16, 32"):
+        augment(np.zeros((4, 3), np.float32), np.arange(4) % 2, steps=2, arch="conv")
+    with pytest.raises(GanforgeError, match="not one of mlp, conv"):
+        augment(np.zeros((4, 3), np.float32), np.arange(4) % 2, steps=2, arch="resnet")
+
+
+def test_expand_needs_images_and_a_gan_to_train(tmp_path) -> None:  # noqa: ANN001
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match="not one of shifts"):
+        augment(x, y, steps=5, expand="rotations")
+    with pytest.raises(GanforgeError, match="table rows"):
+        augment(x.reshape(30, -1), y, steps=5, expand="shifts")
+    with pytest.raises(GanforgeError, match="--run"):
+        augment(x, y, run=conditional_run(tmp_path), expand="shifts")
 
 
 @pytest.mark.parametrize(

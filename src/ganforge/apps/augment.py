@@ -20,7 +20,14 @@ Loss: non-saturating, J_D = softplus(-D(x, y)) + softplus(D(G(z, y), y)), J_G = 
 
 Optional **filtering**: a logistic regression fitted on the real samples keeps a synthetic sample only when
 it gives the sample's intended class a probability >= ``filter_confidence`` (generation repeats until
-each class has its count, up to 20 rounds). ``ratio`` sets the mix instead of ``per_class``: that many
+each class has its count, up to 20 rounds).
+
+Optional **shift expansion** (``expand="shifts"``, images only): the GAN trains on every image and its four
+one-pixel shifts (:func:`one_pixel_shifts`), so its samples carry the translation invariance a classifier
+gains most from, instead of recombining the few unshifted originals. The synthetic counts still follow the
+real samples (``ratio`` per real image, not per shifted copy).
+
+``ratio`` sets the mix instead of ``per_class``: that many
 synthetic samples per real sample of the class (a class with 5 images and ratio 4 gets 20); without
 either, ratio 2 (more synthetic images hurt a classifier on a validation split: see ``DEFAULT_RATIO``).
 """
@@ -91,6 +98,49 @@ class CondDiscriminator(nn.Module):
         return self.psi(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
 
 
+class ConvCondGenerator(nn.Module):
+    """G(z, y) for square images of side 2^k >= 8: [z, embed(y)] -> linear -> (128, 2, 2), then k - 1 blocks
+    of (nearest x2 upsampling, 3x3 conv, leaky ReLU) halving the channels down to 32, a 3x3 conv to the
+    image's channels and tanh; output flattened like :class:`CondGenerator`'s. The convolutions draw every
+    stroke the same way wherever it sits, which an MLP must learn position by position."""
+
+    def __init__(self, noise_dim: int, num_classes: int, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        channels, side = shape[0], shape[-1]
+        self.embed = nn.Embedding(num_classes, 16)
+        self.stem = nn.Linear(noise_dim + 16, 128 * 4)
+        blocks: list[nn.Module] = []
+        width, size = 128, 2
+        while size < side:
+            out = max(width // 2, 32)
+            blocks += [nn.Upsample(scale_factor=2), nn.Conv2d(width, out, 3, padding=1), nn.LeakyReLU(0.2)]
+            width, size = out, size * 2
+        self.body = nn.Sequential(*blocks, nn.Conv2d(width, channels, 3, padding=1), nn.Tanh(), nn.Flatten())
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        h = F.leaky_relu(self.stem(torch.cat([z, self.embed(y)], dim=1)), 0.2)
+        return self.body(h.view(len(h), 128, 2, 2))
+
+
+class ConvCondDiscriminator(CondDiscriminator):
+    """The projection discriminator of :class:`CondDiscriminator` with a convolutional phi: 3x3 stride-2
+    convolutions (32, 64, 128, ... channels) from the image's side down to 2x2, then a dropout-regularized
+    linear layer to ``hidden`` features."""
+
+    def __init__(self, shape: tuple[int, ...], num_classes: int, hidden: int, dropout: float = 0.3) -> None:
+        super().__init__(1, num_classes, hidden, dropout)
+        layers: list[nn.Module] = []
+        width, size, channels = 32, shape[-1], shape[0]
+        while size > 2:
+            layers += [nn.Conv2d(channels, width, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            channels, width, size = width, min(width * 2, 256), size // 2
+        self.phi = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * 4, hidden),
+                                 nn.LeakyReLU(0.2), nn.Dropout(dropout))
+
+
+ARCHITECTURES = ("mlp", "conv")
+
+
 def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
@@ -119,6 +169,28 @@ def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xa, ya.astype(np.int64)
 
 
+EXPANSIONS = ("shifts",)
+
+
+def one_pixel_shifts(x: np.ndarray, fill: str = "edge") -> np.ndarray:
+    """Images (N, C, H, W) followed by their shifts by one pixel down, up, right and left: (5N, C, H, W).
+
+    The vacated row or column is filled with ``fill``: ``"edge"`` repeats the border (no dark seam on
+    photographs), ``"zero"`` writes 0 (the background of digits)."""
+    if fill not in ("edge", "zero"):
+        raise GanforgeError(f"one_pixel_shifts: fill {fill!r} must be 'edge' or 'zero'")
+    out = [x]
+    for axis, step in ((2, 1), (2, -1), (3, 1), (3, -1)):
+        s = np.roll(x, step, axis=axis)
+        vacated = [slice(None)] * 4
+        vacated[axis] = 0 if step == 1 else -1
+        source = list(vacated)
+        source[axis] = 1 if step == 1 else -2
+        s[tuple(vacated)] = 0 if fill == "zero" else s[tuple(source)]
+        out.append(s)
+    return np.concatenate(out)
+
+
 def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: float | None,
             balance: bool) -> dict[int, int]:
     real = {int(c): int((y == c).sum()) for c in classes}
@@ -139,16 +211,28 @@ def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: fl
 
 def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps: int = 2000, batch_size: int = 64,
                           noise_dim: int = 32, hidden: int = 128, lr: float = 1e-3, r1: float = 1.0,
-                          policy: str | None = "translation", ema: float = 0.99,
+                          policy: str | None = "translation", ema: float = 0.99, arch: str = "mlp",
                           seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
-    """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info)."""
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info).
+
+    ``arch``: ``"mlp"`` (any shape) or ``"conv"`` (square images of side 2^k >= 8)."""
     image = x.ndim == 4
     shape = x.shape[1:]
     dim = int(np.prod(shape))
-    g = CondGenerator(noise_dim, num_classes, dim, hidden, image)
-    d = CondDiscriminator(dim, num_classes, hidden)
+    if arch not in ARCHITECTURES:
+        raise GanforgeError(f"augment: arch {arch!r} is not one of {', '.join(ARCHITECTURES)}")
+    side = shape[-1]
+    if arch == "conv" and not (image and shape[-2] == side and side >= 8 and side & (side - 1) == 0):
+        raise GanforgeError(f"augment: arch 'conv' needs square images of side 8, 16, 32, ...; got samples of "
+                            f"shape {tuple(shape)}; use arch='mlp'")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    if arch == "conv":
+        g: nn.Module = ConvCondGenerator(noise_dim, num_classes, shape)
+        d: nn.Module = ConvCondDiscriminator(shape, num_classes, hidden)
+    else:
+        g = CondGenerator(noise_dim, num_classes, dim, hidden, image)
+        d = CondDiscriminator(dim, num_classes, hidden)
     g_ema = copy.deepcopy(g).eval()
     for p in g_ema.parameters():
         p.requires_grad_(False)
@@ -188,6 +272,7 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
         with torch.no_grad():
             for pe, pg in zip(g_ema.parameters(), g.parameters(), strict=True):
                 pe.lerp_(pg, 1.0 - ema)
+    g_ema.noise_dim = noise_dim
     info = {"noise_dim": noise_dim, "steps": steps, "last_d_loss": float(loss_d.detach()),
             "last_g_loss": float(loss_g.detach())}
     return g_ema, info
@@ -196,15 +281,22 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
 @register_app()
 def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None = None, balance: bool = False,
             run: str | Path | Any | None = None, steps: int = 2000, filter_confidence: float | None = None,
-            include_real: bool = True, seed: int = 0, **gan_options: Any) -> Augmented:
+            include_real: bool = True, expand: str | None = None, seed: int = 0, **gan_options: Any) -> Augmented:
     """Real samples plus class-conditional GAN samples (see the module doc).
 
     ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default
     ``DEFAULT_RATIO`` = 2),
     or ``balance=True``: fill every class up to the largest one (a CSV's minority class). ``run``: sample a
-    trained conditional ganforge run instead of training. ``gan_options`` go to :func:`train_conditional_gan`.
+    trained conditional ganforge run instead of training. ``expand="shifts"``: the GAN trains on the images
+    and their one-pixel shifts (module doc). ``gan_options`` go to :func:`train_conditional_gan`.
     """
     xa, ya = _check_xy(x, y)
+    if expand is not None and expand not in EXPANSIONS:
+        raise GanforgeError(f"augment: expand {expand!r} is not one of {', '.join(EXPANSIONS)}")
+    if expand is not None and xa.ndim != 4:
+        raise GanforgeError(f"augment: expand={expand!r} shifts images; these samples are table rows {xa.shape}")
+    if expand is not None and run is not None:
+        raise GanforgeError("augment: expand trains the GAN on expanded data; it does not apply to a trained --run")
     if filter_confidence is not None and not 0.0 < filter_confidence < 1.0:
         raise GanforgeError(f"augment: filter_confidence {filter_confidence} must lie in (0, 1)")
     classes = np.unique(ya)
@@ -220,10 +312,12 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             mean = xa.mean(axis=0)
             sd = xa.std(axis=0)
             scale = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
-        g, _ = train_conditional_gan((xa - mean) / scale, ya, num_classes, steps=steps, seed=seed, **gan_options)
+        x_gan, y_gan = (one_pixel_shifts(xa), np.tile(ya, 5)) if expand == "shifts" else (xa, ya)
+        g, _ = train_conditional_gan((x_gan - mean) / scale, y_gan, num_classes, steps=steps, seed=seed,
+                                     **gan_options)
 
         def sampler(label: int, n: int, gen: torch.Generator) -> np.ndarray:
-            z = torch.randn(n, g.net[0].in_features - 16, generator=gen)
+            z = torch.randn(n, g.noise_dim, generator=gen)
             with torch.no_grad():
                 out = g(z, torch.full((n,), label, dtype=torch.long)).numpy()
             out = out.reshape(n, *xa.shape[1:]) * scale + mean
