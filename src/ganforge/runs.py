@@ -26,13 +26,7 @@ from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
-from ganforge.gans.rejection import (
-    capped_threshold,
-    check_rejection_quantile,
-    discriminator_scores,
-    rejection_threshold,
-    sample_accepted,
-)
+from ganforge.gans.rejection import calibrated_threshold, check_rejection_quantile, sample_accepted
 from ganforge.registry import Registry
 from ganforge.training.checkpoint import check_model_state, checkpoint_step
 
@@ -209,13 +203,8 @@ class Run:
         samples drawn afterwards are those the same seed gives without rejection)."""
         if quantile not in self._thresholds:
             real = self.real_data().real(REJECTION_REAL, seed=REJECTION_SEED)
-            threshold = rejection_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(REJECTION_SEED)
-                conditional = self.gan.num_classes is not None and real.y is not None
-                labels = real.y[torch.randperm(len(real.y))] if conditional else None
-                fake = self.gan.sample(len(real.x), label=labels)
-                threshold, capped = capped_threshold(threshold, discriminator_scores(self.gan, fake, labels))
+            threshold, capped = calibrated_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile,
+                                                     seed=REJECTION_SEED)
             if capped:
                 print(
                     f"note: discriminator rejection capped at half of the generated samples (D ranks most of them "

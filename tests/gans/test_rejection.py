@@ -14,6 +14,7 @@ from ganforge.errors import GanforgeError
 from ganforge.evaluation.lowdim import mode_coverage
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.rejection import (
+    calibrated_threshold,
     can_reject,
     capped_threshold,
     discriminator_scores,
@@ -144,6 +145,24 @@ def test_the_threshold_never_rejects_more_than_half_of_the_generated_samples() -
     scores = torch.tensor([0.0, 1.0, 2.0, 3.0])
     assert capped_threshold(5.0, scores) == (1.5, True)  # D ranks all fakes below real data: the median
     assert capped_threshold(-1.0, scores) == (-1.0, False)
+
+
+def test_the_calibrated_threshold_caps_on_its_own_stream_and_leaves_the_callers_alone() -> None:
+    gan = GAN(nn.Linear(1, 1), MinusDistance(), noise_dim=1)
+    with torch.no_grad():
+        gan.generator.weight.fill_(3.0)
+        gan.generator.bias.fill_(5.0)  # G(z) = 3 z + 5: D ranks most fakes below the real N(0, 1)
+    real = torch.randn(2000, 1, generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(11)
+    expected_next = torch.rand(3)
+    torch.manual_seed(11)
+    threshold, capped = calibrated_threshold(gan, real, None, 0.05, seed=4)
+    assert torch.equal(torch.rand(3), expected_next)  # the caller's random stream did not move
+    assert capped and threshold < rejection_threshold(gan, real, None, 0.05)
+    torch.manual_seed(4)
+    fakes = discriminator_scores(gan, gan.sample(2000))
+    assert threshold == pytest.approx(float(torch.quantile(fakes, 0.5)))
+    assert calibrated_threshold(gan, real, None, 0.05, seed=4) == (threshold, True)
 
 
 def test_an_untrained_run_samples_with_the_cap_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -111,6 +111,22 @@ def capped_threshold(threshold: float, fake_scores: Tensor) -> tuple[float, bool
 
 
 @torch.no_grad()
+def calibrated_threshold(gan: GANModel, real: Tensor, labels: Tensor | None, quantile: float,
+                         seed: int) -> tuple[float, bool]:
+    """``rejection_threshold`` on ``real``, capped (``capped_threshold``) at D's ``MAX_REJECTED`` quantile
+    on as many generated samples, drawn on their own random stream seeded by ``seed`` (the caller's
+    global stream is left as it was); conditional models draw the real labels in shuffled order.
+    Returns (threshold, whether the cap bound)."""
+    threshold = rejection_threshold(gan, real, labels, quantile)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        conditional = gan.num_classes is not None and labels is not None
+        fake_labels = labels[torch.randperm(len(labels))] if conditional else None
+        fake = gan.sample(len(real), label=fake_labels)
+        return capped_threshold(threshold, discriminator_scores(gan, fake, fake_labels))
+
+
+@torch.no_grad()
 def sample_accepted(
     gan: GANModel, n: int, threshold: float, label: int | Tensor | None = None, **options: Any
 ) -> Tensor:
