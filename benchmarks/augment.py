@@ -2,20 +2,20 @@
 
 Protocol: per seed, digits are split in halves (stratified, ``random_state=seed``); the 899-image test half
 is never touched until the final scoring. From the training half, ``n`` images per class (5 / 10 / 20 / 50)
-are drawn; the conditional GAN (``ganforge.apps.augment``, its defaults) is trained on those images only,
-and 2 synthetic images per real one (``--ratio``; 10 per class at 5 real) are drawn from it.
-Classifiers (SVC with scikit-learn's defaults on
-pixel / 16; a small CNN, fixed 400 Adam steps) are trained on:
+are drawn; the conditional GAN (``ganforge.apps.augment`` with its defaults: convolutional networks, trained
+on the images and their one-pixel shifts, max(2 x n, 50) synthetic images per class) is trained on those
+images only. Classifiers (SVC with scikit-learn's defaults on pixel / 16; a small CNN, fixed 400 Adam steps)
+are trained on:
 
   real | real + shifts (each image and its 4 one-pixel shifts) | real + GAN | real + shifts + GAN,
 
 and on GAN samples alone (the classification accuracy score, CAS: train on synthetic, test on real).
-Nothing is chosen on the test half: the GAN's settings were picked on a validation split of the training
-half (seed 1, 5 and 10 per class: 10-25 synthetic per class helped there, 200 hurt), and every setting
-here is fixed in advance.
+Nothing is chosen on the test half: augment's defaults were picked with ``--validation`` (scores on the
+training half's images not drawn; docs/benchmarks/augment.md), and every setting here is fixed in advance.
 
-    heavy env PYTHONPATH=src python3 benchmarks/augment.py --seeds 10          # all 10 seeds (~40 CPU-min)
-    heavy env PYTHONPATH=src python3 benchmarks/augment.py --seeds 3 --json results/augment.json
+    heavy env PYTHONPATH=src python3 benchmarks/augment.py --seeds 10 --json augment.json     # the protocol
+    heavy env PYTHONPATH=src python3 benchmarks/augment.py --validation --seeds 2 --sizes 5 10 --no-cnn
+    python3 benchmarks/augment.py --merge a.json b.json      # the tables of runs split over seeds
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def cnn_accuracy(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.nd
     return float((pred == y_test).mean())
 
 
-def run_one(seed: int, n: int, ratio: float, cnn: bool, expand: str | None = None,
+def run_one(seed: int, n: int, ratio: float | None, cnn: bool, expand: str = "auto",
             validation: bool = False, **augment_options: object) -> dict[str, dict[str, float]]:
     """One (seed, size): scored on the 899-image test half, or with ``validation`` on the rest of the
     training half (every training-half image not among the ``n`` per class drawn), never the test half."""
@@ -98,50 +98,65 @@ def run_one(seed: int, n: int, ratio: float, cnn: bool, expand: str | None = Non
     return out
 
 
+def print_tables(results: dict[int, list[dict]], label: str, cnn: bool) -> None:
+    """Markdown tables (mean +- sd over the runs of each size) of every condition, per classifier."""
+    sizes = sorted(results)
+    for clf in ("svc", "cnn") if cnn else ("svc",):
+        print(f"\n{clf.upper()} accuracy %, mean +- sd over {label}")
+        print("| condition | " + " | ".join(f"{n}/class" for n in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        for cond in CONDITIONS:
+            cells = []
+            for n in sizes:
+                v = 100 * np.array([r[clf][cond] for r in results[n]])
+                cells.append(f"{v.mean():.1f} +- {v.std(ddof=1) if len(v) > 1 else 0:.1f}")
+            print(f"| {cond} | " + " | ".join(cells) + " |")
+    gan = [r["cpu_s"]["gan"] for n in sizes for r in results[n]]
+    print(f"\nGAN training + sampling: {np.mean(gan):.1f} CPU-s mean per (seed, size), one thread")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--ratio", type=float, default=2.0, help="GAN samples per real sample")
-    parser.add_argument("--expand", choices=["shifts"], default=None,
-                        help="train the GAN on the images and their one-pixel shifts (augment's expand=)")
+    parser.add_argument("--ratio", type=float, default=None,
+                        help="GAN samples per real sample (default: augment's, max(2 x real, 50) per class)")
+    parser.add_argument("--expand", choices=["auto", "shifts", "none"], default="auto", help="augment's expand")
+    parser.add_argument("--arch", choices=["auto", "mlp", "conv"], default="auto", help="augment's arch")
+    parser.add_argument("--steps", type=int, default=2000, help="GAN training steps (augment's default 2000)")
+    parser.add_argument("--filter-confidence", type=float, default=None, help="augment's filter_confidence")
     parser.add_argument("--validation", action="store_true",
                         help="score on the training half's unused images instead of the test half")
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=2000, help="GAN training steps (augment's default 2000)")
-    parser.add_argument("--arch", choices=["mlp", "conv"], default=None, help="augment's arch (default: its own)")
-    parser.add_argument("--filter-confidence", type=float, default=None, help="augment's filter_confidence")
     parser.add_argument("--no-cnn", action="store_true")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--merge", nargs="+", default=None, help="print the tables of these --json files; no runs")
     args = parser.parse_args()
+    if args.merge:
+        merged: dict[int, list[dict]] = {}
+        for path in args.merge:
+            with open(path) as fh:
+                for n, runs in json.load(fh).items():
+                    merged.setdefault(int(n), []).extend(runs)
+        print_tables(merged, f"{len(next(iter(merged.values())))} seeds ({', '.join(args.merge)})",
+                     cnn=bool(next(iter(merged.values()))[0]["cnn"]))
+        return
     torch.set_num_threads(1)
     results: dict[int, list[dict]] = {n: [] for n in args.sizes}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for seed in seeds:
         for n in args.sizes:
             r = run_one(seed, n, args.ratio, not args.no_cnn, args.expand, args.validation, steps=args.steps,
-                        filter_confidence=args.filter_confidence,
-                        **({"arch": args.arch} if args.arch else {}))
+                        filter_confidence=args.filter_confidence, arch=args.arch)
             results[n].append(r)
             print(f"seed {seed} n {n}: svc: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
                   + " | cnn: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cnn"].items())
                   + f" | GAN {r['cpu_s']['gan']:.1f} CPU-s", flush=True)
-    for clf in ("svc", "cnn") if not args.no_cnn else ("svc",):
-        scored = "validation images of the training half" if args.validation else "899 test images"
-        print(f"\n{clf.upper()} accuracy %, mean +- sd over seeds {list(seeds)} ({scored})")
-        print("| condition | " + " | ".join(f"{n}/class" for n in args.sizes) + " |")
-        print("|---|" + "---|" * len(args.sizes))
-        for cond in CONDITIONS:
-            cells = []
-            for n in args.sizes:
-                v = 100 * np.array([r[clf][cond] for r in results[n]])
-                cells.append(f"{v.mean():.1f} +- {v.std(ddof=1) if len(v) > 1 else 0:.1f}")
-            print(f"| {cond} | " + " | ".join(cells) + " |")
-    gan = [r["cpu_s"]["gan"] for n in args.sizes for r in results[n]]
-    print(f"\nGAN training + sampling: {np.mean(gan):.1f} CPU-s mean per (seed, size), one thread")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({str(n): v for n, v in results.items()}, fh, indent=1)
+        if args.json:  # after every seed, so a run cut short keeps the seeds it finished
+            with open(args.json, "w") as fh:
+                json.dump({str(n): v for n, v in results.items()}, fh, indent=1)
+    scored = "validation images of the training half" if args.validation else "899 test images"
+    print_tables(results, f"seeds {list(seeds)} ({scored})", cnn=not args.no_cnn)
 
 
 if __name__ == "__main__":

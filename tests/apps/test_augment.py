@@ -53,7 +53,7 @@ def test_filtering_keeps_only_confident_samples() -> None:
     from sklearn.linear_model import LogisticRegression
 
     x, y = small_digits()
-    out = augment(x, y, per_class=5, steps=500, filter_confidence=0.2, include_real=False)
+    out = augment(x, y, per_class=5, steps=500, filter_confidence=0.2, include_real=False, arch="mlp")
     clf = LogisticRegression(max_iter=2000).fit(x.reshape(len(x), -1), y)
     p = clf.predict_proba(out.x.reshape(len(out.x), -1))[np.arange(len(out.y)), out.y]
     assert (p >= 0.2).all()
@@ -123,13 +123,27 @@ def test_conv_needs_square_power_of_two_images() -> None:
         augment(np.zeros((4, 1, 12, 12), np.float32), np.arange(4) % 2, steps=2, arch="conv")
     with pytest.raises(GanforgeError, match="side 8, 16, 32"):
         augment(np.zeros((4, 3), np.float32), np.arange(4) % 2, steps=2, arch="conv")
-    with pytest.raises(GanforgeError, match="not one of mlp, conv"):
+    with pytest.raises(GanforgeError, match="not one of auto, mlp, conv"):
         augment(np.zeros((4, 3), np.float32), np.arange(4) % 2, steps=2, arch="resnet")
+
+
+def test_defaults_expand_images_only_and_draw_at_least_50_per_class(monkeypatch) -> None:  # noqa: ANN001
+    seen = []
+    train = augment_module.train_conditional_gan
+    monkeypatch.setattr(augment_module, "train_conditional_gan",
+                        lambda x, y, *a, **k: (seen.append(x.shape), train(x, y, *a, **k))[1])
+    x, y = small_digits()
+    out = augment(x, y, steps=2, include_real=False)
+    assert seen[-1] == (150, 1, 8, 8) and np.bincount(out.y).tolist() == [50] * 10  # max(2 x 3, 50)
+    augment(x, y, steps=2, expand="none", per_class=1)
+    assert seen[-1] == (30, 1, 8, 8)
+    rows = augment(x.reshape(30, -1), np.repeat([0, 1], 15), steps=2, include_real=False)
+    assert seen[-1] == (30, 64) and np.bincount(rows.y).tolist() == [50, 50]
 
 
 def test_expand_needs_images_and_a_gan_to_train(tmp_path) -> None:  # noqa: ANN001
     x, y = small_digits()
-    with pytest.raises(GanforgeError, match="not one of shifts"):
+    with pytest.raises(GanforgeError, match="not one of auto, shifts, none"):
         augment(x, y, steps=5, expand="rotations")
     with pytest.raises(GanforgeError, match="table rows"):
         augment(x.reshape(30, -1), y, steps=5, expand="shifts")

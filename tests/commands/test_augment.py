@@ -19,6 +19,18 @@ def test_npz_images(tmp_path: Path, run_cli) -> None:
         assert out["synthetic"].sum() == 15
 
 
+def test_arch_and_expand_reach_the_gan(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "small.npz", images=rng.uniform(size=(6, 12, 12)).astype(np.float32), labels=np.arange(6) % 2)
+    code, _, err = run_cli("augment", str(tmp_path / "small.npz"), "--arch", "conv", "-o", str(tmp_path / "a.npz"))
+    assert code == 2 and "side 8, 16, 32" in err  # 12 x 12 is not a conv side: the choice reached the GAN
+    code, _, err = run_cli("augment", str(tmp_path / "small.npz"), "--expand", "shifts", "--steps", "5",
+                           "-o", str(tmp_path / "b.npz"))
+    assert code == 0, err
+    code, _, err = run_cli("augment", str(tmp_path / "small.npz"), "--expand", "flips", "-o", str(tmp_path / "c.npz"))
+    assert code == 2 and "not one of auto, shifts, none" in err and not (tmp_path / "c.npz").exists()
+
+
 def test_csv_balance(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     rows = np.r_[np.c_[rng.normal(size=(40, 2)), np.zeros(40)], np.c_[rng.normal(size=(8, 2)), np.ones(8)]]

@@ -14,6 +14,9 @@ few hundred steps and then gives the generator no useful gradient:
 * **R1** (Mescheder et al. 2018): gamma/2 * E_x ||grad_x D(x)||^2 on real inputs, every D step.
 * a **small D with dropout** (0.3) and projection conditioning (Miyato & Koyama 2018):
   D(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
+* **convolutional networks for images** (``arch="auto"``: square images of side 8, 16, 32, ...; MLPs for
+  table rows and other shapes): on a validation split of the digits' training half they drew samples an
+  SVC gained more from than the MLPs' (docs/benchmarks/augment.md).
 * an **EMA** of the generator's weights (decay 0.99) samples the synthetic set.
 
 Loss: non-saturating, J_D = softplus(-D(x, y)) + softplus(D(G(z, y), y)), J_G = softplus(-D(G(z, y), y)).
@@ -22,14 +25,14 @@ Optional **filtering**: a logistic regression fitted on the real samples keeps a
 it gives the sample's intended class a probability >= ``filter_confidence`` (generation repeats until
 each class has its count, up to 20 rounds).
 
-Optional **shift expansion** (``expand="shifts"``, images only): the GAN trains on every image and its four
-one-pixel shifts (:func:`one_pixel_shifts`), so its samples carry the translation invariance a classifier
-gains most from, instead of recombining the few unshifted originals. The synthetic counts still follow the
-real samples (``ratio`` per real image, not per shifted copy).
+**Shift expansion** (``expand``: ``"auto"`` = ``"shifts"`` for images the GAN is trained on, ``"none"``
+turns it off): the GAN trains on every image and its four one-pixel shifts (:func:`one_pixel_shifts`), so
+its samples carry the translation invariance a classifier gains most from, instead of recombining the few
+unshifted originals. The synthetic counts still follow the real samples, not the shifted copies.
 
-``ratio`` sets the mix instead of ``per_class``: that many
-synthetic samples per real sample of the class (a class with 5 images and ratio 4 gets 20); without
-either, ratio 2 (more synthetic images hurt a classifier on a validation split: see ``DEFAULT_RATIO``).
+``ratio`` sets the mix instead of ``per_class``: that many synthetic samples per real sample of the class (a
+class with 5 images and ratio 4 gets 20); without either, max(``DEFAULT_RATIO`` x real, ``DEFAULT_MIN_PER_CLASS``)
+per class (validation split of the digits: see those constants).
 """
 
 from __future__ import annotations
@@ -49,8 +52,11 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.augment import diff_augment, parse_policy
 
 DEFAULT_RATIO = 2.0
-"""Synthetic samples per real one when no count is given: on a validation split of the digits' training
-half (5 and 10 images per class) 10-25 GAN images per class helped an SVC slightly and 200 hurt it."""
+DEFAULT_MIN_PER_CLASS = 50
+"""Without a count, max(2 x real, 50) synthetic samples per class. Chosen on a validation split of the
+digits' training half (docs/benchmarks/augment.md; convolutional GAN with shift expansion, SVC): 50-100 per
+class scored best at 5 and 10 real images per class (ratio 2 gave 10-20 and 1.1-1.0 points less), ratio 2
+(40-100) at 20 and 50, where ratio 10 (200-500) cost 1.1 and 0.5 points."""
 
 
 @dataclass
@@ -138,7 +144,13 @@ class ConvCondDiscriminator(CondDiscriminator):
                                  nn.LeakyReLU(0.2), nn.Dropout(dropout))
 
 
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = ("auto", "mlp", "conv")
+
+
+def _conv_fits(shape: tuple[int, ...]) -> bool:
+    """Square images (C, S, S) with S a power of two >= 8: the sides :class:`ConvCondGenerator` builds."""
+    side = shape[-1]
+    return len(shape) == 3 and shape[-2] == side and side >= 8 and side & (side - 1) == 0
 
 
 def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +181,7 @@ def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xa, ya.astype(np.int64)
 
 
-EXPANSIONS = ("shifts",)
+EXPANSIONS = ("auto", "shifts", "none")
 
 
 def one_pixel_shifts(x: np.ndarray, fill: str = "edge") -> np.ndarray:
@@ -202,7 +214,7 @@ def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: fl
             raise GanforgeError(f"augment: ratio {ratio} must be >= 0")
         return {c: int(round(ratio * n)) for c, n in real.items()}
     if per_class is None:
-        return {c: int(round(DEFAULT_RATIO * n)) for c, n in real.items()}
+        return {c: max(int(round(DEFAULT_RATIO * n)), DEFAULT_MIN_PER_CLASS) for c, n in real.items()}
     per = per_class
     if per < 0:
         raise GanforgeError(f"augment: per_class {per} must be >= 0")
@@ -211,18 +223,20 @@ def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: fl
 
 def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps: int = 2000, batch_size: int = 64,
                           noise_dim: int = 32, hidden: int = 128, lr: float = 1e-3, r1: float = 1.0,
-                          policy: str | None = "translation", ema: float = 0.99, arch: str = "mlp",
+                          policy: str | None = "translation", ema: float = 0.99, arch: str = "auto",
                           seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
     """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info).
 
-    ``arch``: ``"mlp"`` (any shape) or ``"conv"`` (square images of side 2^k >= 8)."""
+    ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images of side 2^k >= 8) or ``"auto"`` (conv where
+    it fits, else mlp)."""
     image = x.ndim == 4
     shape = x.shape[1:]
     dim = int(np.prod(shape))
     if arch not in ARCHITECTURES:
         raise GanforgeError(f"augment: arch {arch!r} is not one of {', '.join(ARCHITECTURES)}")
-    side = shape[-1]
-    if arch == "conv" and not (image and shape[-2] == side and side >= 8 and side & (side - 1) == 0):
+    if arch == "auto":
+        arch = "conv" if _conv_fits(shape) else "mlp"
+    if arch == "conv" and not _conv_fits(shape):
         raise GanforgeError(f"augment: arch 'conv' needs square images of side 8, 16, 32, ...; got samples of "
                             f"shape {tuple(shape)}; use arch='mlp'")
     torch.manual_seed(seed)
@@ -281,22 +295,23 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
 @register_app()
 def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None = None, balance: bool = False,
             run: str | Path | Any | None = None, steps: int = 2000, filter_confidence: float | None = None,
-            include_real: bool = True, expand: str | None = None, seed: int = 0, **gan_options: Any) -> Augmented:
+            include_real: bool = True, expand: str = "auto", seed: int = 0, **gan_options: Any) -> Augmented:
     """Real samples plus class-conditional GAN samples (see the module doc).
 
-    ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default
-    ``DEFAULT_RATIO`` = 2),
-    or ``balance=True``: fill every class up to the largest one (a CSV's minority class). ``run``: sample a
-    trained conditional ganforge run instead of training. ``expand="shifts"``: the GAN trains on the images
-    and their one-pixel shifts (module doc). ``gan_options`` go to :func:`train_conditional_gan`.
+    ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default: max(2 x
+    real, 50) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
+    class). ``run``: sample a trained conditional ganforge run instead of training. ``expand``: "auto"
+    (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options`` go to
+    :func:`train_conditional_gan`.
     """
     xa, ya = _check_xy(x, y)
-    if expand is not None and expand not in EXPANSIONS:
+    if expand not in EXPANSIONS:
         raise GanforgeError(f"augment: expand {expand!r} is not one of {', '.join(EXPANSIONS)}")
-    if expand is not None and xa.ndim != 4:
-        raise GanforgeError(f"augment: expand={expand!r} shifts images; these samples are table rows {xa.shape}")
-    if expand is not None and run is not None:
+    if expand == "shifts" and xa.ndim != 4:
+        raise GanforgeError(f"augment: expand='shifts' shifts images; these samples are table rows {xa.shape}")
+    if expand == "shifts" and run is not None:
         raise GanforgeError("augment: expand trains the GAN on expanded data; it does not apply to a trained --run")
+    shift = expand == "shifts" or (expand == "auto" and xa.ndim == 4 and run is None)
     if filter_confidence is not None and not 0.0 < filter_confidence < 1.0:
         raise GanforgeError(f"augment: filter_confidence {filter_confidence} must lie in (0, 1)")
     classes = np.unique(ya)
@@ -312,7 +327,7 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             mean = xa.mean(axis=0)
             sd = xa.std(axis=0)
             scale = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
-        x_gan, y_gan = (one_pixel_shifts(xa), np.tile(ya, 5)) if expand == "shifts" else (xa, ya)
+        x_gan, y_gan = (one_pixel_shifts(xa), np.tile(ya, 5)) if shift else (xa, ya)
         g, _ = train_conditional_gan((x_gan - mean) / scale, y_gan, num_classes, steps=steps, seed=seed,
                                      **gan_options)
 

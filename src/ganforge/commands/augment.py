@@ -31,6 +31,10 @@ def augment(
     filter_confidence: Annotated[Optional[float], typer.Option(  # noqa: UP045
         "--filter-confidence",
         help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
+    arch: Annotated[str, typer.Option(
+        "--arch", help="GAN networks: auto (conv for square images of side 8, 16, 32, ...), mlp, conv")] = "auto",
+    expand: Annotated[str, typer.Option(
+        "--expand", help="auto/shifts: the GAN trains on every image and its 4 one-pixel shifts; none")] = "auto",
     size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
 ) -> None:
@@ -71,7 +75,8 @@ def augment(
     if output.suffix.lower() != want:
         raise GanforgeError(f"-o {output}: this data is written as {want}; give a name ending in {want}")
     result = run_augment(x, y, per_class, ratio=ratio, balance=balance, run=run, steps=steps,
-                         filter_confidence=filter_confidence, seed=seed)
+                         filter_confidence=filter_confidence, expand=expand, seed=seed,
+                         **({} if run is not None else {"arch": arch}))
     output.parent.mkdir(parents=True, exist_ok=True)
     if columns:
         j = columns.index(label_column or "")
