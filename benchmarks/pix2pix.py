@@ -177,6 +177,10 @@ def run_one(
         raw = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
         gan.sample_with_ema = True
         scores["raw"] = paired_scores(raw, b, name, labels, maps, with_real=False)
+    try:  # a diagnostic only: the paper's test-time batch norm (statistics of the test batch)
+        scores["batch_stats"] = batch_stats_scores(gan, source, a, b, name, labels, maps)
+    except Exception as exc:  # noqa: BLE001 - never lose a run's main scores to the diagnostic
+        scores["batch_stats"] = {"error": repr(exc)}
     record = {
         "row": row,
         "seed": seed,
@@ -187,6 +191,40 @@ def run_one(
         **timing,
     }
     return {**record, "eval_cpu_seconds": round(time.process_time() - t0, 1), **scores}, fake
+
+
+def batch_stats_scores(
+    gan: Any, source: Any, a: torch.Tensor, b: torch.Tensor, name: str, labels: Any, maps: Any
+) -> dict[str, dict[str, float]]:
+    """Scores of the EMA (if any) and raw generators translating with batch norm on the statistics of the
+    test batch (chunks of 256), as the paper's inference does, instead of the running statistics
+    ``translate`` uses. Running statistics are left untouched (momentum 0 while translating)."""
+    out = {}
+    choices = [("ema", True), ("raw", False)] if gan.ema_generator is not None else [("raw", False)]
+    norms = [m for m in gan.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    eval_mode = gan.eval  # translate() calls self.eval(): keep the norms in train mode meanwhile
+    saved = [m.momentum for m in norms]
+
+    def eval_but_batch_norm() -> Any:
+        result = eval_mode()
+        for m in norms:
+            m.train()
+        return result
+
+    try:
+        gan.eval = eval_but_batch_norm
+        for m in norms:
+            m.momentum = 0.0
+        for key, use_ema in choices:
+            gan.sample_with_ema = use_ema
+            fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
+            out[key] = paired_scores(fake, b, name, labels, maps, with_real=False)
+    finally:
+        del gan.eval
+        gan.sample_with_ema = True
+        for m, momentum in zip(norms, saved, strict=True):
+            m.momentum = momentum
+    return out
 
 
 def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
