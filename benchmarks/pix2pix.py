@@ -198,12 +198,12 @@ def batch_stats_scores(
 ) -> dict[str, dict[str, float]]:
     """Scores of the EMA (if any) and raw generators translating with batch norm on the statistics of the
     test batch (chunks of 256), as the paper's inference does, instead of the running statistics
-    ``translate`` uses. Running statistics are left untouched (momentum 0 while translating)."""
+    ``translate`` uses. The model is left as it was (momentum 0 while translating, counters restored)."""
     out = {}
     choices = [("ema", True), ("raw", False)] if gan.ema_generator is not None else [("raw", False)]
     norms = [m for m in gan.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     eval_mode = gan.eval  # translate() calls self.eval(): keep the norms in train mode meanwhile
-    saved = [m.momentum for m in norms]
+    saved = [(m.momentum, None if m.num_batches_tracked is None else m.num_batches_tracked.clone()) for m in norms]
 
     def eval_but_batch_norm() -> Any:
         result = eval_mode()
@@ -222,8 +222,10 @@ def batch_stats_scores(
     finally:
         del gan.eval
         gan.sample_with_ema = True
-        for m, momentum in zip(norms, saved, strict=True):
+        for m, (momentum, tracked) in zip(norms, saved, strict=True):
             m.momentum = momentum
+            if tracked is not None:
+                m.num_batches_tracked.copy_(tracked)
     return out
 
 
@@ -239,10 +241,16 @@ def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
     return f"{wins}/{len(pairs)}"
 
 
-def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False) -> str:
-    """Markdown table of ``runs`` (mean ± std over seeds per row) and the paper's checks; ``raw``: the raw
-    generator's scores of EMA runs instead of the EMA generator's."""
-    if raw:
+def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_stats: bool = False) -> str:
+    """Markdown table of ``runs`` (mean ± std over seeds per row), the paper's checks and the FID per seed;
+    ``raw``: the raw generator's scores of EMA runs instead of the EMA generator's; ``batch_stats``: the
+    scores with batch norm on the test batch's statistics (:func:`batch_stats_scores`)."""
+    if batch_stats:
+        which = "raw" if raw else "ema"
+        runs = [{**r, **r["batch_stats"][which]} for r in runs if which in r.get("batch_stats", {})]
+        if not runs:
+            return f"{name}: no batch-statistics scores of the {which} generator"
+    elif raw:
         runs = [{**r, **r["raw"]} for r in runs if "raw" in r]
         if not runs:
             return f"{name}: no raw-generator scores (the runs had no train.ema)"
@@ -281,6 +289,16 @@ def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False) -> str:
         best_psnr = max(means, key=lambda row: means[row]["psnr"])
         checks.append(f"best PSNR: {best_psnr} ({means[best_psnr]['psnr']:.2f} dB; L1 {means['L1']['psnr']:.2f} dB)")
         lines += ["", "paper's ordering: " + "; ".join(checks)]
+    if "fid" in shown:
+        per_seed = "; ".join(
+            f"{row} " + " / ".join(f"{r['fid']:.1f}" for r in runs if r["row"] == row)
+            for row in ROWS
+            if any(r["row"] == row for r in runs)
+        )
+        lines += [
+            "",
+            f"fid per seed ({', '.join(str(r['seed']) for r in runs if r['row'] == runs[0]['row'])}): {per_seed}",
+        ]
     real = {k: v for k, v in runs[0].items() if k.endswith("_real") or k == "fid_floor"}
     lines.append("")
     lines.append("real test targets: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))
@@ -329,6 +347,11 @@ def main() -> None:
         help="score on pairs carved from the training pairs (not trained on), never the held-out test pairs",
     )
     parser.add_argument("--raw", action="store_true", help="with --report: the raw generator's scores of EMA runs")
+    parser.add_argument(
+        "--batch-stats",
+        action="store_true",
+        help="with --report: the scores with batch norm on the test batch's statistics (a diagnostic)",
+    )
     parser.add_argument("--report", action="store_true", help="print the tables of the saved results; no training")
     parser.add_argument(
         "--choose-ema",
@@ -357,7 +380,7 @@ def main() -> None:
     if args.report:
         for name in args.sets:
             saved = json.loads((RESULTS / f"pix2pix-{name}{suffix}.json").read_text())
-            print(summarize(name, saved["runs"], raw=args.raw) + "\n")
+            print(summarize(name, saved["runs"], raw=args.raw, batch_stats=args.batch_stats) + "\n")
         return
     torch.set_num_threads(1)
     from ganforge.report.image_pictures import save_grid

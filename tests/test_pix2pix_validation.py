@@ -102,3 +102,28 @@ def test_choose_ema_takes_the_lowest_geometric_mean_fid_with_raw_from_the_same_r
     assert choose_ema(candidates)[0] == "0.999"
     candidates["0.999"][1]["fid"] = 40000.0  # gm 632
     assert choose_ema(candidates)[0] == "raw"
+
+
+def test_batch_stats_diagnostic_uses_the_test_batch_and_leaves_the_model_as_it_was() -> None:
+    from pix2pix import batch_stats_scores
+
+    from ganforge.gans.pix2pix import build_pix2pix
+
+    torch.manual_seed(0)
+    source = pair_source(torch.rand(40, 1, 32, 32), torch.rand(40, 3, 32, 32), name="gray2color")
+    source.fit_scaler("tanh")
+    gan = build_pix2pix(source, width=4, d_width=4)
+    gan.enable_ema(0.9)
+    norms = [m for m in gan.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in norms:  # running statistics far from any batch's: the two modes must then differ
+        m.running_mean.fill_(3.0)
+        m.running_var.fill_(1e-4)
+    state = {k: v.clone() for k, v in gan.state_dict().items()}
+    a, b = source.x, source.x_b
+    scores = batch_stats_scores(gan, source, a, b, "gray2color", None, None)
+    assert set(scores) == {"ema", "raw"} and {"psnr", "l1"} <= set(scores["raw"])
+    running = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
+    assert abs(float((running - b).abs().mean()) - scores["ema"]["l1"]) > 0.05
+    for key, value in gan.state_dict().items():  # running statistics untouched (momentum 0 meanwhile)
+        assert torch.equal(value, state[key]), key
+    assert "eval" not in vars(gan) and gan.sample_with_ema and all(m.momentum == 0.1 for m in norms)
