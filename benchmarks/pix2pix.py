@@ -21,11 +21,21 @@ held-out test pairs (test-time dropout on, as the paper) and is scored on them:
 Means and standard deviations over the seeds go to stdout as Markdown tables and every run to
 ``benchmarks/results/pix2pix-<set>.json``; a picture of seed 0 (input | four rows | target) to
 ``docs/benchmarks/pix2pix-<set>.png``.
+
+``--set KEY=VALUE`` (repeatable) appends one override to every row, so a setting is compared fairly across
+the ablation (``--set train.ema=0.999``; give a ``--tag`` to keep its results apart). With ``train.ema`` the
+rows are scored through the EMA generator (what ``ganforge translate`` uses) and the raw generator of the
+same run is scored too (``raw`` in the results, ``--report --raw`` for its table).
+
+``--validation`` scores on pairs carved from the TRAINING pairs (a fixed quarter, at most 500, never
+trained on: the rows train on the rest), never the held-out test pairs: for choosing a setting before the
+test split is looked at. Results go to ``pix2pix-<set>-validation<tag>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -35,6 +45,7 @@ import numpy as np
 import torch
 
 from ganforge.api import build_config
+from ganforge.data.pairs import ImagePairSource
 from ganforge.data.registry import build_source, source_from_config
 from ganforge.evaluation.paired_metrics import paired_scores
 from ganforge.gans.registry import build_model
@@ -52,6 +63,7 @@ ROWS = {
 }
 SETS = ("labels2scenes", "edges2digits", "edges2photos", "gray2color")
 HELDOUT = 500
+VALIDATION_SEED = 31_337  # the carving of the validation pairs (fixed: every row and seed scores the same pairs)
 SHOWN = {
     "labels2scenes": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou", "fid", "psnr", "ssim"),
     "edges2digits": ("label_accuracy", "fid", "psnr", "ssim", "l1"),
@@ -101,13 +113,56 @@ def heldout(name: str) -> Any:
     return build_source(name, section)
 
 
+def split_validation(source: ImagePairSource, seed: int = VALIDATION_SEED) -> tuple[ImagePairSource, ImagePairSource]:
+    """(training pairs, validation pairs) of a training source: a random quarter of its pairs (at most
+    ``HELDOUT``) set aside for scoring, the rest kept for training; the two share no pair."""
+    n_val = min(HELDOUT, len(source) // 4)
+    order = torch.randperm(len(source), generator=torch.Generator().manual_seed(seed))
+    val, keep = order[:n_val].sort().values, order[n_val:].sort().values
+
+    def part(idx: torch.Tensor) -> ImagePairSource:
+        return dataclasses.replace(
+            source,
+            x=source.x[idx],
+            x_b=source.x_b[idx],
+            y=None if source.y is None else source.y[idx],
+            label_maps=None if source.label_maps is None else source.label_maps[idx],
+            info=dict(source.info),
+            _order=torch.empty(0, dtype=torch.long),
+            _cursor=0,
+        )
+
+    return part(keep), part(val)
+
+
+def validation_pairs(name: str) -> ImagePairSource:
+    """The validation pairs of set ``name`` (see :func:`split_validation`)."""
+    return split_validation(source_from_config(build_config(name).data))[1]
+
+
 def run_one(
-    name: str, row: str, seed: int, budget: float, test: Any, schedule: str = "constant"
+    name: str,
+    row: str,
+    seed: int,
+    budget: float,
+    test: Any,
+    schedule: str = "constant",
+    extra: list[str] | None = None,
+    validation: bool = False,
 ) -> tuple[dict[str, Any], torch.Tensor]:
-    config = build_config(name, [*ROWS[row], f"seed={seed}", "train.lr_decay=none"])
+    """Train one row for ``budget`` CPU-s and score it on ``test`` (the held-out pairs, or the validation
+    pairs when ``validation``: then it trains on the training pairs less those). ``extra`` overrides are
+    appended to the row's. With ``train.ema`` the scores are the EMA generator's and ``raw`` holds the raw
+    generator's scores of the same run."""
+    extra = list(extra or [])
+    config = build_config(name, [*ROWS[row], f"seed={seed}", "train.lr_decay=none", *extra])
     rng = seed_everything(config.seed)
     source = source_from_config(config.data)
+    if validation:
+        source = split_validation(source)[0]
     gan = build_model(config.model, source)
+    if config.train.ema is not None:
+        gan.enable_ema(config.train.ema)  # as api.train does before training
     config.train.log_every = 10**9  # no logging work inside the budget
     trainer = Trainer(gan, source, config, rng, run_dir=None, callbacks=[], show_progress=False)
     source.fit_scaler(gan.output_activation)
@@ -117,8 +172,61 @@ def run_one(
     t0 = time.process_time()
     fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
     scores = paired_scores(fake, b, name, labels, maps)
-    record = {"row": row, "seed": seed, "schedule": schedule, "final_lr": final_lr, **timing}
+    if gan.ema_generator is not None:
+        gan.sample_with_ema = False
+        raw = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
+        gan.sample_with_ema = True
+        scores["raw"] = paired_scores(raw, b, name, labels, maps, with_real=False)
+    try:  # a diagnostic only: the paper's test-time batch norm (statistics of the test batch)
+        scores["batch_stats"] = batch_stats_scores(gan, source, a, b, name, labels, maps)
+    except Exception as exc:  # noqa: BLE001 - never lose a run's main scores to the diagnostic
+        scores["batch_stats"] = {"error": repr(exc)}
+    record = {
+        "row": row,
+        "seed": seed,
+        "schedule": schedule,
+        "overrides": extra,
+        "scored_on": "validation" if validation else "heldout",
+        "final_lr": final_lr,
+        **timing,
+    }
     return {**record, "eval_cpu_seconds": round(time.process_time() - t0, 1), **scores}, fake
+
+
+def batch_stats_scores(
+    gan: Any, source: Any, a: torch.Tensor, b: torch.Tensor, name: str, labels: Any, maps: Any
+) -> dict[str, dict[str, float]]:
+    """Scores of the EMA (if any) and raw generators translating with batch norm on the statistics of the
+    test batch (chunks of 256), as the paper's inference does, instead of the running statistics
+    ``translate`` uses. The model is left as it was (momentum 0 while translating, counters restored)."""
+    out = {}
+    choices = [("ema", True), ("raw", False)] if gan.ema_generator is not None else [("raw", False)]
+    norms = [m for m in gan.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    eval_mode = gan.eval  # translate() calls self.eval(): keep the norms in train mode meanwhile
+    saved = [(m.momentum, None if m.num_batches_tracked is None else m.num_batches_tracked.clone()) for m in norms]
+
+    def eval_but_batch_norm() -> Any:
+        result = eval_mode()
+        for m in norms:
+            m.train()
+        return result
+
+    try:
+        gan.eval = eval_but_batch_norm
+        for m in norms:
+            m.momentum = 0.0
+        for key, use_ema in choices:
+            gan.sample_with_ema = use_ema
+            fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
+            out[key] = paired_scores(fake, b, name, labels, maps, with_real=False)
+    finally:
+        del gan.eval
+        gan.sample_with_ema = True
+        for m, (momentum, tracked) in zip(norms, saved, strict=True):
+            m.momentum = momentum
+            if tracked is not None:
+                m.num_batches_tracked.copy_(tracked)
+    return out
 
 
 def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
@@ -133,7 +241,19 @@ def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
     return f"{wins}/{len(pairs)}"
 
 
-def summarize(name: str, runs: list[dict[str, Any]]) -> str:
+def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_stats: bool = False) -> str:
+    """Markdown table of ``runs`` (mean ± std over seeds per row), the paper's checks and the FID per seed;
+    ``raw``: the raw generator's scores of EMA runs instead of the EMA generator's; ``batch_stats``: the
+    scores with batch norm on the test batch's statistics (:func:`batch_stats_scores`)."""
+    if batch_stats:
+        which = "raw" if raw else "ema"
+        runs = [{**r, **r["batch_stats"][which]} for r in runs if which in r.get("batch_stats", {})]
+        if not runs:
+            return f"{name}: no batch-statistics scores of the {which} generator"
+    elif raw:
+        runs = [{**r, **r["raw"]} for r in runs if "raw" in r]
+        if not runs:
+            return f"{name}: no raw-generator scores (the runs had no train.ema)"
     shown = SHOWN[name]
     lines = [
         f"| {name} | " + " | ".join(shown) + " | steps | CPU s |",
@@ -169,10 +289,35 @@ def summarize(name: str, runs: list[dict[str, Any]]) -> str:
         best_psnr = max(means, key=lambda row: means[row]["psnr"])
         checks.append(f"best PSNR: {best_psnr} ({means[best_psnr]['psnr']:.2f} dB; L1 {means['L1']['psnr']:.2f} dB)")
         lines += ["", "paper's ordering: " + "; ".join(checks)]
+    if "fid" in shown:
+        per_seed = "; ".join(
+            f"{row} " + " / ".join(f"{r['fid']:.1f}" for r in runs if r["row"] == row)
+            for row in ROWS
+            if any(r["row"] == row for r in runs)
+        )
+        lines += [
+            "",
+            f"fid per seed ({', '.join(str(r['seed']) for r in runs if r['row'] == runs[0]['row'])}): {per_seed}",
+        ]
     real = {k: v for k, v in runs[0].items() if k.endswith("_real") or k == "fid_floor"}
     lines.append("")
     lines.append("real test targets: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))
     return "\n".join(lines)
+
+
+def choose_ema(candidates: dict[str, list[dict[str, Any]]]) -> tuple[str, dict[str, float]]:
+    """The setting with the lowest geometric-mean validation FID over every (set, row) run, and each
+    candidate's value: ``exp(mean log FID)`` (a ratio scale, so no set's FID range outweighs another's).
+
+    ``candidates`` maps an EMA decay (as written in ``train.ema``) to its validation runs; "raw" (the
+    raw generators, no EMA) is scored from the ``raw`` entries of those same runs, every run counted. Fixed
+    before any validation result was seen: FID over all four rows, not the ordering the paper predicts."""
+    logs: dict[str, list[float]] = {"raw": []}
+    for decay, runs in candidates.items():
+        logs[decay] = [float(np.log(r["fid"])) for r in runs]
+        logs["raw"] += [float(np.log(r["raw"]["fid"])) for r in runs if "raw" in r]
+    means = {k: float(np.exp(np.mean(v))) for k, v in logs.items() if v}
+    return min(means, key=means.__getitem__), means
 
 
 def main() -> None:
@@ -188,23 +333,67 @@ def main() -> None:
         choices=["constant", "paper"],
         help="learning rate: constant, or the paper's (constant for the first half of the budget, then linear to 0)",
     )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an override appended to every row (repeatable), e.g. --set train.ema=0.999",
+    )
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="score on pairs carved from the training pairs (not trained on), never the held-out test pairs",
+    )
+    parser.add_argument("--raw", action="store_true", help="with --report: the raw generator's scores of EMA runs")
+    parser.add_argument(
+        "--batch-stats",
+        action="store_true",
+        help="with --report: the scores with batch norm on the test batch's statistics (a diagnostic)",
+    )
     parser.add_argument("--report", action="store_true", help="print the tables of the saved results; no training")
+    parser.add_argument(
+        "--choose-ema",
+        nargs="+",
+        metavar="DECAY",
+        help="print the EMA decay (or raw) with the lowest geometric-mean FID over the saved validation runs "
+        "of --sets, tags -ema<DECAY> (choose_ema); no training",
+    )
     args = parser.parse_args()
+    suffix = ("-validation" if args.validation else "") + args.tag
+    if args.choose_ema:
+        candidates = {
+            d: [
+                r
+                for name in args.sets
+                for r in json.loads((RESULTS / f"pix2pix-{name}-validation-ema{d}.json").read_text())["runs"]
+            ]
+            for d in args.choose_ema
+        }
+        best, means = choose_ema(candidates)
+        for key, value in means.items():
+            n = sum(map(len, candidates.values())) if key == "raw" else len(candidates[key])
+            print(f"{key}: geometric-mean validation FID {value:.3f} over {n} runs")
+        print(f"chosen: {best}")
+        return
     if args.report:
         for name in args.sets:
-            saved = json.loads((RESULTS / f"pix2pix-{name}{args.tag}.json").read_text())
-            print(summarize(name, saved["runs"]) + "\n")
+            saved = json.loads((RESULTS / f"pix2pix-{name}{suffix}.json").read_text())
+            print(summarize(name, saved["runs"], raw=args.raw, batch_stats=args.batch_stats) + "\n")
         return
     torch.set_num_threads(1)
     from ganforge.report.image_pictures import save_grid
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.sets:
-        test = heldout(name)
+        test = validation_pairs(name) if args.validation else heldout(name)
         runs, pictures = [], {}
         for seed in args.seeds:
             for row in args.rows:
-                record, fake = run_one(name, row, seed, args.budget, test, args.schedule)
+                record, fake = run_one(
+                    name, row, seed, args.budget, test, args.schedule, args.overrides, args.validation
+                )
                 runs.append(record)
                 print(json.dumps({"set": name, **record}), flush=True)
                 if seed == args.seeds[0]:
@@ -213,18 +402,22 @@ def main() -> None:
                     "set": name,
                     "budget_cpu_seconds": args.budget,
                     "schedule": args.schedule,
+                    "overrides": args.overrides,
+                    "scored_on": "validation" if args.validation else "heldout",
                     "seeds": args.seeds,
                     "heldout_pairs": len(test),
                     "runs": runs,
                 }  # rewritten after every run: a stop loses one run
-                (RESULTS / f"pix2pix-{name}{args.tag}.json").write_text(json.dumps(out, indent=1) + "\n")
+                (RESULTS / f"pix2pix-{name}{suffix}.json").write_text(json.dumps(out, indent=1) + "\n")
+        print(summarize(name, runs), flush=True)
+        if args.validation:
+            continue  # pictures of the test pairs only
         a, b, _, _ = test.heldout(len(test), seed=2024)
         columns = [a[:8], *pictures.values(), b[:8]]
         if len({c.shape[1] for c in columns}) > 1:
             columns = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
         grid = torch.stack(columns, dim=1).flatten(0, 1)
-        save_grid(grid, PICTURES / f"pix2pix-{name}{args.tag}.png", ncol=len(columns))
-        print(summarize(name, runs), flush=True)
+        save_grid(grid, PICTURES / f"pix2pix-{name}{suffix}.png", ncol=len(columns))
 
 
 if __name__ == "__main__":

@@ -135,3 +135,35 @@ def test_tiny_run_trains_evaluates_translates_and_resumes_exactly(tmp_path) -> N
     resumed = gf.resume(tmp_path / "half", steps=3, show_progress=False)
     for key, value in run.gan.state_dict().items():
         torch.testing.assert_close(resumed.gan.state_dict()[key], value, msg=key)
+
+
+def test_translate_uses_the_ema_generator_when_one_is_kept() -> None:
+    """With ``train.ema`` a run translates (``ganforge translate``, evaluation) through the EMA weights,
+    unless the raw generator is asked for (``sample_with_ema`` False)."""
+    torch.manual_seed(0)
+    gan = build_pix2pix(_source(32), width=4, d_width=4)
+    gan.enable_ema(0.99)
+    with torch.no_grad():
+        for p in gan.generator.parameters():  # the raw weights move away from the EMA copy
+            p.add_(0.1 * torch.randn_like(p))
+    images = torch.rand(3, 1, 32, 32) * 2 - 1
+    through_ema = gan.translate(images)
+    gan.sample_with_ema = False
+    through_raw = gan.translate(images)
+    assert not torch.allclose(through_ema, through_raw, atol=1e-3)
+    copy = build_pix2pix(_source(32), width=4, d_width=4)  # no EMA: translates with its generator
+    copy.generator.load_state_dict(gan.ema_generator.state_dict())
+    torch.testing.assert_close(copy.translate(images), through_ema)  # same dropout draws, same weights
+
+
+def test_a_run_trained_with_ema_translates_through_it_after_loading(tmp_path) -> None:
+    config = {**CONFIG, "train": {**CONFIG["train"], "ema": 0.9}, "eval": {"enabled": False}}
+    gf.train(config, out=tmp_path / "run", show_progress=False)
+    loaded = gf.load(tmp_path / "run")
+    assert loaded.gan.ema_generator is not None and loaded.gan.sampling_generator() is loaded.gan.ema_generator
+    ema_state, raw_state = loaded.gan.ema_generator.state_dict(), loaded.gan.generator.state_dict()
+    assert any(not torch.equal(ema_state[k], raw_state[k]) for k in ema_state)  # the EMA was saved and restored
+    images = torch.rand(2, 1, 32, 32)
+    copy = build_pix2pix(loaded.data, width=4, d_width=4)
+    copy.generator.load_state_dict(ema_state)
+    torch.testing.assert_close(loaded.gan.translate(images), copy.translate(images))
