@@ -196,36 +196,20 @@ def run_one(
 def batch_stats_scores(
     gan: Any, source: Any, a: torch.Tensor, b: torch.Tensor, name: str, labels: Any, maps: Any
 ) -> dict[str, dict[str, float]]:
-    """Scores of the EMA (if any) and raw generators translating with batch norm on the statistics of the
-    test batch (chunks of 256), as the paper's inference does, instead of the running statistics
-    ``translate`` uses. The model is left as it was (momentum 0 while translating, counters restored)."""
+    """Scores of the EMA (if any) and raw generators translating with ``test_norm: batch`` (batch norm on the
+    statistics of each chunk of 256 test images, as the paper's inference does) instead of the running
+    statistics of the run's own setting. The model is left as it was."""
     out = {}
     choices = [("ema", True), ("raw", False)] if gan.ema_generator is not None else [("raw", False)]
-    norms = [m for m in gan.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    eval_mode = gan.eval  # translate() calls self.eval(): keep the norms in train mode meanwhile
-    saved = [(m.momentum, None if m.num_batches_tracked is None else m.num_batches_tracked.clone()) for m in norms]
-
-    def eval_but_batch_norm() -> Any:
-        result = eval_mode()
-        for m in norms:
-            m.train()
-        return result
-
+    setting = gan.test_norm
     try:
-        gan.eval = eval_but_batch_norm
-        for m in norms:
-            m.momentum = 0.0
+        gan.test_norm = "batch"
         for key, use_ema in choices:
             gan.sample_with_ema = use_ema
             fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
             out[key] = paired_scores(fake, b, name, labels, maps, with_real=False)
     finally:
-        del gan.eval
-        gan.sample_with_ema = True
-        for m, (momentum, tracked) in zip(norms, saved, strict=True):
-            m.momentum = momentum
-            if tracked is not None:
-                m.num_batches_tracked.copy_(tracked)
+        gan.test_norm, gan.sample_with_ema = setting, True
     return out
 
 

@@ -156,6 +156,33 @@ def test_translate_uses_the_ema_generator_when_one_is_kept() -> None:
     torch.testing.assert_close(copy.translate(images), through_ema)  # same dropout draws, same weights
 
 
+def test_test_norm_batch_normalizes_by_the_test_batch_and_leaves_running_statistics_alone() -> None:
+    """``test_norm: batch`` is the paper's inference: the generator as in training (batch statistics, dropout
+    on), yet the running statistics a ``running`` translation uses are not changed."""
+    torch.manual_seed(0)
+    gan = build_pix2pix(_source(32), width=4, d_width=4, test_norm="batch")
+    images = torch.rand(6, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        gan.generator.train()
+        gan.generator(images * 0.3 + 0.5)  # running statistics that differ from the test batch's
+    before = {k: v.clone() for k, v in gan.generator.state_dict().items()}
+    out = gan.translate(images)
+    for key, value in gan.generator.state_dict().items():
+        torch.testing.assert_close(value, before[key], msg=key)
+    reference = build_pix2pix(_source(32), width=4, d_width=4)
+    reference.generator.load_state_dict(before)
+    reference.generator.train()
+    torch.manual_seed(gan.translate_seed)
+    with torch.no_grad():
+        torch.testing.assert_close(out, reference.generator(images))
+    gan.test_dropout = False  # dropout draws depend on the batch's size: compare without them
+    assert not torch.allclose(gan.translate(images)[:3], gan.translate(images[:3]), atol=1e-4)  # batch-mates matter
+    gan.test_norm = "running"
+    assert torch.allclose(gan.translate(images)[:3], gan.translate(images[:3]), atol=1e-5)  # they do not
+    with pytest.raises(GanforgeError, match="model.test_norm=instance"):
+        build_pix2pix(_source(32), width=4, d_width=4, test_norm="instance")
+
+
 def test_a_run_trained_with_ema_translates_through_it_after_loading(tmp_path) -> None:
     config = {**CONFIG, "train": {**CONFIG["train"], "ema": 0.9}, "eval": {"enabled": False}}
     gf.train(config, out=tmp_path / "run", show_progress=False)

@@ -18,12 +18,17 @@ where the expectations run over every patch logit of every image and ``E |.|`` i
 D runs first on a batch; the G phase reuses that batch's ``G(x)`` (one generator forward per step) and
 judges it with the just-updated D, as the reference implementation does. At test time the paper keeps
 dropout on ("noise in the form of dropout, applied at both training and test time"); ``test_dropout``
-does so (with batch norm in eval mode, using its running statistics), from a fixed seed so a translation
-is repeatable.
+does so, from a fixed seed so a translation is repeatable. Batch norm at test time is ``test_norm``:
+``running`` (the usual eval mode: the running statistics of the last training batches) or ``batch`` (the
+paper's "batch normalization using the statistics of the test batch": each chunk of ``translate`` is
+normalized by its own mean and variance; the running statistics are neither used nor changed).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -46,6 +51,25 @@ def pix2pix_generator_loss(
     return {"adv": adv, "l1": l1, "total": gan_weight * adv + l1_weight * l1}
 
 
+TEST_NORMS = ("running", "batch")
+
+
+@contextmanager
+def test_batch_statistics(net: nn.Module) -> Iterator[None]:
+    """Inside the block, every batch norm of ``net`` normalizes by the statistics of the batch it is given,
+    even in eval mode, and leaves its running statistics untouched: PyTorch's batch norm falls back to batch
+    statistics when it has no running buffers, so they are set aside and put back afterwards."""
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    saved = [(m.running_mean, m.running_var) for m in norms]
+    try:
+        for m in norms:
+            m.running_mean, m.running_var = None, None
+        yield
+    finally:
+        for m, (mean, var) in zip(norms, saved, strict=True):
+            m.running_mean, m.running_var = mean, var
+
+
 class Pix2Pix(GANModel):
     """U-Net generator, PatchGAN on pairs, conditional adversarial loss + lambda * L1."""
 
@@ -61,8 +85,11 @@ class Pix2Pix(GANModel):
         gan_weight: float = 1.0,
         test_dropout: bool = True,
         translate_seed: int = 0,
+        test_norm: str = "running",
     ) -> None:
         super().__init__()
+        if test_norm not in TEST_NORMS:
+            raise GanforgeError(f"model.test_norm={test_norm}: use one of {', '.join(TEST_NORMS)}")
         if l1_weight < 0 or gan_weight < 0 or l1_weight + gan_weight <= 0:
             raise GanforgeError(
                 f"model.l1_weight={l1_weight}, model.gan_weight={gan_weight}: both must be >= 0 and one positive"
@@ -72,6 +99,7 @@ class Pix2Pix(GANModel):
         self.objective = get_objective(objective)
         self.l1_weight, self.gan_weight = float(l1_weight), float(gan_weight)
         self.test_dropout, self.translate_seed = bool(test_dropout), int(translate_seed)
+        self.test_norm = test_norm
         self.output_activation = "tanh"
         self._cached: tuple[Tensor, Tensor, Tensor] | None = None
 
@@ -135,7 +163,8 @@ class Pix2Pix(GANModel):
     @torch.no_grad()
     def translate(self, images: Tensor, direction: str = "a2b", batch_size: int = 256) -> Tensor:
         """Inputs (model units, (N, C_a, H, W)) -> outputs (model units): eval mode, dropout on when
-        ``test_dropout`` (the paper), drawn from ``translate_seed`` so the result is repeatable."""
+        ``test_dropout`` (the paper), drawn from ``translate_seed`` so the result is repeatable; with
+        ``test_norm: batch`` each chunk of ``batch_size`` images is normalized by its own statistics."""
         if direction != "a2b":
             raise GanforgeError(f"--direction {direction}: a Pix2Pix run translates A to B only (a2b)")
         was_training = self.training
@@ -149,7 +178,8 @@ class Pix2Pix(GANModel):
         try:
             with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
                 torch.manual_seed(self.translate_seed)
-                parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
+                with test_batch_statistics(net) if self.test_norm == "batch" else contextlib.nullcontext():
+                    parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
             return torch.cat(parts) if parts else images.clone()
         finally:
             self.train(was_training)  # also puts the dropout layers back
@@ -178,10 +208,12 @@ def build_pix2pix(
     conditional: bool = True,
     test_dropout: bool = True,
     translate_seed: int = 0,
+    test_norm: str = "running",
 ) -> Pix2Pix:
     """Pix2Pix as the paper builds it: U-Net (widths 64..512, dropout 0.5 on 3 decoder layers), PatchGAN on
     pairs with the patch scaled to the image (``d_layers`` None: 70/256 of the side), batch norm, N(0, 0.02)
-    init, lambda = 100. Ablations: ``gan_weight: 0`` (L1), ``l1_weight: 0`` (cGAN), ``conditional: false``."""
+    init, lambda = 100. Ablations: ``gan_weight: 0`` (L1), ``l1_weight: 0`` (cGAN), ``conditional: false``.
+    ``test_norm``: batch norm at test time on the running statistics or the test batch's (the paper)."""
     if source.kind != "paired-images":
         raise GanforgeError(
             f"model.type=pix2pix needs aligned pairs (data.source: pairs, edges2digits, edges2photos, gray2color or "
@@ -205,4 +237,5 @@ def build_pix2pix(
         gan_weight=gan_weight,
         test_dropout=test_dropout,
         translate_seed=translate_seed,
+        test_norm=test_norm,
     )
