@@ -26,8 +26,7 @@ it gives the sample's intended class a probability >= ``filter_confidence`` (gen
 each class has its count, up to 20 rounds).
 
 **Shift expansion** (``expand``: ``"auto"`` = ``"shifts"`` for images the GAN is trained on, ``"none"``
-turns it off; ``"shifts8"`` adds the four diagonal shifts): the GAN trains on every image and its four
-one-pixel shifts (:func:`one_pixel_shifts`), so
+turns it off): the GAN trains on every image and its four one-pixel shifts (:func:`one_pixel_shifts`), so
 its samples carry the translation invariance a classifier gains most from, instead of recombining the few
 unshifted originals. The synthetic counts still follow the real samples, not the shifted copies.
 
@@ -182,36 +181,26 @@ def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xa, ya.astype(np.int64)
 
 
-EXPANSIONS = ("auto", "shifts", "shifts8", "none")
+EXPANSIONS = ("auto", "shifts", "none")
 
 
-def one_pixel_shifts(x: np.ndarray, fill: str = "edge", diagonals: bool = False) -> np.ndarray:
-    """Images (N, C, H, W) followed by their shifts by one pixel down, up, right and left: (5N, C, H, W);
-    with ``diagonals`` also down-right, down-left, up-right and up-left: (9N, C, H, W).
+def one_pixel_shifts(x: np.ndarray, fill: str = "edge") -> np.ndarray:
+    """Images (N, C, H, W) followed by their shifts by one pixel down, up, right and left: (5N, C, H, W).
 
-    The vacated rows and columns are filled with ``fill``: ``"edge"`` repeats the border (no dark seam on
+    The vacated row or column is filled with ``fill``: ``"edge"`` repeats the border (no dark seam on
     photographs), ``"zero"`` writes 0 (the background of digits)."""
     if fill not in ("edge", "zero"):
         raise GanforgeError(f"one_pixel_shifts: fill {fill!r} must be 'edge' or 'zero'")
-    steps = [(1, 0), (-1, 0), (0, 1), (0, -1)]
-    if diagonals:
-        steps += [(1, 1), (1, -1), (-1, 1), (-1, -1)]
-    return np.concatenate([x] + [_shift(x, dy, dx, fill) for dy, dx in steps])
-
-
-def _shift(x: np.ndarray, dy: int, dx: int, fill: str) -> np.ndarray:
-    """``x`` moved ``dy`` rows down and ``dx`` columns right (each -1, 0 or 1); vacated pixels per ``fill``."""
-    s = x
-    for axis, step in ((2, dy), (3, dx)):
-        if step == 0:
-            continue
-        s = np.roll(s, step, axis=axis)
+    out = [x]
+    for axis, step in ((2, 1), (2, -1), (3, 1), (3, -1)):
+        s = np.roll(x, step, axis=axis)
         vacated = [slice(None)] * 4
         vacated[axis] = 0 if step == 1 else -1
         source = list(vacated)
         source[axis] = 1 if step == 1 else -2
         s[tuple(vacated)] = 0 if fill == "zero" else s[tuple(source)]
-    return s
+        out.append(s)
+    return np.concatenate(out)
 
 
 def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: float | None,
@@ -312,17 +301,17 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default: max(2 x
     real, 50) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
     class). ``run``: sample a trained conditional ganforge run instead of training. ``expand``: "auto"
-    (shifts for images the GAN trains on), "shifts", "shifts8" (diagonal shifts too) or "none" (module
-    doc). ``gan_options`` go to :func:`train_conditional_gan`.
+    (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options`` go to
+    :func:`train_conditional_gan`.
     """
     xa, ya = _check_xy(x, y)
     if expand not in EXPANSIONS:
         raise GanforgeError(f"augment: expand {expand!r} is not one of {', '.join(EXPANSIONS)}")
-    if expand.startswith("shifts") and xa.ndim != 4:
-        raise GanforgeError(f"augment: expand='{expand}' shifts images; these samples are table rows {xa.shape}")
-    if expand.startswith("shifts") and run is not None:
+    if expand == "shifts" and xa.ndim != 4:
+        raise GanforgeError(f"augment: expand='shifts' shifts images; these samples are table rows {xa.shape}")
+    if expand == "shifts" and run is not None:
         raise GanforgeError("augment: expand trains the GAN on expanded data; it does not apply to a trained --run")
-    shift = expand.startswith("shifts") or (expand == "auto" and xa.ndim == 4 and run is None)
+    shift = expand == "shifts" or (expand == "auto" and xa.ndim == 4 and run is None)
     if filter_confidence is not None and not 0.0 < filter_confidence < 1.0:
         raise GanforgeError(f"augment: filter_confidence {filter_confidence} must lie in (0, 1)")
     classes = np.unique(ya)
@@ -338,8 +327,7 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             mean = xa.mean(axis=0)
             sd = xa.std(axis=0)
             scale = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
-        x_gan = one_pixel_shifts(xa, diagonals=expand == "shifts8") if shift else xa
-        y_gan = np.tile(ya, len(x_gan) // len(xa))
+        x_gan, y_gan = (one_pixel_shifts(xa), np.tile(ya, 5)) if shift else (xa, ya)
         g, _ = train_conditional_gan((x_gan - mean) / scale, y_gan, num_classes, steps=steps, seed=seed,
                                      **gan_options)
 

@@ -34,8 +34,7 @@ def augment(
     arch: Annotated[str, typer.Option(
         "--arch", help="GAN networks: auto (conv for square images of side 8, 16, 32, ...), mlp, conv")] = "auto",
     expand: Annotated[str, typer.Option(
-        "--expand", help="auto/shifts: the GAN trains on every image and its 4 one-pixel shifts; shifts8: and its "
-        "4 diagonal shifts; none")] = "auto",
+        "--expand", help="auto/shifts: the GAN trains on every image and its 4 one-pixel shifts; none")] = "auto",
     size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
 ) -> None:
