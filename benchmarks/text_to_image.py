@@ -86,6 +86,7 @@ ROWS = [
     ("no extra object (seen)", "no_extra_seen", None, ""),
     ("R-precision (R=1, 100 captions)", "r_precision", "r_precision_real", ">= 0.90"),
     ("FID on shape features", "fid_shapes", "fid_shapes_floor", ""),
+    ("encoder swap accuracy, shape (diagnostic)", "encoder_swap_shape", None, ""),
     ("training CPU minutes", "train_cpu_min", None, "<= 30"),
 ]
 

@@ -1,8 +1,12 @@
-"""R-precision's candidate captions: other images' captions that state the same content are not mismatches."""
+"""R-precision's candidate captions: other images' captions that state the same content are not mismatches;
+the encoder swap accuracy credits exactly the attributes the matching encoders read."""
+
+from types import SimpleNamespace
 
 import torch
 
-from ganforge.evaluation.text2image_suite import scene_keys
+from ganforge.data.captions import COLOURS, RGB, SYNONYMS
+from ganforge.evaluation.text2image_suite import encoder_swap_accuracy, scene_keys
 
 
 def test_scene_keys_name_content_not_object_order() -> None:
@@ -13,3 +17,34 @@ def test_scene_keys_name_content_not_object_order() -> None:
     keys = scene_keys(torch.cat([a, swapped, other, single]), 4)
     assert keys[0] == keys[1] and len(set(keys.tolist())) == 3
     assert scene_keys(None, 3).tolist() == [0, 1, 2]
+
+
+class ColourOracle:
+    """Encoders that see colour only: an image's vector is its brightest colour (dark background), a
+    caption's is the colour its colour word names; every other attribute leaves both unchanged."""
+
+    def eval(self) -> None:
+        pass
+
+    def image_encoder(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(2)
+        brightest = flat.sum(1).argmax(1)
+        return flat[torch.arange(len(x)), :, brightest] - 0.05
+
+    def tokens(self, captions: list[str]) -> list[str]:
+        return captions
+
+    def encode_text(self, captions: list[str]) -> torch.Tensor:
+        def colour(caption: str) -> str:
+            return next(c for c in COLOURS if any(f" {w} " in f" {caption} " for w in SYNONYMS[c]))
+
+        return torch.tensor([RGB[colour(c)] for c in captions]) - 0.05
+
+
+def test_encoder_swap_accuracy_credits_exactly_the_attributes_the_encoders_read() -> None:
+    run = SimpleNamespace(
+        gan=ColourOracle(), config=SimpleNamespace(data={}), scaler=SimpleNamespace(to_model=lambda x: x)
+    )
+    scores = encoder_swap_accuracy(run, n=60)
+    assert scores["encoder_swap_colour"] == 1.0
+    assert scores["encoder_swap_shape"] == scores["encoder_swap_size"] == scores["encoder_swap_position"] == 0.0
