@@ -74,6 +74,30 @@ def test_mismatched_pair_term_and_ma_gp(source) -> None:
     assert gan.discriminator(batch.x, e.roll(1, 0)).mean() < before
 
 
+def test_swap_negatives_reach_the_encoder_loss_and_d_as_a_second_mismatched_pair(source) -> None:
+    from ganforge.nets.text import matching_loss, swap_two_words
+
+    gan = model(source, swap_negatives=True)
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    torch.manual_seed(3)
+    loss, _ = gan.phase_loss(gan.phases(0)[0], batch, 0)  # matching
+    torch.manual_seed(3)
+    swapped, valid = swap_two_words(batch.y)
+    assert valid.any() and not torch.equal(swapped, batch.y)
+    v, e = gan.image_encoder(batch.x), gan.text_encoder(batch.y)
+    expected = matching_loss(v, e, negatives=gan.text_encoder(swapped), negatives_valid=valid)
+    assert torch.allclose(loss, expected, atol=1e-5) and not torch.allclose(loss, matching_loss(v, e), atol=1e-4)
+    torch.manual_seed(5)
+    _, logs = gan.phase_loss(gan.phases(10)[0], batch, 0)  # discriminator
+    torch.manual_seed(5)
+    gan.noise.sample(len(batch), batch.x.device)  # the draws before the swap
+    swapped, valid = swap_two_words(batch.y)
+    e = gan.encode_text(batch.y)
+    other = F.relu(1 + gan.discriminator(batch.x, e.roll(1, 0))).mean()
+    hard = F.relu(1 + gan.discriminator(batch.x, gan.encode_text(swapped)))[valid].mean()
+    assert torch.allclose(logs["d_mismatch"], 0.5 * other + 0.5 * hard, atol=1e-5)
+
+
 def test_sampling_inputs(source, capsys) -> None:
     gan = model(source)
     assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions

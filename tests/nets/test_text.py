@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganforge.nets.fusion import Affine, FusionGenerator, MatchingDiscriminator
-from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, r_precision
+from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, r_precision, similarity, swap_two_words
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
@@ -35,6 +36,32 @@ def test_matching_loss_prefers_matching_pairs_and_trains_encoders() -> None:
         loss.backward()
         opt.step()
     assert float(loss.detach()) < 0.2 * first
+
+
+def test_swap_two_words_exchanges_two_different_words_and_leaves_padding() -> None:
+    tokens = torch.tensor([[5, 6, 7, 8, 0, 0], [4, 4, 4, 0, 0, 0], [9, 0, 0, 0, 0, 0], [3, 3, 2, 0, 0, 0]])
+    swapped, valid = swap_two_words(tokens, torch.Generator().manual_seed(0))
+    assert valid.tolist() == [True, False, False, True]
+    for row, new, ok in zip(tokens, swapped, valid, strict=True):
+        changed = (row != new).nonzero().flatten().tolist()
+        assert len(changed) == (2 if ok else 0)
+        if ok:
+            a, b = changed
+            assert new[a] == row[b] and new[b] == row[a] and row[a] != row[b]
+        assert torch.equal(new[row == 0], row[row == 0])  # padding stays padding
+
+
+def test_matching_loss_ranks_hard_negatives_below_the_true_sentence() -> None:
+    torch.manual_seed(0)
+    v, e, neg = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 8)
+    valid = torch.tensor([True, True, False, True, False, True])
+    logits = 10 * torch.cat([similarity(v, e), similarity(v, neg[valid])], 1)
+    target = torch.arange(6)
+    expected = F.cross_entropy(logits, target) + F.cross_entropy(10 * similarity(v, e).T, target)
+    assert torch.allclose(matching_loss(v, e, negatives=neg, negatives_valid=valid), expected, atol=1e-6)
+    masked_all = matching_loss(v, e, negatives=neg, negatives_valid=torch.zeros(6, dtype=torch.bool))
+    assert torch.allclose(masked_all, matching_loss(v, e), atol=1e-6)
+    assert matching_loss(v, e, negatives=e) > matching_loss(v, e)  # a negative equal to the truth costs
 
 
 def test_r_precision_ranks_the_true_caption_first() -> None:

@@ -21,6 +21,13 @@ Training runs in two stages as trainer phases:
      matching pairs, k = 2, p = 6 (DF-GAN's values).
    * G: ``L_G = -E[D(G(z, e), e)]`` (+ ``matching_weight`` times the DAMSM loss of generated images with
      their sentences, AttnGAN's L_DAMSM term; 0 = DF-GAN).
+
+``swap_negatives`` adds word-order hard negatives (:func:`~ganforge.nets.text.swap_two_words`: each caption
+with two of its words exchanged) to both stages: in ``matching`` as extra wrong sentences of the DAMSM loss,
+and in D's loss as a second mismatched pair, ``e_mis`` split evenly between another image's sentence and the
+image's own sentence with two words swapped: ``1/2 E[max(0, 1 + D(x, e_other))] + 1/2 E[max(0, 1 + D(x,
+e_swapped))]`` in place of the mismatched term. A random other sentence almost never differs only in which
+object has which colour or shape, so without them neither the encoder nor D learns that binding.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
-from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, similarity
+from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, similarity, swap_two_words
 
 MATCHING = Phase("matching", ("text_encoder", "image_encoder"))
 DISCRIMINATOR = Phase("discriminator", ("discriminator",))
@@ -55,7 +62,7 @@ class TextToImageGAN(GANModel):
         self, vocab: Vocabulary, channels: int, size: int, *, noise_dim: int = 32, cell: str = "gru",
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
-        matching_weight: float = 0.0,
+        matching_weight: float = 0.0, swap_negatives: bool = False,
     ) -> None:
         super().__init__()
         self.vocab = vocab
@@ -69,6 +76,7 @@ class TextToImageGAN(GANModel):
         self.encoder_steps = encoder_steps
         self.gp_weight, self.gp_power = gp_weight, gp_power
         self.mismatch_weight, self.matching_weight = mismatch_weight, matching_weight
+        self.swap_negatives = bool(swap_negatives)
 
     # --- text ---------------------------------------------------------------------------------------
     def tokens(self, text: str | list[str] | tuple[str, ...], n: int | None = None) -> Tensor:
@@ -101,7 +109,11 @@ class TextToImageGAN(GANModel):
         assert batch is not None and batch.y is not None
         if phase.name == "matching":
             v, e = self.image_encoder(batch.x), self.text_encoder(batch.y)
-            loss = matching_loss(v, e)
+            if self.swap_negatives:
+                swapped, valid = swap_two_words(batch.y)
+                loss = matching_loss(v, e, negatives=self.text_encoder(swapped), negatives_valid=valid)
+            else:
+                loss = matching_loss(v, e)
             logs = {"matching": loss.detach()}
             if self.logging_step:
                 logs["match_top1"] = (similarity(v, e).argmax(1) == torch.arange(len(v))).float().mean().detach()
@@ -109,7 +121,7 @@ class TextToImageGAN(GANModel):
         e = self.encode_text(batch.y)
         z = self.noise.sample(len(batch), batch.x.device)
         if phase.name == "discriminator":
-            return self._discriminator_loss(batch.x, e, z)
+            return self._discriminator_loss(batch.x, e, z, batch.y)
         with frozen(self.discriminator):
             fake = self.generator(z, e)
             adv = -self.discriminator(fake, e).mean()
@@ -121,7 +133,7 @@ class TextToImageGAN(GANModel):
                 logs["g_matching"] = match.detach()
         return loss, logs
 
-    def _discriminator_loss(self, x: Tensor, e: Tensor, z: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def _discriminator_loss(self, x: Tensor, e: Tensor, z: Tensor, tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         with torch.no_grad():
             fake = self.generator(z, e)
         x = x.detach().requires_grad_(True)
@@ -133,6 +145,11 @@ class TextToImageGAN(GANModel):
         loss_real = F.relu(1 - real).mean()
         loss_fake = F.relu(1 + fake_out).mean()
         loss_mis = F.relu(1 + mismatched).mean()
+        if self.swap_negatives:
+            swapped, valid = swap_two_words(tokens)
+            hard = F.relu(1 + self.discriminator.logits(features, self.encode_text(swapped.to(tokens.device))))
+            valid = valid.to(hard.device).float()
+            loss_mis = 0.5 * loss_mis + 0.5 * (hard * valid).sum() / valid.sum().clamp_min(1.0)
         gx, ge = torch.autograd.grad(real.sum(), (x, e_real), create_graph=True)
         norm = (gx.flatten(1).pow(2).sum(1) + ge.pow(2).sum(1)).sqrt()
         gp = self.gp_weight * norm.pow(self.gp_power).mean()
@@ -203,9 +220,11 @@ def text2image(
     gp_power: float = 6.0,
     mismatch_weight: float = 0.5,
     matching_weight: float = 0.0,
+    swap_negatives: bool = False,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
-    dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen."""
+    dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
+    ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc)."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
@@ -222,7 +241,7 @@ def text2image(
         vocabulary_of(source), shape[0], shape[1], noise_dim=noise_dim, cell=cell, embed_dim=embed_dim,
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
-        matching_weight=matching_weight,
+        matching_weight=matching_weight, swap_negatives=swap_negatives,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling

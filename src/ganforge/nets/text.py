@@ -10,6 +10,11 @@
   ``P(D_i | Q_i) = softmax_j(gamma3 R(Q_i, D_j))`` and the loss is
   ``-sum_i log P(D_i | Q_i) - sum_i log P(Q_i | D_i)`` (averaged over the batch; gamma3 = 10 as in AttnGAN).
   AttnGAN's word-level (attention) term is left out: the sentence vector is what DF-GAN's generator reads.
+* :func:`swap_two_words`: hard negative captions, each caption with two of its words exchanged
+  (NegCLIP's word-order negatives, Yuksekgonul et al., ICLR 2023). Random other captions of a batch almost
+  never differ from the true one only in which object has which attribute, so an encoder trained on them
+  alone learns a bag of words ("red", "circle", "green", "square") and not their binding; appended to the
+  loss as extra wrong sentences (``matching_loss(..., negatives=...)``) they make word order count.
 """
 
 from __future__ import annotations
@@ -68,12 +73,46 @@ def similarity(image_vectors: Tensor, sentence_vectors: Tensor) -> Tensor:
     return F.normalize(image_vectors, dim=1) @ F.normalize(sentence_vectors, dim=1).T
 
 
-def matching_loss(image_vectors: Tensor, sentence_vectors: Tensor, gamma: float = 10.0) -> Tensor:
+def swap_two_words(tokens: Tensor, generator: torch.Generator | None = None, tries: int = 8) -> tuple[Tensor, Tensor]:
+    """Each caption (N, L; 0 = padding) with two of its words, at random positions holding different token
+    ids, exchanged; and a mask (N,) of the captions that got one (a caption of one word, or whose draws
+    found only equal words in ``tries`` attempts, is left as it is and must not serve as a negative)."""
+    out = tokens.clone()
+    lengths = (tokens != 0).sum(1)
+    valid = torch.zeros(len(tokens), dtype=torch.bool)
+    for i in range(len(tokens)):
+        n = int(lengths[i])
+        if n < 2:
+            continue
+        for _ in range(tries):
+            a, b = torch.randperm(n, generator=generator)[:2].tolist()
+            if tokens[i, a] != tokens[i, b]:
+                out[i, a], out[i, b] = tokens[i, b], tokens[i, a]
+                valid[i] = True
+                break
+    return out, valid
+
+
+def matching_loss(
+    image_vectors: Tensor,
+    sentence_vectors: Tensor,
+    gamma: float = 10.0,
+    negatives: Tensor | None = None,
+    negatives_valid: Tensor | None = None,
+) -> Tensor:
     """DAMSM sentence loss: cross-entropy of each image over the batch's sentences and of each sentence
-    over the images, logits gamma * cosine similarity; pair i is the match of image i."""
+    over the images, logits gamma * cosine similarity; pair i is the match of image i. ``negatives``
+    (M, D): extra wrong sentences (:func:`swap_two_words`) every image's cross-entropy also ranks below its
+    own, those where ``negatives_valid`` is False left out."""
     logits = gamma * similarity(image_vectors, sentence_vectors)
     target = torch.arange(logits.shape[0], device=logits.device)
-    return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
+    text_side = F.cross_entropy(logits.T, target)
+    if negatives is not None:
+        extra = gamma * similarity(image_vectors, negatives)
+        if negatives_valid is not None:
+            extra = extra.masked_fill(~negatives_valid.to(extra.device)[None, :], float("-inf"))
+        logits = torch.cat([logits, extra], dim=1)
+    return F.cross_entropy(logits, target) + text_side
 
 
 def r_precision(image_vectors: Tensor, true_sentences: Tensor, mismatched: Tensor) -> Tensor:
