@@ -86,7 +86,9 @@ ROWS = [
     ("no extra object (seen)", "no_extra_seen", None, ""),
     ("R-precision (R=1, 100 captions)", "r_precision", "r_precision_real", ">= 0.90"),
     ("FID on shape features", "fid_shapes", "fid_shapes_floor", ""),
-    ("encoder swap accuracy, shape (diagnostic)", "encoder_swap_shape", None, ""),
+    ("encoder: shape changed, true caption closer (diagnostic)", "encoder_swap_shape", None, ""),
+    ("encoder: colours exchanged between two objects, true caption closer", "encoder_binding_colour", None, ""),
+    ("encoder: shapes exchanged between two objects, true caption closer", "encoder_binding_shape", None, ""),
     ("training CPU minutes", "train_cpu_min", None, "<= 30"),
 ]
 

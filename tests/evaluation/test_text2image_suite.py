@@ -42,9 +42,12 @@ class ColourOracle:
 
 
 def test_encoder_swap_accuracy_credits_exactly_the_attributes_the_encoders_read() -> None:
+    """A colour-only, bag-of-words oracle: right on every colour change, blind to every other change and to
+    which object has which colour (its two captions of an exchanged pair name the same colours)."""
     run = SimpleNamespace(
         gan=ColourOracle(), config=SimpleNamespace(data={}), scaler=SimpleNamespace(to_model=lambda x: x)
     )
     scores = encoder_swap_accuracy(run, n=60)
     assert scores["encoder_swap_colour"] == 1.0
     assert scores["encoder_swap_shape"] == scores["encoder_swap_size"] == scores["encoder_swap_position"] == 0.0
+    assert scores["encoder_binding_colour"] == scores["encoder_binding_shape"] == 0.0

@@ -12,11 +12,12 @@
   state the same content (same objects and attributes) are not mismatches and are not drawn.
 * **FID on shape features**: Frechet distance of the reader's 256-d quadrant features of generated vs real
   scenes (float64), beside the floor of real vs real.
-* **Encoder swap accuracy** (shapes scenes; a diagnostic of the matching encoders, not of the generator):
-  for fresh real one-object scenes, the share whose image vector is closer (cosine) to its true caption
-  than to the same caption with one attribute changed, per attribute. The generator's DAMSM term can only
-  push an attribute the encoders tell apart; R-precision over random mismatches rarely tests a one-word
-  difference.
+* **Encoder swap and binding accuracy** (shapes scenes; a diagnostic of the matching encoders, not of
+  the generator): for fresh real one-object scenes, the share whose image vector is closer (cosine) to its
+  true caption than to the same caption with one attribute changed; for two-object scenes, than to the
+  caption with an attribute exchanged between the objects. The generator reads the sentence vector and its
+  DAMSM term can only push what the encoders tell apart; R-precision over random mismatches rarely tests a
+  one-word difference or a binding.
 """
 
 from __future__ import annotations
@@ -93,10 +94,12 @@ SWAP_SCENES = 500  # one-object scenes per attribute of the encoder swap accurac
 
 @torch.no_grad()
 def encoder_swap_accuracy(run: Run, n: int = SWAP_SCENES, seed: int = 5) -> dict[str, float]:
-    """Per attribute, the share of ``n`` fresh real one-object training-split scenes (data seed ``seed``)
-    whose DAMSM image vector is more similar to the true caption than to the caption with that attribute
-    changed to another value (drawn uniformly); both captions are drawn with the same template and
-    synonym generator state."""
+    """How well the run's DAMSM encoders tell a caption from a near miss, on fresh real training-split
+    scenes (data seed ``seed``): the share of images whose vector is more similar (cosine) to the true
+    caption than to the near miss. ``encoder_swap_<attribute>``: ``n`` one-object scenes, the attribute
+    changed to another value (drawn uniformly). ``encoder_binding_<attribute>``: two-object scenes whose
+    objects differ in the attribute, the two values exchanged (the red circle and green square become a
+    green circle and red square). Both captions of a pair are drawn from the same generator state."""
     from ganforge.data.captions import (
         ATTRIBUTE_VALUES,
         ATTRIBUTES,
@@ -104,27 +107,39 @@ def encoder_swap_accuracy(run: Run, n: int = SWAP_SCENES, seed: int = 5) -> dict
         parse_held_out,
         render_scenes,
         sample_scenes,
-        scene_caption,
     )
+
+    rng = np.random.default_rng(seed)
+    held = parse_held_out(list(run.config.data.get("held_out", DEFAULT_HELD_OUT)))
+    single = sample_scenes(n, rng, held, "train", max_objects=1)
+    pairs = sample_scenes(4 * n, rng, held, "train", max_objects=2)
+    pairs = pairs[pairs[:, 1, 0] >= 0]
+    out = {}
+    for k, attribute in enumerate(ATTRIBUTES):
+        values = len(ATTRIBUTE_VALUES[attribute])
+        changed = single.copy()
+        changed[:, 0, k] = (changed[:, 0, k] + 1 + rng.integers(0, values - 1, n)) % values
+        out[f"encoder_swap_{attribute}"] = _closer_share(run, single, changed, render_scenes(single, rng), seed)
+    for k, attribute in enumerate(ATTRIBUTES[:3]):  # positions are distinct: exchanging them changes nothing
+        scenes = pairs[pairs[:, 0, k] != pairs[:, 1, k]][:n]
+        exchanged = scenes.copy()
+        exchanged[:, 0, k], exchanged[:, 1, k] = scenes[:, 1, k], scenes[:, 0, k]
+        out[f"encoder_binding_{attribute}"] = _closer_share(run, scenes, exchanged, render_scenes(scenes, rng), seed)
+    return out
+
+
+def _closer_share(run: Run, scenes: np.ndarray, near_miss: np.ndarray, images: torch.Tensor, seed: int) -> float:
+    """Share of ``images`` (data units) closer to a caption of ``scenes`` than to one of ``near_miss``."""
+    from ganforge.data.captions import scene_caption
     from ganforge.nets.text import similarity
 
     gan = run.gan
     gan.eval()
-    rng = np.random.default_rng(seed)
-    held = parse_held_out(list(run.config.data.get("held_out", DEFAULT_HELD_OUT)))
-    scenes = sample_scenes(n, rng, held, "train", max_objects=1)
-    v = gan.image_encoder(run.scaler.to_model(render_scenes(scenes, rng)))
-    out = {}
-    for k, attribute in enumerate(ATTRIBUTES):
-        values = len(ATTRIBUTE_VALUES[attribute])
-        changed = scenes.copy()
-        changed[:, 0, k] = (changed[:, 0, k] + 1 + rng.integers(0, values - 1, n)) % values
-        true = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(scenes)]
-        wrong = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(changed)]
-        e_true, e_wrong = gan.encode_text(gan.tokens(true)), gan.encode_text(gan.tokens(wrong))
-        closer = similarity(v, e_true).diagonal() > similarity(v, e_wrong).diagonal()
-        out[f"encoder_swap_{attribute}"] = float(closer.float().mean())
-    return out
+    v = gan.image_encoder(run.scaler.to_model(images))
+    true = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(scenes)]
+    wrong = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(near_miss)]
+    e_true, e_wrong = gan.encode_text(gan.tokens(true)), gan.encode_text(gan.tokens(wrong))
+    return float((similarity(v, e_true).diagonal() > similarity(v, e_wrong).diagonal()).float().mean())
 
 
 def held_out_source(run: Run, n: int) -> Any:
