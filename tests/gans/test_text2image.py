@@ -82,7 +82,7 @@ def test_swap_negatives_reach_the_encoder_loss_and_d_as_a_second_mismatched_pair
     torch.manual_seed(3)
     loss, _ = gan.phase_loss(gan.phases(0)[0], batch, 0)  # matching
     torch.manual_seed(3)
-    swapped, valid = swap_two_words(batch.y)
+    swapped, valid = swap_two_words(batch.y, classes=gan.word_class)
     assert valid.any() and not torch.equal(swapped, batch.y)
     v, e = gan.image_encoder(batch.x), gan.text_encoder(batch.y)
     expected = matching_loss(v, e, negatives=gan.text_encoder(swapped), negatives_valid=valid)
@@ -91,7 +91,7 @@ def test_swap_negatives_reach_the_encoder_loss_and_d_as_a_second_mismatched_pair
     _, logs = gan.phase_loss(gan.phases(10)[0], batch, 0)  # discriminator
     torch.manual_seed(5)
     gan.noise.sample(len(batch), batch.x.device)  # the draws before the swap
-    swapped, valid = swap_two_words(batch.y)
+    swapped, valid = swap_two_words(batch.y, classes=gan.word_class)
     e = gan.encode_text(batch.y)
     other = F.relu(1 + gan.discriminator(batch.x, e.roll(1, 0))).mean()
     hard = F.relu(1 + gan.discriminator(batch.x, gan.encode_text(swapped)))[valid].mean()

@@ -5,7 +5,15 @@ import torch
 import torch.nn.functional as F
 
 from ganforge.nets.fusion import Affine, FusionGenerator, MatchingDiscriminator
-from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, r_precision, similarity, swap_two_words
+from ganforge.nets.text import (
+    ImageEncoder,
+    SentenceEncoder,
+    matching_loss,
+    r_precision,
+    similarity,
+    swap_two_words,
+    word_classes,
+)
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
@@ -49,6 +57,24 @@ def test_swap_two_words_exchanges_two_different_words_and_leaves_padding() -> No
             a, b = changed
             assert new[a] == row[b] and new[b] == row[a] and row[a] != row[b]
         assert torch.equal(new[row == 0], row[row == 0])  # padding stays padding
+
+
+def test_word_classes_group_words_by_their_contexts_and_swaps_stay_inside_a_class() -> None:
+    from ganforge.data.captions import shapes_text
+
+    source = shapes_text(n=400)
+    words = source.info["vocab"]["words"]
+    classes = word_classes(source.tokens, len(words))
+    of = {w: int(classes[i]) for i, w in enumerate(words)}
+    assert of["red"] == of["navy"] == of["lemon"] != of["circle"]
+    assert of["circle"] == of["box"] == of["wedge"] != of["small"]
+    assert of["small"] == of["huge"] != of["red"] and of["top"] == of["lower"] != of["left"]
+    assert int(classes[0]) == -1  # padding
+    swapped, valid = swap_two_words(source.tokens[:, 0], torch.Generator().manual_seed(0), classes=classes)
+    assert valid.float().mean() > 0.4  # two-object captions (and some position words) have a pair
+    for row, new in zip(source.tokens[:, 0][valid], swapped[valid], strict=True):
+        a, b = (row != new).nonzero().flatten().tolist()
+        assert classes[row[a]] == classes[row[b]] >= 0 and new[a] == row[b]
 
 
 def test_matching_loss_ranks_hard_negatives_below_the_true_sentence() -> None:

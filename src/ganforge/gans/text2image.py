@@ -22,8 +22,9 @@ Training runs in two stages as trainer phases:
    * G: ``L_G = -E[D(G(z, e), e)]`` (+ ``matching_weight`` times the DAMSM loss of generated images with
      their sentences, AttnGAN's L_DAMSM term; 0 = DF-GAN).
 
-``swap_negatives`` adds word-order hard negatives (:func:`~ganforge.nets.text.swap_two_words`: each caption
-with two of its words exchanged) to both stages: in ``matching`` as extra wrong sentences of the DAMSM loss,
+``swap_negatives`` adds hard negatives (:func:`~ganforge.nets.text.swap_two_words`: each caption with two
+words of one class exchanged, classes found from the training captions by :func:`~ganforge.nets.text.word_classes`,
+e.g. its two colours) to both stages: in ``matching`` as extra wrong sentences of the DAMSM loss,
 and in D's loss as a second mismatched pair, ``e_mis`` split evenly between another image's sentence and the
 image's own sentence with two words swapped: ``1/2 E[max(0, 1 + D(x, e_other))] + 1/2 E[max(0, 1 + D(x,
 e_swapped))]`` in place of the mismatched term. A random other sentence almost never differs only in which
@@ -44,7 +45,7 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
-from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, similarity, swap_two_words
+from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, similarity, swap_two_words, word_classes
 
 MATCHING = Phase("matching", ("text_encoder", "image_encoder"))
 DISCRIMINATOR = Phase("discriminator", ("discriminator",))
@@ -77,6 +78,9 @@ class TextToImageGAN(GANModel):
         self.gp_weight, self.gp_power = gp_weight, gp_power
         self.mismatch_weight, self.matching_weight = mismatch_weight, matching_weight
         self.swap_negatives = bool(swap_negatives)
+        # word classes of the training captions for the swaps (set by the builder from live data; not saved:
+        # a resumed run's builder recomputes them, a loaded one only samples); until then one class of all words
+        self.register_buffer("word_class", torch.zeros(len(vocab), dtype=torch.long), persistent=False)
 
     # --- text ---------------------------------------------------------------------------------------
     def tokens(self, text: str | list[str] | tuple[str, ...], n: int | None = None) -> Tensor:
@@ -110,7 +114,7 @@ class TextToImageGAN(GANModel):
         if phase.name == "matching":
             v, e = self.image_encoder(batch.x), self.text_encoder(batch.y)
             if self.swap_negatives:
-                swapped, valid = swap_two_words(batch.y)
+                swapped, valid = swap_two_words(batch.y, classes=self.word_class)
                 loss = matching_loss(v, e, negatives=self.text_encoder(swapped), negatives_valid=valid)
             else:
                 loss = matching_loss(v, e)
@@ -146,7 +150,7 @@ class TextToImageGAN(GANModel):
         loss_fake = F.relu(1 + fake_out).mean()
         loss_mis = F.relu(1 + mismatched).mean()
         if self.swap_negatives:
-            swapped, valid = swap_two_words(tokens)
+            swapped, valid = swap_two_words(tokens, classes=self.word_class)
             hard = F.relu(1 + self.discriminator.logits(features, self.encode_text(swapped.to(tokens.device))))
             valid = valid.to(hard.device).float()
             loss_mis = 0.5 * loss_mis + 0.5 * (hard * valid).sum() / valid.sum().clamp_min(1.0)
@@ -248,4 +252,6 @@ def text2image(
         g = torch.Generator().manual_seed(0)
         idx = torch.randint(0, tokens.shape[0], (BANK_SIZE,), generator=g)
         gan.caption_bank.copy_(tokens[idx, torch.randint(0, tokens.shape[1], (BANK_SIZE,), generator=g)])
+        if swap_negatives:
+            gan.word_class.copy_(word_classes(tokens, len(gan.vocab)))
     return gan

@@ -10,11 +10,13 @@
   ``P(D_i | Q_i) = softmax_j(gamma3 R(Q_i, D_j))`` and the loss is
   ``-sum_i log P(D_i | Q_i) - sum_i log P(Q_i | D_i)`` (averaged over the batch; gamma3 = 10 as in AttnGAN).
   AttnGAN's word-level (attention) term is left out: the sentence vector is what DF-GAN's generator reads.
-* :func:`swap_two_words`: hard negative captions, each caption with two of its words exchanged
-  (NegCLIP's word-order negatives, Yuksekgonul et al., ICLR 2023). Random other captions of a batch almost
-  never differ from the true one only in which object has which attribute, so an encoder trained on them
-  alone learns a bag of words ("red", "circle", "green", "square") and not their binding; appended to the
-  loss as extra wrong sentences (``matching_loss(..., negatives=...)``) they make word order count.
+* :func:`swap_two_words`: hard negative captions, each caption with two of its words of one class
+  (:func:`word_classes`, by the contexts they occur in) exchanged (NegCLIP's word-order negatives,
+  Yuksekgonul et al., ICLR 2023, with distributional classes in place of a part-of-speech tagger). Random
+  other captions of a batch almost never differ from the true one only in which object has which
+  attribute, so an encoder trained on them alone learns a bag of words ("red", "circle", "green",
+  "square") and not their binding; appended to the loss as extra wrong sentences
+  (``matching_loss(..., negatives=...)``) they make the binding count.
 """
 
 from __future__ import annotations
@@ -73,23 +75,58 @@ def similarity(image_vectors: Tensor, sentence_vectors: Tensor) -> Tensor:
     return F.normalize(image_vectors, dim=1) @ F.normalize(sentence_vectors, dim=1).T
 
 
-def swap_two_words(tokens: Tensor, generator: torch.Generator | None = None, tries: int = 8) -> tuple[Tensor, Tensor]:
-    """Each caption (N, L; 0 = padding) with two of its words, at random positions holding different token
-    ids, exchanged; and a mask (N,) of the captions that got one (a caption of one word, or whose draws
-    found only equal words in ``tries`` attempts, is left as it is and must not serve as a negative)."""
-    out = tokens.clone()
-    lengths = (tokens != 0).sum(1)
-    valid = torch.zeros(len(tokens), dtype=torch.bool)
-    for i in range(len(tokens)):
-        n = int(lengths[i])
-        if n < 2:
+WORD_CLASS_SIMILARITY = 0.6  # on the shapes captions 0.6-0.7 recover the attribute kinds exactly; 0.5 merges two
+
+
+def word_classes(tokens: Tensor, vocab_size: int, threshold: float = WORD_CLASS_SIMILARITY) -> Tensor:
+    """A class id per vocabulary word (V,), -1 for padding (id 0) and unseen words: words used in the same
+    contexts share a class. Each word's context is the count vector of its left and right neighbours over
+    ``tokens`` (..., L); words are taken by id and join the first class whose first word's context has
+    cosine similarity above ``threshold``, else start a class. Colours, shapes, sizes and the position words
+    of a caption set come out as classes of their own (and so do synonyms, which share contexts too)."""
+    flat = tokens.reshape(-1, tokens.shape[-1]).long()
+    pad = torch.zeros(len(flat), 1, dtype=torch.long)
+    left, right = torch.cat([pad, flat[:, :-1]], 1), torch.cat([flat[:, 1:], pad], 1)
+    used = flat != 0
+    context = torch.zeros(vocab_size, 2 * vocab_size)
+    ones = torch.ones(int(used.sum()))
+    context.index_put_((flat[used], left[used]), ones, accumulate=True)
+    context.index_put_((flat[used], vocab_size + right[used]), ones, accumulate=True)
+    similar = F.normalize(context, dim=1) @ F.normalize(context, dim=1).T
+    classes = torch.full((vocab_size,), -1, dtype=torch.long)
+    firsts: list[int] = []
+    for word in range(1, vocab_size):
+        if context[word].sum() == 0:
             continue
-        for _ in range(tries):
-            a, b = torch.randperm(n, generator=generator)[:2].tolist()
-            if tokens[i, a] != tokens[i, b]:
-                out[i, a], out[i, b] = tokens[i, b], tokens[i, a]
-                valid[i] = True
-                break
+        match = next((c for c, first in enumerate(firsts) if similar[word, first] > threshold), None)
+        if match is None:
+            firsts.append(word)
+            match = len(firsts) - 1
+        classes[word] = match
+    return classes
+
+
+def swap_two_words(
+    tokens: Tensor, generator: torch.Generator | None = None, classes: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Each caption (N, L; 0 = padding) with two of its words exchanged, drawn uniformly among the position
+    pairs holding different token ids (of one class, with ``classes`` from :func:`word_classes`: a colour
+    with a colour, a shape with a shape, so the swap moves an attribute to the other object); and a mask
+    (N,) of the captions that have such a pair (the others are left as they are and must not serve as
+    negatives)."""
+    # one class for every word without ``classes``; -1 (padding, unseen words) pairs with nothing
+    kind = (tokens != 0).long() - 1 if classes is None else classes.to(tokens.device)[tokens]
+    kind = kind.masked_fill(tokens == 0, -1)
+    pairs = (kind[:, :, None] == kind[:, None, :]) & (kind[:, :, None] >= 0)
+    pairs &= tokens[:, :, None] != tokens[:, None, :]
+    pairs &= torch.ones_like(pairs[0]).triu(1)[None]
+    valid = pairs.flatten(1).any(1)
+    scores = torch.rand(pairs.shape, generator=generator, device=tokens.device).masked_fill(~pairs, -1.0)
+    flat = scores.flatten(1).argmax(1)
+    a, b = flat // tokens.shape[1], flat % tokens.shape[1]
+    rows = torch.arange(len(tokens), device=tokens.device)[valid]
+    out = tokens.clone()
+    out[rows, a[valid]], out[rows, b[valid]] = tokens[rows, b[valid]], tokens[rows, a[valid]]
     return out, valid
 
 
