@@ -108,3 +108,18 @@ def test_affine_starts_as_identity_and_fusion_networks_read_the_sentence() -> No
     assert x.shape == (3, 3, 16, 16) and x.abs().max() <= 1
     assert not torch.allclose(gen(z, e.roll(1, 0)), x)
     assert disc(x, e).shape == (3,) and not torch.allclose(disc(x, e), disc(x, e.roll(1, 0)))
+
+
+def test_grid_affine_starts_as_identity_and_modulates_each_cell_on_its_own() -> None:
+    torch.manual_seed(0)
+    h, e = torch.randn(2, 3, 8, 8), torch.randn(2, 5)
+    affine = Affine(5, 3, grid=2)
+    assert torch.equal(affine(h, e), h)
+    with torch.no_grad():
+        affine.gamma[2].bias.copy_(torch.tensor([1.0, 1.0, 1.0, 3.0] * 3))  # scale 3 in the bottom-right cell only
+    out = affine(h, e)
+    assert torch.allclose(out[:, :, :2, :2], h[:, :, :2, :2]) and torch.allclose(
+        out[:, :, -2:, -2:], 3 * h[:, :, -2:, -2:]
+    )
+    gen = FusionGenerator(noise_dim=4, cond_dim=5, channels=3, size=16, width=8, grid=4)
+    assert gen(torch.randn(2, 4), e).shape == (2, 3, 16, 16)

@@ -63,7 +63,7 @@ class TextToImageGAN(GANModel):
         self, vocab: Vocabulary, channels: int, size: int, *, noise_dim: int = 32, cell: str = "gru",
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
-        matching_weight: float = 0.0, swap_negatives: bool = False,
+        matching_weight: float = 0.0, swap_negatives: bool = False, fusion_grid: int = 1,
     ) -> None:
         super().__init__()
         self.vocab = vocab
@@ -71,7 +71,7 @@ class TextToImageGAN(GANModel):
         self.text_encoder = SentenceEncoder(len(vocab), embed_dim, text_hidden, cell)  # type: ignore[arg-type]
         cond = self.text_encoder.out_dim
         self.image_encoder = ImageEncoder(channels, size, cond, encoder_width)
-        self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width)
+        self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width, fusion_grid)
         self.discriminator = MatchingDiscriminator(cond, channels, size, d_width)
         self.register_buffer("caption_bank", torch.zeros(BANK_SIZE, vocab.max_len, dtype=torch.long))
         self.encoder_steps = encoder_steps
@@ -225,10 +225,12 @@ def text2image(
     mismatch_weight: float = 0.5,
     matching_weight: float = 0.0,
     swap_negatives: bool = False,
+    fusion_grid: int = 1,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
-    ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc)."""
+    ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc); ``fusion_grid``: G's
+    affine fusion per channel (1, DF-GAN) or per cell of a grid x grid map (``nets/fusion.py``)."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
@@ -236,6 +238,8 @@ def text2image(
             raise GanforgeError(f"model.{key}: {value} is not a size between 1 and 1024")
     if encoder_steps < 0 or min(gp_weight, mismatch_weight, matching_weight) < 0 or not gp_power > 0:
         raise GanforgeError("model: encoder_steps and the loss weights must be >= 0, gp_power > 0")
+    if not 1 <= fusion_grid <= 16:
+        raise GanforgeError(f"model.fusion_grid: {fusion_grid} is not a grid side between 1 and 16")
     if mismatch_weight > 1:
         raise GanforgeError(f"model.mismatch_weight: {mismatch_weight}; it splits the fake terms, between 0 and 1")
     shape = tuple(source.sample_shape)
@@ -245,7 +249,7 @@ def text2image(
         vocabulary_of(source), shape[0], shape[1], noise_dim=noise_dim, cell=cell, embed_dim=embed_dim,
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
-        matching_weight=matching_weight, swap_negatives=swap_negatives,
+        matching_weight=matching_weight, swap_negatives=swap_negatives, fusion_grid=fusion_grid,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling

@@ -8,6 +8,11 @@ bias 1 (the shift's at 0) so training starts from the unconditioned network, as 
 Unlike DF-GAN, the first linear layer reads the noise concatenated with the sentence (StackGAN's input),
 so the coarse layout depends on the text from the first layer.
 
+``grid`` > 1 makes the fusion spatial: the MLPs predict a ``grid`` x ``grid`` map of scales and shifts per
+channel, bilinearly resized to the block's resolution, so the sentence can scale a channel up in one part
+of the image and down in another (DF-GAN's per-channel affine is ``grid`` 1, the same at every pixel: a
+caption with a red object on the left and a blue one on the right modulates both with one colour mix).
+
 The discriminator down-samples the image with residual blocks to 4x4, concatenates the sentence vector
 copied over the 4x4 grid, and maps that to one logit (DF-GAN's D_GET_LOGITS).
 """
@@ -22,26 +27,35 @@ from torch import Tensor, nn
 
 
 class Affine(nn.Module):
-    """h -> gamma(e) * h + beta(e), per channel; gamma starts at 1, beta at 0."""
+    """h -> gamma(e) * h + beta(e), per channel (``grid`` 1) or per channel and cell of a ``grid`` x ``grid``
+    map resized to h's resolution; gamma starts at 1, beta at 0."""
 
-    def __init__(self, cond_dim: int, channels: int, hidden: int = 64) -> None:
+    def __init__(self, cond_dim: int, channels: int, hidden: int = 64, grid: int = 1) -> None:
         super().__init__()
-        self.gamma = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, channels))
-        self.beta = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, channels))
+        self.grid = int(grid)
+        out = channels * self.grid * self.grid
+        self.gamma = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
+        self.beta = nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
         for head, bias in ((self.gamma[2], 1.0), (self.beta[2], 0.0)):
             nn.init.zeros_(head.weight)
             nn.init.constant_(head.bias, bias)
 
+    def _map(self, values: Tensor, h: Tensor) -> Tensor:
+        if self.grid == 1:
+            return values[:, :, None, None]
+        grid = values.view(values.shape[0], -1, self.grid, self.grid)
+        return F.interpolate(grid, size=h.shape[-2:], mode="bilinear", align_corners=False)
+
     def forward(self, h: Tensor, e: Tensor) -> Tensor:
-        return self.gamma(e)[:, :, None, None] * h + self.beta(e)[:, :, None, None]
+        return self._map(self.gamma(e), h) * h + self._map(self.beta(e), h)
 
 
 class FusionBlock(nn.Module):
     """DF-GAN's DFBlock: affine, LeakyReLU(0.2), affine, LeakyReLU(0.2)."""
 
-    def __init__(self, cond_dim: int, channels: int) -> None:
+    def __init__(self, cond_dim: int, channels: int, grid: int = 1) -> None:
         super().__init__()
-        self.a1, self.a2 = Affine(cond_dim, channels), Affine(cond_dim, channels)
+        self.a1, self.a2 = Affine(cond_dim, channels, grid=grid), Affine(cond_dim, channels, grid=grid)
 
     def forward(self, h: Tensor, e: Tensor) -> Tensor:
         h = F.leaky_relu(self.a1(h, e), 0.2)
@@ -51,11 +65,11 @@ class FusionBlock(nn.Module):
 class UpBlock(nn.Module):
     """x2 nearest up-sampling; fuse, conv, fuse, conv; learned 1x1 shortcut; residual scale ``gain``."""
 
-    def __init__(self, cond_dim: int, cin: int, cout: int, upsample: bool = True) -> None:
+    def __init__(self, cond_dim: int, cin: int, cout: int, upsample: bool = True, grid: int = 1) -> None:
         super().__init__()
         self.upsample = upsample
-        self.fuse1, self.conv1 = FusionBlock(cond_dim, cin), nn.Conv2d(cin, cout, 3, 1, 1)
-        self.fuse2, self.conv2 = FusionBlock(cond_dim, cout), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.fuse1, self.conv1 = FusionBlock(cond_dim, cin, grid), nn.Conv2d(cin, cout, 3, 1, 1)
+        self.fuse2, self.conv2 = FusionBlock(cond_dim, cout, grid), nn.Conv2d(cout, cout, 3, 1, 1)
         self.shortcut = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
 
     def forward(self, h: Tensor, e: Tensor) -> Tensor:
@@ -70,7 +84,9 @@ class FusionGenerator(nn.Module):
 
     output_activation = "tanh"
 
-    def __init__(self, noise_dim: int, cond_dim: int, channels: int, size: int, width: int = 32) -> None:
+    def __init__(
+        self, noise_dim: int, cond_dim: int, channels: int, size: int, width: int = 32, grid: int = 1
+    ) -> None:
         super().__init__()
         levels = int(math.log2(size // 4))
         if 4 * 2**levels != size:
@@ -78,7 +94,7 @@ class FusionGenerator(nn.Module):
         chans = [width * min(2**(levels - i), 4) for i in range(levels + 1)]  # e.g. 128, 128, 64, 32
         self.start = chans[0]
         self.fc = nn.Linear(noise_dim + cond_dim, chans[0] * 16)
-        self.blocks = nn.ModuleList(UpBlock(cond_dim, chans[i], chans[i + 1]) for i in range(levels))
+        self.blocks = nn.ModuleList(UpBlock(cond_dim, chans[i], chans[i + 1], grid=grid) for i in range(levels))
         self.out = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(chans[-1], channels, 3, 1, 1), nn.Tanh())
 
     def forward(self, z: Tensor, e: Tensor) -> Tensor:
