@@ -79,6 +79,8 @@ def run_seed(seed: int, recipe: str, out: Path, overrides: list[str]) -> dict:
 ROWS = [
     ("all attributes right, seen pairs", "all_attributes_seen", "all_attributes_seen_real", ">= 0.90"),
     ("all attributes right, held-out pairs", "all_attributes_held_out", "all_attributes_held_out_real", ">= 0.70"),
+    ("all right, seen captions of one object", "all_one_object_seen", None, ""),
+    ("all right, seen captions of two objects", "all_two_objects_seen", None, ""),
     ("shape right (seen)", "shape_seen", None, ""),
     ("colour right (seen)", "colour_seen", None, ""),
     ("size right (seen)", "size_seen", None, ""),

@@ -51,3 +51,21 @@ def test_encoder_swap_accuracy_credits_exactly_the_attributes_the_encoders_read(
     assert scores["encoder_swap_colour"] == 1.0
     assert scores["encoder_swap_shape"] == scores["encoder_swap_size"] == scores["encoder_swap_position"] == 0.0
     assert scores["encoder_binding_colour"] == scores["encoder_binding_shape"] == 0.0
+
+
+def test_attribute_scores_split_by_object_count_and_catch_exchanged_colours() -> None:
+    import numpy as np
+
+    from ganforge.data.captions import render_scenes, sample_scenes
+    from ganforge.evaluation.text2image_suite import attribute_scores
+
+    rng = np.random.default_rng(0)
+    scenes = sample_scenes(200, rng, set(), "train", max_objects=2)
+    images = render_scenes(scenes, rng)
+    right = attribute_scores(images, torch.from_numpy(scenes))
+    assert right["all_one_object"] >= 0.95 and right["all_two_objects"] >= 0.95
+    two = (scenes[:, 1, 0] >= 0) & (scenes[:, 0, 1] != scenes[:, 1, 1])
+    exchanged = scenes[two].copy()
+    exchanged[:, 0, 1], exchanged[:, 1, 1] = scenes[two][:, 1, 1], scenes[two][:, 0, 1]
+    wrong = attribute_scores(images[torch.from_numpy(two)], torch.from_numpy(exchanged))
+    assert wrong["all_two_objects"] <= 0.05 and "all_one_object" not in wrong

@@ -75,12 +75,19 @@ def r_precision_of(
 
 
 def attribute_scores(images: torch.Tensor, attributes: torch.Tensor, reader: Any = None) -> dict[str, float]:
-    """Share of images (data units) whose every attribute, and each attribute, matches ``attributes``."""
+    """Share of images (data units) whose every attribute, and each attribute, matches ``attributes``;
+    ``all_one_object`` / ``all_two_objects``: the ``all`` share among captions stating one / two objects
+    (two objects also test binding: each attribute on its own object)."""
     from ganforge.nets.shapes_classifier import load_shapes_classifier, score_scenes
 
     reader = reader or load_shapes_classifier()
     scores = score_scenes(reader.read(images), attributes)
-    return {k: float(v.float().mean()) for k, v in scores.items()}
+    out = {k: float(v.float().mean()) for k, v in scores.items()}
+    two = attributes[:, 1, 0] >= 0
+    for key, rows in (("all_one_object", ~two), ("all_two_objects", two)):
+        if rows.any():
+            out[key] = float(scores["all"][rows].float().mean())
+    return out
 
 
 def shape_fid(reader: Any, real: torch.Tensor, fake: torch.Tensor) -> float:
@@ -176,7 +183,8 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         attrs = source.attributes[idx]  # type: ignore[attr-defined]
         seen, seen_real = attribute_scores(fake, attrs, reader), attribute_scores(real, attrs, reader)
         report.update({"all_attributes_seen": seen["all"], "all_attributes_seen_real": seen_real["all"]})
-        report.update({f"{a}_seen": seen[a] for a in ("shape", "colour", "size", "position", "no_extra")})
+        parts = ("shape", "colour", "size", "position", "no_extra", "all_one_object", "all_two_objects")
+        report.update({f"{a}_seen": seen[a] for a in parts if a in seen})
         held = held_out_source(run, len(idx))
         held_fake = run.sample(len(held), label=held.tokens[:, 0])
         report["all_attributes_held_out"] = attribute_scores(held_fake, held.attributes, reader)["all"]
