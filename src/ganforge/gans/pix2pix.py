@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -54,7 +53,7 @@ def pix2pix_generator_loss(
 TEST_NORMS = ("running", "batch")
 
 
-@contextmanager
+@contextlib.contextmanager
 def test_batch_statistics(net: nn.Module) -> Iterator[None]:
     """Inside the block, every batch norm of ``net`` normalizes by the statistics of the batch it is given,
     even in eval mode, and leaves its running statistics untouched: PyTorch's batch norm falls back to batch

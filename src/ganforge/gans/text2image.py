@@ -151,7 +151,7 @@ class TextToImageGAN(GANModel):
         loss_mis = F.relu(1 + mismatched).mean()
         if self.swap_negatives:
             swapped, valid = swap_two_words(tokens, classes=self.word_class)
-            hard = F.relu(1 + self.discriminator.logits(features, self.encode_text(swapped.to(tokens.device))))
+            hard = F.relu(1 + self.discriminator.logits(features, self.encode_text(swapped)))
             valid = valid.to(hard.device).float()
             loss_mis = 0.5 * loss_mis + 0.5 * (hard * valid).sum() / valid.sum().clamp_min(1.0)
         gx, ge = torch.autograd.grad(real.sum(), (x, e_real), create_graph=True)
