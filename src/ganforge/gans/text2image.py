@@ -24,7 +24,8 @@ Training runs in two stages as trainer phases:
 
 ``swap_negatives`` adds hard negatives (:func:`~ganforge.nets.text.swap_two_words`: each caption with two
 words of one class exchanged, classes found from the training captions by :func:`~ganforge.nets.text.word_classes`,
-e.g. its two colours) to both stages: in ``matching`` as extra wrong sentences of the DAMSM loss,
+e.g. its two colours) to both stages: in ``matching`` as extra wrong sentences of the DAMSM loss, in G's
+DAMSM term likewise (a generated image must be closer to its caption than to the swapped one; since round 10),
 and in D's loss as a second mismatched pair, ``e_mis`` split evenly between another image's sentence and the
 image's own sentence with two words swapped: ``1/2 E[max(0, 1 + D(x, e_other))] + 1/2 E[max(0, 1 + D(x,
 e_swapped))]`` in place of the mismatched term. A random other sentence almost never differs only in which
@@ -131,8 +132,12 @@ class TextToImageGAN(GANModel):
             adv = -self.discriminator(fake, e).mean()
             loss, logs = adv, {"g_adv": adv.detach()}
             if self.matching_weight > 0:
+                negatives = {}
+                if self.swap_negatives:
+                    swapped, valid = swap_two_words(batch.y, classes=self.word_class)
+                    negatives = {"negatives": self.encode_text(swapped), "negatives_valid": valid}
                 with frozen(self.image_encoder):
-                    match = matching_loss(self.image_encoder(fake), e)
+                    match = matching_loss(self.image_encoder(fake), e, **negatives)
                 loss = loss + self.matching_weight * match
                 logs["g_matching"] = match.detach()
         return loss, logs
