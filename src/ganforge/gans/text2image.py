@@ -46,7 +46,15 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
-from ganforge.nets.text import ImageEncoder, SentenceEncoder, matching_loss, similarity, swap_two_words, word_classes
+from ganforge.nets.text import (
+    ImageEncoder,
+    SentenceEncoder,
+    Text,
+    matching_loss,
+    similarity,
+    swap_two_words,
+    word_classes,
+)
 
 MATCHING = Phase("matching", ("text_encoder", "image_encoder"))
 DISCRIMINATOR = Phase("discriminator", ("discriminator",))
@@ -65,6 +73,7 @@ class TextToImageGAN(GANModel):
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
         matching_weight: float = 0.0, swap_negatives: bool = False, fusion_grid: int = 1,
+        word_attention: bool = False,
     ) -> None:
         super().__init__()
         self.vocab = vocab
@@ -72,8 +81,10 @@ class TextToImageGAN(GANModel):
         self.text_encoder = SentenceEncoder(len(vocab), embed_dim, text_hidden, cell)  # type: ignore[arg-type]
         cond = self.text_encoder.out_dim
         self.image_encoder = ImageEncoder(channels, size, cond, encoder_width)
-        self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width, fusion_grid)
-        self.discriminator = MatchingDiscriminator(cond, channels, size, d_width)
+        word_dim = cond if word_attention else 0
+        self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width, fusion_grid, word_dim)
+        self.discriminator = MatchingDiscriminator(cond, channels, size, d_width, word_dim)
+        self.word_attention = bool(word_attention)
         self.register_buffer("caption_bank", torch.zeros(BANK_SIZE, vocab.max_len, dtype=torch.long))
         self.encoder_steps = encoder_steps
         self.gp_weight, self.gp_power = gp_weight, gp_power
@@ -97,6 +108,14 @@ class TextToImageGAN(GANModel):
         """Sentence vectors of token ids, encoder frozen (no gradient)."""
         with torch.no_grad():
             return self.text_encoder(tokens)
+
+    def condition(self, tokens: Tensor) -> Text:
+        """What G and D read of token ids, encoder frozen: the sentence vectors, and with ``word_attention``
+        the word vectors and mask (else None)."""
+        with torch.no_grad():
+            if not self.word_attention:
+                return Text(self.text_encoder(tokens), None, None)
+            return Text(*self.text_encoder.encode(tokens))
 
     def bank_tokens(self, n: int, device: torch.device | str = "cpu") -> Tensor:
         """``n`` training captions drawn from the model's caption bank (torch's global RNG)."""
@@ -123,13 +142,14 @@ class TextToImageGAN(GANModel):
             if self.logging_step:
                 logs["match_top1"] = (similarity(v, e).argmax(1) == torch.arange(len(v))).float().mean().detach()
             return loss, logs
-        e = self.encode_text(batch.y)
+        text = self.condition(batch.y)
+        e = text.sentence
         z = self.noise.sample(len(batch), batch.x.device)
         if phase.name == "discriminator":
-            return self._discriminator_loss(batch.x, e, z, batch.y)
+            return self._discriminator_loss(batch.x, text, z, batch.y)
         with frozen(self.discriminator):
-            fake = self.generator(z, e)
-            adv = -self.discriminator(fake, e).mean()
+            fake = self.generator(z, *text)
+            adv = -self.discriminator(fake, *text).mean()
             loss, logs = adv, {"g_adv": adv.detach()}
             if self.matching_weight > 0:
                 negatives = {}
@@ -142,25 +162,28 @@ class TextToImageGAN(GANModel):
                 logs["g_matching"] = match.detach()
         return loss, logs
 
-    def _discriminator_loss(self, x: Tensor, e: Tensor, z: Tensor, tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def _discriminator_loss(self, x: Tensor, text: Text, z: Tensor, tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         with torch.no_grad():
-            fake = self.generator(z, e)
+            fake = self.generator(z, *text)
         x = x.detach().requires_grad_(True)
-        e_real = e.detach().requires_grad_(True)
+        inputs = [x, text.sentence.detach().requires_grad_(True)]
+        if text.words is not None:
+            inputs.append(text.words.detach().requires_grad_(True))
         features = self.discriminator.features(x)
-        real = self.discriminator.logits(features, e_real)
-        mismatched = self.discriminator.logits(features, e.roll(1, 0))
-        fake_out = self.discriminator(fake, e)
+        real = self.discriminator.logits(features, *inputs[1:], text.mask)
+        other = Text(*(None if t is None else t.roll(1, 0) for t in text))
+        mismatched = self.discriminator.logits(features, *other)
+        fake_out = self.discriminator(fake, *text)
         loss_real = F.relu(1 - real).mean()
         loss_fake = F.relu(1 + fake_out).mean()
         loss_mis = F.relu(1 + mismatched).mean()
         if self.swap_negatives:
             swapped, valid = swap_two_words(tokens, classes=self.word_class)
-            hard = F.relu(1 + self.discriminator.logits(features, self.encode_text(swapped)))
+            hard = F.relu(1 + self.discriminator.logits(features, *self.condition(swapped)))
             valid = valid.to(hard.device).float()
             loss_mis = 0.5 * loss_mis + 0.5 * (hard * valid).sum() / valid.sum().clamp_min(1.0)
-        gx, ge = torch.autograd.grad(real.sum(), (x, e_real), create_graph=True)
-        norm = (gx.flatten(1).pow(2).sum(1) + ge.pow(2).sum(1)).sqrt()
+        grads = torch.autograd.grad(real.sum(), inputs, create_graph=True)
+        norm = sum(g.flatten(1).pow(2).sum(1) for g in grads).sqrt()  # type: ignore[union-attr]
         gp = self.gp_weight * norm.pow(self.gp_power).mean()
         loss = loss_real + (1 - self.mismatch_weight) * loss_fake + self.mismatch_weight * loss_mis + gp
         logs = {"d_real": loss_real.detach(), "d_fake": loss_fake.detach(), "d_mismatch": loss_mis.detach(),
@@ -175,11 +198,11 @@ class TextToImageGAN(GANModel):
         """Images for latents ``z`` and token ids ``y`` (N, L); ``y=None`` draws training captions."""
         del options
         tokens = self.bank_tokens(z.shape[0], z.device) if y is None else y
-        return self.sampling_generator()(z, self.encode_text(tokens))
+        return self.sampling_generator()(z, *self.condition(tokens))
 
     def discriminate(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         tokens = self.bank_tokens(x.shape[0], x.device) if y is None else y
-        return self.discriminator(x, self.encode_text(tokens))
+        return self.discriminator(x, *self.condition(tokens))
 
     @torch.no_grad()
     def sample(
@@ -231,11 +254,13 @@ def text2image(
     matching_weight: float = 0.0,
     swap_negatives: bool = False,
     fusion_grid: int = 1,
+    word_attention: bool = False,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
     ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc); ``fusion_grid``: G's
-    affine fusion per channel (1, DF-GAN) or per cell of a grid x grid map (``nets/fusion.py``)."""
+    affine fusion per channel (1, DF-GAN) or per cell of a grid x grid map (``nets/fusion.py``);
+    ``word_attention``: AttnGAN's word attention in G's blocks and on D's 4x4 features (``nets/fusion.py``)."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
@@ -255,6 +280,7 @@ def text2image(
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
         matching_weight=matching_weight, swap_negatives=swap_negatives, fusion_grid=fusion_grid,
+        word_attention=word_attention,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling

@@ -15,6 +15,14 @@ caption with a red object on the left and a blue one on the right modulates both
 
 The discriminator down-samples the image with residual blocks to 4x4, concatenates the sentence vector
 copied over the 4x4 grid, and maps that to one logit (DF-GAN's D_GET_LOGITS).
+
+``word_dim`` > 0 adds AttnGAN's word attention (Xu et al. 2018, sec. 3.1) to both: each image region
+(a pixel of a feature map) gets a word-context vector ``c_j = sum_i softmax_i(q_j . k_i / sqrt(C)) v_i``
+over the caption's words (keys and values linear in the word features, the query a 1x1 convolution of the
+region's features plus a learned embedding of its position), added back to the features through a 1x1
+convolution that starts at zero. In G it follows every up-sampling block below the output resolution; in D
+it is applied to the 4x4 features before the sentence is joined, so D can check which words a region
+shows, not only what the sentence says as a whole.
 """
 
 from __future__ import annotations
@@ -48,6 +56,39 @@ class Affine(nn.Module):
 
     def forward(self, h: Tensor, e: Tensor) -> Tensor:
         return self._map(self.gamma(e), h) * h + self._map(self.beta(e), h)
+
+
+class WordAttention(nn.Module):
+    """features (N, C, H, W), words (N, L, D), mask (N, L) -> features + conv1x1(word context) (module doc)."""
+
+    def __init__(self, channels: int, word_dim: int, size: int) -> None:
+        super().__init__()
+        self.query = nn.Conv2d(channels, channels, 1)
+        self.position = nn.Parameter(torch.zeros(1, channels, size, size))
+        nn.init.normal_(self.position, std=0.5)
+        self.key, self.value = nn.Linear(word_dim, channels), nn.Linear(word_dim, channels)
+        self.out = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, h: Tensor, words: Tensor, mask: Tensor) -> Tensor:
+        n, c, height, width = h.shape
+        position = self.position
+        if position.shape[-2:] != h.shape[-2:]:
+            position = F.interpolate(position, size=(height, width), mode="bilinear", align_corners=False)
+        q = (self.query(h) + position).flatten(2).transpose(1, 2)  # (N, HW, C)
+        scores = q @ self.key(words).transpose(1, 2) / math.sqrt(c)  # (N, HW, L)
+        attention = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+        context = (attention @ self.value(words)).transpose(1, 2).reshape(n, c, height, width)
+        return h + self.out(context)
+
+
+def sentence_as_words(e: Tensor, words: Tensor | None, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    """The word features to attend to; without them (e.g. an interpolated sentence vector) the sentence
+    vector stands for a caption of one word."""
+    if words is None:
+        return e[:, None, :], torch.ones(e.shape[0], 1, dtype=torch.bool, device=e.device)
+    return words, torch.ones(words.shape[:2], dtype=torch.bool, device=words.device) if mask is None else mask
 
 
 class FusionBlock(nn.Module):
@@ -85,7 +126,8 @@ class FusionGenerator(nn.Module):
     output_activation = "tanh"
 
     def __init__(
-        self, noise_dim: int, cond_dim: int, channels: int, size: int, width: int = 32, grid: int = 1
+        self, noise_dim: int, cond_dim: int, channels: int, size: int, width: int = 32, grid: int = 1,
+        word_dim: int = 0,
     ) -> None:
         super().__init__()
         levels = int(math.log2(size // 4))
@@ -95,12 +137,19 @@ class FusionGenerator(nn.Module):
         self.start = chans[0]
         self.fc = nn.Linear(noise_dim + cond_dim, chans[0] * 16)
         self.blocks = nn.ModuleList(UpBlock(cond_dim, chans[i], chans[i + 1], grid=grid) for i in range(levels))
+        self.attention = nn.ModuleList(
+            WordAttention(chans[i + 1], word_dim, 8 * 2**i) for i in range(levels - 1) if word_dim > 0
+        )
         self.out = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(chans[-1], channels, 3, 1, 1), nn.Tanh())
 
-    def forward(self, z: Tensor, e: Tensor) -> Tensor:
+    def forward(self, z: Tensor, e: Tensor, words: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
         h = self.fc(torch.cat([z, e], 1)).view(z.shape[0], self.start, 4, 4)
-        for block in self.blocks:
+        if len(self.attention):
+            words, mask = sentence_as_words(e, words, mask)
+        for i, block in enumerate(self.blocks):
             h = block(h, e)
+            if i < len(self.attention):
+                h = self.attention[i](h, words, mask)
         return self.out(h)
 
 
@@ -123,12 +172,13 @@ class DownBlock(nn.Module):
 class MatchingDiscriminator(nn.Module):
     """(image, e) -> one logit per pair: image features at 4x4 joined with the sentence vector."""
 
-    def __init__(self, cond_dim: int, channels: int, size: int, width: int = 32) -> None:
+    def __init__(self, cond_dim: int, channels: int, size: int, width: int = 32, word_dim: int = 0) -> None:
         super().__init__()
         levels = int(math.log2(size // 4))
         chans = [width * min(2**i, 4) for i in range(levels + 1)]  # e.g. 32, 64, 128, 128
         self.stem = nn.Conv2d(channels, chans[0], 3, 1, 1)
         self.blocks = nn.Sequential(*(DownBlock(chans[i], chans[i + 1]) for i in range(levels)))
+        self.attention = WordAttention(chans[-1], word_dim, 4) if word_dim > 0 else None
         self.joint = nn.Sequential(
             nn.Conv2d(chans[-1] + cond_dim, chans[-1], 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv2d(chans[-1], 1, 4, 1, 0)
         )
@@ -136,9 +186,11 @@ class MatchingDiscriminator(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         return self.blocks(self.stem(x))
 
-    def logits(self, features: Tensor, e: Tensor) -> Tensor:
+    def logits(self, features: Tensor, e: Tensor, words: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+        if self.attention is not None:
+            features = self.attention(features, *sentence_as_words(e, words, mask))
         grid = e[:, :, None, None].expand(-1, -1, features.shape[2], features.shape[3])
         return self.joint(torch.cat([features, grid], 1)).flatten()
 
-    def forward(self, x: Tensor, e: Tensor) -> Tensor:
-        return self.logits(self.features(x), e)
+    def forward(self, x: Tensor, e: Tensor, words: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+        return self.logits(self.features(x), e, words, mask)

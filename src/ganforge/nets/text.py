@@ -21,14 +21,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 Cell = Literal["gru", "lstm", "rnn"]
+
+
+class Text(NamedTuple):
+    """What a text-conditioned network reads of a caption: the sentence vector (N, D) and, for word
+    attention, the word vectors (N, L, D) and their mask (N, L) (None when not used)."""
+
+    sentence: Tensor
+    words: Tensor | None
+    mask: Tensor | None
 
 
 class SentenceEncoder(nn.Module):
@@ -45,12 +54,20 @@ class SentenceEncoder(nn.Module):
         self.out_dim = 2 * hidden
 
     def forward(self, tokens: Tensor) -> Tensor:
+        return self.encode(tokens)[0]
+
+    def encode(self, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Sentence vectors (N, 2 * hidden), word vectors (N, W, 2 * hidden) (both directions' hidden states
+        at each word, AttnGAN's word features; zero past a caption's end) and the word mask (N, W), W the
+        longest caption's length."""
         lengths = (tokens != 0).sum(1).clamp_min(1).cpu()
         width = int(lengths.max())
         packed = pack_padded_sequence(self.embed(tokens[:, :width]), lengths, batch_first=True, enforce_sorted=False)
-        _, state = self.rnn(packed)
+        outputs, state = self.rnn(packed)
         h = state[0] if isinstance(state, tuple) else state  # (2, N, hidden): forward and backward final states
-        return torch.cat([h[0], h[1]], dim=1)
+        words, _ = pad_packed_sequence(outputs, batch_first=True, total_length=width)
+        mask = torch.arange(width)[None, :] < lengths[:, None]
+        return torch.cat([h[0], h[1]], dim=1), words, mask.to(words.device)
 
 
 class ImageEncoder(nn.Module):

@@ -61,13 +61,16 @@ def captions_grid(run: Run, path: Path, captions: list[str] | None = None, per_c
 def sentence_interpolation(
     run: Run, path: Path, first: str = INTERPOLATION[0], second: str = INTERPOLATION[1], steps: int = 8, rows: int = 4
 ) -> Path:
-    """Generated images along ``e(t) = (1 - t) e(first) + t e(second)``, one row per fixed noise."""
+    """Generated images along ``e(t) = (1 - t) e(first) + t e(second)``, one row per fixed noise (with word
+    attention the word vectors too, position by position, attending to the words of either caption)."""
     gan = run.gan
-    e = gan.encode_text(gan.tokens([first, second]))
+    e, words, mask = gan.condition(gan.tokens([first, second]))
     t = torch.linspace(0, 1, steps)[:, None]
-    path_e = (1 - t) * e[0] + t * e[1]
+    path = [(1 - t) * e[0] + t * e[1], None, None]
+    if words is not None and mask is not None:
+        path[1:] = [(1 - t[:, :, None]) * words[0] + t[:, :, None] * words[1], (mask[0] | mask[1]).expand(steps, -1)]
     z = gan.sample_latents(rows)
-    images = [run.scaler.to_data(gan.sampling_generator()(z[r : r + 1].expand(steps, -1), path_e)) for r in range(rows)]
+    images = [run.scaler.to_data(gan.sampling_generator()(z[r : r + 1].expand(steps, -1), *path)) for r in range(rows)]
     return save_png(_rows_with_text(images, [f"{first}  ->  {second}"] * rows), path)
 
 
