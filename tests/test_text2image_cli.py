@@ -50,9 +50,11 @@ def test_users_captioned_folder(tmp_path) -> None:
     (tmp_path / "captions.csv").write_text("\n".join(rows) + "\n")
     run = tmp_path / "run"
     captions = f"data.captions={tmp_path / 'captions.csv'}"
+    attention = ["--set", "model.word_attention=true"]  # word attention saves, loads and draws the pictures too
     out = ganforge("train", str(folder), "--recipe", "text2image", "--set", captions, "--set", "data.size=16", *TINY,
-                   "--out", str(run))
+                   *attention, "--out", str(run))
     assert out.returncode == 0, out.stderr
+    assert (run / "plots" / "sentence_interpolation.png").is_file()
     out = ganforge("sample", str(run), "--text", "a red picture", "-n", "4", "-o", str(tmp_path / "r.png"))
     assert out.returncode == 0, out.stderr
     out = ganforge("train", str(folder), "--recipe", "text2image", "--set", "data.captions=nope.csv", *TINY)

@@ -98,6 +98,36 @@ def test_swap_negatives_reach_the_encoder_loss_and_d_as_a_second_mismatched_pair
     assert torch.allclose(logs["d_mismatch"], 0.5 * other + 0.5 * hard, atol=1e-5)
 
 
+def test_word_attention_reaches_g_d_and_the_gradient_penalty(source) -> None:
+    gan = model(source, word_attention=True, swap_negatives=True, matching_weight=1.0)
+    text = gan.condition(gan.tokens(["a red circle at the top left", "a blue square at the bottom right"]))
+    assert text.words is not None and text.words.shape[:2] == text.mask.shape
+    for layer in [*gan.generator.attention, gan.discriminator.attention]:
+        torch.nn.init.normal_(layer.out.weight, std=0.5)
+    z = gan.noise.sample(2)
+    words = text.words.clone()
+    words[:, 1] = 0.0  # the colour words
+    assert not torch.allclose(gan.generator(z, *text), gan.generator(z, text.sentence, words, text.mask))
+    x = gan.generator(z, *text).detach()
+    assert not torch.allclose(gan.discriminator(x, *text), gan.discriminator(x, text.sentence, words, text.mask))
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    for phase in gan.phases(10):
+        loss, logs = gan.phase_loss(phase, batch, 0)
+        assert torch.isfinite(loss)
+    gan.gp_weight = 0.0
+    torch.manual_seed(5)
+    without_gp, _ = gan.phase_loss(gan.phases(10)[0], batch, 0)
+    gan.gp_weight = 2.0
+    torch.manual_seed(5)
+    with_gp, logs = gan.phase_loss(gan.phases(10)[0], batch, 0)
+    assert torch.allclose(with_gp - without_gp, logs["ma_gp"], atol=1e-5) and logs["ma_gp"] > 0
+    inputs = [t.detach().requires_grad_(True) for t in (batch.x, *gan.condition(batch.y)[:2])]
+    real = gan.discriminator(*inputs, gan.condition(batch.y).mask)
+    norms = sum(g.flatten(1).pow(2).sum(1) for g in torch.autograd.grad(real.sum(), inputs))
+    assert torch.allclose(logs["ma_gp"], 2.0 * norms.pow(3).mean(), rtol=1e-4)  # words are penalised too
+    assert gan.sample(3, text="a red box").shape == (3, 3, 32, 32)
+
+
 def test_sampling_inputs(source, capsys) -> None:
     gan = model(source)
     assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganforge.nets.fusion import Affine, FusionGenerator, MatchingDiscriminator
+from ganforge.nets.fusion import Affine, FusionGenerator, MatchingDiscriminator, WordAttention
 from ganforge.nets.text import (
     ImageEncoder,
     SentenceEncoder,
@@ -27,6 +27,52 @@ def test_sentence_encoder_reads_words_and_ignores_padding(cell) -> None:
     padded = torch.cat([tokens, torch.zeros(2, 4, dtype=torch.long)], 1)
     assert torch.allclose(enc(padded), out, atol=1e-6)  # padding is never read
     assert not torch.allclose(enc(torch.tensor([[7, 6, 5]])), out[:1])  # order matters
+
+
+def test_word_vectors_stop_at_each_captions_end_and_match_the_sentence_vector() -> None:
+    torch.manual_seed(0)
+    enc = SentenceEncoder(vocab_size=20, embed_dim=8, hidden=16)
+    tokens = torch.tensor([[5, 6, 7, 0, 0, 0], [5, 6, 8, 9, 0, 0]])
+    sentence, words, mask = enc.encode(tokens)
+    assert torch.equal(sentence, enc(tokens))
+    assert words.shape == (2, 4, 32) and mask.tolist() == [[True] * 3 + [False], [True] * 4]
+    assert words[0, 3].abs().max() == 0  # nothing past the first caption's end
+    assert torch.allclose(words[0, 2, :16], sentence[0, :16])  # forward state at the last word
+    assert torch.allclose(words[0, 0, 16:], sentence[0, 16:])  # backward state at the first word
+
+
+def test_word_attention_starts_as_identity_reads_the_words_and_never_the_padding() -> None:
+    torch.manual_seed(0)
+    attend = WordAttention(channels=4, word_dim=6, size=4)
+    h, words = torch.randn(2, 4, 4, 4), torch.randn(2, 3, 6)
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    assert torch.equal(attend(h, words, mask), h)  # the output convolution starts at zero
+    torch.nn.init.normal_(attend.out.weight)
+    out = attend(h, words, mask)
+    changed = words.clone()
+    changed[0, 2] = 5.0  # a padding word of caption 0
+    assert torch.allclose(attend(h, changed, mask)[0], out[0])
+    changed[0, 1] = 5.0  # a real word
+    assert not torch.allclose(attend(h, changed, mask)[0], out[0])
+    assert torch.allclose(attend(h, changed, mask)[1], out[1])  # captions do not mix
+    assert attend(torch.randn(1, 4, 8, 8), words[:1], mask[:1]).shape == (1, 4, 8, 8)  # other sizes too
+
+
+def test_fusion_networks_with_word_attention_read_each_word() -> None:
+    torch.manual_seed(0)
+    gen = FusionGenerator(noise_dim=4, cond_dim=6, channels=3, size=32, width=8, word_dim=6)
+    disc = MatchingDiscriminator(cond_dim=6, channels=3, size=32, width=8, word_dim=6)
+    assert [a.position.shape[-1] for a in gen.attention] == [8, 16]
+    for layer in [*gen.attention, disc.attention]:
+        torch.nn.init.normal_(layer.out.weight, std=0.5)
+    z, e, words = torch.randn(2, 4), torch.randn(2, 6), torch.randn(2, 3, 6)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    x = gen(z, e, words, mask)
+    other = words.clone()
+    other[:, 1] = -words[:, 1]
+    assert not torch.allclose(gen(z, e, other, mask), x)
+    assert not torch.allclose(disc(x, e, other, mask), disc(x, e, words, mask))
+    assert gen(z, e).shape == x.shape  # no word vectors: the sentence stands for one word
 
 
 def test_matching_loss_prefers_matching_pairs_and_trains_encoders() -> None:

@@ -66,11 +66,11 @@ def sentence_interpolation(
     gan = run.gan
     e, words, mask = gan.condition(gan.tokens([first, second]))
     t = torch.linspace(0, 1, steps)[:, None]
-    path = [(1 - t) * e[0] + t * e[1], None, None]
+    along = [(1 - t) * e[0] + t * e[1], None, None]
     if words is not None and mask is not None:
-        path[1:] = [(1 - t[:, :, None]) * words[0] + t[:, :, None] * words[1], (mask[0] | mask[1]).expand(steps, -1)]
+        along[1:] = [(1 - t[:, :, None]) * words[0] + t[:, :, None] * words[1], (mask[0] | mask[1]).expand(steps, -1)]
     z = gan.sample_latents(rows)
-    images = [run.scaler.to_data(gan.sampling_generator()(z[r : r + 1].expand(steps, -1), *path)) for r in range(rows)]
+    images = [run.scaler.to_data(gan.sampling_generator()(z[r : r + 1].expand(steps, -1), *along)) for r in range(rows)]
     return save_png(_rows_with_text(images, [f"{first}  ->  {second}"] * rows), path)
 
 
