@@ -128,6 +128,29 @@ def test_word_attention_reaches_g_d_and_the_gradient_penalty(source) -> None:
     assert gan.sample(3, text="a red box").shape == (3, 3, 32, 32)
 
 
+def test_word_matching_adds_attngans_word_level_term_in_both_stages(source) -> None:
+    from ganforge.nets.text import matching_loss, word_matching_loss
+
+    gan = model(source, word_matching=True, matching_weight=1.0)
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    loss, _ = gan.phase_loss(gan.phases(0)[0], batch, 0)  # matching
+    v, regions = gan.image_encoder.encode(batch.x)
+    e, words, mask = gan.text_encoder.encode(batch.y)
+    assert regions.shape == (8, 16, e.shape[1])
+    assert torch.allclose(loss, matching_loss(v, e) + word_matching_loss(regions, words, mask), atol=1e-5)
+    loss.backward()
+    assert gan.image_encoder.region_head.weight.grad.abs().sum() > 0  # the region features are trained
+    torch.manual_seed(4)
+    _, logs = gan.phase_loss(gan.phases(10)[1], batch, 0)  # generator
+    torch.manual_seed(4)
+    fake = gan.generator(gan.noise.sample(8), gan.encode_text(batch.y))
+    v, regions = gan.image_encoder.encode(fake)
+    expected = matching_loss(v, e) + word_matching_loss(regions, words, mask)
+    assert torch.allclose(logs["g_matching"], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="region"):
+        model(source).image_encoder.encode(batch.x)
+
+
 def test_sampling_inputs(source, capsys) -> None:
     gan = model(source)
     assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions

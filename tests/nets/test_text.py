@@ -13,6 +13,8 @@ from ganforge.nets.text import (
     similarity,
     swap_two_words,
     word_classes,
+    word_matching_loss,
+    word_similarity,
 )
 
 
@@ -134,6 +136,38 @@ def test_matching_loss_ranks_hard_negatives_below_the_true_sentence() -> None:
     masked_all = matching_loss(v, e, negatives=neg, negatives_valid=torch.zeros(6, dtype=torch.bool))
     assert torch.allclose(masked_all, matching_loss(v, e), atol=1e-6)
     assert matching_loss(v, e, negatives=e) > matching_loss(v, e)  # a negative equal to the truth costs
+
+
+def test_word_similarity_is_attngans_formula_and_finds_each_word_in_some_region() -> None:
+    torch.manual_seed(0)
+    regions, words = torch.randn(3, 16, 8), torch.randn(2, 4, 8)
+    mask = torch.tensor([[True, True, True, False], [True, True, True, True]])
+    got = word_similarity(regions, words, mask, gamma1=4.0, gamma2=5.0)
+    for i in range(3):
+        for j in range(2):
+            e = words[j][mask[j]]  # (L, D)
+            alpha = (4.0 * (e @ regions[i].T).softmax(0)).softmax(1)  # normalised over words, then regions
+            cosine = F.cosine_similarity(alpha @ regions[i], e, dim=1)
+            assert torch.isclose(got[i, j], (5.0 * cosine).logsumexp(0) / 5.0, atol=1e-5)
+    # an image holding a region that looks like each word scores higher than one without
+    with_words = torch.randn(1, 16, 8)
+    with_words[0, :3] = words[0, :3] * 3
+    without = torch.randn(1, 16, 8)
+    assert word_similarity(with_words, words[:1], mask[:1]) > word_similarity(without, words[:1], mask[:1])
+
+
+def test_word_matching_loss_prefers_images_that_show_their_words() -> None:
+    torch.manual_seed(0)
+    words, mask = torch.randn(6, 3, 8), torch.ones(6, 3, dtype=torch.bool)
+    regions = torch.randn(6, 16, 8) * 0.1
+    regions[:, :3] += words * 2  # image i shows the words of sentence i
+    assert word_matching_loss(regions, words, mask) < word_matching_loss(regions, words.roll(1, 0), mask)
+    swapped = words.flip(1)  # the same words: as near a miss as can be, the order is not in these vectors
+    with_negatives = word_matching_loss(regions, words, mask, negatives=(swapped, mask))
+    assert torch.isclose(word_matching_loss(regions, words, mask, negatives=(swapped, mask),
+                                            negatives_valid=torch.zeros(6, dtype=torch.bool)),
+                         word_matching_loss(regions, words, mask))
+    assert with_negatives > word_matching_loss(regions, words, mask)
 
 
 def test_r_precision_ranks_the_true_caption_first() -> None:

@@ -34,6 +34,7 @@ object has which colour or shape, so without them neither the encoder nor D lear
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
 import torch
@@ -54,6 +55,7 @@ from ganforge.nets.text import (
     similarity,
     swap_two_words,
     word_classes,
+    word_matching_loss,
 )
 
 MATCHING = Phase("matching", ("text_encoder", "image_encoder"))
@@ -73,14 +75,15 @@ class TextToImageGAN(GANModel):
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
         matching_weight: float = 0.0, swap_negatives: bool = False, fusion_grid: int = 1,
-        word_attention: bool = False,
+        word_attention: bool = False, word_matching: bool = False,
     ) -> None:
         super().__init__()
         self.vocab = vocab
         self.noise = Noise(noise_dim)
         self.text_encoder = SentenceEncoder(len(vocab), embed_dim, text_hidden, cell)  # type: ignore[arg-type]
         cond = self.text_encoder.out_dim
-        self.image_encoder = ImageEncoder(channels, size, cond, encoder_width)
+        self.image_encoder = ImageEncoder(channels, size, cond, encoder_width, regions=word_matching)
+        self.word_matching = bool(word_matching)
         word_dim = cond if word_attention else 0
         self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width, fusion_grid, word_dim)
         self.discriminator = MatchingDiscriminator(cond, channels, size, d_width, word_dim)
@@ -132,18 +135,12 @@ class TextToImageGAN(GANModel):
     def phase_loss(self, phase: Phase, batch: Batch | None, repeat: int) -> tuple[Tensor | None, dict[str, Tensor]]:
         assert batch is not None and batch.y is not None
         if phase.name == "matching":
-            v, e = self.image_encoder(batch.x), self.text_encoder(batch.y)
-            if self.swap_negatives:
-                swapped, valid = swap_two_words(batch.y, classes=self.word_class)
-                loss = matching_loss(v, e, negatives=self.text_encoder(swapped), negatives_valid=valid)
-            else:
-                loss = matching_loss(v, e)
+            loss, v, e = self.damsm_loss(batch.x, batch.y, train_text=True)
             logs = {"matching": loss.detach()}
             if self.logging_step:
                 logs["match_top1"] = (similarity(v, e).argmax(1) == torch.arange(len(v))).float().mean().detach()
             return loss, logs
         text = self.condition(batch.y)
-        e = text.sentence
         z = self.noise.sample(len(batch), batch.x.device)
         if phase.name == "discriminator":
             return self._discriminator_loss(batch.x, text, z, batch.y)
@@ -152,15 +149,32 @@ class TextToImageGAN(GANModel):
             adv = -self.discriminator(fake, *text).mean()
             loss, logs = adv, {"g_adv": adv.detach()}
             if self.matching_weight > 0:
-                negatives = {}
-                if self.swap_negatives:
-                    swapped, valid = swap_two_words(batch.y, classes=self.word_class)
-                    negatives = {"negatives": self.encode_text(swapped), "negatives_valid": valid}
                 with frozen(self.image_encoder):
-                    match = matching_loss(self.image_encoder(fake), e, **negatives)
+                    match = self.damsm_loss(fake, batch.y, train_text=False)[0]
                 loss = loss + self.matching_weight * match
                 logs["g_matching"] = match.detach()
         return loss, logs
+
+    def damsm_loss(self, images: Tensor, tokens: Tensor, train_text: bool) -> tuple[Tensor, Tensor, Tensor]:
+        """AttnGAN's DAMSM loss of ``images`` with their captions (sentence level; + word level with
+        ``word_matching``; swapped captions as extra wrong sentences with ``swap_negatives``), the text
+        encoder trained only with ``train_text``; also the image and sentence vectors."""
+        with contextlib.nullcontext() if train_text else torch.no_grad():
+            e, words, mask = self.text_encoder.encode(tokens)
+            if self.swap_negatives:
+                swapped, valid = swap_two_words(tokens, classes=self.word_class)
+                negative = self.text_encoder.encode(swapped)
+        if self.word_matching:
+            v, regions = self.image_encoder.encode(images)
+        else:
+            v = self.image_encoder(images)
+        if not self.swap_negatives:
+            loss = matching_loss(v, e)
+            return (loss + word_matching_loss(regions, words, mask) if self.word_matching else loss), v, e
+        loss = matching_loss(v, e, negatives=negative[0], negatives_valid=valid)
+        if self.word_matching:
+            loss = loss + word_matching_loss(regions, words, mask, negatives=negative[1:], negatives_valid=valid)
+        return loss, v, e
 
     def _discriminator_loss(self, x: Tensor, text: Text, z: Tensor, tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         with torch.no_grad():
@@ -255,12 +269,14 @@ def text2image(
     swap_negatives: bool = False,
     fusion_grid: int = 1,
     word_attention: bool = False,
+    word_matching: bool = False,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
     ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc); ``fusion_grid``: G's
     affine fusion per channel (1, DF-GAN) or per cell of a grid x grid map (``nets/fusion.py``);
-    ``word_attention``: AttnGAN's word attention in G's blocks and on D's 4x4 features (``nets/fusion.py``)."""
+    ``word_attention``: AttnGAN's word attention in G's blocks and on D's 4x4 features (``nets/fusion.py``);
+    ``word_matching``: AttnGAN's word-level DAMSM term beside the sentence one, in both stages."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
@@ -280,7 +296,7 @@ def text2image(
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
         matching_weight=matching_weight, swap_negatives=swap_negatives, fusion_grid=fusion_grid,
-        word_attention=word_attention,
+        word_attention=word_attention, word_matching=word_matching,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling

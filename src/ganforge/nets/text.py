@@ -71,9 +71,11 @@ class SentenceEncoder(nn.Module):
 
 
 class ImageEncoder(nn.Module):
-    """Images (N, C, S, S) in model units -> vectors (N, out_dim): stride-2 convolutions to 4x4, then linear."""
+    """Images (N, C, S, S) in model units -> vectors (N, out_dim): stride-2 convolutions to 4x4, then linear.
+    With ``regions``, :meth:`regions` also gives one out_dim vector per cell of the 4x4 map (a 1x1
+    convolution of its features: AttnGAN's local image features, for :func:`word_matching_loss`)."""
 
-    def __init__(self, channels: int, size: int, out_dim: int, width: int = 32) -> None:
+    def __init__(self, channels: int, size: int, out_dim: int, width: int = 32, regions: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c, s = channels, size
@@ -82,9 +84,17 @@ class ImageEncoder(nn.Module):
             c, s, width = width, s // 2, min(width * 2, 128)
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(c * s * s, out_dim)
+        self.region_head = nn.Conv2d(c, out_dim, 1) if regions else None
 
     def forward(self, images: Tensor) -> Tensor:
         return self.head(self.features(images).flatten(1))
+
+    def encode(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Image vectors (N, out_dim) and region vectors (N, 16, out_dim)."""
+        if self.region_head is None:
+            raise ValueError("this image encoder was built without region features (regions=False)")
+        h = self.features(images)
+        return self.head(h.flatten(1)), self.region_head(h).flatten(2).transpose(1, 2)
 
 
 def similarity(image_vectors: Tensor, sentence_vectors: Tensor) -> Tensor:
@@ -158,15 +168,57 @@ def matching_loss(
     over the images, logits gamma * cosine similarity; pair i is the match of image i. ``negatives``
     (M, D): extra wrong sentences (:func:`swap_two_words`) every image's cross-entropy also ranks below its
     own, those where ``negatives_valid`` is False left out."""
-    logits = gamma * similarity(image_vectors, sentence_vectors)
+    extra = None if negatives is None else gamma * similarity(image_vectors, negatives)
+    return batch_contrastive(gamma * similarity(image_vectors, sentence_vectors), extra, negatives_valid)
+
+
+def batch_contrastive(logits: Tensor, extra: Tensor | None = None, extra_valid: Tensor | None = None) -> Tensor:
+    """``CE(logits_i, i)`` over each image's row plus ``CE(logits^T_j, j)`` over each sentence's column
+    (pair i is the match of image i); ``extra`` (N, M): logits of wrong sentences appended to every row, the
+    columns where ``extra_valid`` is False left out."""
     target = torch.arange(logits.shape[0], device=logits.device)
     text_side = F.cross_entropy(logits.T, target)
-    if negatives is not None:
-        extra = gamma * similarity(image_vectors, negatives)
-        if negatives_valid is not None:
-            extra = extra.masked_fill(~negatives_valid.to(extra.device)[None, :], float("-inf"))
+    if extra is not None:
+        if extra_valid is not None:
+            extra = extra.masked_fill(~extra_valid.to(extra.device)[None, :], float("-inf"))
         logits = torch.cat([logits, extra], dim=1)
     return F.cross_entropy(logits, target) + text_side
+
+
+def word_similarity(
+    regions: Tensor, words: Tensor, mask: Tensor, gamma1: float = 5.0, gamma2: float = 5.0
+) -> Tensor:
+    """AttnGAN's word-level image-sentence score R(Q, D) (Xu et al. 2018, eq. 9-10) for every image and
+    sentence: (N_images, N_sentences). Each word e_i attends to the image's regions v_j,
+    ``s_ij = e_i . v_j`` normalised over the words then ``alpha_ij = softmax_j(gamma1 s_ij)``, giving the
+    region context ``c_i = sum_j alpha_ij v_j``; ``R = log(sum_i exp(gamma2 cos(c_i, e_i)))^(1 / gamma2)``
+    over the caption's words (``mask``). A word scores high when some part of the image looks like it."""
+    raw = torch.einsum("ird,jld->ijlr", regions, words)  # (images, sentences, words, regions)
+    scores = raw.masked_fill(~mask[None, :, :, None], float("-inf")).softmax(2).nan_to_num(0.0)
+    attention = (gamma1 * scores).softmax(3)
+    # cos(c_i, e_i) without building c (images x sentences x words x dims): c . e = sum_j alpha_ij (v_j . e_i),
+    # |c|^2 = alpha V V^T alpha^T with the image's region Gram matrix V V^T
+    dot = (attention * raw).sum(3)
+    gram = regions @ regions.transpose(1, 2)  # (images, regions, regions)
+    context_sq = (torch.einsum("ijlr,irs->ijls", attention, gram) * attention).sum(3)
+    norms = context_sq.clamp_min(1e-12).sqrt() * words.norm(dim=2).clamp_min(1e-6)[None]
+    cosine = dot / norms  # (images, sentences, words)
+    return (gamma2 * cosine).masked_fill(~mask[None], float("-inf")).logsumexp(2) / gamma2
+
+
+def word_matching_loss(
+    regions: Tensor,
+    words: Tensor,
+    mask: Tensor,
+    gamma3: float = 10.0,
+    negatives: tuple[Tensor, Tensor] | None = None,
+    negatives_valid: Tensor | None = None,
+) -> Tensor:
+    """AttnGAN's word-level DAMSM loss: :func:`matching_loss`'s two cross-entropies over the batch with
+    logits ``gamma3 * R(Q_i, D_j)`` of :func:`word_similarity` in place of the sentence cosine;
+    ``negatives`` (words, mask) of extra wrong sentences ranked below each image's own, as there."""
+    extra = None if negatives is None else gamma3 * word_similarity(regions, *negatives)
+    return batch_contrastive(gamma3 * word_similarity(regions, words, mask), extra, negatives_valid)
 
 
 def r_precision(image_vectors: Tensor, true_sentences: Tensor, mismatched: Tensor) -> Tensor:
