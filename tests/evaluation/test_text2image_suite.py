@@ -69,3 +69,6 @@ def test_attribute_scores_split_by_object_count_and_catch_exchanged_colours() ->
     exchanged[:, 0, 1], exchanged[:, 1, 1] = scenes[two][:, 1, 1], scenes[two][:, 0, 1]
     wrong = attribute_scores(images[torch.from_numpy(two)], torch.from_numpy(exchanged))
     assert wrong["all_two_objects"] <= 0.05 and "all_one_object" not in wrong
+    assert right["two_objects_colour_right"] >= 0.95 and right["two_objects_colour_exchanged"] <= 0.05
+    assert wrong["two_objects_colour_exchanged"] >= 0.95 and wrong["two_objects_colour_right"] <= 0.05
+    assert wrong["two_objects_shape_right"] >= 0.95  # only the colours were exchanged

@@ -77,16 +77,30 @@ def r_precision_of(
 def attribute_scores(images: torch.Tensor, attributes: torch.Tensor, reader: Any = None) -> dict[str, float]:
     """Share of images (data units) whose every attribute, and each attribute, matches ``attributes``;
     ``all_one_object`` / ``all_two_objects``: the ``all`` share among captions stating one / two objects
-    (two objects also test binding: each attribute on its own object)."""
+    (two objects also test binding: each attribute on its own object). Binding, among captions of two
+    objects that differ in shape (colour, size): ``two_objects_<attribute>_right``, both objects have their
+    own value; ``two_objects_<attribute>_exchanged``, each has the other's (a generator that draws the
+    values but not which object has which scores about as often exchanged as right; the rest are drawn
+    with one value for both, or a third)."""
+    from ganforge.data.captions import ATTRIBUTES
     from ganforge.nets.shapes_classifier import load_shapes_classifier, score_scenes
 
     reader = reader or load_shapes_classifier()
-    scores = score_scenes(reader.read(images), attributes)
+    read = reader.read(images)
+    scores = score_scenes(read, attributes)
     out = {k: float(v.float().mean()) for k, v in scores.items()}
     two = attributes[:, 1, 0] >= 0
     for key, rows in (("all_one_object", ~two), ("all_two_objects", two)):
         if rows.any():
             out[key] = float(scores["all"][rows].float().mean())
+    for k, attribute in enumerate(ATTRIBUTES[:3]):
+        rows = two & (attributes[:, 0, k] != attributes[:, 1, k])
+        if rows.any():
+            exchanged = attributes.clone()
+            exchanged[:, 0, k], exchanged[:, 1, k] = attributes[:, 1, k], attributes[:, 0, k]
+            out[f"two_objects_{attribute}_right"] = float(scores[attribute][rows].float().mean())
+            swapped = score_scenes(read, exchanged)[attribute]
+            out[f"two_objects_{attribute}_exchanged"] = float(swapped[rows].float().mean())
     return out
 
 
@@ -184,6 +198,7 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         seen, seen_real = attribute_scores(fake, attrs, reader), attribute_scores(real, attrs, reader)
         report.update({"all_attributes_seen": seen["all"], "all_attributes_seen_real": seen_real["all"]})
         parts = ("shape", "colour", "size", "position", "no_extra", "all_one_object", "all_two_objects")
+        parts += tuple(k for k in seen if k.startswith("two_objects_"))
         report.update({f"{a}_seen": seen[a] for a in parts if a in seen})
         held = held_out_source(run, len(idx))
         held_fake = run.sample(len(held), label=held.tokens[:, 0])
