@@ -95,6 +95,8 @@ ROWS = [
     ("encoder: shape changed, true caption closer (diagnostic)", "encoder_swap_shape", None, ""),
     ("encoder: colours exchanged between two objects, true caption closer", "encoder_binding_colour", None, ""),
     ("encoder: shapes exchanged between two objects, true caption closer", "encoder_binding_shape", None, ""),
+    ("D: colours exchanged between two objects, true caption scored higher", "discriminator_binding_colour", None, ""),
+    ("D: shapes exchanged between two objects, true caption scored higher", "discriminator_binding_shape", None, ""),
     ("training CPU minutes", "train_cpu_min", None, "<= 30"),
 ]
 

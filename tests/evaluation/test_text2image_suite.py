@@ -40,6 +40,10 @@ class ColourOracle:
 
         return torch.tensor([RGB[colour(c)] for c in captions]) - 0.05
 
+    def discriminate(self, x: torch.Tensor, captions: list[str]) -> torch.Tensor:
+        """A discriminator with the same eyes: minus the distance between the image's and caption's colour."""
+        return -(self.image_encoder(x) - self.encode_text(captions)).norm(dim=1)
+
 
 def test_encoder_swap_accuracy_credits_exactly_the_attributes_the_encoders_read() -> None:
     """A colour-only, bag-of-words oracle: right on every colour change, blind to every other change and to
@@ -51,6 +55,8 @@ def test_encoder_swap_accuracy_credits_exactly_the_attributes_the_encoders_read(
     assert scores["encoder_swap_colour"] == 1.0
     assert scores["encoder_swap_shape"] == scores["encoder_swap_size"] == scores["encoder_swap_position"] == 0.0
     assert scores["encoder_binding_colour"] == scores["encoder_binding_shape"] == 0.0
+    assert scores["discriminator_swap_colour"] == 1.0 and scores["discriminator_swap_shape"] == 0.0
+    assert scores["discriminator_binding_colour"] == 0.0
 
 
 def test_attribute_scores_split_by_object_count_and_catch_exchanged_colours() -> None:

@@ -120,7 +120,10 @@ def encoder_swap_accuracy(run: Run, n: int = SWAP_SCENES, seed: int = 5) -> dict
     caption than to the near miss. ``encoder_swap_<attribute>``: ``n`` one-object scenes, the attribute
     changed to another value (drawn uniformly). ``encoder_binding_<attribute>``: two-object scenes whose
     objects differ in the attribute, the two values exchanged (the red circle and green square become a
-    green circle and red square). Both captions of a pair are drawn from the same generator state."""
+    green circle and red square). Both captions of a pair are drawn from the same generator state.
+    ``discriminator_swap_<attribute>`` / ``discriminator_binding_<attribute>``: on the same images and
+    captions, the share the run's discriminator scores higher with the true caption: whether D can teach
+    the generator that attribute or that binding."""
     from ganforge.data.captions import (
         ATTRIBUTE_VALUES,
         ATTRIBUTES,
@@ -140,27 +143,35 @@ def encoder_swap_accuracy(run: Run, n: int = SWAP_SCENES, seed: int = 5) -> dict
         values = len(ATTRIBUTE_VALUES[attribute])
         changed = single.copy()
         changed[:, 0, k] = (changed[:, 0, k] + 1 + rng.integers(0, values - 1, n)) % values
-        out[f"encoder_swap_{attribute}"] = _closer_share(run, single, changed, render_scenes(single, rng), seed)
+        shares = _closer_share(run, single, changed, render_scenes(single, rng), seed)
+        out[f"encoder_swap_{attribute}"], out[f"discriminator_swap_{attribute}"] = shares
     for k, attribute in enumerate(ATTRIBUTES[:3]):  # positions are distinct: exchanging them changes nothing
         scenes = pairs[pairs[:, 0, k] != pairs[:, 1, k]][:n]
         exchanged = scenes.copy()
         exchanged[:, 0, k], exchanged[:, 1, k] = scenes[:, 1, k], scenes[:, 0, k]
-        out[f"encoder_binding_{attribute}"] = _closer_share(run, scenes, exchanged, render_scenes(scenes, rng), seed)
+        shares = _closer_share(run, scenes, exchanged, render_scenes(scenes, rng), seed)
+        out[f"encoder_binding_{attribute}"], out[f"discriminator_binding_{attribute}"] = shares
     return out
 
 
-def _closer_share(run: Run, scenes: np.ndarray, near_miss: np.ndarray, images: torch.Tensor, seed: int) -> float:
-    """Share of ``images`` (data units) closer to a caption of ``scenes`` than to one of ``near_miss``."""
+def _closer_share(
+    run: Run, scenes: np.ndarray, near_miss: np.ndarray, images: torch.Tensor, seed: int
+) -> tuple[float, float]:
+    """Share of ``images`` (data units) closer to a caption of ``scenes`` than to one of ``near_miss`` (DAMSM
+    encoders), and share the discriminator scores higher with the true caption than with the near miss."""
     from ganforge.data.captions import scene_caption
     from ganforge.nets.text import similarity
 
     gan = run.gan
     gan.eval()
-    v = gan.image_encoder(run.scaler.to_model(images))
+    x = run.scaler.to_model(images)
+    v = gan.image_encoder(x)
     true = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(scenes)]
     wrong = [scene_caption(s, np.random.default_rng([seed, i])) for i, s in enumerate(near_miss)]
-    e_true, e_wrong = gan.encode_text(gan.tokens(true)), gan.encode_text(gan.tokens(wrong))
-    return float((similarity(v, e_true).diagonal() > similarity(v, e_wrong).diagonal()).float().mean())
+    t_true, t_wrong = gan.tokens(true), gan.tokens(wrong)
+    e_true, e_wrong = gan.encode_text(t_true), gan.encode_text(t_wrong)
+    encoder = float((similarity(v, e_true).diagonal() > similarity(v, e_wrong).diagonal()).float().mean())
+    return encoder, float((gan.discriminate(x, t_true) > gan.discriminate(x, t_wrong)).float().mean())
 
 
 def held_out_source(run: Run, n: int) -> Any:
