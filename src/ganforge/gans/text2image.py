@@ -75,14 +75,14 @@ class TextToImageGAN(GANModel):
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
         matching_weight: float = 0.0, swap_negatives: bool = False, fusion_grid: int = 1,
-        word_attention: bool = False, word_matching: bool = False,
+        word_attention: bool = False, word_matching: bool = False, text_grid: int = 0,
     ) -> None:
         super().__init__()
         self.vocab = vocab
         self.noise = Noise(noise_dim)
-        self.text_encoder = SentenceEncoder(len(vocab), embed_dim, text_hidden, cell)  # type: ignore[arg-type]
+        self.text_encoder = SentenceEncoder(len(vocab), embed_dim, text_hidden, cell, text_grid)  # type: ignore[arg-type]
         cond = self.text_encoder.out_dim
-        self.image_encoder = ImageEncoder(channels, size, cond, encoder_width, regions=word_matching)
+        self.image_encoder = ImageEncoder(channels, size, cond, encoder_width, regions=word_matching, grid=text_grid)
         self.word_matching = bool(word_matching)
         word_dim = cond if word_attention else 0
         self.generator = FusionGenerator(noise_dim, cond, channels, size, g_width, fusion_grid, word_dim)
@@ -270,13 +270,16 @@ def text2image(
     fusion_grid: int = 1,
     word_attention: bool = False,
     word_matching: bool = False,
+    text_grid: int = 0,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
     ``swap_negatives``: word-order hard negatives in that loss and in D's (module doc); ``fusion_grid``: G's
     affine fusion per channel (1, DF-GAN) or per cell of a grid x grid map (``nets/fusion.py``);
     ``word_attention``: AttnGAN's word attention in G's blocks and on D's 4x4 features (``nets/fusion.py``);
-    ``word_matching``: AttnGAN's word-level DAMSM term beside the sentence one, in both stages."""
+    ``word_matching``: AttnGAN's word-level DAMSM term beside the sentence one, in both stages; ``text_grid``
+    (0 = off, 1, 2 or 4): a spatial sentence vector of ``text_grid`` x ``text_grid`` slots, each matched to a
+    cell of the image (``nets/text.py``)."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
@@ -286,6 +289,10 @@ def text2image(
         raise GanforgeError("model: encoder_steps and the loss weights must be >= 0, gp_power > 0")
     if not 1 <= fusion_grid <= 16:
         raise GanforgeError(f"model.fusion_grid: {fusion_grid} is not a grid side between 1 and 16")
+    if text_grid not in (0, 1, 2, 4) or (text_grid and (2 * text_hidden) % text_grid**2):
+        raise GanforgeError(
+            f"model.text_grid: {text_grid} must be 0 (off), 1, 2 or 4, with 2 * text_hidden divisible by its square"
+        )
     if mismatch_weight > 1:
         raise GanforgeError(f"model.mismatch_weight: {mismatch_weight}; it splits the fake terms, between 0 and 1")
     shape = tuple(source.sample_shape)
@@ -296,7 +303,7 @@ def text2image(
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
         matching_weight=matching_weight, swap_negatives=swap_negatives, fusion_grid=fusion_grid,
-        word_attention=word_attention, word_matching=word_matching,
+        word_attention=word_attention, word_matching=word_matching, text_grid=text_grid,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal, NamedTuple
 
 import torch
@@ -41,9 +42,17 @@ class Text(NamedTuple):
 
 
 class SentenceEncoder(nn.Module):
-    """Token ids (N, L), 0 = padding -> sentence vectors (N, 2 * hidden)."""
+    """Token ids (N, L), 0 = padding -> sentence vectors (N, 2 * hidden).
 
-    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden: int = 64, cell: Cell = "gru") -> None:
+    ``grid`` > 0 makes the sentence vector spatial: ``grid`` x ``grid`` slots, each attending over the word
+    vectors (and a learned null word, for places the caption leaves empty) with a learned query,
+    ``slot_q = sum_i softmax_i(q_q . K w_i / sqrt(D)) V w_i``; the sentence vector is the slots concatenated.
+    Trained against an :class:`ImageEncoder` with the same ``grid`` (slot q faces image cell q), a slot
+    comes to state what the caption puts in that part of the image."""
+
+    def __init__(
+        self, vocab_size: int, embed_dim: int = 32, hidden: int = 64, cell: Cell = "gru", grid: int = 0
+    ) -> None:
         super().__init__()
         kinds = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
         if cell not in kinds:
@@ -52,6 +61,15 @@ class SentenceEncoder(nn.Module):
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         self.rnn = kinds[cell](embed_dim, hidden, batch_first=True, bidirectional=True)
         self.out_dim = 2 * hidden
+        self.grid = int(grid)
+        if self.grid:
+            slots = self.grid**2
+            if self.out_dim % slots:
+                raise ValueError(f"a {grid}x{grid} grid needs 2 * hidden ({self.out_dim}) divisible by {slots}")
+            self.slot_queries = nn.Parameter(torch.randn(slots, self.out_dim) * 0.5)
+            self.null_word = nn.Parameter(torch.zeros(1, 1, self.out_dim))
+            self.slot_key = nn.Linear(self.out_dim, self.out_dim)
+            self.slot_value = nn.Linear(self.out_dim, self.out_dim // slots)
 
     def forward(self, tokens: Tensor) -> Tensor:
         return self.encode(tokens)[0]
@@ -66,8 +84,17 @@ class SentenceEncoder(nn.Module):
         outputs, state = self.rnn(packed)
         h = state[0] if isinstance(state, tuple) else state  # (2, N, hidden): forward and backward final states
         words, _ = pad_packed_sequence(outputs, batch_first=True, total_length=width)
-        mask = torch.arange(width)[None, :] < lengths[:, None]
-        return torch.cat([h[0], h[1]], dim=1), words, mask.to(words.device)
+        mask = (torch.arange(width)[None, :] < lengths[:, None]).to(words.device)
+        sentence = self._slots(words, mask) if self.grid else torch.cat([h[0], h[1]], dim=1)
+        return sentence, words, mask
+
+    def _slots(self, words: Tensor, mask: Tensor) -> Tensor:
+        n = words.shape[0]
+        words = torch.cat([self.null_word.expand(n, -1, -1), words], 1)
+        mask = torch.cat([torch.ones(n, 1, dtype=torch.bool, device=mask.device), mask], 1)
+        scores = self.slot_queries @ self.slot_key(words).transpose(1, 2) / math.sqrt(self.out_dim)  # (N, S, L+1)
+        attention = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+        return (attention @ self.slot_value(words)).flatten(1)
 
 
 class ImageEncoder(nn.Module):
@@ -75,7 +102,9 @@ class ImageEncoder(nn.Module):
     With ``regions``, :meth:`regions` also gives one out_dim vector per cell of the 4x4 map (a 1x1
     convolution of its features: AttnGAN's local image features, for :func:`word_matching_loss`)."""
 
-    def __init__(self, channels: int, size: int, out_dim: int, width: int = 32, regions: bool = False) -> None:
+    def __init__(
+        self, channels: int, size: int, out_dim: int, width: int = 32, regions: bool = False, grid: int = 0
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c, s = channels, size
@@ -83,18 +112,26 @@ class ImageEncoder(nn.Module):
             layers += [nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2)]
             c, s, width = width, s // 2, min(width * 2, 128)
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(c * s * s, out_dim)
+        self.grid = int(grid)
+        # grid > 0: the vector is one out_dim / grid^2 projection per cell of the grid x grid pooled features,
+        # concatenated cell by cell (the order of SentenceEncoder's slots)
+        self.head: nn.Module = nn.Conv2d(c, out_dim // self.grid**2, 1) if self.grid else nn.Linear(c * s * s, out_dim)
         self.region_head = nn.Conv2d(c, out_dim, 1) if regions else None
 
+    def _vector(self, h: Tensor) -> Tensor:
+        if not self.grid:
+            return self.head(h.flatten(1))
+        return self.head(F.adaptive_avg_pool2d(h, self.grid)).flatten(2).transpose(1, 2).flatten(1)
+
     def forward(self, images: Tensor) -> Tensor:
-        return self.head(self.features(images).flatten(1))
+        return self._vector(self.features(images))
 
     def encode(self, images: Tensor) -> tuple[Tensor, Tensor]:
         """Image vectors (N, out_dim) and region vectors (N, 16, out_dim)."""
         if self.region_head is None:
             raise ValueError("this image encoder was built without region features (regions=False)")
         h = self.features(images)
-        return self.head(h.flatten(1)), self.region_head(h).flatten(2).transpose(1, 2)
+        return self._vector(h), self.region_head(h).flatten(2).transpose(1, 2)
 
 
 def similarity(image_vectors: Tensor, sentence_vectors: Tensor) -> Tensor:
