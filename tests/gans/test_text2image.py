@@ -151,6 +151,18 @@ def test_word_matching_adds_attngans_word_level_term_in_both_stages(source) -> N
         model(source).image_encoder.encode(batch.x)
 
 
+def test_text_grid_gives_g_and_d_a_spatial_sentence_vector(source) -> None:
+    gan = model(source, text_grid=2)
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    assert gan.encode_text(batch.y).shape == (8, 2 * SMALL["text_hidden"])
+    for phase in [*gan.phases(0), *gan.phases(10)]:
+        loss, _ = gan.phase_loss(phase, batch, 0)
+        assert torch.isfinite(loss)
+    assert gan.sample(2, text="a red box at the top left").shape == (2, 3, 32, 32)
+    with pytest.raises(GanforgeError, match="text_grid"):
+        model(source, text_grid=3)
+
+
 def test_sampling_inputs(source, capsys) -> None:
     gan = model(source)
     assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions

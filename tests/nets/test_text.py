@@ -77,6 +77,26 @@ def test_fusion_networks_with_word_attention_read_each_word() -> None:
     assert gen(z, e).shape == x.shape  # no word vectors: the sentence stands for one word
 
 
+def test_spatial_sentence_vector_has_one_slot_per_cell_and_the_image_vector_one_block_per_cell() -> None:
+    torch.manual_seed(0)
+    enc = SentenceEncoder(vocab_size=20, embed_dim=8, hidden=16, grid=2)
+    tokens = torch.tensor([[5, 6, 7, 0, 0], [5, 6, 8, 0, 0]])
+    slots = enc(tokens)
+    assert slots.shape == (2, 32) and not torch.allclose(slots[0], slots[1])
+    assert torch.allclose(enc(torch.cat([tokens, torch.zeros(2, 3, dtype=torch.long)], 1)), slots, atol=1e-6)
+    blocks = slots.view(2, 4, 8)
+    assert not torch.allclose(blocks[:, 0], blocks[:, 1])  # each slot has its own query
+    with pytest.raises(ValueError, match="divisible"):
+        SentenceEncoder(vocab_size=20, hidden=5, grid=2)
+    image = ImageEncoder(3, 32, 32, width=8, grid=2)
+    x = torch.randn(1, 3, 32, 32)
+    v = image(x).view(4, 8)
+    corner = x.clone()
+    corner[..., :2, :2] += 3.0  # only the top-left corner: it reaches the top-left cell's features alone
+    w = image(corner).view(4, 8)
+    assert not torch.allclose(w[0], v[0]) and torch.allclose(w[1:], v[1:])
+
+
 def test_matching_loss_prefers_matching_pairs_and_trains_encoders() -> None:
     torch.manual_seed(0)
     v = torch.randn(16, 8)
