@@ -26,6 +26,11 @@ Protocol, per training seed (recipe ``shapes-text`` unless ``--recipe``; seed se
 
 Each seed writes ``benchmarks/results/text_to_image-seed<S>.json``; ``--summarize`` prints the table
 (mean and range over the seeds found) for docs/benchmarks/text_to_image.md.
+
+``--oracle`` (an upper bound, shapes captions only): the learned sentence encoder is replaced by one that
+parses the caption back to its exact scene and writes it per quadrant (present, shape, colour and size
+one-hots, 4 x 10 numbers zero-padded to the sentence vector's size); everything else is the recipe. It
+says how far the generator gets when the sentence vector states plainly what goes where.
 """
 
 from __future__ import annotations
@@ -115,6 +120,33 @@ def summarize(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+class SceneOracleEncoder(torch.nn.Module):
+    """A stand-in for ``SentenceEncoder`` (same constructor): the caption's exact scene, per quadrant."""
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden: int = 64, cell: str = "gru", grid: int = 0):
+        super().__init__()
+        from ganforge.data.captions import shapes_vocabulary
+
+        del vocab_size, embed_dim, cell, grid
+        self.out_dim = 2 * hidden
+        self.words = shapes_vocabulary().words
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # the encoder optimizer needs a parameter
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.encode(tokens)[0]
+
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        from ganforge.data.captions import caption_attributes
+
+        out = torch.zeros(len(tokens), self.out_dim)
+        for n, row in enumerate(tokens.tolist()):
+            for shape, colour, size, position in caption_attributes(" ".join(self.words[t] for t in row if t > 1)):
+                if position >= 0:
+                    out[n, [10 * position, 10 * position + 1 + shape, 10 * position + 4 + colour,
+                            10 * position + 8 + size]] = 1.0
+        return (out + 0 * self.unused).to(tokens.device), None, None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
@@ -122,6 +154,7 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override KEY=VALUE")
     parser.add_argument("--out", type=Path, default=None, help="folder for the run folders (default: a temp dir)")
     parser.add_argument("--summarize", nargs="*", type=Path, default=None, help="print the table of result files")
+    parser.add_argument("--oracle", action="store_true", help="the upper bound: exact scenes as sentence vectors")
     parser.add_argument("--evaluate", nargs="*", type=Path, default=None,
                         help="re-evaluate the runs of these result files with the current evaluator")
     args = parser.parse_args()
@@ -137,13 +170,18 @@ def main() -> None:
     from ganforge.nets.shapes_classifier import shapes_card
 
     print("attribute reader on fresh real scenes:", json.dumps({k: v for k, v in shapes_card().items() if "test" in k}))
+    if args.oracle:
+        import ganforge.gans.text2image as text2image
+
+        text2image.SentenceEncoder = SceneOracleEncoder  # type: ignore[misc]
     out = args.out or Path(tempfile.mkdtemp(prefix="t2i-bench-"))
     RESULTS.mkdir(exist_ok=True)
     records = []
     for seed in args.seeds:
         record = run_seed(seed, args.recipe, out, args.overrides)
         records.append(record)
-        name = f"text_to_image-seed{seed}.json" if not args.overrides else f"text_to_image-seed{seed}-custom.json"
+        tag = "-oracle" if args.oracle else "-custom" if args.overrides else ""
+        name = f"text_to_image-seed{seed}{tag}.json"
         (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
         print(json.dumps(record))
     print(summarize(records))
