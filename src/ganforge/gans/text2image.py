@@ -30,6 +30,12 @@ and in D's loss as a second mismatched pair, ``e_mis`` split evenly between anot
 image's own sentence with two words swapped: ``1/2 E[max(0, 1 + D(x, e_other))] + 1/2 E[max(0, 1 + D(x,
 e_swapped))]`` in place of the mismatched term. A random other sentence almost never differs only in which
 object has which colour or shape, so without them neither the encoder nor D learns that binding.
+
+``text_grid`` (2 in the ``shapes-text`` recipe) makes the sentence vector spatial, one slot per cell of the
+image, matched cell by cell in the DAMSM loss (``nets/text.py``): with the encoders' final states alone the
+generator put a caption's two colours on the wrong objects as often as on the right ones, though it binds
+when told per cell what to draw (docs/benchmarks/text_to_image.md, round 10). ``word_attention`` and
+``word_matching`` are AttnGAN's word-level attention in G and D and its word-level DAMSM term, settings.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 * :class:`SentenceEncoder`: word embeddings read by a bidirectional recurrent network (GRU, LSTM or the
   plain Elman RNN of the course notes), trained from scratch. Padded captions are packed, so the forward
   direction stops at the last word and the backward one starts there; the sentence vector is the two
-  directions' final hidden states, concatenated (AttnGAN's text encoder, Xu et al. 2018, sec. 3.3).
-* :class:`ImageEncoder`: a small CNN mapping an image to a vector of the same size.
+  directions' final hidden states, concatenated (AttnGAN's text encoder, Xu et al. 2018, sec. 3.3); with
+  ``grid``, slots of attention over the word vectors, one per cell of the image (the spatial sentence vector).
+* :class:`ImageEncoder`: a small CNN mapping an image to a vector of the same size (with ``grid``, one block
+  per cell) and, optionally, to 4x4 region vectors.
 * :func:`matching_loss`: AttnGAN's sentence-level DAMSM loss. With cosine similarities
   ``R(Q_i, D_j) = cos(v_i, e_j)`` of image ``i`` and sentence ``j`` in a batch of M matching pairs,
   ``P(D_i | Q_i) = softmax_j(gamma3 R(Q_i, D_j))`` and the loss is
   ``-sum_i log P(D_i | Q_i) - sum_i log P(Q_i | D_i)`` (averaged over the batch; gamma3 = 10 as in AttnGAN).
-  AttnGAN's word-level (attention) term is left out: the sentence vector is what DF-GAN's generator reads.
+  :func:`word_matching_loss` is AttnGAN's word-level term (words attending to image regions), a setting.
 * :func:`swap_two_words`: hard negative captions, each caption with two of its words of one class
   (:func:`word_classes`, by the contexts they occur in) exchanged (NegCLIP's word-order negatives,
   Yuksekgonul et al., ICLR 2023, with distributional classes in place of a part-of-speech tagger). Random
@@ -99,8 +101,9 @@ class SentenceEncoder(nn.Module):
 
 class ImageEncoder(nn.Module):
     """Images (N, C, S, S) in model units -> vectors (N, out_dim): stride-2 convolutions to 4x4, then linear.
-    With ``regions``, :meth:`regions` also gives one out_dim vector per cell of the 4x4 map (a 1x1
-    convolution of its features: AttnGAN's local image features, for :func:`word_matching_loss`)."""
+    With ``regions``, :meth:`encode` also gives one out_dim vector per cell of the 4x4 map (a 1x1
+    convolution of its features: AttnGAN's local image features, for :func:`word_matching_loss`). With
+    ``grid``, the vector is ``grid`` x ``grid`` blocks, one per cell of the pooled features (module doc)."""
 
     def __init__(
         self, channels: int, size: int, out_dim: int, width: int = 32, regions: bool = False, grid: int = 0
