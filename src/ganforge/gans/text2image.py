@@ -118,13 +118,14 @@ class TextToImageGAN(GANModel):
         with torch.no_grad():
             return self.text_encoder(tokens)
 
-    def condition(self, tokens: Tensor) -> Text:
+    def condition(self, tokens: Tensor, encoded: tuple[Tensor, Tensor, Tensor] | None = None) -> Text:
         """What G and D read of token ids, encoder frozen: the sentence vectors, and with ``word_attention``
-        the word vectors and mask (else None)."""
-        with torch.no_grad():
-            if not self.word_attention:
-                return Text(self.text_encoder(tokens), None, None)
-            return Text(*self.text_encoder.encode(tokens))
+        the word vectors and mask (else None); ``encoded``: the text encoder's output for ``tokens``, if at hand."""
+        if encoded is None:
+            with torch.no_grad():
+                encoded = self.text_encoder.encode(tokens)
+        e, words, mask = encoded
+        return Text(e, words, mask) if self.word_attention else Text(e, None, None)
 
     def bank_tokens(self, n: int, device: torch.device | str = "cpu") -> Tensor:
         """``n`` training captions drawn from the model's caption bank (torch's global RNG)."""
@@ -146,7 +147,9 @@ class TextToImageGAN(GANModel):
             if self.logging_step:
                 logs["match_top1"] = (similarity(v, e).argmax(1) == torch.arange(len(v))).float().mean().detach()
             return loss, logs
-        text = self.condition(batch.y)
+        with torch.no_grad():
+            encoded = self.text_encoder.encode(batch.y)
+        text = self.condition(batch.y, encoded)
         z = self.noise.sample(len(batch), batch.x.device)
         if phase.name == "discriminator":
             return self._discriminator_loss(batch.x, text, z, batch.y)
@@ -156,17 +159,21 @@ class TextToImageGAN(GANModel):
             loss, logs = adv, {"g_adv": adv.detach()}
             if self.matching_weight > 0:
                 with frozen(self.image_encoder):
-                    match = self.damsm_loss(fake, batch.y, train_text=False)[0]
+                    match = self.damsm_loss(fake, batch.y, train_text=False, encoded=encoded)[0]
                 loss = loss + self.matching_weight * match
                 logs["g_matching"] = match.detach()
         return loss, logs
 
-    def damsm_loss(self, images: Tensor, tokens: Tensor, train_text: bool) -> tuple[Tensor, Tensor, Tensor]:
+    def damsm_loss(
+        self, images: Tensor, tokens: Tensor, train_text: bool, encoded: tuple[Tensor, Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """AttnGAN's DAMSM loss of ``images`` with their captions (sentence level; + word level with
         ``word_matching``; swapped captions as extra wrong sentences with ``swap_negatives``), the text
-        encoder trained only with ``train_text``; also the image and sentence vectors."""
+        encoder trained only with ``train_text`` (``encoded``: its frozen output for ``tokens``, if at hand);
+        also the image and sentence vectors."""
         with contextlib.nullcontext() if train_text else torch.no_grad():
-            e, words, mask = self.text_encoder.encode(tokens)
+            e, words, mask = self.text_encoder.encode(tokens) if encoded is None else encoded
+            negative, valid = (None, None, None), None
             if self.swap_negatives:
                 swapped, valid = swap_two_words(tokens, classes=self.word_class)
                 negative = self.text_encoder.encode(swapped)
@@ -174,12 +181,10 @@ class TextToImageGAN(GANModel):
             v, regions = self.image_encoder.encode(images)
         else:
             v = self.image_encoder(images)
-        if not self.swap_negatives:
-            loss = matching_loss(v, e)
-            return (loss + word_matching_loss(regions, words, mask) if self.word_matching else loss), v, e
         loss = matching_loss(v, e, negatives=negative[0], negatives_valid=valid)
         if self.word_matching:
-            loss = loss + word_matching_loss(regions, words, mask, negatives=negative[1:], negatives_valid=valid)
+            word_negatives = None if negative[1] is None else (negative[1], negative[2])
+            loss = loss + word_matching_loss(regions, words, mask, negatives=word_negatives, negatives_valid=valid)
         return loss, v, e
 
     def _discriminator_loss(self, x: Tensor, text: Text, z: Tensor, tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
