@@ -102,6 +102,7 @@ ROWS = [
     ("encoder: shapes exchanged between two objects, true caption closer", "encoder_binding_shape", None, ""),
     ("D: colours exchanged between two objects, true caption scored higher", "discriminator_binding_colour", None, ""),
     ("D: shapes exchanged between two objects, true caption scored higher", "discriminator_binding_shape", None, ""),
+    ("diversity: RMS pixel distance between two samples of one caption", "diversity", "diversity_real", ""),
     ("training CPU minutes", "train_cpu_min", None, "<= 30"),
 ]
 

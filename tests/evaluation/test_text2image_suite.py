@@ -3,10 +3,11 @@ the encoder swap accuracy credits exactly the attributes the matching encoders r
 
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 
-from ganforge.data.captions import COLOURS, RGB, SYNONYMS
-from ganforge.evaluation.text2image_suite import encoder_swap_accuracy, scene_keys
+from ganforge.data.captions import COLOURS, RGB, SYNONYMS, render_scenes
+from ganforge.evaluation.text2image_suite import caption_diversity, encoder_swap_accuracy, scene_keys
 
 
 def test_scene_keys_name_content_not_object_order() -> None:
@@ -78,3 +79,22 @@ def test_attribute_scores_split_by_object_count_and_catch_exchanged_colours() ->
     assert right["two_objects_colour_right"] >= 0.95 and right["two_objects_colour_exchanged"] <= 0.05
     assert wrong["two_objects_colour_exchanged"] >= 0.95 and wrong["two_objects_colour_right"] <= 0.05
     assert wrong["two_objects_shape_right"] >= 0.95  # only the colours were exchanged
+
+
+
+def test_caption_diversity_is_zero_for_a_generator_that_ignores_its_noise() -> None:
+    """One picture per caption, whatever the noise: diversity 0, while real renderings of the same scenes
+    differ by their jitter; a generator drawing fresh real renderings scores about as the real ones."""
+    attrs = torch.tensor([[[0, 0, 1, 0], [-1, -1, -1, -1]], [[2, 1, 0, 3], [1, 2, 1, 1]]])
+    tokens = torch.arange(2)[:, None]  # "caption" i names scene i
+
+    def fixed(n: int, label: torch.Tensor) -> torch.Tensor:
+        return torch.cat([render_scenes(attrs[i : i + 1].numpy(), np.random.default_rng(0)) for i in label[:, 0]])
+
+    def jittered(n: int, label: torch.Tensor) -> torch.Tensor:
+        return render_scenes(attrs[label[:, 0]].numpy(), np.random.default_rng(5))
+
+    same = caption_diversity(SimpleNamespace(sample=fixed), tokens, attrs)
+    assert same["diversity"] == 0.0 and same["diversity_real"] > 0.02
+    fresh = caption_diversity(SimpleNamespace(sample=jittered), tokens, attrs)
+    assert abs(fresh["diversity"] - fresh["diversity_real"]) < 0.2 * fresh["diversity_real"]

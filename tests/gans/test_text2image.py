@@ -163,6 +163,26 @@ def test_text_grid_gives_g_and_d_a_spatial_sentence_vector(source) -> None:
         model(source, text_grid=3)
 
 
+def test_mode_seeking_term_equals_msgans_ratio_and_pairs_noises_of_one_caption(source) -> None:
+    from ganforge.gans.text2image import mode_seeking_loss
+
+    images = torch.tensor([[0.0, 1.0], [2.0, 2.0], [1.0, 1.0], [2.0, 4.0]])  # halves: (0, 1) vs (2, 3)
+    z = torch.tensor([[0.0], [0.0], [2.0], [1.0]])
+    ratio = ((1 + 0 + 0 + 2) / 4) / ((2 + 1) / 2)  # mean|image diff| / mean|z diff|
+    assert mode_seeking_loss(images, z, eps=0.0).item() == pytest.approx(1 / ratio)
+    gan = model(source, mode_seeking=1.0)
+    batch = source.batch(8, torch.Generator().manual_seed(0))
+    generator = gan.phases(10)[1]
+    torch.manual_seed(3)
+    loss, logs = gan.phase_loss(generator, batch, 0)
+    assert "g_mode_seeking" in logs and torch.isfinite(loss)
+    assert loss.item() == pytest.approx((logs["g_adv"] + logs["g_mode_seeking"]).item(), rel=1e-5)
+    loss.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in gan.generator.parameters())
+    with pytest.raises(GanforgeError, match="loss weights"):
+        model(source, mode_seeking=-1.0)
+
+
 def test_sampling_inputs(source, capsys) -> None:
     gan = model(source)
     assert gan.sample(3).shape == (3, 3, 32, 32)  # random training captions

@@ -18,6 +18,10 @@
   caption with an attribute exchanged between the objects. The generator reads the sentence vector and its
   DAMSM term can only push what the encoders tell apart; R-precision over random mismatches rarely tests a
   one-word difference or a binding.
+* **Diversity within a caption** (shapes scenes): the root-mean-square pixel distance (data units) between
+  two samples of the same caption, averaged over pairs, beside the same distance between two real scenes of
+  the same caption's attributes (the data's own jitter of position, size, colour and background). A
+  generator that ignores its noise draws the same picture for every sample and scores near 0.
 """
 
 from __future__ import annotations
@@ -174,6 +178,29 @@ def _closer_share(
     return encoder, float((gan.discriminate(x, t_true) > gan.discriminate(x, t_wrong)).float().mean())
 
 
+DIVERSITY_CAPTIONS, DIVERSITY_SAMPLES = 200, 4
+
+
+@torch.no_grad()
+def caption_diversity(run: Run, tokens: torch.Tensor, attributes: torch.Tensor, seed: int = 11) -> dict[str, float]:
+    """Mean RMS pixel distance between the ``DIVERSITY_SAMPLES`` samples drawn for each of the first
+    ``DIVERSITY_CAPTIONS`` captions (``diversity``), and between as many real renderings of each caption's
+    scene (``diversity_real``): sqrt(mean_pixels (a - b)^2), averaged over every pair of the same caption."""
+    from ganforge.data.captions import render_scenes
+
+    k, m = min(DIVERSITY_CAPTIONS, len(tokens)), DIVERSITY_SAMPLES
+    fake = run.sample(k * m, label=tokens[:k].repeat_interleave(m, dim=0))
+    scenes = attributes[:k].repeat_interleave(m, dim=0).numpy()
+    real = render_scenes(scenes, np.random.default_rng(seed))
+
+    def mean_pair_distance(images: torch.Tensor) -> float:
+        groups = images.reshape(k, m, -1).double()
+        d = torch.cdist(groups, groups) / groups.shape[-1] ** 0.5  # (k, m, m) RMS distances
+        return float(d.sum() / (k * m * (m - 1)))
+
+    return {"diversity": mean_pair_distance(fake), "diversity_real": mean_pair_distance(real)}
+
+
 def held_out_source(run: Run, n: int) -> Any:
     """Real scenes of the run's held-out shape-colour pairs (data seed 7)."""
     from ganforge.data.registry import source_from_config
@@ -219,6 +246,7 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         report["fid_shapes"] = shape_fid(reader, real, fake)
         report["fid_shapes_floor"] = shape_fid(reader, real, other)
         report.update(encoder_swap_accuracy(run))
+        report.update(caption_diversity(run, caps, attrs))
     if metrics:
         unknown = [m for m in metrics if m not in report]
         if unknown:

@@ -36,6 +36,8 @@ image, matched cell by cell in the DAMSM loss (``nets/text.py``): with the encod
 generator put a caption's two colours on the wrong objects as often as on the right ones, though it binds
 when told per cell what to draw (docs/benchmarks/text_to_image.md, round 10). ``word_attention`` and
 ``word_matching`` are AttnGAN's word-level attention in G and D and its word-level DAMSM term, settings.
+``mode_seeking`` adds MSGAN's term to G's loss (each G batch then holds half as many captions, each with
+two noises): a generator conditioned this tightly tends to draw one picture per caption whatever its noise.
 """
 
 from __future__ import annotations
@@ -70,6 +72,15 @@ GENERATOR = Phase("generator", ("generator",))
 BANK_SIZE = 256  # training captions kept in the model, for sampling without a sentence
 
 
+def mode_seeking_loss(images: Tensor, z: Tensor, eps: float = 1e-5) -> Tensor:
+    """MSGAN's mode-seeking term (Mao et al., CVPR 2019, eq. 3) for a batch whose first and second halves
+    share their conditions: 1 / (mean|G(c, z1) - G(c, z2)| / mean|z1 - z2| + eps). Minimizing it makes two
+    noises of one caption give different images, against a conditional generator that ignores its noise."""
+    half = images.shape[0] // 2
+    ratio = (images[:half] - images[half : 2 * half]).abs().mean() / (z[:half] - z[half : 2 * half]).abs().mean()
+    return 1.0 / (ratio + eps)
+
+
 class TextToImageGAN(GANModel):
     """DF-GAN conditioned on a learned sentence encoder; ``sample(n, text=...)`` reads sentences."""
 
@@ -81,7 +92,7 @@ class TextToImageGAN(GANModel):
         embed_dim: int = 32, text_hidden: int = 64, g_width: int = 32, d_width: int = 32, encoder_width: int = 32,
         encoder_steps: int = 1000, gp_weight: float = 2.0, gp_power: float = 6.0, mismatch_weight: float = 0.5,
         matching_weight: float = 0.0, swap_negatives: bool = False, fusion_grid: int = 1,
-        word_attention: bool = False, word_matching: bool = False, text_grid: int = 0,
+        word_attention: bool = False, word_matching: bool = False, text_grid: int = 0, mode_seeking: float = 0.0,
     ) -> None:
         super().__init__()
         self.vocab = vocab
@@ -99,6 +110,7 @@ class TextToImageGAN(GANModel):
         self.gp_weight, self.gp_power = gp_weight, gp_power
         self.mismatch_weight, self.matching_weight = mismatch_weight, matching_weight
         self.swap_negatives = bool(swap_negatives)
+        self.mode_seeking = mode_seeking
         # word classes of the training captions for the swaps (set by the builder from live data; not saved:
         # a resumed run's builder recomputes them, a loaded one only samples); until then one class of all words
         self.register_buffer("word_class", torch.zeros(len(vocab), dtype=torch.long), persistent=False)
@@ -153,13 +165,24 @@ class TextToImageGAN(GANModel):
         z = self.noise.sample(len(batch), batch.x.device)
         if phase.name == "discriminator":
             return self._discriminator_loss(batch.x, text, z, batch.y)
+        tokens = batch.y
+        if self.mode_seeking > 0:  # half the captions, each with two noises (same G cost): MSGAN's pairs
+            pairs = torch.arange(len(batch) // 2, device=z.device).repeat(2)
+            text = Text(*(None if t is None else t[pairs] for t in text))
+            encoded = tuple(None if t is None else t[pairs] for t in encoded)  # type: ignore[assignment]
+            tokens = tokens[pairs]
+            z = z[: len(pairs)]
         with frozen(self.discriminator):
             fake = self.generator(z, *text)
             adv = -self.discriminator(fake, *text).mean()
             loss, logs = adv, {"g_adv": adv.detach()}
+            if self.mode_seeking > 0:
+                seeking = mode_seeking_loss(fake, z)
+                loss = loss + self.mode_seeking * seeking
+                logs["g_mode_seeking"] = seeking.detach()
             if self.matching_weight > 0:
                 with frozen(self.image_encoder):
-                    match = self.damsm_loss(fake, batch.y, train_text=False, encoded=encoded)[0]
+                    match = self.damsm_loss(fake, tokens, train_text=False, encoded=encoded)[0]
                 loss = loss + self.matching_weight * match
                 logs["g_matching"] = match.detach()
         return loss, logs
@@ -282,6 +305,7 @@ def text2image(
     word_attention: bool = False,
     word_matching: bool = False,
     text_grid: int = 0,
+    mode_seeking: float = 0.0,
 ) -> TextToImageGAN:
     """DF-GAN-style text-to-image GAN with a bidirectional ``cell`` sentence encoder (2 x ``text_hidden``
     dimensions) pre-trained for ``encoder_steps`` steps with the DAMSM sentence loss, then frozen;
@@ -290,13 +314,14 @@ def text2image(
     ``word_attention``: AttnGAN's word attention in G's blocks and on D's 4x4 features (``nets/fusion.py``);
     ``word_matching``: AttnGAN's word-level DAMSM term beside the sentence one, in both stages; ``text_grid``
     (0 = off, 1, 2 or 4): a spatial sentence vector of ``text_grid`` x ``text_grid`` slots, each matched to a
-    cell of the image (``nets/text.py``)."""
+    cell of the image (``nets/text.py``); ``mode_seeking``: weight of MSGAN's mode-seeking term in G's loss
+    (0 = off; :func:`mode_seeking_loss`)."""
     sizes = {"noise_dim": noise_dim, "embed_dim": embed_dim, "text_hidden": text_hidden, "g_width": g_width,
              "d_width": d_width, "encoder_width": encoder_width}
     for key, value in sizes.items():
         if not 1 <= value <= 1024:
             raise GanforgeError(f"model.{key}: {value} is not a size between 1 and 1024")
-    if encoder_steps < 0 or min(gp_weight, mismatch_weight, matching_weight) < 0 or not gp_power > 0:
+    if encoder_steps < 0 or min(gp_weight, mismatch_weight, matching_weight, mode_seeking) < 0 or not gp_power > 0:
         raise GanforgeError("model: encoder_steps and the loss weights must be >= 0, gp_power > 0")
     if not 1 <= fusion_grid <= 16:
         raise GanforgeError(f"model.fusion_grid: {fusion_grid} is not a grid side between 1 and 16")
@@ -314,7 +339,7 @@ def text2image(
         text_hidden=text_hidden, g_width=g_width, d_width=d_width, encoder_width=encoder_width,
         encoder_steps=encoder_steps, gp_weight=gp_weight, gp_power=gp_power, mismatch_weight=mismatch_weight,
         matching_weight=matching_weight, swap_negatives=swap_negatives, fusion_grid=fusion_grid,
-        word_attention=word_attention, word_matching=word_matching, text_grid=text_grid,
+        word_attention=word_attention, word_matching=word_matching, text_grid=text_grid, mode_seeking=mode_seeking,
     )
     tokens = getattr(source, "tokens", None)
     if isinstance(tokens, Tensor) and tokens.numel():  # a live source: keep some of its captions for sampling
