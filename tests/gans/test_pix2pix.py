@@ -8,11 +8,11 @@ from torch import nn
 
 import ganforge as gf
 from ganforge.data.base import Batch
-from ganforge.data.images import digits
+from ganforge.data.images import digits, set_channels
 from ganforge.data.pairs import pair_source
 from ganforge.errors import GanforgeError
 from ganforge.gans.pix2pix import Pix2Pix, build_pix2pix
-from ganforge.nets.unet import PairPatchDiscriminator, UNetGenerator
+from ganforge.nets.unet import LumaKeepingGenerator, PairPatchDiscriminator, UNetGenerator
 
 
 class Scale(nn.Module):
@@ -104,6 +104,23 @@ def test_builder_sizes_the_networks_for_the_pairs() -> None:
         build_pix2pix(_source(48), width=4, d_width=4)
     with pytest.raises(GanforgeError, match="needs aligned pairs"):
         build_pix2pix(digits(), width=4)
+
+
+def test_keep_luma_predicts_chroma_only_for_gray_to_colour_pairs() -> None:
+    from ganforge.data.builtin_pairs import gray2color
+
+    source = gray2color(count=8)
+    source.fit_scaler("tanh")
+    gan = build_pix2pix(source, width=4, d_width=4, keep_luma=True)
+    assert isinstance(gan.generator, LumaKeepingGenerator) and gan.generator.chroma.channels_out == 2
+    batch = source.batch(4, torch.Generator().manual_seed(0))
+    for phase in gan.all_phases():
+        loss, _ = gan.phase_loss(phase, batch, 0)
+        assert torch.isfinite(loss)
+    out = (gan.translate(batch.x) + 1) / 2
+    torch.testing.assert_close(set_channels(out, True), (batch.x + 1) / 2, atol=1e-5, rtol=0)
+    with pytest.raises(GanforgeError, match="keep_luma needs gray inputs"):
+        build_pix2pix(_source(32, c_a=3), width=4, d_width=4, keep_luma=True)
 
 
 CONFIG = {

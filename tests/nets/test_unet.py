@@ -3,8 +3,10 @@
 import pytest
 import torch
 
+from ganforge.data.images import set_channels
 from ganforge.errors import GanforgeError
 from ganforge.nets.unet import (
+    LumaKeepingGenerator,
     PairPatchDiscriminator,
     UNetGenerator,
     init_weights,
@@ -96,3 +98,31 @@ def test_init_follows_the_paper() -> None:
     init_weights(g)
     weights = torch.cat([m.weight.detach().flatten() for m in g.modules() if isinstance(m, torch.nn.Conv2d)])
     assert abs(float(weights.std()) - 0.02) < 0.002 and abs(float(weights.mean())) < 0.002
+
+
+class FixedChroma(torch.nn.Module):
+    channels_in, channels_out, size = 1, 2, 32
+
+    def __init__(self, chroma: torch.Tensor) -> None:
+        super().__init__()
+        self.value = chroma
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.value
+
+
+def test_luma_keeping_generator_keeps_the_input_luma_and_rebuilds_rgb_from_the_true_chroma() -> None:
+    torch.manual_seed(0)
+    rgb = torch.rand(4, 3, 32, 32)
+    luma = set_channels(rgb, True)  # BT.601, the gray of the built-in gray2color pairs
+    true_chroma = 2 * torch.cat([(rgb[:, 2:] - luma) / 1.772, (rgb[:, :1] - luma) / 1.402], dim=1)
+    assert true_chroma.abs().max() <= 1.0  # the full chroma range fits the U-Net's tanh
+    out = LumaKeepingGenerator(FixedChroma(true_chroma))(2 * luma - 1)  # model units: 2 d - 1
+    torch.testing.assert_close(out, 2 * rgb - 1, atol=1e-5, rtol=0)
+    net = LumaKeepingGenerator(UNetGenerator(1, 2, 32, width=4))  # any chroma: the luma stays the input's
+    gray = torch.rand(2, 1, 32, 32) * 2 - 1
+    colour = net(gray)
+    assert colour.shape == (2, 3, 32, 32)
+    torch.testing.assert_close(set_channels((colour + 1) / 2, True), (gray + 1) / 2, atol=1e-5, rtol=0)
+    with pytest.raises(GanforgeError, match="1 channel to 2"):
+        LumaKeepingGenerator(UNetGenerator(1, 3, 32, width=4))

@@ -37,7 +37,14 @@ from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Phase, frozen
 from ganforge.gans.registry import register_model
-from ganforge.nets.unet import PairPatchDiscriminator, UNetGenerator, check_square_size, init_weights, patch_layers_for
+from ganforge.nets.unet import (
+    LumaKeepingGenerator,
+    PairPatchDiscriminator,
+    UNetGenerator,
+    check_square_size,
+    init_weights,
+    patch_layers_for,
+)
 from ganforge.objectives import discriminator_score, get_objective
 
 
@@ -208,11 +215,14 @@ def build_pix2pix(
     test_dropout: bool = True,
     translate_seed: int = 0,
     test_norm: str = "running",
+    keep_luma: bool = False,
 ) -> Pix2Pix:
     """Pix2Pix as the paper builds it: U-Net (widths 64..512, dropout 0.5 on 3 decoder layers), PatchGAN on
     pairs with the patch scaled to the image (``d_layers`` None: 70/256 of the side), batch norm, N(0, 0.02)
     init, lambda = 100. Ablations: ``gan_weight: 0`` (L1), ``l1_weight: 0`` (cGAN), ``conditional: false``.
-    ``test_norm``: batch norm at test time on the running statistics or the test batch's (the paper)."""
+    ``test_norm``: batch norm at test time on the running statistics or the test batch's (the paper).
+    ``keep_luma`` (gray -> colour): G predicts chroma only and its output keeps the input as its luma, as the
+    reference code's colorization mode (L -> ab) does (:class:`~ganforge.nets.unet.LumaKeepingGenerator`)."""
     if source.kind != "paired-images":
         raise GanforgeError(
             f"model.type=pix2pix needs aligned pairs (data.source: pairs, edges2digits, edges2photos, gray2color or "
@@ -222,12 +232,19 @@ def build_pix2pix(
     c_b = int(source.info.get("shape_b", source.sample_shape)[0])
     check_square_size(size, f"data.size={size}")
     layers = patch_layers_for(size) if d_layers is None else int(d_layers)
-    generator = UNetGenerator(c_a, c_b, size, width, dropout, dropout_layers, norm)  # type: ignore[arg-type]
+    if keep_luma and (c_a, c_b) != (1, 3):
+        raise GanforgeError(
+            f"model.keep_luma needs gray inputs and colour targets (1 -> 3 channels); data '{source.name}' "
+            f"maps {c_a} -> {c_b} channels; set model.keep_luma: false"
+        )
+    generator: nn.Module = UNetGenerator(c_a, 2 if keep_luma else c_b, size, width, dropout, dropout_layers, norm)  # type: ignore[arg-type]
     discriminator = PairPatchDiscriminator(c_a, c_b, d_width, layers, norm, conditional)  # type: ignore[arg-type]
     if discriminator.output_size(size) < 1:
         raise GanforgeError(f"model.d_layers={layers}: {size}-pixel images are too small; use fewer layers")
     init_weights(generator)
     init_weights(discriminator)
+    if keep_luma:
+        generator = LumaKeepingGenerator(generator)  # type: ignore[arg-type]
     return Pix2Pix(
         generator,
         discriminator,

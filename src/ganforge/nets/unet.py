@@ -12,6 +12,9 @@
   ``receptive_field``-pixel patch. :func:`patch_layers_for` scales the patch with the image: the paper's
   70x70 patches on 256x256 images are 27 % of the side; the layer count whose patch is nearest that
   fraction is chosen (16 px at 32-64, 34 px at 128, 70 px at 256).
+* :class:`LumaKeepingGenerator` — for colorization (1-channel gray in, RGB out): the U-Net predicts only
+  the two chroma channels and the output keeps the input as its luma exactly, as the reference
+  implementation's colorization mode predicts Lab's ab from L (here BT.601 Y'CbCr, the luma our grayscale is).
 """
 
 from __future__ import annotations
@@ -122,6 +125,38 @@ class UNetGenerator(nn.Module):
         for j in range(1, self.depth):
             h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1))
         return h
+
+
+BT601 = (0.299, 0.587, 0.114)  # the luma of data.images.set_channels
+
+
+class LumaKeepingGenerator(nn.Module):
+    """Gray (N, 1, S, S) -> RGB (N, 3, S, S) whose BT.601 luma is the input. A U-Net ``chroma`` (2 channels,
+    tanh) gives c = (c_b, c_r) in [-1, 1], the chroma Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402 of images in
+    [0, 1] scaled by 2 (their full range [-0.5, 0.5] -> [-1, 1]). In model units m = 2 d - 1, shared by input
+    and output (any common affine map works the same way):
+
+        R = Y + 1.402 c_r,   B = Y + 1.772 c_b,   G = (Y - 0.299 R - 0.114 B) / 0.587
+
+    so 0.299 R + 0.587 G + 0.114 B = Y for any c: L1 and D judge colour only. Out-of-gamut colours leave
+    [-1, 1]; they are not clamped (that would stop the gradient), translations are clipped when saved."""
+
+    output_activation = "tanh"
+
+    def __init__(self, chroma: UNetGenerator) -> None:
+        super().__init__()
+        if chroma.channels_in != 1 or chroma.channels_out != 2:
+            raise GanforgeError("LumaKeepingGenerator: the chroma U-Net maps 1 channel to 2")
+        self.chroma = chroma
+        self.channels_in, self.channels_out, self.size = 1, 3, chroma.size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kr, _, kb = BT601
+        c_b, c_r = self.chroma(x).unbind(1)
+        red = x[:, 0] + 2 * (1 - kr) * c_r
+        blue = x[:, 0] + 2 * (1 - kb) * c_b
+        green = (x[:, 0] - kr * red - kb * blue) / BT601[1]
+        return torch.stack([red, green, blue], dim=1)
 
 
 def patch_receptive_field(n_layers: int) -> int:
