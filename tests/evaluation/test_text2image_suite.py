@@ -7,7 +7,12 @@ import numpy as np
 import torch
 
 from ganforge.data.captions import COLOURS, RGB, SYNONYMS, render_scenes
-from ganforge.evaluation.text2image_suite import caption_diversity, encoder_swap_accuracy, scene_keys
+from ganforge.evaluation.text2image_suite import (
+    caption_diversity,
+    digit_attribute_scores,
+    encoder_swap_accuracy,
+    scene_keys,
+)
 
 
 def test_scene_keys_name_content_not_object_order() -> None:
@@ -98,3 +103,20 @@ def test_caption_diversity_is_zero_for_a_generator_that_ignores_its_noise() -> N
     assert same["diversity"] == 0.0 and same["diversity_real"] > 0.02
     fresh = caption_diversity(SimpleNamespace(sample=jittered), tokens, attrs)
     assert abs(fresh["diversity"] - fresh["diversity_real"]) < 0.2 * fresh["diversity_real"]
+
+
+def test_digit_reader_reads_real_digits_and_catches_a_wrong_thickness_or_class() -> None:
+    from ganforge.data.captions import digits_text
+
+    source = digits_text()
+    idx = torch.arange(0, len(source.x), 4)
+    every, labels = source.x, source.attributes[:, 0, 0]
+    real = digit_attribute_scores(source.x[idx], source.attributes[idx], every, labels)
+    assert min(real.values()) > 0.98
+    flipped = source.attributes[idx].clone()
+    flipped[:, 0, 1] = 1 - flipped[:, 0, 1]  # every caption now states the other thickness
+    wrong = digit_attribute_scores(source.x[idx], flipped, every, labels)
+    assert wrong["thickness"] < 0.02 and wrong["all"] < 0.02 and wrong["class"] == real["class"]
+    other_class = source.attributes[idx].clone()
+    other_class[:, 0, 0] = (other_class[:, 0, 0] + 1) % 10
+    assert digit_attribute_scores(source.x[idx], other_class, every, labels)["class"] < 0.02
