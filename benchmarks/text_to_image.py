@@ -186,7 +186,8 @@ def main() -> None:
         record = run_seed(seed, args.recipe, out, args.overrides)
         records.append(record)
         tag = "-oracle" if args.oracle else "-custom" if args.overrides else ""
-        name = f"text_to_image-seed{seed}{tag}.json"
+        stem = "text_to_image" if args.recipe == "shapes-text" else f"text_to_image-{args.recipe}"
+        name = f"{stem}-seed{seed}{tag}.json"
         (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
         print(json.dumps(record))
     print(summarize(records))
