@@ -134,7 +134,7 @@ class LumaKeepingGenerator(nn.Module):
     """Gray (N, 1, S, S) -> RGB (N, 3, S, S) whose BT.601 luma is the input. A U-Net ``chroma`` (2 channels,
     tanh) gives c = (c_b, c_r) in [-1, 1], the chroma Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402 of images in
     [0, 1] scaled by 2 (their full range [-0.5, 0.5] -> [-1, 1]). In model units m = 2 d - 1, shared by input
-    and output (any common affine map works the same way):
+    and output (the luma is kept under any affine map the two share; the chroma range is exact for this one):
 
         R = Y + 1.402 c_r,   B = Y + 1.772 c_b,   G = (Y - 0.299 R - 0.114 B) / 0.587
 
