@@ -15,3 +15,15 @@ def test_perfect_translations_score_like_the_real_targets() -> None:
     blank = paired_scores(torch.full_like(b, 0.5), b, "labels2scenes", maps=maps, with_real=False)
     assert blank["fcn_pixel_accuracy"] < 0.6 and blank["psnr"] < perfect["psnr"]
     assert "fcn_pixel_accuracy_real" not in blank
+
+
+def test_colour_targets_get_rgb_psnr_which_sees_wrong_colours_at_the_right_luma() -> None:
+    from ganforge.data.builtin_pairs import gray2color
+    from ganforge.data.images import set_channels
+
+    test = gray2color(count=24, split="test")
+    _, b, _, _ = test.heldout(24)
+    gray = set_channels(b, True).expand(-1, 3, -1, -1)  # same luma, no colour
+    scores = paired_scores(gray, b, "gray2color", with_real=False)
+    assert scores["psnr"] > 60 and scores["psnr_rgb"] < 40  # luma PSNR cannot tell; RGB PSNR does
+    assert "psnr_rgb" not in paired_scores(b[:, :1], b[:, :1], "edges2digits", with_real=False)

@@ -4,7 +4,8 @@ Every paired run gets, on held-out pairs (the ``test`` split of built-in pairs a
 that have ``test/`` or ``val/``; else the training pairs, said so in ``reference``):
 
 * ``l1`` (mean absolute error), ``psnr`` and ``ssim`` to the true target (the super-resolution protocol
-  of :mod:`ganforge.evaluation.superres_metrics` with no border: luma, Gaussian-window SSIM);
+  of :mod:`ganforge.evaluation.superres_metrics` with no border: luma, Gaussian-window SSIM), and for colour
+  targets ``psnr_rgb`` (a gray -> colour translator that keeps the luma is only judged by its colours);
 * ``fid`` between outputs and true targets on offline features: the shipped digits classifier's 64-d
   features for ``edges2digits``, else :class:`PhotoStatistics` (mean and standard deviation over
   positions of the shipped photo network's relu3_1 maps: 128-d texture statistics), beside
@@ -105,6 +106,8 @@ def paired_scores(
 
     pixel = sr_scores(fake, real, border=0)
     report: dict[str, float] = {"l1": float((fake - real).abs().mean()), "psnr": pixel["psnr"], "ssim": pixel["ssim"]}
+    if real.shape[1] == 3:  # colour targets: a colorizer that keeps the luma is judged on RGB
+        report["psnr_rgb"] = pixel["psnr_rgb"]
     if len(real) >= MIN_FID_PAIRS:  # a Gaussian fit needs some images; the floor splits them in halves
         net = feature_network(source_name, int(real.shape[1]))
         result = fid(real, fake, net, with_noise_floor=with_real and len(real) >= 2 * MIN_FID_PAIRS)
