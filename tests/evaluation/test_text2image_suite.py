@@ -86,7 +86,6 @@ def test_attribute_scores_split_by_object_count_and_catch_exchanged_colours() ->
     assert wrong["two_objects_shape_right"] >= 0.95  # only the colours were exchanged
 
 
-
 def test_caption_diversity_is_zero_for_a_generator_that_ignores_its_noise() -> None:
     """One picture per caption, whatever the noise: diversity 0, while real renderings of the same scenes
     differ by their jitter; a generator drawing fresh real renderings scores about as the real ones."""
