@@ -25,6 +25,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ganforge.data.images import LUMA
 from ganforge.errors import GanforgeError
 
 Norm = Literal["batch", "instance", "none"]
@@ -127,9 +128,6 @@ class UNetGenerator(nn.Module):
         return h
 
 
-BT601 = (0.299, 0.587, 0.114)  # the luma of data.images.set_channels
-
-
 class LumaKeepingGenerator(nn.Module):
     """Gray (N, 1, S, S) -> RGB (N, 3, S, S) whose BT.601 luma is the input. A U-Net ``chroma`` (2 channels,
     tanh) gives c = (c_b, c_r) in [-1, 1], the chroma Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402 of images in
@@ -151,11 +149,11 @@ class LumaKeepingGenerator(nn.Module):
         self.channels_in, self.channels_out, self.size = 1, 3, chroma.size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kr, _, kb = BT601
+        kr, kg, kb = LUMA  # the BT.601 weights of data.images.set_channels, the gray of gray2color
         c_b, c_r = self.chroma(x).unbind(1)
         red = x[:, 0] + 2 * (1 - kr) * c_r
         blue = x[:, 0] + 2 * (1 - kb) * c_b
-        green = (x[:, 0] - kr * red - kb * blue) / BT601[1]
+        green = (x[:, 0] - kr * red - kb * blue) / kg
         return torch.stack([red, green, blue], dim=1)
 
 
