@@ -7,6 +7,8 @@ in advance: no threshold, epoch or model is chosen on test data; AUROC needs no 
   normal: 80 % of them train, 20 % plus every image of the held-out digit test (GANomaly/EGBAD protocol).
 * ``digits-oneclass``: one digit is the only normal class: 80 % of it trains; its other 20 % plus every
   other digit test (Deep SVDD / OCGAN protocol).
+* ``digits-holdout-validation``: for choosing settings without the test split: inside each case's training
+  normals, digit (d + 1) % 10 plays the anomaly (see ``validation_cases``).
 * ``breast_cancer``: benign = normal; 80 % of benign rows train; 20 % of benign plus all malignant test.
 * ``sines``: a noisy sine series (period 25 +- 5 steps, noise sd 0.05) trains on windows of 32 steps;
   held-out series get one anomaly type each, injected 8 times (spike: one point +-3; level shift: +1 for
@@ -16,7 +18,7 @@ in advance: no threshold, epoch or model is chosen on test data; AUROC needs no 
 Baselines (scikit-learn defaults unless said): IsolationForest (random_state=seed), OneClassSVM
 (gamma="scale", nu=0.5), PCA reconstruction error (components for 90 % of the variance), kNN distance
 (mean distance to the 5 nearest training samples). Rows are standardized for breast_cancer (all
-detectors); digits use pixel / 16.
+detectors); digits use pixel / 16, and the GAN detectors get them as (N, 1, 8, 8) images (since round 12).
 
     heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task digits-holdout --seeds 5
     heavy env PYTHONPATH=src python3 benchmarks/anomaly.py --task breast_cancer --seeds 5
@@ -43,6 +45,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
 from ganforge.apps.anomaly import METHODS, AnomalyDetector
+from ganforge.apps.anomaly.models import GANOMALY_SCORES
 
 Scorer = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
@@ -68,13 +71,24 @@ def flat(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def detectors(methods: list[str], steps: int) -> dict[str, Scorer]:
+def detectors(methods: list[str], steps: int, images: bool = False, score: str | None = None,
+              latent: int | None = None) -> dict[str, Scorer]:
+    """The GAN detectors as scorers; ``images``: 64-pixel rows go in as (N, 1, 8, 8) digit images (the
+    detector's image units, [-1, 1], instead of per-column standardization, which blows up nearly constant
+    border pixels); ``score`` / ``latent``: GANomaly's score and the latent size (None: the defaults)."""
     out: dict[str, Scorer] = {}
+    options = {"score": score} if score else None
     for m in methods:
-        def score(a: np.ndarray, b: np.ndarray, s: int, m: str = m) -> np.ndarray:
-            return AnomalyDetector(method=m, steps=steps, seed=s).fit(a).anomaly_score(b)
+        def scorer(a: np.ndarray, b: np.ndarray, s: int, m: str = m) -> np.ndarray:
+            if images:
+                a, b = a.reshape(-1, 1, 8, 8), b.reshape(-1, 1, 8, 8)
+            det = AnomalyDetector(method=m, steps=steps, seed=s, latent=latent,
+                                  options=options if m == "ganomaly" else None)
+            return det.fit(a).anomaly_score(b)
 
-        out[f"ganforge {m}"] = score
+        label = ", ".join(x for x in ((score if m == "ganomaly" else None),
+                                      f"latent {latent}" if latent else None) if x)
+        out[f"ganforge {m}" + (f" ({label})" if label else "")] = scorer
     return out
 
 
@@ -87,6 +101,8 @@ def split(normal: np.ndarray, seed: int, fraction: float = 0.8) -> tuple[np.ndar
 def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(case name, train, test, test labels 1 = anomaly)."""
     cases = []
+    if task == "digits-holdout-validation":
+        return validation_cases(seed)
     if task.startswith("digits"):
         X, y = load_digits(return_X_y=True)
         X = (X / 16.0).astype(np.float32)
@@ -104,6 +120,23 @@ def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarra
         te = np.concatenate([te_n, anomalies])
         cases.append(("benign normal", scaler.transform(X[tr]).astype(np.float32),
                       scaler.transform(X[te]).astype(np.float32), np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
+    return cases
+
+
+def validation_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """digits-holdout's validation: inside each case's *training* normals (the same seed's split), digit
+    p = (d + 1) % 10 plays the anomaly; 80 % of the other eight digits' training images fit, their other 20 %
+    plus the training images of p are scored. Held-out digit d and every test image stay unseen."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    cases = []
+    for d in range(10):
+        tr, _ = split(np.flatnonzero(y != d), seed)
+        p = (d + 1) % 10
+        fit, val_n = split(tr[y[tr] != p], seed + 100)
+        pseudo = tr[y[tr] == p]
+        te = np.concatenate([val_n, pseudo])
+        cases.append((f"digit {d} (anomaly {p})", X[fit], X[te], np.r_[np.zeros(len(val_n)), np.ones(len(pseudo))]))
     return cases
 
 
@@ -160,15 +193,19 @@ def sine_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines"],
-                        default="digits-holdout")
+    parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines",
+                                           "digits-holdout-validation"], default="digits-holdout")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--score", choices=list(GANOMALY_SCORES), default=None,
+                        help="GANomaly's score (default: the detector's default, the paper's latent score)")
+    parser.add_argument("--latent", type=int, default=None, help="latent size (default: from the input size)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    scorers = {**BASELINES, **detectors(args.methods, args.steps)}
+    scorers = {**BASELINES, **detectors(args.methods, args.steps, args.task.startswith("digits"), args.score,
+                                        args.latent)}
     auc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     cpu: dict[str, float] = defaultdict(float)
     for seed in range(args.seeds):

@@ -130,3 +130,29 @@ def test_unfitted_and_wrong_settings(tmp_path: Path) -> None:
     (tmp_path / "run" / "config.yaml").write_text("seed: 0\n")
     with pytest.raises(GanforgeError, match="GAN training run, not fitted for anomaly scoring"):
         AnomalyDetector.load(tmp_path / "run")
+
+
+def test_knn_score_is_the_mean_distance_to_the_nearest_training_codes(tmp_path: Path) -> None:
+    import torch
+
+    normal, anomalies = blobs()
+    det = AnomalyDetector(steps=STEPS, options={"score": "knn", "neighbors": 3}).fit(normal)
+    model = det.model_
+    order = np.random.default_rng(0).permutation(len(normal))  # fit's split: the first 10 % are held out
+    train_codes = model.encoder1(det._to_model(normal[order[20:]])).detach()
+    torch.testing.assert_close(model.bank, train_codes)  # the memory holds the training samples' codes only
+    codes = model.encoder1(det._to_model(anomalies)).detach()
+    by_hand = np.sort(torch.cdist(codes, train_codes).numpy(), axis=1)[:, :3].mean(axis=1)
+    np.testing.assert_allclose(det.anomaly_score(anomalies), by_hand, rtol=1e-5)
+    # the codes' memory is saved and loaded with the weights: the loaded detector scores the same
+    loaded = AnomalyDetector.load(det.save(tmp_path / "ad"))
+    np.testing.assert_array_equal(loaded.anomaly_score(anomalies), det.anomaly_score(anomalies))
+
+
+def test_bad_ganomaly_score_settings_are_one_line() -> None:
+    normal, _ = blobs()
+    with pytest.raises(GanforgeError, match="did you mean 'knn'") as err:
+        AnomalyDetector(steps=5, options={"score": "kn"}).fit(normal)
+    assert "\n" not in str(err.value)
+    with pytest.raises(GanforgeError, match="neighbors 0"):
+        AnomalyDetector(steps=5, options={"score": "knn", "neighbors": 0}).fit(normal)

@@ -29,6 +29,19 @@ def test_rows_fit_and_score_with_residuals(tmp_path: Path, run_cli) -> None:
     assert flags[10:] == [1, 1, 1, 1]
 
 
+def test_knn_score_from_the_command_line(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    normal = write_csv(tmp_path / "normal.csv", rng.normal(size=(150, 3)), "a,b,c")
+    new = write_csv(tmp_path / "new.csv", np.r_[rng.normal(size=(10, 3)), rng.normal(size=(4, 3)) + 8], "a,b,c")
+    code, _, err = run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "200",
+                           "--score", "knn")
+    assert code == 0, err
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(new), "-o", str(tmp_path / "s.csv"))
+    assert code == 0, err
+    flags = [int(line.split(",")[3]) for line in (tmp_path / "s.csv").read_text().splitlines()[1:]]
+    assert flags[10:] == [1, 1, 1, 1]
+
+
 def test_images_write_residual_maps(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     folder = tmp_path / "scans"
@@ -80,6 +93,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, run_cli) -> None:
         (["anomaly", "score", str(tmp_path / "ad"), str(header_only)], "only a header"),
         (["anomaly", "fit", str(empty), "--out", str(tmp_path / "x")], "empty"),
         (["anomaly", "score", str(tmp_path / "ad"), str(normal), "--maps", str(tmp_path / "m")], "--maps needs image"),
+        (["anomaly", "fit", str(normal), "--method", "alad", "--score", "knn"], "setting of --method ganomaly"),
+        (["anomaly", "fit", str(normal), "--score", "nearest", "--steps", "5"], "ganomaly score 'nearest'"),
     ]
     for args, message in cases:
         code, _, err = run_cli(*args + ["-o", str(tmp_path / "s.csv")] if args[1] == "score" else args)

@@ -24,7 +24,9 @@ COMMANDS.add("anomaly", anomaly_app)
 def fit(
     data: Annotated[Path, typer.Argument(help="normal samples: .csv rows, .npy/.npz, or a folder of images")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the detector to")] = Path("runs/ad"),
-    method: Annotated[str, typer.Option("--method", help="ganomaly, egbad or anogan")] = "ganomaly",
+    method: Annotated[str, typer.Option("--method", help="ganomaly, egbad, alad or anogan")] = "ganomaly",
+    score: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--score", help="ganomaly's score: latent (the paper's), residual or knn (codes' distance)")] = None,
     steps: Annotated[int, typer.Option("--steps", help="training steps")] = 2000,
     window: Annotated[Optional[int], typer.Option("--window", help="CSV series: score windows of this length")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option("--stride", help="step between windows")] = 1,
@@ -36,9 +38,13 @@ def fit(
     """Fit a GAN anomaly detector on normal data; the threshold is calibrated on a held-out normal split."""
     from ganforge.apps.anomaly import AnomalyDetector
     from ganforge.apps.anomaly.inputs import read_samples
+    from ganforge.errors import GanforgeError
 
+    if score is not None and method != "ganomaly":
+        raise GanforgeError(f"--score {score} is a setting of --method ganomaly, not of {method}; drop --score")
     samples = read_samples(data, window=window, stride=stride, size=size)
-    det = AnomalyDetector(method=method, kind=samples.kind, steps=steps, false_alarm_rate=false_alarm_rate, seed=seed)
+    det = AnomalyDetector(method=method, kind=samples.kind, steps=steps, false_alarm_rate=false_alarm_rate, seed=seed,
+                          options={"score": score} if score else None)
     det.fit(samples.x)
     det.save(out, extra={"columns": samples.columns, "window": window, "stride": stride, "size": size,
                          "data": str(data)})

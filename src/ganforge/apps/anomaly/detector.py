@@ -154,8 +154,9 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         shape = x.shape[1:] if self.kind_ == "sequence" else (int(np.prod(x.shape[1:])),)
         torch.manual_seed(self.seed)
         self.model_: DetectorModel = build_model(self.method, shape, self.latent, self.hidden, **(self.options or {}))
-        self.history_ = train_model(self.model_, self._flat(self._to_model(train)), self.steps, self.batch_size,
-                                    self.lr, self.seed)
+        train_units = self._flat(self._to_model(train))
+        self.history_ = train_model(self.model_, train_units, self.steps, self.batch_size, self.lr, self.seed)
+        self.model_.remember(train_units)
         val_scores = self.anomaly_score(val)
         self.validation_scores_ = val_scores
         self.threshold_ = float(np.quantile(val_scores, 1.0 - self.false_alarm_rate))

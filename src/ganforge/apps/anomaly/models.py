@@ -27,8 +27,16 @@ anomalous; ``residual`` is ``x - x_hat`` with the sample's shape (the per-featur
 
       A(x) = mean|G_E(x) - E(G_D(G_E(x)))|          (the latent distance of the paper, ``score="latent"``)
 
-  or ``score="residual"``: mean|x - x_hat|. The paper min-max scales scores over the *test* set; here
-  raw scores are kept, so a score means the same thing whatever else is in the batch.
+  or ``score="residual"``: mean|x - x_hat|, or ``score="knn"``: the mean Euclidean distance of the code
+  G_E(x) to its k = ``neighbors`` nearest codes of the training samples (kept in the model after training),
+
+      A(x) = (1/k) sum_{i in kNN(x)} ||G_E(x) - G_E(x_i)||_2,
+
+  nearest-neighbour distance in the representation the GAN learned (Bergman et al. 2020 do the same with a
+  pretrained network's features). A reconstruction score asks "can G redraw x?" and a generator trained on
+  nine digits redraws a tenth well; the codes' kNN asks "is x near a normal sample seen in training?".
+  The paper min-max scales scores over the *test* set; here raw scores are kept, so a score means the same
+  thing whatever else is in the batch.
 
 Training runs a fixed number of steps (no epoch is picked on any labelled data).
 """
@@ -45,6 +53,7 @@ from torch import Tensor, nn
 from ganforge.errors import GanforgeError, did_you_mean
 
 METHODS = ("ganomaly", "egbad", "alad", "anogan")
+GANOMALY_SCORES = ("latent", "residual", "knn")
 
 
 def _flat_dim(shape: Sequence[int]) -> int:
@@ -180,6 +189,9 @@ class DetectorModel(nn.Module):
     def score(self, x: Tensor, seed: int = 0) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def remember(self, x: Tensor) -> None:
+        """Called once after training with the training samples; a score that needs them keeps what it needs."""
+
 
 class GANomaly(DetectorModel):
     """GANomaly: encoder-decoder-encoder generator + feature-matching discriminator (see module doc)."""
@@ -187,16 +199,35 @@ class GANomaly(DetectorModel):
     method = "ganomaly"
 
     def __init__(self, shape: Sequence[int], latent: int, hidden: int, w_adv: float = 1.0, w_con: float = 50.0,
-                 w_enc: float = 1.0, score: str = "latent") -> None:
+                 w_enc: float = 1.0, score: str = "latent", neighbors: int = 5) -> None:
         super().__init__(shape, latent, hidden)
-        if score not in ("latent", "residual"):
-            raise GanforgeError(f"ganomaly score '{score}': choose latent (the paper's) or residual")
+        if score not in GANOMALY_SCORES:
+            raise GanforgeError(
+                f"ganomaly score '{score}'{did_you_mean(score, GANOMALY_SCORES)}; choose latent (the paper's), "
+                "residual or knn"
+            )
+        if int(neighbors) < 1:
+            raise GanforgeError(f"ganomaly neighbors {neighbors}: give at least 1")
         self.encoder1 = Encoder(shape, latent, hidden)
         self.decoder = Decoder(shape, latent, hidden)
         self.encoder2 = Encoder(shape, latent, hidden)
         self.disc = Discriminator(shape, hidden)
         self.weights = (w_adv, w_con, w_enc)
         self.score_kind = score
+        self.neighbors = int(neighbors)
+        # The training samples' codes for score="knn"; its length is the training set's, so loading resizes it.
+        self.register_buffer("bank", torch.empty(0, latent))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: object, **kwargs: object) -> None:
+        bank = state_dict.get(prefix + "bank")
+        if bank is not None:
+            self.bank = torch.empty_like(bank)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def remember(self, x: Tensor) -> None:
+        if self.score_kind == "knn":
+            self.bank = torch.cat([self.encoder1(x[i:i + 4096]) for i in range(0, x.shape[0], 4096)])
 
     def reconstruct(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         z = self.encoder1(x)
@@ -222,6 +253,11 @@ class GANomaly(DetectorModel):
         residual = x - x_hat
         if self.score_kind == "residual":
             return _per_sample_mean(residual.abs()), residual
+        if self.score_kind == "knn":
+            if self.bank.shape[0] == 0:
+                raise GanforgeError("ganomaly score 'knn' has no training codes; fit the detector first")
+            k = min(self.neighbors, self.bank.shape[0])
+            return torch.cdist(z, self.bank).topk(k, dim=1, largest=False).values.mean(dim=1), residual
         return (z - z_hat).abs().mean(dim=1), residual
 
 
