@@ -92,6 +92,26 @@ def detectors(methods: list[str], steps: int, images: bool = False, score: str |
     return out
 
 
+def pyod_detectors(names: list[str]) -> dict[str, Scorer]:
+    """pyod's AnoGAN / ALAD with pyod's own defaults (the tool a user would otherwise reach for; optional
+    extra, BSD-2: ``pip install pyod``); a one-line error when pyod is not installed."""
+    try:
+        from pyod.models.alad import ALAD
+        from pyod.models.anogan import AnoGAN
+    except ImportError:
+        raise SystemExit("error: --pyod needs pyod (pip install pyod); run without --pyod to skip it") from None
+    classes = {"anogan": AnoGAN, "alad": ALAD}
+    out: dict[str, Scorer] = {}
+    for name in names:
+        def scorer(a: np.ndarray, b: np.ndarray, s: int, cls: type = classes[name]) -> np.ndarray:
+            torch.manual_seed(s)
+            np.random.seed(s)  # pyod draws batches and latent codes from torch's and numpy's global generators
+            return cls(device="cpu").fit(a).decision_function(b)  # pyod: larger = more anomalous
+
+        out[f"pyod {classes[name].__name__}"] = scorer
+    return out
+
+
 def split(normal: np.ndarray, seed: int, fraction: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(normal)
     k = int(round(fraction * len(order)))
@@ -201,11 +221,13 @@ def main() -> None:
     parser.add_argument("--score", choices=list(GANOMALY_SCORES), default=None,
                         help="GANomaly's score (default: the detector's default, the paper's latent score)")
     parser.add_argument("--latent", type=int, default=None, help="latent size (default: from the input size)")
+    parser.add_argument("--pyod", nargs="+", default=[], choices=["anogan", "alad"],
+                        help="also run pyod's AnoGAN / ALAD (optional extra: pip install pyod)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     scorers = {**BASELINES, **detectors(args.methods, args.steps, args.task.startswith("digits"), args.score,
-                                        args.latent)}
+                                        args.latent), **pyod_detectors(args.pyod)}
     auc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     cpu: dict[str, float] = defaultdict(float)
     for seed in range(args.seeds):
@@ -215,7 +237,7 @@ def main() -> None:
             for name, scorer in scorers.items():
                 seq = train.ndim == 3
                 a, b = (flat(train), flat(test)) if (seq and not name.startswith("ganforge")) else (train, test)
-                if seq and name not in ("kNN",) and not name.startswith("ganforge"):
+                if seq and name not in ("kNN",) and not name.startswith(("ganforge", "pyod")):
                     continue  # sines: kNN-on-windows is the baseline
                 t0 = time.process_time()
                 value = roc_auc_score(labels, scorer(a, b, seed))
