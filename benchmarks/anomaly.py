@@ -9,6 +9,8 @@ in advance: no threshold, epoch or model is chosen on test data; AUROC needs no 
   other digit test (Deep SVDD / OCGAN protocol).
 * ``digits-holdout-validation``: for choosing settings without the test split: inside each case's training
   normals, digit (d + 1) % 10 plays the anomaly (see ``validation_cases``).
+* ``digits-oneclass-validation`` / ``digits-oneclass-test``: digits-oneclass with the other digits split in
+  seeded halves, one for validation, one for the test (see ``oneclass_halves``).
 * ``breast_cancer``: benign = normal; 80 % of benign rows train; 20 % of benign plus all malignant test.
 * ``sines``: a noisy sine series (period 25 +- 5 steps, noise sd 0.05) trains on windows of 32 steps;
   held-out series get one anomaly type each, injected 8 times (spike: one point +-3; level shift: +1 for
@@ -123,6 +125,8 @@ def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarra
     cases = []
     if task == "digits-holdout-validation":
         return validation_cases(seed)
+    if task in ("digits-oneclass-validation", "digits-oneclass-test"):
+        return oneclass_halves(task, seed)
     if task.startswith("digits"):
         X, y = load_digits(return_X_y=True)
         X = (X / 16.0).astype(np.float32)
@@ -157,6 +161,27 @@ def validation_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.nd
         pseudo = tr[y[tr] == p]
         te = np.concatenate([val_n, pseudo])
         cases.append((f"digit {d} (anomaly {p})", X[fit], X[te], np.r_[np.zeros(len(val_n)), np.ones(len(pseudo))]))
+    return cases
+
+
+def oneclass_halves(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """digits-oneclass with the other digits' images split in seeded halves, so settings can be chosen
+    without the test: ``-validation`` fits on 80 % of digit d's training images and scores their other 20 %
+    plus the first half of the other digits; ``-test`` trains on all of d's training images (as
+    digits-oneclass does) and scores d's test images plus the second half."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    cases = []
+    for d in range(10):
+        tr, te_n = split(np.flatnonzero(y == d), seed)
+        val_pool, test_pool = split(np.flatnonzero(y != d), seed + 200, 0.5)
+        if task == "digits-oneclass-validation":
+            tr, te_n = split(tr, seed + 100)
+            anomalies = val_pool
+        else:
+            anomalies = test_pool
+        te = np.concatenate([te_n, anomalies])
+        cases.append((f"digit {d}", X[tr], X[te], np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
     return cases
 
 
@@ -214,7 +239,8 @@ def sine_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines",
-                                           "digits-holdout-validation"], default="digits-holdout")
+                                           "digits-holdout-validation", "digits-oneclass-validation",
+                                           "digits-oneclass-test"], default="digits-holdout")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=2000)
@@ -223,11 +249,14 @@ def main() -> None:
     parser.add_argument("--latent", type=int, default=None, help="latent size (default: from the input size)")
     parser.add_argument("--pyod", nargs="+", default=[], choices=["anogan", "alad"],
                         help="also run pyod's AnoGAN / ALAD (optional extra: pip install pyod)")
+    parser.add_argument("--rows", action="store_true",
+                        help="digits: give the GAN detectors 64-column rows (as before round 12), not images")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    scorers = {**BASELINES, **detectors(args.methods, args.steps, args.task.startswith("digits"), args.score,
-                                        args.latent), **pyod_detectors(args.pyod)}
+    images = args.task.startswith("digits") and not args.rows
+    scorers = {**BASELINES, **detectors(args.methods, args.steps, images, args.score, args.latent),
+               **pyod_detectors(args.pyod)}
     auc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     cpu: dict[str, float] = defaultdict(float)
     for seed in range(args.seeds):
