@@ -126,7 +126,6 @@ def main() -> None:
     parser.add_argument("--arch", choices=["auto", "mlp", "conv"], default="auto", help="augment's arch")
     parser.add_argument("--steps", type=int, default=2000, help="GAN training steps (augment's default 2000)")
     parser.add_argument("--filter-confidence", type=float, default=None, help="augment's filter_confidence")
-    parser.add_argument("--filter-discriminator", type=float, default=None, help="augment's filter_discriminator")
     parser.add_argument("--validation", action="store_true",
                         help="score on the training half's unused images instead of the test half")
     parser.add_argument("--no-cnn", action="store_true")
@@ -148,8 +147,7 @@ def main() -> None:
     for seed in seeds:
         for n in args.sizes:
             r = run_one(seed, n, args.ratio, not args.no_cnn, args.expand, args.validation, steps=args.steps,
-                        filter_confidence=args.filter_confidence, arch=args.arch,
-                        filter_discriminator=args.filter_discriminator)
+                        filter_confidence=args.filter_confidence, arch=args.arch)
             results[n].append(r)
             print(f"seed {seed} n {n}: svc: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
                   + " | cnn: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cnn"].items())

@@ -195,33 +195,3 @@ def test_reuses_a_trained_conditional_run(tmp_path) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(out.x, again.x)
     with pytest.raises(GanforgeError, match="shape"):
         augment(np.zeros((4, 1, 6, 6), np.float32), np.arange(4), per_class=1, run=run)
-
-
-def test_filter_discriminator_keeps_the_samples_d_rates_most_real(monkeypatch) -> None:  # noqa: ANN001
-    import torch
-
-    train = augment_module.train_conditional_gan
-
-    class Brightness(torch.nn.Module):
-        """A stand-in D that rates a sample by its mean pixel: the filter must keep the brightest."""
-
-        def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-            return x.reshape(len(x), -1).mean(1)
-
-    def with_brightness_d(x, y, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
-        g, info = train(x, y, *a, **k)
-        return g, {**info, "discriminator": Brightness()}
-
-    monkeypatch.setattr(augment_module, "train_conditional_gan", with_brightness_d)
-    x, y = small_digits()
-    # keeping 1 of 4 draws 16 per class from the same noise as keeping all of 16 per class
-    drawn = augment(x, y, per_class=16, steps=20, seed=2, include_real=False, filter_discriminator=1.0)
-    kept = augment(x, y, per_class=4, steps=20, seed=2, include_real=False, filter_discriminator=0.25)
-    assert kept.x.shape == (40, 1, 8, 8) and np.bincount(kept.y).tolist() == [4] * 10
-    for c in range(10):
-        pool = drawn.x[drawn.y == c]
-        brightest = pool[np.argsort(-pool.reshape(16, -1).mean(1))[:4]]
-        np.testing.assert_allclose(kept.x[kept.y == c], brightest, atol=1e-6)
-    with pytest.raises(GanforgeError, match="filter_discriminator 0") as err:
-        augment(x, y, steps=2, filter_discriminator=0)
-    assert "\n" not in str(err.value)

@@ -23,9 +23,7 @@ Loss: non-saturating, J_D = softplus(-D(x, y)) + softplus(D(G(z, y), y)), J_G = 
 
 Optional **filtering**: a logistic regression fitted on the real samples keeps a synthetic sample only when
 it gives the sample's intended class a probability >= ``filter_confidence`` (generation repeats until
-each class has its count, up to 20 rounds). Or ``filter_discriminator=f``: per class draw want / f samples
-and keep the ``want`` the trained discriminator rates most real, D(x, y) highest (discriminator rejection,
-Azadi et al. 2019, in its simplest form: D's logit estimates log p_data / p_G).
+each class has its count, up to 20 rounds).
 
 **Shift expansion** (``expand``: ``"auto"`` = ``"shifts"`` for images the GAN is trained on, ``"none"``
 turns it off): the GAN trains on every image and its four one-pixel shifts (:func:`one_pixel_shifts`), so
@@ -227,8 +225,7 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
                           noise_dim: int = 32, hidden: int = 128, lr: float = 1e-3, r1: float = 1.0,
                           policy: str | None = "translation", ema: float = 0.99, arch: str = "auto",
                           seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
-    """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info), ``info``
-    holding the losses and the trained ``discriminator`` (eval mode; ``filter_discriminator`` ranks by it).
+    """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info).
 
     ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images of side 2^k >= 8) or ``"auto"`` (conv where
     it fits, else mlp)."""
@@ -291,15 +288,14 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
                 pe.lerp_(pg, 1.0 - ema)
     g_ema.noise_dim = noise_dim
     info = {"noise_dim": noise_dim, "steps": steps, "last_d_loss": float(loss_d.detach()),
-            "last_g_loss": float(loss_g.detach()), "discriminator": d.eval()}
+            "last_g_loss": float(loss_g.detach())}
     return g_ema, info
 
 
 @register_app()
 def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None = None, balance: bool = False,
             run: str | Path | Any | None = None, steps: int = 2000, filter_confidence: float | None = None,
-            filter_discriminator: float | None = None, include_real: bool = True, expand: str = "auto",
-            seed: int = 0, **gan_options: Any) -> Augmented:
+            include_real: bool = True, expand: str = "auto", seed: int = 0, **gan_options: Any) -> Augmented:
     """Real samples plus class-conditional GAN samples (see the module doc).
 
     ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default: max(2 x
@@ -318,11 +314,6 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     shift = expand == "shifts" or (expand == "auto" and xa.ndim == 4 and run is None)
     if filter_confidence is not None and not 0.0 < filter_confidence < 1.0:
         raise GanforgeError(f"augment: filter_confidence {filter_confidence} must lie in (0, 1)")
-    if filter_discriminator is not None and not 0.0 < filter_discriminator <= 1.0:
-        raise GanforgeError(f"augment: filter_discriminator {filter_discriminator} (the fraction kept) must lie "
-                            "in (0, 1]")
-    if filter_discriminator is not None and run is not None:
-        raise GanforgeError("augment: filter_discriminator needs the discriminator this call trains; drop --run")
     classes = np.unique(ya)
     counts = _counts(ya, classes, per_class, ratio, balance)
     image = xa.ndim == 4
@@ -337,19 +328,14 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             sd = xa.std(axis=0)
             scale = np.where(sd > 1e-8, sd, 1.0).astype(np.float32)
         x_gan, y_gan = (one_pixel_shifts(xa), np.tile(ya, 5)) if shift else (xa, ya)
-        g, info = train_conditional_gan((x_gan - mean) / scale, y_gan, num_classes, steps=steps, seed=seed,
-                                        **gan_options)
-        disc = info["discriminator"]
+        g, _ = train_conditional_gan((x_gan - mean) / scale, y_gan, num_classes, steps=steps, seed=seed,
+                                     **gan_options)
 
         def sampler(label: int, n: int, gen: torch.Generator) -> np.ndarray:
-            pool = n if filter_discriminator is None else int(np.ceil(n / filter_discriminator))
-            z = torch.randn(pool, g.noise_dim, generator=gen)
-            labels = torch.full((pool,), label, dtype=torch.long)
+            z = torch.randn(n, g.noise_dim, generator=gen)
             with torch.no_grad():
-                fake = g(z, labels)
-                if filter_discriminator is not None:  # keep the n that D rates most real
-                    fake = fake[disc(fake.view(pool, *x_gan.shape[1:]), labels).topk(n).indices]
-            out = fake.numpy().reshape(n, *xa.shape[1:]) * scale + mean
+                out = g(z, torch.full((n,), label, dtype=torch.long)).numpy()
+            out = out.reshape(n, *xa.shape[1:]) * scale + mean
             return np.clip(out, 0, 1) if image else out
 
     missing = [int(c) for c in classes if int(c) >= num_classes]
