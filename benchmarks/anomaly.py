@@ -11,6 +11,8 @@ in advance: no threshold, epoch or model is chosen on test data; AUROC needs no 
   normals, digit (d + 1) % 10 plays the anomaly (see ``validation_cases``).
 * ``digits-oneclass-validation`` / ``digits-oneclass-test``: digits-oneclass with the other digits split in
   seeded halves, one for validation, one for the test (see ``oneclass_halves``).
+* ``wine-validation``: scikit-learn's wine, each class in turn the anomaly and the other two normal (80 % train,
+  standardized on it); a table set no test task uses, for choosing table settings.
 * ``breast_cancer``: benign = normal; 80 % of benign rows train; 20 % of benign plus all malignant test.
 * ``sines``: a noisy sine series (period 25 +- 5 steps, noise sd 0.05) trains on windows of 32 steps;
   held-out series get one anomaly type each, injected 8 times (spike: one point +-3; level shift: +1 for
@@ -38,7 +40,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
@@ -136,6 +138,16 @@ def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarra
             anomalies = np.flatnonzero(y == d) if task == "digits-holdout" else np.flatnonzero(y != d)
             te = np.concatenate([te_n, anomalies])
             cases.append((f"digit {d}", X[tr], X[te], np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
+    elif task == "wine-validation":  # a table set no test task uses: for choosing table settings
+        X, y = load_wine(return_X_y=True)
+        for k in range(3):
+            tr, te_n = split(np.flatnonzero(y != k), seed)
+            anomalies = np.flatnonzero(y == k)
+            scaler = StandardScaler().fit(X[tr])
+            te = np.concatenate([te_n, anomalies])
+            cases.append((f"class {k} anomalous", scaler.transform(X[tr]).astype(np.float32),
+                          scaler.transform(X[te]).astype(np.float32),
+                          np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
     elif task == "breast_cancer":
         X, y = load_breast_cancer(return_X_y=True)  # target 1 = benign
         tr, te_n = split(np.flatnonzero(y == 1), seed)
@@ -240,7 +252,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines",
                                            "digits-holdout-validation", "digits-oneclass-validation",
-                                           "digits-oneclass-test"], default="digits-holdout")
+                                           "digits-oneclass-test", "wine-validation"], default="digits-holdout")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=2000)
