@@ -55,8 +55,8 @@ def test_threshold_is_a_quantile_of_held_out_normal_scores_only() -> None:
 @pytest.mark.parametrize("method", ["ganomaly", "egbad", "alad", "anogan"])
 def test_every_method_separates_off_plane_points(method: str) -> None:
     normal, anomalies = blobs()
-    # GANomaly's latent score (the paper's) barely sees points off the plane here (AUROC ~0.7); its residual does
-    options = {"anogan": {"search_steps": 50}, "ganomaly": {"score": "residual"}}.get(method)
+    # GANomaly's default score is its residual; its latent score (the paper's) barely sees these points (AUROC ~0.7)
+    options = {"anogan": {"search_steps": 50}}.get(method)
     det = AnomalyDetector(method=method, steps=400, options=options).fit(normal)
     test_normal, _ = blobs(seed=0, n=260)
     held = test_normal[200:]
@@ -156,3 +156,28 @@ def test_bad_ganomaly_score_settings_are_one_line() -> None:
     assert "\n" not in str(err.value)
     with pytest.raises(GanforgeError, match="neighbors 0"):
         AnomalyDetector(steps=5, options={"score": "knn", "neighbors": 0}).fit(normal)
+
+
+def test_default_score_is_the_residual_and_old_files_keep_the_latent_score(tmp_path: Path) -> None:
+    import json
+
+    normal, anomalies = blobs()
+    det = AnomalyDetector(steps=STEPS).fit(normal)
+    assert det.model_.score_kind == "residual"
+    x_units = det._to_model(anomalies)
+    np.testing.assert_allclose(det.anomaly_score(anomalies),
+                               (x_units - det.model_.reconstruct(x_units)[1]).abs().mean(1).detach().numpy(),
+                               rtol=1e-5)
+    # a detector saved before the default changed (no model_options, options None) scored with the latent score
+    latent = AnomalyDetector(steps=STEPS, options={"score": "latent"}).fit(normal)
+    folder = latent.save(tmp_path / "old")
+    meta = json.loads((folder / "detector.json").read_text())
+    del meta["model_options"]
+    meta["params"]["options"] = None
+    (folder / "detector.json").write_text(json.dumps(meta))
+    loaded = AnomalyDetector.load(folder)
+    assert loaded.model_.score_kind == "latent"
+    np.testing.assert_array_equal(loaded.anomaly_score(anomalies), latent.anomaly_score(anomalies))
+    # and one saved now keeps its score written out
+    assert json.loads((det.save(tmp_path / "new") / "detector.json").read_text())["model_options"] == {
+        "score": "residual"}

@@ -26,7 +26,7 @@ def fit(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the detector to")] = Path("runs/ad"),
     method: Annotated[str, typer.Option("--method", help="ganomaly, egbad, alad or anogan")] = "ganomaly",
     score: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--score", help="ganomaly's score: latent (the paper's), residual or knn (codes' distance)")] = None,
+        "--score", help="ganomaly's score: residual (default), latent (the paper's) or knn")] = None,
     steps: Annotated[int, typer.Option("--steps", help="training steps")] = 2000,
     window: Annotated[Optional[int], typer.Option("--window", help="CSV series: score windows of this length")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option("--stride", help="step between windows")] = 1,
