@@ -257,7 +257,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--score", choices=list(GANOMALY_SCORES), default=None,
-                        help="GANomaly's score (default: the detector's default, the paper's latent score)")
+                        help="GANomaly's score (default: the detector's, the residual since round 12)")
     parser.add_argument("--latent", type=int, default=None, help="latent size (default: from the input size)")
     parser.add_argument("--pyod", nargs="+", default=[], choices=["anogan", "alad"],
                         help="also run pyod's AnoGAN / ALAD (optional extra: pip install pyod)")

@@ -30,8 +30,8 @@ anomalous; ``residual`` is ``x - x_hat`` with the sample's shape (the per-featur
   It beat the paper's latent distance, ``score="latent"``: A(x) = mean|G_E(x) - E(G_D(G_E(x)))|, on all three
   validation tasks of docs/benchmarks/anomaly.md (a pseudo-anomalous digit 0.955 vs 0.922, one normal digit
   0.998 vs 0.958, wine 0.948 vs 0.722), so it is the default since round 12 (before it: latent). Or
-  ``score="knn"``: the mean Euclidean distance of the code
-  G_E(x) to its k = ``neighbors`` nearest codes of the training samples (kept in the model after training),
+  ``score="knn"``: the mean Euclidean distance of the code G_E(x) to its k = ``neighbors`` nearest codes of
+  the training samples (kept in the model after training),
 
       A(x) = (1/k) sum_{i in kNN(x)} ||G_E(x) - G_E(x_i)||_2,
 
