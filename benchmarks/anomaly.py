@@ -122,78 +122,80 @@ def split(normal: np.ndarray, seed: int, fraction: float = 0.8) -> tuple[np.ndar
     return order[:k], order[k:]
 
 
-def tabular_cases(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+Case = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+
+def case(name: str, X: np.ndarray, train: np.ndarray, normal_test: np.ndarray, anomalies: np.ndarray) -> Case:
+    """(name, training rows, test rows, test labels 1 = anomaly) from index arrays into ``X``."""
+    test = np.concatenate([normal_test, anomalies])
+    return name, X[train], X[test], np.r_[np.zeros(len(normal_test)), np.ones(len(anomalies))]
+
+
+def standardized_case(name: str, X: np.ndarray, normal: np.ndarray, anomalies: np.ndarray, seed: int) -> Case:
+    """A table case: 80 % of ``normal`` train; every column standardized with the training rows' mean and sd."""
+    tr, te_n = split(normal, seed)
+    name, train, test, labels = case(name, X, tr, te_n, anomalies)
+    scaler = StandardScaler().fit(train)
+    return name, scaler.transform(train).astype(np.float32), scaler.transform(test).astype(np.float32), labels
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as pixel / 16 (float32) and their labels."""
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+def tabular_cases(task: str, seed: int) -> list[Case]:
     """(case name, train, test, test labels 1 = anomaly)."""
-    cases = []
     if task == "digits-holdout-validation":
         return validation_cases(seed)
     if task in ("digits-oneclass-validation", "digits-oneclass-test"):
         return oneclass_halves(task, seed)
     if task.startswith("digits"):
-        X, y = load_digits(return_X_y=True)
-        X = (X / 16.0).astype(np.float32)
+        X, y = digits()
+        cases = []
         for d in range(10):
-            normal_idx = np.flatnonzero(y != d) if task == "digits-holdout" else np.flatnonzero(y == d)
-            tr, te_n = split(normal_idx, seed)
-            anomalies = np.flatnonzero(y == d) if task == "digits-holdout" else np.flatnonzero(y != d)
-            te = np.concatenate([te_n, anomalies])
-            cases.append((f"digit {d}", X[tr], X[te], np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
-    elif task == "wine-validation":  # a table set no test task uses: for choosing table settings
+            normal, anomalies = (y != d, y == d) if task == "digits-holdout" else (y == d, y != d)
+            tr, te_n = split(np.flatnonzero(normal), seed)
+            cases.append(case(f"digit {d}", X, tr, te_n, np.flatnonzero(anomalies)))
+        return cases
+    if task == "wine-validation":  # a table set no test task uses: for choosing table settings
         X, y = load_wine(return_X_y=True)
-        for k in range(3):
-            tr, te_n = split(np.flatnonzero(y != k), seed)
-            anomalies = np.flatnonzero(y == k)
-            scaler = StandardScaler().fit(X[tr])
-            te = np.concatenate([te_n, anomalies])
-            cases.append((f"class {k} anomalous", scaler.transform(X[tr]).astype(np.float32),
-                          scaler.transform(X[te]).astype(np.float32),
-                          np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
-    elif task == "breast_cancer":
+        return [standardized_case(f"class {k} anomalous", X, np.flatnonzero(y != k), np.flatnonzero(y == k), seed)
+                for k in range(3)]
+    if task == "breast_cancer":
         X, y = load_breast_cancer(return_X_y=True)  # target 1 = benign
-        tr, te_n = split(np.flatnonzero(y == 1), seed)
-        anomalies = np.flatnonzero(y == 0)
-        scaler = StandardScaler().fit(X[tr])
-        te = np.concatenate([te_n, anomalies])
-        cases.append(("benign normal", scaler.transform(X[tr]).astype(np.float32),
-                      scaler.transform(X[te]).astype(np.float32), np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
-    return cases
+        return [standardized_case("benign normal", X, np.flatnonzero(y == 1), np.flatnonzero(y == 0), seed)]
+    return []
 
 
-def validation_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def validation_cases(seed: int) -> list[Case]:
     """digits-holdout's validation: inside each case's *training* normals (the same seed's split), digit
     p = (d + 1) % 10 plays the anomaly; 80 % of the other eight digits' training images fit, their other 20 %
     plus the training images of p are scored. Held-out digit d and every test image stay unseen."""
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
+    X, y = digits()
     cases = []
     for d in range(10):
         tr, _ = split(np.flatnonzero(y != d), seed)
         p = (d + 1) % 10
         fit, val_n = split(tr[y[tr] != p], seed + 100)
-        pseudo = tr[y[tr] == p]
-        te = np.concatenate([val_n, pseudo])
-        cases.append((f"digit {d} (anomaly {p})", X[fit], X[te], np.r_[np.zeros(len(val_n)), np.ones(len(pseudo))]))
+        cases.append(case(f"digit {d} (anomaly {p})", X, fit, val_n, tr[y[tr] == p]))
     return cases
 
 
-def oneclass_halves(task: str, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def oneclass_halves(task: str, seed: int) -> list[Case]:
     """digits-oneclass with the other digits' images split in seeded halves, so settings can be chosen
     without the test: ``-validation`` fits on 80 % of digit d's training images and scores their other 20 %
     plus the first half of the other digits; ``-test`` trains on all of d's training images (as
     digits-oneclass does) and scores d's test images plus the second half."""
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
+    X, y = digits()
     cases = []
     for d in range(10):
         tr, te_n = split(np.flatnonzero(y == d), seed)
         val_pool, test_pool = split(np.flatnonzero(y != d), seed + 200, 0.5)
         if task == "digits-oneclass-validation":
             tr, te_n = split(tr, seed + 100)
-            anomalies = val_pool
-        else:
-            anomalies = test_pool
-        te = np.concatenate([te_n, anomalies])
-        cases.append((f"digit {d}", X[tr], X[te], np.r_[np.zeros(len(te_n)), np.ones(len(anomalies))]))
+        cases.append(case(f"digit {d}", X, tr, te_n, val_pool if task == "digits-oneclass-validation" else test_pool))
     return cases
 
 
@@ -234,7 +236,7 @@ def windows(x: np.ndarray, stride: int) -> np.ndarray:
     return np.stack([x[i:i + WINDOW] for i in range(0, len(x) - WINDOW + 1, stride)])[..., None].astype(np.float32)
 
 
-def sine_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def sine_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     base_rng = np.random.default_rng(seed + 1000)
     series = sine_series(base_rng, 6000)  # one process: train on its first 4000 steps, test on the rest
