@@ -156,6 +156,12 @@ def test_bad_ganomaly_score_settings_are_one_line() -> None:
     assert "\n" not in str(err.value)
     with pytest.raises(GanforgeError, match="neighbors 0"):
         AnomalyDetector(steps=5, options={"score": "knn", "neighbors": 0}).fit(normal)
+    # an option of another method is named, not a TypeError from a constructor
+    with pytest.raises(GanforgeError, match="anomaly method 'alad' has no option 'score'") as err:
+        AnomalyDetector(method="alad", steps=5, options={"score": "knn"}).fit(normal)
+    assert "\n" not in str(err.value)
+    with pytest.raises(GanforgeError, match="did you mean 'neighbors'"):
+        AnomalyDetector(steps=5, options={"neighbours": 3}).fit(normal)
 
 
 def test_default_score_is_the_residual_and_old_files_keep_the_latent_score(tmp_path: Path) -> None:

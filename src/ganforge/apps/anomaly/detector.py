@@ -63,15 +63,6 @@ def as_array(x: Any, where: str = "input") -> np.ndarray:
     return arr
 
 
-def _effective_options(model: DetectorModel, options: dict[str, Any] | None) -> dict[str, Any]:
-    """The options the model was built with, defaults written out (GANomaly's score), so a saved detector
-    scores the same way after a later release changes a default."""
-    out = dict(options or {})
-    if hasattr(model, "score_kind"):
-        out.setdefault("score", model.score_kind)
-    return out
-
-
 @register_app()
 class AnomalyDetector(BaseEstimator, OutlierMixin):
     """GAN anomaly detector fitted on normal data only (AnoGAN, EGBAD or GANomaly; see ``models.py``).
@@ -163,7 +154,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         shape = x.shape[1:] if self.kind_ == "sequence" else (int(np.prod(x.shape[1:])),)
         torch.manual_seed(self.seed)
         self.model_: DetectorModel = build_model(self.method, shape, self.latent, self.hidden, **(self.options or {}))
-        self.model_options_ = _effective_options(self.model_, self.options)
+        self.model_options_ = {**(self.options or {}), **self.model_.scoring_options()}
         train_units = self._flat(self._to_model(train))
         self.history_ = train_model(self.model_, train_units, self.steps, self.batch_size, self.lr, self.seed)
         self.model_.remember(train_units)
@@ -271,10 +262,10 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         except (ValueError, KeyError, TypeError) as exc:
             raise GanforgeError(f"{meta_path}: damaged detector file ({exc}); fit the detector again") from None
         # A file written before round 12 has no model_options: its GANomaly scored with the then default, latent.
-        det.model_options_ = meta.get("model_options") or (
-            {**(det.options or {}), "score": (det.options or {}).get("score", "latent")}
-            if det.method == "ganomaly" else dict(det.options or {})
-        )
+        legacy = dict(det.options or {})
+        if det.method == "ganomaly":
+            legacy.setdefault("score", "latent")
+        det.model_options_ = meta.get("model_options") or legacy
         shape = det.sample_shape_ if det.kind_ == "sequence" else [int(np.prod(det.sample_shape_))]
         model = build_model(det.method, shape, det.latent, det.hidden, **det.model_options_)
         try:

@@ -46,6 +46,7 @@ Training runs a fixed number of steps (no epoch is picked on any labelled data).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 
@@ -195,6 +196,11 @@ class DetectorModel(nn.Module):
     def remember(self, x: Tensor) -> None:
         """Called once after training with the training samples; a score that needs them keeps what it needs."""
 
+    def scoring_options(self) -> dict[str, float | int | str]:
+        """The options that decide how a sample is scored, defaults written out: a saved detector keeps them,
+        so it scores as it was calibrated after a later release changes a default."""
+        return {}
+
 
 class GANomaly(DetectorModel):
     """GANomaly: encoder-decoder-encoder generator + feature-matching discriminator (see module doc)."""
@@ -226,6 +232,9 @@ class GANomaly(DetectorModel):
         if bank is not None:
             self.bank = torch.empty_like(bank)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def scoring_options(self) -> dict[str, float | int | str]:
+        return {"score": self.score_kind}
 
     @torch.no_grad()
     def remember(self, x: Tensor) -> None:
@@ -413,7 +422,13 @@ def build_model(method: str, shape: Sequence[int], latent: int | None = None, hi
         raise GanforgeError(
             f"unknown anomaly method '{method}'{did_you_mean(method, METHODS)}; choose one of {', '.join(METHODS)}"
         )
-    return classes[method](shape, latent or default_latent(shape), hidden or default_hidden(shape), **options)
+    cls = classes[method]
+    accepted = [name for name in inspect.signature(cls).parameters if name not in ("shape", "latent", "hidden")]
+    for name in options:
+        if name not in accepted:
+            raise GanforgeError(f"anomaly method '{method}' has no option '{name}'{did_you_mean(name, accepted)}; "
+                                f"its options: {', '.join(accepted) or 'none'}")
+    return cls(shape, latent or default_latent(shape), hidden or default_hidden(shape), **options)
 
 
 def train_model(model: DetectorModel, x: Tensor, steps: int, batch_size: int = 64, lr: float = 1e-3,
