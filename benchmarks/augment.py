@@ -124,7 +124,7 @@ def main() -> None:
                         help="GAN samples per real sample (default: augment's, max(2 x real, 50) per class)")
     parser.add_argument("--expand", choices=["auto", "shifts", "none"], default="auto", help="augment's expand")
     parser.add_argument("--arch", choices=["auto", "mlp", "conv"], default="auto", help="augment's arch")
-    parser.add_argument("--steps", type=int, default=2000, help="GAN training steps (augment's default 2000)")
+    parser.add_argument("--steps", type=int, default=None, help="GAN training steps (default: augment's, 4000)")
     parser.add_argument("--filter-confidence", type=float, default=None, help="augment's filter_confidence")
     parser.add_argument("--validation", action="store_true",
                         help="score on the training half's unused images instead of the test half")
@@ -146,8 +146,9 @@ def main() -> None:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for seed in seeds:
         for n in args.sizes:
-            r = run_one(seed, n, args.ratio, not args.no_cnn, args.expand, args.validation, steps=args.steps,
-                        filter_confidence=args.filter_confidence, arch=args.arch)
+            r = run_one(seed, n, args.ratio, not args.no_cnn, args.expand, args.validation,
+                        filter_confidence=args.filter_confidence, arch=args.arch,
+                        **({} if args.steps is None else {"steps": args.steps}))
             results[n].append(r)
             print(f"seed {seed} n {n}: svc: " + ", ".join(f"{k} {v:.3f}" for k, v in r["svc"].items())
                   + " | cnn: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cnn"].items())

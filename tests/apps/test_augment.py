@@ -118,6 +118,29 @@ def test_conv_networks_fit_every_power_of_two_side(shape: tuple[int, ...]) -> No
     assert out.x.shape == (6, *shape)
 
 
+def test_ema_window_is_at_most_a_quarter_of_a_short_run() -> None:
+    """decay = min(ema, 1 - 4 / steps): the 0.999 default would leave 0.999^40 = 96 % of a 40-step average on
+    the initial weights; the cap leaves e^-4 at most."""
+    x, y = small_digits()
+    xs = (x - 0.5) / 0.5
+    _, info = augment_module.train_conditional_gan(xs, y, 10, steps=40, arch="mlp")
+    assert info["ema"] == pytest.approx(0.9)
+    _, info = augment_module.train_conditional_gan(xs, y, 10, steps=40, ema=0.5, arch="mlp")
+    assert info["ema"] == 0.5
+    _, info = augment_module.train_conditional_gan(xs, y, 10, steps=4, arch="mlp")
+    assert info["ema"] == 0.0  # the raw generator
+    assert augment_module.DEFAULT_EMA == 0.999 and 1 - 4 / augment_module.DEFAULT_STEPS >= 0.999  # uncapped
+
+
+@pytest.mark.parametrize(("options", "match"), [({"steps": 0}, "steps 0 must be >= 1"),
+                                                 ({"ema": 1.0}, r"ema 1.0 must lie in \[0, 1\)")])
+def test_bad_steps_or_ema_are_one_line(options: dict, match: str) -> None:
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match=match) as err:
+        augment(x, y, per_class=1, **options)
+    assert "\n" not in str(err.value)
+
+
 def test_conv_needs_square_power_of_two_images() -> None:
     with pytest.raises(GanforgeError, match="side 8, 16, 32"):
         augment(np.zeros((4, 1, 12, 12), np.float32), np.arange(4) % 2, steps=2, arch="conv")

@@ -27,7 +27,8 @@ def augment(
     balance: Annotated[bool, typer.Option("--balance", help="fill every class up to the largest one")] = False,
     run: Annotated[Optional[Path], typer.Option("--run", help="sample this trained conditional run instead")] = None,  # noqa: UP045
     label_column: Annotated[Optional[str], typer.Option("--label-column", help="CSV: the class column")] = None,  # noqa: UP045
-    steps: Annotated[int, typer.Option("--steps", help="GAN training steps")] = 2000,
+    steps: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--steps", help="GAN training steps (default 4000)")] = None,
     filter_confidence: Annotated[Optional[float], typer.Option(  # noqa: UP045
         "--filter-confidence",
         help="keep synthetic samples a classifier assigns to their class with this probability")] = None,
@@ -74,9 +75,9 @@ def augment(
     want = ".csv" if columns else ".npz"
     if output.suffix.lower() != want:
         raise GanforgeError(f"-o {output}: this data is written as {want}; give a name ending in {want}")
-    result = run_augment(x, y, per_class, ratio=ratio, balance=balance, run=run, steps=steps,
+    result = run_augment(x, y, per_class, ratio=ratio, balance=balance, run=run,
                          filter_confidence=filter_confidence, expand=expand, seed=seed,
-                         **({} if run is not None else {"arch": arch}))
+                         **({} if run is not None else {"arch": arch}), **({} if steps is None else {"steps": steps}))
     output.parent.mkdir(parents=True, exist_ok=True)
     if columns:
         j = columns.index(label_column or "")

@@ -26,7 +26,7 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 
 from ganforge import register_app
-from ganforge.apps.anomaly.models import METHODS, DetectorModel, build_model, train_model
+from ganforge.apps.anomaly.models import METHODS, SCORE_CHUNK, DetectorModel, build_model, train_model
 from ganforge.errors import GanforgeError
 from ganforge.fileio import atomic_write_text
 
@@ -168,7 +168,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
     def _flat(self, t: torch.Tensor) -> torch.Tensor:
         return t if self.kind_ == "sequence" else t.reshape(t.shape[0], -1)
 
-    def _score(self, x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    def _score(self, x: np.ndarray, chunk: int = SCORE_CHUNK) -> tuple[np.ndarray, np.ndarray]:
         scores, residuals = [], []
         state = torch.random.get_rng_state()
         try:

@@ -56,6 +56,9 @@ from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError, did_you_mean
 
+SCORE_CHUNK = 4096
+"""Samples per forward pass when a detector scores or remembers many: bounds memory, not the result."""
+
 METHODS = ("ganomaly", "egbad", "alad", "anogan")
 GANOMALY_SCORES = ("latent", "residual", "knn")
 
@@ -239,7 +242,7 @@ class GANomaly(DetectorModel):
     @torch.no_grad()
     def remember(self, x: Tensor) -> None:
         if self.score_kind == "knn":
-            self.bank = torch.cat([self.encoder1(x[i:i + 4096]) for i in range(0, x.shape[0], 4096)])
+            self.bank = torch.cat([self.encoder1(x[i:i + SCORE_CHUNK]) for i in range(0, x.shape[0], SCORE_CHUNK)])
 
     def reconstruct(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         z = self.encoder1(x)
