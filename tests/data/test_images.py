@@ -161,6 +161,29 @@ def test_photo_patches_train_and_test_do_not_overlap() -> None:
     assert max(c for _, c in test.info["corners"]) + 32 <= width
 
 
+def test_photo_patches_tiles_hold_out_scattered_tiles_sharing_no_pixel() -> None:
+    kw = {"patch_size": 16, "count": 400, "images": ["astronaut", "coffee"], "holdout": "tiles", "val_fraction": 0.1}
+    splits = {s: photo_patches(split=s, **kw) for s in ("train", "val", "test")}
+
+    def tiles(src) -> set[tuple[int, int, int]]:  # noqa: ANN001
+        """(photo, tile row, tile column) of every patch; a patch must lie inside one 32x32 tile."""
+        out = set()
+        for k, (r, c) in zip(src.y.tolist(), src.info["corners"], strict=True):
+            assert r // 32 == (r + 15) // 32 and c // 32 == (c + 15) // 32
+            out.add((k, r // 32, c // 32))
+        return out
+
+    seen = {s: tiles(src) for s, src in splits.items()}
+    every_test_tile = tiles(photo_patches(split="test", mode="grid", **{**kw, "count": 10**6}))
+    assert seen["test"] <= every_test_tile and not seen["train"] & every_test_tile
+    assert not seen["train"] & seen["val"] and not seen["val"] & every_test_tile
+    assert len({c for _, _, c in every_test_tile}) > 8  # scattered over the width, not a strip at the right
+    # the held-out tiles depend on neither the data seed nor the validation fraction
+    assert tiles(photo_patches(split="test", **{**kw, "val_fraction": 0.0, "seed": 5})) <= every_test_tile
+    with pytest.raises(GanforgeError, match="holdout='stripes': choose strip or tiles"):
+        photo_patches(split="test", images=["camera"], holdout="stripes")
+
+
 def test_photo_patches_validation_strip_sits_between_train_and_test() -> None:
     kw = {"patch_size": 32, "count": 200, "images": ["camera"], "test_fraction": 0.25, "val_fraction": 0.25}
     train, val = photo_patches(split="train", **kw), photo_patches(split="val", **kw)

@@ -157,6 +157,9 @@ def test_photo_pairs_and_scenes() -> None:
     assert edges.x.shape == (12, 1, 32, 32) and edges.x_b.shape == (12, 3, 32, 32)
     luma = (color.x_b * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
     torch.testing.assert_close(color.x, luma)
+    assert edges.info["holdout"] == color.info["holdout"] == "tiles"  # test tiles across every photograph
+    strip = edges2photos(count=12, split="test", holdout="strip")
+    assert strip.info["holdout"] == "strip" and not torch.equal(strip.x_b, edges2photos(count=12, split="test").x_b)
     scenes = labels2scenes(count=40, size=32)
     assert scenes.x.shape == (40, 3, 32, 32) and scenes.label_maps is not None
     assert torch.equal(labels_from_coded(scenes.x), scenes.label_maps)

@@ -225,14 +225,10 @@ def load_photo(name: str) -> np.ndarray:
     return arr
 
 
-def _patch_corners(
-    height: int, width: int, col_range: tuple[int, int], patch: int, stride: int
-) -> list[tuple[int, int]]:
-    """Top-left corners of a regular grid of patches lying fully inside columns ``col_range``."""
-    c0, c1 = col_range
-    rows = range(0, height - patch + 1, stride)
-    cols = range(c0, c1 - patch + 1, stride)
-    return [(r, c) for r in rows for c in cols]
+def _patch_corners(rect: tuple[int, int, int, int], patch: int, stride: int) -> list[tuple[int, int]]:
+    """Top-left corners of a regular grid of patches lying fully inside ``rect`` (r0, r1, c0, c1)."""
+    r0, r1, c0, c1 = rect
+    return [(r, c) for r in range(r0, r1 - patch + 1, stride) for c in range(c0, c1 - patch + 1, stride)]
 
 
 def _column_range(width: int, split: str, test_fraction: float, val_fraction: float = 0.0) -> tuple[int, int]:
@@ -249,6 +245,36 @@ def _column_range(width: int, split: str, test_fraction: float, val_fraction: fl
     return 0, width
 
 
+HOLDOUTS = ("strip", "tiles")
+TILES_SEED = 7
+"""Which tiles are held out (``holdout="tiles"``) is drawn once with this seed, never with the data seed, so
+every seed and every split of a photograph agree on it."""
+
+
+def _regions(
+    height: int, width: int, patch: int, split: str, test_fraction: float, val_fraction: float, holdout: str
+) -> list[tuple[int, int, int, int]]:
+    """Rectangles (r0, r1, c0, c1) of a photograph that ``split``'s patches are cut from.
+
+    ``"strip"``: one rectangle, the columns of :func:`_column_range`. ``"tiles"``: the photograph cut into
+    square tiles of side 2 x ``patch`` (a remainder at the right and bottom is unused); a fixed draw puts
+    round(``test_fraction`` x tiles) of them (at least one) in the test split, round(``val_fraction`` x tiles)
+    in the validation split and the rest in the training split. Train and test then come from every part of
+    every photograph (a strip at the right holds other colours than the rest of the picture) and still share
+    no pixel, since a patch lies inside one tile."""
+    if holdout == "strip" or split == "all":
+        c0, c1 = _column_range(width, split, test_fraction, val_fraction)
+        return [(0, height, c0, c1)]
+    side = 2 * patch
+    tiles = [(r, r + side, c, c + side) for r in range(0, height - side + 1, side)
+             for c in range(0, width - side + 1, side)]
+    order = np.random.default_rng(TILES_SEED).permutation(len(tiles))
+    n_test = max(1, round(test_fraction * len(tiles)))
+    n_val = max(1, round(val_fraction * len(tiles))) if val_fraction > 0 else 0
+    chosen = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}[split]
+    return [tiles[i] for i in sorted(chosen)]
+
+
 @register_source("photo-patches")
 def photo_patches(
     patch_size: int = 32,
@@ -261,6 +287,7 @@ def photo_patches(
     test_fraction: float = 0.2,
     val_fraction: float = 0.0,
     seed: int = 0,
+    holdout: Literal["strip", "tiles"] = "strip",
 ) -> ArraySource:
     """Square patches cut from photographs bundled with scikit-image (camera, astronaut, coffee, ...).
 
@@ -271,7 +298,9 @@ def photo_patches(
     with any training patch (held-out evaluation, e.g. for super-resolution); ``"all"`` uses whole photos.
     ``val_fraction`` > 0 takes that fraction of the width, just left of the test columns, out of
     ``"train"`` into ``"val"`` (a validation split for choosing settings without touching the test one).
-    ``grayscale``: True -> 1 channel, False -> RGB, None -> RGB unless every chosen photo is gray.
+    ``holdout="tiles"`` instead holds out a fixed ``test_fraction`` of square tiles (side 2 x ``patch_size``)
+    scattered over every photograph (:func:`_regions`), so the test patches show the same things as the
+    training ones. ``grayscale``: True -> 1 channel, False -> RGB, None -> RGB unless every chosen photo is gray.
     Labels are the index of the source photo in ``images`` (``info["classes"]`` names them).
     """
     names = list(images) if images is not None else list(DEFAULT_PHOTOS)
@@ -287,6 +316,8 @@ def photo_patches(
         raise GanforgeError(
             f"data.val_fraction={val_fraction}: must be in [0, 1 - test_fraction) and > 0 for split 'val'"
         )
+    if holdout not in HOLDOUTS:
+        raise GanforgeError(f"data.holdout='{holdout}': choose strip or tiles")
     step = patch_size if stride is None else stride
     if step < 1:
         raise GanforgeError(f"data.stride={stride}: must be at least 1")
@@ -296,26 +327,32 @@ def photo_patches(
     regions = []
     for name, photo in zip(names, photos, strict=True):
         _, h, w = photo.shape
-        c0, c1 = _column_range(w, split, test_fraction, val_fraction)
-        if h < patch_size or c1 - c0 < patch_size:
+        rects = _regions(h, w, patch_size, split, test_fraction, val_fraction, holdout)
+        if not rects or any(r1 - r0 < patch_size or c1 - c0 < patch_size for r0, r1, c0, c1 in rects):
+            size = f"{rects[0][1] - rects[0][0]}x{rects[0][3] - rects[0][2]} pixels" if rects else "no tile"
             raise GanforgeError(
-                f"data.patch_size={patch_size}: photograph '{name}' has only {h}x{c1 - c0} pixels for split "
-                f"'{split}'; use smaller patches or a smaller test_fraction"
+                f"data.patch_size={patch_size}: photograph '{name}' has only {size} for split '{split}'; use "
+                "smaller patches or a smaller test_fraction"
             )
-        regions.append((h, (c0, c1)))
+        regions.append(rects)
 
     rng = np.random.default_rng(seed)
     picks: list[tuple[int, int, int]] = []  # (photo index, row, col)
     if mode == "random":
         which = rng.integers(0, len(photos), size=count)
         for k in which:
-            h, (c0, c1) = regions[k]
-            r = int(rng.integers(0, h - patch_size + 1))
+            rects = regions[k]
+            j = 0
+            if len(rects) > 1:  # a rectangle with probability proportional to the patches it holds
+                sizes = np.array([(r1 - r0 - patch_size + 1) * (c1 - c0 - patch_size + 1) for r0, r1, c0, c1 in rects])
+                j = int(rng.choice(len(rects), p=sizes / sizes.sum()))
+            r0, r1, c0, c1 = rects[j]
+            r = int(rng.integers(r0, r1 - patch_size + 1))
             c = int(rng.integers(c0, c1 - patch_size + 1))
             picks.append((int(k), r, c))
     else:
-        for k, (h, cols) in enumerate(regions):
-            picks += [(k, r, c) for r, c in _patch_corners(h, photos[k].shape[2], cols, patch_size, step)]
+        for k, rects in enumerate(regions):
+            picks += [(k, r, c) for rect in rects for r, c in _patch_corners(rect, patch_size, step)]
         if len(picks) > count:
             keep = np.sort(rng.choice(len(picks), size=count, replace=False))
             picks = [picks[i] for i in keep]
@@ -327,5 +364,5 @@ def photo_patches(
     x = torch.cat(patches)
     labels = [k for k, _, _ in picks]
     info = {"classes": names, "split": split, "test_fraction": test_fraction if split != "all" else 0.0,
-            "mode": mode, "corners": [(r, c) for _, r, c in picks]}
+            "mode": mode, "holdout": holdout, "corners": [(r, c) for _, r, c in picks]}
     return image_source(x, labels, name="photo-patches", num_classes=len(names), info=info)
