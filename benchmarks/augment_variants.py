@@ -1,0 +1,124 @@
+"""Side-by-side validation of variants of ``augment``'s GAN on the digits (round 13; docs/benchmarks/augment.md).
+
+For each seed and size the split and the few real images are those of ``benchmarks/augment.py --validation``
+(scored on the training half's undrawn images; the test half is never loaded into a score). Three generators
+are trained per (seed, size) and the variants sample them:
+
+* ``2000 steps, EMA 0.99``: the defaults before round 13 (checked equal to ``augment(..., steps=2000,
+  ema=0.99)``'s own samples on the first case);
+* ``truncation 0.7`` / ``0.5``: z ~ N(0, psi^2 I) at sampling (the truncation trick);
+* ``quantized``: every pixel snapped to the nearest of the values real digits take (17 levels);
+* ``two generators``: a second generator (seed + 1000) draws half of each class;
+* ``two generators, truncation 0.7``;
+* ``4000 steps, EMA 0.999``: the round-13 default.
+
+    python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
+
+Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS), 5 / 10 per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.svm import SVC
+
+from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
+
+SIZES = (5, 10)
+
+
+def shifts(x: np.ndarray) -> np.ndarray:
+    return one_pixel_shifts(x.reshape(-1, 1, 8, 8), fill="zero").reshape(-1, 64)
+
+
+def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
+         levels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` samples per class, split evenly over ``gens``, with z scaled by ``psi``; pixels in [0, 1]
+    snapped to ``levels`` when given. The noise stream is ``augment``'s (seed + 1)."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    xs, ys = [], []
+    for c in range(10):
+        per = [count // len(gens) + (i < count % len(gens)) for i in range(len(gens))]
+        parts = []
+        for g, k in zip(gens, per, strict=True):
+            z = torch.randn(k, g.noise_dim, generator=gen) * psi
+            with torch.no_grad():
+                parts.append(np.clip(g(z, torch.full((k,), c, dtype=torch.long)).numpy() * 0.5 + 0.5, 0, 1))
+        s = np.concatenate(parts)
+        if levels is not None:
+            s = levels[np.abs(s[..., None] - levels).argmin(-1)]
+        xs.append(s)
+        ys.append(np.full(count, c))
+    return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
+
+
+def run_seed(seed: int) -> dict[int, dict[str, dict[str, float]]]:
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    x_train, _, y_train, _ = train_test_split(X, y, test_size=899, random_state=seed, stratify=y)
+    out: dict[int, dict[str, dict[str, float]]] = {}
+    for n in SIZES:
+        rng = np.random.default_rng(seed)
+        idx = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=False) for c in range(10)])
+        xs, ys = x_train[idx], y_train[idx]
+        rest = np.setdiff1d(np.arange(len(y_train)), idx)
+        xv, yv = x_train[rest], y_train[rest]
+        x_gan, y_gan = (one_pixel_shifts(xs.reshape(-1, 1, 8, 8)) - 0.5) / 0.5, np.tile(ys, 5)
+        g0, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed)
+        g1, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed + 1000)
+        g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
+        count = max(2 * n, 50)
+        variants = {
+            "2000 steps, EMA 0.99": draw([g0], count, seed),
+            "truncation 0.7": draw([g0], count, seed, 0.7),
+            "truncation 0.5": draw([g0], count, seed, 0.5),
+            "quantized": draw([g0], count, seed, levels=np.unique(X)),
+            "two generators": draw([g0, g1], count, seed),
+            "two generators, truncation 0.7": draw([g0, g1], count, seed, 0.7),
+            "4000 steps, EMA 0.999": draw([g4], count, seed),
+        }
+        if n == SIZES[0]:
+            ref = augment(xs.reshape(-1, 1, 8, 8), ys, seed=seed, include_real=False, steps=2000, ema=0.99)
+            assert np.allclose(ref.x.reshape(len(ref.x), -1), variants["2000 steps, EMA 0.99"][0], atol=1e-6)
+        scores = {}
+        for name, (gx, gy) in variants.items():
+            scores[name] = {
+                "real+GAN": SVC().fit(np.r_[xs, gx], np.r_[ys, gy]).score(xv, yv),
+                "real+shifts+GAN": SVC().fit(np.r_[shifts(xs), gx], np.r_[np.tile(ys, 5), gy]).score(xv, yv),
+                "CAS": SVC().fit(gx, gy).score(xv, yv),
+            }
+            print(f"seed {seed} n {n} {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()),
+                  flush=True)
+        out[n] = scores
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--merge", nargs="+", default=None, help="print the table of these --json files; no runs")
+    args = parser.parse_args()
+    if args.merge:
+        results = [r for path in args.merge for r in json.loads(Path(path).read_text())]
+    else:
+        torch.set_num_threads(1)
+        results = json.loads(json.dumps([run_seed(s) for s in args.seeds]))  # keys as the files hold them
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    print("\n| variant | real + GAN | real + shifts + GAN | CAS |\n|---|---|---|---|")
+    for name in results[0][str(SIZES[0])]:
+        cells = [" / ".join(f"{100 * np.mean([r[str(n)][name][k] for r in results]):.1f}" for n in SIZES)
+                 for k in ("real+GAN", "real+shifts+GAN", "CAS")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
