@@ -12,9 +12,14 @@ are trained per (seed, size) and the variants sample them:
 * ``two generators, truncation 0.7``;
 * ``4000 steps, EMA 0.999``: the round-13 default.
 
-    python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
+``--study longer`` (sizes 5, 10, 20, 50) compares instead the round-13 default with ``8000 steps, EMA 0.999``
+and with ``max(4 x real, 50) per class`` (the round-13 generator drawing 80 / 200 samples per class at 20 / 50
+real images).
 
-Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS), 5 / 10 per class.
+    python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
+    python benchmarks/augment_variants.py --study longer --seeds 0 1 --json longer.json
+
+Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS) at each size.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from sklearn.svm import SVC
 
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
-SIZES = (5, 10)
+STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50)}
 
 
 def shifts(x: np.ndarray) -> np.ndarray:
@@ -59,32 +64,51 @@ def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
 
 
-def run_seed(seed: int) -> dict[int, dict[str, dict[str, float]]]:
+def sampling_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
+                      levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Round 13's first study: the round-12 generator sampled six ways, beside the round-13 default."""
+    g0, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed)
+    g1, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed + 1000)
+    g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
+    count = max(2 * n, 50)
+    return {
+        "2000 steps, EMA 0.99": draw([g0], count, seed),
+        "truncation 0.7": draw([g0], count, seed, 0.7),
+        "truncation 0.5": draw([g0], count, seed, 0.5),
+        "quantized": draw([g0], count, seed, levels=levels),
+        "two generators": draw([g0, g1], count, seed),
+        "two generators, truncation 0.7": draw([g0, g1], count, seed, 0.7),
+        "4000 steps, EMA 0.999": draw([g4], count, seed),
+    }
+
+
+def longer_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
+                    levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Round 13's second study: twice the steps, or twice the synthetic count at 20 and 50 per class."""
+    g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
+    g8, _ = train_conditional_gan(x_gan, y_gan, 10, steps=8000, ema=0.999, seed=seed)
+    return {
+        "4000 steps, EMA 0.999": draw([g4], max(2 * n, 50), seed),
+        "8000 steps, EMA 0.999": draw([g8], max(2 * n, 50), seed),
+        "max(4 x real, 50) per class": draw([g4], max(4 * n, 50), seed),
+    }
+
+
+def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str, float]]]:
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     x_train, _, y_train, _ = train_test_split(X, y, test_size=899, random_state=seed, stratify=y)
     out: dict[int, dict[str, dict[str, float]]] = {}
-    for n in SIZES:
+    for n in STUDIES[study]:
         rng = np.random.default_rng(seed)
         idx = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=False) for c in range(10)])
         xs, ys = x_train[idx], y_train[idx]
         rest = np.setdiff1d(np.arange(len(y_train)), idx)
         xv, yv = x_train[rest], y_train[rest]
         x_gan, y_gan = (one_pixel_shifts(xs.reshape(-1, 1, 8, 8)) - 0.5) / 0.5, np.tile(ys, 5)
-        g0, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed)
-        g1, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed + 1000)
-        g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
-        count = max(2 * n, 50)
-        variants = {
-            "2000 steps, EMA 0.99": draw([g0], count, seed),
-            "truncation 0.7": draw([g0], count, seed, 0.7),
-            "truncation 0.5": draw([g0], count, seed, 0.5),
-            "quantized": draw([g0], count, seed, levels=np.unique(X)),
-            "two generators": draw([g0, g1], count, seed),
-            "two generators, truncation 0.7": draw([g0, g1], count, seed, 0.7),
-            "4000 steps, EMA 0.999": draw([g4], count, seed),
-        }
-        if n == SIZES[0]:
+        make = sampling_variants if study == "sampling" else longer_variants
+        variants = make(x_gan, y_gan, n, seed, np.unique(X))
+        if study == "sampling" and n == STUDIES[study][0]:
             ref = augment(xs.reshape(-1, 1, 8, 8), ys, seed=seed, include_real=False, steps=2000, ema=0.99)
             assert np.allclose(ref.x.reshape(len(ref.x), -1), variants["2000 steps, EMA 0.99"][0], atol=1e-6)
         scores = {}
@@ -103,6 +127,7 @@ def run_seed(seed: int) -> dict[int, dict[str, dict[str, float]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--study", choices=list(STUDIES), default="sampling")
     parser.add_argument("--json", default=None)
     parser.add_argument("--merge", nargs="+", default=None, help="print the table of these --json files; no runs")
     args = parser.parse_args()
@@ -110,12 +135,14 @@ def main() -> None:
         results = [r for path in args.merge for r in json.loads(Path(path).read_text())]
     else:
         torch.set_num_threads(1)
-        results = json.loads(json.dumps([run_seed(s) for s in args.seeds]))  # keys as the files hold them
+        results = json.loads(json.dumps([run_seed(s, args.study) for s in args.seeds]))  # keys as the files hold them
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    sizes = [int(n) for n in results[0]]
+    print(f"\nSVC accuracy %, {' / '.join(map(str, sizes))} real images per class, mean over {len(results)} seeds")
     print("\n| variant | real + GAN | real + shifts + GAN | CAS |\n|---|---|---|---|")
-    for name in results[0][str(SIZES[0])]:
-        cells = [" / ".join(f"{100 * np.mean([r[str(n)][name][k] for r in results]):.1f}" for n in SIZES)
+    for name in results[0][str(sizes[0])]:
+        cells = [" / ".join(f"{100 * np.mean([r[str(n)][name][k] for r in results]):.1f}" for n in sizes)
                  for k in ("real+GAN", "real+shifts+GAN", "CAS")]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
