@@ -8,9 +8,9 @@
   patches come from 20 % of the square tiles (side 2 x ``size``) of every photograph, training patches from
   the other tiles: no pixel is shared, and both show every part of every photograph (``holdout="tiles"``).
   Until round 13 the test patches came from the right-most 20 % of every photograph (``holdout="strip"``),
-  whose colours differ from the rest: real training patches scored FID 138 against the real test patches
-  (photo statistics; two halves of the test patches: 3.8), so a translator was judged on colours no
-  training pair showed.
+  whose colours differ from the rest: real training patches scored FID 131 against the real test patches
+  (photo statistics; 11-13 between two draws of either), so a translator was judged on colours no training
+  pair showed (``benchmarks/pix2pix.py --split-check``; 30 with tiles).
 * ``labels2scenes``: procedurally drawn outdoor scenes of five textured classes (sky, water, grass,
   brick, sand) -> B, with the colour-coded label map they were painted from -> A; the per-pixel class
   map is known exactly (kept for the FCN-score). Layout: a horizon, ground of grass or sand, a lake, a
