@@ -29,7 +29,9 @@ same run is scored too (``raw`` in the results, ``--report --raw`` for its table
 
 ``--validation`` scores on pairs carved from the TRAINING pairs (a fixed quarter, at most 500, never
 trained on: the rows train on the rest), never the held-out test pairs: for choosing a setting before the
-test split is looked at. Results go to ``pix2pix-<set>-validation<tag>.json``.
+test split is looked at. The photo sets (since round 13) validate on 500 patches of their validation tiles
+(20 % of every photograph's tiles, apart from the test tiles) and train on the remaining 60 %.
+Results go to ``pix2pix-<set>-validation<tag>.json``.
 """
 
 from __future__ import annotations
@@ -168,8 +170,20 @@ def split_validation(source: ImagePairSource, seed: int = VALIDATION_SEED) -> tu
     return part(keep), part(val)
 
 
+PHOTO_SETS = ("edges2photos", "gray2color")
+PHOTO_VALIDATION = ["data.val_fraction=0.2"]
+"""Since round 13 the photo sets validate on their own held-out tiles (20 % of every photograph's tiles, apart
+from the test tiles), training on the other 60 %: a random quarter of the training patches would overlap the
+patches trained on, pixel for pixel."""
+
+
 def validation_pairs(name: str) -> ImagePairSource:
-    """The validation pairs of set ``name`` (see :func:`split_validation`)."""
+    """The validation pairs of set ``name``: the photo sets' validation tiles, else a quarter of the training
+    pairs (see :func:`split_validation`)."""
+    if name in PHOTO_SETS:
+        section = dict(build_config(name, PHOTO_VALIDATION).data)
+        section.pop("source")
+        return build_source(name, {**section, "split": "val", "count": HELDOUT})  # type: ignore[return-value]
     return split_validation(source_from_config(build_config(name).data))[1]
 
 
@@ -188,10 +202,12 @@ def run_one(
     appended to the row's. With ``train.ema`` the scores are the EMA generator's and ``raw`` holds the raw
     generator's scores of the same run."""
     extra = list(extra or [])
+    if validation and name in PHOTO_SETS:
+        extra = [*PHOTO_VALIDATION, *extra]  # train without the validation tiles
     config = build_config(name, [*ROWS[row], f"seed={seed}", "train.lr_decay=none", *extra])
     rng = seed_everything(config.seed)
     source = source_from_config(config.data)
-    if validation:
+    if validation and name not in PHOTO_SETS:
         source = split_validation(source)[0]
     gan = build_model(config.model, source)
     if config.train.ema is not None:

@@ -12,7 +12,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pix2pix import HELDOUT, split_validation, summarize  # noqa: E402
+from pix2pix import HELDOUT, PHOTO_VALIDATION, split_validation, summarize, validation_pairs  # noqa: E402
 
 from ganforge.data.pairs import pair_source  # noqa: E402
 
@@ -53,6 +53,18 @@ def test_training_on_the_rest_draws_no_validation_pair() -> None:
         batch = train.batch(8, torch.Generator().manual_seed(len(seen)))
         seen |= set(torch.round(train.scaler.to_data(batch.x)[:, 0, 0, 0] * 40).long().tolist())
     assert seen and not seen & set(val.y.tolist())
+
+
+def test_photo_sets_validate_on_their_own_tiles() -> None:
+    """The photo sets score validation on the validation tiles, and the rows then train without them (the
+    tiles themselves are tested disjoint in tests/data/test_images.py)."""
+    from ganforge.api import build_config
+    from ganforge.data.registry import source_from_config
+
+    val = validation_pairs("edges2photos")
+    assert len(val) == HELDOUT and val.info["split"] == "val" and val.info["holdout"] == "tiles"
+    train = source_from_config(build_config("edges2photos", PHOTO_VALIDATION).data)  # what the rows train on
+    assert train.info["split"] == "train" and train.info["val_fraction"] == 0.2 and len(train) == 2000
 
 
 def test_report_of_raw_scores_reads_the_raw_generator() -> None:

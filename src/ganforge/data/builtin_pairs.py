@@ -31,6 +31,7 @@ from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
 
 Split = Literal["train", "test"]
+PhotoSplit = Literal["train", "val", "test"]
 SCENE_CLASSES = ("sky", "water", "grass", "brick", "sand")
 # colour code of the label maps (the input A), one RGB colour per class, far apart
 SCENE_PALETTE = np.array(
@@ -72,15 +73,20 @@ def edges2digits(size: int = 32, sigma: float = 1.0, split: Split = "train", fli
 
 
 def _photo_pairs(
-    size: int, count: int, split: str, seed: int, images: list[str] | None, holdout: str
+    size: int, count: int, split: str, seed: int, images: list[str] | None, holdout: str, val_fraction: float
 ) -> torch.Tensor:
+    """Colour patches of ``split``: "train", "test", or "val" (the ``val_fraction`` of tiles, or of the width
+    for the strip, that ``photo_patches`` takes out of "train" when ``val_fraction`` > 0: for choosing settings
+    on pictures no training pair shows, without the test split)."""
     from ganforge.data.images import photo_patches
 
-    _check_split(split)
+    if split not in ("train", "val", "test"):
+        raise GanforgeError(f"data.split='{split}': choose train, val or test")
     names = list(images) if images is not None else list(COLOR_PHOTOS)
     patches = photo_patches(
-        patch_size=size, count=count, images=names, grayscale=False, split=split, seed=seed + (split == "test"),
-        holdout=holdout,  # type: ignore[arg-type]
+        patch_size=size, count=count, images=names, grayscale=False, split=split,
+        seed=seed + {"train": 0, "test": 1, "val": 2}[split], holdout=holdout,  # type: ignore[arg-type]
+        val_fraction=val_fraction,
     )
     return patches.x
 
@@ -90,15 +96,17 @@ def edges2photos(
     size: int = 32,
     count: int = 2000,
     sigma: float = 1.0,
-    split: Split = "train",
+    split: PhotoSplit = "train",
     images: list[str] | None = None,
     flip: bool = True,
     seed: int = 0,
     holdout: str = "tiles",
+    val_fraction: float = 0.0,
 ) -> ImagePairSource:
     """Edges -> photo patches: Canny edges of the luma (A) of colour photo patches (B)."""
-    b = _photo_pairs(size, count, split, seed, images, holdout)
-    info = {"split": split, "sigma": sigma, "images": list(images or COLOR_PHOTOS), "size": size, "holdout": holdout}
+    b = _photo_pairs(size, count, split, seed, images, holdout, val_fraction)
+    info = {"split": split, "sigma": sigma, "images": list(images or COLOR_PHOTOS), "size": size, "holdout": holdout,
+            "val_fraction": val_fraction}
     return pair_source(canny_edges(b, sigma), b, name="edges2photos", flip=flip, info=info)
 
 
@@ -106,17 +114,19 @@ def edges2photos(
 def gray2color(
     size: int = 32,
     count: int = 2000,
-    split: Split = "train",
+    split: PhotoSplit = "train",
     images: list[str] | None = None,
     flip: bool = True,
     seed: int = 0,
     holdout: str = "tiles",
+    val_fraction: float = 0.0,
 ) -> ImagePairSource:
     """Grayscale -> colour: the BT.601 luma (A) of colour photo patches (B)."""
     from ganforge.data.images import set_channels
 
-    b = _photo_pairs(size, count, split, seed, images, holdout)
-    info = {"split": split, "images": list(images or COLOR_PHOTOS), "size": size, "holdout": holdout}
+    b = _photo_pairs(size, count, split, seed, images, holdout, val_fraction)
+    info = {"split": split, "images": list(images or COLOR_PHOTOS), "size": size, "holdout": holdout,
+            "val_fraction": val_fraction}
     return pair_source(set_channels(b, True), b, name="gray2color", flip=flip, info=info)
 
 
