@@ -177,11 +177,13 @@ from the test tiles), training on the other 60 %: a random quarter of the traini
 patches trained on, pixel for pixel."""
 
 
-def validation_pairs(name: str) -> ImagePairSource:
-    """The validation pairs of set ``name``: the photo sets' validation tiles, else a quarter of the training
+def validation_pairs(name: str, overrides: list[str] | None = None) -> ImagePairSource:
+    """The validation pairs of set ``name``: the photo sets' validation tiles (or strip, with ``--set
+    data.holdout=strip``: ``data.*`` overrides apply as in :func:`heldout`), else a quarter of the training
     pairs (see :func:`split_validation`)."""
     if name in PHOTO_SETS:
-        section = dict(build_config(name, PHOTO_VALIDATION).data)
+        data = [o for o in overrides or [] if o.startswith("data.")]
+        section = dict(build_config(name, [*PHOTO_VALIDATION, *data]).data)
         section.pop("source")
         return build_source(name, {**section, "split": "val", "count": HELDOUT})  # type: ignore[return-value]
     return split_validation(source_from_config(build_config(name).data))[1]
@@ -431,7 +433,7 @@ def main() -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.sets:
-        test = validation_pairs(name) if args.validation else heldout(name, args.overrides)
+        test = validation_pairs(name, args.overrides) if args.validation else heldout(name, args.overrides)
         runs, pictures = [], {}
         for seed in args.seeds:
             for row in args.rows:
