@@ -51,9 +51,9 @@ def canny_edges(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return torch.from_numpy(edges).unsqueeze(1)
 
 
-def _check_split(split: str) -> None:
-    if split not in ("train", "test"):
-        raise GanforgeError(f"data.split='{split}': choose train or test")
+def _check_split(split: str, allowed: tuple[str, ...] = ("train", "test")) -> None:
+    if split not in allowed:
+        raise GanforgeError(f"data.split='{split}': choose {', '.join(allowed[:-1])} or {allowed[-1]}")
 
 
 @register_source("edges2digits")
@@ -80,8 +80,7 @@ def _photo_pairs(
     on pictures no training pair shows, without the test split)."""
     from ganforge.data.images import photo_patches
 
-    if split not in ("train", "val", "test"):
-        raise GanforgeError(f"data.split='{split}': choose train, val or test")
+    _check_split(split, ("train", "val", "test"))
     names = list(images) if images is not None else list(COLOR_PHOTOS)
     patches = photo_patches(
         patch_size=size, count=count, images=names, grayscale=False, split=split,

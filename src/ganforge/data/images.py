@@ -340,12 +340,14 @@ def photo_patches(
     picks: list[tuple[int, int, int]] = []  # (photo index, row, col)
     if mode == "random":
         which = rng.integers(0, len(photos), size=count)
+        # a rectangle with probability proportional to the patches it holds
+        weights = []
+        for rects in regions:
+            sizes = np.array([(r1 - r0 - patch_size + 1) * (c1 - c0 - patch_size + 1) for r0, r1, c0, c1 in rects])
+            weights.append(sizes / sizes.sum())
         for k in which:
             rects = regions[k]
-            j = 0
-            if len(rects) > 1:  # a rectangle with probability proportional to the patches it holds
-                sizes = np.array([(r1 - r0 - patch_size + 1) * (c1 - c0 - patch_size + 1) for r0, r1, c0, c1 in rects])
-                j = int(rng.choice(len(rects), p=sizes / sizes.sum()))
+            j = int(rng.choice(len(rects), p=weights[k])) if len(rects) > 1 else 0
             r0, r1, c0, c1 = rects[j]
             r = int(rng.integers(r0, r1 - patch_size + 1))
             c = int(rng.integers(c0, c1 - patch_size + 1))
