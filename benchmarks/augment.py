@@ -65,19 +65,27 @@ def cnn_accuracy(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.nd
     return float((pred == y_test).mean())
 
 
-def run_one(seed: int, n: int, ratio: float | None, cnn: bool, expand: str = "auto",
-            validation: bool = False, **augment_options: object) -> dict[str, dict[str, float]]:
-    """One (seed, size): scored on the 899-image test half, or with ``validation`` on the rest of the
-    training half (every training-half image not among the ``n`` per class drawn), never the test half."""
+def few_shot_split(seed: int, n: int,
+                   validation: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(few images, their labels, scoring images, their labels) of one (seed, size): ``n`` images per class
+    drawn from the stratified training half (pixel / 16, flattened); scored on the 899-image test half, or with
+    ``validation`` on every training-half image not drawn."""
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=899, random_state=seed, stratify=y)
     rng = np.random.default_rng(seed)
     idx = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=False) for c in range(10)])
-    xs, ys = x_train[idx], y_train[idx]
     if validation:
         rest = np.setdiff1d(np.arange(len(y_train)), idx)
         x_test, y_test = x_train[rest], y_train[rest]
+    return x_train[idx], y_train[idx], x_test, y_test
+
+
+def run_one(seed: int, n: int, ratio: float | None, cnn: bool, expand: str = "auto",
+            validation: bool = False, **augment_options: object) -> dict[str, dict[str, float]]:
+    """One (seed, size): scored on the 899-image test half, or with ``validation`` on the rest of the
+    training half (every training-half image not among the ``n`` per class drawn), never the test half."""
+    xs, ys, x_test, y_test = few_shot_split(seed, n, validation)
     t0 = time.process_time()
     aug = augment(xs.reshape(-1, 1, 8, 8), ys, ratio=ratio, seed=seed, include_real=False, expand=expand,
                   **augment_options)

@@ -30,17 +30,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from augment import few_shot_split, shifts
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
 STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50)}
-
-
-def shifts(x: np.ndarray) -> np.ndarray:
-    return one_pixel_shifts(x.reshape(-1, 1, 8, 8), fill="zero").reshape(-1, 64)
 
 
 def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
@@ -95,19 +91,13 @@ def longer_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
 
 
 def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str, float]]]:
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    x_train, _, y_train, _ = train_test_split(X, y, test_size=899, random_state=seed, stratify=y)
+    levels = np.unique((load_digits().data / 16.0).astype(np.float32))  # the 17 values a digit's pixel takes
     out: dict[int, dict[str, dict[str, float]]] = {}
     for n in STUDIES[study]:
-        rng = np.random.default_rng(seed)
-        idx = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=False) for c in range(10)])
-        xs, ys = x_train[idx], y_train[idx]
-        rest = np.setdiff1d(np.arange(len(y_train)), idx)
-        xv, yv = x_train[rest], y_train[rest]
+        xs, ys, xv, yv = few_shot_split(seed, n, validation=True)
         x_gan, y_gan = (one_pixel_shifts(xs.reshape(-1, 1, 8, 8)) - 0.5) / 0.5, np.tile(ys, 5)
         make = sampling_variants if study == "sampling" else longer_variants
-        variants = make(x_gan, y_gan, n, seed, np.unique(X))
+        variants = make(x_gan, y_gan, n, seed, levels)
         if study == "sampling" and n == STUDIES[study][0]:
             ref = augment(xs.reshape(-1, 1, 8, 8), ys, seed=seed, include_real=False, steps=2000, ema=0.99)
             assert np.allclose(ref.x.reshape(len(ref.x), -1), variants["2000 steps, EMA 0.99"][0], atol=1e-6)
