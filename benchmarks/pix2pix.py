@@ -106,15 +106,21 @@ def train_for(trainer: Trainer, cpu_seconds: float, chunk: int = 25, schedule: s
     }
 
 
-def heldout(name: str, overrides: list[str] | None = None) -> Any:
-    """The held-out test pairs of set ``name``; ``data.*`` overrides among ``overrides`` apply (``--set
-    data.holdout=strip`` gives the photo sets' split before round 13)."""
+def split_pairs(name: str, split: str, overrides: list[str] | None = None) -> Any:
+    """``HELDOUT`` pairs (where the set has a count) of split ``split`` of set ``name``; the ``data.*``
+    overrides among ``overrides`` apply (``--set data.holdout=strip`` gives the photo sets' split before
+    round 13)."""
     section = dict(build_config(name, [o for o in overrides or [] if o.startswith("data.")]).data)
     section.pop("source")
-    section["split"] = "test"
+    section["split"] = split
     if "count" in section:
         section["count"] = HELDOUT
     return build_source(name, section)
+
+
+def heldout(name: str, overrides: list[str] | None = None) -> Any:
+    """The held-out test pairs of set ``name`` (see :func:`split_pairs`)."""
+    return split_pairs(name, "test", overrides)
 
 
 def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int = HELDOUT, draws: int = 5) -> list[str]:
@@ -179,13 +185,10 @@ patches trained on, pixel for pixel."""
 
 def validation_pairs(name: str, overrides: list[str] | None = None) -> ImagePairSource:
     """The validation pairs of set ``name``: the photo sets' validation tiles (or strip, with ``--set
-    data.holdout=strip``: ``data.*`` overrides apply as in :func:`heldout`), else a quarter of the training
+    data.holdout=strip``: ``data.*`` overrides apply as in :func:`split_pairs`), else a quarter of the training
     pairs (see :func:`split_validation`)."""
     if name in PHOTO_SETS:
-        data = [o for o in overrides or [] if o.startswith("data.")]
-        section = dict(build_config(name, [*PHOTO_VALIDATION, *data]).data)
-        section.pop("source")
-        return build_source(name, {**section, "split": "val", "count": HELDOUT})  # type: ignore[return-value]
+        return split_pairs(name, "val", [*PHOTO_VALIDATION, *(overrides or [])])
     return split_validation(source_from_config(build_config(name).data))[1]
 
 
