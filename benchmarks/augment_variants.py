@@ -16,8 +16,13 @@ are trained per (seed, size) and the variants sample them:
 and with ``max(4 x real, 50) per class`` (the round-13 generator drawing 80 / 200 samples per class at 20 / 50
 real images).
 
+``--study policy`` (round 14, sizes 5, 10, 20, 50) compares the default DiffAugment policy on D's inputs,
+``translation``, with ``translation,cutout`` and ``color,translation,cutout`` (the DiffAugment paper's choice for
+100-shot generation), all at 4,000 steps and EMA 0.999.
+
     python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
     python benchmarks/augment_variants.py --study longer --seeds 0 1 --json longer.json
+    python benchmarks/augment_variants.py --study policy --seeds 0 1 --json policy.json
 
 Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS) at each size.
 """
@@ -36,7 +41,7 @@ from sklearn.svm import SVC
 
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
-STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50)}
+STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50), "policy": (5, 10, 20, 50)}
 
 
 def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
@@ -90,14 +95,27 @@ def longer_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     }
 
 
+def policy_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
+                    levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Round 14's study: what D's inputs go through. Cutout hides half the side of a digit, so D must judge
+    a stroke from the rest; colour shifts brightness and contrast (saturation is a no-op on one channel)."""
+    count = max(2 * n, 50)
+    return {
+        f"policy {policy}": draw([train_conditional_gan(x_gan, y_gan, 10, seed=seed, policy=policy)[0]], count, seed)
+        for policy in ("translation", "translation,cutout", "color,translation,cutout")
+    }
+
+
+VARIANTS = {"sampling": sampling_variants, "longer": longer_variants, "policy": policy_variants}
+
+
 def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str, float]]]:
     levels = np.unique((load_digits().data / 16.0).astype(np.float32))  # the 17 values a digit's pixel takes
     out: dict[int, dict[str, dict[str, float]]] = {}
     for n in STUDIES[study]:
         xs, ys, xv, yv = few_shot_split(seed, n, validation=True)
         x_gan, y_gan = (one_pixel_shifts(xs.reshape(-1, 1, 8, 8)) - 0.5) / 0.5, np.tile(ys, 5)
-        make = sampling_variants if study == "sampling" else longer_variants
-        variants = make(x_gan, y_gan, n, seed, levels)
+        variants = VARIANTS[study](x_gan, y_gan, n, seed, levels)
         if study == "sampling" and n == STUDIES[study][0]:
             ref = augment(xs.reshape(-1, 1, 8, 8), ys, seed=seed, include_real=False, steps=2000, ema=0.99)
             assert np.allclose(ref.x.reshape(len(ref.x), -1), variants["2000 steps, EMA 0.99"][0], atol=1e-6)
