@@ -221,6 +221,7 @@ def run_one(
     trainer = Trainer(gan, source, config, rng, run_dir=None, callbacks=[], show_progress=False)
     source.fit_scaler(gan.output_activation)
     timing = train_for(trainer, budget, schedule=schedule)
+    gan.finish_training(source)  # what a run does when its steps are done (model.test_norm=standing)
     final_lr = trainer.optimizers["generator"].param_groups[0]["lr"]
     a, b, labels, maps = test.heldout(len(test), seed=2024)
     t0 = time.process_time()

@@ -11,7 +11,7 @@ from ganforge.data.base import Batch
 from ganforge.data.images import digits, set_channels
 from ganforge.data.pairs import pair_source
 from ganforge.errors import GanforgeError
-from ganforge.gans.pix2pix import Pix2Pix, build_pix2pix
+from ganforge.gans.pix2pix import STANDING_SAMPLES, STANDING_SEED, Pix2Pix, build_pix2pix, standing_statistics
 from ganforge.nets.unet import LumaKeepingGenerator, PairPatchDiscriminator, UNetGenerator
 
 
@@ -211,3 +211,46 @@ def test_a_run_trained_with_ema_translates_through_it_after_loading(tmp_path) ->
     copy = build_pix2pix(loaded.data, width=4, d_width=4)
     copy.generator.load_state_dict(ema_state)
     torch.testing.assert_close(loaded.gan.translate(images), copy.translate(images))
+
+
+def test_standing_statistics_are_the_average_of_the_batch_statistics() -> None:
+    """mu = mean of the chunks' batch means, var = mean of their unbiased variances; momentum and modes kept."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.Dropout(0.5))
+    inputs = torch.randn(8, 1, 4, 4) * 2 + 1
+    with torch.no_grad():
+        net.train()
+        net(inputs * 5)  # running statistics far from the inputs'
+    net.eval()
+    standing_statistics(net, inputs, batch_size=4, dropout=False)
+    with torch.no_grad():
+        h = [net[0](chunk) for chunk in inputs.split(4)]
+    means = torch.stack([t.mean(dim=(0, 2, 3)) for t in h])
+    variances = torch.stack([t.transpose(0, 1).reshape(3, -1).var(dim=1) for t in h])
+    torch.testing.assert_close(net[1].running_mean, means.mean(0))
+    torch.testing.assert_close(net[1].running_var, variances.mean(0))
+    assert net[1].momentum == 0.1 and not net.training and not net[2].training
+
+
+def test_a_standing_run_keeps_statistics_recomputed_for_its_final_weights(tmp_path) -> None:
+    """``test_norm: standing``: when the steps are done, the generator's and its EMA copy's batch-norm statistics
+    are recomputed over the training inputs (dropout on, as at test), and the final checkpoint holds them."""
+    config = {**CONFIG, "model": {**CONFIG["model"], "test_norm": "standing"},
+              "train": {**CONFIG["train"], "ema": 0.9}, "eval": {"enabled": False}}
+    run = gf.train(config, out=tmp_path / "standing", show_progress=False)
+    plain = gf.train({**config, "model": CONFIG["model"]}, out=tmp_path / "running", show_progress=False)
+    loaded = gf.load(tmp_path / "standing")
+    inputs = run.source.scaler.to_model(run.source.real(STANDING_SAMPLES, seed=STANDING_SEED).x)
+    for name in ("generator", "ema_generator"):
+        net = getattr(loaded.gan, name)
+        expected = build_pix2pix(loaded.data, width=4, d_width=4).generator
+        expected.load_state_dict(net.state_dict())
+        torch.manual_seed(loaded.gan.translate_seed)
+        standing_statistics(expected, inputs)
+        trained = getattr(plain.gan, name).state_dict()  # same seed and weights, usual running statistics
+        for key, value in net.state_dict().items():
+            torch.testing.assert_close(value, expected.state_dict()[key], msg=f"{name}.{key}")
+            if key.endswith("running_mean"):
+                assert not torch.allclose(value, trained[key]), f"{name}.{key}"
+            elif not key.endswith(("running_var", "num_batches_tracked")):  # the weights are the same
+                torch.testing.assert_close(value, trained[key], msg=f"{name}.{key}")

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from ganforge.data.base import Batch
+from ganforge.data.base import Batch, DataSource
 from ganforge.errors import GanforgeError
 from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, suffixed
 from ganforge.objectives import Objective, discriminator_score
@@ -385,6 +385,12 @@ class GANModel(nn.Module):
         torch._foreach_lerp_(ema_p, p, 1.0 - self.current_ema_decay())
         if ema_b:
             torch._foreach_copy_(ema_b, b)
+
+    def finish_training(self, source: DataSource) -> bool:
+        """End-of-training work on the model's own state, run once when a run's steps are done, before its
+        evaluation (recomputed statistics, for instance). True when the state changed, so the final
+        checkpoint is written again; the default does nothing."""
+        return False
 
     # --- sampling -----------------------------------------------------------------------------------
     def sampling_generator(self) -> nn.Module:

@@ -19,9 +19,19 @@ D runs first on a batch; the G phase reuses that batch's ``G(x)`` (one generator
 judges it with the just-updated D, as the reference implementation does. At test time the paper keeps
 dropout on ("noise in the form of dropout, applied at both training and test time"); ``test_dropout``
 does so, from a fixed seed so a translation is repeatable. Batch norm at test time is ``test_norm``:
-``running`` (the usual eval mode: the running statistics of the last training batches) or ``batch`` (the
+``running`` (the usual eval mode: the running statistics of the last training batches), ``batch`` (the
 paper's "batch normalization using the statistics of the test batch": each chunk of ``translate`` is
-normalized by its own mean and variance; the running statistics are neither used nor changed).
+normalized by its own mean and variance; the running statistics are neither used nor changed) or
+``standing`` (eval mode on statistics recomputed once training ends, :func:`standing_statistics`).
+
+Why ``standing``: with momentum 0.1 the running statistics are an average over the last ~10 training batches
+(160 images at batch 16) of weights that kept moving, and an EMA generator copies the raw generator's
+statistics, i.e. those of other weights. BigGAN's "standing statistics" (Brock et al. 2019) and SWA's
+``update_bn`` (Izmailov et al. 2018) recompute them for the final (averaged) weights instead:
+
+    mu = mean over training inputs of the layer's batch means,  var = mean of its (unbiased) batch variances
+
+with dropout as at test time, so the network is normalized as it will be used.
 """
 
 from __future__ import annotations
@@ -57,7 +67,9 @@ def pix2pix_generator_loss(
     return {"adv": adv, "l1": l1, "total": gan_weight * adv + l1_weight * l1}
 
 
-TEST_NORMS = ("running", "batch")
+TEST_NORMS = ("running", "batch", "standing")
+STANDING_SAMPLES = 2048  # training inputs averaged over for ``standing`` (all of them in the built-in sets)
+STANDING_SEED = 271_828  # which inputs, when a set holds more than STANDING_SAMPLES
 
 
 @contextlib.contextmanager
@@ -74,6 +86,34 @@ def test_batch_statistics(net: nn.Module) -> Iterator[None]:
     finally:
         for m, (mean, var) in zip(norms, saved, strict=True):
             m.running_mean, m.running_var = mean, var
+
+
+@torch.no_grad()
+def standing_statistics(net: nn.Module, inputs: Tensor, batch_size: int = 256, dropout: bool = True) -> None:
+    """Set every batch norm's running mean and variance of ``net`` to the average of its batch statistics
+    over ``inputs`` (model units), in equal chunks of ``batch_size``, with dropout on when ``dropout``.
+    PyTorch's cumulative average (``momentum=None``) does the averaging; momentum and modes are restored."""
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not norms or len(inputs) == 0:
+        return
+    was_training = net.training
+    momenta = [m.momentum for m in norms]
+    net.eval()
+    for m in net.modules():
+        if isinstance(m, nn.Dropout) and dropout:
+            m.train()
+    try:
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        chunks = max(1, round(len(inputs) / batch_size))
+        for chunk in torch.tensor_split(inputs, chunks):
+            net(chunk)
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        net.train(was_training)
 
 
 class Pix2Pix(GANModel):
@@ -165,6 +205,20 @@ class Pix2Pix(GANModel):
         logs = {"loss_g": terms["total"].detach(), "adv": terms["adv"].detach(), "l1": terms["l1"].detach()}
         return terms["total"], logs
 
+    def finish_training(self, source: DataSource) -> bool:
+        """With ``test_norm: standing``, recompute the batch-norm statistics of the generator and of its EMA
+        copy over the training inputs (:func:`standing_statistics`); True when that changed the state."""
+        if self.test_norm != "standing":
+            return False
+        inputs = source.scaler.to_model(source.real(STANDING_SAMPLES, seed=STANDING_SEED).x)
+        device = next(self.parameters()).device
+        for net in (self.generator, self.ema_generator):
+            if net is not None:
+                with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
+                    torch.manual_seed(self.translate_seed)  # each network sees translate's dropout draws
+                    standing_statistics(net, inputs.to(device), dropout=self.test_dropout)
+        return True
+
     # --- translation -----------------------------------------------------------------------------------
     @torch.no_grad()
     def translate(self, images: Tensor, direction: str = "a2b", batch_size: int = 256) -> Tensor:
@@ -220,7 +274,8 @@ def build_pix2pix(
     """Pix2Pix as the paper builds it: U-Net (widths 64..512, dropout 0.5 on 3 decoder layers), PatchGAN on
     pairs with the patch scaled to the image (``d_layers`` None: 70/256 of the side), batch norm, N(0, 0.02)
     init, lambda = 100. Ablations: ``gan_weight: 0`` (L1), ``l1_weight: 0`` (cGAN), ``conditional: false``.
-    ``test_norm``: batch norm at test time on the running statistics or the test batch's (the paper).
+    ``test_norm``: batch norm at test time on the running statistics, the test batch's (the paper) or
+    statistics recomputed over the training inputs when training ends (``standing``).
     ``keep_luma`` (gray -> colour): G predicts chroma only and its output keeps the input as its luma, as the
     reference code's colorization mode (L -> ab) does (:class:`~ganforge.nets.unet.LumaKeepingGenerator`)."""
     if source.kind != "paired-images":
