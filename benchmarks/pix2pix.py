@@ -127,20 +127,21 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
     """FID (photo statistics) of ``n`` real TRAINING targets against the ``n`` real test targets, beside the
     floor of two halves of the test targets and of two disjoint draws of ``n`` training targets, each the mean
     over ``draws`` random draws, for each way of holding photo patches out. A test split whose real images sit
-    far from the training images (well above the floors) judges translators on pictures they never saw. Real
-    images only; no translator is involved."""
+    far from the training images (well above the floors) judges translators on pictures they never saw. The
+    tiles are also checked as ``--validation`` uses them: the validation tiles against the training pairs
+    that leave them out. Real images only; no translator is involved."""
     from ganforge.evaluation.image_metrics import frechet_distance
     from ganforge.evaluation.paired_metrics import PhotoStatistics
 
     net = PhotoStatistics().eval()
     lines = [f"FID on photo statistics, mean over {draws} draws of {n} training targets", "",
-             "| set | holdout | train vs test | test half vs half | train vs train |", "|---|---|---|---|---|"]
+             "| set | holdout | train vs held out | held out half vs half | train vs train |", "|---|---|---|---|---|"]
     for name in names:
-        for holdout in ("strip", "tiles"):
+        for holdout, validation in (("strip", False), ("tiles", False), ("tiles", True)):
             extra = [f"data.holdout={holdout}"]
             with torch.no_grad():
-                tr = net(source_from_config(build_config(name, extra).data).x_b)
-                te = net(heldout(name, extra).x_b)
+                tr = net(source_from_config(build_config(name, extra + PHOTO_VALIDATION * validation).data).x_b)
+                te = net((validation_pairs(name, extra) if validation else heldout(name, extra)).x_b)
             gen = torch.Generator().manual_seed(0)
             cross, test_floor, train_floor = [], [], []
             for _ in range(draws):
@@ -149,7 +150,8 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
                 cross.append(frechet_distance(tr[a], te))
                 test_floor.append(frechet_distance(te[t[: len(te) // 2]], te[t[len(te) // 2 :]]))
                 train_floor.append(frechet_distance(tr[a], tr[b]))
-            lines.append(f"| {name} | {holdout} | {np.mean(cross):.1f} | {np.mean(test_floor):.1f} | "
+            split = f"{holdout}, {'validation' if validation else 'test'}"
+            lines.append(f"| {name} | {split} | {np.mean(cross):.1f} | {np.mean(test_floor):.1f} | "
                          f"{np.mean(train_floor):.1f} |")
     return lines
 
