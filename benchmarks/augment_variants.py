@@ -20,9 +20,13 @@ real images).
 ``translation``, with ``translation,cutout`` and ``color,translation,cutout`` (the DiffAugment paper's choice for
 100-shot generation), all at 4,000 steps and EMA 0.999.
 
+``--study ensemble`` (round 14, sizes 5, 10, 20, 50) splits the same count max(2 x real, 50) per class over two or
+three generators trained independently (seeds s, s + 1000, s + 2000) at the round-13 defaults.
+
     python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
     python benchmarks/augment_variants.py --study longer --seeds 0 1 --json longer.json
     python benchmarks/augment_variants.py --study policy --seeds 0 1 --json policy.json
+    python benchmarks/augment_variants.py --study ensemble --seeds 0 1 --json ensemble.json
 
 Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS) at each size.
 """
@@ -41,7 +45,7 @@ from sklearn.svm import SVC
 
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
-STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50), "policy": (5, 10, 20, 50)}
+STUDIES = {"sampling": (5, 10), "longer": (5, 10, 20, 50), "policy": (5, 10, 20, 50), "ensemble": (5, 10, 20, 50)}
 
 
 def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
@@ -106,7 +110,21 @@ def policy_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     }
 
 
-VARIANTS = {"sampling": sampling_variants, "longer": longer_variants, "policy": policy_variants}
+def ensemble_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
+                      levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Round 14's second study: independently trained generators add what one run's samples miss (its
+    modes and its seed's quirks); the count stays max(2n, 50) per class, split evenly."""
+    gens = [train_conditional_gan(x_gan, y_gan, 10, seed=seed + 1000 * k)[0] for k in range(3)]
+    count = max(2 * n, 50)
+    return {
+        "one generator (default)": draw(gens[:1], count, seed),
+        "two generators": draw(gens[:2], count, seed),
+        "three generators": draw(gens, count, seed),
+    }
+
+
+VARIANTS = {"sampling": sampling_variants, "longer": longer_variants, "policy": policy_variants,
+            "ensemble": ensemble_variants}
 
 
 def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str, float]]]:
