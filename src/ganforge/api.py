@@ -193,6 +193,8 @@ def _train_and_finish(
         write_run_files(path, config, source)
     t0 = time.perf_counter()
     trainer.fit()
+    if trainer.gan.finish_training(trainer.source):  # e.g. Pix2Pix's standing statistics, on every rank:
+        trainer.save()  # the final checkpoint holds the finished state (saving is a collective under torchrun)
     if not main:
         return Run(path, config, trainer.gan, source, trainer.step)
     return finish_run(trainer, path, time.perf_counter() - t0)

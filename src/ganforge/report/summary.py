@@ -33,8 +33,6 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     """Evaluate the trained model, draw the plots, write ``summary.json``; return the loaded run."""
     from ganforge.runs import _IN_PROCESS_MODELS
 
-    if trainer.gan.finish_training(trainer.source):  # e.g. Pix2Pix's standing statistics
-        trainer.save()  # the final checkpoint holds the finished state
     callback_summary = trainer.finish()
     gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
     state = torch.get_rng_state()
