@@ -254,3 +254,7 @@ def test_a_standing_run_keeps_statistics_recomputed_for_its_final_weights(tmp_pa
                 assert not torch.allclose(value, trained[key]), f"{name}.{key}"
             elif not key.endswith(("running_var", "num_batches_tracked")):  # the weights are the same
                 torch.testing.assert_close(value, trained[key], msg=f"{name}.{key}")
+    gf.train(config, out=tmp_path / "half", show_progress=False, steps=2)  # its step-2 checkpoint holds standing ones
+    resumed = gf.resume(tmp_path / "half", steps=3, show_progress=False)
+    for key, value in run.gan.state_dict().items():  # yet the resumed run ends exactly where the whole one did
+        torch.testing.assert_close(resumed.gan.state_dict()[key], value, msg=key)
