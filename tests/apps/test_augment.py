@@ -150,18 +150,19 @@ def test_conv_needs_square_power_of_two_images() -> None:
         augment(np.zeros((4, 3), np.float32), np.arange(4) % 2, steps=2, arch="resnet")
 
 
-def test_defaults_expand_images_only_and_draw_at_least_50_per_class(monkeypatch) -> None:  # noqa: ANN001
+def test_defaults_expand_images_only_and_draw_at_least_the_minimum_per_class(monkeypatch) -> None:  # noqa: ANN001
     seen = []
     train = augment_module.train_conditional_gan
     monkeypatch.setattr(augment_module, "train_conditional_gan",
                         lambda x, y, *a, **k: (seen.append(x.shape), train(x, y, *a, **k))[1])
     x, y = small_digits()
     out = augment(x, y, steps=2, include_real=False)
-    assert seen[-1] == (150, 1, 8, 8) and np.bincount(out.y).tolist() == [50] * 10  # max(2 x 3, 50)
+    floor = augment_module.DEFAULT_MIN_PER_CLASS
+    assert floor > 6 and seen[-1] == (150, 1, 8, 8) and np.bincount(out.y).tolist() == [floor] * 10  # max(2 x 3, min)
     augment(x, y, steps=2, expand="none", per_class=1)
     assert seen[-1] == (30, 1, 8, 8)
     rows = augment(x.reshape(30, -1), np.repeat([0, 1], 15), steps=2, include_real=False)
-    assert seen[-1] == (30, 64) and np.bincount(rows.y).tolist() == [50, 50]
+    assert seen[-1] == (30, 64) and np.bincount(rows.y).tolist() == [floor] * 2
 
 
 def test_expand_needs_images_and_a_gan_to_train(tmp_path) -> None:  # noqa: ANN001
