@@ -72,12 +72,24 @@ STANDING_SAMPLES = 2048  # training inputs averaged over for ``standing`` (all o
 STANDING_SEED = 271_828  # which inputs, when a set holds more than STANDING_SAMPLES
 
 
+def _tracked_norms(net: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """The batch norms of ``net`` that keep running statistics (the ones test-time normalization concerns)."""
+    return [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
+def _dropout_on(net: nn.Module) -> None:
+    """Put ``net``'s dropout layers in training mode: the paper's noise at test time."""
+    for m in net.modules():
+        if isinstance(m, nn.Dropout):
+            m.train()
+
+
 @contextlib.contextmanager
 def test_batch_statistics(net: nn.Module) -> Iterator[None]:
     """Inside the block, every batch norm of ``net`` normalizes by the statistics of the batch it is given,
     even in eval mode, and leaves its running statistics untouched: PyTorch's batch norm falls back to batch
     statistics when it has no running buffers, so they are set aside and put back afterwards."""
-    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    norms = _tracked_norms(net)
     saved = [(m.running_mean, m.running_var) for m in norms]
     try:
         for m in norms:
@@ -93,15 +105,14 @@ def standing_statistics(net: nn.Module, inputs: Tensor, batch_size: int = 256, d
     """Set every batch norm's running mean and variance of ``net`` to the average of its batch statistics
     over ``inputs`` (model units), in equal chunks of ``batch_size``, with dropout on when ``dropout``.
     PyTorch's cumulative average (``momentum=None``) does the averaging; momentum and modes are restored."""
-    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    norms = _tracked_norms(net)
     if not norms or len(inputs) == 0:
         return
     was_training = net.training
     momenta = [m.momentum for m in norms]
     net.eval()
-    for m in net.modules():
-        if isinstance(m, nn.Dropout) and dropout:
-            m.train()
+    if dropout:
+        _dropout_on(net)
     try:
         for m in norms:
             m.reset_running_stats()
@@ -210,14 +221,21 @@ class Pix2Pix(GANModel):
         copy over the training inputs (:func:`standing_statistics`); True when that changed the state."""
         if self.test_norm != "standing":
             return False
-        inputs = source.scaler.to_model(source.real(STANDING_SAMPLES, seed=STANDING_SEED).x)
         device = next(self.parameters()).device
+        inputs = source.scaler.to_model(source.real(STANDING_SAMPLES, seed=STANDING_SEED).x).to(device)
         for net in (self.generator, self.ema_generator):
             if net is not None:
-                with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
-                    torch.manual_seed(self.translate_seed)  # each network sees translate's dropout draws
-                    standing_statistics(net, inputs.to(device), dropout=self.test_dropout)
+                with self._translate_draws():  # each network sees translate's dropout draws
+                    standing_statistics(net, inputs, dropout=self.test_dropout)
         return True
+
+    @contextlib.contextmanager
+    def _translate_draws(self) -> Iterator[None]:
+        """Random draws (dropout) from ``translate_seed`` inside the block; the global generator is left as it was."""
+        device = next(self.parameters()).device
+        with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
+            torch.manual_seed(self.translate_seed)
+            yield
 
     # --- translation -----------------------------------------------------------------------------------
     @torch.no_grad()
@@ -231,15 +249,12 @@ class Pix2Pix(GANModel):
         self.eval()
         net = self.sampling_generator()
         if self.test_dropout:
-            for m in net.modules():
-                if isinstance(m, nn.Dropout):
-                    m.train()
+            _dropout_on(net)
         device = next(self.parameters()).device
         try:
-            with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
-                torch.manual_seed(self.translate_seed)
-                with test_batch_statistics(net) if self.test_norm == "batch" else contextlib.nullcontext():
-                    parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
+            norm = test_batch_statistics(net) if self.test_norm == "batch" else contextlib.nullcontext()
+            with self._translate_draws(), norm:
+                parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
             return torch.cat(parts) if parts else images.clone()
         finally:
             self.train(was_training)  # also puts the dropout layers back
