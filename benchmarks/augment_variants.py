@@ -50,6 +50,13 @@ from sklearn.svm import SVC
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
 EVERY_SIZE = (5, 10, 20, 50)
+ROUND13_MIN_PER_CLASS = 50  # the studies compare against round 13's count; augment's default is 200 since round 14
+
+
+def round13_count(n: int) -> int:
+    """Synthetic samples per class for ``n`` real ones under round 13's default, max(2n, 50)."""
+    return max(2 * n, ROUND13_MIN_PER_CLASS)
+
 STUDIES = {"sampling": (5, 10), "longer": EVERY_SIZE, "policy": EVERY_SIZE, "ensemble": EVERY_SIZE, "count": EVERY_SIZE}
 
 
@@ -80,7 +87,7 @@ def sampling_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     g0, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed)
     g1, _ = train_conditional_gan(x_gan, y_gan, 10, steps=2000, ema=0.99, seed=seed + 1000)
     g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
-    count = max(2 * n, 50)
+    count = round13_count(n)
     return {
         "2000 steps, EMA 0.99": draw([g0], count, seed),
         "truncation 0.7": draw([g0], count, seed, 0.7),
@@ -98,8 +105,8 @@ def longer_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     g4, _ = train_conditional_gan(x_gan, y_gan, 10, steps=4000, ema=0.999, seed=seed)
     g8, _ = train_conditional_gan(x_gan, y_gan, 10, steps=8000, ema=0.999, seed=seed)
     return {
-        "4000 steps, EMA 0.999": draw([g4], max(2 * n, 50), seed),
-        "8000 steps, EMA 0.999": draw([g8], max(2 * n, 50), seed),
+        "4000 steps, EMA 0.999": draw([g4], round13_count(n), seed),
+        "8000 steps, EMA 0.999": draw([g8], round13_count(n), seed),
         "max(4 x real, 50) per class": draw([g4], max(4 * n, 50), seed),
     }
 
@@ -108,7 +115,7 @@ def policy_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
                     levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Round 14's study: what D's inputs go through. Cutout hides half the side of a digit, so D must judge
     a stroke from the rest; colour shifts brightness and contrast (saturation is a no-op on one channel)."""
-    count = max(2 * n, 50)
+    count = round13_count(n)
     return {
         f"policy {policy}": draw([train_conditional_gan(x_gan, y_gan, 10, seed=seed, policy=policy)[0]], count, seed)
         for policy in ("translation", "translation,cutout", "color,translation,cutout")
@@ -120,7 +127,7 @@ def ensemble_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     """Round 14's second study: independently trained generators add what one run's samples miss (its
     modes and its seed's quirks); the count stays max(2n, 50) per class, split evenly."""
     gens = [train_conditional_gan(x_gan, y_gan, 10, seed=seed + 1000 * k)[0] for k in range(3)]
-    count = max(2 * n, 50)
+    count = round13_count(n)
     return {
         "one generator (default)": draw(gens[:1], count, seed),
         "two generators": draw(gens[:2], count, seed),
@@ -148,7 +155,8 @@ def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str
         x_gan, y_gan = (one_pixel_shifts(xs.reshape(-1, 1, 8, 8)) - 0.5) / 0.5, np.tile(ys, 5)
         variants = VARIANTS[study](x_gan, y_gan, n, seed, levels)
         if study == "sampling" and n == STUDIES[study][0]:
-            ref = augment(xs.reshape(-1, 1, 8, 8), ys, seed=seed, include_real=False, steps=2000, ema=0.99)
+            ref = augment(xs.reshape(-1, 1, 8, 8), ys, round13_count(n), seed=seed, include_real=False, steps=2000,
+                          ema=0.99)
             assert np.allclose(ref.x.reshape(len(ref.x), -1), variants["2000 steps, EMA 0.99"][0], atol=1e-6)
         scores = {}
         for name, (gx, gy) in variants.items():
