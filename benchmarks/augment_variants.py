@@ -33,6 +33,10 @@ and max(2 x real, 200) per class, beside the default max(2 x real, 50).
     python benchmarks/augment_variants.py --study count --seeds 0 1 --json count.json
 
 Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS) at each size.
+``--cnn`` (round 15) scores the small CNN of ``benchmarks/augment.py`` on real + GAN and real + shifts + GAN too,
+so a study can see what a choice does to a second classifier:
+
+    python benchmarks/augment_variants.py --study count --cnn --seeds 0 1 --json count-cnn.json
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from augment import few_shot_split, shifts
+from augment import cnn_accuracy, few_shot_split, shifts
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
@@ -147,7 +151,7 @@ VARIANTS = {"sampling": sampling_variants, "longer": longer_variants, "policy": 
             "ensemble": ensemble_variants, "count": count_variants}
 
 
-def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str, float]]]:
+def run_seed(seed: int, study: str = "sampling", cnn: bool = False) -> dict[int, dict[str, dict[str, float]]]:
     levels = np.unique((load_digits().data / 16.0).astype(np.float32))  # the 17 values a digit's pixel takes
     out: dict[int, dict[str, dict[str, float]]] = {}
     for n in STUDIES[study]:
@@ -165,6 +169,10 @@ def run_seed(seed: int, study: str = "sampling") -> dict[int, dict[str, dict[str
                 "real+shifts+GAN": SVC().fit(np.r_[shifts(xs), gx], np.r_[np.tile(ys, 5), gy]).score(xv, yv),
                 "CAS": SVC().fit(gx, gy).score(xv, yv),
             }
+            if cnn:  # the seed as augment.py gives it, so a variant equal to the default scores as it does there
+                scores[name]["CNN real+GAN"] = cnn_accuracy(np.r_[xs, gx], np.r_[ys, gy], xv, yv, seed)
+                scores[name]["CNN real+shifts+GAN"] = cnn_accuracy(
+                    np.r_[shifts(xs), gx], np.r_[np.tile(ys, 5), gy], xv, yv, seed)
             print(f"seed {seed} n {n} {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()),
                   flush=True)
         out[n] = scores
@@ -175,6 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--study", choices=list(STUDIES), default="sampling")
+    parser.add_argument("--cnn", action="store_true", help="score the small CNN too (real + GAN, real + shifts + GAN)")
     parser.add_argument("--json", default=None)
     parser.add_argument("--merge", nargs="+", default=None, help="print the table of these --json files; no runs")
     args = parser.parse_args()
@@ -182,15 +191,20 @@ def main() -> None:
         results = [r for path in args.merge for r in json.loads(Path(path).read_text())]
     else:
         torch.set_num_threads(1)
-        results = json.loads(json.dumps([run_seed(s, args.study) for s in args.seeds]))  # keys as the files hold them
+        runs = [run_seed(s, args.study, args.cnn) for s in args.seeds]
+        results = json.loads(json.dumps(runs))  # keys as the files hold them
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
     sizes = [int(n) for n in results[0]]
-    print(f"\nSVC accuracy %, {' / '.join(map(str, sizes))} real images per class, mean over {len(results)} seeds")
-    print("\n| variant | real + GAN | real + shifts + GAN | CAS |\n|---|---|---|---|")
-    for name in results[0][str(sizes[0])]:
+    first = results[0][str(sizes[0])]
+    keys = [k for k in ("real+GAN", "real+shifts+GAN", "CAS", "CNN real+GAN", "CNN real+shifts+GAN")
+            if k in next(iter(first.values()))]
+    print(f"\nAccuracy % (SVC unless named), {' / '.join(map(str, sizes))} real images per class, "
+          f"mean over {len(results)} seeds")
+    print("\n| variant | " + " | ".join(k.replace("+", " + ") for k in keys) + " |\n|---|" + "---|" * len(keys))
+    for name in first:
         cells = [" / ".join(f"{100 * np.mean([r[str(n)][name][k] for r in results]):.1f}" for n in sizes)
-                 for k in ("real+GAN", "real+shifts+GAN", "CAS")]
+                 for k in keys]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
