@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--ratio", type=float, default=None,
-                        help="GAN samples per real sample (default: augment's, max(2 x real, 200) per class)")
+                        help="GAN samples per real sample (default: augment's, max(2 x real, 50) per class)")
     parser.add_argument("--expand", choices=["auto", "shifts", "none"], default="auto", help="augment's expand")
     parser.add_argument("--arch", choices=["auto", "mlp", "conv"], default="auto", help="augment's arch")
     parser.add_argument("--steps", type=int, default=None, help="GAN training steps (default: augment's, 4000)")

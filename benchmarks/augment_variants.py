@@ -54,7 +54,7 @@ from sklearn.svm import SVC
 from ganforge.apps.augment import augment, one_pixel_shifts, train_conditional_gan
 
 EVERY_SIZE = (5, 10, 20, 50)
-ROUND13_MIN_PER_CLASS = 50  # the studies compare against round 13's count; augment's default is 200 since round 14
+ROUND13_MIN_PER_CLASS = 50  # the studies compare against round 13's count (the default again since round 15)
 
 
 def round13_count(n: int) -> int:

@@ -22,7 +22,7 @@ def augment(
     output: Annotated[Path, typer.Option("-o", "--output", help="output .npz (images) or .csv (tables)")] = Path(
         "augmented.npz"),
     per_class: Annotated[Optional[int], typer.Option(  # noqa: UP045
-        "--per-class", help="synthetic samples per class (default: max(2 x real, 200), see --ratio)")] = None,
+        "--per-class", help="synthetic samples per class (default: max(2 x real, 50), see --ratio)")] = None,
     ratio: Annotated[Optional[float], typer.Option("--ratio", help="synthetic per real sample of each class")] = None,  # noqa: UP045
     balance: Annotated[bool, typer.Option("--balance", help="fill every class up to the largest one")] = False,
     run: Annotated[Optional[Path], typer.Option("--run", help="sample this trained conditional run instead")] = None,  # noqa: UP045
