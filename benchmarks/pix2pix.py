@@ -32,6 +32,10 @@ trained on: the rows train on the rest), never the held-out test pairs: for choo
 test split is looked at. The photo sets (since round 13) validate on 500 patches of their validation tiles
 (20 % of every photograph's tiles, apart from the test tiles) and train on the remaining 60 %.
 Results go to ``pix2pix-<set>-validation<tag>.json``.
+
+The ordering check reads "holds" when L1 + cGAN wins on the mean and in most paired seeds, "holds on the mean
+only" when the mean wins but at most half the seeds do. ``--split-check`` compares the real targets of the
+training, validation and test pairs (FID and texture; no translator involved).
 """
 
 from __future__ import annotations
