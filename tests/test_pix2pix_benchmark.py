@@ -13,7 +13,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pix2pix import ordering_verdict, paper_schedule, seed_wins, train_for  # noqa: E402
+from pix2pix import ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -89,4 +89,12 @@ def test_the_ordering_holds_only_when_the_mean_and_most_seeds_agree() -> None:
     assert ordering_verdict(0.99, 0.98, "higher", "1/2") == "holds on the mean only"
     assert ordering_verdict(130.0, 120.0, "lower", "3/3") == "fails"
     assert ordering_verdict(0.97, 0.98, "higher", "0/3") == "fails"
+
+
+def test_texture_measures_neighbour_differences_and_flat_patches() -> None:
+    flat = torch.full((2, 3, 8, 8), 0.4)
+    board = (torch.arange(8)[:, None] + torch.arange(8)[None, :]).remainder(2).float().expand(1, 3, 8, 8)
+    gradient, share = texture(torch.cat([flat, board]))
+    assert torch.allclose(gradient, torch.tensor([0.0, 0.0, 1.0]))  # a checkerboard changes by 1 at every step
+    assert share == pytest.approx(2 / 3)
 
