@@ -90,8 +90,12 @@ def train_for(trainer: Trainer, cpu_seconds: float, chunk: int = 25, schedule: s
     """Run ``trainer`` in chunks of ``chunk`` steps until this process has spent ``cpu_seconds`` more CPU.
 
     ``schedule`` "paper": before every chunk the learning rate is set to ``paper_schedule`` of the CPU
-    fraction spent so far (one multiplier per chunk of 25 steps); "constant" leaves it alone."""
+    fraction spent so far (one multiplier per chunk of 25 steps); "constant" leaves it alone; "recipe" ignores
+    the budget and trains the config's own steps with its own decay, as ``ganforge train`` does."""
     start_cpu, start_wall = time.process_time(), time.perf_counter()
+    if schedule == "recipe":
+        trainer.fit()
+        cpu_seconds = 0.0  # the loop below does not run
     factor = {"now": 1.0}
     if schedule == "paper":
         for sched in trainer.schedulers.values():
@@ -241,7 +245,8 @@ def run_one(
     extra = list(extra or [])
     if validation and name in PHOTO_SETS:
         extra = [*PHOTO_VALIDATION, *extra]  # train without the validation tiles
-    config = build_config(name, [*ROWS[row], f"seed={seed}", "train.lr_decay=none", *extra])
+    constant = [] if schedule == "recipe" else ["train.lr_decay=none"]  # the recipe schedule keeps its decay
+    config = build_config(name, [*ROWS[row], f"seed={seed}", *constant, *extra])
     rng = seed_everything(config.seed)
     source = source_from_config(config.data)
     if validation and name not in PHOTO_SETS:
@@ -412,8 +417,9 @@ def main() -> None:
     parser.add_argument(
         "--schedule",
         default="constant",
-        choices=["constant", "paper"],
-        help="learning rate: constant, or the paper's (constant for the first half of the budget, then linear to 0)",
+        choices=["constant", "paper", "recipe"],
+        help="learning rate: constant, or the paper's (constant for the first half of the budget, then linear to "
+        "0); recipe: no budget, the recipe's own steps and decay (what `ganforge train` gives)",
     )
     parser.add_argument(
         "--set",

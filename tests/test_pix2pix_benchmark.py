@@ -62,6 +62,13 @@ def test_train_for_paper_schedule_decays_the_lr_over_the_cpu_budget() -> None:
     assert seen[-1] < 0.03  # the last chunk runs within the last ~15 % of the budget: lr near 0
 
 
+def test_train_for_recipe_schedule_trains_the_configs_own_steps_whatever_the_budget() -> None:
+    trainer = BusyTrainer(lr=0.1)
+    trainer.train_cfg.steps = 7
+    timing = train_for(trainer, cpu_seconds=100.0, chunk=5, schedule="recipe")  # type: ignore[arg-type]
+    assert timing["steps"] == 7 and timing["cpu_seconds"] < 5  # not the budget, not a multiple of the chunk
+
+
 def test_train_for_constant_schedule_leaves_the_lr_alone() -> None:
     trainer = BusyTrainer(lr=0.1)
     train_for(trainer, cpu_seconds=0.2, chunk=5)  # type: ignore[arg-type]
