@@ -3,7 +3,7 @@
 Protocol: per seed, digits are split in halves (stratified, ``random_state=seed``); the 899-image test half
 is never touched until the final scoring. From the training half, ``n`` images per class (5 / 10 / 20 / 50)
 are drawn; the conditional GAN (``ganforge.apps.augment`` with its defaults: convolutional networks, trained
-on the images and their one-pixel shifts, max(2 x n, 200) synthetic images per class) is trained on those
+on the images and their one-pixel shifts, max(2 x n, 50) synthetic images per class) is trained on those
 images only. Classifiers (SVC with scikit-learn's defaults on pixel / 16; a small CNN, fixed 400 Adam steps)
 are trained on:
 

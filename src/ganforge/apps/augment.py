@@ -315,7 +315,7 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     """Real samples plus class-conditional GAN samples (see the module doc).
 
     ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default: max(2 x
-    real, 200) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
+    real, 50) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
     class). ``run``: sample a trained conditional ganforge run instead of training. ``expand``: "auto"
     (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options`` go to
     :func:`train_conditional_gan`.
