@@ -95,12 +95,11 @@ def train_for(trainer: Trainer, cpu_seconds: float, chunk: int = 25, schedule: s
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     if schedule == "recipe":
         trainer.fit()
-        cpu_seconds = 0.0  # the loop below does not run
     factor = {"now": 1.0}
     if schedule == "paper":
         for sched in trainer.schedulers.values():
             sched.lr_lambdas = [lambda _t: factor["now"] for _ in sched.lr_lambdas]
-    while time.process_time() - start_cpu < cpu_seconds:
+    while schedule != "recipe" and time.process_time() - start_cpu < cpu_seconds:
         if schedule == "paper":
             factor["now"] = paper_schedule((time.process_time() - start_cpu) / cpu_seconds)
             for sched, opt in zip(trainer.schedulers.values(), trainer.optimizers.values(), strict=True):
@@ -145,12 +144,18 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
     net = PhotoStatistics().eval()
     lines = [f"FID on photo statistics, mean over {draws} draws of {n} training targets", "",
              "| set | holdout | train vs held out | held out half vs half | train vs train |", "|---|---|---|---|---|"]
+    tile_targets: dict[tuple[str, str], torch.Tensor] = {}  # the real targets of the tiles, for the texture table
     for name in names:
         for holdout, validation in (("strip", False), ("tiles", False), ("tiles", True)):
             extra = [f"data.holdout={holdout}"]
+            train_x = source_from_config(build_config(name, extra + PHOTO_VALIDATION * validation).data).x_b
+            held_x = (validation_pairs(name, extra) if validation else heldout(name, extra)).x_b
+            if holdout == "tiles":
+                protocol = "validation" if validation else "test"
+                tile_targets[(name, f"training ({protocol} protocol)")] = train_x
+                tile_targets[(name, protocol)] = held_x
             with torch.no_grad():
-                tr = net(source_from_config(build_config(name, extra + PHOTO_VALIDATION * validation).data).x_b)
-                te = net((validation_pairs(name, extra) if validation else heldout(name, extra)).x_b)
+                tr, te = net(train_x), net(held_x)
             gen = torch.Generator().manual_seed(0)
             cross, test_floor, train_floor = [], [], []
             for _ in range(draws):
@@ -165,15 +170,10 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
     lines += ["", "Texture of the real targets (tiles; round 15): mean |luma gradient| between neighbouring pixels,",
               f"its median over patches, and the share of flat patches (luma sd < {FLAT_SD})", "",
               "| set | targets | mean gradient | median gradient | flat share |", "|---|---|---|---|---|"]
+    order = ("training (test protocol)", "training (validation protocol)", "validation", "test")
     for name in names:
-        targets = {
-            "training (test protocol)": source_from_config(build_config(name).data).x_b,
-            "training (validation protocol)": source_from_config(build_config(name, PHOTO_VALIDATION).data).x_b,
-            "validation": validation_pairs(name).x_b,
-            "test": heldout(name).x_b,
-        }
-        for which, x in targets.items():
-            gradient, flat = texture(x)
+        for which in order:
+            gradient, flat = texture(tile_targets[(name, which)])
             lines.append(f"| {name} | {which} | {gradient.mean():.4f} | {gradient.median():.4f} | {flat:.2f} |")
     return lines
 
@@ -305,8 +305,8 @@ def batch_stats_scores(
     return out
 
 
-def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
-    """``k/n``: in how many seeds L1 + cGAN beats L1 on ``key``, each seed's two runs compared with each other
+def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> tuple[int, int]:
+    """(k, n): in k of n seeds L1 + cGAN beats L1 on ``key``, each seed's two runs compared with each other
     (a seed fixes the initialisation and the batch order of both rows, so the comparison is paired)."""
     by_seed = {
         seed: {r["row"]: r[key] for r in runs if r["seed"] == seed and r["row"] in ("L1", "L1 + cGAN")}
@@ -314,17 +314,16 @@ def seed_wins(runs: list[dict[str, Any]], key: str, better: str) -> str:
     }
     pairs = [(v["L1 + cGAN"], v["L1"]) for v in by_seed.values() if len(v) == 2]
     wins = sum(a > b if better == "higher" else a < b for a, b in pairs)
-    return f"{wins}/{len(pairs)}"
+    return wins, len(pairs)
 
 
-def ordering_verdict(cgan: float, l1: float, better: str, seeds: str) -> str:
+def ordering_verdict(cgan: float, l1: float, better: str, wins: int, seeds: int) -> str:
     """"holds" when L1 + cGAN's mean ``cgan`` beats L1's ``l1`` and so does L1 + cGAN in more than half of the
-    paired seeds (``seeds`` as :func:`seed_wins` gives it); "holds on the mean only" when the mean wins but at most
-    half the seeds do (one lucky seed can carry a mean of three); "fails" when the mean does not win."""
+    ``seeds`` paired seeds (``wins`` of them, as :func:`seed_wins` counts); "holds on the mean only" when the mean
+    wins but at most half the seeds do (one lucky seed can carry a mean of three); "fails" when the mean does not."""
     if not (cgan > l1 if better == "higher" else cgan < l1):
         return "fails"
-    wins, n = map(int, seeds.split("/"))
-    return "holds" if 2 * wins > n else "holds on the mean only"
+    return "holds" if 2 * wins > seeds else "holds on the mean only"
 
 
 def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_stats: bool = False) -> str:
@@ -366,10 +365,10 @@ def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_st
         for key, better in (("fcn_pixel_accuracy", "higher"), ("fcn_class_iou", "higher"), ("fid", "lower")):
             if key in shown:
                 a, b = means["L1 + cGAN"][key], means["L1"][key]
-                seeds = seed_wins(runs, key, better)
+                wins, seeds = seed_wins(runs, key, better)
                 checks.append(
-                    f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({ordering_verdict(a, b, better, seeds)}, "
-                    f"{a - b:+.3f}; per seed {seeds})"
+                    f"{key}: L1 + cGAN {a:.3f} vs L1 {b:.3f} ({ordering_verdict(a, b, better, wins, seeds)}, "
+                    f"{a - b:+.3f}; per seed {wins}/{seeds})"
                 )
         # colour from gray keeps the luma (model.keep_luma): PSNR on it says nothing, so RGB PSNR decides there
         psnr = "psnr_rgb" if name == "gray2color" and "psnr_rgb" in shown else "psnr"

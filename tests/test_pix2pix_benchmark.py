@@ -84,18 +84,18 @@ def test_seed_wins_compares_each_seeds_pair() -> None:
         {"row": "cGAN", "seed": 1, "fid": 0.1},  # another row: ignored
         {"row": "L1", "seed": 2, "fid": 1.0},  # no L1 + cGAN run for seed 2: not counted
     ]
-    assert seed_wins(runs, "fid", "lower") == "1/2"
-    assert seed_wins(runs, "fid", "higher") == "1/2"
+    assert seed_wins(runs, "fid", "lower") == (1, 2)
+    assert seed_wins(runs, "fid", "higher") == (1, 2)
     runs[1]["fid"] = 3.0
-    assert seed_wins(runs, "fid", "lower") == "0/2"
+    assert seed_wins(runs, "fid", "lower") == (0, 2)
 
 
 def test_the_ordering_holds_only_when_the_mean_and_most_seeds_agree() -> None:
-    assert ordering_verdict(100.0, 120.0, "lower", "2/3") == "holds"
-    assert ordering_verdict(111.7, 119.7, "lower", "1/3") == "holds on the mean only"  # round 15's edges2photos
-    assert ordering_verdict(0.99, 0.98, "higher", "1/2") == "holds on the mean only"
-    assert ordering_verdict(130.0, 120.0, "lower", "3/3") == "fails"
-    assert ordering_verdict(0.97, 0.98, "higher", "0/3") == "fails"
+    assert ordering_verdict(100.0, 120.0, "lower", 2, 3) == "holds"
+    assert ordering_verdict(111.7, 119.7, "lower", 1, 3) == "holds on the mean only"  # round 15's edges2photos
+    assert ordering_verdict(0.99, 0.98, "higher", 1, 2) == "holds on the mean only"
+    assert ordering_verdict(130.0, 120.0, "lower", 3, 3) == "fails"
+    assert ordering_verdict(0.97, 0.98, "higher", 0, 3) == "fails"
 
 
 def test_texture_measures_neighbour_differences_and_flat_patches() -> None:
