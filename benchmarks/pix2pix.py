@@ -12,8 +12,10 @@ with a constant learning rate (the recipe's linear decay needs a known step coun
 held-out test pairs (test-time dropout on, as the paper) and is scored on them:
 
 * ``labels2scenes``: the FCN-score (per-pixel accuracy, per-class accuracy, class IoU of the shipped scene
-  segmenter, trained on real scenes, run on the generated scenes against the input label map), beside
-  the segmenter on the real test scenes; FID on photo statistics; PSNR/SSIM to the true scene;
+  segmenters, trained on real scenes, run on the generated scenes against the input label map), beside
+  the segmenters on the real test scenes: ``fcn_*`` from the colour segmenter, ``fcn_texture_*`` from the
+  texture segmenter (per-class colour jitter: it scores flat, textureless scenes far below real ones);
+  FID on photo statistics; PSNR/SSIM to the true scene;
 * ``edges2digits``: the shipped digits classifier's accuracy on the generated digits (beside the real
   digits), FID on its 64-d features; PSNR/SSIM;
 * ``edges2photos`` / ``gray2color``: FID on photo statistics (shipped photo network), PSNR/SSIM.
@@ -43,6 +45,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -72,7 +75,17 @@ SETS = ("labels2scenes", "edges2digits", "edges2photos", "gray2color")
 HELDOUT = 500
 VALIDATION_SEED = 31_337  # the carving of the validation pairs (fixed: every row and seed scores the same pairs)
 SHOWN = {
-    "labels2scenes": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou", "fid", "psnr", "ssim"),
+    "labels2scenes": (
+        "fcn_pixel_accuracy",
+        "fcn_class_accuracy",
+        "fcn_class_iou",
+        "fcn_texture_pixel_accuracy",
+        "fcn_texture_class_accuracy",
+        "fcn_texture_class_iou",
+        "fid",
+        "psnr",
+        "ssim",
+    ),
     "edges2digits": ("label_accuracy", "fid", "psnr", "ssim", "l1"),
     "edges2photos": ("fid", "psnr", "ssim", "l1"),
     "gray2color": ("fid", "psnr_rgb", "psnr", "ssim", "l1"),
@@ -362,7 +375,8 @@ def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_st
     }
     if "L1" in means and "L1 + cGAN" in means:
         checks = []
-        for key, better in (("fcn_pixel_accuracy", "higher"), ("fcn_class_iou", "higher"), ("fid", "lower")):
+        fcn_keys = [f"fcn{t}_{k}" for t in ("", "_texture") for k in ("pixel_accuracy", "class_accuracy", "class_iou")]
+        for key, better in (*((k, "higher") for k in fcn_keys), ("fid", "lower")):
             if key in shown:
                 a, b = means["L1 + cGAN"][key], means["L1"][key]
                 wins, seeds = seed_wins(runs, key, better)
@@ -404,6 +418,21 @@ def choose_ema(candidates: dict[str, list[dict[str, Any]]]) -> tuple[str, dict[s
         logs["raw"] += [float(np.log(r["raw"]["fid"])) for r in runs if "raw" in r]
     means = {k: float(np.exp(np.mean(v))) for k, v in logs.items() if v}
     return min(means, key=means.__getitem__), means
+
+
+def saved_results(name: str, suffix: str) -> Path:
+    """The result file of ``name`` with ``suffix``; a one-line error (exit 2) naming the saved ones if absent."""
+    path = RESULTS / f"pix2pix-{name}{suffix}.json"
+    if not path.exists():
+        files = RESULTS.glob(f"pix2pix-{name}*.json")
+        saved = sorted(p.stem.removeprefix(f"pix2pix-{name}") or "(no tag)" for p in files)
+        print(
+            f"error: no saved results at {path}; run the benchmark with that set and tag first, "
+            f"or pick a saved suffix of {name}: {', '.join(saved) or 'none'}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    return path
 
 
 def main() -> None:
@@ -463,7 +492,7 @@ def main() -> None:
             d: [
                 r
                 for name in args.sets
-                for r in json.loads((RESULTS / f"pix2pix-{name}-validation-ema{d}.json").read_text())["runs"]
+                for r in json.loads(saved_results(name, f"-validation-ema{d}").read_text())["runs"]
             ]
             for d in args.choose_ema
         }
@@ -475,7 +504,7 @@ def main() -> None:
         return
     if args.report:
         for name in args.sets:
-            saved = json.loads((RESULTS / f"pix2pix-{name}{suffix}.json").read_text())
+            saved = json.loads(saved_results(name, suffix).read_text())
             print(summarize(name, saved["runs"], raw=args.raw, batch_stats=args.batch_stats) + "\n")
         return
     torch.set_num_threads(1)

@@ -105,3 +105,17 @@ def test_texture_measures_neighbour_differences_and_flat_patches() -> None:
     assert torch.allclose(gradient, torch.tensor([0.0, 0.0, 1.0]))  # a checkerboard changes by 1 at every step
     assert share == pytest.approx(2 / 3)
 
+
+
+def test_report_of_a_missing_result_is_a_one_line_error_with_exit_2() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "pix2pix.py"), "--report", "--sets", "gray2color", "--tag=-absent"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "pix2pix-gray2color-absent.json" in done.stderr

@@ -22,3 +22,44 @@ def test_shipped_segmenter_reads_held_out_real_scenes() -> None:
     test = labels2scenes(count=200, split="test")
     scores = segmentation_scores(load_scene_segmenter().predict(test.x_b), test.label_maps, 5)
     assert scores["pixel_accuracy"] > 0.97 and card["heldout_real_pixel_accuracy"] > 0.97
+
+
+def test_flat_scenes_fill_every_region_with_its_mean_colour() -> None:
+    from ganforge.nets.scene_segmenter import flat_scenes
+
+    scenes = torch.zeros(1, 3, 2, 2)
+    scenes[0, 0] = torch.tensor([[0.2, 0.4], [1.0, 0.0]])
+    maps = torch.tensor([[[0, 0], [1, 2]]])
+    flat = flat_scenes(scenes, maps, 3)
+    assert torch.allclose(flat[0, 0], torch.tensor([[0.3, 0.3], [1.0, 0.0]]))
+    assert flat[0, 1:].abs().max() == 0
+
+
+def test_class_color_jitter_draws_one_colour_change_per_class_region() -> None:
+    from ganforge.nets.scene_segmenter import class_color_jitter
+
+    scenes = torch.full((2, 3, 4, 4), 0.5)
+    maps = torch.zeros(2, 4, 4, dtype=torch.long)
+    maps[:, 2:] = 1
+    out = class_color_jitter(scenes, maps, 2, torch.Generator().manual_seed(0), strength=0.5)
+    for i in range(2):
+        for c in range(2):
+            region = out[i][:, maps[i] == c]  # (3, pixels): one colour per region
+            assert torch.allclose(region, region[:, :1].expand_as(region))
+    assert not torch.allclose(out[:, :, 0, 0], out[:, :, 3, 3])  # the two classes moved differently
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_texture_segmenter_card_records_real_and_flat_scores() -> None:
+    card = scene_segmenter_card("texture")
+    assert card["color_jitter_per_class"] is True
+    assert card["validity_real_class_accuracy"] > 0.95 > 0.75 > card["validity_flat_class_accuracy"]
+
+
+def test_unknown_segmenter_variant_is_a_clear_error() -> None:
+    import pytest
+
+    from ganforge.errors import GanforgeError
+
+    with pytest.raises(GanforgeError, match="variant 'grey' unknown"):
+        load_scene_segmenter(variant="grey")
