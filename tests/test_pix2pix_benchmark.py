@@ -38,10 +38,12 @@ class BusyTrainer:
         self.train_cfg = type("Cfg", (), {"steps": 0})()
         self.step = 0
         self.seen: list[float] = []
+        self.began: list[float] = []  # process CPU time at the start of every step
 
     def fit(self) -> None:
         while self.step < self.train_cfg.steps:
             self.seen.append(self.optimizers["generator"].param_groups[0]["lr"])
+            self.began.append(time.process_time())
             end = time.process_time() + 0.002
             while time.process_time() < end:
                 pass
@@ -57,8 +59,10 @@ def test_train_for_paper_schedule_decays_the_lr_over_the_cpu_budget() -> None:
     assert timing["cpu_seconds"] >= 0.6
     assert seen[0] == pytest.approx(0.1)
     assert all(b <= a + 1e-12 for a, b in zip(seen, seen[1:], strict=False))  # never rises
-    first_half = seen[: len(seen) // 3]
-    assert all(v == pytest.approx(0.1) for v in first_half)  # flat for the first half of the budget
+    # flat for the first half of the budget, judged by the CPU time each step began at (not by step index:
+    # idle torch threads left spinning by an earlier test spend this process's CPU too, unevenly)
+    first_half = [lr for lr, at in zip(seen, trainer.began, strict=True) if at - trainer.began[0] < 0.25]
+    assert first_half and all(v == pytest.approx(0.1) for v in first_half)
     assert seen[-1] < 0.03  # the last chunk runs within the last ~15 % of the budget: lr near 0
 
 
