@@ -53,6 +53,16 @@ def test_an_npz_of_images_trains_the_image_default(tmp_path: Path, shape: tuple[
     assert is_data_file(table) and build_config(str(table)).data["source"] == "file"
 
 
+def test_an_npz_of_images_with_labels_under_another_name_keeps_them(tmp_path: Path) -> None:
+    """x / y, as scikit-learn users save them: the stack is found by shape and y by being one integer per image."""
+    file = tmp_path / "xy.npz"
+    np.savez(file, x=np.zeros((6, 8, 8), np.float32), y=np.arange(6) % 2, weights=np.ones(6))
+    config = build_config(str(file), ["train.steps=1"])
+    assert config.data["images_key"] == "x" and config.data["labels_key"] == "y"
+    np.savez(file, images=np.zeros((6, 8, 8), np.float32), labels=np.arange(6) % 2)
+    assert "labels_key" not in build_config(str(file)).data  # the loader's own default
+
+
 def test_switching_the_data_source_drops_the_old_sources_keys() -> None:
     config = build_config("digits-cyclegan", ["data.source=digits"])
     assert config.data == {"source": "digits", "size": 16}  # 'transform' belonged to unpaired-digits

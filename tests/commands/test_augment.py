@@ -19,6 +19,16 @@ def test_npz_images(tmp_path: Path, run_cli) -> None:
         assert out["synthetic"].sum() == 15
 
 
+def test_npz_with_other_array_names_is_read_by_shape(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "xy.npz", X=rng.uniform(size=(8, 8, 8)).astype(np.float32), y=np.repeat([3, 7], 4))
+    code, _, err = run_cli("augment", str(tmp_path / "xy.npz"), "--per-class", "2", "--steps", "5", "-o",
+                           str(tmp_path / "aug.npz"))
+    assert code == 0, err
+    with np.load(tmp_path / "aug.npz") as out:
+        assert out["images"].shape == (12, 1, 8, 8) and out["labels"].tolist()[8:] == [3, 3, 7, 7]
+
+
 def test_arch_and_expand_reach_the_gan(tmp_path: Path, run_cli) -> None:
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "small.npz", images=rng.uniform(size=(6, 12, 12)).astype(np.float32), labels=np.arange(6) % 2)

@@ -63,11 +63,18 @@ def augment(
             raise GanforgeError(f"{data}: no feature columns besides {label_column!r}")
     elif data.is_dir() or data.suffix.lower() == ".npz":
         from ganforge.data.image_files import image_folder, images_npz
+        from ganforge.recipes import npz_array_keys
 
-        source = image_folder(str(data), size=size or 32) if data.is_dir() else images_npz(str(data), size=size)
+        if data.is_dir():
+            source = image_folder(str(data), size=size or 32)
+        else:
+            images_key, labels_key = npz_array_keys(data)
+            source = images_npz(str(data), images_key=images_key or "images", size=size,
+                                **({"labels_key": labels_key} if labels_key else {}))
         if source.y is None:
             raise GanforgeError(
-                f"{data}: no labels (a 'labels' array, or one sub-folder per class); augment needs classes"
+                f"{data}: no labels (a 1-D integer array with one entry per image, or one sub-folder per class); "
+                "augment needs classes"
             )
         x, y = source.x.numpy(), source.y.numpy()
     else:

@@ -50,7 +50,7 @@ def is_data_file(recipe: str | Path | None) -> bool:
     data); an .npz of images is trained with the image default instead."""
     if recipe is None or Path(str(recipe)).suffix.lower() not in DATA_SUFFIXES:
         return False
-    return not (Path(str(recipe)).suffix.lower() == ".npz" and npz_images_key(Path(str(recipe))) is not None)
+    return not (Path(str(recipe)).suffix.lower() == ".npz" and npz_array_keys(Path(str(recipe)))[0] is not None)
 
 
 def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
@@ -72,10 +72,12 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             raw["name"] = Path(text).stem
             raw["data"] = {"source": "table", "path": _absolute(text)}
             return raw
-        images_key = npz_images_key(Path(text)) if suffix == ".npz" else None
+        images_key, labels_key = npz_array_keys(Path(text)) if suffix == ".npz" else (None, None)
         if images_key is not None:
             raw = load_recipe(IMAGE_RECIPE)
             raw["data"] = {"source": "images-npz", "path": _absolute(text), "images_key": images_key, "size": 32}
+            if labels_key not in (None, "labels"):
+                raw["data"]["labels_key"] = labels_key
         else:
             raw = load_recipe(FILE_RECIPE)
             raw["data"] = {"source": "file", "path": _absolute(text)}
@@ -103,22 +105,31 @@ def _absolute(path: str | Path) -> str:
     return str(Path(path).expanduser().resolve())
 
 
-def npz_images_key(path: Path) -> str | None:
-    """The name of the image stack in an .npz archive: ``images`` or the first array of shape
-    (N, H, W) or (N, H, W, C) / (N, C, H, W); None for tables (2-D arrays) and unreadable files (the data
-    loader then reports the problem)."""
-    import numpy as np
+LABEL_NAMES = ("labels", "label", "y", "target", "targets", "classes")
 
+
+def npz_array_keys(path: Path) -> tuple[str | None, str | None]:
+    """The image stack and the labels of an .npz archive, by name or shape: the images are ``images`` or
+    the first array of shape (N, H, W), (N, H, W, C) or (N, C, H, W); the labels are ``labels``, else the
+    first 1-D integer array of N entries (names in :data:`LABEL_NAMES` first). ``(None, None)`` for tables
+    (2-D arrays) and unreadable files: the loader then reports the problem."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             if not hasattr(archive, "files"):
-                return None
-            shapes = {k: archive[k].shape for k in archive.files}
+                return None, None
+            arrays = {k: (archive[k].shape, archive[k].dtype.kind) for k in archive.files}
     except Exception:  # noqa: BLE001 - reading fails again, with a clear message, in the loader
-        return None
-    if len(shapes.get("images", ())) in (3, 4):
-        return "images"
-    return next((k for k, shape in shapes.items() if len(shape) in (3, 4)), None)
+        return None, None
+    if len(arrays.get("images", ((),))[0]) in (3, 4):
+        images: str | None = "images"
+    else:
+        images = next((k for k, (shape, _) in arrays.items() if len(shape) in (3, 4)), None)
+    if images is None:
+        return None, None
+    count = arrays[images][0][0]
+    fits = [k for k, (shape, kind) in arrays.items() if shape == (count,) and kind in "iu"]
+    labels = next((k for k in (*LABEL_NAMES, *fits) if k in fits), None)
+    return images, labels
 
 
 def _holds_pairs(folder: Path) -> bool:
