@@ -9,8 +9,7 @@ recovers the label map they were drawn from.
 :class:`SceneSegmenter` is a fully convolutional net (3x3 convs with dilations 1, 2, 4, 8: a 31-pixel
 receptive field, so it reads texture and context, not only colour) trained with cross-entropy on real
 ``labels2scenes`` training scenes (seed 0 stream) under random colour shifts (every class's colour varies
-by +-25 %, so colour alone does not decide and a flat, textureless region is not a confident guess) and
-shipped as ``weights/scene_segmenter.safetensors``;
+by +-25 %, the same shift for the whole image) and shipped as ``weights/scene_segmenter.safetensors``;
 ``weights/scene_segmenter.json`` records its protocol and its scores on held-out real scenes (the test
 stream). ``scripts/train_scene_segmenter.py`` re-creates both.
 
