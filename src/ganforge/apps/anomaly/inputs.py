@@ -53,16 +53,24 @@ def read_samples(path: str | Path, window: int | None = None, stride: int = 1, s
             x = windows(values, window, stride)
             return Samples(x, [str(i * stride) for i in range(x.shape[0])], "sequence", columns)
         return Samples(values.astype(np.float32), [str(i) for i in range(values.shape[0])], "table", columns)
+    key = None
     if file.suffix.lower() == ".npz":
         with np.load(file, allow_pickle=False) as archive:
-            keys = list(archive.files)
-        if "images" in keys:
+            dims = {k: archive[k].ndim for k in archive.files}
+        if "images" in dims:
             from ganforge.data.image_files import images_npz
 
             x = images_npz(str(file), size=size).x.numpy().astype(np.float32)
             return Samples(x, [str(i) for i in range(x.shape[0])], "image")
+        stacks = [k for k, d in dims.items() if d >= 2]  # labels and weights beside the samples are 1-D
+        if len(dims) > 1 and len(stacks) != 1:
+            raise GanforgeError(
+                f"{file}: holds arrays {', '.join(dims)}; the anomaly commands read one array of samples "
+                "(N, ...): save it alone, or images under the name 'images'"
+            )
+        key = stacks[0] if stacks else None
     if file.suffix.lower() in (".npy", ".npz"):
-        arr = np.asarray(read_array(file), dtype=np.float32)
+        arr = np.asarray(read_array(file, key), dtype=np.float32)
         if arr.ndim == 1:
             arr = arr[:, None]
         kind = {2: "table", 3: "sequence", 4: "image"}.get(arr.ndim)
