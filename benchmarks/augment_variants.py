@@ -26,11 +26,15 @@ three generators trained independently (seeds s, s + 1000, s + 2000) at the roun
 ``--study count`` (round 14, sizes 5, 10, 20, 50) draws more samples of the default generator: max(2 x real, 100)
 and max(2 x real, 200) per class, beside the default max(2 x real, 50).
 
+``--study lecam`` (round 16, sizes 5, 10, 20, 50) adds the LeCam regularizer to D's loss (weights 0.3 and 0.1)
+beside the default generator (weight 0).
+
     python benchmarks/augment_variants.py --seeds 0 1 --json variants.json
     python benchmarks/augment_variants.py --study longer --seeds 0 1 --json longer.json
     python benchmarks/augment_variants.py --study policy --seeds 0 1 --json policy.json
     python benchmarks/augment_variants.py --study ensemble --seeds 0 1 --json ensemble.json
     python benchmarks/augment_variants.py --study count --seeds 0 1 --json count.json
+    python benchmarks/augment_variants.py --study lecam --cnn --seeds 0 1 --json lecam.json
 
 Prints per variant the SVC accuracy % of real + GAN, real + shifts + GAN and GAN only (CAS) at each size.
 ``--cnn`` (round 15) scores the small CNN of ``benchmarks/augment.py`` on real + GAN and real + shifts + GAN too,
@@ -61,7 +65,8 @@ def round13_count(n: int) -> int:
     """Synthetic samples per class for ``n`` real ones under round 13's default, max(2n, 50)."""
     return max(2 * n, ROUND13_MIN_PER_CLASS)
 
-STUDIES = {"sampling": (5, 10), "longer": EVERY_SIZE, "policy": EVERY_SIZE, "ensemble": EVERY_SIZE, "count": EVERY_SIZE}
+STUDIES = {"sampling": (5, 10), "longer": EVERY_SIZE, "policy": EVERY_SIZE, "ensemble": EVERY_SIZE, "count": EVERY_SIZE,
+           "lecam": EVERY_SIZE}
 
 
 def draw(gens: list[torch.nn.Module], count: int, seed: int, psi: float = 1.0,
@@ -147,8 +152,19 @@ def count_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
     return {f"max(2 x real, {floor}) per class": draw([g], max(2 * n, floor), seed) for floor in (50, 100, 200)}
 
 
+def lecam_variants(x_gan: np.ndarray, y_gan: np.ndarray, n: int, seed: int,
+                   levels: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Round 16's study: the LeCam regularizer on D (weight 0.3, the authors' limited-data CIFAR value, and
+    0.1) beside the default without it; same seed, so the three runs differ only in D's loss."""
+    count = round13_count(n)
+    return {
+        f"LeCam {weight}": draw([train_conditional_gan(x_gan, y_gan, 10, seed=seed, lecam=weight)[0]], count, seed)
+        for weight in (0.0, 0.3, 0.1)
+    }
+
+
 VARIANTS = {"sampling": sampling_variants, "longer": longer_variants, "policy": policy_variants,
-            "ensemble": ensemble_variants, "count": count_variants}
+            "ensemble": ensemble_variants, "count": count_variants, "lecam": lecam_variants}
 
 
 def run_seed(seed: int, study: str = "sampling", cnn: bool = False) -> dict[int, dict[str, dict[str, float]]]:
