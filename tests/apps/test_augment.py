@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import ganforge as gf
 from ganforge.apps import augment as augment_module
@@ -132,8 +133,25 @@ def test_ema_window_is_at_most_a_quarter_of_a_short_run() -> None:
     assert augment_module.DEFAULT_EMA == 0.999 and 1 - 4 / augment_module.DEFAULT_STEPS >= 0.999  # uncapped
 
 
+def test_lecam_keeps_d_outputs_on_real_and_fake_closer_and_off_changes_nothing() -> None:
+    """LeCam penalises D(x) above the fake anchor and D(G(z)) below the real one, so D cannot push the two
+    apart without bound on a few images; weight 0 must train exactly the default GAN."""
+    x, y = small_digits()
+    xs = (x - 0.5) / 0.5
+    g0, plain = augment_module.train_conditional_gan(xs, y, 10, steps=150, arch="mlp")
+    g1, off = augment_module.train_conditional_gan(xs, y, 10, steps=150, arch="mlp", lecam=0.0)
+    assert all(torch.equal(a, b) for a, b in zip(g0.state_dict().values(), g1.state_dict().values(), strict=True))
+    _, held = augment_module.train_conditional_gan(xs, y, 10, steps=150, arch="mlp", lecam=0.3)
+
+    def gap(info: dict) -> float:
+        return info["d_output_averages"]["real"] - info["d_output_averages"]["fake"]
+
+    assert plain == off and abs(gap(held)) < abs(gap(plain))
+
+
 @pytest.mark.parametrize(("options", "match"), [({"steps": 0}, "steps 0 must be >= 1"),
-                                                 ({"ema": 1.0}, r"ema 1.0 must lie in \[0, 1\)")])
+                                                 ({"ema": 1.0}, r"ema 1.0 must lie in \[0, 1\)"),
+                                                 ({"lecam": -1.0}, "lecam -1.0 must be >= 0")])
 def test_bad_steps_or_ema_are_one_line(options: dict, match: str) -> None:
     x, y = small_digits()
     with pytest.raises(GanforgeError, match=match) as err:

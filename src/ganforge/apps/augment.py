@@ -278,7 +278,7 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
     xt = torch.from_numpy(x).float()
     yt = torch.from_numpy(y).long()
     n = xt.shape[0]
-    anchors: Tensor | None = None  # LeCam's moving averages of D's mean output: (real, fake)
+    anchors: Tensor | None = None  # moving averages of D's mean output (real, fake): LeCam's anchors
 
     def view(t: Tensor) -> Tensor:
         t = t.view(t.shape[0], *shape)
@@ -293,9 +293,9 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
         d_real = d(real_in, labels)
         d_fake = d(view(fake.detach()), labels)
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        means = torch.stack([d_real.mean(), d_fake.mean()]).detach()
+        anchors = means if anchors is None else anchors.lerp(means, 1 - LECAM_DECAY)
         if lecam > 0:
-            means = torch.stack([d_real.mean(), d_fake.mean()]).detach()
-            anchors = means if anchors is None else anchors.lerp(means, 1 - LECAM_DECAY)
             loss_d = loss_d + lecam * (F.relu(d_real - anchors[1]).pow(2).mean()
                                        + F.relu(anchors[0] - d_fake).pow(2).mean())
         if r1 > 0:
@@ -317,7 +317,8 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
                 pe.lerp_(pg, 1.0 - decay)
     g_ema.noise_dim = noise_dim
     info = {"noise_dim": noise_dim, "steps": steps, "ema": decay, "last_d_loss": float(loss_d.detach()),
-            "last_g_loss": float(loss_g.detach())}
+            "last_g_loss": float(loss_g.detach()), "lecam": lecam,
+            "d_output_averages": {"real": float(anchors[0]), "fake": float(anchors[1])}}
     return g_ema, info
 
 
