@@ -22,6 +22,8 @@ few hundred steps and then gives the generator no useful gradient:
   and the initial weights keep at most e^-4 (1.8 %) of the average however few steps are asked for.
 
 Loss: non-saturating, J_D = softplus(-D(x, y)) + softplus(D(G(z, y), y)), J_G = softplus(-D(G(z, y), y)).
+Optional **LeCam** regularization of D (``lecam``, Tseng et al. 2021; off by default: weights 0.3 and 0.1 did
+not raise real + GAN on the digits' validation split and cost the CNN 0.5-0.8 points, docs/benchmarks/augment.md).
 
 Optional **filtering**: a logistic regression fitted on the real samples keeps a synthetic sample only when
 it gives the sample's intended class a probability >= ``filter_confidence`` (generation repeats until
