@@ -110,7 +110,6 @@ def test_texture_measures_neighbour_differences_and_flat_patches() -> None:
     assert share == pytest.approx(2 / 3)
 
 
-
 def test_report_of_a_missing_result_is_a_one_line_error_with_exit_2() -> None:
     import subprocess
 
