@@ -74,6 +74,20 @@ def test_table_rows_pair_each_metric_with_its_floor_and_meaning() -> None:
     assert quality_verdict({})[0] == "unknown"
 
 
+def test_paired_translation_rows_show_fcn_scores_label_accuracy_and_their_references() -> None:
+    """A Pix2Pix evaluation names its references differently: the FID floor is ``fid_floor`` and the FCN-scores
+    and label accuracy sit beside the same scorer on the true targets."""
+    evaluation = {"l1": 0.07, "psnr": 20.1, "fid": 13.4, "fid_floor": 2.9, "fcn_class_iou": 0.95,
+                  "fcn_class_iou_real": 1.0, "fcn_texture_class_iou": 0.86, "fcn_texture_class_iou_real": 0.996,
+                  "label_accuracy": 0.973, "label_accuracy_real": 0.996}
+    rows = {r[0]: r for r in metric_rows(evaluation)}
+    assert rows["fid"][2] == "2.9" and "fid_floor" not in rows
+    assert rows["fcn_texture_class_iou"][1:3] == ("0.86", "0.996 (real scenes)")
+    assert "texture segmenter" in rows["fcn_texture_class_iou"][3] and "higher is better" in rows["fcn_class_iou"][3]
+    assert rows["label_accuracy"][2] == "0.996 (real digits)" and "label_accuracy_real" not in rows
+    assert rows["l1"][2] == "-"
+
+
 @pytest.mark.parametrize("value,state", [(0.06, "close"), (0.2, "off"), (0.5, "far")])
 def test_judge_thresholds(value: float, state: str) -> None:
     assert judge({"w1": value, "w1_real": 0.05}, "w1")[0] == state

@@ -26,7 +26,7 @@ class Metric:
     """How to read one metric: its floor's key, whether lower is better, and a short phrase."""
 
     meaning: str
-    floor: str | None = None  # key of the reference value in the same evaluation
+    floor: str | tuple[str, ...] | None = None  # key(s) of the reference value in the same evaluation (first found)
     lower_is_better: bool | None = True  # None: no direction (e.g. a count)
     floor_label: str = ""  # shown after the floor when it is not "real vs real"
 
@@ -41,7 +41,7 @@ METRICS: dict[str, Metric] = {
     "high_quality": Metric("share of samples within 3 std of a mode", "high_quality_real", lower_is_better=False),
     "kl": Metric("KL of the mode histogram from uniform", "kl_real"),
     # images (evaluation/image_suite.py)
-    "fid": Metric("Fréchet distance of feature statistics", "fid_noise_floor"),
+    "fid": Metric("Fréchet distance of feature statistics", ("fid_noise_floor", "fid_floor")),
     "fid_matched": Metric("FID at the floor's sample size (compare with the floor)", "fid_noise_floor"),
     "kid": Metric("kernel distance of features (unbiased; 0 = same)", "kid_noise_floor"),
     "is": Metric("Inception-style score: confident, varied classes", "is_real", lower_is_better=False),
@@ -69,6 +69,19 @@ METRICS: dict[str, Metric] = {
     "label_accuracy_b2a": Metric(
         "B->A pictures that keep their label", "label_accuracy_originals", False, "untranslated"
     ),
+    # paired translation (evaluation/paired_metrics.py): floors are the same scorer on the true targets
+    "l1": Metric("mean absolute error to the true targets (0-1 units)", None),
+    "label_accuracy": Metric(
+        "generated digits the digits classifier reads as the true label", "label_accuracy_real", False, "real digits"
+    ),
+    **{
+        f"{prefix}_{key}": Metric(f"FCN-score, {meaning} ({segmenter} segmenter)", f"{prefix}_{key}_real", False,
+                                  "real scenes")
+        for prefix, segmenter in (("fcn", "colour"), ("fcn_texture", "texture"))
+        for key, meaning in (("pixel_accuracy", "pixels labelled as the input map"),
+                             ("class_accuracy", "mean per-class pixel accuracy"),
+                             ("class_iou", "mean class IoU"))
+    },
     "cycle_error_a": Metric("A->B->A reconstruction error (mean abs)", None),
     "cycle_error_b": Metric("B->A->B reconstruction error (mean abs)", None),
     # sequences (evaluation/sequence_suite.py)
@@ -79,6 +92,15 @@ METRICS: dict[str, Metric] = {
 }
 HEADLINE = ("w1", "ks", "high_quality", "fid_matched", "precision", "conditional_accuracy")
 ABS_SLACK = {"ks": 0.01, "high_quality": 0.02, "precision": 0.02, "conditional_accuracy": 0.02, "kid": 1e-3}
+
+
+def _floor_keys(metric: Metric) -> tuple[str, ...]:
+    return (metric.floor,) if isinstance(metric.floor, str) else (metric.floor or ())
+
+
+def _floor(evaluation: dict[str, Any], metric: Metric) -> Any:
+    """The metric's reference value in ``evaluation``: its first floor key present (None without one)."""
+    return next((evaluation[k] for k in _floor_keys(metric) if k in evaluation), None)
 
 
 def _number(value: Any) -> float | None:
@@ -95,13 +117,13 @@ def _fmt(value: Any) -> str:
 def metric_rows(evaluation: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """``(metric, generated, real floor, meaning)`` for every metric of ``evaluation`` with a known reading,
     in the evaluation's order; floors and protocol keys are not rows of their own."""
-    floors = {m.floor for m in METRICS.values() if m.floor}
+    floors = {key for m in METRICS.values() for key in _floor_keys(m)}
     rows = []
     for key, value in evaluation.items():
         metric = METRICS.get(key)
         if metric is None or key in floors or _number(value) is None:
             continue
-        floor = evaluation.get(metric.floor) if metric.floor else None
+        floor = _floor(evaluation, metric)
         floor_text = _fmt(floor) if floor is not None else "-"
         if floor is not None and metric.floor_label:
             floor_text += f" ({metric.floor_label})"
@@ -170,7 +192,7 @@ def judge(evaluation: dict[str, Any], key: str) -> tuple[str, float, float] | No
     """
     metric = METRICS.get(key)
     value = _number(evaluation.get(key))
-    floor = _number(evaluation.get(metric.floor)) if metric and metric.floor else None
+    floor = _number(_floor(evaluation, metric)) if metric else None
     if metric is None or value is None or floor is None or metric.floor_label or metric.lower_is_better is None:
         return None
     slack = ABS_SLACK.get(key, 0.0)
