@@ -22,7 +22,9 @@ COMMANDS.add("anomaly", anomaly_app)
 
 @anomaly_app.command("fit")
 def fit(
-    data: Annotated[Path, typer.Argument(help="normal samples: .csv rows, .npy/.npz, or a folder of images")],
+    data: Annotated[Path, typer.Argument(
+        help="normal samples: .csv rows, a folder of images, or .npy/.npz of (N, D) rows, (N, T, F) windows or "
+        "(N, C, H, W) images ('images' in an .npz: (N, H, W) too)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write the detector to")] = Path("runs/ad"),
     method: Annotated[str, typer.Option("--method", help="ganomaly, egbad, alad or anogan")] = "ganomaly",
     score: Annotated[Optional[str], typer.Option(  # noqa: UP045
