@@ -21,3 +21,9 @@ def test_two_sample_arrays_are_a_clear_error(tmp_path: Path) -> None:
     np.savez(tmp_path / "two.npz", train=np.ones((4, 3)), test=np.ones((4, 3)))
     with pytest.raises(GanforgeError, match="holds arrays train, test; the anomaly commands read one array"):
         read_samples(tmp_path / "two.npz")
+
+
+def test_a_damaged_archive_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.npz").write_bytes(b"not a zip archive")
+    with pytest.raises(GanforgeError, match="bad.npz: not a readable .npz file"):
+        read_samples(tmp_path / "bad.npz")

@@ -108,18 +108,36 @@ def _absolute(path: str | Path) -> str:
 LABEL_NAMES = ("labels", "label", "y", "target", "targets", "classes")
 
 
+def npz_array_specs(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """``{name: (shape, dtype kind)}`` of the arrays in an .npz archive, read from their .npy headers alone
+    (no array is loaded, so the loader that follows reads the data once); ``{}`` for a file that is not a
+    readable archive: the loader then reports the problem."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    specs: dict[str, tuple[tuple[int, ...], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue  # np.load would hand such a member back as bytes, not an array
+                with archive.open(member) as f:
+                    version = npy.read_magic(f)
+                    header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+                    shape, _, dtype = header(f)
+                specs[member.removesuffix(".npy")] = (tuple(shape), dtype.kind)
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: the loader words the error
+        return {}
+    return specs
+
+
 def npz_array_keys(path: Path) -> tuple[str | None, str | None]:
     """The image stack and the labels of an .npz archive, by name or shape: the images are ``images`` or
     the first array of shape (N, H, W), (N, H, W, C) or (N, C, H, W); the labels are ``labels``, else the
     first 1-D integer array of N entries (names in :data:`LABEL_NAMES` first). ``(None, None)`` for tables
     (2-D arrays) and unreadable files: the loader then reports the problem."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                return None, None
-            arrays = {k: (archive[k].shape, archive[k].dtype.kind) for k in archive.files}
-    except Exception:  # noqa: BLE001 - reading fails again, with a clear message, in the loader
-        return None, None
+    arrays = npz_array_specs(path)
     if len(arrays.get("images", ((),))[0]) in (3, 4):
         images: str | None = "images"
     else:

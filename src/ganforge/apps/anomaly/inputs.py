@@ -55,8 +55,9 @@ def read_samples(path: str | Path, window: int | None = None, stride: int = 1, s
         return Samples(values.astype(np.float32), [str(i) for i in range(values.shape[0])], "table", columns)
     key = None
     if file.suffix.lower() == ".npz":
-        with np.load(file, allow_pickle=False) as archive:
-            dims = {k: archive[k].ndim for k in archive.files}
+        from ganforge.recipes import npz_array_specs
+
+        dims = {k: len(shape) for k, (shape, _) in npz_array_specs(file).items()}
         if "images" in dims:
             from ganforge.data.image_files import images_npz
 
