@@ -375,7 +375,7 @@ def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_st
     }
     if "L1" in means and "L1 + cGAN" in means:
         checks = []
-        fcn_keys = [f"fcn{t}_{k}" for t in ("", "_texture") for k in ("pixel_accuracy", "class_accuracy", "class_iou")]
+        fcn_keys = [k for k in shown if k.startswith("fcn_")]  # every FCN-score shown, higher is better
         for key, better in (*((k, "higher") for k in fcn_keys), ("fid", "lower")):
             if key in shown:
                 a, b = means["L1 + cGAN"][key], means["L1"][key]
