@@ -50,6 +50,17 @@ def test_class_color_jitter_draws_one_colour_change_per_class_region() -> None:
     assert out.min() >= 0 and out.max() <= 1
 
 
+def test_color_jitter_is_the_one_region_case_of_the_class_jitter() -> None:
+    from ganforge.nets.scene_segmenter import class_color_jitter, color_jitter
+
+    x = torch.rand(3, 3, 5, 5, generator=torch.Generator().manual_seed(1))
+    whole = torch.zeros(3, 5, 5, dtype=torch.long)
+    out = color_jitter(x, torch.Generator().manual_seed(2), 0.25)
+    assert torch.equal(out, class_color_jitter(x, whole, 1, torch.Generator().manual_seed(2), 0.25))
+    flat = color_jitter(torch.full((2, 3, 4, 4), 0.5), torch.Generator().manual_seed(2))
+    assert torch.allclose(flat, flat[:, :, :1, :1].expand_as(flat))  # one colour change per image
+
+
 def test_texture_segmenter_card_records_real_and_flat_scores() -> None:
     card = scene_segmenter_card("texture")
     assert card["color_jitter_per_class"] is True

@@ -87,19 +87,19 @@ def segmentation_scores(pred: torch.Tensor, true: torch.Tensor, num_classes: int
 
 def color_jitter(x: torch.Tensor, generator: torch.Generator, strength: float = 0.25) -> torch.Tensor:
     """Per-image random gain of each channel in ``[1 - s, 1 + s]`` and offset in ``[-s/2, s/2]``, clamped to
-    [0, 1]: colours shift, textures stay, so the segmenter has to read texture as well as colour."""
-    n = x.shape[0]
-    gain = 1 + strength * (2 * torch.rand(n, 3, 1, 1, generator=generator) - 1)
-    offset = strength * (torch.rand(n, 3, 1, 1, generator=generator) - 0.5)
-    return (x * gain + offset).clamp(0, 1)
+    [0, 1]: colours shift, textures stay, so the segmenter has to read texture as well as colour. It is
+    :func:`class_color_jitter` with the whole image as one region (the same draws, the same result)."""
+    whole = torch.zeros(x.shape[0], *x.shape[2:], dtype=torch.long, device=x.device)
+    return class_color_jitter(x, whole, 1, generator, strength)
 
 
 def class_color_jitter(
     x: torch.Tensor, maps: torch.Tensor, num_classes: int, generator: torch.Generator, strength: float
 ) -> torch.Tensor:
-    """:func:`color_jitter` drawn independently for every class region of every image: pixel ``p`` of class
-    ``c`` in image ``i`` becomes ``x * gain[i, c] + offset[i, c]`` (per channel), clamped to [0, 1]. The
-    classes' colours overlap, so a segmenter trained this way has to read texture to tell them apart."""
+    """A colour change drawn independently for every class region of every image: pixel ``p`` of class ``c``
+    in image ``i`` becomes ``x * gain[i, c] + offset[i, c]`` (per channel; gain in ``[1 - s, 1 + s]``, offset
+    in ``[-s/2, s/2]``), clamped to [0, 1]. The classes' colours overlap, so a segmenter trained this way has
+    to read texture to tell them apart."""
     n = x.shape[0]
     gain = 1 + strength * (2 * torch.rand(n, num_classes, 3, generator=generator) - 1)
     offset = strength * (torch.rand(n, num_classes, 3, generator=generator) - 0.5)
