@@ -145,6 +145,21 @@ def test_photo_patches_random_content_matches_photo() -> None:
     assert torch.equal(again.x, src.x)
 
 
+@pytest.mark.parametrize("name", ["china", "flower", "motorcycle"])
+def test_photographs_bundled_outside_scikit_image_load_as_colour(name: str) -> None:
+    photo = load_photo(name)  # scikit-learn's sample images and scikit-image's stereo pair (left view)
+    assert photo.shape[0] == 3 and min(photo.shape[1:]) >= 400
+    assert photo.dtype == np.float32 and 0.0 <= photo.min() < 0.1 and 0.9 < photo.max() <= 1.0
+    assert float(photo.std(axis=(1, 2)).min()) > 0.05  # a photograph, not a blank or one-colour image
+
+
+def test_the_photo_pair_sets_use_every_bundled_colour_photograph() -> None:
+    from ganforge.data.builtin_pairs import COLOR_PHOTOS
+
+    assert set(COLOR_PHOTOS) >= {"astronaut", "coffee", "chelsea", "rocket", "china", "flower", "motorcycle"}
+    assert all(load_photo(n).shape[0] == 3 for n in COLOR_PHOTOS)
+
+
 def test_photo_patches_grayscale_and_auto_channels() -> None:
     assert photo_patches(patch_size=8, count=5, images=["camera"]).x.shape[1] == 1
     assert photo_patches(patch_size=8, count=5, images=["astronaut"], grayscale=True).x.shape[1] == 1

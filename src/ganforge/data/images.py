@@ -193,11 +193,15 @@ def digits(size: int = 8, classes: list[int] | None = None) -> ArraySource:
 # --------------------------------------------------------------------------------- photo patches
 
 # Photographs scikit-image bundles in its wheel (they load with no network). Binary masks and
-# synthetic figures are left out: they are not photographs.
-PHOTOS = (
+# synthetic figures are left out: they are not photographs. The photo feature network was trained on these.
+SCIKIT_IMAGE_PHOTOS = (
     "astronaut", "camera", "coffee", "chelsea", "rocket", "moon", "coins", "clock", "page", "text",
     "immunohistochemistry", "hubble_deep_field", "retina", "grass", "gravel", "brick", "colorwheel",
 )
+# Colour photographs bundled elsewhere: scikit-learn's two sample images and the left view of
+# scikit-image's stereo pair (``stereo_motorcycle``). No feature network has seen them.
+OTHER_PHOTOS = ("china", "flower", "motorcycle")
+PHOTOS = SCIKIT_IMAGE_PHOTOS + OTHER_PHOTOS
 DEFAULT_PHOTOS = ("camera", "astronaut", "coffee", "chelsea", "rocket")
 
 
@@ -209,13 +213,11 @@ def load_photo(name: str) -> np.ndarray:
             f"data.images: unknown photograph '{name}'{did_you_mean(name, PHOTOS)}; "
             f"available: {', '.join(PHOTOS)}"
         )
-    import skimage.data
-
     try:
-        raw = np.asarray(getattr(skimage.data, name)())
+        raw = _read_bundled_photo(name)
     except Exception as exc:  # a missing optional file in a trimmed install
         raise GanforgeError(
-            f"data.images: scikit-image could not load '{name}' ({type(exc).__name__}); "
+            f"data.images: the bundled photograph '{name}' could not be loaded ({type(exc).__name__}); "
             "choose another photograph"
         ) from None
     arr = to_unit_range(raw, f"skimage.data.{name}")
@@ -223,6 +225,19 @@ def load_photo(name: str) -> np.ndarray:
     arr = np.ascontiguousarray(arr)
     arr.setflags(write=False)
     return arr
+
+
+def _read_bundled_photo(name: str) -> np.ndarray:
+    """The raw pixels of photograph ``name`` as its package ships it (uint8 or float, (H, W[, C]))."""
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return np.asarray(load_sample_image(f"{name}.jpg"))
+    import skimage.data
+
+    if name == "motorcycle":
+        return np.asarray(skimage.data.stereo_motorcycle()[0])
+    return np.asarray(getattr(skimage.data, name)())
 
 
 def _patch_corners(rect: tuple[int, int, int, int], patch: int, stride: int) -> list[tuple[int, int]]:
