@@ -148,3 +148,16 @@ def test_sliding_windows_stride() -> None:
     w = sliding_windows(series, 4, stride=3)
     assert w.shape == (3, 4, 2)
     assert np.array_equal(w[1], series[3:7])
+
+
+def test_sequences_from_python_keep_their_units_and_labels_and_refuse_bad_arrays() -> None:
+    import ganforge as gf
+
+    x = np.random.default_rng(0).normal(5.0, 2.0, (12, 7, 2))
+    source = gf.data.sequences(torch.from_numpy(x), labels=np.arange(12) % 3)
+    assert source.kind == "sequences" and source.sample_shape == (7, 2) and source.num_classes == 3
+    assert torch.allclose(source.x, torch.from_numpy(x).float())  # data units, scaled only for training
+    with pytest.raises(GanforgeError, match="sequences must be 3-D"):
+        gf.data.sequences(x[:, :, 0])
+    with pytest.raises(GanforgeError, match="12 non-negative integers"):
+        gf.data.sequences(x, labels=np.arange(11))

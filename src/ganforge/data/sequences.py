@@ -232,6 +232,36 @@ def _load_array(file: Path, key: str | None, what: str) -> np.ndarray:
     return loaded
 
 
+def _checked_sequences(x: np.ndarray, where: str) -> np.ndarray:
+    """``x`` if it is a non-empty, finite, real (N, T, F) array; else a one-line error naming ``where``."""
+    if x.ndim != 3:
+        hint = " (for one feature add a last axis of size 1: x[..., None])" if x.ndim == 2 else ""
+        raise GanforgeError(f"{where}: the array has shape {x.shape}; sequences must be 3-D (N, T, F){hint}")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise GanforgeError(f"{where}: the array holds {x.dtype} values; sequences must be real numbers")
+    if min(x.shape) < 1:
+        raise GanforgeError(f"{where}: the array has shape {x.shape}; every axis needs at least one entry")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GanforgeError(f"{where}: value at index {at} is {x[at]}; remove or fill NaN/inf values first")
+    return x
+
+
+def sequences(x: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor | None = None) -> SequenceSource:
+    """Sequences given from Python, ``gf.train(gan, data=gf.data.sequences(x))``: an (N, T, F) array or tensor
+    (N sequences of T steps and F features) in its own units, with optional integer labels (one per sequence).
+    A bare 3-D array passed as ``data=`` is read as (N, H, W) grayscale images; this says it is sequences."""
+    array = _checked_sequences(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x), "data")
+    y = None
+    if labels is not None:
+        y = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels).reshape(-1)
+        if len(y) != len(array) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+            raise GanforgeError(f"data: labels must be {len(array)} non-negative integers (one per sequence)")
+    info = {"seq_len": int(array.shape[1]), "features": int(array.shape[2])}
+    return _sequence_source("sequences", array.astype(np.float32), info, y)
+
+
 @register_source("sequences-npy")
 def sequences_npy(path: str, key: str | None = None, labels_key: str | None = None) -> SequenceSource:
     """Sequences from a .npy array (N, T, F), or an array in a .npz (key; optional integer labels_key)."""
@@ -240,20 +270,7 @@ def sequences_npy(path: str, key: str | None = None, labels_key: str | None = No
         raise GanforgeError(
             f"data.path: no such file '{path}'; give a .npy or .npz file holding (N, T, F) sequences"
         )
-    x = _load_array(file, key, "key")
-    if x.ndim != 3:
-        hint = " (for one feature add a last axis of size 1: x[..., None])" if x.ndim == 2 else ""
-        raise GanforgeError(f"{file}: the array has shape {x.shape}; sequences must be 3-D (N, T, F){hint}")
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise GanforgeError(f"{file}: the array holds {x.dtype} values; sequences must be real numbers")
-    if min(x.shape) < 1:
-        raise GanforgeError(f"{file}: the array has shape {x.shape}; every axis needs at least one entry")
-    bad = ~np.isfinite(x)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise GanforgeError(
-            f"{file}: value at index {where} is {x[where]}; remove or fill NaN/inf values first"
-        )
+    x = _checked_sequences(_load_array(file, key, "key"), str(file))
     y = None
     if labels_key is not None:
         if file.suffix != ".npz":

@@ -83,6 +83,27 @@ def last_leaf(module: nn.Module) -> tuple[nn.Module | None, str, nn.Module]:
     return parent, name, leaf
 
 
+VIEW_NODES = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Permute", "Transpose", "Clone",
+              "Contiguous", "Expand", "Alias")
+"""Autograd nodes that move values without changing them: looking through them, ``torch.tanh(x).view(n, -1)``
+still ends in a tanh."""
+
+
+def output_activation_of_output(sample: Tensor) -> OutputActivation:
+    """The range a generator's output can take, read from the operation that made it (its autograd node,
+    so a functional ``torch.tanh`` counts as much as an ``nn.Tanh`` module); ``sample`` must come from a
+    forward pass with gradients on."""
+    node = sample.grad_fn
+    while node is not None and node.name().startswith(VIEW_NODES) and node.next_functions:
+        node = node.next_functions[0][0]
+    name = "" if node is None else node.name()
+    if name.startswith("TanhBackward"):
+        return "tanh"
+    if name.startswith("SigmoidBackward"):
+        return "sigmoid"
+    return "linear"
+
+
 def output_activation_of(generator: nn.Module) -> OutputActivation:
     """The range a generator can produce: its ``output_activation`` attribute if it has one, else read
     from its last layer (Tanh -> tanh, Sigmoid -> sigmoid, anything else -> linear)."""
@@ -126,10 +147,44 @@ def logit_discriminator(
         return ProbabilityToLogit(discriminator)
     parent, name, leaf = last_leaf(discriminator)
     if isinstance(leaf, nn.Sigmoid) and parent is not None:
-        setattr(parent, name, nn.Identity()) if not isinstance(parent, nn.Sequential) else parent.__setitem__(
-            int(name), nn.Identity()
-        )
+        _replace_child(parent, name, RemovedSigmoid())
     return discriminator
+
+
+class RemovedSigmoid(nn.Identity):
+    """Stands where ``logit_discriminator`` took out the discriminator's last registered ``nn.Sigmoid``.
+    A network that registers its layers out of call order (``fc1, fc2, act`` used as ``fc2(act(fc1(x)))``)
+    may have used that sigmoid inside; :func:`restore_inner_sigmoid` puts it back then."""
+
+
+def _replace_child(parent: nn.Module, name: str, module: nn.Module) -> None:
+    if isinstance(parent, nn.Sequential):
+        parent[int(name)] = module
+    else:
+        setattr(parent, name, module)
+
+
+def restore_inner_sigmoid(discriminator: nn.Module, run: Callable[[], Any]) -> bool:
+    """Run ``run()`` (one forward pass of the discriminator) and put back a removed sigmoid that another
+    layer was applied after: it was a hidden activation, not the output. Returns whether it did."""
+    removed = [(n, m) for n, m in discriminator.named_modules() if isinstance(m, RemovedSigmoid)]
+    if not removed:
+        return False
+    calls: list[nn.Module] = []
+    leaves = [m for m in discriminator.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(lambda module, _i, _o: calls.append(module)) for m in leaves]
+    try:
+        run()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    restored = False
+    for full_name, module in removed:
+        if module in calls and any(list(m.parameters()) for m in calls[calls.index(module) + 1 :]):
+            owner, _, name = full_name.rpartition(".")
+            _replace_child(discriminator.get_submodule(owner) if owner else discriminator, name, nn.Sigmoid())
+            restored = True
+    return restored
 
 
 @contextmanager
@@ -221,6 +276,7 @@ class GANModel(nn.Module):
     penalties: Sequence[Penalty] = ()  # discriminator penalties of two-player models
     num_classes: int | None = None
     samples_from_noise = True  # False for image-to-image models (SRGAN, CycleGAN): no sample(n)
+    batch_multiple = 1  # train.batch_size must be a multiple of this (TableGAN: its PacGAN pack)
     # Whether the trainer reads this step's logged scalars; it sets this before every step. On other steps
     # a variant may skip scalars that only serve the log (D(x), D(G(z))); losses never depend on it.
     logging_step = True

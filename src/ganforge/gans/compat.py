@@ -6,7 +6,19 @@ import torch
 
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel
+from ganforge.gans.base import GANModel, output_activation_of_output, restore_inner_sigmoid
+from ganforge.gans.vanilla import GAN
+
+
+def check_batch_size(gan: GANModel, batch_size: int) -> None:
+    """A model that reads batches in groups (TableGAN's PacGAN packs) needs a batch that divides into them."""
+    multiple = int(getattr(gan, "batch_multiple", 1))
+    if batch_size % multiple:
+        fitted = max(multiple, batch_size // multiple * multiple)
+        raise GanforgeError(
+            f"train.batch_size={batch_size} must be a multiple of model.pack={multiple}; use e.g. "
+            f"--set train.batch_size={fitted}"
+        )
 
 
 @torch.no_grad()
@@ -17,6 +29,7 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
     discriminate = getattr(gan, "discriminate", None)
     if generate is None or discriminate is None or not hasattr(gan, "noise"):
         return
+    users_networks = isinstance(gan, GAN)  # networks a user wrote: their roles are read from a forward pass
     state = torch.get_rng_state()
     was_training = gan.training
     gan.eval()
@@ -26,19 +39,35 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
         device = next(gan.parameters()).device
         y = None if y is None else y.to(device)
         try:
-            fake = generate(gan.sample_latents(n).to(device), y)
+            with torch.enable_grad():  # the output's autograd node tells which activation made it
+                fake = generate(gan.sample_latents(n).to(device), y)
         except RuntimeError as exc:
             raise GanforgeError(
                 f"the generator cannot take noise of dimension {gan.noise.shape}: {str(exc).splitlines()[0]}; "
                 "make noise_dim match the generator's first layer"
             ) from None
+        if not isinstance(fake, torch.Tensor):
+            raise GanforgeError(
+                f"the generator returns a {type(fake).__name__}, not a tensor; make its forward return the "
+                "samples alone (one tensor of shape (N, ...))"
+            )
         expected = tuple(source.sample_shape)
         if tuple(fake.shape[1:]) != expected:
+            hint = ""
+            if source.kind == "images" and len(expected) == 3 and expected[0] == 1 and len(fake.shape) == 3:
+                hint = "; a 3-D array is read as (N, H, W) images: pass sequences as gf.data.sequences(array)"
             raise GanforgeError(
                 f"the generator makes samples of shape {tuple(fake.shape[1:])} but the data '{source.name}' has "
-                f"samples of shape {expected}; change the generator's output size to match the data"
+                f"samples of shape {expected}; change the generator's output size to match the data{hint}"
             )
+        if users_networks:
+            settle_output_activation(gan, fake)
+        fake = fake.detach()
         try:
+            if users_networks:
+                net = gan.discriminator
+                restore_inner_sigmoid(net, lambda: net(fake, y) if gan.num_classes is not None else net(fake))
+                check_discriminator_output(net(fake, y) if gan.num_classes is not None else net(fake), n, source)
             discriminate(fake, y)
         except RuntimeError as exc:
             raise GanforgeError(
@@ -48,3 +77,34 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
     finally:
         gan.train(was_training)
         torch.set_rng_state(state)
+
+
+def settle_output_activation(gan: GANModel, sample: torch.Tensor) -> None:
+    """Read the generator's output range from what its forward pass did (a functional ``torch.tanh`` as well
+    as an ``nn.Tanh`` module; a last-registered ``nn.Tanh`` that another layer follows does not count), for
+    networks that do not declare ``output_activation``. The data is scaled to that range before training,
+    so a tanh read as linear would clip every sample to the data's mean +- 1 sd."""
+    generator = getattr(gan, "generator", None)
+    if generator is None or getattr(generator, "output_activation", None) is not None:
+        return
+    if sample.grad_fn is not None:
+        gan.output_activation = output_activation_of_output(sample)
+
+
+def check_discriminator_output(logits: object, n: int, source: DataSource) -> None:
+    """One logit per sample: (N,), (N, 1), a patch map (N, 1, H', W') or one per time step (N, T[, 1]).
+    A (N, K) output with K > 1 is K outputs per sample (a Linear(.., 2) last layer), which the losses would
+    silently read as K patches."""
+    if not isinstance(logits, torch.Tensor) or logits.dim() == 0 or logits.shape[0] != n:
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise GanforgeError(
+            f"the discriminator returns {shape} for a batch of {n} samples; it must return one logit per sample, "
+            "shape (N, 1)"
+        )
+    steps = source.sample_shape[0] if source.kind == "sequences" else None
+    width = logits.shape[1] if logits.dim() == 2 else 1
+    if width > 1 and width != steps:
+        raise GanforgeError(
+            f"the discriminator returns {width} values per sample (shape {tuple(logits.shape)}); it must return "
+            "one logit per sample: make its last layer output 1 value, e.g. nn.Linear(hidden, 1)"
+        )

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import (  # Penalty, PenaltyInputs, add_penalties: public here since the first release
     GANModel,
     Noise,
@@ -61,6 +62,12 @@ class GAN(GANModel):
         clip_weights: float | None = None,
     ) -> None:
         super().__init__()
+        for role, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, nn.Module):
+                raise GanforgeError(
+                    f"GAN(generator, discriminator): the {role} is a {type(net).__name__}; give a torch.nn.Module "
+                    "(a class with forward(), or nn.Sequential(...))"
+                )
         self.generator = generator
         self.discriminator = logit_discriminator(discriminator, d_output)
         self.noise = Noise(noise_dim if isinstance(noise_dim, int) else tuple(noise_dim), noise)
