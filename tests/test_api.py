@@ -1,5 +1,6 @@
 """The Python API with networks written the way the course notes write them."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -54,3 +55,54 @@ def test_typed_settings_go_into_the_config_as_they_are(tmp_path) -> None:
     assert run.gan.ema_generator is None
     assert gf.build_config("digits-lapgan").train.ema == 0.99  # a recipe with EMA on: None turns it off
     assert gf.build_config("digits-lapgan", settings={"train.ema": None}).train.ema is None
+
+
+def test_a_run_on_an_array_resumes_with_the_array_or_from_the_copy_it_saved(tmp_path) -> None:
+    import numpy as np
+
+    arr = np.random.default_rng(0).normal(10, 1, (200, 1)).astype("float32")
+    torch.manual_seed(0)
+    gan = gf.GAN(nn.Linear(1, 1), nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 1)), noise_dim=1)
+    gf.train(gan, data=arr, steps=20, out=tmp_path / "a", show_progress=False, checkpoint_every=10)
+    assert gf.resume(tmp_path / "a", steps=30, gan=gan, data=arr, show_progress=False).step == 30
+    assert gf.resume(tmp_path / "a", steps=40, gan=gan, show_progress=False).step == 40  # reads data.npy
+
+
+def test_a_failed_start_on_an_array_writes_nothing_so_the_same_out_works_next(tmp_path) -> None:
+    import numpy as np
+
+    arr = np.zeros((50, 1), dtype="float32")
+    try:
+        gf.train(gf.GAN(nn.Linear(1, 2), nn.Linear(1, 1)), data=arr, steps=5, out=tmp_path / "x", show_progress=False)
+    except gf.GanforgeError as exc:
+        assert "samples of shape (2,)" in str(exc)
+    else:
+        raise AssertionError("expected a GanforgeError")
+    assert not (tmp_path / "x").exists()  # no data.npy left to block the corrected call
+    run = gf.train(gf.GAN(nn.Linear(1, 1), nn.Linear(1, 1)), data=arr, steps=5, out=tmp_path / "x", show_progress=False)
+    assert run.step == 5
+
+
+def test_a_python_tablegan_trains_as_the_table_recipe_and_loads_in_a_new_session(tmp_path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"age": rng.integers(20, 80, 300), "sex": rng.choice(["F", "M"], 300)})
+    run = gf.train(gf.TableGAN(), data=df, steps=20, out=tmp_path / "t", show_progress=False)
+    assert run.config.train.batch_size == gf.build_config("table").train.batch_size  # a multiple of the pack
+    gf.runs._IN_PROCESS_MODELS.clear()  # as in another process: no GAN object given
+    rows = gf.load(run.path).sample(rows=7)
+    assert list(rows.columns) == ["age", "sex"] and len(rows) == 7
+    resumed = gf.resume(run.path, steps=30, gan=gf.TableGAN(), data=df, show_progress=False)
+    assert resumed.step == 30
+    with pytest.raises(gf.GanforgeError, match="multiple of model.pack=10"):
+        gf.train(gf.TableGAN(), data=df, steps=5, batch_size=256, out=tmp_path / "u", show_progress=False)
+    assert not (tmp_path / "u").exists()
+
+
+def test_dir_lists_the_public_api_and_not_the_facades_own_imports() -> None:
+    names = set(dir(gf))
+    assert {"augment", "AnomalyDetector", "train", "TableGAN", "register_app"} <= names
+    assert not names & {"importlib", "Any", "Callable", "TypeVar", "TYPE_CHECKING", "annotations"}
+    assert set(gf.__all__) <= names

@@ -69,23 +69,27 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, *_SUBMODULES])
+    """The public API (what ``__all__`` lists, plus the apps' names), not this module's own imports."""
+    return sorted({*__all__, "__version__", *APPS.keys()})
 
 
 __all__ = [
-    "GAN",
-    "GANModel",
-    "GanforgeError",
-    "Phase",
-    "Run",
-    "RunConfig",
-    "TableGAN",
+    "AnomalyDetector",
+    "augment",
     "build_config",
     "data",
+    "GAN",
+    "GanforgeError",
+    "GANModel",
     "load",
     "nets",
     "objectives",
+    "Phase",
+    "register_app",
     "resume",
+    "Run",
+    "RunConfig",
+    "TableGAN",
     "train",
     "training",
 ]

@@ -21,7 +21,7 @@ from ganforge.data.base import DataSource
 from ganforge.data.registry import source_from_config
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
-from ganforge.gans.compat import check_compatible
+from ganforge.gans.compat import check_batch_size, check_compatible
 from ganforge.gans.registry import build_model
 from ganforge.recipes import is_data_file, resolve_recipe
 from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
@@ -141,6 +141,7 @@ def _run(
     resume: bool,
     config_changed: bool = False,
 ) -> Run:
+    check_batch_size(gan, config.train.batch_size)
     check_compatible(gan, source)
     if source.kind == "images":
         from ganforge.evaluation.image_suite import check_feature_file
@@ -223,6 +224,43 @@ def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:
     return {"source": "file", "path": str(file)}
 
 
+def _source_for_model(model: GANModel | None, data: Any, call: str) -> tuple[DataSource, bool]:
+    """(the DataSource for ``data`` given from Python with ``model``, whether it is an in-memory object that is
+    saved beside the run). A model that prepares its own data (TableGAN: a DataFrame or .csv) reads it itself;
+    arrays, tensors, Datasets and DataLoaders become an ArraySource (``data/python_objects.py``)."""
+    prepare = getattr(model, "prepare_data", None)
+    if prepare is not None:
+        return prepare(data), False
+    from ganforge.data.python_objects import is_data_object, source_from_object
+
+    if is_data_object(data):
+        return source_from_object(data), True
+    if not isinstance(data, DataSource):
+        raise GanforgeError(
+            f"{call}(gan, data=...): give the real data as a DataSource (e.g. gf.data.normal(10, 1)), a numpy "
+            "array, a tensor, a torch Dataset or a DataLoader"
+        )
+    return data, False
+
+
+def _with_recipe_training(raw: dict[str, Any], recipe: str | None) -> dict[str, Any]:
+    """``raw`` with the ``train`` and ``eval`` sections of ``recipe``: ``gf.train(gf.TableGAN(), data=df)``
+    then trains as ``ganforge train table.csv`` does (a batch that is a multiple of the PacGAN pack, the
+    recipe's steps, optimizer and best-checkpoint choice), not with a bare RunConfig's defaults."""
+    if recipe is None:
+        return raw
+    sections = resolve_recipe(recipe)
+    return {**raw, **{key: sections[key] for key in ("train", "eval") if key in sections}}
+
+
+def _saved_array_data(config: RunConfig, path: Path) -> bool:
+    """Whether the run's data section reads the array :func:`_save_array_data` wrote into the run folder."""
+    file = config.data.get("path")
+    return config.data.get("source") in ("file", "images-npz") and isinstance(file, str) and (
+        Path(file).resolve().parent == path.resolve()
+    )
+
+
 def _announce(line: str, show_progress: bool) -> None:
     """Print the one line that explains the chosen defaults (rank 0 only, not with --quiet)."""
     if line and show_progress and is_main_process():
@@ -243,8 +281,9 @@ def train(
     """Train a GAN and return its :class:`~ganforge.runs.Run`.
 
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
-    built in Python. ``data`` is a DataSource, a source name / file path, a numpy array, a tensor, a torch
-    Dataset or a DataLoader (required with a GAN object, optional override with a recipe). ``steps``,
+    built in Python. ``data`` is a DataSource, a numpy array, a tensor, a torch Dataset or a DataLoader
+    (required with a GAN object; a DataFrame or .csv path for ``TableGAN``); with a recipe it is optional and
+    may also be a source name (``"moons"``). ``steps``,
     ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is
     ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
@@ -258,34 +297,30 @@ def train(
     user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
     if isinstance(model, GANModel):
         prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
-        given_object = False
-        if prepare is not None:
-            data = prepare(data)
-        else:
-            from ganforge.data.python_objects import is_data_object, source_from_object
-
-            given_object = is_data_object(data)
-            if given_object:
-                data = source_from_object(data)
-        if not isinstance(data, DataSource):
-            raise GanforgeError(
-                "train(gan, data=...): give the real data as a DataSource (e.g. gf.data.normal(10, 1)), a numpy "
-                "array, a tensor, a torch Dataset or a DataLoader"
-            )
+        data, given_object = _source_for_model(model, data, "train")
         data_section = {
             "source": data.name,
             **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
         }
-        raw: dict[str, Any] = {"name": data.name, "data": data_section, "model": {"type": PYTHON_MODEL}}
+        model_section: dict[str, Any] = {"type": PYTHON_MODEL}
+        section = getattr(model, "config_section", None)  # a built-in model made in Python (TableGAN)
+        if section is not None:
+            model_section["builtin"] = section()  # what `load` rebuilds it from in another process
+        raw: dict[str, Any] = {"name": data.name, "data": data_section, "model": model_section}
         line = ""
-        if prepare is None:  # a model that prepares its own data (tables) also brings its own training settings
+        if prepare is None:
             raw, line = defaults.for_user_model(raw, model, data, user_set)
+        else:  # a model that prepares its own data (tables) trains as the recipe it ships with
+            raw = _with_recipe_training(raw, getattr(model, "default_recipe", None))
         config = build_config(raw, sets, typed)
         _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
         build = getattr(model, "build_for", None)  # networks sized for the data, initialized from the seed
         if build is not None:
             build(data)
+        if given_object:  # the data is saved beside the run: fail on a mismatch before anything is written
+            check_batch_size(model, config.train.batch_size)
+            check_compatible(model, data)
         path = _agreed_run_dir(out, config)
         try:
             if given_object:  # keep the data beside the run, so `ganforge eval` and resume can read it again
@@ -318,6 +353,9 @@ def train(
             given_object = True
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
     gan = build_model(config.model, source)
+    if given_object:  # as above: nothing is written for data the model cannot train on
+        check_batch_size(gan, config.train.batch_size)
+        check_compatible(gan, source)
     path = _agreed_run_dir(out, config)
     try:
         if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
@@ -333,13 +371,14 @@ def resume(
     show_progress: bool = True,
     *,
     gan: GANModel | None = None,
-    data: DataSource | None = None,
+    data: Any = None,
     evaluate: bool | None = None,
     trust_code: bool = False,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
     written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
-    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan`` and ``data``.
+    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan``, and the same
+    ``data`` unless it was an array, tensor or Dataset (those are saved in the run folder and read back).
     ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session. ``trust_code``:
     let the evaluation run a TorchScript / torch.export feature file (the folder's own
     ``eval.trust_code`` is ignored: a run folder never grants trust)."""
@@ -390,7 +429,7 @@ def _resume_locked(
     steps: int | None,
     show_progress: bool,
     gan: GANModel | None,
-    data: DataSource | None,
+    data: Any,
     evaluate: bool | None,
     trust_code: bool,
 ) -> Run:
@@ -406,12 +445,16 @@ def _resume_locked(
         config.eval.enabled = evaluate
     data_rng = seed_everything(config.seed)
     if config.model.get("type") == PYTHON_MODEL:
-        if gan is None or data is None:
+        saved = _saved_array_data(config, path)
+        if gan is None or (data is None and not saved):
             raise GanforgeError(
                 f"{path} was trained with networks written in Python; resume it from Python with "
                 "ganforge.resume(path, gan=<the same GAN>, data=<the same data>)"
             )
-        source = data
+        source = source_from_config(config.data) if data is None else _source_for_model(gan, data, "resume")[0]
+        build = getattr(gan, "build_for", None)  # an unbuilt gf.TableGAN(): its networks for this data
+        if build is not None:
+            build(source)
         register_in_process_model(path, gan)
     else:
         source = source_from_config(config.data)

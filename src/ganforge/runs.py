@@ -265,6 +265,10 @@ def load(
     exported = None
     if gan is None and model_type == PYTHON_MODEL:
         gan = _IN_PROCESS_MODELS.get(str(path.resolve()))
+        builtin = config.model.get("builtin")  # a built-in model the user made in Python (gf.TableGAN())
+        if gan is None and isinstance(builtin, dict):
+            torch.manual_seed(config.seed)
+            gan = build_model(builtin, data)
         if gan is None:
             from ganforge.gans.exported import load_exported
 

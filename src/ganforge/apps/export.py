@@ -23,9 +23,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
+from ganforge.gans.exported import quiet_export
 from ganforge.runs import Run, load
 
 FORMATS = {".onnx": "onnx", ".pt2": "torch.export"}
@@ -120,19 +118,6 @@ def check_exportable(run: Run) -> SamplingModule:
     return module
 
 
-@contextlib.contextmanager
-def _quiet_torch_logs() -> Iterator[None]:
-    """The exporters log progress and optional-package notes through ``logging``; keep the CLI's output to
-    its one result line."""
-    logger = logging.getLogger("torch")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _dynamic(module: SamplingModule) -> dict[str, Any]:
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     shapes: dict[str, Any] = {"z": {0: batch}}
@@ -143,8 +128,7 @@ def _dynamic(module: SamplingModule) -> dict[str, Any]:
 
 def _export_program(module: SamplingModule, inputs: tuple[Tensor, ...]) -> torch.export.ExportedProgram:
     try:
-        with warnings.catch_warnings(), _quiet_torch_logs():
-            warnings.simplefilter("ignore")
+        with quiet_export():
             return torch.export.export(module, inputs, dynamic_shapes=_dynamic(module), strict=False)
     except Exception as err:  # noqa: BLE001 - torch.export raises many kinds; one line for the user
         raise GanforgeError(f"this generator cannot be captured by torch.export ({_reason(err)})") from None
@@ -259,8 +243,7 @@ def _export_onnx(
         ) from None
     tmp = output.with_name(f".{output.stem}.tmp{output.suffix}")
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet_torch_logs():
-            warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(io.StringIO()), quiet_export():
             torch.onnx.export(
                 program, (), str(tmp), input_names=names, output_names=["x"], opset_version=ONNX_OPSET,
                 dynamo=True, external_data=False,

@@ -100,6 +100,7 @@ class TableGAN(GANModel):
     recipes use ``model: {type: tablegan, ...}``."""
 
     output_activation = "linear"
+    default_recipe = "table"  # its training settings serve gf.train(TableGAN(), data=...) (api.py)
 
     def __init__(
         self,
@@ -128,6 +129,7 @@ class TableGAN(GANModel):
             raise GanforgeError("model: pack, n_critic and noise_dim must be >= 1 and tau > 0")
         self.noise = Noise(int(noise_dim))
         self.pack, self.tau, self.cond_weight, self.n_critic = int(pack), float(tau), float(cond_weight), int(n_critic)
+        self.batch_multiple = self.pack  # D reads the batch in packs (checked before a run folder is written)
         self.penalty = GradientPenalty(float(gp))
         self.transformer: TableTransformer | None = None
         self._cached: tuple[Tensor, Tensor, Tensor | None, Tensor | None] | None = None
@@ -176,6 +178,11 @@ class TableGAN(GANModel):
         self.discriminator = table_discriminator(
             self.data_dim + self.cond_dim, self.settings["discriminator"], self.pack
         )
+
+    def config_section(self) -> dict[str, Any]:
+        """The ``model:`` section a recipe would give this TableGAN (``type: tablegan`` and its settings): a run
+        trained from Python records it, so ``gf.load`` rebuilds the networks in a new process from data.json."""
+        return {"type": "tablegan", **self.settings}
 
     def prepare_data(self, data: Any) -> DataSource:
         """The training source for ``gf.train(TableGAN(), data=...)``: a DataFrame, a .csv path or a

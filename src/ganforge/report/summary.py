@@ -76,7 +76,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         summary["sampling_generator"] = ema_choice
     from ganforge.runs import PYTHON_MODEL
 
-    if run.config.model.get("type") == PYTHON_MODEL:  # the user's classes are not importable elsewhere
+    model = run.config.model
+    if model.get("type") == PYTHON_MODEL and "builtin" not in model:  # the user's classes are not importable elsewhere
         from ganforge.gans.exported import export_generator
 
         summary["exported_generator"] = export_generator(run.gan, path)
