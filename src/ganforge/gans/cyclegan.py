@@ -20,9 +20,10 @@ state), so a resumed run draws exactly what the uninterrupted one would.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
@@ -230,7 +231,7 @@ def build_cyclegan(
     source: DataSource,
     width: int = 64,
     num_blocks: int = 9,
-    n_down: int = 2,
+    n_down: Annotated[int, Field(ge=0)] = 2,  # 0: no downsampling (digits-cyclegan's local translator)
     d_width: int = 64,
     d_layers: int = 3,
     **settings: Any,
