@@ -44,6 +44,7 @@ def register_command(name: str | None = None, **options: Any) -> Callable[[F], F
 
 
 SEED_RANGE = {"min": 0, "max": 2**63 - 1}
+SIZE_RANGE = {"min": 4, "max": 1024}  # data.images.MIN_SIZE / MAX_SIZE (not imported here: that loads torch)
 """Every ``--seed``: a non-negative int64 (``torch.manual_seed`` takes no more), checked by click in one line."""
 
 SetOption = Annotated[

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import COMMANDS, SEED_RANGE, app
+from ganforge.cli import COMMANDS, SEED_RANGE, SIZE_RANGE, app
 
 anomaly_app = typer.Typer(no_args_is_help=True, help="Anomaly detection with a GAN trained on normal data.")
 app.add_typer(anomaly_app, name="anomaly")
@@ -32,7 +32,7 @@ def fit(
     steps: Annotated[int, typer.Option("--steps", help="training steps")] = 2000,
     window: Annotated[Optional[int], typer.Option("--window", help="CSV series: score windows of this length")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option("--stride", help="step between windows")] = 1,
-    size: Annotated[Optional[int], typer.Option("--size", help="images: resize to size x size")] = None,  # noqa: UP045
+    size: Annotated[Optional[int], typer.Option("--size", **SIZE_RANGE, help="images: resize to size x size")] = None,  # noqa: UP045
     false_alarm_rate: Annotated[float, typer.Option(
         "--false-alarm-rate", help="fraction of held-out normal data above the threshold")] = 0.05,
     seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import SEED_RANGE, register_command
+from ganforge.cli import SEED_RANGE, SIZE_RANGE, register_command
 
 
 @register_command()
@@ -36,7 +36,8 @@ def augment(
         "--arch", help="GAN networks: auto (conv for square images of side 8, 16, 32, ...), mlp, conv")] = "auto",
     expand: Annotated[str, typer.Option(
         "--expand", help="auto/shifts: the GAN trains on every image and its 4 one-pixel shifts; none")] = "auto",
-    size: Annotated[Optional[int], typer.Option("--size", help="image folder: resize to size x size")] = None,  # noqa: UP045
+    size: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--size", **SIZE_RANGE, help="image folder: resize to size x size")] = None,
     seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
 ) -> None:
     """Train a class-conditional GAN on a small labelled set (or reuse --run) and write real + synthetic."""
@@ -66,7 +67,7 @@ def augment(
         from ganforge.recipes import npz_array_keys
 
         if data.is_dir():
-            source = image_folder(str(data), size=size or 32)
+            source = image_folder(str(data), size=32 if size is None else size)
         else:
             images_key, labels_key = npz_array_keys(data)
             source = images_npz(str(data), images_key=images_key or "images", size=size,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ganforge.cli import register_command
+from ganforge.cli import SIZE_RANGE, register_command
 from ganforge.errors import GanforgeError
 
 if TYPE_CHECKING:  # torch is imported when the command runs, so `ganforge --help` stays fast
@@ -134,7 +134,7 @@ def fid(
         str, typer.Option("--features", help="auto, digits, inception, or a weights / exported-network file")
     ] = "auto",
     size: Annotated[
-        Optional[int], typer.Option("--size", help="crop and resize pictures to SIZE x SIZE")  # noqa: UP045
+        Optional[int], typer.Option("--size", **SIZE_RANGE, help="crop and resize pictures to SIZE x SIZE")  # noqa: UP045
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     trust_code: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ganforge.cli import register_command
+from ganforge.cli import SIZE_RANGE, register_command
 
 
 @register_command()
@@ -22,7 +22,8 @@ def translate(
         ),
     ] = "translated",
     direction: Annotated[str, typer.Option("--direction", help="a2b or b2a")] = "a2b",
-    size: Annotated[Optional[int], typer.Option("--size", help="picture side (default: the training size)")] = None,  # noqa: UP045
+    size: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--size", **SIZE_RANGE, help="picture side (default: the training size)")] = None,
 ) -> None:
     """Translate a picture, or every picture of a folder, from domain A to B (a2b) or back (b2a)."""
     from ganforge.apps.translate import translate_path
