@@ -100,3 +100,43 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, run_cli) -> None:
         code, _, err = run_cli(*args + ["-o", str(tmp_path / "s.csv")] if args[1] == "score" else args)
         assert code == 2, (args, err)
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_columns_named_x_in_another_order_are_refused_and_headerless_rows_still_score(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(150, 3)) * [1, 10, 100]
+    normal = write_csv(tmp_path / "normal.csv", rows, "x_a,x_b,x_c")
+    assert run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "20")[0] == 0
+    reversed_ = write_csv(tmp_path / "rev.csv", rows[:20, ::-1], "x_c,x_b,x_a")
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(reversed_), "-o", str(tmp_path / "s.csv"))
+    assert code == 2 and "same columns in the same order" in err and not (tmp_path / "s.csv").exists()
+    np.savetxt(tmp_path / "bare.csv", rows[:20], delimiter=",")  # no header row: columns x0, x1, x2
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(tmp_path / "bare.csv"), "-o",
+                           str(tmp_path / "s.csv"))
+    assert code == 0, err
+
+
+def test_fit_never_writes_into_a_folder_that_holds_something(tmp_path: Path, run_cli) -> None:
+    normal = write_csv(tmp_path / "normal.csv", np.random.default_rng(0).normal(size=(80, 2)), "a,b")
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "config.yaml").write_text("a run of the user's\n")
+    code, _, err = run_cli("anomaly", "fit", str(normal), "--out", str(taken), "--steps", "20")
+    assert code == 2 and "not an empty folder" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in taken.iterdir()) == ["config.yaml"]
+
+
+def test_score_checks_its_outputs_before_writing_any(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    normal = write_csv(tmp_path / "normal.csv", rng.normal(size=(80, 2)), "a,b")
+    assert run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "20")[0] == 0
+    kept = tmp_path / "kept.csv"
+    kept.write_text("the user's file\n")
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(normal), "-o", str(kept), "--maps",
+                           str(tmp_path / "maps"))
+    assert code == 2 and "--maps needs image data" in err
+    assert kept.read_text() == "the user's file\n"  # the table detector's refusal came before the write
+    for bad in (tmp_path / "s.xyz", tmp_path / "missing" / "s.csv"):
+        code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(normal), "-o", str(bad))
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "missing").exists()

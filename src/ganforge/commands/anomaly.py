@@ -44,6 +44,8 @@ def fit(
 
     if score is not None and method != "ganomaly":
         raise GanforgeError(f"--score {score} is a setting of --method ganomaly, not of {method}; drop --score")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):  # never write into a run or a detector
+        raise GanforgeError(f"--out {out}: exists and is not an empty folder; give a new folder (nothing written)")
     samples = read_samples(data, window=window, stride=stride, size=size)
     det = AnomalyDetector(method=method, kind=samples.kind, steps=steps, false_alarm_rate=false_alarm_rate, seed=seed,
                           options={"score": score} if score else None)
@@ -69,15 +71,22 @@ def score(
     from ganforge.apps.anomaly.inputs import read_samples
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_text
+    from ganforge.outputs import output_file, output_folder
 
+    output = output_file(output, (".csv",), "-o")
     det = AnomalyDetector.load(run)
+    if maps is not None:
+        if det.kind_ != "image":
+            raise GanforgeError(f"--maps needs image data; {run} was fitted on {det.kind_} data (use --residuals)")
+        maps = output_folder(maps, "--maps")
     extra = getattr(det, "extra_", {})
     samples = read_samples(data, window=extra.get("window"), stride=extra.get("stride") or 1, size=extra.get("size"))
     fitted_columns = extra.get("columns") or []
     if samples.kind != det.kind_:
         raise GanforgeError(f"{data}: holds {samples.kind} data but {run} was fitted on {det.kind_} data")
-    if fitted_columns and samples.columns and samples.columns != fitted_columns and not all(
-        c.startswith("x") for c in samples.columns
+    headerless = [f"x{i}" for i in range(len(samples.columns))]  # the names a CSV without a header row gets
+    if fitted_columns and samples.columns and samples.columns != fitted_columns and headerless not in (
+        samples.columns, fitted_columns
     ):
         raise GanforgeError(f"{data}: columns {', '.join(samples.columns)} differ from the fitted "
                             f"{', '.join(fitted_columns)}; give the same columns in the same order")
@@ -95,11 +104,8 @@ def score(
         if add_residuals:
             row += [f"{v:.4g}" for v in resid[i]]
         lines.append(",".join(csv_cell(c) for c in row))
-    output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(output, "\n".join(lines) + "\n")
     if maps is not None:
-        if det.kind_ != "image":
-            raise GanforgeError(f"--maps needs image data; {run} was fitted on {det.kind_} data (use --residuals)")
         write_maps(maps, samples.names, np.abs(resid))
     print(f"scored {len(scores)} samples: {int(flags.sum())} flagged above threshold {det.threshold_:.5g}; "
           f"wrote {output}" + (f" and maps in {maps}" if maps is not None else ""))
