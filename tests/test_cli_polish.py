@@ -96,3 +96,10 @@ def test_eval_says_nothing_about_agreement_when_the_summary_has_no_numbers() -> 
 
     assert summary_agreement({"skipped": "the run trained 5 s"}, {"fid": 3.0, "seed": 0}, 100, False) == ""
     assert "seed 1 here" in summary_agreement({"fid": 2.0, "seed": 0}, {"fid": 3.0, "seed": 1}, 100, False)
+
+
+def test_sample_best_without_one_names_a_metric_this_kind_of_run_reports(finished: gf.Run, run_cli, tmp_path) -> None:
+    code, _, err = run_cli("sample", finished.path, "--best", "-n", "3", "-o", tmp_path / "s.csv")
+    assert code == 2 and "eval.best=w1" in err  # points report w1, not fid (the hint used to say fid for all)
+    code, _, err = run_cli("sample", tmp_path / "missing", "--best", "-n", "3", "-o", tmp_path / "s.csv")
+    assert code == 2 and "does not exist" in err

@@ -366,13 +366,31 @@ def summary_agreement(
 def _best_checkpoint(run: Path) -> Path:
     from ganforge.diagnostics.periodic import BEST_DIR
     from ganforge.errors import GanforgeError
+    from ganforge.runs import check_run_dir
 
+    run = check_run_dir(run)  # a missing or wrong folder is said as such, not as "no best checkpoint"
     folder = run / BEST_DIR
     if not (folder / "checkpoints").is_dir():
+        metric = BEST_METRIC_BY_KIND.get(_data_kind(run), "fid")
         raise GanforgeError(
-            f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best=fid to keep one"
+            f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best={metric} to keep one"
         )
     return folder
+
+
+# A metric each kind of data's evaluation reports, to name in the hint above (min: lower is better).
+BEST_METRIC_BY_KIND = {"numbers": "w1", "points": "w1", "table": "max:validation_quality",
+                       "sequences": "min:discriminative_quick", "images": "fid"}
+
+
+def _data_kind(run: Path) -> str:
+    """The kind of data a run folder's data.json names ("" when it cannot be read)."""
+    import json
+
+    try:
+        return str(json.loads((run / "data.json").read_text(encoding="utf-8")).get("kind", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _print_summary(path: Path, summary: dict) -> None:

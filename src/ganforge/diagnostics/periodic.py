@@ -190,7 +190,8 @@ class PeriodicEvaluation(Callback):
     def _improves(self, report: dict[str, Any], step: int) -> bool:
         value = report.get(self.best_metric or "")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            numbers = [k for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            numbers = [k for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and not _bookkeeping(k)]
             why = f" ({report['skipped']})" if "skipped" in report else ""
             raise GanforgeError(
                 f"eval.best={self.best_metric}: the evaluation at step {step} reports no such number{why}; "
@@ -233,3 +234,8 @@ def periodic_evaluation(config: RunConfig, source: DataSource, run_dir: Path | N
             )
         return []
     return [PeriodicEvaluation(cfg.every, cfg.n, cfg.metrics, cfg.best, run_dir)]
+
+
+def _bookkeeping(key: str) -> bool:
+    """Report entries that describe the evaluation (sample counts, its time), not the samples' quality."""
+    return key.startswith("n_") or key.endswith(("_n", "_seconds"))
