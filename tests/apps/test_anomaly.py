@@ -187,3 +187,86 @@ def test_default_score_is_the_residual_and_old_files_keep_the_latent_score(tmp_p
     # and one saved now keeps its score written out
     assert json.loads((det.save(tmp_path / "new") / "detector.json").read_text())["model_options"] == {
         "score": "residual"}
+
+
+# ---------------------------------------------------------------- scikit-learn's estimator conventions
+
+
+def test_methods_before_fit_raise_scikit_learns_not_fitted_error(tmp_path: Path) -> None:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=10, batch_size=16)
+    for method in ("predict", "decision_function", "score_samples", "anomaly_score", "residuals"):
+        with pytest.raises(NotFittedError, match="not fitted") as err:
+            getattr(det, method)(normal)
+        assert isinstance(err.value, GanforgeError) and "\n" not in str(err.value)
+    with pytest.raises(NotFittedError):
+        det.save(tmp_path / "ad")
+    with pytest.raises(NotFittedError):
+        check_is_fitted(det)
+    check_is_fitted(det.fit(normal))
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (np.full((12, 6), np.nan), "NaN"),
+        (np.full((12, 6), np.inf), "inf"),
+        (np.zeros(6), "1-D.*Reshape your data"),
+        (np.zeros((0, 6)), r"0 sample\(s\)"),
+        (np.zeros((12, 0)), r"0 feature\(s\)"),
+        (np.ones((12, 6)) + 1j, "Complex data not supported"),
+        ([[1 + 1j] * 6] * 12, "Complex data not supported"),
+        (np.array([["a"] * 6] * 12, dtype=object), "not numeric"),
+    ],
+)
+def test_bad_input_is_a_value_error_and_a_one_line_ganforge_error(x: object, match: str) -> None:
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=10, batch_size=16).fit(normal)
+    for call in (AnomalyDetector(steps=10, batch_size=16).fit, det.predict, det.score_samples, det.decision_function):
+        with pytest.raises(ValueError, match=match) as err:
+            call(x)
+        assert isinstance(err.value, GanforgeError) and "\n" not in str(err.value)
+
+
+def test_sparse_input_is_refused_with_a_clear_value_error() -> None:
+    from scipy import sparse
+
+    normal, _ = blobs(n=30)
+    with pytest.raises(ValueError, match="sparse input is not supported") as err:
+        AnomalyDetector(steps=10, batch_size=16).fit(sparse.csr_matrix(normal))
+    assert isinstance(err.value, GanforgeError)
+    det = AnomalyDetector(steps=10, batch_size=16).fit(normal)
+    with pytest.raises(GanforgeError, match="sparse"):
+        det.predict(sparse.csr_array(normal))
+
+
+def test_n_features_in_and_a_mismatched_feature_count() -> None:
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=10, batch_size=16)
+    assert not hasattr(det, "n_features_in_")
+    assert det.fit(normal).n_features_in_ == 6
+    for method in ("predict", "decision_function", "score_samples"):
+        with pytest.raises(ValueError, match="X has 4 features, but AnomalyDetector is expecting 6 features as "
+                                             "input") as err:
+            getattr(det, method)(normal[:, :4])
+        assert isinstance(err.value, GanforgeError) and "\n" not in str(err.value)
+    # images: n_features_in_ counts X.shape[1] (channels) as scikit-learn does; another size names both shapes
+    images = np.random.default_rng(0).uniform(size=(20, 1, 4, 4)).astype(np.float32)
+    img = AnomalyDetector(steps=10, batch_size=16).fit(images)
+    assert img.n_features_in_ == 1 and img.sample_shape_ == [1, 4, 4]
+    with pytest.raises(ValueError, match=r"wrong sample shape \(samples of shape \(1, 5, 5\), fitted on \(1, 4, 4\)\)"):
+        img.predict(np.zeros((3, 1, 5, 5), np.float32))
+
+
+def test_mixin_order_and_outlier_detector_type(tmp_path: Path) -> None:
+    from sklearn.base import BaseEstimator, OutlierMixin, is_outlier_detector
+
+    mro = AnomalyDetector.__mro__
+    assert mro.index(OutlierMixin) < mro.index(BaseEstimator)
+    assert is_outlier_detector(AnomalyDetector())
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=10, batch_size=16).fit(normal)
+    assert AnomalyDetector.load(det.save(tmp_path / "ad")).n_features_in_ == 6

@@ -18,12 +18,15 @@ training mean and sd; ``image`` (N, C, H, W) in [0, 1] — mapped to [-1, 1], re
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.exceptions import NotFittedError
 
 from ganforge import register_app
 from ganforge.apps.anomaly.models import METHODS, SCORE_CHUNK, DetectorModel, build_model, train_model
@@ -35,6 +38,26 @@ DETECTOR_FILE = "detector.json"
 WEIGHTS_FILE = "detector.safetensors"
 
 
+# numpy >= 1.25 keeps its warnings in np.exceptions (numpy 2 has them nowhere else); 1.24 in the main namespace
+_COMPLEX_WARNING: type[Warning] = getattr(np, "exceptions", np).ComplexWarning
+
+
+class InvalidInputError(GanforgeError, ValueError):
+    """Data the detector cannot take (1-D, empty, NaN / infinity, sparse, complex, wrong sample shape, too few
+    samples). A :class:`GanforgeError` (one line; the CLI exits with code 2) that is also the ``ValueError``
+    scikit-learn raises for such data, so ``except ValueError`` and scikit-learn's tooling catch it."""
+
+
+class NonNumericInputError(InvalidInputError, TypeError):
+    """Values that are not numbers (strings, dicts, ...): also a ``TypeError``, as ``np.asarray`` and
+    scikit-learn's ``check_array`` raise for some of them."""
+
+
+class DetectorNotFittedError(GanforgeError, NotFittedError):
+    """``predict`` / ``score_samples`` / ... / ``save`` before ``fit``: scikit-learn's ``NotFittedError``
+    (a ``ValueError`` and ``AttributeError``) that is also a one-line :class:`GanforgeError`."""
+
+
 def _kind_of(x: np.ndarray, kind: str) -> str:
     if kind != "auto":
         return kind
@@ -42,33 +65,63 @@ def _kind_of(x: np.ndarray, kind: str) -> str:
 
 
 def as_array(x: Any, where: str = "input") -> np.ndarray:
-    """``x`` (array-like, torch tensor, DataFrame) as float32 numpy, checked: non-empty, finite, numeric."""
+    """``x`` (array-like, torch tensor, DataFrame) as float32 numpy, checked: dense, real, numeric, 2-D to 4-D,
+    non-empty, finite. Anything else is an :class:`InvalidInputError` (a ``ValueError``), as in scikit-learn."""
+    if sparse.issparse(x) or (isinstance(x, torch.Tensor) and x.layout != torch.strided):
+        raise InvalidInputError(f"{where}: a sparse matrix; sparse input is not supported, give a dense array "
+                                "(X.toarray())")
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     try:
-        arr = np.asarray(x, dtype=np.float32)
+        with warnings.catch_warnings():  # casting complex values to float32 would silently drop the imaginary part
+            warnings.simplefilter("error", _COMPLEX_WARNING)
+            arr = np.asarray(x, dtype=np.float32)
+    except _COMPLEX_WARNING:
+        msg = f"{where}: Complex data not supported; give real numbers (e.g. X.real or abs(X))"
+        raise InvalidInputError(msg) from None
     except (TypeError, ValueError) as exc:
-        raise GanforgeError(f"{where}: not numeric ({exc}); give numbers only") from None
+        if "complex" in str(exc):  # Python complex numbers in a list or object array
+            raise InvalidInputError(f"{where}: Complex data not supported; give real numbers") from None
+        raise NonNumericInputError(f"{where}: not numeric ({exc}); give numbers only") from None
     if arr.ndim == 1:
-        raise GanforgeError(f"{where}: a 1-D array of {arr.shape[0]} values; give one sample per row, shape (N, D)")
+        raise InvalidInputError(
+            f"{where}: a 1-D array of {arr.shape[0]} values; give one sample per row, shape (N, D). Reshape your data "
+            "with X.reshape(-1, 1) if it holds a single feature or X.reshape(1, -1) if it is a single sample"
+        )
     if arr.ndim not in (2, 3, 4):
-        raise GanforgeError(
+        raise InvalidInputError(
             f"{where}: shape {arr.shape}; expected rows (N, D), windows (N, T, F) or images (N, C, H, W)"
         )
-    if arr.shape[0] == 0 or arr.size == 0:
-        raise GanforgeError(f"{where}: empty (shape {arr.shape}); give at least one sample")
+    if arr.shape[0] == 0:
+        raise InvalidInputError(f"{where}: empty, 0 sample(s) (shape={arr.shape}) while a minimum of 1 is required; "
+                                "give at least one sample")
+    if arr.size == 0:
+        what = "0 feature(s)" if arr.ndim == 2 else "no values per sample"
+        raise InvalidInputError(f"{where}: empty, {what} (shape={arr.shape}) while a minimum of 1 is required; "
+                                "give samples with at least one value")
     if not np.isfinite(arr).all():
         bad = int(np.argwhere(~np.isfinite(arr))[0][0])
-        raise GanforgeError(f"{where}: sample {bad} holds NaN or infinity; remove or fill it")
+        raise InvalidInputError(f"{where}: sample {bad} holds NaN or infinity; remove or fill it")
     return arr
 
 
 @register_app()
-class AnomalyDetector(BaseEstimator, OutlierMixin):
+class AnomalyDetector(OutlierMixin, BaseEstimator):
     """GAN anomaly detector fitted on normal data only (AnoGAN, EGBAD or GANomaly; see ``models.py``).
 
     Parameters are plain values so ``sklearn.base.clone`` and pipelines work. ``steps``: training steps
     (one D and one G update each); ``latent`` / ``hidden``: network sizes (None: from the input size).
+
+    scikit-learn conventions: methods called before ``fit`` raise :class:`DetectorNotFittedError` (a
+    ``NotFittedError``); data it cannot take (1-D, empty, NaN / infinity, sparse, complex, non-numeric, a
+    sample shape other than the fitted one) raises :class:`InvalidInputError` (a ``ValueError``); both are
+    one-line ``GanforgeError``s. After ``fit``, ``n_features_in_`` is ``X.shape[1]`` (as scikit-learn counts
+    it: columns of a table, time steps of windows (N, T, F), channels of images (N, C, H, W)) and
+    ``sample_shape_`` the whole per-sample shape. Beside 2-D tables, images (N, C, H, W) and windows
+    (N, T, F) are valid input, which scikit-learn's 2-D-only checks do not cover (its tag
+    ``input_tags.three_d_array`` is set). Scores are computed in float32: scoring a subset of rows can differ
+    from scoring them in a larger batch by float32 rounding (about 1e-7 relative), and AnoGAN's latent search
+    starts from seeded codes drawn per batch, so its scores depend on the batch they are scored in.
     """
 
     def __init__(self, method: str = "ganomaly", kind: Kind = "auto", steps: int = 2000, batch_size: int = 64,
@@ -87,6 +140,20 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         self.seed = seed
         self.options = options
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6; older versions never call it
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _require_fitted(self, action: str = "first") -> None:
+        if not hasattr(self, "model_"):
+            raise DetectorNotFittedError(
+                f"this AnomalyDetector is not fitted yet; call fit(normal_data) {action}"
+            )
+
     # ------------------------------------------------------------------ units
 
     def _check_settings(self) -> None:
@@ -102,7 +169,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
     def _fit_units(self, x: np.ndarray) -> None:
         if self.kind_ == "image":
             if x.min() < 0 or x.max() > 1:
-                raise GanforgeError(f"images must lie in [0, 1]; got values in [{x.min():.3g}, {x.max():.3g}]")
+                raise InvalidInputError(f"images must lie in [0, 1]; got values in [{x.min():.3g}, {x.max():.3g}]")
             self.mean_ = np.full(x.shape[1:2], 0.5, dtype=np.float32)
             self.scale_ = np.full(x.shape[1:2], 0.5, dtype=np.float32)
             return
@@ -120,14 +187,16 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
             shape = (1, -1)
         return torch.from_numpy((x - self.mean_.reshape(shape)) / self.scale_.reshape(shape)).float()
 
-    def _check_input(self, x: Any, where: str = "input") -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise GanforgeError("this AnomalyDetector is not fitted; call fit(normal_data) first")
+    def _check_input(self, x: Any, where: str = "X") -> np.ndarray:
+        self._require_fitted()
         arr = as_array(x, where)
-        if arr.shape[1:] != tuple(self.sample_shape_):
-            raise GanforgeError(
-                f"{where}: samples of shape {arr.shape[1:]} but the detector was fitted on "
-                f"{tuple(self.sample_shape_)}; "
+        got, fitted = arr.shape[1:], tuple(self.sample_shape_)
+        if got != fitted:
+            # scikit-learn's wording when the number of features (X.shape[1]) differs; both sample shapes in any case
+            head = (f"{where} has {got[0]} features, but AnomalyDetector is expecting {fitted[0]} features as input"
+                    if got[0] != fitted[0] else f"{where}: wrong sample shape")
+            raise InvalidInputError(
+                f"{head} (samples of shape {got}, fitted on {fitted}); "
                 "give data with the same columns / image size / window length"
             )
         return arr
@@ -141,15 +210,16 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         self.kind_ = _kind_of(x, self.kind)
         expected = {"table": 2, "sequence": 3, "image": 4}.get(self.kind_, 0)
         if x.ndim != expected:
-            raise GanforgeError(f"kind={self.kind!r} needs {expected}-D input, got shape {x.shape}")
+            raise InvalidInputError(f"kind={self.kind!r} needs {expected}-D input, got shape {x.shape}")
         n_val = int(round(self.validation_fraction * x.shape[0]))
         if x.shape[0] - n_val < 2 or n_val < 1:
-            raise GanforgeError(
+            raise InvalidInputError(
                 f"fit data: {x.shape[0]} samples are too few to train and hold out a validation split; give at least 10"
             )
         order = np.random.default_rng(self.seed).permutation(x.shape[0])
         val, train = x[order[:n_val]], x[order[n_val:]]
         self.sample_shape_ = list(x.shape[1:])
+        self.n_features_in_ = int(x.shape[1])  # scikit-learn's count: X.shape[1]
         self._fit_units(train)
         shape = x.shape[1:] if self.kind_ == "sequence" else (int(np.prod(x.shape[1:])),)
         torch.manual_seed(self.seed)
@@ -208,8 +278,7 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
         """Write ``detector.json`` (settings, units, threshold) and ``detector.safetensors`` to ``folder``."""
         from safetensors.torch import save_file
 
-        if not hasattr(self, "model_"):
-            raise GanforgeError("this AnomalyDetector is not fitted; call fit(normal_data) before save")
+        self._require_fitted("before save")
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         state = {k: v.contiguous() for k, v in self.model_.state_dict().items()}
@@ -253,13 +322,14 @@ class AnomalyDetector(BaseEstimator, OutlierMixin):
             det = cls(**meta["params"])
             det.kind_ = meta["kind"]
             det.sample_shape_ = list(meta["sample_shape"])
+            det.n_features_in_ = int(det.sample_shape_[0])
             det.mean_ = np.asarray(meta["mean"], dtype=np.float32)
             det.scale_ = np.asarray(meta["scale"], dtype=np.float32)
             det.threshold_ = float(meta["threshold"])
             det.offset_ = -det.threshold_
             det.n_train_ = int(meta["n_train"])
             det.extra_ = meta.get("extra", {})
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise GanforgeError(f"{meta_path}: damaged detector file ({exc}); fit the detector again") from None
         # A file written before round 12 has no model_options: its GANomaly scored with the then default, latent.
         legacy = dict(det.options or {})
