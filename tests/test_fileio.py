@@ -198,3 +198,23 @@ def test_read_json_reads_non_finite_strings_back(tmp_path: Path) -> None:
     assert math.isnan(value["x"]) and value["y"] == [1, math.inf]
     with pytest.raises(GanforgeError, match="does not exist"):
         fileio.read_json(tmp_path / "missing.json")
+
+
+def test_csv_delimiter_reads_semicolon_tab_and_pipe_files_and_refuses_decimal_commas(tmp_path) -> None:
+    from ganforge.data.files import read_csv
+    from ganforge.data.tables import read_table
+    from ganforge.fileio import csv_delimiter
+
+    for sep in (",", ";", "\t", "|"):
+        path = tmp_path / "t.csv"
+        path.write_text(sep.join(["a", "b", "c"]) + "\n" + "\n".join(sep.join(["1.5", "2", "x"]) for _ in range(3)))
+        assert csv_delimiter(path) == sep
+        assert list(read_table(path).columns) == ["a", "b", "c"]
+    path.write_text("a;b\n1.5;2\n3;4.25\n")
+    values, names = read_csv(path)
+    assert names == ["a", "b"] and values.tolist() == [[1.5, 2.0], [3.0, 4.25]]
+    path.write_text("a;b\n1,5;2\n3;4,25\n")
+    with pytest.raises(GanforgeError, match="decimal commas"):
+        csv_delimiter(path)
+    path.write_text("name\nfoo; bar\nbaz\n")  # one column whose text holds a ';' on one line only: still ','
+    assert csv_delimiter(path) == ","

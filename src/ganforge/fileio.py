@@ -96,6 +96,34 @@ CSV_ENCODING = "utf-8-sig"
 removed. Plain ``utf-8`` keeps the BOM glued to the first cell, so a header-less file's first row reads
 as text, is taken for a header, and a row of data is silently lost."""
 
+OTHER_CSV_DELIMITERS = (";", "\t", "|")
+
+
+def csv_delimiter(path: str | os.PathLike[str], lines: int = 20) -> str:
+    """The separator of a user's CSV file: ``,`` unless its first line holds no comma and one of ``;``, tab or
+    ``|`` splits each of the first ``lines`` lines into the same number (> 1) of cells (Excel saves ``;`` in
+    locales whose decimal mark is a comma). Such a file with decimal commas in its cells (``1,5;2,0``) is a
+    one-line error: its numbers would be read as text. Unreadable files give ``,`` (their reader reports)."""
+    try:
+        with open(path, newline="", encoding=CSV_ENCODING) as handle:
+            head = [line.rstrip("\r\n") for _, line in zip(range(lines), handle, strict=False)]
+    except (OSError, UnicodeDecodeError):
+        return ","
+    head = [line for line in head if line.strip()]
+    if not head or "," in head[0]:
+        return ","
+    for delimiter in OTHER_CSV_DELIMITERS:
+        counts = {line.count(delimiter) for line in head}
+        if len(counts) == 1 and counts.pop() > 0:
+            if any("," in line for line in head[1:]):
+                raise GanforgeError(
+                    f"{os.fspath(path)}: cells separated by {delimiter!r} use decimal commas (e.g. '1,5'); save the "
+                    "file with '.' as the decimal mark"
+                )
+            return delimiter
+    return ","
+
+
 MAX_JSON_BYTES = 256 << 20
 """The largest JSON file of a run read (summary.json, data.json are kilobytes; a bigger one is damage)."""
 

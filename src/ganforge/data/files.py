@@ -15,7 +15,7 @@ import torch
 from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
-from ganforge.fileio import CSV_ENCODING
+from ganforge.fileio import CSV_ENCODING, csv_delimiter
 
 NUMERIC_SUFFIXES = (".csv", ".npy", ".npz")
 
@@ -30,10 +30,12 @@ def _check_file(path: Path) -> None:
 
 
 def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-    """Numbers from a CSV file: an optional header row, then one sample per row."""
+    """Numbers from a CSV file: an optional header row, then one sample per row (``,`` or the file's
+    ``;`` / tab / ``|`` separator, :func:`~ganforge.fileio.csv_delimiter`)."""
+    delimiter = csv_delimiter(path)
     try:
         with path.open(newline="", encoding=CSV_ENCODING) as handle:
-            rows = [r for r in csv.reader(handle) if r and any(c.strip() for c in r)]
+            rows = [r for r in csv.reader(handle, delimiter=delimiter) if r and any(c.strip() for c in r)]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise GanforgeError(f"{path}: not a readable text CSV file ({exc}); save it as UTF-8 CSV") from None
     if not rows:
@@ -150,7 +152,8 @@ def numeric_file(path: str, columns: list[str] | None = None, key: str | None = 
 def csv_header(path: Path, count: int) -> list[str]:
     """The names in a CSV's header row (``x0, x1, ...`` when its first row is numbers)."""
     with path.open(newline="", encoding=CSV_ENCODING) as handle:
-        first = next((r for r in csv.reader(handle) if r and any(c.strip() for c in r)), [])
+        first = next((r for r in csv.reader(handle, delimiter=csv_delimiter(path)) if r and any(c.strip() for c in r)),
+                     [])
     cells = [c.strip() for c in first]
     try:
         [float(c) for c in cells]

@@ -68,6 +68,7 @@ from ganforge.data.base import ArraySource, Batch
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.errors import GanforgeError, did_you_mean
+from ganforge.fileio import csv_delimiter
 from ganforge.recipes import CATEGORICAL_MAX_LEVELS, looks_like_table  # noqa: F401 (re-export)
 
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id")
@@ -109,7 +110,7 @@ def read_table(path: str | Path) -> Any:
     if path.stat().st_size == 0:
         raise GanforgeError(f"data file '{path}' is empty; a table needs a header row and at least two rows")
     try:
-        frame = pd.read_csv(path, skipinitialspace=True)
+        frame = pd.read_csv(path, skipinitialspace=True, sep=csv_delimiter(path))
     except UnicodeDecodeError:
         raise GanforgeError(f"{path}: not a UTF-8 text CSV file; save it as UTF-8 CSV") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from ganforge.errors import GanforgeError, did_you_mean
-from ganforge.fileio import CSV_ENCODING
+from ganforge.fileio import CSV_ENCODING, csv_delimiter
 
 DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
@@ -194,14 +194,15 @@ def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
 
     path = Path(path)
     try:
+        delimiter = csv_delimiter(path)
         with path.open(newline="", encoding=CSV_ENCODING) as handle:
             rows = []
-            for i, row in enumerate(csv.reader(handle)):
+            for i, row in enumerate(csv.reader(handle, delimiter=delimiter)):
                 if i > max_rows:
                     break
                 if row and any(c.strip() for c in row):
                     rows.append([c.strip() for c in row])
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, UnicodeDecodeError, csv.Error, GanforgeError):
         return False  # the points reader reports the problem
     if len(rows) < 2:
         return False
