@@ -237,3 +237,111 @@ def test_reuses_a_trained_conditional_run(tmp_path) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(out.x, again.x)
     with pytest.raises(GanforgeError, match="shape"):
         augment(np.zeros((4, 1, 6, 6), np.float32), np.arange(4), per_class=1, run=run)
+
+
+# First-time-user inputs (audit): uint8 images, (N, H, W) and channels-last stacks, float64, integer table
+# columns and named labels. Each is checked against the float32 (N, C, H, W) / (N, D) run they reduce to, so
+# the GAN sees the same numbers and the only difference is how the samples are read and returned.
+
+
+def test_uint8_images_are_read_as_value_over_255_and_come_back_as_uint8() -> None:
+    x, y = small_digits()
+    u8 = np.rint(x * 255).astype(np.uint8)
+    out = augment(u8, y, per_class=3, steps=20, seed=1)
+    assert out.x.dtype == np.uint8 and out.x.shape == (60, 1, 8, 8)
+    np.testing.assert_array_equal(out.x[:30], u8)  # the real rows exactly as given
+    ref = augment(u8.astype(np.float32) / np.float32(255), y, per_class=3, steps=20, seed=1)
+    np.testing.assert_array_equal(out.x[30:], np.clip(np.rint(ref.x[30:] * 255.0), 0, 255).astype(np.uint8))
+    np.testing.assert_array_equal(out.y, ref.y)
+    np.concatenate([u8, out.x[out.synthetic]])  # stacks with the user's own images
+
+
+def test_grayscale_and_channels_last_stacks_come_back_in_their_layout() -> None:
+    x, y = small_digits()
+    ref = augment(x, y, per_class=2, steps=20, seed=2)
+    flat = augment(x[:, 0], y, per_class=2, steps=20, seed=2)  # (N, H, W), e.g. load_digits().images / 16
+    np.testing.assert_array_equal(flat.x, ref.x[:, 0])
+    last = augment(x.transpose(0, 2, 3, 1), y, per_class=2, steps=20, seed=2)  # (N, H, W, 1)
+    np.testing.assert_array_equal(last.x, ref.x.transpose(0, 2, 3, 1))
+    rgb = np.random.default_rng(0).random((6, 3, 8, 8), dtype=np.float32)
+    ref = augment(rgb, np.arange(6) % 2, per_class=2, steps=5)
+    last = augment(rgb.transpose(0, 2, 3, 1), np.arange(6) % 2, per_class=2, steps=5)  # (N, H, W, 3)
+    np.testing.assert_array_equal(last.x, ref.x.transpose(0, 2, 3, 1))
+    with pytest.raises(GanforgeError, match=r"must lie in \[0, 1\], got \[0, 16\]") as err:
+        augment(x[:, 0] * 16, y, per_class=2, steps=5)  # load_digits().images as they come
+    assert "\n" not in str(err.value)
+    with pytest.raises(GanforgeError, match=r"integer images must lie in \[0, 255\]"):
+        augment(np.full((4, 8, 8), 300), np.arange(4) % 2, per_class=2, steps=5)
+
+
+def test_float64_comes_back_as_float64_with_the_real_rows_unchanged() -> None:
+    x, y = small_digits()
+    x64 = np.clip(x.astype(np.float64) + 1e-10, 0, 1)  # values float32 cannot hold
+    out = augment(x64, y, per_class=2, steps=20)
+    ref = augment(x64.astype(np.float32), y, per_class=2, steps=20)
+    assert out.x.dtype == np.float64
+    np.testing.assert_array_equal(out.x[:30], x64)
+    np.testing.assert_array_equal(out.x[30:], ref.x[30:].astype(np.float64))
+    rows = x64.reshape(30, -1)
+    out = augment(rows, y, per_class=2, steps=20, include_real=True)
+    assert out.x.dtype == np.float64 and np.array_equal(out.x[:30], rows)
+
+
+def test_integer_table_columns_are_rounded_and_clipped_to_their_range() -> None:
+    rng = np.random.default_rng(0)
+    table = np.c_[rng.integers(0, 4, 40), rng.integers(10, 21, 40), rng.integers(-3, 3, 40)]
+    y = np.arange(40) % 2
+    out = augment(table, y, per_class=30, steps=20)
+    ref = augment(table.astype(np.float32), y, per_class=30, steps=20)
+    syn = out.x[out.synthetic]
+    assert out.x.dtype == table.dtype and np.array_equal(out.x[:40], table)
+    assert (syn >= table.min(axis=0)).all() and (syn <= table.max(axis=0)).all()
+    expected = np.clip(np.rint(ref.x[ref.synthetic]), table.min(axis=0), table.max(axis=0)).astype(table.dtype)
+    np.testing.assert_array_equal(syn, expected)
+    assert (ref.x[ref.synthetic] != np.rint(ref.x[ref.synthetic])).any()  # float columns stay as generated
+
+
+def test_a_dataframes_integer_columns_are_rounded_and_its_float_columns_left_alone() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"count": rng.integers(0, 5, 40), "score": rng.normal(size=40)})
+    y = np.arange(40) % 2
+    out = augment(df, y, per_class=20, steps=20)
+    ref = augment(df.to_numpy(np.float64), y, per_class=20, steps=20)
+    assert out.x.dtype == np.float64 and np.array_equal(out.x[:40], df.to_numpy(np.float64))
+    syn, ref_syn = out.x[out.synthetic], ref.x[ref.synthetic]
+    np.testing.assert_array_equal(syn[:, 0], np.clip(np.rint(ref_syn[:, 0]), 0, 4))
+    np.testing.assert_array_equal(syn[:, 1], ref_syn[:, 1])
+
+
+def test_named_labels_come_back_as_given() -> None:
+    x, y = small_digits()
+    ref = augment(x, y, per_class=2, steps=20)
+    names = np.array([f"class-{c}" for c in range(10)])  # sorted as 0..9
+    out = augment(x, names[y], per_class=2, steps=20)
+    np.testing.assert_array_equal(out.x, ref.x)  # the GAN saw the same class ids
+    np.testing.assert_array_equal(out.y, names[ref.y])
+    assert out.y.dtype.kind == "U" and sorted(set(out.y[out.synthetic])) == list(names)
+    pairs = augment(x.reshape(30, -1), np.where(y < 5, -1, 1), per_class=3, steps=10)  # -1 / +1 labels
+    ids = augment(x.reshape(30, -1), (y >= 5).astype(int), per_class=3, steps=10)
+    np.testing.assert_array_equal(pairs.x, ids.x)
+    np.testing.assert_array_equal(pairs.y, np.where(ids.y == 0, -1, 1))
+    flags = augment(x.reshape(30, -1), y >= 5, per_class=3, steps=10)
+    assert flags.y.dtype == bool and np.array_equal(flags.y, ids.y.astype(bool))
+
+
+def test_labels_that_cannot_be_classes_are_one_line(tmp_path) -> None:  # noqa: ANN001
+    x, y = small_digits()
+    cases = [
+        (np.array(["a", 1, None] * 10, dtype=object), "comparable"),
+        (np.full(30, 1 + 1j), "integer class ids or names"),
+        (np.linspace(0, 1, 30), r"values such as 0\.034"),
+    ]
+    for labels, match in cases:
+        with pytest.raises(GanforgeError, match=match) as err:
+            augment(x, labels, per_class=1, steps=2)
+        assert "\n" not in str(err.value)
+    with pytest.raises(GanforgeError, match="--run generates class ids") as err:
+        augment(x, np.array(list("abcdefghij"))[y], per_class=1, run=conditional_run(tmp_path))
+    assert "\n" not in str(err.value)

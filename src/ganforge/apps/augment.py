@@ -2,8 +2,10 @@
 
 ``augment(x, y, per_class=200)`` trains a conditional GAN on (x, y) — or samples a trained conditional
 run (``run=``) — and returns the real samples followed by ``per_class`` synthetic ones per class, with
-their labels and a mask of which rows are synthetic. Works for images (N, C, H, W) in [0, 1] and for
-table rows (N, D) of numbers (each column standardized; no image augmentation).
+their labels and a mask of which rows are synthetic. Works for images (N, C, H, W), (N, H, W) or (N, H, W, C)
+in [0, 1] (floats) or [0, 255] (uint8), and for table rows (N, D) of numbers (each column standardized; no
+image augmentation; an integer-dtype column's synthetic values rounded and clipped to its observed range).
+Samples and labels (integer class ids or any sortable names) come back in the layout, dtype and values given.
 
 The little-data tools, all on by default, because a discriminator shown 50 images memorizes them in a
 few hundred steps and then gives the generator no useful gradient:
@@ -52,6 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge import register_app
+from ganforge.data.python_objects import is_channels_last
 from ganforge.errors import GanforgeError
 from ganforge.gans.augment import diff_augment, parse_policy
 
@@ -74,7 +77,8 @@ real + shifts + GAN at 20 and 50 (100 per class cost it 0.44 at 5 and 10), so 50
 
 @dataclass
 class Augmented:
-    """``x`` (real rows first, then synthetic), ``y`` labels, ``synthetic`` mask; iterable as (x, y)."""
+    """``x`` (real rows first, then synthetic; the input's layout and dtype), ``y`` labels (the input's), ``synthetic``
+    mask; iterable as (x, y)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -166,32 +170,132 @@ def _conv_fits(shape: tuple[int, ...]) -> bool:
     return len(shape) == 3 and shape[-2] == side and side >= 8 and side & (side - 1) == 0
 
 
-def _check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
+@dataclass
+class _Layout:
+    """How the caller's samples map to the model's (images (N, C, H, W) in [0, 1], rows (N, D)) and back."""
+
+    shape: tuple[int, ...]  # the caller's sample shape: (C, H, W), (H, W), (H, W, C) or (D,)
+    dtype: np.dtype  # the dtype the samples are returned in
+    channels_last: bool = False  # (N, H, W, C) given
+    scale: float | None = None  # 255: integer images read as value / 255
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # integer columns: (mask, min, max)
+
+    def to_model(self, x: np.ndarray) -> np.ndarray:
+        """The caller's array (N, *shape) -> float32 model units."""
+        xa = x.astype(np.float32)
+        if self.scale is not None:
+            xa /= np.float32(self.scale)
+        if self.channels_last:
+            xa = xa.transpose(0, 3, 1, 2)
+        elif len(self.shape) == 2:
+            xa = xa[:, None]
+        return np.ascontiguousarray(xa)
+
+    def restore(self, x: np.ndarray) -> np.ndarray:
+        """Samples in model units (float32, images clipped to [0, 1]) -> the caller's layout and dtype."""
+        if self.scale is not None:
+            x = np.clip(np.rint(x * self.scale), 0, self.scale)
+        elif self.bounds is not None:
+            mask, lo, hi = self.bounds
+            x = x.astype(np.float64)
+            x[:, mask] = np.clip(np.rint(x[:, mask]), lo, hi)
+        if self.channels_last:
+            x = x.transpose(0, 2, 3, 1)
+        return x.reshape(len(x), *self.shape).astype(self.dtype, copy=False)
+
+
+LABEL_KINDS = "iufbUSOMm"  # numpy dtype kinds of labels: numbers, booleans, strings, objects, dates
+
+
+def _as_numpy(a: Any) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu()
+        return (a.float() if a.dtype == torch.bfloat16 else a).numpy()
+    return np.asarray(a)
+
+
+def _integer_columns(x: Any, raw: np.ndarray) -> np.ndarray | None:
+    """Which columns of a table hold integers: all of an integer-dtype array's, or a DataFrame's integer-dtype
+    columns (their values come back rounded and clipped); None when there are none."""
+    if raw.dtype.kind in "iu":
+        return np.ones(raw.shape[1], bool)
+    dtypes = getattr(x, "dtypes", None)
+    if dtypes is None or np.ndim(dtypes) != 1 or len(dtypes) != raw.shape[1]:
+        return None
+    mask = np.array([getattr(d, "kind", "O") in "iu" for d in dtypes], bool)
+    return mask if mask.any() else None
+
+
+def _check_x(x: Any) -> tuple[np.ndarray, np.ndarray, _Layout]:
+    """(the caller's samples as an array, float32 samples in model units, their layout)."""
     try:
-        xa = np.asarray(x, dtype=np.float32)
-        ya = np.asarray(y)
+        raw = _as_numpy(x)
+        xa = np.asarray(raw, dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise GanforgeError(f"augment: samples must be numbers ({exc})") from None
-    if xa.ndim not in (2, 4) or xa.shape[0] == 0:
-        raise GanforgeError(f"augment: expected images (N, C, H, W) or rows (N, D) with N >= 1, got shape {xa.shape}")
-    if ya.ndim != 1 or ya.shape[0] != xa.shape[0]:
-        raise GanforgeError(f"augment: {xa.shape[0]} samples but labels of shape {ya.shape}; give one label per sample")
-    if ya.dtype.kind not in "iu":
-        if ya.dtype.kind == "f" and np.all(ya == np.round(ya)):
-            ya = ya.astype(np.int64)
-        else:
-            raise GanforgeError(f"augment: labels must be integer class ids, got {ya.dtype}")
-    if ya.min() < 0:
-        raise GanforgeError(f"augment: label {int(ya.min())} is negative; use class ids 0..K-1")
+    if xa.ndim not in (2, 3, 4) or xa.shape[0] == 0:
+        raise GanforgeError(f"augment: expected images (N, C, H, W), (N, H, W) or (N, H, W, C), or rows (N, D) with "
+                            f"N >= 1, got shape {xa.shape}")
     if not np.isfinite(xa).all():
         raise GanforgeError("augment: the samples hold NaN or infinity; remove or fill them")
-    if xa.ndim == 4 and (xa.min() < 0 or xa.max() > 1):
-        raise GanforgeError(f"augment: images must lie in [0, 1], got [{xa.min():.3g}, {xa.max():.3g}]")
-    return xa, ya.astype(np.int64)
+    kind = raw.dtype.kind
+    dtype = raw.dtype if kind in "fiu" else np.dtype(np.float32)
+    if xa.ndim == 2:
+        mask = _integer_columns(x, raw)
+        bounds = None if mask is None else (mask, raw[:, mask].min(axis=0).astype(np.float64),
+                                            raw[:, mask].max(axis=0).astype(np.float64))
+        if mask is not None and kind not in "iu" and kind != "f":
+            dtype = np.dtype(np.float64)  # a DataFrame of mixed columns: integers kept exact
+        return raw, xa, _Layout(xa.shape[1:], dtype, bounds=bounds)
+    channels_last = is_channels_last(xa.shape)  # the rule gf.train reads arrays by
+    lo, hi = float(xa.min()), float(xa.max())
+    scale = None
+    if kind in "iu" and (raw.dtype == np.uint8 or hi > 1):
+        if lo < 0 or hi > 255:
+            raise GanforgeError(f"augment: integer images must lie in [0, 255], got [{lo:.3g}, {hi:.3g}]")
+        scale = 255.0
+    elif lo < 0 or hi > 1:
+        raise GanforgeError(f"augment: images must lie in [0, 1], got [{lo:.3g}, {hi:.3g}]; divide them by their "
+                            "largest possible value (or give uint8 0-255)")
+    elif kind in "iu":
+        dtype = np.dtype(np.float32)  # integer images of 0 and 1: read as [0, 1], returned as floats
+    layout = _Layout(xa.shape[1:], dtype, channels_last=channels_last, scale=scale)
+    if xa.ndim == 4 and not channels_last and scale is None:
+        return raw, xa, layout  # (N, C, H, W) in [0, 1]: the model's units already
+    return raw, layout.to_model(raw), layout
+
+
+def _check_y(y: Any, n: int, trained_run: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(the caller's labels as an array, class ids 0..K-1 (N,) int64, the label of each id or None where the
+    labels are the ids themselves: non-negative integers, kept as given so a run's class ids line up)."""
+    try:
+        ya = _as_numpy(y)
+    except (TypeError, ValueError) as exc:
+        raise GanforgeError(f"augment: labels must be an array of class labels ({exc})") from None
+    if ya.ndim != 1 or ya.shape[0] != n:
+        raise GanforgeError(f"augment: {n} samples but labels of shape {ya.shape}; give one label per sample")
+    if ya.dtype.kind not in LABEL_KINDS:
+        raise GanforgeError(f"augment: labels must be integer class ids or names, got {ya.dtype}")
+    if ya.dtype.kind == "f":
+        if not np.all(ya == np.round(ya)):
+            bad = ya[ya != np.round(ya)][0]
+            raise GanforgeError(f"augment: labels must be integer class ids or names, got {ya.dtype} values such as "
+                                f"{bad:g}")
+        ya = ya.astype(np.int64)
+    if ya.dtype.kind in "iu":
+        if ya.min() >= 0:
+            return ya.astype(np.int64), ya.astype(np.int64), None
+        if trained_run:
+            raise GanforgeError(f"augment: label {int(ya.min())} is negative; use class ids 0..K-1")
+    elif trained_run:
+        raise GanforgeError(f"augment: a trained --run generates class ids 0..K-1; labels of {ya.dtype} such as "
+                            f"{str(ya[0])!r} cannot name them")
+    try:
+        names, ids = np.unique(ya, return_inverse=True)
+    except TypeError as exc:
+        raise GanforgeError(f"augment: labels must be comparable to sort them into classes "
+                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    return ya, ids.reshape(-1).astype(np.int64), names
 
 
 EXPANSIONS = ("auto", "shifts", "none")
@@ -335,8 +439,18 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     class). ``run``: sample a trained conditional ganforge run instead of training. ``expand``: "auto"
     (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options`` go to
     :func:`train_conditional_gan`.
+
+    Samples: images (N, C, H, W), (N, H, W) or (N, H, W, C) with C in 1 or 3 (the layouts ``gf.train`` reads),
+    floats in [0, 1] or integers in [0, 255] (uint8 always: read as value / 255); or table rows (N, D). They
+    come back in the layout and dtype given: the real rows exactly as given, the synthetic ones cast to the
+    input's dtype (integer images rounded and clipped to [0, 255]). The columns of an integer-dtype table
+    (or a DataFrame's integer columns) get synthetic values rounded and clipped to the column's [min, max]
+    in ``x``; float columns are left as generated. Labels: class ids 0..K-1 (also whole-number floats), or
+    any labels numpy can sort (names, negative numbers, booleans), which the GAN sees as 0..K-1 in sorted
+    order and which come back as given; a trained ``run`` needs its class ids.
     """
-    xa, ya = _check_xy(x, y)
+    x_given, xa, layout = _check_x(x)
+    y_given, ya, names = _check_y(y, len(xa), run is not None)
     if expand not in EXPANSIONS:
         raise GanforgeError(f"augment: expand {expand!r} is not one of {', '.join(EXPANSIONS)}")
     if expand == "shifts" and xa.ndim != 4:
@@ -391,16 +505,21 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             got.append(batch)
             have += batch.shape[0]
         if want and have < want:
-            raise GanforgeError(f"augment: only {have} of {want} samples of class {int(c)} pass filter_confidence "
+            label = int(c) if names is None else names[int(c)]
+            raise GanforgeError(f"augment: only {have} of {want} samples of class {label} pass filter_confidence "
                                 f"{filter_confidence}; lower it or train longer")
         if want:
             xs.append(np.concatenate(got)[:want])
             ys.append(np.full(want, c, dtype=np.int64))
     syn_x = np.concatenate(xs).astype(np.float32) if xs else np.zeros((0, *xa.shape[1:]), np.float32)
     syn_y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
+    syn_x = layout.restore(syn_x)
+    if names is not None:
+        syn_y = names[syn_y]
     if not include_real:
         return Augmented(syn_x, syn_y, np.ones(len(syn_y), bool))
-    return Augmented(np.concatenate([xa, syn_x]), np.concatenate([ya, syn_y]),
+    real_x = x_given if x_given.dtype == layout.dtype else x_given.astype(layout.dtype)
+    return Augmented(np.concatenate([real_x, syn_x]), np.concatenate([y_given, syn_y]),
                      np.concatenate([np.zeros(len(ya), bool), np.ones(len(syn_y), bool)]))
 
 

@@ -20,6 +20,11 @@ from ganforge.errors import GanforgeError
 MAX_ITEMS = 5_000_000  # a Dataset longer than this is refused: it would not fit in memory anyway
 
 
+def is_channels_last(shape: tuple[int, ...]) -> bool:
+    """Whether a 4-D image stack is (N, H, W, C): its second axis is not 1 or 3 channels and its last one is."""
+    return len(shape) == 4 and shape[1] not in (1, 3) and shape[-1] in (1, 3)
+
+
 def is_data_object(obj: Any) -> bool:
     return isinstance(obj, (np.ndarray, torch.Tensor, torch.utils.data.Dataset, torch.utils.data.DataLoader))
 
@@ -75,7 +80,7 @@ def source_from_object(obj: Any, name: str = "array") -> DataSource:
         return ArraySource(kind=kind, sample_shape=(x.shape[1],), name=name, x=xf, info={"rows": int(x.shape[0])})
     if x.dim() == 3:
         x = x[:, None]
-    if x.dim() == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+    if is_channels_last(tuple(x.shape)):
         x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW
     if x.dim() != 4 or x.shape[1] not in (1, 3):
         raise GanforgeError(
