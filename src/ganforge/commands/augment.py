@@ -1,15 +1,16 @@
 """``ganforge augment DATA -o OUT``: real + class-conditional GAN samples of a small labelled set.
 
 Images: a .npz archive with ``images`` and ``labels`` or a folder with one sub-folder per class -> a .npz
-with ``images`` (N, C, H, W) in [0, 1], ``labels`` and ``synthetic`` (1 for generated rows). Tables: a CSV
-with a label column (``--label-column``) -> the same CSV with generated rows appended (``--balance``
-fills every class up to the largest one).
+with ``images`` (an archive's dtype and layout, e.g. uint8 (N, H, W); a folder's (N, C, H, W) in [0, 1]),
+``labels`` and ``synthetic`` (1 for generated rows). Tables: a CSV with a label column (``--label-column``,
+names or numbers) -> the same columns with generated rows appended, integer columns as integers
+(``--balance`` fills every class up to the largest one). The input file is never the output.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -42,56 +43,33 @@ def augment(
 ) -> None:
     """Train a class-conditional GAN on a small labelled set (or reuse --run) and write real + synthetic."""
     import numpy as np
+    import pandas as pd
 
     from ganforge.apps.augment import augment as run_augment
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_bytes, atomic_write_text
+    from ganforge.outputs import output_file
 
     if sum(v is not None and v is not False for v in (per_class, ratio, balance or None)) > 1:
         raise GanforgeError("give one of --per-class, --ratio and --balance")
-    columns: list[str] = []
+    want = ".csv" if data.suffix.lower() == ".csv" else ".npz"
+    if output.suffix.lower() == want and data.exists() and output.resolve() == data.resolve():
+        raise GanforgeError(f"-o {output} is the input file; give a new name (the input is never overwritten)")
+    frame = None
     if data.suffix.lower() == ".csv":
-        from ganforge.data.files import read_csv
-
-        values, columns = read_csv(data)
-        if label_column is None:
-            raise GanforgeError(f"{data}: name the class column with --label-column (columns: {', '.join(columns)})")
-        if label_column not in columns:
-            raise GanforgeError(f"{data}: no column named {label_column!r}; columns are {', '.join(columns)}")
-        j = columns.index(label_column)
-        x, y = np.delete(values, j, axis=1).astype(np.float32), values[:, j]
-        if x.shape[1] == 0:
-            raise GanforgeError(f"{data}: no feature columns besides {label_column!r}")
+        frame, x, y = _read_table(data, label_column)
     elif data.is_dir() or data.suffix.lower() == ".npz":
-        from ganforge.data.image_files import image_folder, images_npz
-        from ganforge.recipes import npz_array_keys
-
-        if data.is_dir():
-            source = image_folder(str(data), size=32 if size is None else size)
-        else:
-            images_key, labels_key = npz_array_keys(data)
-            source = images_npz(str(data), images_key=images_key or "images", size=size,
-                                **({"labels_key": labels_key} if labels_key else {}))
-        if source.y is None:
-            raise GanforgeError(
-                f"{data}: no labels (a 1-D integer array with one entry per image, or one sub-folder per class); "
-                "augment needs classes"
-            )
-        x, y = source.x.numpy(), source.y.numpy()
+        x, y = _read_images(data, size)
     else:
         raise GanforgeError(f"{data}: give a .npz of images and labels, an image folder, or a .csv with --label-column")
-    want = ".csv" if columns else ".npz"
-    if output.suffix.lower() != want:
-        raise GanforgeError(f"-o {output}: this data is written as {want}; give a name ending in {want}")
+    output = output_file(output, (want,), "-o")
     result = run_augment(x, y, per_class, ratio=ratio, balance=balance, run=run,
                          filter_confidence=filter_confidence, expand=expand, seed=seed,
                          **({} if run is not None else {"arch": arch}), **({} if steps is None else {"steps": steps}))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if columns:
-        j = columns.index(label_column or "")
-        rows = np.insert(result.x.astype(np.float64), j, result.y, axis=1)
-        lines = [",".join(columns)] + [",".join(f"{v:.6g}" for v in row) for row in rows]
-        atomic_write_text(output, "\n".join(lines) + "\n")
+    if frame is not None:
+        table = pd.DataFrame(result.x, columns=x.columns).astype(x.dtypes.to_dict())
+        table.insert(frame.columns.get_loc(label_column), label_column, result.y)
+        atomic_write_text(output, table.to_csv(index=False))
     else:
         import io
 
@@ -101,3 +79,56 @@ def augment(
     n_syn = int(result.synthetic.sum())
     print(f"wrote {output}: {len(result.y) - n_syn} real + {n_syn} synthetic samples, "
           f"{len(np.unique(result.y))} classes")
+
+
+def _read_table(data: Path, label_column: str | None) -> tuple[Any, Any, Any]:
+    """(the CSV as read, its numeric feature columns, its label column): labels may be names or numbers,
+    features must be numbers (integer columns come back as integers, within their observed range)."""
+    from ganforge.data.tables import read_table
+    from ganforge.errors import GanforgeError
+
+    frame = read_table(data)
+    columns = [str(c) for c in frame.columns]
+    if label_column is None:
+        raise GanforgeError(f"{data}: name the class column with --label-column (columns: {', '.join(columns)})")
+    if label_column not in columns:
+        raise GanforgeError(f"{data}: no column named {label_column!r}; columns are {', '.join(columns)}")
+    x = frame.drop(columns=[label_column])
+    if x.shape[1] == 0:
+        raise GanforgeError(f"{data}: no feature columns besides {label_column!r}")
+    text = [str(c) for c in x.columns if x[c].dtype.kind not in "iuf"]
+    if text:
+        raise GanforgeError(
+            f"{data}: column {text[0]!r} is not numeric; augment generates numeric feature columns: drop or encode "
+            f"{', '.join(text)} (for mixed tables, `ganforge train {data.name}` learns a table GAN)"
+        )
+    return frame, x, frame[label_column].to_numpy()
+
+
+def _read_images(data: Path, size: int | None) -> tuple[Any, Any]:
+    """(images, labels) of a .npz archive or a folder with one sub-folder per class. An archive's arrays go to
+    augment as stored (uint8 or [0, 1] floats, any layout), so the output keeps their dtype and layout;
+    a folder, a resize or [0, 255] floats are read as (N, C, H, W) in [0, 1]."""
+    import numpy as np
+
+    from ganforge.data.image_files import image_folder, images_npz
+    from ganforge.errors import GanforgeError
+    from ganforge.recipes import npz_array_keys
+
+    if data.is_dir():
+        source = image_folder(str(data), size=32 if size is None else size)
+    else:
+        images_key, labels_key = npz_array_keys(data)
+        source = images_npz(str(data), images_key=images_key or "images", size=size,
+                            **({"labels_key": labels_key} if labels_key else {}))
+        if size is None and source.y is not None:
+            with np.load(data, allow_pickle=False) as archive:
+                images, labels = archive[images_key or "images"], archive[labels_key or "labels"]
+            if images.dtype == np.uint8 or (images.dtype.kind == "f" and images.max() <= 1 and images.min() >= 0):
+                return images, labels
+    if source.y is None:
+        raise GanforgeError(
+            f"{data}: no labels (a 1-D integer array with one entry per image, or one sub-folder per class); "
+            "augment needs classes"
+        )
+    return source.x.numpy(), source.y.numpy()
