@@ -123,6 +123,14 @@ def test_csv_detection_keeps_numeric_points(tmp_path) -> None:
     labelled = tmp_path / "labelled.csv"
     np.savetxt(labelled, np.column_stack([rng.normal(size=(100, 3)), rng.integers(0, 3, 100)]), delimiter=",")
     assert looks_like_table(labelled)
+    counts = tmp_path / "counts.csv"  # age, income, visits: whole numbers of many values are a table's columns too
+    np.savetxt(counts, np.column_stack([rng.integers(18, 80, 100), rng.integers(20000, 90000, 100),
+                                        rng.integers(0, 40, 100)]), delimiter=",", fmt="%d", header="a,b,c",
+               comments="")
+    assert looks_like_table(counts)
+    pair = tmp_path / "pair.csv"  # two columns stay a 2-D distribution, whole numbers or not
+    np.savetxt(pair, rng.integers(0, 100, size=(100, 2)), delimiter=",", fmt="%d")
+    assert not looks_like_table(pair)
     mixed = tmp_path / "mixed.csv"
     patients().to_csv(mixed, index=False)
     assert looks_like_table(mixed)

@@ -187,9 +187,11 @@ def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
     """Whether a .csv should be trained as a table rather than as points.
 
     A file is a table when it has a cell that is empty or not a number (text, dates, missing values),
-    or when it has 3 or more columns one of which looks categorical (whole numbers with at most
-    ``CATEGORICAL_MAX_LEVELS`` distinct values, in a file of at least 20 rows). Purely numeric files with
-    1 or 2 columns are always points (1-D / 2-D distributions), whatever their values."""
+    or when it has 3 or more columns one of which holds whole numbers only (a category code, a count, an
+    age), in a file of at least 20 rows: the table GAN gives such columns back as integers within their
+    observed range, where the points GAN returns floats such as 20.28 (and values beyond the range).
+    Purely numeric files with 1 or 2 columns are always points (1-D / 2-D distributions), whatever their
+    values."""
     import csv
 
     path = Path(path)
@@ -226,6 +228,6 @@ def looks_like_table(path: str | Path, max_rows: int = 5000) -> bool:
     array = np.asarray(values, dtype=np.float64)
     for j in range(width):
         col = array[:, j]
-        if np.all(np.isfinite(col)) and np.all(col == np.round(col)) and len(np.unique(col)) <= CATEGORICAL_MAX_LEVELS:
+        if np.all(np.isfinite(col)) and np.all(col == np.round(col)):
             return True
     return False
