@@ -224,6 +224,21 @@ def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:
     return {"source": "file", "path": str(file)}
 
 
+def fitted_file_recipe(
+    path: str | Path, overrides: list[str], typed: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str, DataSource]:
+    """(raw config, the one line saying what was chosen, the data) of ``ganforge train FILE``: the shipped
+    default recipe for the file's kind, fitted to its data (``training/defaults.py``; keys in ``overrides``
+    and ``typed`` are the user's and never changed). ``ganforge config FILE`` prints the same config."""
+    typed = typed or {}
+    raw = apply_settings(apply_overrides(resolve_recipe(path), overrides), typed)
+    source = source_from_config(parse_config(raw).data)
+    raw, line = defaults.for_user_file(raw, source, [*overrides, *(f"{k}=" for k in typed)])
+    if line:
+        raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
+    return raw, line, source
+
+
 def _source_for_model(model: GANModel | None, data: Any, call: str) -> tuple[DataSource, bool]:
     """(the DataSource for ``data`` given from Python with ``model``, whether it is an in-memory object that is
     saved beside the run). A model that prepares its own data (TableGAN: a DataFrame or .csv) reads it itself;
@@ -333,12 +348,7 @@ def train(
         typed["data.source"] = data
     given_object = False
     if data is None and isinstance(model, (str, Path)) and is_data_file(model):
-        # the shipped default for a user's file, fitted to that file (ganforge.training.defaults)
-        raw = apply_settings(apply_overrides(resolve_recipe(model), sets), typed)
-        source = source_from_config(parse_config(raw).data)
-        raw, line = defaults.for_user_file(raw, source, user_set)
-        if line:
-            raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
+        raw, line, source = fitted_file_recipe(model, sets, typed)
         config = parse_config(raw)
         _resolve_data_paths(config)
         _announce(line, show_progress)

@@ -22,3 +22,18 @@ def test_resolved_config_fills_factory_defaults() -> None:
     full = resolved_config({"data": {"source": "ring8"}, "model": {"type": "gan", "generator": "mlp"}})
     assert full["model"]["generator"]["type"] == "mlp" and len(full["model"]["generator"]) > 1
     assert "noise_dim" in full["model"] and "steps" in full["train"]
+
+
+def test_config_of_a_data_file_is_the_config_train_fits_to_it(tmp_path, run_cli) -> None:
+    import re
+
+    import numpy as np
+    import yaml
+
+    path = tmp_path / "pts.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=(300, 2)), delimiter=",")
+    code, out, err = run_cli("config", path)
+    assert code == 0, err
+    shown = yaml.safe_load(out)
+    fitted = re.search(r"-> (\d+) steps", shown["description"])  # the line `ganforge train` prints
+    assert fitted and shown["train"]["steps"] == int(fitted.group(1)) != 8000  # not the points recipe's count

@@ -131,9 +131,14 @@ def config_(
 ) -> None:
     """Print the full config a run of RECIPE would use: every key, defaults filled in and marked."""
     from ganforge.config import apply_overrides
-    from ganforge.recipes import resolve_recipe
+    from ganforge.recipes import is_data_file, resolve_recipe
 
-    raw = apply_overrides(resolve_recipe(recipe), list(set_ or []))
+    if is_data_file(recipe):  # what `ganforge train FILE` uses: the default recipe fitted to the file's data
+        from ganforge.api import fitted_file_recipe
+
+        raw = fitted_file_recipe(recipe, list(set_ or []))[0]
+    else:
+        raw = apply_overrides(resolve_recipe(recipe), list(set_ or []))
     full = resolved_config(raw)
     print("\n".join(to_marked_yaml(full, raw)))
     print(f"# {count_keys(full)} keys; '# default': not in the recipe, the value ganforge uses")
