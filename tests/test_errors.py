@@ -61,3 +61,16 @@ def test_allocation_failures_and_recursion_become_one_line_but_bugs_do_not() -> 
     assert as_user_error(RuntimeError("shape mismatch")) is None  # a bug stays a traceback
     assert as_user_error(OSError("no errno, no file")) is None
     assert as_user_error(KeyError("x")) is None
+
+
+def test_hints_name_what_is_wrong(tmp_path, run_cli) -> None:
+    """CLI audit: each of these said something untrue (a file 'does not exist', `recipes --show` for keys, a
+    pydantic class name, 'use .npy' for a table, a folder 'does not exist')."""
+    data = tmp_path / "pts.csv"
+    data.write_text("x\n1\n2\n")
+    code, _, err = run_cli("eval", data)
+    assert code == 2 and "is a file; give the run folder" in err
+    code, _, err = run_cli("train", "ring8", "--set", "train=5")
+    assert code == 2 and "is a section of settings" in err and "trainconfig" not in err.lower()
+    code, _, err = run_cli("train", "ring8", "--set", "train.stepz=5")
+    assert code == 2 and "`ganforge config NAME` lists every key" in err

@@ -285,10 +285,13 @@ def _one_line(exc: pydantic.ValidationError, where: str, schema: type[BaseModel]
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or True)
     key = f"{where}.{loc}" if where else loc
+    if err["type"] == "model_type":  # `--set train=5`: a section given a value (pydantic names its class)
+        return GanforgeError(f"config key '{key}' is a section of settings; set one of its keys, e.g. {key}.NAME=VALUE "
+                             "(`ganforge config NAME` lists them)")
     if err["type"] == "extra_forbidden":
         return GanforgeError(
             f"unknown config key {quote(key)}{did_you_mean(key, _known_keys(RunConfig))}; "
-            "see `ganforge recipes --show NAME` for a full config"
+            "`ganforge config NAME` lists every key"
         )
     return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {quote(err.get('input'))})")
 

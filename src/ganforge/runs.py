@@ -131,6 +131,8 @@ def write_run_files(path: Path, config: RunConfig, source: DataSource) -> None:
 
 def check_run_dir(path: str | Path) -> Path:
     path = Path(path)
+    if path.is_file():
+        raise GanforgeError(f"'{path}' is a file; give the run folder `ganforge train` wrote (--out), not a data file")
     if not path.is_dir():
         raise GanforgeError(
             f"run folder '{path}' does not exist; give the folder `ganforge train` wrote (--out)"

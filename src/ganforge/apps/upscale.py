@@ -98,6 +98,8 @@ def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, til
     from ganforge.outputs import PICTURE_FORMATS, output_file, save_picture
 
     src = Path(source)
+    if src.is_dir():
+        raise GanforgeError(f"input '{src}' is a folder; upscale takes one picture (a .png or .jpg file)")
     if not src.is_file():
         raise GanforgeError(f"input picture '{src}' does not exist; check the path")
     out = output_file(out, tuple(PICTURE_FORMATS))

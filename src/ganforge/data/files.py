@@ -127,7 +127,7 @@ def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | 
         row, col = map(int, np.argwhere(bad)[0])
         raise GanforgeError(
             f"{path}: non-finite value ({values[row, col]}) at row {row + 1}, column {col + 1} (values must be "
-            "finite and within float32, |x| <= 3.4e38); remove or fill missing values first"
+            "finite and within float32, |x| <= 3.4e38); remove or replace that value first"
         )
     return single
 

@@ -481,8 +481,9 @@ class TableTransformer:
         col = info[column]
         if col.kind not in DISCRETE_KINDS:
             usable = [c.name for c in self.columns if c.kind in DISCRETE_KINDS]
+            article = "an" if col.kind[0] in "aeiou" else "a"
             raise GanforgeError(
-                f"--where {column}={value}: '{column}' is a {col.kind} column; conditions take categorical "
+                f"--where {column}={value}: '{column}' is {article} {col.kind} column; conditions take categorical "
                 f"columns ({', '.join(usable) or 'this table has none'})"
             )
         labels = ["" if c is None else str(c) for c in col.categories]

@@ -75,7 +75,8 @@ def save_samples_png(run: Run, n: int, path: Path, label: int | None = None, **o
         raise GanforgeError(f"output folder '{path.parent}' does not exist; create it first")
     writer = SAMPLE_PNG.get(run.data_info.kind, None)
     if writer is None:
-        raise GanforgeError(f"no picture is available for {run.data_info.kind} data; use .npy")
+        formats = ".csv" if run.data_info.kind == "table" else ".csv, .npy or .npz"
+        raise GanforgeError(f"no picture is available for {run.data_info.kind} data; write {formats}")
     return writer(with_sampling_options(run, options) if options else run, n, path, label)
 
 
