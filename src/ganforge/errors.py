@@ -46,10 +46,17 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close.
 
-    Names longer than 100 characters get no suggestion: ``difflib`` is quadratic in the length."""
+    A dotted key whose last part names exactly one choice's last part is matched by it first
+    (``train.lr`` -> ``train.optimizer.lr``: the spelling is right, the section is not). Names longer than
+    100 characters get no suggestion: ``difflib`` is quadratic in the length."""
     if len(str(name)) > 100:
         return ""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.5)
+    options = [str(c) for c in choices]
+    leaf = str(name).rpartition(".")[2]
+    same_leaf = [c for c in options if "." in c and c.rpartition(".")[2] == leaf and c != name]
+    if "." in str(name) and len(same_leaf) == 1:
+        return f" (did you mean '{same_leaf[0]}'?)"
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
