@@ -219,3 +219,15 @@ def test_a_full_disk_during_training_is_one_line_and_keeps_every_checkpoint(tmp_
             load_checkpoint(info.path)
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_sample_never_writes_over_the_file_the_run_trained_on(tmp_path, run_cli) -> None:
+    import numpy as np
+
+    data = tmp_path / "pts.csv"
+    np.savetxt(data, np.random.default_rng(0).normal(size=(64, 2)), delimiter=",")
+    before = data.read_bytes()
+    code, _, err = run_cli("train", data, "--set", "train.steps=4", "--no-eval", "-q", "--out", tmp_path / "r")
+    assert code == 0, err
+    code, _, err = run_cli("sample", tmp_path / "r", "-n", "5", "-o", data)
+    assert code == 2 and "was trained on" in err and data.read_bytes() == before

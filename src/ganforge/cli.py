@@ -234,6 +234,9 @@ def sample(
     from ganforge.runs import load
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    trained_on = loaded.config.data.get("path")
+    if not to_folder and isinstance(trained_on, str) and Path(output).resolve() == Path(trained_on).resolve():
+        raise GanforgeError(f"-o {output} is the file {run} was trained on; give a new name (it is never overwritten)")
     values = math.prod(loaded.data_info.sample_shape or (1,))
     per_value = 14 if output.lower().endswith(".csv") else 4  # "-1.234567e+00," in text, float32 in binary
     check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
