@@ -198,3 +198,14 @@ def test_rejection_thins_the_bridges_of_a_trained_ring(tmp_path: Path, run_cli) 
     code, _, err = run_cli("sample", run.path, "--reject", "0.7", "-o", tmp_path / "t.npy")
     assert code == 2 and err.count("\n") == 1 and "--reject 0.7" in err
     assert not (tmp_path / "t.npy").exists()
+
+
+def test_a_generator_loaded_on_its_own_is_told_it_has_no_discriminator() -> None:
+    from ganforge.gans.base import GANModel
+    from ganforge.gans.rejection import discriminator_scores
+
+    class GeneratorOnly(GANModel):  # what gf.load gives for user networks read back from generator.pt2
+        pass
+
+    with pytest.raises(GanforgeError, match="has no discriminator"):
+        discriminator_scores(GeneratorOnly(), torch.zeros(2, 1))

@@ -56,6 +56,11 @@ def can_reject(gan: GANModel) -> bool:
 
 
 def _require(gan: GANModel) -> None:
+    if getattr(gan, "discriminator", None) is None:  # e.g. a run of the user's networks loaded from generator.pt2
+        raise GanforgeError(
+            "--reject / sample.discriminator_rejection: this model has no discriminator (a generator loaded on its "
+            "own; pass the GAN object to ganforge.load(path, gan=...) to keep its discriminator); drop --reject"
+        )
     if not can_reject(gan):
         raise GanforgeError(
             f"sample.discriminator_rejection: a {type(gan).__name__} model's discriminator does not score single "
