@@ -93,3 +93,17 @@ def test_resume_and_eval_from_another_directory(tmp_path: Path, monkeypatch: pyt
     assert runner.invoke(app, ["eval", run, "--json", "-n", "200"]).exit_code == 0
     result = runner.invoke(app, ["resume", run, "--steps", "30", "-q", "--no-eval"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_folder_of_pictures_says_what_was_done_to_them(tmp_path: Path, run_cli) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i, side in enumerate((16, 40, 64)):
+        shape = (side, side, 3) if i else (side, side)  # one gray picture among RGB ones
+        Image.fromarray((rng.random(shape) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    code, _, err = run_cli("train", folder, "--set", "train.steps=1", "--no-eval", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert "images: 3 pictures stored at 16x16 to 64x64 -> 32x32 RGB (1 converted to RGB); 1 steps" in err

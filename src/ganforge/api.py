@@ -362,6 +362,8 @@ def train(
             data = source_from_object(data)  # an array, tensor, Dataset or DataLoader with a recipe's model
             given_object = True
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
+        if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
+            _announce(defaults.image_line(source, config.train.steps, config.train.batch_size), show_progress)
     gan = build_model(config.model, source)
     if given_object:  # as above: nothing is written for data the model cannot train on
         check_batch_size(gan, config.train.batch_size)

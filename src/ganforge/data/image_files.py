@@ -105,6 +105,18 @@ def read_image(path: str | Path, size: int | None = None, crop: bool = True) -> 
     return resize_images(x.unsqueeze(0), size)[0]
 
 
+def _area(size: tuple[int, ...]) -> int:
+    return size[0] * size[1]
+
+
+def _stored_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a picture file from its header (nothing decoded; the file was read once already)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
 def _images_in(folder: Path, recursive: bool) -> list[Path]:
     found = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(
@@ -170,7 +182,11 @@ def image_folder(
     color = grayscale is False or (grayscale is None and any(p.shape[0] == 3 for p in pictures))
     x = torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures])
     y = None if labels is None else [labels[i] for i in keep]
-    info = {"path": str(folder), "classes": classes, "files": len(keep)}
+    sides = [_stored_size(files[i]) for i in keep]  # (width, height) as stored, for the line saying what was done
+    info = {"path": str(folder), "classes": classes, "files": len(keep),
+            "stored_sizes": sorted({f"{w}x{h}" for w, h in (min(sides, key=_area), max(sides, key=_area))},
+                                   key=lambda s: _area(tuple(int(v) for v in s.split("x")))),
+            "converted": sum(p.shape[0] != x.shape[1] for p in pictures)}
     return image_source(x, y, name=folder.name or "images", num_classes=len(classes) or None, info=info)
 
 

@@ -164,3 +164,20 @@ def for_user_model(
         f"defaults for a small model ({params:,} parameters) on {source.kind}, as the tuned recipes: "
         + ", ".join(chose)
     )
+
+
+def image_line(source: DataSource, steps: int, batch_size: int) -> str:
+    """The line ``ganforge train my_images/`` prints: how many pictures, the sizes they were stored at and
+    the size they train at, the channels (and how many pictures were converted to them), steps and batch.
+    Nothing is fitted to pictures (the images recipe is digits-dcgan's DCGAN); the line says what was done."""
+    info = source.info
+    channels, side = int(source.sample_shape[0]), int(source.sample_shape[-1])
+    stored = info.get("stored_sizes") or []
+    sizes = f" stored at {' to '.join(stored)}" if stored else ""  # the smallest and the largest
+    converted = int(info.get("converted") or 0)
+    kind = "RGB" if channels == 3 else "grayscale"
+    return (
+        f"images: {len(source)} pictures{sizes} -> {side}x{side} {kind}"
+        + (f" ({converted} converted to {kind})" if converted else "")
+        + f"; {steps} steps, batch {batch_size} (any can be --set)"
+    )
