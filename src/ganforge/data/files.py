@@ -70,8 +70,10 @@ def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, 
             try:
                 values[i, j] = float(row[col])
             except ValueError:
+                fix = "fill the empty cell or drop the row" if not row[col].strip() else (
+                    "this reads numeric columns only: drop or encode the column")
                 raise GanforgeError(
-                    f"{path}, line {line}, column '{names[col]}': {row[col]!r} is not a number"
+                    f"{path}, line {line}, column '{names[col]}': {row[col]!r} is not a number; {fix}"
                 ) from None
     return values, [names[c] for c in keep]
 
