@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganforge.config import OptimizerConfig
 from ganforge.data.base import ArraySource, DataSource
 
 LOWDIM_KINDS = ("numbers", "points")
@@ -112,7 +113,8 @@ def for_user_file(raw: dict[str, Any], source: DataSource, overrides: Iterable[s
     if not _touched(keys, "train.steps"):
         train["steps"] = steps_for(ratio)
     said.append(f"{dim}-D data" + (f", {rows} rows" if rows else ""))
-    fitted_steps = "" if _touched(keys, "train.steps") else f" -> {train.get('steps')} steps"
+    fitted_steps = f"; {train.get('steps')} steps as set" if _touched(keys, "train.steps") else (
+        f" -> {train.get('steps')} steps")
     said.append(f"structure {ratio:.1f}x finer than a Gaussian's{fitted_steps}")
     g = model.get("generator", {})
     said.append(f"G/D {g.get('type', '?')} {g.get('hidden', '')}, noise {model.get('noise_dim')}")
@@ -148,10 +150,12 @@ def for_user_model(
     train = dict(raw.get("train") or {})
     raw = {**raw, "train": train}
     chose = []
-    if not (keys & {"train.optimizer", "train.optimizer.name"} or _touched(keys, "train.optimizers")):
-        train["optimizer"] = dict(TUNED_OPTIMIZER)  # an override of its lr or betas alone applies on top
-        tuned = [f"{k} {v}" for k, v in (("lr", "0.002"), ("betas", "(0, 0.9)")) if f"train.optimizer.{k}" not in keys]
-        chose.append(" ".join(["Adam", *tuned]))
+    if not _touched(keys, "train.optimizer", "train.optimizers"):
+        train["optimizer"] = dict(TUNED_OPTIMIZER)
+        chose.append("Adam lr 0.002 betas (0, 0.9)")
+    else:  # the user's optimizer (the notes' examples set only the lr): say what fills the keys they left out
+        betas = tuple(OptimizerConfig().betas)
+        chose.append(f"your optimizer settings over the run's default Adam (betas {betas}), not the tuned one")
     if not _touched(keys, "train.lr_decay", "train.lr_final"):
         train.update(TUNED_SCHEDULE)
         chose.append("linear decay to 1 %")
