@@ -251,6 +251,11 @@ class SampleConfig(Strict):
 
 
 class RunConfig(Strict):
+    """A run's whole configuration, as ``config.yaml`` holds it: ``data`` and ``model`` (a registered source and
+    model ``type`` with their settings), ``train`` (steps, batch, optimizer, schedule, EMA, checkpoints), ``eval``,
+    ``monitors``, ``sample``, ``seed`` and ``device``. Build one with :func:`ganforge.build_config` (a recipe plus
+    ``--set`` overrides); ``ganforge config NAME`` prints every key with its default."""
+
     name: str = "run"
     description: str = ""
     seed: int = Field(0, ge=0)
