@@ -186,9 +186,13 @@ def check_program_graph(program: Any, where: str | os.PathLike[str]) -> None:
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """torch.export.load logs and warns about format details; the user sees ganforge's lines only."""
-    loggers = [logging.getLogger(n) for n in ("torch.export", "torch._export", "torch.export.pt2_archive")]
+def quiet_torch() -> Iterator[None]:
+    """torch.export (saving, loading, tracing) reports through ``warnings`` and the ``torch`` loggers: format
+    details, graph dumps of a failed trace, notes on assigned tensor attributes. Inside a run or a command
+    those are noise, and a failure is reported in one line by the caller. ``torch._logging`` gives some child
+    loggers levels of their own, so every ``torch.*`` logger is raised to ERROR, not just ``torch``."""
+    names = ["torch", *(n for n in logging.root.manager.loggerDict if n.startswith("torch."))]
+    loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     try:
         for lg in loggers:
@@ -209,7 +213,7 @@ def load_exported_program(path: str | os.PathLike[str], *, trust_code: bool = Fa
     file = Path(path)
     check_export_archive(file)
     try:
-        with _quiet():
+        with quiet_torch():
             program = torch.export.load(str(file))
     except Exception as err:  # noqa: BLE001 - a damaged archive: one line, not a traceback
         detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]

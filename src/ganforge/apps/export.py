@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
-from ganforge.gans.exported import quiet_export
+from ganforge.programs import quiet_torch
 from ganforge.runs import Run, load
 
 FORMATS = {".onnx": "onnx", ".pt2": "torch.export"}
@@ -128,7 +128,7 @@ def _dynamic(module: SamplingModule) -> dict[str, Any]:
 
 def _export_program(module: SamplingModule, inputs: tuple[Tensor, ...]) -> torch.export.ExportedProgram:
     try:
-        with quiet_export():
+        with quiet_torch():
             return torch.export.export(module, inputs, dynamic_shapes=_dynamic(module), strict=False)
     except Exception as err:  # noqa: BLE001 - torch.export raises many kinds; one line for the user
         raise GanforgeError(f"this generator cannot be captured by torch.export ({_reason(err)})") from None
@@ -243,7 +243,7 @@ def _export_onnx(
         ) from None
     tmp = output.with_name(f".{output.stem}.tmp{output.suffix}")
     try:
-        with contextlib.redirect_stdout(io.StringIO()), quiet_export():
+        with contextlib.redirect_stdout(io.StringIO()), quiet_torch():
             torch.onnx.export(
                 program, (), str(tmp), input_names=names, output_names=["x"], opset_version=ONNX_OPSET,
                 dynamo=True, external_data=False,

@@ -12,11 +12,7 @@ someone hands you cannot run code through it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,29 +21,10 @@ from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel, Noise
-from ganforge.programs import load_exported_program
+from ganforge.programs import load_exported_program, quiet_torch
 
 PROGRAM_FILE = "generator.pt2"
 SPEC_FILE = "generator.json"
-
-
-@contextlib.contextmanager
-def quiet_export() -> Iterator[None]:
-    """torch.export reports its tracing through ``warnings`` and the ``torch`` logger (graph dumps of a
-    failed trace, notes on assigned tensor attributes); inside a run or a CLI command those are noise, and
-    a failure is reported in one line by the caller."""
-    names = ["torch", *(n for n in logging.root.manager.loggerDict if n.startswith("torch."))]
-    loggers = [logging.getLogger(n) for n in names]  # torch._logging gives some children levels of their own
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 class _SamplingPath(nn.Module):
@@ -79,7 +56,7 @@ def export_generator(gan: GANModel, folder: Path) -> dict[str, Any]:
         if conditional:
             args = (z, torch.zeros(4, dtype=torch.long, device=z.device))
             shapes["y"] = {0: batch}
-        with quiet_export():
+        with quiet_torch():
             program = torch.export.export(_SamplingPath(gan, conditional).eval(), args, dynamic_shapes=shapes)
         tmp = folder / ("tmp-" + PROGRAM_FILE)
         torch.export.save(program, tmp)
