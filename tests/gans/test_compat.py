@@ -113,23 +113,8 @@ def test_a_generator_that_is_not_a_module_is_refused_when_the_gan_is_built() -> 
 
 
 def test_one_logit_per_time_step_is_accepted_for_sequences() -> None:
-    class StepG(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(2, 3)
-
-        def forward(self, z: torch.Tensor) -> torch.Tensor:
-            return self.fc(z)
-
-    class StepD(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(3, 1)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.fc(x).squeeze(-1)  # (N, T): one logit per step
-
-    gan = gf.GAN(StepG(), StepD(), noise_dim=(6, 2))
+    step_d = nn.Sequential(nn.Linear(3, 1), nn.Flatten())  # (N, T, 3) -> (N, T): one logit per step
+    gan = gf.GAN(nn.Linear(2, 3), step_d, noise_dim=(6, 2))  # Linear maps each step's noise (N, T, 2) -> (N, T, 3)
     check_compatible(gan, build_source("sines", {"n": 8, "seq_len": 6, "dim": 3}))
 
 
@@ -145,16 +130,8 @@ def test_a_3d_array_read_as_images_points_to_gf_data_sequences() -> None:
 
     from ganforge.data.python_objects import source_from_object
 
-    class SeqG(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(2, 3)
-
-        def forward(self, z: torch.Tensor) -> torch.Tensor:
-            return self.fc(z)
-
     x = np.random.default_rng(0).random((8, 6, 3)).astype("float32")
-    gan = gf.GAN(SeqG(), nn.Sequential(nn.Flatten(), nn.Linear(18, 1)), noise_dim=(6, 2))
+    gan = gf.GAN(nn.Linear(2, 3), nn.Sequential(nn.Flatten(), nn.Linear(18, 1)), noise_dim=(6, 2))
     with pytest.raises(gf.GanforgeError, match=re.escape("gf.data.sequences(array)")):
         check_compatible(gan, source_from_object(x))
     check_compatible(gan, gf.data.sequences(x))  # the same array, said to be sequences, fits
