@@ -307,8 +307,10 @@ def eval_(
     n_used = n or loaded.config.eval.n
     result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
     result = {"run": str(run), "step": loaded.step, **result, "seed": seed}
-    if as_json:
-        print(json.dumps(result, default=str))
+    if as_json:  # strict JSON, as summary.json holds it: NaN / inf become strings, not tokens parsers refuse
+        from ganforge.fileio import to_jsonable
+
+        print(json.dumps(to_jsonable(result), default=str, allow_nan=False))
         return
     comparison = result.pop("comparison", None)  # tables: the baselines' numbers, shown beside
     from ganforge.report.readout import evaluation_text

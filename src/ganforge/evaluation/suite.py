@@ -39,17 +39,23 @@ def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     ``floor_n = min(n, N // 2)`` rows), an infinite one from two fresh draws of ``n``, so a generated
     value near its floor means "as close as two real samples are to each other".
     """
+    from ganforge.data.base import ArraySource
     from ganforge.evaluation.lowdim import lowdim_report
 
     source = run.real_data()
-    real = source.real(n, seed=2024).x
-    fake = run.sample(n)
     mixture = run.data_info.mixture
     means, std = (mixture.means, mixture.std) if mixture else (None, None)
-    report = lowdim_report(real, fake, means, std)
     pool = source.real(2 * n, seed=FLOOR_SEED).x
     floor_n = min(n, len(pool) // 2)
     floor = lowdim_report(pool[:floor_n], pool[floor_n : 2 * floor_n], means, std) if floor_n >= 2 else {}
+    if isinstance(source, ArraySource):  # a user's rows: no fresh samples to draw, and the run trained on them
+        n = min(n, floor_n) if floor_n >= 2 else n  # generated vs real at the floor's sample size: they read alike
+        real = pool[:n]
+        reference = f"{n} of the rows the run trained on (data given as rows has no held-out samples)"
+    else:
+        real, reference = source.real(n, seed=2024).x, "fresh held-out real samples (seed 2024)"
+    fake = run.sample(n)
+    report = lowdim_report(real, fake, means, std)
     if metrics:
         unknown = [m for m in metrics if m not in report]
         if unknown:
@@ -61,7 +67,7 @@ def evaluate_lowdim(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     return {
         "n_fake": n,
         "n_real": int(real.shape[0]),
-        "reference": "fresh held-out real samples (seed 2024)",
+        "reference": reference,
         **report,
         **{f"{k}_real": floor[k] for k in report if k in floor},
         "floor_n": floor_n,
