@@ -109,6 +109,18 @@ def test_live_2d_training_page(
         assert whats == ["d_step", "g_step", "lr.discriminator"]
         wait_for(lambda: page.evaluate("window.studio.changes.length") >= 3)
         assert "lr.discriminator = 0.000123" in page.inner_text("#changes")
+
+        # only the box the user edits is sent (an untouched one may show a value the run has moved past), and a
+        # box left empty is refused on the page instead of being skipped while the other one is sent
+        trainer = studio.controller.trainer
+        page.fill("#lr-generator", "")
+        page.click("#apply")
+        wait_for(lambda: "give a number" in page.inner_text("#control-msg"))
+        page.fill("#lr-generator", "0.0015")
+        page.evaluate("document.getElementById('lr-discriminator').value = '0.5'")  # shown, never edited
+        page.click("#apply")
+        wait_for(lambda: abs(trainer.optimizers["generator"].param_groups[0]["lr"] - 0.0015) < 1e-12)
+        assert trainer.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(0.000123, rel=1e-9)
         assert not page.errors  # type: ignore[attr-defined]
         _local_only(requests, studio.url)
         assert any(r.endswith("/events") for r in requests) and any(r.endswith("/static/studio.js") for r in requests)

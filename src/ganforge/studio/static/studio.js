@@ -41,6 +41,7 @@ function setup() {
   for (const v of ["lowdim", "images", "series", "columns", "none"]) $(v + "-view").hidden = init.view !== v;
   const c = init.controls || {};
   const live = init.mode === "live";
+  S.mode = init.mode;
   for (const id of ["play", "pause", "step", "finish"]) $(id).disabled = !live;
   $("d-step").disabled = $("g-step").disabled = !c.single_steps;
   $("settings").hidden = !live;
@@ -51,6 +52,7 @@ function setup() {
     label.textContent = `lr ${phase} `;
     const input = document.createElement("input");
     input.type = "number"; input.step = "any"; input.min = "0"; input.id = "lr-" + phase; input.dataset.phase = phase;
+    input.oninput = () => S.edited.add(input.id);
     label.appendChild(input);
     lr.appendChild(label);
   }
@@ -61,7 +63,9 @@ function setup() {
   }
   sel.disabled = !c.objective; $("n-critic").disabled = !c.n_critic;
   if (init.objective) sel.value = init.objective;
-  S.settingsFilled = false;
+  S.edited = new Set();  // ids of the settings the user changed since the last apply: only those are sent
+  sel.onchange = () => S.edited.add("objective");
+  $("n-critic").oninput = () => S.edited.add("n-critic");
   scheduleFrame(); scheduleCharts();
 }
 
@@ -72,11 +76,16 @@ function showStatus() {
   const state = st.finished ? "finished" : st.paused ? "paused" : st.mode === "attach" ? "following" : "running";
   label.textContent = state; label.className = "tag " + state;
   $("speed").textContent = st.steps_per_s ? `${st.steps_per_s} steps/s` : (st.note ? st.note : "");
-  if (!S.settingsFilled && st.lr) {  // fill the inputs once; later the user's typing is kept
-    for (const [phase, value] of Object.entries(st.lr)) { const el = $("lr-" + phase); if (el) el.value = value; }
-    if (st.objective) $("objective").value = st.objective;
-    if (st.n_critic) $("n-critic").value = st.n_critic;
-    S.settingsFilled = true;
+  // Settings show the run's current values (a decaying lr moves) except those the user is editing.
+  const edited = S.edited || new Set();
+  for (const [phase, value] of Object.entries(st.lr || {})) {
+    const el = $("lr-" + phase); if (el && !edited.has(el.id)) el.value = value;
+  }
+  if (st.objective && !edited.has("objective")) $("objective").value = st.objective;
+  if (st.n_critic && !edited.has("n-critic")) $("n-critic").value = st.n_critic;
+  if (st.finished && S.mode === "live") {  // a finished run takes no more commands: say so, not a silent 200
+    for (const id of ["play", "pause", "step", "d-step", "g-step", "finish", "apply"]) $(id).disabled = true;
+    $("settings").title = "training has finished";
   }
 }
 
@@ -96,20 +105,31 @@ $("step").onclick = () => control({ action: "step" });
 $("d-step").onclick = () => control({ action: "d_step" });
 $("g-step").onclick = () => control({ action: "g_step" });
 $("finish").onclick = () => control({ action: "finish" });
-$("apply").onclick = () => {
-  const cmd = { action: "set" }, st = S.status || {};
+$("apply").onclick = async () => {
+  // Only the settings the user edited are sent: an untouched box may show a value the run has moved past.
+  const cmd = { action: "set" }, edited = S.edited || new Set();
   const lr = {};
   for (const el of document.querySelectorAll("#lr-inputs input")) {
-    const v = parseFloat(el.value);
-    if (Number.isFinite(v) && (!st.lr || Math.abs(v - st.lr[el.dataset.phase]) > 1e-12 * Math.max(1, v))) lr[el.dataset.phase] = v;
+    if (!edited.has(el.id)) continue;
+    const v = Number(el.value.trim());
+    if (el.value.trim() === "" || !Number.isFinite(v)) {
+      $("control-msg").textContent = `lr ${el.dataset.phase}: give a number (e.g. 0.0002); nothing was changed`;
+      return;
+    }
+    lr[el.dataset.phase] = v;
   }
   if (Object.keys(lr).length) cmd.lr = lr;
-  const obj = $("objective").value;
-  if (!$("objective").disabled && obj && obj !== st.objective) cmd.objective = obj;
-  const k = parseInt($("n-critic").value, 10);
-  if (!$("n-critic").disabled && Number.isFinite(k) && k !== st.n_critic) cmd.n_critic = k;
+  if (edited.has("objective") && !$("objective").disabled) cmd.objective = $("objective").value;
+  if (edited.has("n-critic") && !$("n-critic").disabled) {
+    const k = Number($("n-critic").value);
+    if (!Number.isInteger(k)) {
+      $("control-msg").textContent = `n_critic: '${$("n-critic").value}' is not a whole number; nothing was changed`;
+      return;
+    }
+    cmd.n_critic = k;
+  }
   if (Object.keys(cmd).length === 1) { $("control-msg").textContent = "nothing changed"; return; }
-  control(cmd);
+  if (await control(cmd)) S.edited = new Set();  // applied: the boxes follow the run again
 };
 
 // ---------------------------------------------------------------- records: findings and changes
