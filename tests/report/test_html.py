@@ -116,3 +116,12 @@ def test_an_unfinished_run_still_gets_a_report(tmp_path: Path) -> None:
     text = render_report(tmp_path)
     assert "no evaluation recorded" in text
     _check_self_contained(text)
+
+
+def test_a_finished_run_whose_evaluation_was_skipped_says_so_and_how_to_evaluate(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("name: x\n", encoding="utf-8")
+    skipped = "shorter than its image evaluation would take"
+    (tmp_path / "summary.json").write_text(json.dumps({"name": "x", "evaluation": {"skipped": skipped}}))
+    text = render_report(tmp_path)
+    assert f"evaluation skipped: {skipped}" in text and "ganforge eval RUN" in text
+    assert "has not finished" not in text  # it had; the report used to say it had not

@@ -91,3 +91,9 @@ def test_paired_translation_rows_show_fcn_scores_label_accuracy_and_their_refere
 @pytest.mark.parametrize("value,state", [(0.06, "close"), (0.2, "off"), (0.5, "far")])
 def test_judge_thresholds(value: float, state: str) -> None:
     assert judge({"w1": value, "w1_real": 0.05}, "w1")[0] == state
+
+
+def test_a_skipped_evaluation_is_not_read_as_quality_without_a_floor() -> None:
+    state, sentence = quality_verdict({"skipped": "eval.enabled is false (--no-eval)"})
+    assert state == "unknown" and "not measured" in sentence and "ganforge eval RUN" in sentence
+    assert "no real-data floor" not in sentence

@@ -223,8 +223,13 @@ def render_report(path: Path, run: Any | None = None, floors: dict[str, float] |
         parts.append("</table>")
         if evaluation.get("reference"):
             parts.append(f'<p class="sub">reference: {esc(str(evaluation["reference"]))}</p>')
+    elif evaluation.get("skipped"):
+        parts.append(f'<p class="sub">evaluation skipped: {esc(str(evaluation["skipped"]))}; '
+                     "<code>ganforge eval RUN</code> evaluates it</p>")
     else:
-        parts.append('<p class="sub">no evaluation recorded (the run has not finished)</p>')
+        reason = "the run has not finished" if not summary else "summary.json holds none"
+        parts.append(f'<p class="sub">no evaluation recorded ({reason}); <code>ganforge eval RUN</code> '
+                     "evaluates it</p>")
     final = {k: v for k, v in (summary.get("final") or (records[-1] if records else {})).items()
              if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("step", "time")}
     if final:

@@ -210,6 +210,9 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
     (the worst headline metric), the sentence naming each headline metric beside its floor."""
     if not evaluation:
         return "unknown", "sample quality unknown (no evaluation in summary.json; run `ganforge eval RUN`)"
+    if evaluation.get("skipped"):
+        skipped = evaluation["skipped"]
+        return "unknown", f"sample quality not measured (evaluation skipped: {skipped}; run `ganforge eval RUN`)"
     judged = [(key, judge(evaluation, key)) for key in HEADLINE]
     judged = [(key, j) for key, j in judged if j is not None]
     if not judged:
