@@ -121,6 +121,24 @@ def test_attach_draws_frames_from_the_runs_checkpoints(tmp_path: Path) -> None:
     assert torch.is_grad_enabled()
 
 
+def test_attaching_before_the_first_checkpoint_draws_frames_once_one_is_written(tmp_path: Path) -> None:
+    run = gf.train("ring8", steps=100, out=tmp_path / "run", show_progress=False,
+                   overrides=["train.checkpoint_every=100", "eval.n=300", "train.log_every=50"])
+    (run.path / "checkpoints").rename(tmp_path / "later")  # as when `ganforge studio RUN` attaches early
+    hub = EventHub()
+    client = hub.subscribe()
+    watcher = RunWatcher(hub, run.path, frames=True, announce=True)
+    watcher._announce()
+    watcher.poll()
+    assert watcher.error and not [p for e, p in _events(client) if e == "frame"]
+    (tmp_path / "later").rename(run.path / "checkpoints")  # the run writes its first checkpoint
+    watcher.poll()
+    events = _events(client)
+    init = [p for e, p in events if e == "init"][-1]
+    assert init["view"] == "lowdim" and len(init["real"]) == 400 and watcher.error is None
+    assert [p["step"] for e, p in events if e == "frame"] == [100]  # the panel was blank for good before
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     COMMANDS.load()
     runner = CliRunner()

@@ -37,6 +37,7 @@ class RunWatcher(threading.Thread):
         self._checkpoint_step: int | None = None
         self._run: Any = None
         self._maker: Any = None
+        self._tried_at: int | None = None  # the newest checkpoint step a failed model load was retried at
         self.last_step = 0
         self._last_status: dict[str, Any] | None = None
         self.error: str | None = None
@@ -145,12 +146,19 @@ class RunWatcher(threading.Thread):
     def _checkpoints(self) -> None:
         from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
 
-        if self._maker is None:
-            return
         try:
             infos = list_checkpoints(self.run_dir, verify_hashes=False)
         except Exception:  # noqa: BLE001 - a checkpoint being written right now
             return
+        if self._maker is None:  # attached before the first checkpoint: load the model once one exists
+            newest = infos[-1].step if infos else None
+            if newest is None or newest == self._tried_at or not self.announce:
+                return
+            self._tried_at = newest
+            self.error = None
+            self._announce()  # sets the view up again, now with the model (or records why it still cannot)
+            if self._maker is None:
+                return
         for info in infos:
             if self._checkpoint_step is not None and info.step <= self._checkpoint_step:
                 continue
