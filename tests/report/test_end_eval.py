@@ -18,6 +18,7 @@ def test_auto_mode_skips_expensive_evaluations_of_short_runs_only() -> None:
     assert not should_evaluate(None, "images", 2.0, n=2000)[0]
     assert should_evaluate(None, "images", 26.0, n=2000)[0]  # the default job (26 s of training) evaluates
     assert should_evaluate(None, "sequences", expected_seconds("sequences", 1000))[0]
+    assert should_evaluate(None, "table", 20.0)[0]  # a default table run (1,000 steps, ~20 s) shows its quality
     assert should_evaluate(True, "images", 0.1)[0]
     assert not should_evaluate(False, "points", 1e6)[0]
     # the cost follows eval.metrics: stacked digits' 26 000-sample modes/KL cost what 80 s of training does
