@@ -231,3 +231,17 @@ def test_sample_never_writes_over_the_file_the_run_trained_on(tmp_path, run_cli)
     assert code == 0, err
     code, _, err = run_cli("sample", tmp_path / "r", "-n", "5", "-o", data)
     assert code == 2 and "was trained on" in err and data.read_bytes() == before
+
+
+def test_export_never_replaces_a_file_of_the_run_folder(tmp_path, run_cli) -> None:
+    import ganforge as gf
+
+    run = gf.train("ring8", steps=2, out=tmp_path / "r", show_progress=False, overrides=["eval.n=64"])
+    before = (run.path / "config.yaml").read_bytes()
+    code, _, err = run_cli("export", run.path, "-o", run.path / "config.yaml")
+    assert code == 2 and "-o" in err
+    (run.path / "generator.pt2").write_bytes(b"the run's own sampling program")
+    code, _, err = run_cli("export", run.path, "-o", run.path / "generator.pt2")
+    assert code == 2 and "a file of the run folder itself" in err
+    assert (run.path / "generator.pt2").read_bytes() == b"the run's own sampling program"
+    assert (run.path / "config.yaml").read_bytes() == before

@@ -80,6 +80,17 @@ def output_folder(raw: str | os.PathLike[str], option: str = "-o", empty: bool =
     return path
 
 
+def never_over(output: str | os.PathLike[str], *inputs: str | os.PathLike[str], option: str = "-o") -> None:
+    """Refuse an output that is one of the command's inputs (the same file, or the same folder): writing there
+    would replace what the command reads, and a user's data is never overwritten."""
+    target = Path(os.fspath(output)).expanduser().resolve()
+    for given in inputs:
+        if target == Path(os.fspath(given)).expanduser().resolve():
+            raise GanforgeError(
+                f"{option} {output} is the input {given}; give another name (inputs are never overwritten)"
+            )
+
+
 def check_free_space(path: str | os.PathLike[str], needed: int, option: str = "-o") -> None:
     """Refuse, before any work, an output of about ``needed`` bytes that cannot fit in the free space of
     ``path``'s file system (``-n 10**12`` would otherwise write until the disk is full, for hours)."""

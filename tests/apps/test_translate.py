@@ -56,3 +56,17 @@ def test_translate_command_writes_one_png_per_picture(run, tmp_path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["translate", str(run.path), str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")])
     assert exc.value.code == 2
+
+
+def test_translate_never_writes_over_its_input(run, tmp_path) -> None:
+    from ganforge.apps.translate import translate_file
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "a.png")
+    before = (src / "a.png").read_bytes()
+    with pytest.raises(GanforgeError, match="inputs are never overwritten"):
+        translate_folder(run, src, src)
+    with pytest.raises(GanforgeError, match="inputs are never overwritten"):
+        translate_file(run, src / "a.png", src / "a.png")
+    assert (src / "a.png").read_bytes() == before

@@ -140,3 +140,11 @@ def test_score_checks_its_outputs_before_writing_any(tmp_path: Path, run_cli) ->
         code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(normal), "-o", str(bad))
         assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "missing").exists()
+
+
+def test_score_never_writes_over_the_data_it_scores(tmp_path: Path, run_cli) -> None:
+    normal = write_csv(tmp_path / "normal.csv", np.random.default_rng(0).normal(size=(80, 2)), "a,b")
+    assert run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "20")[0] == 0
+    before = normal.read_bytes()
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(normal), "-o", str(normal))
+    assert code == 2 and "never overwritten" in err and normal.read_bytes() == before

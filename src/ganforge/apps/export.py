@@ -180,6 +180,8 @@ def export_run(
     if not output.parent.exists():
         raise GanforgeError(f"-o {output}: folder '{output.parent}' does not exist; create it first")
     loaded = run if isinstance(run, Run) else load(run)
+    if output.exists() and output.resolve().parent == loaded.path.resolve():  # e.g. the run's own generator.pt2
+        raise GanforgeError(f"-o {output}: is a file of the run folder itself; export to another name or folder")
     loaded.gan.cpu()
     module = check_exportable(loaded)
     trace = _inputs(module, loaded, TRACE_SAMPLES, seed=0)

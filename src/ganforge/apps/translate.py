@@ -74,12 +74,13 @@ def translate_folder(
 ) -> list[Path]:
     """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
     from ganforge.data.image_files import IMAGE_SUFFIXES
-    from ganforge.outputs import output_folder
+    from ganforge.outputs import never_over, output_folder
 
     src = Path(in_dir)
     if not src.is_dir():
         raise GanforgeError(f"input folder '{src}' does not exist or is not a folder")
     dest = output_folder(out_dir)
+    never_over(dest, src)  # its pictures would be replaced by their translations
     run = _as_run(run)
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
@@ -95,7 +96,7 @@ def translate_file(
     """Translate one picture. ``out`` is a picture file (its suffix picks the format) or a folder (new or
     existing; the result is written there under the source's name, as PNG)."""
     from ganforge.data.image_files import IMAGE_SUFFIXES
-    from ganforge.outputs import PICTURE_FORMATS, names_a_folder, output_file, output_folder
+    from ganforge.outputs import PICTURE_FORMATS, names_a_folder, never_over, output_file, output_folder
 
     src = Path(source)
     if not src.is_file():
@@ -106,6 +107,7 @@ def translate_file(
         dest = output_folder(out) / f"{src.stem}.png"
     else:
         dest = output_file(out, tuple(PICTURE_FORMATS))
+    never_over(dest, src)
     run = _as_run(run)
     image = translate(run, _read_domain_images(run, [src], direction, size), direction)[0]
     dest.parent.mkdir(parents=True, exist_ok=True)

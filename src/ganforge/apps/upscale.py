@@ -95,7 +95,7 @@ def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, til
     through a temporary file. A folder, a missing parent folder or an unknown suffix is refused first."""
     from PIL import Image
 
-    from ganforge.outputs import PICTURE_FORMATS, output_file, save_picture
+    from ganforge.outputs import PICTURE_FORMATS, never_over, output_file, save_picture
 
     src = Path(source)
     if src.is_dir():
@@ -103,6 +103,7 @@ def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, til
     if not src.is_file():
         raise GanforgeError(f"input picture '{src}' does not exist; check the path")
     out = output_file(out, tuple(PICTURE_FORMATS))
+    never_over(out, src)
     try:
         with Image.open(src) as picture:
             picture.load()

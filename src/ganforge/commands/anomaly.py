@@ -71,9 +71,10 @@ def score(
     from ganforge.apps.anomaly.inputs import read_samples
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_text
-    from ganforge.outputs import output_file, output_folder
+    from ganforge.outputs import never_over, output_file, output_folder
 
     output = output_file(output, (".csv",), "-o")
+    never_over(output, data)
     det = AnomalyDetector.load(run)
     if maps is not None:
         if det.kind_ != "image":

@@ -7,9 +7,10 @@ evaluate for minutes. Expected cost (one core): images ~6 ms per generated sampl
 network, real-data floors, KID and PRDC; 11.4 s measured for the default job's 2000 samples), ~3.5 ms when
 ``eval.metrics`` leaves out KID and PRDC (89 CPU-s for stacked digits' modes, FID and IS on 26 000 samples)
 and ~1.2 ms for classifier-only metrics (modes/KL, conditional accuracy: 30 CPU-s for 26 000), sequences 120 s
-(post-hoc GRUs and t-SNE), tables 10 s (measured 4 s for breast_cancer's 569 rows and 7 s for SDGym's grid of
-10,000, one thread: the 30 s guessed before skipped the evaluation of every default table run), other kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to
-stderr: what is evaluated, a "still evaluating" line every 30 s, and how long it took.
+(post-hoc GRUs and t-SNE), tables 10 s (measured 4 s for breast_cancer's 569 rows and 7 s for SDGym's grid
+of 10,000, one thread: the 30 s guessed before skipped the evaluation of every default table run), other
+kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to stderr: what is evaluated, a
+"still evaluating" line every 30 s, and how long it took.
 """
 
 from __future__ import annotations
