@@ -161,3 +161,14 @@ def test_sequences_from_python_keep_their_units_and_labels_and_refuse_bad_arrays
         gf.data.sequences(x[:, :, 0])
     with pytest.raises(GanforgeError, match="12 non-negative integers"):
         gf.data.sequences(x, labels=np.arange(11))
+
+
+def test_a_users_series_with_a_date_column_semicolons_and_one_window_too_few(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("date;temp;sales\n" + "".join(f"2024-01-{i % 28 + 1:02d};{i * 0.5};{i}\n" for i in range(30)))
+    with pytest.raises(GanforgeError, match=r"leave the column out \(--set 'data.columns=\[temp,sales\]'\)"):
+        build_source("timeseries-csv", {"path": str(path), "seq_len": 5})
+    source = build_source("timeseries-csv", {"path": str(path), "seq_len": 5, "columns": "temp"})  # one name
+    assert source.sample_shape == (5, 1) and source.info["columns"] == ["temp"]  # ';' read as the separator
+    with pytest.raises(GanforgeError, match="give 1 window of seq_len=20 with stride=50"):
+        build_source("timeseries-csv", {"path": str(path), "seq_len": 20, "stride": 50, "columns": ["temp"]})

@@ -20,7 +20,7 @@ from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.errors import GanforgeError
-from ganforge.fileio import CSV_ENCODING
+from ganforge.fileio import CSV_ENCODING, csv_delimiter
 
 
 class SequenceSource(ArraySource):
@@ -36,7 +36,7 @@ class SequenceSource(ArraySource):
 
 
 def _sequence_source(name: str, x: np.ndarray, info: dict, y: np.ndarray | None = None) -> SequenceSource:
-    tensor = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
+    tensor = torch.from_numpy(np.array(x, dtype=np.float32))  # a copy: windows may be a read-only strided view
     labels = None if y is None else torch.as_tensor(np.ascontiguousarray(y)).long()
     num_classes = None if labels is None else int(labels.max()) + 1
     return SequenceSource(
@@ -147,9 +147,11 @@ def read_numeric_csv(
             try:
                 value = float(cell)
             except ValueError:
+                numeric = [n for i, n in enumerate(names) if i != col]
+                example = f"--set 'data.columns=[{','.join(numeric) or 'a,b'}]'"
+                fix = "fill the empty cell" if not cell else f"leave the column out ({example})"
                 raise GanforgeError(
-                    f"{file}, line {first_line + r}, column '{names[col]}': '{cell}' is not a number; "
-                    "fix the cell or leave the column out with data.columns"
+                    f"{file}, line {first_line + r}, column '{names[col]}': '{cell}' is not a number; {fix}"
                 ) from None
             if not math.isfinite(value):
                 raise GanforgeError(
@@ -170,12 +172,14 @@ def sliding_windows(series: np.ndarray, seq_len: int, stride: int = 1) -> np.nda
 def timeseries_csv(
     path: str,
     seq_len: int = 24,
-    columns: list[str | int] | None = None,
+    columns: list[str | int] | str | int | None = None,
     stride: int = 1,
     reverse: bool = False,
-    delimiter: str = ",",
+    delimiter: str | None = None,
 ) -> SequenceSource:
     """Sliding windows of seq_len rows cut from a numeric CSV time series (TimeGAN's stock/energy loading).
+    ``delimiter``: the cell separator, by default the file's own (``,``, or ``;`` / tab / ``|`` when the file
+    uses one; :func:`~ganforge.fileio.csv_delimiter`). ``columns``: a list of names or 0-based indices, or one.
 
     As TimeGAN's ``real_data_loading``: rows are optionally flipped (``reverse=True`` for a newest-first
     file; TimeGAN always flips, "to make chronological data"), then every window of ``seq_len``
@@ -187,7 +191,9 @@ def timeseries_csv(
     """
     seq_len = _positive("seq_len", "timeseries-csv", seq_len)
     stride = _positive("stride", "timeseries-csv", stride)
-    series, names = read_numeric_csv(path, columns, delimiter)
+    if isinstance(columns, (str, int)):  # `--set data.columns=temp_c`: one column
+        columns = [columns]
+    series, names = read_numeric_csv(path, columns, delimiter or csv_delimiter(path))
     if reverse:
         series = series[::-1]
     if len(series) < seq_len:
@@ -196,6 +202,11 @@ def timeseries_csv(
             "lower data.seq_len or give a longer series"
         )
     x = sliding_windows(series, seq_len, stride)
+    if len(x) < 2:  # one window cannot train a GAN or be evaluated against another: say so before training
+        raise GanforgeError(
+            f"{path}: {len(series)} rows give {len(x)} window of seq_len={seq_len} with stride={stride}; lower "
+            "data.stride or data.seq_len (at least 2 windows are needed)"
+        )
     info = {
         "path": str(path),
         "columns": names,
