@@ -245,3 +245,11 @@ def test_export_never_replaces_a_file_of_the_run_folder(tmp_path, run_cli) -> No
     assert code == 2 and "a file of the run folder itself" in err
     assert (run.path / "generator.pt2").read_bytes() == b"the run's own sampling program"
     assert (run.path / "config.yaml").read_bytes() == before
+
+
+def test_exporting_a_table_run_says_how_to_get_its_rows(tmp_path, run_cli) -> None:
+    import ganforge as gf
+
+    run = gf.train("penguins-table", steps=2, out=tmp_path / "t", show_progress=False, overrides=["eval.enabled=false"])
+    code, _, err = run_cli("export", run.path, "-o", tmp_path / "g.pt2")
+    assert code == 2 and "ganforge sample RUN --rows N" in err and "per-pixel" not in err

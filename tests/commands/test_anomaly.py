@@ -148,3 +148,10 @@ def test_score_never_writes_over_the_data_it_scores(tmp_path: Path, run_cli) -> 
     before = normal.read_bytes()
     code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(normal), "-o", str(normal))
     assert code == 2 and "never overwritten" in err and normal.read_bytes() == before
+
+
+def test_a_window_of_fewer_than_two_rows_is_refused(tmp_path: Path, run_cli) -> None:
+    series = write_csv(tmp_path / "s.csv", np.random.default_rng(0).normal(size=(60, 2)), "a,b")
+    for bad in ("0", "1"):
+        code, _, err = run_cli("anomaly", "fit", str(series), "--window", bad, "--out", str(tmp_path / "ad"))
+        assert code == 2 and "at least 2 rows" in err and not (tmp_path / "ad").exists()

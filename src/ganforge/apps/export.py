@@ -102,6 +102,11 @@ def check_exportable(run: Run) -> SamplingModule:
             f"{run.path}: a {kind} model maps images to images, it does not sample from noise; export supports "
             "generators that sample from noise (gan, dcgan, cgan, wgan, rcgan, timegan)"
         )
+    if run.data_info.kind == "table":
+        raise GanforgeError(
+            f"{run.path}: a table model's rows are decoded into typed columns (categories drawn, values rounded "
+            "to the data's decimals) outside its network; write synthetic rows with `ganforge sample RUN --rows N`"
+        )
     module = SamplingModule(run).eval()
     inputs = _inputs(module, run, TRACE_SAMPLES, seed=0)
     with torch.no_grad():

@@ -47,6 +47,8 @@ def read_samples(path: str | Path, window: int | None = None, stride: int = 1, s
         return _read_folder(file, size)
     if file.stat().st_size == 0:
         raise GanforgeError(f"'{file}' is empty; it needs at least one sample")
+    if window is not None and window < 2:
+        raise GanforgeError(f"--window {window}: a window holds at least 2 rows; drop --window to score single rows")
     if file.suffix.lower() == ".csv":
         values, columns = read_csv(file)
         if window:
