@@ -125,3 +125,14 @@ def test_a_finished_run_whose_evaluation_was_skipped_says_so_and_how_to_evaluate
     text = render_report(tmp_path)
     assert f"evaluation skipped: {skipped}" in text and "ganforge eval RUN" in text
     assert "has not finished" not in text  # it had; the report used to say it had not
+
+
+def test_each_number_says_what_it_means_and_counts_are_not_listed_as_metrics() -> None:
+    evaluation = {"w1": 0.1, "w1_real": 0.05, "n_synthetic": 241, "n_train": 200, "eval_seconds": 0.2}
+    rows = metric_rows(evaluation)
+    assert [r["metric"] for r in rows] == ["w1"]
+
+
+def test_the_report_carries_the_meaning_of_each_metric(ring_run: gf.Run) -> None:
+    text = render_report(ring_run.path, ring_run)
+    assert "earth mover&#x27;s distance to real data" in text or "earth mover's distance to real data" in text

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.fileio import atomic_write_text
+from ganforge.report.readout import METRICS
 from ganforge.report.timeline import timeline
 
 REPORT_NAME = "report.html"
@@ -64,7 +65,9 @@ def metric_rows(evaluation: dict[str, Any], floors: dict[str, float] | None = No
     folded = set()
     rows = []
     for key, value in numeric.items():
-        if key in SKIP_KEYS or key.endswith(("_std", "_matched", "_subsets", "_subset_size", "_k")):
+        if key in SKIP_KEYS or key.endswith(("_std", "_matched", "_subsets", "_subset_size", "_k", "_seconds")):
+            continue
+        if key.startswith("n_"):  # sample and row counts (tables' n_synthetic, n_train, n_holdout) are not scores
             continue
         if any(key.endswith(s) and key[: -len(s)] in numeric for s in FLOOR_SUFFIXES):
             continue  # a floor of another metric
@@ -215,10 +218,13 @@ def render_report(path: Path, run: Any | None = None, floors: dict[str, float] |
             floor = "&ndash;" if r["floor"] is None else _fmt(r["floor"])
             if r["floor_std"] is not None and r["floor"] is not None:
                 floor += f" &plusmn; {_fmt(r['floor_std'])}"
-            notes = f"at the floor's sample size: {_fmt(r['matched'])}" if r["matched"] is not None else ""
+            known = METRICS.get(r["metric"])
+            notes = known.meaning if known else ""  # what `ganforge eval` prints beside the number
+            if r["matched"] is not None:
+                notes += f"{'; ' if notes else ''}at the floor's sample size: {_fmt(r['matched'])}"
             parts.append(
                 f'<tr><td>{esc(r["metric"])}</td><td class="num">{value}</td><td class="num">{floor}</td>'
-                f"<td>{notes}</td></tr>"
+                f"<td>{esc(notes)}</td></tr>"
             )
         parts.append("</table>")
         if evaluation.get("reference"):
