@@ -37,7 +37,7 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> Path:
     for key, label in ((LOSS_D, "discriminator"), (LOSS_G, "generator")):
         steps, values = _series(records, key)
         if steps:
-            ax.plot(steps, values, label=label)
+            ax.plot(steps, values, label=label, marker="o" if len(steps) == 1 else None)  # one point: a dot
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title("losses")
@@ -56,7 +56,7 @@ def plot_discriminator(records: list[dict[str, Any]], path: Path, probability: b
     for key, label in labels:
         steps, values = _series(records, key)
         if steps:
-            ax.plot(steps, values, label=label)
+            ax.plot(steps, values, label=label, marker="o" if len(steps) == 1 else None)  # one point: a dot
     if probability:
         ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         ax.set_ylim(-0.02, 1.02)
