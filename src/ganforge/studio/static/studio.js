@@ -183,7 +183,7 @@ function series(key) {
 function evalKeys() {  // the periodic evaluation's headline numbers (not sizes, spreads or floors)
   const keys = new Set();
   for (const r of S.records) for (const [k, v] of Object.entries(r.eval || {})) {
-    if (typeof v === "number" && !/^n_|_std$|_floor|_real$|_matched$|_subset|^prdc_k$|^noise_floor/.test(k)) keys.add("eval." + k);
+    if (typeof v === "number" && !/^n_|_std$|_floor|_real$|_matched$|_subset|_seconds$|^prdc_k$|^noise_floor/.test(k)) keys.add("eval." + k);
   }
   return [...keys];
 }
@@ -208,7 +208,11 @@ function lineChart(canvas, lines, opts = {}) {
     ctx.strokeStyle = l.color; ctx.lineWidth = 1.5; ctx.beginPath();
     l.points.forEach((p, i) => (i ? ctx.lineTo(sx(p[0]), sy(p[1])) : ctx.moveTo(sx(p[0]), sy(p[1]))));
     ctx.stroke(); ctx.lineWidth = 1;
-    ctx.fillStyle = l.color; ctx.fillText(l.name, lx, T + 12); lx += ctx.measureText(l.name).width + 12;
+    ctx.fillStyle = l.color;
+    if (l.points.length === 1) {  // a line through one point draws nothing: show it as a dot
+      ctx.beginPath(); ctx.arc(sx(l.points[0][0]), sy(l.points[0][1]), 3, 0, 2 * Math.PI); ctx.fill();
+    }
+    ctx.fillText(l.name, lx, T + 12); lx += ctx.measureText(l.name).width + 12;
   }
 }
 function fmt(v) { return Math.abs(v) >= 100 || Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(1) : v.toFixed(2); }
@@ -227,8 +231,9 @@ function drawCharts() {
   ], prob ? { yMin: 0, yMax: 1, ref: 0.5 } : {});
   const present = [...evalKeys(), ...QUALITY_KEYS].filter((k) => series(k).length);
   const colors = ["#0f766e", "#b45309", "#9333ea", "#be123c"];
-  $("metric-title").textContent = present.length ? "quality: " + present.join(", ") : "quality (measured every few hundred steps)";
-  lineChart($("metric-chart"), present.slice(0, 4).map((k, i) => ({ name: k, color: colors[i], points: series(k) })));
+  const shown = present.slice(0, 4);  // the title names the series drawn, not more
+  $("metric-title").textContent = shown.length ? "quality: " + shown.join(", ") : "quality (measured every few hundred steps)";
+  lineChart($("metric-chart"), shown.map((k, i) => ({ name: k, color: colors[i], points: series(k) })));
 }
 
 // ---------------------------------------------------------------- the 1-D / 2-D field
