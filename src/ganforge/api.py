@@ -41,7 +41,8 @@ def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{stamp}"
 
 
-def _fresh_run_dir(out: str | Path | None, name: str) -> Path:
+def fresh_run_dir(out: str | Path | None, name: str) -> Path:
+    """The folder a new run of ``name`` writes (``out`` or ``runs/NAME-TIMESTAMP``), refused when it holds something."""
     path = Path(out) if out is not None else default_run_dir(name)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise GanforgeError(
@@ -52,12 +53,12 @@ def _fresh_run_dir(out: str | Path | None, name: str) -> Path:
 
 
 def _claim_fresh_run_dir(out: str | Path | None, name: str) -> Path:
-    """:func:`_fresh_run_dir`, then its writer's lock, then the check again under the lock (another
+    """:func:`fresh_run_dir`, then its writer's lock, then the check again under the lock (another
     ``train`` into the same folder may have started between the two)."""
-    path = _fresh_run_dir(out, name)
+    path = fresh_run_dir(out, name)
     hold_run_lock(path, "train")
     try:
-        return _fresh_run_dir(path, name)
+        return fresh_run_dir(path, name)
     except GanforgeError:
         release_run_lock(path)
         raise

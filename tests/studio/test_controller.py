@@ -148,6 +148,9 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert isinstance(result.exception, GanforgeError) and "is a run folder" in str(result.exception)
     result = runner.invoke(app, ["studio", "ring8", "--port", "70000"])
     assert isinstance(result.exception, GanforgeError) and "--port 70000" in str(result.exception)
+    result = runner.invoke(app, ["studio", "ring8", "--out", str(tmp_path / "run")])  # a folder that holds a run
+    assert isinstance(result.exception, GanforgeError) and "already exists" in str(result.exception)
+    assert "http://" not in result.output  # refused before an address was printed (and a server started)
 
 
 def test_watching_does_not_change_training(tmp_path: Path, live_studio: Any) -> None:

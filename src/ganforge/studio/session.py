@@ -75,12 +75,12 @@ def train_in_studio(
     """Train ``recipe`` with the studio page served at the printed address; returns the finished run.
 
     With ``keep_serving`` the page stays up after training until Ctrl+C."""
-    from ganforge.api import build_config, default_run_dir, train
+    from ganforge.api import build_config, fresh_run_dir, train
 
     config = build_config(recipe, overrides)
     if config.train.snapshot_every == 0:
         config.train.snapshot_every = snapshot_every(config)
-    path = Path(out) if out is not None else default_run_dir(config.name)
+    path = fresh_run_dir(out, config.name)  # a taken --out is refused before the address is printed
     hub = EventHub()
     controller = StudioController(hub, every=every, max_fps=max_fps, paused=paused, budget=budget)
     warn_if_exposed(host)
