@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import ganforge as gf
 from ganforge.cli import COMMANDS, app
 from ganforge.errors import GanforgeError
+from ganforge.studio.controller import StudioController
 from ganforge.studio.hub import EventHub
 from ganforge.studio.watcher import RunWatcher
 from ganforge.training.metrics_log import MetricsLog, read
@@ -168,3 +169,19 @@ def test_watching_does_not_change_training(tmp_path: Path, live_studio: Any) -> 
     ]
     for (name, a), (_, b) in zip(plain.gan.state_dict().items(), watched.gan.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
+
+
+def test_the_speed_shown_after_a_pause_counts_training_time_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from types import SimpleNamespace
+
+    controller = StudioController(EventHub(), paused=True)
+    controller.trainer = SimpleNamespace(step=40, _stop_signal=None)  # type: ignore[assignment]
+    monkeypatch.setattr(controller, "_publish_status", lambda: None)
+    controller._rate = (time.perf_counter() - 60.0, 0)  # the last measurement, a minute (of pause) ago
+    import threading
+
+    threading.Timer(0.3, controller.commands.put, args=({"action": "play"},)).start()  # clicked while it waits
+    controller._before_step()
+    started, step = controller._rate
+    assert step == 40 and time.perf_counter() - started < 5.0  # the next rate is measured from here, not from before

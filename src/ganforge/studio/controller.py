@@ -168,8 +168,9 @@ class StudioController(Callback):
 
     def _before_step(self) -> None:
         self._drain()
-        announced = False
+        announced = waited = False
         while self.paused and not self._stopping():
+            waited = True
             if not announced:
                 self._publish_status()
                 announced = True
@@ -179,6 +180,8 @@ class StudioController(Callback):
                 continue
             self._run(command)
             announced = False
+        if waited and self.trainer is not None:  # the speed counts training time, not the time spent paused
+            self._rate = (time.perf_counter(), self.trainer.step)
 
     def _after_step(self, step: int) -> None:
         if self._steps_left is not None:
