@@ -97,3 +97,11 @@ def test_a_skipped_evaluation_is_not_read_as_quality_without_a_floor() -> None:
     state, sentence = quality_verdict({"skipped": "eval.enabled is false (--no-eval)"})
     assert state == "unknown" and "not measured" in sentence and "ganforge eval RUN" in sentence
     assert "no real-data floor" not in sentence
+
+
+def test_a_sequence_runs_discriminative_score_is_judged_on_its_fixed_scale() -> None:
+    """Sequences have no real-vs-real floor; 0.45 (a classifier tells 95 % of them) was read as 'no floor to
+    compare with' and diagnose called the run healthy."""
+    assert quality_verdict({"discriminative_score": 0.4477})[0] == "far"
+    assert quality_verdict({"discriminative_score": 0.03})[0] == "close"
+    assert quality_verdict({"discriminative_score": 0.1})[0] == "off"
