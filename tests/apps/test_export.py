@@ -111,3 +111,21 @@ def test_cli_exports_a_trained_run_and_prints_the_error(tmp_path: Path) -> None:
     assert done.stdout.count("\n") == 1 and not done.stderr.strip()  # one line, exporter chatter silenced
     bad = subprocess.run([*cmd, str(tmp_path / "g.zip")], capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1
+
+
+def test_the_readmes_snippet_runs_an_exported_generator_as_written(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import re
+
+    import ganforge as gf
+    from ganforge.apps.export import export_run
+
+    run = gf.train("ring8", steps=20, out=tmp_path / "run", show_progress=False, overrides=["eval.enabled=false"])
+    monkeypatch.chdir(tmp_path)
+    export_run(run, tmp_path / "g.onnx")
+    export_run(run, tmp_path / "g.pt2")
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Using an exported generator elsewhere") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    assert tuple(namespace["samples"].shape) == (100, 2) and namespace["meta"]["noise"] == "normal"
