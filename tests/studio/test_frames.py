@@ -71,3 +71,17 @@ def test_1d_series_and_columns_frames(tmp_path: Path) -> None:
     assert len(cols) == 3 and all(len(c["real"]) == len(c["fake"]) == len(c["edges"]) - 1 for c in cols)
     assert sum(cols[0]["real"]) == pytest.approx(1.0, abs=1e-3)
 
+
+
+def test_a_table_shows_its_own_columns_not_its_encoding(tmp_path) -> None:  # noqa: ANN001
+    import ganforge as gf
+    from ganforge.studio.frames import FrameMaker
+
+    run = gf.train("penguins-table", steps=2, out=tmp_path / "t", show_progress=False, overrides=["eval.enabled=false"])
+    real = run.real_data().real(300, seed=1).x
+    maker = FrameMaker(run.gan, run.scaler, "table", tuple(run.data_info.sample_shape), real, seed=0)
+    columns = {c["name"].split(":")[0]: c for c in maker.frame(2)["columns"]}
+    assert {"species", "island", "bill_length_mm", "sex", "year"} <= set(columns)  # was "column 0" ... "column 11"
+    assert columns["species"]["name"] == "species: Adelie, Chinstrap, Gentoo"
+    assert len(columns["species"]["real"]) == 3 and abs(sum(columns["species"]["real"]) - 1.0) < 1e-3
+    assert len(columns["bill_length_mm"]["edges"]) == len(columns["bill_length_mm"]["fake"]) + 1

@@ -257,6 +257,9 @@ class FrameMaker:
         with torch.no_grad():
             fake = self._to_data(self.gan.generate(z, y)).reshape(z.shape[0], -1)
         real = self.real.float().reshape(self.real.shape[0], -1)
+        transformer = getattr(self.gan, "transformer", None)
+        if self.kind == "table" and transformer is not None:  # the table's own columns, not its encoding
+            return {"columns": table_columns(transformer, real.numpy(), fake.cpu().numpy())}
         columns = []
         for j in range(min(real.shape[1], MAX_COLUMNS)):
             lo, hi = float(real[:, j].min()), float(real[:, j].max())
@@ -268,3 +271,40 @@ class FrameMaker:
             f = torch.histc(fake[:, j].clamp(lo, hi), HIST_BINS, lo, hi) / max(1, fake.shape[0])
             columns.append({"name": f"column {j}", "edges": _round(edges), "real": _round(r), "fake": _round(f)})
         return {"columns": columns}
+
+
+def table_columns(transformer: Any, real_rows: Any, fake_rows: Any) -> list[dict[str, Any]]:
+    """Real and generated distributions of a table's columns (decoded from the GAN's encoding): a bar per
+    category for categorical and boolean columns (named in the caption, missing as "(missing)"), a histogram
+    over the real range for numbers. Ids and datetimes are left out; at most ``MAX_COLUMNS``."""
+    import numpy as np
+
+    real, fake = transformer.inverse(real_rows), transformer.inverse(fake_rows)
+    out: list[dict[str, Any]] = []
+    for col in transformer.columns:
+        if col.kind in ("id", "datetime") or len(out) >= MAX_COLUMNS:
+            continue
+        if col.kind in ("categorical", "boolean"):
+            names = ["(missing)" if c is None else str(c) for c in col.categories]
+
+            def shares(values: Any, names: list[str] = names) -> list[float]:
+                text = values.map(lambda v: "(missing)" if v is None or v != v else str(v))
+                counts = text.value_counts(normalize=True)
+                return [round(float(counts.get(name, 0.0)), 4) for name in names]
+
+            out.append({"name": f"{col.name}: {', '.join(names)}", "edges": list(range(len(names) + 1)),
+                        "real": shares(real[col.name]), "fake": shares(fake[col.name])})
+            continue
+        r = np.asarray(real[col.name], dtype=np.float64)
+        f = np.asarray(fake[col.name], dtype=np.float64)
+        r, f = r[np.isfinite(r)], f[np.isfinite(f)]
+        if not len(r):
+            continue
+        lo, hi = float(r.min()), float(r.max())
+        hi = hi if hi > lo else lo + 1.0
+        edges = np.linspace(lo, hi, HIST_BINS + 1)
+        hist_r = np.histogram(r, edges)[0] / max(1, len(r))
+        hist_f = np.histogram(np.clip(f, lo, hi), edges)[0] / max(1, len(f))
+        out.append({"name": col.name, "edges": np.round(edges, 4).tolist(), "real": np.round(hist_r, 4).tolist(),
+                    "fake": np.round(hist_f, 4).tolist()})
+    return out
