@@ -87,3 +87,18 @@ def test_data_file_without_recipe_keeps_the_points_default(tmp_path: Path) -> No
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["data"] == {"source": "file", "path": str(tmp_path / "pts.csv")}
     assert config["model"]["type"] == "gan"
+
+
+def test_features_named_like_the_index_columns_keep_their_names(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    t = np.arange(60)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["t", "sample"])  # a user's series whose columns are called t and sample
+        writer.writerows(np.stack([np.sin(t / 3), np.cos(t / 5)], axis=1).round(4).tolist())
+    run = tmp_path / "run"
+    main(["train", str(path), "--recipe", "timeseries-gru", "-o", str(run), "-q", *FAST])
+    main(["sample", str(run), "-n", "2", "-o", str(tmp_path / "out.csv")])
+    with (tmp_path / "out.csv").open() as handle:
+        header = next(csv.reader(handle))
+    assert header == ["_sample", "_t", "t", "sample"]  # was sample,t,t,sample: two columns of each name

@@ -124,11 +124,17 @@ def write_samples(
 
 def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
     """Sequences (N, T, F) as a long-format CSV: header ``sample,t,<feature names>`` and one row per sample
-    and time step (``sample`` 0..n-1, ``t`` 0..T-1), feature names from the source's columns if known."""
+    and time step (``sample`` 0..n-1, ``t`` 0..T-1), feature names from the source's columns if known (a feature
+    named ``sample`` or ``t`` keeps its name and the index column becomes ``_sample`` / ``_t``)."""
     steps, features = run.data_info.sample_shape
-    names = column_names(run, features)
+    names = [str(name) for name in column_names(run, features)]
+    index = []
+    for name in ("sample", "t"):  # a feature already named so keeps its name; the index column gets a "_"
+        while name in names or name in index:
+            name = "_" + name
+        index.append(name)
     with path.open("w", encoding="utf-8") as handle:
-        handle.write(",".join(["sample", "t", *map(str, names)]) + "\n")
+        handle.write(",".join([*index, *names]) + "\n")
         first = 0
         for chunk in _batches(run, n, label, batch, **options):
             ids = np.repeat(np.arange(first, first + len(chunk)), steps)[:, None]
