@@ -70,3 +70,14 @@ def test_translate_never_writes_over_its_input(run, tmp_path) -> None:
     with pytest.raises(GanforgeError, match="inputs are never overwritten"):
         translate_file(run, src / "a.png", src / "a.png")
     assert (src / "a.png").read_bytes() == before
+
+
+def test_the_command_says_when_pictures_were_resized(run, tmp_path, capsys) -> None:  # noqa: ANN001
+    from ganforge.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "fits.png")
+    Image.fromarray(np.zeros((30, 40), np.uint8)).save(src / "other.png")
+    main(["translate", str(run.path), str(src), "-o", str(tmp_path / "out")])
+    assert "1 of 2 pictures were not 16x16: centre-cropped and resized" in capsys.readouterr().out

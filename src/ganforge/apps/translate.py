@@ -62,6 +62,26 @@ def _read_domain_images(run: Run, files: list[Path], direction: str, size: int |
     return torch.stack([set_channels(read_image(f, side).unsqueeze(0), want == 1)[0] for f in files])
 
 
+def resize_note(run: Run | str | Path, source: str | Path, size: int | None = None) -> str:
+    """``""``, or a sentence saying how many input pictures were not the translator's size and were centre-
+    cropped and resized to it (a 40x30 picture given to a 16x16 translator comes back 16x16)."""
+    from PIL import Image
+
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+
+    run = _as_run(run)
+    side = int(size or run.data_info.sample_shape[-1])
+    src = Path(source)
+    files = [src] if src.is_file() else sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    other = 0
+    for f in files:
+        with Image.open(f) as picture:
+            other += picture.size != (side, side)
+    if not other:
+        return ""
+    return f"{other} of {len(files)} pictures were not {side}x{side}: centre-cropped and resized to it (--size sets it)"
+
+
 def _save(image: torch.Tensor, path: Path) -> Path:
     from ganforge.outputs import save_picture
     from ganforge.report.image_pictures import grid_image

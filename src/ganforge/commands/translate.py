@@ -26,8 +26,11 @@ def translate(
         "--size", **SIZE_RANGE, help="picture side (default: the training size)")] = None,
 ) -> None:
     """Translate a picture, or every picture of a folder, from domain A to B (a2b) or back (b2a)."""
-    from ganforge.apps.translate import translate_path
+    from ganforge.apps.translate import resize_note, translate_path
 
     written = translate_path(run, in_dir, out_dir, direction, size)
     one = len(written) == 1 and in_dir.is_file()
     print(f"wrote {written[0]}" if one else f"wrote {len(written)} pictures to {out_dir}")
+    note = resize_note(run, in_dir, size)
+    if note:
+        print(note)
