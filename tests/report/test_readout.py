@@ -105,3 +105,14 @@ def test_a_sequence_runs_discriminative_score_is_judged_on_its_fixed_scale() -> 
     assert quality_verdict({"discriminative_score": 0.4477})[0] == "far"
     assert quality_verdict({"discriminative_score": 0.03})[0] == "close"
     assert quality_verdict({"discriminative_score": 0.1})[0] == "off"
+
+
+def test_a_table_run_is_judged_beside_the_real_rows_and_independent_columns() -> None:
+    """A penguins run scored 0.64 where sampling each column independently scores 0.79: diagnose called it
+    healthy because tables had no floor it read."""
+    comparison = {"identity": {"quality": 0.875}, "independent": {"quality": 0.789}}
+    state, sentence = quality_verdict({"quality": 0.643, "comparison": comparison})
+    assert state == "far" and "independent columns 0.789" in sentence
+    assert quality_verdict({"quality": 0.84, "comparison": comparison})[0] == "close"
+    assert quality_verdict({"quality": 0.80, "comparison": comparison})[0] == "off"
+    assert quality_verdict({"quality": 0.76, "comparison": comparison})[0] == "off"  # near the free baseline
