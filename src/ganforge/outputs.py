@@ -80,14 +80,17 @@ def output_folder(raw: str | os.PathLike[str], option: str = "-o", empty: bool =
     return path
 
 
-def never_over(output: str | os.PathLike[str], *inputs: str | os.PathLike[str], option: str = "-o") -> None:
+def never_over(
+    output: str | os.PathLike[str], *inputs: str | os.PathLike[str], option: str = "-o", what: str = "the input"
+) -> None:
     """Refuse an output that is one of the command's inputs (the same file, or the same folder): writing there
-    would replace what the command reads, and a user's data is never overwritten."""
+    would replace what the command reads, and a user's data is never overwritten. ``what`` names the input in
+    the message (``"the file RUN was trained on"``)."""
     target = Path(os.fspath(output)).expanduser().resolve()
     for given in inputs:
         if target == Path(os.fspath(given)).expanduser().resolve():
             raise GanforgeError(
-                f"{option} {output} is the input {given}; give another name (inputs are never overwritten)"
+                f"{option} {output} is {what} ({given}); give another name (inputs are never overwritten)"
             )
 
 

@@ -48,13 +48,12 @@ def augment(
     from ganforge.apps.augment import augment as run_augment
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_bytes, atomic_write_text
-    from ganforge.outputs import output_file
+    from ganforge.outputs import never_over, output_file
 
     if sum(v is not None and v is not False for v in (per_class, ratio, balance or None)) > 1:
         raise GanforgeError("give one of --per-class, --ratio and --balance")
     want = ".csv" if data.suffix.lower() == ".csv" else ".npz"
-    if output.suffix.lower() == want and data.exists() and output.resolve() == data.resolve():
-        raise GanforgeError(f"-o {output} is the input file; give a new name (the input is never overwritten)")
+    never_over(output, data, what="the input file")
     frame = None
     if data.suffix.lower() == ".csv":
         frame, x, y = _read_table(data, label_column)
@@ -109,7 +108,6 @@ def _read_images(data: Path, size: int | None) -> tuple[Any, Any]:
     """(images, labels) of a .npz archive or a folder with one sub-folder per class. An archive's arrays go to
     augment as stored (uint8 or [0, 1] floats, any layout), so the output keeps their dtype and layout;
     a folder, a resize or [0, 255] floats are read as (N, C, H, W) in [0, 1]."""
-    import numpy as np
 
     from ganforge.data.image_files import image_folder, images_npz
     from ganforge.errors import GanforgeError
@@ -119,16 +117,31 @@ def _read_images(data: Path, size: int | None) -> tuple[Any, Any]:
         source = image_folder(str(data), size=32 if size is None else size)
     else:
         images_key, labels_key = npz_array_keys(data)
+        if size is None and images_key is not None and labels_key is not None:
+            stored = _stored_arrays(data, images_key, labels_key)
+            if stored is not None:
+                return stored
         source = images_npz(str(data), images_key=images_key or "images", size=size,
                             **({"labels_key": labels_key} if labels_key else {}))
-        if size is None and source.y is not None:
-            with np.load(data, allow_pickle=False) as archive:
-                images, labels = archive[images_key or "images"], archive[labels_key or "labels"]
-            if images.dtype == np.uint8 or (images.dtype.kind == "f" and images.max() <= 1 and images.min() >= 0):
-                return images, labels
     if source.y is None:
         raise GanforgeError(
             f"{data}: no labels (a 1-D integer array with one entry per image, or one sub-folder per class); "
             "augment needs classes"
         )
     return source.x.numpy(), source.y.numpy()
+
+
+def _stored_arrays(data: Path, images_key: str, labels_key: str) -> tuple[Any, Any] | None:
+    """An archive's (images, labels) as stored, when augment reads them as they are (uint8, or floats in
+    [0, 1]); None otherwise (other value ranges, or a member that cannot be read: images_npz then converts
+    the stack or words the error). The archive is read once either way."""
+    import numpy as np
+
+    try:
+        with np.load(data, allow_pickle=False) as archive:
+            images = archive[images_key]
+            if not (images.dtype == np.uint8 or (images.dtype.kind == "f" and images.min() >= 0 and images.max() <= 1)):
+                return None
+            return images, archive[labels_key]
+    except Exception:  # noqa: BLE001 - a damaged member: the loader reports it in one line
+        return None
