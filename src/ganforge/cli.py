@@ -44,8 +44,10 @@ def register_command(name: str | None = None, **options: Any) -> Callable[[F], F
 
 
 SEED_RANGE = {"min": 0, "max": 2**63 - 1}
-SIZE_RANGE = {"min": 4, "max": 1024}  # data.images.MIN_SIZE / MAX_SIZE (not imported here: that loads torch)
 """Every ``--seed``: a non-negative int64 (``torch.manual_seed`` takes no more), checked by click in one line."""
+SIZE_RANGE = {"min": 4, "max": 1024}
+"""Every ``--size`` of a command that reads pictures: ``data.images.MIN_SIZE`` to ``MAX_SIZE`` (not imported
+here: that module loads torch; a test holds the two equal)."""
 
 SetOption = Annotated[
     list[str] | None,
@@ -222,7 +224,7 @@ def sample(
 ) -> None:
     """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
     PNGs (image runs)."""
-    from ganforge.outputs import names_a_folder, output_file
+    from ganforge.outputs import names_a_folder, never_over, output_file
     from ganforge.sampling import SAMPLE_SUFFIXES
 
     to_folder = names_a_folder(output)
@@ -235,8 +237,8 @@ def sample(
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
     trained_on = loaded.config.data.get("path")
-    if not to_folder and isinstance(trained_on, str) and Path(output).resolve() == Path(trained_on).resolve():
-        raise GanforgeError(f"-o {output} is the file {run} was trained on; give a new name (it is never overwritten)")
+    if not to_folder and isinstance(trained_on, str):
+        never_over(output, trained_on, what=f"the file {run} was trained on")
     values = math.prod(loaded.data_info.sample_shape or (1,))
     per_value = 14 if output.lower().endswith(".csv") else 4  # "-1.234567e+00," in text, float32 in binary
     check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
