@@ -259,6 +259,15 @@ def _checked_sequences(x: np.ndarray, where: str) -> np.ndarray:
     return x
 
 
+def _checked_labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
+    """``y`` flattened, if it is ``n`` non-negative integers (one class per sequence); else a one-line error
+    that starts with ``what``."""
+    y = y.reshape(-1)
+    if len(y) != n or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+        raise GanforgeError(f"{what} must be {n} non-negative integers (one per sequence)")
+    return y
+
+
 def sequences(x: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor | None = None) -> SequenceSource:
     """Sequences given from Python, ``gf.train(gan, data=gf.data.sequences(x))``: an (N, T, F) array or tensor
     (N sequences of T steps and F features) in its own units, with optional integer labels (one per sequence).
@@ -266,9 +275,8 @@ def sequences(x: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor | 
     array = _checked_sequences(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x), "data")
     y = None
     if labels is not None:
-        y = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels).reshape(-1)
-        if len(y) != len(array) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
-            raise GanforgeError(f"data: labels must be {len(array)} non-negative integers (one per sequence)")
+        given = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels)
+        y = _checked_labels(given, len(array), "data: labels")
     info = {"seq_len": int(array.shape[1]), "features": int(array.shape[2])}
     return _sequence_source("sequences", array.astype(np.float32), info, y)
 
@@ -286,10 +294,6 @@ def sequences_npy(path: str, key: str | None = None, labels_key: str | None = No
     if labels_key is not None:
         if file.suffix != ".npz":
             raise GanforgeError("data.labels_key needs a .npz file holding both the sequences and the labels")
-        y = _load_array(file, labels_key, "labels_key").reshape(-1)
-        if len(y) != len(x) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
-            raise GanforgeError(
-                f"{file}: labels '{labels_key}' must be {len(x)} non-negative integers (one per sequence)"
-            )
+        y = _checked_labels(_load_array(file, labels_key, "labels_key"), len(x), f"{file}: labels '{labels_key}'")
     info = {"path": str(path), "key": key, "seq_len": int(x.shape[1]), "features": int(x.shape[2])}
     return _sequence_source(file.stem, x.astype(np.float32), info, y)
