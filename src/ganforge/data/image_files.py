@@ -105,7 +105,7 @@ def read_image(path: str | Path, size: int | None = None, crop: bool = True) -> 
     return resize_images(x.unsqueeze(0), size)[0]
 
 
-def _area(size: tuple[int, ...]) -> int:
+def _area(size: tuple[int, int]) -> int:
     return size[0] * size[1]
 
 
@@ -183,9 +183,9 @@ def image_folder(
     x = torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures])
     y = None if labels is None else [labels[i] for i in keep]
     sides = [_stored_size(files[i]) for i in keep]  # (width, height) as stored, for the line saying what was done
+    extremes = dict.fromkeys((min(sides, key=_area), max(sides, key=_area)))  # smallest, largest; once if equal
     info = {"path": str(folder), "classes": classes, "files": len(keep),
-            "stored_sizes": sorted({f"{w}x{h}" for w, h in (min(sides, key=_area), max(sides, key=_area))},
-                                   key=lambda s: _area(tuple(int(v) for v in s.split("x")))),
+            "stored_sizes": [f"{w}x{h}" for w, h in extremes],
             "converted": sum(p.shape[0] != x.shape[1] for p in pictures)}
     return image_source(x, y, name=folder.name or "images", num_classes=len(classes) or None, info=info)
 

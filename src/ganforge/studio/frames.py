@@ -279,12 +279,14 @@ def table_columns(transformer: Any, real_rows: Any, fake_rows: Any) -> list[dict
     over the real range for numbers. Ids and datetimes are left out; at most ``MAX_COLUMNS``."""
     import numpy as np
 
+    from ganforge.data.tables import DISCRETE_KINDS
+
     real, fake = transformer.inverse(real_rows), transformer.inverse(fake_rows)
     out: list[dict[str, Any]] = []
     for col in transformer.columns:
         if col.kind in ("id", "datetime") or len(out) >= MAX_COLUMNS:
             continue
-        if col.kind in ("categorical", "boolean"):
+        if col.kind in DISCRETE_KINDS:
             names = ["(missing)" if c is None else str(c) for c in col.categories]
 
             def shares(values: Any, names: list[str] = names) -> list[float]:
