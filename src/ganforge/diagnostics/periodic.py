@@ -34,6 +34,7 @@ import torch
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
+from ganforge.report.readout import is_bookkeeping
 from ganforge.training.callbacks import Callback, register_callbacks
 from ganforge.training.checkpoint import latest_checkpoint, save_checkpoint
 
@@ -191,7 +192,7 @@ class PeriodicEvaluation(Callback):
         value = report.get(self.best_metric or "")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             numbers = [k for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-                       and not _bookkeeping(k)]
+                       and not is_bookkeeping(k)]
             why = f" ({report['skipped']})" if "skipped" in report else ""
             raise GanforgeError(
                 f"eval.best={self.best_metric}: the evaluation at step {step} reports no such number{why}; "
@@ -234,8 +235,3 @@ def periodic_evaluation(config: RunConfig, source: DataSource, run_dir: Path | N
             )
         return []
     return [PeriodicEvaluation(cfg.every, cfg.n, cfg.metrics, cfg.best, run_dir)]
-
-
-def _bookkeeping(key: str) -> bool:
-    """Report entries that describe the evaluation (sample counts, its time), not the samples' quality."""
-    return key.startswith("n_") or key.endswith(("_n", "_seconds"))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.fileio import atomic_write_text
-from ganforge.report.readout import METRICS
+from ganforge.report.readout import METRICS, is_bookkeeping
 from ganforge.report.timeline import timeline
 
 REPORT_NAME = "report.html"
@@ -65,9 +65,8 @@ def metric_rows(evaluation: dict[str, Any], floors: dict[str, float] | None = No
     folded = set()
     rows = []
     for key, value in numeric.items():
-        if key in SKIP_KEYS or key.endswith(("_std", "_matched", "_subsets", "_subset_size", "_k", "_seconds")):
-            continue
-        if key.startswith("n_"):  # sample and row counts (tables' n_synthetic, n_train, n_holdout) are not scores
+        folded_suffix = key.endswith(("_std", "_matched", "_subsets", "_subset_size", "_k"))
+        if key in SKIP_KEYS or folded_suffix or is_bookkeeping(key):
             continue
         if any(key.endswith(s) and key[: -len(s)] in numeric for s in FLOOR_SUFFIXES):
             continue  # a floor of another metric

@@ -100,6 +100,12 @@ FIXED_SCALE = {"discriminative_score": (0.05, 0.2)}
 ABS_SLACK = {"ks": 0.01, "high_quality": 0.02, "precision": 0.02, "conditional_accuracy": 0.02, "kid": 1e-3}
 
 
+def is_bookkeeping(key: str) -> bool:
+    """Evaluation entries that describe the evaluation (sample and row counts, its time), not the samples'
+    quality: never a metric to show, plot or choose a checkpoint by."""
+    return key.startswith("n_") or key.endswith(("_n", "_seconds"))
+
+
 def _floor_keys(metric: Metric) -> tuple[str, ...]:
     return (metric.floor,) if isinstance(metric.floor, str) else (metric.floor or ())
 
