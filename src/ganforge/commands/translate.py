@@ -27,10 +27,12 @@ def translate(
 ) -> None:
     """Translate a picture, or every picture of a folder, from domain A to B (a2b) or back (b2a)."""
     from ganforge.apps.translate import resize_note, translate_path
+    from ganforge.runs import load
 
-    written = translate_path(run, in_dir, out_dir, direction, size)
+    loaded = load(run)  # once, for the translation and the note
+    written = translate_path(loaded, in_dir, out_dir, direction, size)
     one = len(written) == 1 and in_dir.is_file()
     print(f"wrote {written[0]}" if one else f"wrote {len(written)} pictures to {out_dir}")
-    note = resize_note(run, in_dir, size)
+    note = resize_note(loaded, in_dir, size)
     if note:
         print(note)
