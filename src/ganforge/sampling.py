@@ -49,7 +49,12 @@ def balanced_labels(run: Run, n: int) -> torch.Tensor | None:
 def column_names(run: Run, count: int) -> list[str]:
     """The data's column names (stored in ``data.json`` when the run was trained on a CSV with a header),
     else ``x0, x1, ...``."""
-    info = getattr(run.data_info, "info", None)
+    return names_in_info(getattr(run.data_info, "info", None), count)
+
+
+def names_in_info(info: object, count: int) -> list[str]:
+    """The ``count`` column names a data description's ``info`` holds (``columns``, from a CSV's header), else
+    ``x0, x1, ...`` (also when the stored list does not match ``count``)."""
     names = info.get("columns") if isinstance(info, dict) else None
     if isinstance(names, list) and len(names) == count and all(isinstance(c, (str, int)) for c in names):
         return [str(c) for c in names]

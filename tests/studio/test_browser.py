@@ -59,6 +59,7 @@ def test_live_2d_training_page(
         assert np.abs(np.array(later["fake"]) - np.array(first["fake"])).max() > 1e-4
         assert len(later["fake"]) == 400 and len(later["heat"]) == later["heat_size"] ** 2
         assert later["arrows"] and later["manifold"]
+        assert page.evaluate("window.studio.init.axes") == ["x0", "x1"]
         wait_for(lambda: page.evaluate("window.studio.records.length") >= 2)
         page.wait_for_timeout(400)  # let the charts draw
         page.screenshot(path=str(artifacts / "studio-ring8-live.png"))
@@ -141,6 +142,11 @@ def _snapshot_run(folder: Path, steps: list[int]) -> None:
     lines[1]["findings"] = [{"step": 200, "kind": "low_diversity", "message": "falling diversity: 0.31x as varied",
                              "remedy": "minibatch_std in D"}]
     lines[3]["resolved"] = [{"step": 400, "kind": "low_diversity"}]
+    # an objective changed live at step 300: D's outputs are critic scores from there on
+    lines[2]["studio"] = {"changes": [{"step": 300, "what": "objective", "value": "wgan", "probability": False}],
+                          "objective": "wgan"}
+    for line in lines[2:]:
+        line["d_real"], line["d_fake"] = 4.0, -3.0
     (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
     rng = np.random.default_rng(0)
     for i, step in enumerate(steps):
@@ -184,6 +190,10 @@ def test_image_slider_shows_the_chosen_steps_snapshot(
         text = page.inner_text("#findings")
         assert "step 200 · low_diversity (until step 400)" in text and "remedy: minibatch_std in D" in text
         assert page.evaluate("window.studio.records.length") == 5
+        # the D chart starts again where the objective changed, on the critic's scale (not 0-1)
+        assert page.evaluate("window.studio.dSince") == 300 and page.evaluate("window.studio.probability") is False
+        wait_for(lambda: "critic scores" in page.inner_text("#d-title"))
+        assert "since step 300 (objective changed)" in page.inner_text("#d-title")
         page.screenshot(path=str(artifacts / "studio-image-slider.png"))
         assert not page.errors  # type: ignore[attr-defined]
         _local_only(requests, box["server"].url)

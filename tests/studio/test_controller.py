@@ -64,6 +64,8 @@ def test_controls_and_live_settings_reach_metrics(tmp_path: Path, live_studio: A
     record = waiter(lambda: next((r for r in read(studio.out / "metrics.jsonl") if r.get("studio")), None))
     assert record["studio"]["objective"] == "hinge" and record["studio"]["n_critic"] == 2
     assert [c["what"] for c in record["studio"]["changes"]] == ["d_step", "lr.generator", "objective", "n_critic"]
+    # the change says D's new scale, so a page following the run later draws hinge scores as scores
+    assert record["studio"]["changes"][2]["probability"] is False
     # the linear decay continues from the rate set live
     assert record["lr"]["generator"] == pytest.approx(0.0005, rel=2e-3)
     controller.submit({"action": "pause"})
@@ -112,6 +114,7 @@ def test_attach_draws_frames_from_the_runs_checkpoints(tmp_path: Path) -> None:
     events = _events(client)
     init = [p for e, p in events if e == "init"][0]
     assert init["mode"] == "attach" and init["view"] == "lowdim" and len(init["real"]) == 400
+    assert init["axes"] == ["x0", "x1"]  # ring8 has no column names
     assert not init["controls"]["lr"]
     frames = [p for e, p in events if e == "frame"]
     assert [f["step"] for f in frames] == [100, 200]

@@ -53,6 +53,26 @@ def test_2d_frame_surface_arrows_and_manifold() -> None:
     assert after > before
 
 
+def test_the_2d_view_names_its_axes_after_the_data_columns(tmp_path: Path) -> None:
+    data = tmp_path / "heights.csv"
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{a:.3f},{b:.3f}" for a, b in rng.normal([170, 70], [10, 8], size=(300, 2)))
+    data.write_text("height_cm,weight_kg\n" + rows + "\n")
+    config = build_config(str(data))
+    source = source_from_config(config.data)
+    gan = build_model(config.model, source)
+    source.fit_scaler(gan.output_activation)
+    from ganforge.sampling import names_in_info
+
+    names = names_in_info(source.info, 2)
+    maker = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x, names=names)
+    init = maker.init_message()
+    assert init["axes"] == ["height_cm", "weight_kg"]
+    assert init["bounds"][0][0] < 150 < 190 < init["bounds"][0][1]  # the ranges drawn are in the data's units
+    unnamed = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x, names=["only one"])
+    assert unnamed.init_message()["axes"] == ["x0", "x1"]  # a list that does not fit the columns is not used
+
+
 def test_wasserstein_scores_are_not_probabilities() -> None:
     frame = _maker("ring8-wgan").frame(0)
     assert not frame["probability"]

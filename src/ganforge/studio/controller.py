@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganforge.errors import GanforgeError
+from ganforge.sampling import names_in_info
 from ganforge.studio.frames import N_POINTS, FrameMaker
 from ganforge.studio.hub import EventHub
 from ganforge.training.callbacks import Callback
@@ -122,8 +123,9 @@ class StudioController(Callback):
         view_n = 2000 if len(source.sample_shape) == 1 and source.sample_shape[0] > 2 else N_POINTS
         real = source.real(view_n, seed=2024).x if getattr(trainer.gan, "samples_from_noise", True) else None
         if real is not None:
+            names = names_in_info(source.info, int(source.sample_shape[0])) if len(source.sample_shape) == 1 else None
             self.maker = FrameMaker(trainer.gan, source.scaler, source.kind, tuple(source.sample_shape), real,
-                                    seed=trainer.config.seed)
+                                    seed=trainer.config.seed, names=names)
         init = self.maker.init_message() if self.maker is not None else {"view": "images"}
         init.update(mode="live", run=trainer.config.name, run_dir=str(trainer.run_dir or ""),
                     steps=trainer.train_cfg.steps, controls=self.capabilities(), phases=list(trainer.optimizers))
@@ -280,7 +282,9 @@ class StudioController(Callback):
             from ganforge.objectives import get_objective
 
             gan.objective = get_objective(command["objective"])
-            self._pending.append({"step": trainer.step, "what": "objective", "value": command["objective"]})
+            # the page (live or following the run later) draws D's outputs on the new scale from this step on
+            self._pending.append({"step": trainer.step, "what": "objective", "value": command["objective"],
+                                  "probability": bool(getattr(gan.objective, "probability_outputs", False))})
         if "n_critic" in command:
             gan.n_critic = int(command["n_critic"])
             self._pending.append({"step": trainer.step, "what": "n_critic", "value": gan.n_critic})

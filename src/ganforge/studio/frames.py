@@ -89,6 +89,7 @@ class FrameMaker:
     sample_shape: tuple[int, ...]
     real: Tensor  # real samples in data units
     seed: int = 0
+    names: list[str] | None = None  # the data's column names (the 1-D / 2-D view's axis titles); x0, x1, ... if None
 
     def __post_init__(self) -> None:
         self.view = view_of(self.kind, self.sample_shape)
@@ -122,6 +123,8 @@ class FrameMaker:
         msg["objective"] = getattr(objective, "name", None)
         if self.view == "lowdim":
             msg["real"] = _round(self.real[:N_POINTS])
+            dims = len(self.bounds)
+            msg["axes"] = list(self.names) if self.names and len(self.names) == dims else [f"x{i}" for i in range(dims)]
         elif self.view == "series":
             msg["real"] = _round(self.real[:N_SERIES])
         return msg

@@ -4,7 +4,7 @@
 
 const S = (window.studio = {
   init: null, status: null, records: [], frames: 0, lastFrame: null, snapshots: [],
-  findings: [], changes: [], probability: true, heatDraws: 0, shownSnapshot: null,
+  findings: [], changes: [], probability: true, dSince: null, heatDraws: 0, shownSnapshot: null,
 });
 const $ = (id) => document.getElementById(id);
 const REAL = "#1b9e5a", FAKE = "#7b3fbf";
@@ -31,7 +31,7 @@ on("frame", (frame) => { for (const k of ["fake", "heat", "arrows", "manifold"])
 on("snapshot", (snap) => { S.snapshots.push(snap); S.snapshots.sort((a, b) => a.step - b.step); updateSlider(); });
 on("status", (st) => { S.status = st; showStatus(); });
 on("settings", (st) => { S.probability = !!st.probability; if (S.status) S.status.objective = st.objective; scheduleCharts(); });
-on("reset", () => { S.records = []; S.findings = []; renderFindings(); scheduleCharts(); });
+on("reset", () => { S.records = []; S.findings = []; S.dSince = null; renderFindings(); scheduleCharts(); });
 
 // ---------------------------------------------------------------- setup
 function setup() {
@@ -144,6 +144,10 @@ function absorbRecord(rec) {
   if (studio && studio.changes) {
     for (const c of studio.changes) {
       S.changes.push(c);
+      if (c.what === "objective") {  // D's outputs change scale here: the D chart starts again from this step
+        S.dSince = c.step;
+        if (c.probability !== undefined) S.probability = !!c.probability;
+      }
       const li = document.createElement("li");
       li.textContent = `step ${c.step}: ${c.what}${c.value !== undefined ? " = " + c.value : ""}`;
       $("changes").appendChild(li);
@@ -223,11 +227,13 @@ function drawCharts() {
     { name: "loss D", color: "#c2410c", points: series("loss_d") },
     { name: "loss G", color: "#1d4ed8", points: series("loss_g") },
   ]);
-  const prob = S.probability;
-  $("d-title").textContent = prob ? "D(x) and D(G(z)) as probabilities (0.5: cannot tell)" : "critic scores D(x), D(G(z))";
+  const prob = S.probability, since = S.dSince;
+  const after = (points) => (since === null ? points : points.filter((p) => p[0] > since));
+  $("d-title").textContent = (prob ? "D(x) and D(G(z)) as probabilities (0.5: cannot tell)" : "critic scores D(x), D(G(z))")
+    + (since === null ? "" : ` since step ${since} (objective changed)`);
   lineChart($("d-chart"), [
-    { name: "D(x)", color: REAL, points: series("d_real") },
-    { name: "D(G(z))", color: FAKE, points: series("d_fake") },
+    { name: "D(x)", color: REAL, points: after(series("d_real")) },
+    { name: "D(G(z))", color: FAKE, points: after(series("d_fake")) },
   ], prob ? { yMin: 0, yMax: 1, ref: 0.5 } : {});
   const present = [...evalKeys(), ...QUALITY_KEYS].filter((k) => series(k).length);
   const colors = ["#0f766e", "#b45309", "#9333ea", "#be123c"];
@@ -316,7 +322,24 @@ function drawField(init, f) {
       ctx.fillStyle = "#5b6572"; ctx.fillText("z", 4, H - 8); ctx.fillText("G(z)", 4, base + 40);
     }
   }
+  axisLabels(ctx, init, W, H);
   ctx.fillStyle = "#1d232b"; ctx.font = "12px system-ui"; ctx.fillText(`step ${f.step}`, W - 80, 16);
+}
+
+function axisLabels(ctx, init, W, H) {  // the data's column names and the ranges shown, in the data's units
+  const axes = init.axes || [], bx = init.bounds[0], two = init.bounds.length === 2;
+  ctx.font = "11px system-ui"; ctx.fillStyle = "#3b434d";
+  const y = two ? H - 4 : H * 0.62 + 10;  // 2-D: along the bottom edge; 1-D: under the histograms' base line
+  ctx.textAlign = "left"; ctx.fillText(fmt(bx[0]), 3, y);
+  ctx.textAlign = "right"; ctx.fillText(fmt(bx[1]), W - 3, y);
+  ctx.textAlign = "center"; ctx.fillText(axes[0] || "x", W / 2, y);
+  if (two) {
+    const by = init.bounds[1];
+    ctx.textAlign = "left"; ctx.fillText(fmt(by[1]), 3, 30); ctx.fillText(fmt(by[0]), 3, H - 16);
+    ctx.save(); ctx.translate(12, H / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
+    ctx.fillText(axes[1] || "y", 0, 0); ctx.restore();
+  }
+  ctx.textAlign = "left";
 }
 
 function arrow(ctx, x0, y0, x1, y1) {
