@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +104,67 @@ def test_features_named_like_the_index_columns_keep_their_names(tmp_path: Path) 
     with (tmp_path / "out.csv").open() as handle:
         header = next(csv.reader(handle))
     assert header == ["_sample", "_t", "t", "sample"]  # was sample,t,t,sample: two columns of each name
+
+
+def write_typed_series(path: Path, rows: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """A series with a price column at 2 decimals and a count column of whole numbers."""
+    t = np.arange(rows)
+    price = np.round(20 + 3 * np.sin(t / 3), 2)
+    count = (50 + 10 * np.cos(t / 5)).round().astype(int)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["price", "count"])
+        writer.writerows([[f"{p:.2f}", str(c)] for p, c in zip(price, count, strict=True)])
+    return price, count
+
+
+def _sampled_cells(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open() as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def test_sampled_csv_keeps_integer_columns_and_decimals_after_loading(tmp_path: Path) -> None:
+    price, count = write_typed_series(tmp_path / "shop.csv")
+    run = tmp_path / "run"
+    main(["train", str(tmp_path / "shop.csv"), "--recipe", "timeseries-gru", "-o", str(run), "-q", *FAST])
+    info = json.loads((run / "data.json").read_text())["info"]  # what a new process's ganforge.load reads
+    assert info["dtypes"] == ["float", "int"] and info["decimals"] == [2, 0]
+    from ganforge.data.sequences import column_formats
+    from ganforge.runs import load
+
+    formats = column_formats(load(run).data_info.info, 2)
+    assert formats is not None and [(f.integer, f.decimals) for f in formats] == [(False, 2), (True, 0)]
+
+    out = tmp_path / "out.csv"
+    main(["sample", str(run), "-n", "20", "-o", str(out)])
+    header, cells = _sampled_cells(out)
+    assert header == ["sample", "t", "price", "count"] and len(cells) == 20 * 6
+    for _, _, p, c in cells:
+        assert re.fullmatch(r"-?\d+\.\d\d", p), p  # 20.28, not 20.2817
+        assert re.fullmatch(r"-?\d+", c), c  # a count stays whole
+        assert price.min() <= float(p) <= price.max() and count.min() <= int(c) <= count.max()
+
+
+def test_a_run_folder_without_the_type_record_samples_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_typed_series(tmp_path / "shop.csv")
+    run = tmp_path / "run"
+    main(["train", str(tmp_path / "shop.csv"), "--recipe", "timeseries-gru", "-o", str(run), "-q", *FAST])
+    desc = json.loads((run / "data.json").read_text())
+    old = {**desc, "info": {k: v for k, v in desc["info"].items() if k not in ("dtypes", "decimals")}}
+    (run / "data.json").write_text(json.dumps(old))  # a run folder written before the record existed
+    out = tmp_path / "old.csv"
+    main(["sample", str(run), "-n", "20", "-o", str(out)])
+    _, cells = _sampled_cells(out)
+    assert any("." in c for *_, c in cells)  # the counts come out as generated floats, as they always did
+
+    damaged = {**desc, "info": {**desc["info"], "dtypes": ["float", "text"]}}
+    (run / "data.json").write_text(json.dumps(damaged))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["sample", str(run), "-n", "2", "-o", str(tmp_path / "bad.csv")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "damaged" in err
+    assert not (tmp_path / "bad.csv").exists()

@@ -2,7 +2,8 @@
 
 .npy is written block by block after its header (no memory map) and .csv row block by row block
 (sequences (N, T, F) in long format: ``sample,t,<features>``, one row per sample and step; the column
-names of the user's CSV when the run was trained on one). .npz is the streamed .npy stored in a zip
+names of the user's CSV when the run was trained on one, and each column's type: whole numbers or its
+decimals, within its observed range). .npz is the streamed .npy stored in a zip
 archive under ``images`` (image data: the key ``ganforge fid`` and the ``images-npz`` source read) or
 ``samples``, with ``labels`` for conditional models (classes balanced: sample ``i`` is of class
 ``i mod K``). Every file goes to a temporary name first and is renamed when complete, so an existing
@@ -130,9 +131,21 @@ def write_samples(
 def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
     """Sequences (N, T, F) as a long-format CSV: header ``sample,t,<feature names>`` and one row per sample
     and time step (``sample`` 0..n-1, ``t`` 0..T-1), feature names from the source's columns if known (a feature
-    named ``sample`` or ``t`` keeps its name and the index column becomes ``_sample`` / ``_t``)."""
+    named ``sample`` or ``t`` keeps its name and the index column becomes ``_sample`` / ``_t``).
+
+    A run trained on a CSV series writes each feature as its column was: whole numbers for integer columns,
+    the column's decimals otherwise, within its observed range (the rule tables follow, recorded in
+    ``data.json``: :func:`ganforge.data.sequences.column_formats`); other runs write 7 significant digits."""
+    from ganforge.data.sequences import column_formats
+
     steps, features = run.data_info.sample_shape
     names = [str(name) for name in column_names(run, features)]
+    formats = column_formats(getattr(run.data_info, "info", None), features, str(run.path / "data.json"))
+    feature_fmt = (
+        ["%.7g"] * features
+        if formats is None
+        else ["%d" if f.integer else "%.7g" if f.decimals is None else f"%.{f.decimals}f" for f in formats]
+    )
     index = []
     for name in ("sample", "t"):  # a feature already named so keeps its name; the index column gets a "_"
         while name in names or name in index:
@@ -144,8 +157,12 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
         for chunk in _batches(run, n, label, batch, **options):
             ids = np.repeat(np.arange(first, first + len(chunk)), steps)[:, None]
             ts = np.tile(np.arange(steps), len(chunk))[:, None]
-            rows = np.hstack([ids, ts, chunk.reshape(-1, features)])
-            np.savetxt(handle, rows, delimiter=",", fmt=["%d", "%d"] + ["%.7g"] * features)
+            values = chunk.reshape(-1, features).astype(np.float64)
+            if formats is not None:
+                for j, fmt in enumerate(formats):  # + 0.0 turns the -0.0 rounding can give into 0.0 ("-0.00")
+                    values[:, j] = fmt.legal(values[:, j]) + 0.0
+            rows = np.hstack([ids, ts, values])
+            np.savetxt(handle, rows, delimiter=",", fmt=["%d", "%d", *feature_fmt])
             first += len(chunk)
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ganforge.data.registry import build_source
-from ganforge.data.sequences import SequenceSource, sine_sequences, sliding_windows
+from ganforge.data.sequences import SequenceSource, column_formats, sine_sequences, sliding_windows
 from ganforge.errors import GanforgeError
 
 
@@ -172,3 +172,35 @@ def test_a_users_series_with_a_date_column_semicolons_and_one_window_too_few(tmp
     assert source.sample_shape == (5, 1) and source.info["columns"] == ["temp"]  # ';' read as the separator
     with pytest.raises(GanforgeError, match="give 1 window of seq_len=20 with stride=50"):
         build_source("timeseries-csv", {"path": str(path), "seq_len": 20, "stride": 50, "columns": ["temp"]})
+
+
+def test_a_csv_series_records_each_columns_type_and_reads_it_back(tmp_path: Path) -> None:
+    path = tmp_path / "shop.csv"
+    path.write_text("price,count,rate\n" + "".join(f"{20 + i / 4:.2f},{3 * i},{i / 7}\n" for i in range(12)))
+    src = build_source("timeseries-csv", {"path": str(path), "seq_len": 4})
+    assert src.info["dtypes"] == ["float", "int", "float"]
+    assert src.info["decimals"] == [2, 0, None]  # 20.25, 20.50: two places; i / 7 needs more than six
+    formats = column_formats(src.info, 3)
+    assert formats is not None and [(f.integer, f.decimals) for f in formats] == [(False, 2), (True, 0), (False, None)]
+    assert (formats[0].minimum, formats[0].maximum) == (20.0, 22.75)
+    assert formats[0].legal(np.array([20.2817, 19.0, 30.0])).tolist() == [20.28, 20.0, 22.75]
+    assert formats[1].legal(np.array([4.6, -2.0])).tolist() == [5.0, 0.0]
+    assert formats[2].legal(np.array([0.123456789])).tolist() == [0.123456789]
+
+
+def test_column_formats_of_old_and_damaged_records() -> None:
+    assert column_formats({"columns": ["a"], "data_min": [0.0], "data_max": [1.0]}, 1) is None  # before the record
+    assert column_formats(None, 1) is None
+    good = {"dtypes": ["int"], "decimals": [0], "data_min": [0.0], "data_max": [9.0]}
+    assert column_formats(good, 1) is not None
+    for bad in (
+        {"dtypes": ["int", "int"]},
+        {"dtypes": ["text"]},
+        {"decimals": [99]},
+        {"decimals": ["2"]},
+        {"data_min": [10.0]},
+        {"data_max": [10**400]},
+        {"data_max": None},
+    ):
+        with pytest.raises(GanforgeError, match="data.json.*damaged"):
+            column_formats({**good, **bad}, 1)

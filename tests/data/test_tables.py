@@ -8,7 +8,9 @@ import torch
 from ganforge.data.tables import (
     TableTransformer,
     infer_schema,
+    legal_numbers,
     looks_like_table,
+    number_format,
     read_table,
     split_rows,
     table_source,
@@ -252,3 +254,16 @@ def test_target_share_conditions_on_the_target_that_often() -> None:
 def test_bad_encoding_settings_are_one_line_errors(options, message) -> None:
     with pytest.raises(GanforgeError, match=message):
         table_source(patients(), "p", quiet=True, **options)
+
+
+def test_number_format_is_the_rule_that_types_table_columns() -> None:
+    """number_format (shared with CSV time series) gives what a table's integer / numeric column records."""
+    frame = pd.DataFrame({"count": np.arange(30) * 7 % 23 + 100, "price": np.round(np.linspace(1, 9, 30), 2),
+                          "ratio": np.linspace(0, 1, 30) / 7})
+    source = table_source(frame, "t", quiet=True)
+    for col in source.transformer.columns:
+        assert number_format(frame[col.name].to_numpy(dtype=np.float64)) == (col.dtype, col.decimals), col.name
+    assert number_format(np.array([3.0, 4.0])) == ("int", 0)
+    assert number_format(np.array([1.5, 2.25])) == ("float", 2)
+    assert legal_numbers(np.array([0.126, -3.0, 9.0]), 0.0, 1.5, 2).tolist() == [0.13, 0.0, 1.5]
+    assert legal_numbers(np.array([0.1234567]), 0.0, 1.0, None).tolist() == [0.1234567]

@@ -5,13 +5,22 @@ in the data's own units and whose scaler uses **one shift and scale per feature,
 steps** (statistics pooled over samples and steps). That is TimeGAN's normalisation: its ``MinMaxScaler``
 in ``timegan.py`` takes each feature's min and max over every sample and step, and generated sequences
 are mapped back with the same numbers, so samples come back in the CSV's units.
+
+A CSV series also records each column's type in the source's ``info`` (kept in the run's ``data.json``):
+``dtypes`` ("int" for whole numbers, else "float") and ``decimals``, by the rule tables use
+(:func:`~ganforge.data.tables.number_format`), beside its observed ``data_min`` / ``data_max``.
+:func:`column_formats` reads them back, so ``ganforge sample RUN -o out.csv`` writes counts as integers and
+prices with their decimals, within the observed range; runs trained before this record exist have none and
+are written as before.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +28,8 @@ import torch
 from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
-from ganforge.errors import GanforgeError
+from ganforge.data.tables import MAX_DECIMALS, legal_numbers, number_format
+from ganforge.errors import GanforgeError, quote
 from ganforge.fileio import CSV_ENCODING, csv_delimiter
 
 
@@ -217,7 +227,62 @@ def timeseries_csv(
         "data_min": series.min(axis=0).tolist(),
         "data_max": series.max(axis=0).tolist(),
     }
+    formats = [number_format(series[:, j]) for j in range(series.shape[1])]
+    info["dtypes"] = [dtype for dtype, _ in formats]
+    info["decimals"] = [decimals for _, decimals in formats]
     return _sequence_source(Path(path).stem, x, info)
+
+
+@dataclass(frozen=True)
+class ColumnFormat:
+    """How one feature of a CSV series is written back: whole numbers or a number of decimals (None: as
+    many as the value needs), within the range the training series held."""
+
+    integer: bool
+    decimals: int | None
+    minimum: float
+    maximum: float
+
+    def legal(self, values: np.ndarray) -> np.ndarray:
+        """``values`` clipped to the observed range and rounded as the column was (tables' rule)."""
+        return legal_numbers(values, self.minimum, self.maximum, self.decimals)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range in a crafted data.json
+        return False
+
+
+def column_formats(info: Any, features: int, where: str = "data.json") -> list[ColumnFormat] | None:
+    """Each feature's :class:`ColumnFormat` from a sequence source's ``info`` (a run's ``data.json``), or None
+    when it records none (runs trained before it was recorded, sequences not read from a CSV): such samples
+    are written as plain floats, as before. A record that is there but malformed is one line naming
+    ``where``: the run folder is damaged, and guessing types from it would write wrong numbers."""
+    if not isinstance(info, dict) or ("dtypes" not in info and "decimals" not in info):
+        return None
+    dtypes, decimals = info.get("dtypes"), info.get("decimals")
+    lows, highs = info.get("data_min"), info.get("data_max")
+    lists = (dtypes, decimals, lows, highs)
+    if not all(isinstance(v, list) and len(v) == features for v in lists):
+        raise GanforgeError(
+            f"{where}: 'dtypes', 'decimals', 'data_min' and 'data_max' must each list the {features} features; "
+            "the run folder is damaged, re-create data.json by training again"
+        )
+    out = []
+    for dtype, places, low, high in zip(*lists, strict=True):
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and _finite(v) for v in (low, high))
+        places_ok = places is None or (type(places) is int and 0 <= places <= MAX_DECIMALS)
+        if dtype not in ("int", "float") or not places_ok or not numbers or not low <= high:
+            raise GanforgeError(
+                f"{where}: a feature's type record (dtype {quote(dtype)}, decimals {quote(places)}, range "
+                f"{quote(low)}..{quote(high)}) is not valid; the run folder is damaged, re-create data.json by "
+                "training again"
+            )
+        integer = dtype == "int"
+        out.append(ColumnFormat(integer, 0 if integer else places, float(low), float(high)))
+    return out
 
 
 def _load_array(file: Path, key: str | None, what: str) -> np.ndarray:

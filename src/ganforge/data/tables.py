@@ -131,6 +131,17 @@ def _is_whole(values: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
 
 
+def number_format(values: np.ndarray) -> tuple[str, int | None]:
+    """How generated values of a numeric column are written back, by the rules that type a table's columns:
+    ``("int", 0)`` when every value is a whole number (the ``integer`` kind), else ``("float", d)`` with ``d``
+    the fewest decimals (0..``MAX_DECIMALS``) that represent every value exactly (``numeric``), None when more
+    are needed. Tables and CSV time series (``data/sequences.py``) share it, so a generated count is whole
+    and a price keeps its cents whichever kind of run made it."""
+    if _is_whole(values):
+        return "int", 0
+    return "float", _decimals(values)
+
+
 def _parse_datetimes(text: Any) -> Any | None:
     """The column parsed as datetimes, or None when any non-missing cell is not a date (or all are numbers)."""
     pd = _pandas()
@@ -645,10 +656,17 @@ def legal_values(values: np.ndarray, col: ColumnInfo) -> np.ndarray:
     """Clip to the column's observed [min, max] and round to its decimals (whole numbers for integers,
     dates and times)."""
     assert col.minimum is not None and col.maximum is not None
-    values = np.clip(values, col.minimum, col.maximum)
-    if col.decimals is not None:
-        values = np.round(values, col.decimals)
-        values = np.clip(values, col.minimum, col.maximum)
+    return legal_numbers(values, col.minimum, col.maximum, col.decimals)
+
+
+def legal_numbers(values: np.ndarray, minimum: float, maximum: float, decimals: int | None) -> np.ndarray:
+    """``values`` clipped to the observed [``minimum``, ``maximum``] and rounded to ``decimals`` (None: not
+    rounded), so a generated value is one the column could hold; shared by tables (:func:`legal_values`) and
+    sampled CSV time series. Clipped again after rounding, in case rounding's float error steps past a bound."""
+    values = np.clip(values, minimum, maximum)
+    if decimals is not None:
+        values = np.round(values, decimals)
+        values = np.clip(values, minimum, maximum)
     return values
 
 
