@@ -291,12 +291,31 @@ def eval_(
         Optional[str], typer.Option("--features", help="image feature network: digits, inception or a file")  # noqa: UP045
     ] = None,
     trust_code: TrustOption = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="store these results in the run folder even when it already holds an evaluation (replacing it)",
+        ),
+    ] = False,
 ) -> None:
-    """Metrics for the run's kind of data."""
+    """Metrics for the run's kind of data.
+
+    When the run folder holds no evaluation yet (the end-of-run one was skipped or never ran), the results
+    are also stored in RUN/summary.json as the end-of-run evaluation would have been, and report.html is
+    rewritten, so the report and `ganforge diagnose` show them. An evaluation already stored is the run's
+    record and is left as it is unless --replace is given. --best results are never stored (the stored
+    evaluation is of the last checkpoint). A folder that cannot be written gets a one-line note on stderr;
+    the results are printed either way."""
     import torch
 
     from ganforge.runs import load
 
+    if best and replace:
+        raise GanforgeError(
+            "--replace stores an evaluation of the last checkpoint, the one the run folder's summary describes; "
+            "--best evaluates another: drop one of them"
+        )
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None, trust_code=trust_code)
     if features is not None:
         if loaded.data_info.kind != "images":
@@ -307,19 +326,21 @@ def eval_(
         loaded.config.eval.features = features
     torch.manual_seed(seed)
     n_used = n or loaded.config.eval.n
-    result = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
-    result = {"run": str(run), "step": loaded.step, **result, "seed": seed}
+    measured = loaded.evaluate(n, [m.strip() for m in metrics.split(",")] if metrics else None)
+    saved = loaded.summary.get("evaluation")  # before storing: what the agreement line compares with
+    result = {"run": str(run), "step": loaded.step, **measured, "seed": seed}
     if as_json:  # strict JSON, as summary.json holds it: NaN / inf become strings, not tokens parsers refuse
         from ganforge.fileio import to_jsonable
 
-        print(json.dumps(to_jsonable(result), default=str, allow_nan=False))
+        print(json.dumps(to_jsonable(result), default=str, allow_nan=False), flush=True)
+        _store_evaluation(loaded, measured, seed, best, replace)
         return
     comparison = result.pop("comparison", None)  # tables: the baselines' numbers, shown beside
     from ganforge.report.readout import evaluation_text
 
     print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
     print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
-    note = summary_agreement(loaded.summary.get("evaluation"), result, n_used, best)
+    note = summary_agreement(saved, result, n_used, best)
     if note:
         print(note)
     if isinstance(comparison, dict) and comparison:  # tables: the same metrics for the baselines beside
@@ -334,13 +355,29 @@ def eval_(
             cells = [comparison[name].get(key) for name in comparison]
             side.add_row(key, *(f"{v:.4g}" if isinstance(v, float) else str(v) for v in cells))
         Console().print(side)
+    _store_evaluation(loaded, measured, seed, best, replace)
+
+
+def _store_evaluation(loaded: Any, measured: dict, seed: int, best: bool, replace: bool) -> None:
+    """Keep ``ganforge eval``'s results in the run folder when it has none (see ``report.summary.
+    store_evaluation``); its one line goes to stderr, so ``--json`` output stays one JSON object."""
+    if best:  # the best checkpoint is not the one the summary describes
+        return
+    from ganforge.report.summary import evaluation_record, store_evaluation
+
+    sys.stdout.flush()
+    line = store_evaluation(loaded, evaluation_record(measured, seed, loaded.step), replace=replace)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def summary_agreement(
     saved: dict | None, result: dict, n: int, best: bool
 ) -> str:
     """One line on whether ``ganforge eval``'s numbers match the end-of-run summary's, and why not."""
-    if not isinstance(saved, dict) or not any(isinstance(v, (int, float)) for v in saved.values()):
+    from ganforge.report.readout import is_measured
+
+    if not isinstance(saved, dict) or not is_measured(saved):
         return ""  # no numbers to compare with (e.g. the end-of-run evaluation was skipped)
     reasons = []
     if best:

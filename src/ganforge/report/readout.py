@@ -106,6 +106,21 @@ def is_bookkeeping(key: str) -> bool:
     return key.startswith("n_") or key.endswith(("_n", "_seconds"))
 
 
+PROVENANCE_KEYS = ("seed", "step")  # which draw and checkpoint an evaluation measured, added to its record
+
+
+def is_measured(evaluation: Any) -> bool:
+    """Whether ``evaluation`` (``summary.json``'s ``evaluation``) holds at least one measured number: False for
+    none, ``{"skipped": reason}`` (the end-of-run evaluation did not run) or a record of counts only. What
+    ``ganforge eval`` fills in, and what its agreement line compares with."""
+    if not isinstance(evaluation, dict):
+        return False
+    return any(
+        _number(value) is not None and not is_bookkeeping(key) and key not in PROVENANCE_KEYS
+        for key, value in evaluation.items()
+    )
+
+
 def _floor_keys(metric: Metric) -> tuple[str, ...]:
     return (metric.floor,) if isinstance(metric.floor, str) else (metric.floor or ())
 

@@ -58,7 +58,7 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         run.config.eval.metrics,
     )
     if "skipped" not in evaluation:
-        evaluation = {**evaluation, "seed": EVAL_SEED, "step": run.step}
+        evaluation = evaluation_record(evaluation, EVAL_SEED, run.step)
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {
@@ -85,6 +85,79 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     run.summary = summary
     write_run_report(run, path)
     return run
+
+
+def evaluation_record(evaluation: dict[str, Any], seed: int, step: int) -> dict[str, Any]:
+    """What ``summary.json`` keeps under ``evaluation``: the evaluator's result with the seed it drew with and
+    the checkpoint step it measured, so a later ``ganforge eval`` can tell whether its numbers should match.
+    The end-of-run evaluation and :func:`store_evaluation` both write this one format."""
+    return {**evaluation, "seed": seed, "step": step}
+
+
+def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = False) -> str:
+    """Keep a later evaluation (``ganforge eval RUN``) in the run folder, as the end-of-run one would have been:
+    ``summary.json``'s ``evaluation`` (:func:`evaluation_record`), written atomically, then ``report.html``
+    rewritten from it, so the report and ``ganforge diagnose`` show numbers instead of "evaluation skipped".
+
+    Stored only when the summary holds no measured evaluation (skipped, or none), unless ``replace``; a stored
+    one is the record of the run and is not changed behind the user's back. Nothing is written for a run that
+    has not finished (no ``summary.json``: ``resume`` reads its presence as "finished"), a summary of another
+    checkpoint step, a damaged ``summary.json`` (left as it is), or while a train or resume holds the run's
+    lock. Returns one line for the user ("" when an existing evaluation was kept); never raises for a folder
+    it cannot write (read-only, full disk): the results were printed, and the note says why they were not kept.
+    """
+    from ganforge.errors import GanforgeError
+    from ganforge.fileio import atomic_write_json, read_json
+    from ganforge.report.readout import is_measured
+    from ganforge.training.run_lock import hold_run_lock, release_run_lock
+
+    path = run.path
+    file = path / "summary.json"
+    if not file.is_file():
+        return f"note: not stored in {path}: it has no summary.json (the run has not finished)"
+    try:
+        hold_run_lock(path, "store an evaluation in it")
+    except GanforgeError as err:  # another writer holds it, or the folder cannot be opened
+        return f"note: not stored: {err}"
+    try:
+        try:
+            summary = read_json(file, "summary")
+        except GanforgeError as err:
+            return f"note: not stored: {err}"
+        if not isinstance(summary, dict):
+            return f"note: not stored: {file} holds a {type(summary).__name__}, not an object; left as it is"
+        had = is_measured(summary.get("evaluation"))
+        if had and not replace:
+            return ""
+        steps = summary.get("steps")
+        if type(steps) is int and steps != run.step:
+            return (
+                f"note: not stored in {file}: it describes step {steps} and this evaluation measured checkpoint "
+                f"step {run.step}"
+            )
+        summary["evaluation"] = evaluation
+        try:
+            atomic_write_json(file, summary)
+        except OSError as err:
+            return f"note: not stored in {file} ({err.strerror or err}); the results above are complete"
+        run.summary = summary
+        done = f"{'replaced the evaluation' if had else 'stored'} in {file}"
+        state = torch.get_rng_state()
+        try:
+            from ganforge.report.html import write_report
+
+            write_report(path, run)
+        except Exception as err:  # noqa: BLE001 - the evaluation is stored; the page can be written later
+            first = (str(err).splitlines() or [type(err).__name__])[0][:160]
+            return (
+                f"{done}; `ganforge diagnose {path}` shows it, report.html was not rewritten ({first}): "
+                f"`ganforge report {path}` writes it"
+            )
+        finally:
+            torch.set_rng_state(state)
+        return f"{done}; report.html and `ganforge diagnose {path}` show it"
+    finally:
+        release_run_lock(path)
 
 
 def write_run_report(run: Run, path: Path) -> None:

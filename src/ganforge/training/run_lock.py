@@ -3,7 +3,9 @@
 Why: two ``train`` processes into the same ``--out`` (or a ``resume`` while a ``train`` runs) both
 succeed otherwise, interleaving ``metrics.jsonl`` and overwriting each other's checkpoints. Every command
 that writes a run folder (train, resume) holds an exclusive ``fcntl.flock`` on the lock file for as long
-as it runs; a second writer is refused in one line. Readers (sample, eval, diagnose) take no lock.
+as it runs; a second writer is refused in one line. ``ganforge eval`` holds it only while it stores an
+evaluation in ``summary.json`` (and only notes a refusal). Readers (sample, diagnose, eval's measuring) take no
+lock.
 
 Why ``flock``: the kernel releases it when the process dies however it dies (SIGKILL included), so a dead
 writer never blocks anyone — only a *held* lock does. Why on the folder and not on a lock file inside it:
