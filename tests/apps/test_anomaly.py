@@ -39,6 +39,42 @@ def test_scores_are_deterministic_with_a_seed() -> None:
     np.testing.assert_array_equal(det.anomaly_score(anomalies), det.anomaly_score(anomalies))
 
 
+def test_anogan_scores_a_sample_the_same_alone_and_in_any_batch() -> None:
+    # scikit-learn's score_samples(X)[i] must be row i's own score. Before round 18 AnoGAN's search started row i
+    # from row i of a seeded (N, latent) draw, so a row scored alone started elsewhere (here scores off by up to 1 %).
+    # float32 resolution (rtol 1e-6): the search runs in float64, where batch-dependent rounding stays ~1e-14.
+    import torch
+
+    normal, anomalies = blobs()
+    held, _ = blobs(seed=0, n=260)
+    x = np.concatenate([held, anomalies])  # 300 rows, normal and anomalous
+    det = AnomalyDetector(method="anogan", steps=STEPS, seed=2).fit(normal)
+    batch = det.score_samples(x)
+    rows = [1, 2, 57, 150, 259, 260, 299]
+    alone = np.array([det.score_samples(x[i:i + 1])[0] for i in rows])
+    np.testing.assert_allclose(alone, batch[rows], rtol=1e-6)
+    np.testing.assert_allclose(det.score_samples(x[::-1])[::-1], batch, rtol=1e-6)  # any position in the batch
+    np.testing.assert_allclose(-det._score(x, chunk=7)[0], batch, rtol=1e-6)  # chunks of other sizes
+    # every row starts from the best of the same 16 seeded codes
+    model = det.model_
+    starts = model.starting_codes(det._to_model(x), seed=2)
+    codes = torch.randn(16, model.latent, generator=torch.Generator().manual_seed(2)).double()
+    assert all(any(torch.equal(s, c) for c in codes) for s in starts)
+    assert len({tuple(s.tolist()) for s in starts}) > 1  # chosen per sample, not one code for all
+
+
+def test_anogan_search_starts_are_kept_and_checked(tmp_path: Path) -> None:
+    normal, anomalies = blobs(n=60)
+    det = AnomalyDetector(method="anogan", steps=20, options={"search_steps": 10, "search_starts": 4}).fit(normal)
+    assert det.model_options_ == {"search_steps": 10, "search_starts": 4}
+    loaded = AnomalyDetector.load(det.save(tmp_path / "ad"))
+    assert loaded.model_.search_starts == 4
+    np.testing.assert_array_equal(loaded.anomaly_score(anomalies), det.anomaly_score(anomalies))
+    with pytest.raises(GanforgeError, match="search_starts 0: give at least 1") as err:
+        AnomalyDetector(method="anogan", steps=5, options={"search_starts": 0}).fit(normal)
+    assert "\n" not in str(err.value)
+
+
 def test_threshold_is_a_quantile_of_held_out_normal_scores_only() -> None:
     normal, anomalies = blobs()
     det = AnomalyDetector(steps=STEPS, false_alarm_rate=0.1, validation_fraction=0.2).fit(normal)

@@ -119,9 +119,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     it: columns of a table, time steps of windows (N, T, F), channels of images (N, C, H, W)) and
     ``sample_shape_`` the whole per-sample shape. Beside 2-D tables, images (N, C, H, W) and windows
     (N, T, F) are valid input, which scikit-learn's 2-D-only checks do not cover (its tag
-    ``input_tags.three_d_array`` is set). Scores are computed in float32: scoring a subset of rows can differ
-    from scoring them in a larger batch by float32 rounding (about 1e-7 relative), and AnoGAN's latent search
-    starts from seeded codes drawn per batch, so its scores depend on the batch they are scored in.
+    ``input_tags.three_d_array`` is set). A sample's score is its own, whatever it is scored with
+    (``score_samples(X)[i] == score_samples(X[i:i + 1])``) up to float32 rounding: matrix products of other
+    batch sizes round differently (about 1e-7 relative). AnoGAN's latent search starts every sample from the
+    best of the same seeded codes and runs in float64, so its 200 steps do not grow that rounding (models.py).
     """
 
     def __init__(self, method: str = "ganomaly", kind: Kind = "auto", steps: int = 2000, batch_size: int = 64,
