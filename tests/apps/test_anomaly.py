@@ -63,6 +63,16 @@ def test_anogan_scores_a_sample_the_same_alone_and_in_any_batch() -> None:
     assert len({tuple(s.tolist()) for s in starts}) > 1  # chosen per sample, not one code for all
 
 
+
+@pytest.mark.parametrize("check", ["check_methods_subset_invariance", "check_methods_sample_order_invariance"])
+def test_anogan_passes_scikit_learns_batch_invariance_checks(check: str) -> None:
+    # scikit-learn's own statement of it: a method's output on a subset / permutation of X is that of the rows
+    # (both failed before round 18)
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("AnomalyDetector", AnomalyDetector(method="anogan", steps=50,
+                                                                        options={"search_steps": 50}))
+
 def test_anogan_search_starts_are_kept_and_checked(tmp_path: Path) -> None:
     normal, anomalies = blobs(n=60)
     det = AnomalyDetector(method="anogan", steps=20, options={"search_steps": 10, "search_starts": 4}).fit(normal)
