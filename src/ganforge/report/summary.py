@@ -138,8 +138,10 @@ def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = Fa
         summary["evaluation"] = evaluation
         try:
             atomic_write_json(file, summary)
-        except OSError as err:
+        except OSError as err:  # read-only folder, full disk: the old file is untouched (atomic write)
             return f"note: not stored in {file} ({err.strerror or err}); the results above are complete"
+        except (TypeError, ValueError) as err:  # a value JSON cannot hold: nothing was written
+            return f"note: not stored in {file} ({err}); the results above are complete"
         run.summary = summary
         done = f"{'replaced the evaluation' if had else 'stored'} in {file}"
         state = torch.get_rng_state()
