@@ -81,3 +81,13 @@ def test_the_command_says_when_pictures_were_resized(run, tmp_path, capsys) -> N
     Image.fromarray(np.zeros((30, 40), np.uint8)).save(src / "other.png")
     main(["translate", str(run.path), str(src), "-o", str(tmp_path / "out")])
     assert "1 of 2 pictures were not 16x16: centre-cropped and resized" in capsys.readouterr().out
+
+
+def test_two_pictures_of_one_name_are_refused_before_one_replaces_the_other(run, tmp_path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "a.png")
+    Image.fromarray(np.full((16, 16), 255, np.uint8)).save(src / "a.jpg")  # both would be out/a.png
+    with pytest.raises(GanforgeError, match=r"'a.jpg' and 'a.png' would both be written as a.png"):
+        translate_folder(run, src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -82,6 +82,26 @@ def resize_note(run: Run | str | Path, source: str | Path, size: int | None = No
     return f"{other} of {len(files)} pictures were not {side}x{side}: centre-cropped and resized to it (--size sets it)"
 
 
+def _pictures_in(folder: Path) -> list[Path]:
+    """The picture files directly in ``folder``, sorted (a sub-folder named ``x.png`` is not a picture)."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _refuse_shared_names(files: list[Path]) -> None:
+    """Every translation is written as ``<stem>.png``: two inputs of one stem (``a.png`` and ``a.jpg``) would
+    give the same output file, and the second would silently replace the first; refused before any work."""
+    seen: dict[str, Path] = {}
+    for f in files:
+        first = seen.setdefault(f.stem, f)
+        if first is not f:
+            raise GanforgeError(
+                f"'{first.name}' and '{f.name}' would both be written as {first.stem}.png; rename one of them "
+                "(or translate them one at a time with -o NAME.png)"
+            )
+
+
 def _save(image: torch.Tensor, path: Path) -> Path:
     from ganforge.outputs import save_picture
     from ganforge.report.image_pictures import grid_image
@@ -102,9 +122,10 @@ def translate_folder(
     dest = output_folder(out_dir)
     never_over(dest, src)  # its pictures would be replaced by their translations
     run = _as_run(run)
-    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = _pictures_in(src)
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
+    _refuse_shared_names(files)
     out = translate(run, _read_domain_images(run, files, direction, size), direction)
     dest.mkdir(parents=True, exist_ok=True)
     return [_save(img, dest / f"{f.stem}.png") for f, img in zip(files, out, strict=True)]
