@@ -91,3 +91,14 @@ def test_two_pictures_of_one_name_are_refused_before_one_replaces_the_other(run,
     with pytest.raises(GanforgeError, match=r"'a.jpg' and 'a.png' would both be written as a.png"):
         translate_folder(run, src, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_resize_note_counts_only_the_pictures_translated(run, tmp_path) -> None:
+    from ganforge.apps.translate import resize_note
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((30, 40), np.uint8)).save(src / "a.png")
+    (src / "old.png").mkdir()  # a folder with a picture's suffix: skipped by the translation, and by the note
+    assert len(translate_folder(run, src, tmp_path / "out")) == 1
+    assert resize_note(run, src).startswith("1 of 1 pictures were not 16x16")

@@ -67,12 +67,10 @@ def resize_note(run: Run | str | Path, source: str | Path, size: int | None = No
     cropped and resized to it (a 40x30 picture given to a 16x16 translator comes back 16x16)."""
     from PIL import Image
 
-    from ganforge.data.image_files import IMAGE_SUFFIXES
-
     run = _as_run(run)
     side = int(size or run.data_info.sample_shape[-1])
     src = Path(source)
-    files = [src] if src.is_file() else sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = [src] if src.is_file() else _pictures_in(src)  # the files translate_folder translated
     other = 0
     for f in files:
         with Image.open(f) as picture:
@@ -83,7 +81,8 @@ def resize_note(run: Run | str | Path, source: str | Path, size: int | None = No
 
 
 def _pictures_in(folder: Path) -> list[Path]:
-    """The picture files directly in ``folder``, sorted (a sub-folder named ``x.png`` is not a picture)."""
+    """The picture files directly in ``folder``, sorted: what :func:`translate_folder` translates and
+    :func:`resize_note` counts (a sub-folder named ``x.png`` is not a picture, and opening it fails)."""
     from ganforge.data.image_files import IMAGE_SUFFIXES
 
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
