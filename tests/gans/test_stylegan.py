@@ -153,3 +153,10 @@ def test_sample_command_passes_truncation_and_mixing(tmp_path, source32) -> None
     t0, mixed = np.load(tmp_path / "t0.npy"), np.load(tmp_path / "mix.npy")
     assert t0.shape == mixed.shape == (6, 1, 16, 16)
     assert t0.std(0).mean() < mixed.std(0).mean()
+
+
+@pytest.mark.parametrize("psi", [float("nan"), float("inf"), float("-inf")])
+def test_a_truncation_that_is_not_a_number_is_refused_not_drawn_as_nan_images(source32, psi) -> None:
+    gan = small(source32)
+    with pytest.raises(GanforgeError, match="--truncation .*: give a finite number"):
+        gan.sample(2, truncation=psi)

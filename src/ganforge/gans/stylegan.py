@@ -16,6 +16,7 @@ truncation trick at sampling: ``w' = w_avg + psi (w - w_avg)``.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -130,6 +131,10 @@ class StyleGAN(GANModel):
             raise GanforgeError(
                 f"StyleGAN sampling takes no option {', '.join(options)}; "
                 "use truncation, mix_styles, crossover, noise_mode"
+            )
+        if not math.isfinite(float(truncation)):  # NaN or inf psi turns every style, so every pixel, into NaN
+            raise GanforgeError(
+                f"--truncation {truncation}: give a finite number (0: the average image, 1: no truncation)"
             )
         net = self.generator if self.training else self.sampling_generator()
         mix_z = None
