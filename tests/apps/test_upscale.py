@@ -55,6 +55,17 @@ def test_array_pil_gray_and_alpha_inputs(tmp_path) -> None:
     assert batch.shape == (2, 3, 20, 24)
 
 
+
+def test_a_16_bit_gray_picture_keeps_its_tones(tmp_path) -> None:
+    run = make_run(tmp_path)
+    tones = np.linspace(0, 1, 7 * 9).reshape(7, 9)
+    deep = Image.fromarray((tones * 65535).astype(np.uint16))  # mode I;16, as 16-bit PNGs open
+    out = upscale(run, deep)
+    assert out.mode == "L" and out.size == (36, 28)
+    eight = np.asarray(upscale(run, Image.fromarray((tones * 255 + 0.5).astype(np.uint8))), dtype=int)
+    assert np.abs(np.asarray(out, dtype=int) - eight).max() <= 2  # the same picture at 8 bits, not clipped white
+
+
 def test_gray_model_upscales_each_colour_channel(tmp_path) -> None:
     run = make_run(tmp_path, grayscale=True, scale=2)
     image = torch.rand(3, 6, 5)

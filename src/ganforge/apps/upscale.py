@@ -69,6 +69,14 @@ def upscale(run: Run | str | Path, image: Any, tile: int | None = 64) -> Any:
     except ImportError:  # pragma: no cover - Pillow is a dependency of matplotlib
         Image = None  # type: ignore[assignment]  # noqa: N806
     if Image is not None and isinstance(image, Image.Image):
+        if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+            # 16-bit, 32-bit or float gray: Pillow's convert() clips them at 255 (a 16-bit picture came back
+            # white), so they are read to [0, 1] as training reads pictures, and come back as 8-bit gray
+            from ganforge.data.image_files import _pixels
+
+            name = Path(getattr(image, "filename", "") or "picture")  # names the picture in a range error
+            gray = upscale(run, _pixels(image, name)[0], tile)
+            return Image.fromarray((np.clip(gray, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), "L")
         array = np.asarray(
             image.convert("RGBA" if "A" in image.getbands() else ("L" if image.mode in ("1", "L") else "RGB"))
         )
