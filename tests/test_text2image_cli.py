@@ -66,3 +66,17 @@ def test_text_needs_a_text_to_image_run(tmp_path) -> None:
     assert ganforge("train", "ring8", "--set", "train.steps=5", "-q", "--out", str(run)).returncode == 0
     out = ganforge("sample", str(run), "--text", "a red circle", "-o", str(tmp_path / "x.csv"))
     assert out.returncode == 2 and "not a text-to-image run" in out.stderr
+
+
+def test_a_text_to_image_run_samples_into_a_folder_of_pictures(tmp_path) -> None:
+    import ganforge as gf
+    from ganforge.cli import main
+
+    tiny = ["train.steps=2", "model.encoder_steps=2", "train.batch_size=8", "model.g_width=4", "model.d_width=4",
+            "eval.enabled=false"]
+    run = gf.train("digits-text", overrides=tiny, out=tmp_path / "run", show_progress=False)
+    main(["sample", str(run.path), "--text", "a thick seven", "-n", "3", "-o", str(tmp_path / "sevens") + "/"])
+    written = sorted(p.name for p in (tmp_path / "sevens").iterdir())
+    assert written == ["000000.png", "000001.png", "000002.png"]
+    with Image.open(tmp_path / "sevens" / "000000.png") as picture:
+        assert picture.size == (16, 16)

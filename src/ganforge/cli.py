@@ -257,7 +257,7 @@ def sample(
             raise GanforgeError(f"--text: {run} is not a text-to-image run; it takes no sentence")
         options["text"] = text
     if to_folder:
-        if loaded.data_info.kind != "images":
+        if loaded.data_info.kind not in PICTURE_KINDS:
             raise GanforgeError(
                 f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data_info.kind}: "
                 "use .csv, .npy or .npz"
@@ -275,6 +275,11 @@ def sample(
 
         write_samples(loaded, n, output, label=label, **options)
     print(f"wrote {n} samples to {output}")
+
+
+PICTURE_KINDS = ("images", "captioned-images")
+"""Kinds of data whose samples are pictures, so ``sample -o folder/`` writes one PNG each (a text-to-image run's
+pictures too: ``--text "a red circle" -o circles/``)."""
 
 
 @register_command("eval")
