@@ -24,3 +24,13 @@ def test_a_shipped_recipe_builds_its_data_and_model(name: str) -> None:
 
 def test_the_recipes_that_need_a_users_files_are_still_shipped() -> None:
     assert set(recipe_names()) >= NEEDS_USER_FILES  # a renamed one must leave this list too
+
+
+def test_a_recipe_name_is_the_recipe_beside_a_folder_of_that_name(tmp_path, monkeypatch) -> None:
+    from ganforge.recipes import load_recipe, resolve_recipe
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edges2digits" / "checkpoints").mkdir(parents=True)  # e.g. a run trained with --out edges2digits
+    (tmp_path / "ring8").mkdir()
+    assert resolve_recipe("edges2digits") == load_recipe("edges2digits")
+    assert resolve_recipe("ring8") == load_recipe("ring8")

@@ -83,17 +83,20 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             raw["data"] = {"source": "file", "path": _absolute(text)}
         raw["name"] = Path(text).stem
         return raw
-    if Path(text).is_dir() and not (text in _recipe_files() and "/" not in text) and not _holds_pairs(Path(text)):
+    # A bare recipe name is the recipe even where a folder of that name sits in the working directory (the run
+    # folder of `ganforge train edges2digits --out edges2digits`); `./edges2digits` names the folder.
+    shipped_name = text in _recipe_files() and "/" not in text
+    if Path(text).is_dir() and not shipped_name and not _holds_pairs(Path(text)):
         raw = load_recipe(IMAGE_RECIPE)
         raw["data"] = {**raw["data"], "source": "image-folder", "path": _absolute(text)}
         raw["name"] = Path(text).resolve().name or "images"
         return raw
-    if Path(text).is_dir():
+    if Path(text).is_dir() and not shipped_name:
         raise GanforgeError(
             f"'{text}' is a folder; say which recipe trains on it, e.g. `ganforge train {text} --recipe pix2pix` "
             "for aligned pairs (A/ and B/, or side-by-side AB pictures)"
         )
-    if Path(text).exists() and not suffix:
+    if Path(text).exists() and not suffix and not shipped_name:
         raise GanforgeError(
             f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file"
         )
