@@ -76,7 +76,8 @@ def test_anogan_passes_scikit_learns_batch_invariance_checks(check: str) -> None
 def test_anogan_search_starts_are_kept_and_checked(tmp_path: Path) -> None:
     normal, anomalies = blobs(n=60)
     det = AnomalyDetector(method="anogan", steps=20, options={"search_steps": 10, "search_starts": 4}).fit(normal)
-    assert det.model_options_ == {"search_steps": 10, "search_starts": 4}
+    # the search's settings and lambda are written out, defaults too, so the saved detector scores as calibrated
+    assert det.model_options_ == {"lam": 0.1, "search_steps": 10, "search_lr": 0.05, "search_starts": 4}
     loaded = AnomalyDetector.load(det.save(tmp_path / "ad"))
     assert loaded.model_.search_starts == 4
     np.testing.assert_array_equal(loaded.anomaly_score(anomalies), det.anomaly_score(anomalies))

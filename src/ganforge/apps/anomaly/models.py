@@ -394,7 +394,9 @@ class AnoGAN(DetectorModel):
         self.search_starts = int(search_starts)
 
     def scoring_options(self) -> dict[str, float | int | str]:
-        return {"search_starts": self.search_starts}
+        # every setting of the search and of L(z): a later default must not change how a saved detector scores
+        return {"lam": self.lam, "search_steps": self.search_steps, "search_lr": self.search_lr,
+                "search_starts": self.search_starts}
 
     def d_loss(self, x: Tensor) -> Tensor:
         with torch.no_grad():
