@@ -34,3 +34,19 @@ def test_a_recipe_name_is_the_recipe_beside_a_folder_of_that_name(tmp_path, monk
     (tmp_path / "ring8").mkdir()
     assert resolve_recipe("edges2digits") == load_recipe("edges2digits")
     assert resolve_recipe("ring8") == load_recipe("ring8")
+
+
+@pytest.mark.parametrize("with_recipe", [None, "images"])
+def test_a_run_folder_is_not_trained_on_as_a_folder_of_pictures(tmp_path, with_recipe) -> None:
+    from PIL import Image
+
+    from ganforge.errors import GanforgeError
+    from ganforge.recipes import recipe_with_data_file, resolve_recipe
+
+    run = tmp_path / "run"
+    (run / "plots").mkdir(parents=True)
+    (run / "config.yaml").write_text("name: run\n")
+    (run / "data.json").write_text("{}")
+    Image.new("RGB", (40, 30)).save(run / "plots" / "losses.png")  # what the images recipe would have read
+    with pytest.raises(GanforgeError, match="is a run folder, not data to train on; `ganforge resume"):
+        resolve_recipe(str(run)) if with_recipe is None else recipe_with_data_file(with_recipe, str(run))

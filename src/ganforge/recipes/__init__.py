@@ -86,6 +86,8 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     # A bare recipe name is the recipe even where a folder of that name sits in the working directory (the run
     # folder of `ganforge train edges2digits --out edges2digits`); `./edges2digits` names the folder.
     shipped_name = text in _recipe_files() and "/" not in text
+    if not shipped_name:
+        refuse_run_folder(text)
     if Path(text).is_dir() and not shipped_name and not _holds_pairs(Path(text)):
         raw = load_recipe(IMAGE_RECIPE)
         raw["data"] = {**raw["data"], "source": "image-folder", "path": _absolute(text)}
@@ -101,6 +103,17 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file"
         )
     return load_recipe(text)
+
+
+def refuse_run_folder(path: str | Path) -> None:
+    """A run folder given as data is refused: as a folder of pictures it would train on the run's own plots
+    and sample grids (``ganforge train runs/x`` meant ``resume``, or the recipe)."""
+    folder = Path(path)
+    if folder.is_dir() and (folder / "config.yaml").is_file() and (folder / "data.json").is_file():
+        raise GanforgeError(
+            f"'{path}' is a run folder, not data to train on; `ganforge resume {path}` continues it, "
+            f"`ganforge sample {path} -o pictures/` writes its samples, `ganforge train RECIPE` starts a new run"
+        )
 
 
 def _absolute(path: str | Path) -> str:
@@ -166,6 +179,7 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     settings (source, window length, columns...) and reads ``path``; the run is named after the file."""
     text = str(path)
     folder = Path(text).is_dir()  # a folder of pictures or pairs, e.g. `ganforge train pairs/ --recipe pix2pix`
+    refuse_run_folder(text)
     if not folder and Path(text).suffix.lower() not in DATA_SUFFIXES:
         raise GanforgeError(
             f"--recipe goes with a data file (.csv/.npy/.npz) or folder, got '{text}'; e.g. "
