@@ -129,3 +129,15 @@ def test_the_readmes_snippet_runs_an_exported_generator_as_written(tmp_path: Pat
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
     assert tuple(namespace["samples"].shape) == (100, 2) and namespace["meta"]["noise"] == "normal"
+
+
+def test_a_sequence_model_with_one_draw_per_sequence_reads_z_as_it_was_trained(tmp_path: Path) -> None:
+    run = _untrained_run("sines-rcgan", tmp_path)  # noise_per: sequence
+    result = export_run(run, tmp_path / "g.pt2")
+    assert result.metadata["noise_per"].startswith("sequence")
+    torch.manual_seed(3)
+    z = torch.randn(5, *result.metadata["noise_shape"])  # drawn step by step, as the README's snippet does
+    with torch.no_grad():
+        got = torch.export.load(tmp_path / "g.pt2").module()(z).numpy()
+    held = z[:, :1].expand_as(z).contiguous().numpy()  # what the model was trained on: one draw, every step
+    np.testing.assert_allclose(got, _reference(run, {"z": held}), atol=1e-5, rtol=1e-5)

@@ -6,7 +6,9 @@ model returns samples in the data's own units (pixels in [0, 1], the user's colu
 
 * ``z``: latents of shape ``(N, *noise_shape)`` drawn from the run's prior (recorded in the file's
   metadata: ``noise`` is ``normal`` (standard normal) or ``uniform`` (on [-1, 1], or [0, 1] for TimeGAN),
-  as ``run.gan.sample_latents`` draws them);
+  as ``run.gan.sample_latents`` draws them); a sequence model trained on one draw per sequence
+  (``noise_per: sequence``, e.g. sines-rcgan) reads only ``z[:, 0]`` and holds it over the T steps, so ``z``
+  drawn independently at every step still gives the model's own samples (metadata ``noise_per``);
 * ``label`` (conditional generators only): class indices ``(N,)`` int64.
 
 The batch size ``N`` is dynamic. Only generators whose sampling is a plain forward pass can be exported:
@@ -52,8 +54,13 @@ class SamplingModule(nn.Module):
         self.register_buffer("shift", scaler.shift.detach().float().clone())
         self.register_buffer("scale", scaler.scale.detach().float().clone())
         self.conditional = run.gan.num_classes is not None
+        # RCGAN / TimeGAN with noise_per: sequence were trained on one draw held over every step; a caller drawing
+        # z (N, T, nz) step by step (the README's standard_normal) would feed noise the model never saw
+        self.held_over_time = getattr(run.gan, "noise_per", "step") == "sequence"
 
     def forward(self, z: Tensor, label: Tensor | None = None) -> Tensor:
+        if self.held_over_time:
+            z = z[:, :1].expand(-1, z.shape[1], -1)  # the first step's draw, held: the prior the model learned
         out = self.gan.generate(z, label)
         return out / self.scale + self.shift
 
@@ -204,6 +211,8 @@ def export_run(
         "num_classes": loaded.gan.num_classes,
         "output": "samples in data units",
     }
+    if module.held_over_time:
+        metadata["noise_per"] = "sequence (only z[:, 0] is read; it is held over every step)"
     names = ["z", "label"][: len(trace)]
     program = _export_program(module, trace)
     check_no_random_ops(program, loaded)
