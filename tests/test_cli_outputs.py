@@ -253,3 +253,15 @@ def test_exporting_a_table_run_says_how_to_get_its_rows(tmp_path, run_cli) -> No
     run = gf.train("penguins-table", steps=2, out=tmp_path / "t", show_progress=False, overrides=["eval.enabled=false"])
     code, _, err = run_cli("export", run.path, "-o", tmp_path / "g.pt2")
     assert code == 2 and "ganforge sample RUN --rows N" in err and "per-pixel" not in err
+
+
+def test_sampling_a_translation_run_names_translate_not_other_file_types(tmp_path: Path, run_cli) -> None:
+    config = {"name": "cyc", "data": {"source": "unpaired-digits", "size": 16, "transform": "invert"},
+              "model": {"type": "cyclegan", "width": 4, "num_blocks": 1, "d_width": 4, "d_layers": 2},
+              "train": {"steps": 1, "batch_size": 4, "log_every": 1}, "eval": {"enabled": False},
+              "monitors": {"duplicates": False, "diversity": False}}
+    run = gf.train(config, out=tmp_path / "run", show_progress=False)
+    for target in ("x.png", "x.csv", "pictures/"):  # each used to point at another type that failed too
+        code, _, err = run_cli("sample", run.path, "-n", "2", "-o", f"{tmp_path}/{target}")
+        assert code == 2 and "does not sample from noise; use `ganforge translate" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

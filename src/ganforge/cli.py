@@ -236,6 +236,12 @@ def sample(
     from ganforge.runs import load
 
     loaded = load(run, checkpoint=_best_checkpoint(run) if best else None)
+    if not getattr(loaded.gan, "samples_from_noise", True):  # before the -o checks, which would name other formats
+        use = "upscale RUN in.png -o out.png" if hasattr(loaded.gan, "upscale") else "translate RUN IN -o OUT"
+        raise GanforgeError(
+            f"{run} is a {type(loaded.gan).__name__} run: it maps pictures to pictures and does not sample from "
+            f"noise; use `ganforge {use}`"
+        )
     trained_on = loaded.config.data.get("path")
     if not to_folder and isinstance(trained_on, str):
         never_over(output, trained_on, what=f"the file {run} was trained on")
