@@ -39,3 +39,14 @@ def test_uniform_in_sigmoid_range() -> None:
     src.fit_scaler("sigmoid")
     x = src.batch(1000, torch.Generator().manual_seed(0)).x
     assert x.min() >= -0.01 and x.max() <= 1.01
+
+
+def test_loading_a_run_does_not_import_scikit_learn() -> None:
+    """scikit-learn takes about a second to import; only the sources that draw from it (moons, swissroll,
+    digits) import it, not every command that loads a run."""
+    import subprocess
+    import sys
+
+    code = "import sys, ganforge.runs, ganforge.data.toy; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import torch
-from sklearn.datasets import make_moons, make_swiss_roll
 
 from ganforge.data.base import DistributionSource, Mixture
 from ganforge.data.registry import register_source
@@ -131,6 +130,8 @@ def _sklearn_source(name: str, make) -> DistributionSource:  # noqa: ANN001 - a 
 @register_source("moons")
 def moons(noise: float = 0.05) -> DistributionSource:
     """scikit-learn's two interleaving half circles (labels: which moon)."""
+    from sklearn.datasets import make_moons  # here: importing scikit-learn costs every command about a second
+
     source = _sklearn_source("moons", lambda n, rs: make_moons(n, noise=noise, random_state=rs))
     source.num_classes = 2
     return source
@@ -139,6 +140,8 @@ def moons(noise: float = 0.05) -> DistributionSource:
 @register_source("swissroll")
 def swissroll(noise: float = 0.25) -> DistributionSource:
     """scikit-learn's swiss roll, projected to 2-D (its x and z coordinates), scaled by 1/5."""
+
+    from sklearn.datasets import make_swiss_roll  # here, as moons' import
 
     def make(n: int, rs: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
         x, t = make_swiss_roll(n, noise=noise, random_state=rs)
