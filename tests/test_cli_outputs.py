@@ -57,6 +57,19 @@ def test_points_npz_and_bad_outputs(csv_run: gf.Run, tmp_path: Path, run_cli) ->
     assert (tmp_path / "keep.csv").read_text() == "mine"
 
 
+
+def test_sample_without_o_writes_a_picture_for_an_image_run_and_a_csv_else(
+    digits_run: gf.Run, csv_run: gf.Run, tmp_path: Path, run_cli, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("sample", digits_run.path, "-n", "4")  # samples.csv cannot hold pictures
+    assert code == 0 and "to samples.png" in out, err
+    with Image.open(tmp_path / "samples.png") as picture:
+        assert picture.format == "PNG"
+    assert run_cli("sample", csv_run.path, "-n", "4")[0] == 0
+    assert (tmp_path / "samples.csv").read_text().startswith("temp_c,rain_mm")
+
+
 def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, run_cli) -> None:
     for name in ("ref.npz", "gen.npy", "gen.npz", "folder/"):
         code, _, err = run_cli("sample", digits_run.path, "-n", "40" if name == "ref.npz" else "12",

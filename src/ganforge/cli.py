@@ -182,19 +182,25 @@ def _resume_locked(run: Path, steps: int | None, quiet: bool, no_eval: bool, tru
     _print_summary(result.path, result.summary)
 
 
+PICTURE_KINDS = ("images", "captioned-images")
+"""Kinds of data whose samples are pictures, so ``sample -o folder/`` writes one PNG each (a text-to-image run's
+pictures too: ``--text "a red circle" -o circles/``), and ``sample RUN`` without ``-o`` writes ``samples.png``."""
+
+
 @register_command()
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("-n", "--rows", min=1, help="number of samples (table rows)")] = 1000,
     output: Annotated[
-        str,
+        str | None,
         typer.Option(
             "-o",
             "--output",
             metavar="PATH",
-            help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)",
+            help=".csv, .npy, .npz, a .png picture, or a folder/ (image runs: one PNG per sample)  "
+            "[default: samples.csv; samples.png for image runs]",
         ),
-    ] = "samples.csv",
+    ] = None,  # noqa: UP045
     label: Annotated[
         int | None, typer.Option("--label", help="class to generate (conditional models)")
     ] = None,  # noqa: UP045
@@ -227,8 +233,8 @@ def sample(
     from ganforge.outputs import names_a_folder, never_over, output_file
     from ganforge.sampling import SAMPLE_SUFFIXES
 
-    to_folder = names_a_folder(output)
-    if not to_folder:
+    to_folder = output is not None and names_a_folder(output)
+    if output is not None and not to_folder:
         output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
     import torch
 
@@ -242,6 +248,9 @@ def sample(
             f"{run} is a {type(loaded.gan).__name__} run: it maps pictures to pictures and does not sample from "
             f"noise; use `ganforge {use}`"
         )
+    if output is None:  # a CSV cannot hold pictures: `ganforge sample RUN` of the default recipe failed with it
+        output = "samples.png" if loaded.data_info.kind in PICTURE_KINDS else "samples.csv"
+        output_file(output, (*SAMPLE_SUFFIXES, ".png"))
     trained_on = loaded.config.data.get("path")
     if not to_folder and isinstance(trained_on, str):
         never_over(output, trained_on, what=f"the file {run} was trained on")
@@ -281,11 +290,6 @@ def sample(
 
         write_samples(loaded, n, output, label=label, **options)
     print(f"wrote {n} samples to {output}")
-
-
-PICTURE_KINDS = ("images", "captioned-images")
-"""Kinds of data whose samples are pictures, so ``sample -o folder/`` writes one PNG each (a text-to-image run's
-pictures too: ``--text "a red circle" -o circles/``)."""
 
 
 @register_command("eval")
