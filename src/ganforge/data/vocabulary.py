@@ -9,6 +9,7 @@ condition on and is a one-line :class:`~ganforge.errors.GanforgeError`.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from collections import Counter
@@ -76,9 +77,9 @@ class Vocabulary:
         unknown = [w for w in words if w not in self.index and w not in self.reported]
         if unknown:
             self.reported.update(unknown)
+            named = ", ".join(repr(w) + self._closest(w) for w in dict.fromkeys(unknown))
             print(
-                f"note: {where}: unknown word(s) {', '.join(repr(w) for w in dict.fromkeys(unknown))} read as "
-                f"{UNK} (the model knows {len(self) - 2} words)",
+                f"note: {where}: unknown word(s) {named} read as {UNK} (the model knows {len(self) - 2} words)",
                 file=sys.stderr,
             )
         if len(words) > self.max_len and "<long>" not in self.reported:
@@ -86,6 +87,12 @@ class Vocabulary:
             print(f"note: {where}: captions longer than {self.max_len} words keep their first {self.max_len}",
                   file=sys.stderr)
         return [self.index.get(w, UNK_ID) for w in words[: self.max_len]]
+
+    def _closest(self, word: str) -> str:
+        """``" (did you mean 'thick'?)"`` for a misspelling of a known word (``thik``), else ``""``: the cutoff is
+        stricter than config keys' (0.5 matched 'elephant' to 'slanted'), since a wrong guess misleads."""
+        close = difflib.get_close_matches(word, self.words[2:], n=1, cutoff=0.75)
+        return f" (did you mean '{close[0]}'?)" if close else ""
 
     def encode_batch(self, captions: Sequence[str], where: str = "caption") -> torch.Tensor:
         """``(N, max_len)`` long tensor of token ids, right-padded with ``<pad>`` (0)."""
