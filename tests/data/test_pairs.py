@@ -56,6 +56,15 @@ def test_side_by_side_pictures_split_in_halves_and_split_folders(tmp_path) -> No
     assert float((train.x.mean(1, keepdim=True) - train.x_b).abs().max()) < 0.01  # B = mean of A's channels
 
 
+
+def test_a_folder_of_plain_pictures_is_not_cut_into_pairs(tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    for i in range(3):  # square photos: each would have become a left strip (A) and a right strip (B)
+        _save(tmp_path / f"{i}.png", _random_rgb(rng, 32, 32))
+    with pytest.raises(GanforgeError, match=r"0.png is 32x32 pixels, not a side-by-side AB picture"):
+        pairs(str(tmp_path), size=32)
+
+
 def test_npz_pairs_with_two_arrays(tmp_path) -> None:
     rng = np.random.default_rng(2)
     a = (rng.random((5, 32, 32)) * 255).astype(np.uint8)

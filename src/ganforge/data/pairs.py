@@ -246,7 +246,12 @@ def read_side_by_side(folder: Path) -> tuple[list[str], list[torch.Tensor], list
     names, a_images, b_images = [], [], []
     for f in files:
         im = read_image(f)
-        w = int(im.shape[-1])
+        h, w = int(im.shape[-2]), int(im.shape[-1])
+        if w <= h:  # a plain picture (a folder of photos given to --recipe pix2pix) would be cut into two strips
+            raise GanforgeError(
+                f"pairs: {f} is {w}x{h} pixels, not a side-by-side AB picture (about twice as wide as tall: A left, "
+                "B right); give sub-folders A/ and B/ of matching names for separate pictures"
+            )
         if w % 2 or w < 2:
             raise GanforgeError(
                 f"pairs: {f} is {w} pixels wide, which cannot be split into two halves; a side-by-side AB picture "
