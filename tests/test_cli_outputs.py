@@ -70,6 +70,19 @@ def test_sample_without_o_writes_a_picture_for_an_image_run_and_a_csv_else(
     assert (tmp_path / "samples.csv").read_text().startswith("temp_c,rain_mm")
 
 
+
+def test_an_npz_needs_room_for_its_samples_twice(digits_run: gf.Run, tmp_path: Path, run_cli, monkeypatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    size = 1000 * 64 * 4  # 1000 float32 8x8 digits
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**12, 0, int(1.5 * size)))  # room for one copy
+    code, _, err = run_cli("sample", digits_run.path, "-n", "1000", "-o", tmp_path / "s.npz")
+    assert code == 2 and "the output would take about" in err and not (tmp_path / "s.npz").exists(), err
+    assert run_cli("sample", digits_run.path, "-n", "1000", "-o", tmp_path / "s.npy")[0] == 0  # one copy fits
+
+
 def test_sample_to_fid_round_trips(digits_run: gf.Run, tmp_path: Path, run_cli) -> None:
     for name in ("ref.npz", "gen.npy", "gen.npz", "folder/"):
         code, _, err = run_cli("sample", digits_run.path, "-n", "40" if name == "ref.npz" else "12",

@@ -256,6 +256,8 @@ def sample(
         never_over(output, trained_on, what=f"the file {run} was trained on")
     values = math.prod(loaded.data_info.sample_shape or (1,))
     per_value = 14 if output.lower().endswith(".csv") else 4  # "-1.234567e+00," in text, float32 in binary
+    if output.lower().endswith(".npz"):
+        per_value *= 2  # the samples are streamed to a .npy beside it first, then copied into the archive
     check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
     torch.manual_seed(seed)
     options: dict[str, object] = {} if where is None else {"where": where}
