@@ -62,3 +62,28 @@ def test_an_ema_worse_than_the_raw_generator_is_not_used(short_ema_run: gf.Run, 
     summary_path.write_text(json.dumps(summary))
     loaded = gf.load(short_ema_run.path)
     assert loaded.gan.sampling_generator() is loaded.gan.generator
+
+
+def test_a_generator_never_updated_is_not_sampled_twice_to_compare_it_with_its_copy(monkeypatch) -> None:
+    from torch import nn
+
+    from ganforge.data.toy import ring8
+    from ganforge.evaluation import ema_choice
+    from ganforge.gans.vanilla import GAN
+
+    source = ring8()
+    gan = GAN(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)),
+              nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)), noise_dim=2)
+    gan.enable_ema(0.999)  # a copy of the generator, as at step 0
+    source.fit_scaler(gan.output_activation)
+
+    def no_sampling(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("identical weights score the same; nothing should be sampled")
+
+    monkeypatch.setattr(gan, "sample", no_sampling)
+    record = ema_choice.choose_sampling_generator(gan, source)
+    assert record is not None and record["used"] == "ema" and gan.sample_with_ema
+    with torch.no_grad():
+        next(iter(gan.generator.parameters())).add_(0.1)  # one update apart: they are compared again
+    monkeypatch.undo()
+    assert set(ema_choice.choose_sampling_generator(gan, source)) >= {"ema", "raw"}

@@ -45,6 +45,9 @@ def choose_sampling_generator(gan: GANModel, source: DataSource, n: int = CHOICE
     return the record for summary.json (None when the model has no EMA or does not sample from noise)."""
     if gan.ema_generator is None or not gan.samples_from_noise:
         return None
+    if _same_weights(gan.ema_generator, gan.generator):  # G never updated (a text run shorter than its encoder
+        gan.sample_with_ema = True  # pre-training): both would score the same, after 2 x n samples (~20 s there)
+        return {"used": "ema", "metric": "identical weights (the generator was never updated)", "n": 0}
     real = source.real(n, seed=HELD_OUT_SEED).x
     real = source.scaler.to_model(real.float())
     n = len(real)
@@ -64,3 +67,9 @@ def choose_sampling_generator(gan: GANModel, source: DataSource, n: int = CHOICE
         "raw": round(scores["raw"], 6),
         "n": n,
     }
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    """Whether two networks of one architecture hold exactly the same parameters and buffers."""
+    left, right = a.state_dict(), b.state_dict()
+    return left.keys() == right.keys() and all(torch.equal(left[k], right[k]) for k in left)
