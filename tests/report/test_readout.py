@@ -116,3 +116,14 @@ def test_a_table_run_is_judged_beside_the_real_rows_and_independent_columns() ->
     assert quality_verdict({"quality": 0.84, "comparison": comparison})[0] == "close"
     assert quality_verdict({"quality": 0.80, "comparison": comparison})[0] == "off"
     assert quality_verdict({"quality": 0.76, "comparison": comparison})[0] == "off"  # near the free baseline
+
+
+def test_metrics_without_a_reading_are_one_per_line_beside_their_floors() -> None:
+    """A text-to-image evaluation: none of its metrics has a reading in METRICS."""
+    evaluation = {"n_fake": 1000, "r_precision": 0.006, "r_precision_real": 0.182, "shape_seen": 0.279,
+                  "fid_shapes": 18230.0, "fid_shapes_floor": 39.2, "diversity": 0.025, "seed": 0}
+    lines = evaluation_text(evaluation).splitlines()
+    assert lines[0].split() == ["metric", "generated", "real", "floor"]
+    assert [line.split() for line in lines[1:4]] == [["r_precision", "0.006", "0.182"], ["shape_seen", "0.279", "-"],
+                                                      ["fid_shapes", "18230", "39.2"]]
+    assert lines[4].split() == ["diversity", "0.025", "-"] and lines[5] == "  (generated 1000, seed 0)"

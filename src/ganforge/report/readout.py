@@ -193,9 +193,7 @@ def evaluation_text(evaluation: dict[str, Any]) -> str:
     if rows:
         lines.append(format_table(rows))
     else:
-        shown = {k: v for k, v in evaluation.items() if _number(v) is not None}
-        if shown:
-            lines.append("  " + "  ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
+        lines.extend(_unnamed_rows(evaluation))
     protocol = protocol_line(evaluation)
     if protocol:
         lines.append(f"  ({protocol})")
@@ -207,6 +205,18 @@ def evaluation_text(evaluation: dict[str, Any]) -> str:
     if evaluation.get("skipped"):
         lines.append(f"  skipped: {evaluation['skipped']}")
     return "\n".join(lines)
+
+
+def _unnamed_rows(evaluation: dict[str, Any]) -> list[str]:
+    """An evaluation none of whose metrics :data:`METRICS` names (a text-to-image run's 40 or so): one line per
+    metric, beside its ``<name>_real`` / ``<name>_floor`` where the evaluation has one; counts and the seed go
+    to the protocol line. (They were printed as one line of 1,500 characters.)"""
+    shown = {k: v for k, v in evaluation.items()
+             if _number(v) is not None and not is_bookkeeping(k) and k not in PROVENANCE_KEYS}
+    floors = {f"{k}{suffix}" for k in shown for suffix in ("_real", "_floor")} & set(shown)
+    rows = [(k, _fmt(v), _fmt(shown.get(f"{k}_real", shown.get(f"{k}_floor"))), "")
+            for k, v in shown.items() if k not in floors]
+    return [format_table(rows, ("metric", "generated", "real floor", ""))] if rows else []
 
 
 def judge(evaluation: dict[str, Any], key: str) -> tuple[str, float, float] | None:
