@@ -66,6 +66,22 @@ def test_a_16_bit_gray_picture_keeps_its_tones(tmp_path) -> None:
     assert np.abs(np.asarray(out, dtype=int) - eight).max() <= 2  # the same picture at 8 bits, not clipped white
 
 
+
+def test_a_phone_photo_is_upscaled_upright(tmp_path) -> None:
+    from ganforge.apps.upscale import upscale_file
+
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = 255  # stored 40 wide x 20 tall, left half white ...
+    photo = Image.fromarray(stored)
+    exif = photo.getexif()
+    exif[0x0112] = 6  # EXIF orientation: shown turned 90 degrees clockwise (a phone held upright): top half white
+    photo.save(tmp_path / "phone.jpg", exif=exif.tobytes())
+    upscale_file(make_run(tmp_path, bicubic_skip=True), tmp_path / "phone.jpg", tmp_path / "big.png")
+    with Image.open(tmp_path / "big.png") as out:
+        assert out.size == (80, 160)  # came back 160 x 80, lying on its side
+        assert np.asarray(out.convert("L"))[:70].mean() > np.asarray(out.convert("L"))[90:].mean() + 100
+
+
 def test_gray_model_upscales_each_colour_channel(tmp_path) -> None:
     run = make_run(tmp_path, grayscale=True, scale=2)
     image = torch.rand(3, 6, 5)

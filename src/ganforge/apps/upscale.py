@@ -103,6 +103,7 @@ def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, til
     through a temporary file. A folder, a missing parent folder or an unknown suffix is refused first."""
     from PIL import Image
 
+    from ganforge.data.image_files import upright
     from ganforge.outputs import PICTURE_FORMATS, never_over, output_file, save_picture
 
     src = Path(source)
@@ -115,7 +116,7 @@ def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, til
     try:
         with Image.open(src) as picture:
             picture.load()
-            result = upscale(run, picture, tile)
+            result = upscale(run, upright(picture), tile)  # as viewers show it, not as a phone stored it
     except (OSError, ValueError) as exc:
         raise GanforgeError(f"{src}: not a readable picture ({exc}); use PNG or JPEG") from None
     return save_picture(result, out)

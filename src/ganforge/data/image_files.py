@@ -76,6 +76,19 @@ def _pixels(image: Any, path: Path) -> np.ndarray:
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
+EXIF_ORIENTATION = 0x0112
+
+
+def upright(image: Any) -> Any:
+    """``image`` turned as its EXIF orientation says (a phone's portrait photo is stored landscape with a tag
+    that viewers obey): the picture as the user sees it. The same object when it has no such tag."""
+    from PIL import ImageOps
+
+    if image.getexif().get(EXIF_ORIENTATION, 1) in (0, 1):
+        return image
+    return ImageOps.exif_transpose(image)
+
+
 def read_image(path: str | Path, size: int | None = None, crop: bool = True) -> torch.Tensor:
     """One picture file as (C, H, W) in [0, 1]; with ``size``, centre-cropped to a square and resized.
 
@@ -90,7 +103,7 @@ def read_image(path: str | Path, size: int | None = None, crop: bool = True) -> 
             if size is not None and image.format == "JPEG":
                 image.draft("RGB" if image.mode != "L" else "L", (size, size))  # decode at >= size, faster
             image.load()
-            arr = _pixels(image, path)
+            arr = _pixels(upright(image), path)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise GanforgeError(f"{path}: not a readable image ({reason}); re-export it as PNG or JPEG") from None
