@@ -89,7 +89,7 @@ def test_onnx_round_trip(recipe: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("recipe", "why"),
     [("digits-stylegan", "draws random numbers"), ("digits-lapgan", "draws random numbers"),
-     ("photos-srgan", "maps images to images")],
+     ("photos-srgan", "maps images to images"), ("digits-text", "draws what a sentence says")],
 )
 def test_generators_that_are_not_a_plain_forward_pass_are_refused(recipe: str, why: str, tmp_path: Path) -> None:
     run = _untrained_run(recipe, tmp_path)

@@ -13,7 +13,8 @@ model returns samples in the data's own units (pixels in [0, 1], the user's colu
 
 The batch size ``N`` is dynamic. Only generators whose sampling is a plain forward pass can be exported:
 one that draws random numbers inside its forward pass (StyleGAN's per-pixel noise, LAPGAN's per-level
-noise) or that maps images to images (SRGAN, CycleGAN) is refused with a one-line error.
+noise), that maps images to images (SRGAN, CycleGAN) or that draws what a sentence says (text-to-image) is
+refused with a one-line error.
 
 After writing, the file is loaded back and run on the same fresh latents as PyTorch; the maximum absolute
 difference is returned (and printed by ``ganforge export``), and a difference above
@@ -108,6 +109,11 @@ def check_exportable(run: Run) -> SamplingModule:
         raise GanforgeError(
             f"{run.path}: a {kind} model maps images to images, it does not sample from noise; export supports "
             "generators that sample from noise (gan, dcgan, cgan, wgan, rcgan, timegan)"
+        )
+    if getattr(run.gan, "reads_text", False):  # it would fail the repeatability check below, blamed on noise
+        raise GanforgeError(
+            f"{run.path}: a text-to-image generator draws what a sentence says, and the exported function takes "
+            "only noise (and class labels); draw pictures with `ganforge sample RUN --text \"...\" -o out.png`"
         )
     if run.data_info.kind == "table":
         raise GanforgeError(
