@@ -106,3 +106,18 @@ def test_dir_lists_the_public_api_and_not_the_facades_own_imports() -> None:
     assert {"augment", "AnomalyDetector", "train", "TableGAN", "register_app"} <= names
     assert not names & {"importlib", "Any", "Callable", "TypeVar", "TYPE_CHECKING", "annotations"}
     assert set(gf.__all__) <= names
+
+
+def test_a_run_that_ends_before_its_generator_trains_says_so(tmp_path, capsys) -> None:
+    tiny = ["model.encoder_steps=4", "train.batch_size=8", "model.g_width=4", "model.d_width=4", "eval.enabled=false"]
+    lapgan = gf.build_config("digits-lapgan", ["train.steps=3"])
+    gf.train("digits-text", overrides=[*tiny, "train.steps=3"], out=tmp_path / "short", show_progress=False)
+    note = capsys.readouterr().err
+    assert "note: train.steps=3 ends before the generator is trained" in note and "matching only" in note
+    gf.train("digits-text", overrides=[*tiny, "train.steps=6"], out=tmp_path / "long", show_progress=False)
+    assert "ends before the generator" not in capsys.readouterr().err
+    from ganforge.api import untrained_generator_note
+    from ganforge.data.registry import source_from_config
+    from ganforge.gans.registry import build_model
+
+    assert untrained_generator_note(build_model(lapgan.model, source_from_config(lapgan.data)), 3) == ""

@@ -160,6 +160,24 @@ def _run(
         shutdown_process_group()
 
 
+def untrained_generator_note(gan: GANModel, steps: int) -> str:
+    """A note when the run ends before its generator is ever updated: a text-to-image model pre-trains its
+    encoders (``model.encoder_steps``), TimeGAN its embedder, before the generator's phases begin, so a short
+    smoke run (``--set train.steps=40``) would end with a generator still at its random start, silently.
+    Stages only move forward, so the last step's phases tell (asked of a shallow copy: ``phases`` may record
+    the step it was asked for, and training must start as if it had not been asked)."""
+    import copy
+
+    last = copy.copy(gan).phases(steps - 1)
+    if any(p.name.startswith("generator") or "generator" in p.networks for p in last):
+        return ""
+    return (
+        f"note: train.steps={steps} ends before the generator is trained: the {type(gan).__name__} model first "
+        f"pre-trains other networks (its last step runs {', '.join(p.name for p in last)} only), so its samples "
+        "will be noise; give more steps (`ganforge config RECIPE` shows the pre-training steps)"
+    )
+
+
 def _train_and_finish(
     config: RunConfig,
     gan: GANModel,
@@ -193,6 +211,10 @@ def _train_and_finish(
             truncate_after(path / "metrics.jsonl", 0)
     elif main:
         write_run_files(path, config, source)
+    if main:
+        note = untrained_generator_note(gan, config.train.steps)
+        if note:
+            print(note, file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     trainer.fit()
     if trainer.gan.finish_training(trainer.source):  # e.g. Pix2Pix's standing statistics, on every rank:
