@@ -136,7 +136,7 @@ def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> 
     training = "training problems had cleared by the end" if events else "training showed no problem"
     return (
         f"verdict: not healthy: {quality} ({training}); remedy: train longer (--set train.steps=N) or start "
-        "from a shipped recipe for similar data (`ganforge recipes`), and compare plots/real_vs_generated.png"
+        "from a shipped recipe for similar data (`ganforge recipes`), and compare generated with real in report.html"
     )
 
 
