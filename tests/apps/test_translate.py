@@ -80,7 +80,11 @@ def test_the_command_says_when_pictures_were_resized(run, tmp_path, capsys) -> N
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "fits.png")
     Image.fromarray(np.zeros((30, 40), np.uint8)).save(src / "other.png")
     main(["translate", str(run.path), str(src), "-o", str(tmp_path / "out")])
-    assert "1 of 2 pictures were not 16x16: centre-cropped and resized" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 of 2 pictures were not 16x16: centre-cropped and resized" in out and "wrote 2 pictures to" in out
+    (src / "other.png").unlink()
+    main(["translate", str(run.path), str(src), "-o", str(tmp_path / "out1")])
+    assert f"wrote 1 picture to {tmp_path / 'out1'}" in capsys.readouterr().out  # a folder of one: not "1 pictures"
 
 
 def test_two_pictures_of_one_name_are_refused_before_one_replaces_the_other(run, tmp_path) -> None:

@@ -32,7 +32,8 @@ def translate(
     loaded = load(run)  # once, for the translation and the note
     written = translate_path(loaded, in_dir, out_dir, direction, size)
     one = len(written) == 1 and in_dir.is_file()
-    print(f"wrote {written[0]}" if one else f"wrote {len(written)} pictures to {out_dir}")
+    count = f"{len(written)} picture{'' if len(written) == 1 else 's'}"
+    print(f"wrote {written[0]}" if one else f"wrote {count} to {out_dir}")
     note = resize_note(loaded, in_dir, size)
     if note:
         print(note)
