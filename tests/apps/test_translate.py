@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 import ganforge as gf
-from ganforge.apps.translate import translate, translate_folder
+from ganforge.apps.translate import translate, translate_folder, translate_path
 from ganforge.errors import GanforgeError
 
 CONFIG = {
@@ -106,3 +106,21 @@ def test_the_resize_note_counts_only_the_pictures_translated(run, tmp_path) -> N
     (src / "old.png").mkdir()  # a folder with a picture's suffix: skipped by the translation, and by the note
     assert len(translate_folder(run, src, tmp_path / "out")) == 1
     assert resize_note(run, src).startswith("1 of 1 pictures were not 16x16")
+
+
+def test_an_earlier_translation_in_the_output_folder_is_not_replaced(run, tmp_path) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / f"{name}.png")
+    out = tmp_path / "out"
+    translate_folder(run, src, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(GanforgeError, match=r"a.png and 1 more already exist\(s\)") as err:
+        translate_folder(run, src, out)
+    assert "\n" not in str(err.value)
+    with pytest.raises(GanforgeError, match=r"b.png already exist"):
+        translate_path(run, src / "b.png", out)  # one picture into the folder: the same rule
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".png"} == before
+    assert translate_folder(run, src, tmp_path / "other") and (tmp_path / "other" / "a.png").is_file()

@@ -101,6 +101,18 @@ def _refuse_shared_names(files: list[Path]) -> None:
             )
 
 
+def _refuse_taken(dest: Path, names: list[str]) -> None:
+    """An output folder may exist (``-o out/`` is new or existing), but a picture already in it is never
+    replaced without a word: an earlier translation's results would be lost. Refused before any work."""
+    taken = [name for name in names if (dest / name).exists()]
+    if taken:
+        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
+        raise GanforgeError(
+            f"{dest / taken[0]}{more} already exist(s) (an earlier translation?); give a new folder with -o, or "
+            "move those pictures away first"
+        )
+
+
 def _save(image: torch.Tensor, path: Path) -> Path:
     from ganforge.outputs import save_picture
     from ganforge.report.image_pictures import grid_image
@@ -125,6 +137,7 @@ def translate_folder(
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
     _refuse_shared_names(files)
+    _refuse_taken(dest, [f"{f.stem}.png" for f in files])
     out = translate(run, _read_domain_images(run, files, direction, size), direction)
     dest.mkdir(parents=True, exist_ok=True)
     return [_save(img, dest / f"{f.stem}.png") for f, img in zip(files, out, strict=True)]
@@ -145,6 +158,7 @@ def translate_file(
         raise GanforgeError(f"'{src}' is not a picture ({', '.join(IMAGE_SUFFIXES)})")
     if names_a_folder(out) or not Path(out).suffix:
         dest = output_folder(out) / f"{src.stem}.png"
+        _refuse_taken(dest.parent, [dest.name])
     else:
         dest = output_file(out, tuple(PICTURE_FORMATS))
     never_over(dest, src)
