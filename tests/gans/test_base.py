@@ -100,3 +100,26 @@ def test_phases_are_built_once_and_follow_n_critic() -> None:
     assert first == second and first[0] is second[0] and first is not second  # a new list of the same phases
     gan.n_critic = 3
     assert gan.phases(2)[0].repeats == 3 and gan._step == 2
+
+
+def test_sampling_fills_one_output_in_batches_and_refuses_an_impossible_count_at_once() -> None:
+    import time
+
+    import pytest
+
+    from ganforge.errors import GanforgeError
+
+    gan = _gan()
+    torch.manual_seed(1)
+    many = gan.sample(10, batch_size=4)  # three batches written into one tensor
+    torch.manual_seed(1)
+    gan.eval()
+    with torch.no_grad():  # the same latents, batch by batch, each through the generator
+        expected = torch.cat([gan.generate(gan.sample_latents(m), None) for m in (4, 4, 2)])
+    assert many.shape == (10, 2)
+    torch.testing.assert_close(many, expected, rtol=0, atol=0)
+    # 10**12 points (8 TB) used to be drawn 4096 at a time for days before the final concatenation failed
+    start = time.perf_counter()
+    with pytest.raises(GanforgeError, match=r"10{12} samples of shape \(2,\) need 7.45e\+03 GiB") as err:
+        gan.sample(10**12)
+    assert time.perf_counter() - start < 10 and "\n" not in str(err.value)

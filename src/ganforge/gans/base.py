@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +68,19 @@ class Noise(nn.Module):
         if self.kind == "normal":
             return torch.randn(n, *self.shape, device=device)
         return torch.rand(n, *self.shape, device=device) * 2 - 1
+
+
+def _allocate_samples(n: int, first: Tensor) -> Tensor:
+    """An empty (n, *sample shape) tensor like the first generated batch, or one line saying it cannot be held."""
+    shape = (n, *first.shape[1:])
+    try:
+        return torch.empty(shape, dtype=first.dtype, device=first.device)
+    except (RuntimeError, MemoryError) as err:
+        size = math.prod(shape) * first.element_size() / 2**30
+        raise GanforgeError(
+            f"{n} samples of shape {tuple(first.shape[1:])} need {size:.3g} GiB, more than can be allocated here; "
+            "sample fewer at a time, or let `ganforge sample RUN -n N -o FILE` write them block by block"
+        ) from err
 
 
 def last_leaf(module: nn.Module) -> tuple[nn.Module | None, str, nn.Module]:
@@ -477,12 +491,15 @@ class GANModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = []
+            result: Tensor | None = None
             for start in range(0, n, batch_size):
                 m = min(batch_size, n - start)
                 y = self.labels_for(m, label, start, device)
-                out.append(self.generate(self.sample_latents(m).to(device), y, **options))
-            return torch.cat(out) if out else torch.empty(0)
+                batch = self.generate(self.sample_latents(m).to(device), y, **options)
+                if result is None:  # the whole output at once, after the first batch: too large fails now, not
+                    result = _allocate_samples(n, batch)  # after hours of sampling, and no final concatenation
+                result[start:start + m] = batch  # doubles the peak memory
+            return result if result is not None else torch.empty(0)
         finally:
             self.train(was_training)
 
