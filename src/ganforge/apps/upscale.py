@@ -3,8 +3,9 @@
 ``upscale(run, image)`` takes a torch tensor (C, H, W) or (N, C, H, W) in [0, 1], a numpy array (H, W) or
 (H, W, C) (uint8 or floats in [0, 1]) or a Pillow image, and returns the same kind of thing ``scale``
 times larger. The generator runs on ``tile`` x ``tile`` pieces with an overlap of its receptive radius,
-which gives exactly the untiled result (see :func:`ganforge.nets.superres.tiled_apply`) with memory
-bounded by the tile size. Channels: a gray model upscales every channel on its own; an RGB model
+which gives exactly the untiled result (see :func:`ganforge.nets.superres.tiled_apply`) with the generator's
+working memory bounded by the tile size; the input and the output pictures are held whole (a 1000x1000 picture
+upscaled x4 peaked at about 1 GB). Channels: a gray model upscales every channel on its own; an RGB model
 upscales gray pictures as RGB and returns their luma; an alpha channel is upscaled bicubically.
 """
 
