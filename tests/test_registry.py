@@ -114,3 +114,39 @@ def test_a_network_too_large_for_memory_is_refused_naming_its_sizes() -> None:
         pytest.skip("no /proc/meminfo here")
     with pytest.raises(GanforgeError, match=r"GiB of parameters.*lower its sizes \(model\.generator\.hidden="):
         build_network({"type": "mlp", "hidden": [200000, 200000]}, "model.generator", "generator", 8, (2,), None)
+
+
+def test_the_memory_check_counts_a_spectral_norm_dcgan_without_importing_dynamo() -> None:
+    """The check builds networks on ``meta``; initialisers and spectral norm's power iteration there ran
+    PyTorch's reference kernels, whose first use imports torch._dynamo (about 0.7 s of every command that loaded
+    a digits-cgan run), and the plug-in scan it triggered imported modules under meta, so LAPGAN's blur kernel
+    (a module constant) became a meta tensor. The check itself must still see the network's size."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from ganforge.gans.registry import build_network, available_memory\n"
+        "assert available_memory() is not None\n"
+        "d = build_network({'type': 'dcgan', 'spectral_norm': True}, 'model.discriminator', 'discriminator', 16,"
+        " (1, 8, 8), 10)\n"
+        "assert any('parametrizations' in n for n, _ in d.named_parameters())  # the real build keeps it\n"
+        "import ganforge.nets.pyramid as pyramid  # scanned for plug-ins by that first build: not under meta\n"
+        "assert pyramid._BINOMIAL5.device.type == 'cpu', pyramid._BINOMIAL5.device\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    if available_memory_missing():
+        pytest.skip("no /proc/meminfo here")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    with pytest.raises(GanforgeError, match=r"GiB of parameters.*lower its sizes \(model\.discriminator\.width="):
+        from ganforge.gans.registry import build_network
+
+        build_network({"type": "dcgan", "spectral_norm": True, "width": 40000}, "model.discriminator",
+                      "discriminator", 16, (1, 32, 32), 10)
+
+
+def available_memory_missing() -> bool:
+    from ganforge.gans.registry import available_memory
+
+    return available_memory() is None

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
@@ -70,8 +71,9 @@ def check_network_memory(name: str, settings: dict[str, Any], where: str, contex
     available = available_memory()
     if available is None:
         return
+    NETWORKS.get(name)  # the plug-in scan first: a module imported under "meta" would keep meta module constants
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _SkipInitOnMeta():
             net = NETWORKS.build(name, settings, where, **context)
         needed = sum(p.numel() * p.element_size() for p in net.parameters())
     except GanforgeError:
@@ -84,6 +86,22 @@ def check_network_memory(name: str, settings: dict[str, Any], where: str, contex
             f"{where}: network '{name}' would need {needed / 2**30:.1f} GiB of parameters, more than half of the "
             f"{available / 2**30:.1f} GiB available; lower its sizes ({sizes or 'its widths'})"
         )
+
+
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Weight initialisation on ``meta`` tensors returns them untouched (initialisers, and the normalisation
+    of spectral norm's starting vectors: each keeps its input's shape). Only shapes count for the memory
+    check, and these ops on a meta tensor run PyTorch's Python reference kernels, whose first use imports
+    ``torch._dynamo``: about 0.7 s of every command that loads a DCGAN or conditional run."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        initialises = (getattr(func, "__module__", None) == "torch.nn.init"
+                       or func in (torch.Tensor.normal_, torch.nn.functional.normalize))
+        first = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+        if initialises and isinstance(first, torch.Tensor) and first.is_meta:
+            return first
+        return func(*args, **kwargs)
 
 
 def available_memory() -> int | None:

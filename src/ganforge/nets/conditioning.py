@@ -150,7 +150,7 @@ class ProjectionHead(nn.Module):
             _check_num_classes(self.num_classes)
             self.embed = nn.Embedding(self.num_classes, self.features)
             nn.init.normal_(self.embed.weight, 0.0, 0.02)
-        if spectral_norm:
+        if spectral_norm and not self.psi.weight.is_meta:  # meta: parameters only (see conv.apply_spectral_norm)
             self.psi = nn.utils.parametrizations.spectral_norm(self.psi)
             if self.embed is not None:
                 self.embed = nn.utils.parametrizations.spectral_norm(self.embed)

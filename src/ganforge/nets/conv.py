@@ -99,8 +99,10 @@ def apply_spectral_norm(net: nn.Module) -> nn.Module:
     """
     kinds = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)
     for m in [m for m in net.modules() if isinstance(m, kinds)]:
-        if not parametrize.is_parametrized(m, "weight"):
+        if not parametrize.is_parametrized(m, "weight") and not m.weight.is_meta:
             nn.utils.parametrizations.spectral_norm(m)
+    # on ``meta`` (the build that only counts parameters, gans/registry.check_network_memory) the parameters are
+    # the same without it, and its power iteration would run PyTorch's reference kernels, which import dynamo
     return net
 
 
