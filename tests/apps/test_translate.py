@@ -124,3 +124,27 @@ def test_an_earlier_translation_in_the_output_folder_is_not_replaced(run, tmp_pa
         translate_path(run, src / "b.png", out)  # one picture into the folder: the same rule
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".png"} == before
     assert translate_folder(run, src, tmp_path / "other") and (tmp_path / "other" / "a.png").is_file()
+
+
+def test_a_folder_is_translated_chunk_by_chunk_as_one_batch_would_be(run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import ganforge.apps.translate as module
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(5):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(src / f"p{i}.png")
+    whole = translate_folder(run, src, tmp_path / "whole")
+    monkeypatch.setattr(module, "FOLDER_CHUNK", 2)  # 2 + 2 + 1 pictures
+    seen = []
+    real_translate = module.translate
+    monkeypatch.setattr(module, "translate", lambda r, x, d: seen.append(len(x)) or real_translate(r, x, d))
+    chunked = translate_folder(run, src, tmp_path / "chunked")
+    assert seen == [2, 2, 1]
+    for a, b in zip(whole, chunked, strict=True):  # the CycleGAN generator is deterministic: the same pixels
+        assert a.name == b.name and np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    # a file that is not a picture stops the command before any chunk is written
+    (src / "p9.png").write_bytes(b"not a png")
+    with pytest.raises(GanforgeError, match=r"p9.png: not a readable image"):
+        translate_folder(run, src, tmp_path / "none")
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
