@@ -158,15 +158,19 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
     lines = [f"FID on photo statistics, mean over {draws} draws of {n} training targets", "",
              "| set | holdout | train vs held out | held out half vs half | train vs train |", "|---|---|---|---|---|"]
     tile_targets: dict[tuple[str, str], torch.Tensor] = {}  # the real targets of the tiles, for the texture table
+    tile_inputs: dict[tuple[str, str], torch.Tensor] = {}  # and their inputs, for the edge table (round 18)
     for name in names:
         for holdout, validation in (("strip", False), ("tiles", False), ("tiles", True)):
             extra = [f"data.holdout={holdout}"]
-            train_x = source_from_config(build_config(name, extra + PHOTO_VALIDATION * validation).data).x_b
-            held_x = (validation_pairs(name, extra) if validation else heldout(name, extra)).x_b
+            train = source_from_config(build_config(name, extra + PHOTO_VALIDATION * validation).data)
+            held = validation_pairs(name, extra) if validation else heldout(name, extra)
+            train_x, held_x = train.x_b, held.x_b
             if holdout == "tiles":
                 protocol = "validation" if validation else "test"
                 tile_targets[(name, f"training ({protocol} protocol)")] = train_x
                 tile_targets[(name, protocol)] = held_x
+                tile_inputs[(name, f"training ({protocol} protocol)")] = train.x
+                tile_inputs[(name, protocol)] = held.x
             with torch.no_grad():
                 tr, te = net(train_x), net(held_x)
             gen = torch.Generator().manual_seed(0)
@@ -188,7 +192,25 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
         for which in order:
             gradient, flat = texture(tile_targets[(name, which)])
             lines.append(f"| {name} | {which} | {gradient.mean():.4f} | {gradient.median():.4f} | {flat:.2f} |")
+    edge_sets = [name for name in names if name.startswith("edges")]
+    if edge_sets:
+        lines += ["", "Edge inputs (tiles; round 18): the share of inputs with no edge at all (one uniform picture, on",
+                  "which a translator's only noise is dropout) and the median share of edge pixels per input", "",
+                  "| set | inputs | edgeless share | median edge-pixel share |", "|---|---|---|---|"]
+        for name in edge_sets:
+            for which in order:
+                edgeless, edge_pixels = edge_inputs(tile_inputs[(name, which)])
+                lines.append(f"| {name} | {which} | {edgeless:.3f} | {edge_pixels:.4f} |")
     return lines
+
+
+def edge_inputs(inputs: torch.Tensor) -> tuple[float, float]:
+    """(share of inputs that are one uniform value, i.e. hold no edge; median over inputs of the share of pixels
+    above the input's minimum, i.e. on an edge) for edge maps (N, C, H, W)."""
+    flat = inputs.float().flatten(1)
+    low = flat.amin(1, keepdim=True)
+    edgeless = float((flat.amax(1, keepdim=True) == low).float().mean())
+    return edgeless, float((flat > low).float().mean(1).median())
 
 
 FLAT_SD = 0.05  # luma standard deviation (images in [0, 1]) below which a 32x32 patch counts as flat

@@ -13,7 +13,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pix2pix import ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
+from pix2pix import edge_inputs, ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -122,3 +122,13 @@ def test_report_of_a_missing_result_is_a_one_line_error_with_exit_2() -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "pix2pix-gray2color-absent.json" in done.stderr
+
+
+def test_edge_inputs_counts_edgeless_maps_and_edge_pixels() -> None:
+    maps = torch.zeros(4, 1, 4, 4)
+    maps[1, 0, 0, :2] = 1.0  # 2 of 16 pixels on an edge
+    maps[2, 0, :2, :2] = 1.0  # 4 of 16
+    maps[3] = 0.5  # uniform, though not black: still no edge
+    edgeless, median = edge_inputs(maps)
+    assert edgeless == 0.5
+    assert median == pytest.approx(0.0)  # torch's lower median of (0, 0, 0.125, 0.25)
