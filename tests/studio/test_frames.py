@@ -62,14 +62,12 @@ def test_the_2d_view_names_its_axes_after_the_data_columns(tmp_path: Path) -> No
     source = source_from_config(config.data)
     gan = build_model(config.model, source)
     source.fit_scaler(gan.output_activation)
-    from ganforge.sampling import names_in_info
-
-    names = names_in_info(source.info, 2)
-    maker = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x, names=names)
+    maker = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x, info=source.info)
     init = maker.init_message()
     assert init["axes"] == ["height_cm", "weight_kg"]
     assert init["bounds"][0][0] < 150 < 190 < init["bounds"][0][1]  # the ranges drawn are in the data's units
-    unnamed = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x, names=["only one"])
+    unnamed = FrameMaker(gan, source.scaler, source.kind, (2,), source.real(400, seed=1).x,
+                         info={"columns": ["only one"]})
     assert unnamed.init_message()["axes"] == ["x0", "x1"]  # a list that does not fit the columns is not used
 
 

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.sampling import names_in_info
 from ganforge.studio.frames import N_POINTS, FrameMaker
 from ganforge.studio.hub import EventHub
 from ganforge.training.callbacks import Callback
@@ -123,9 +122,8 @@ class StudioController(Callback):
         view_n = 2000 if len(source.sample_shape) == 1 and source.sample_shape[0] > 2 else N_POINTS
         real = source.real(view_n, seed=2024).x if getattr(trainer.gan, "samples_from_noise", True) else None
         if real is not None:
-            names = names_in_info(source.info, int(source.sample_shape[0])) if len(source.sample_shape) == 1 else None
             self.maker = FrameMaker(trainer.gan, source.scaler, source.kind, tuple(source.sample_shape), real,
-                                    seed=trainer.config.seed, names=names)
+                                    seed=trainer.config.seed, info=source.info)
         init = self.maker.init_message() if self.maker is not None else {"view": "images"}
         init.update(mode="live", run=trainer.config.name, run_dir=str(trainer.run_dir or ""),
                     steps=trainer.train_cfg.steps, controls=self.capabilities(), phases=list(trainer.optimizers))

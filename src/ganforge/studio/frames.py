@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ganforge.sampling import names_in_info
+
 HEAT_SIZE = 40  # heat-map cells per side (1-D: points on the curve)
 N_POINTS = 400  # real and generated points drawn
 N_ARROWS = 60  # generated points that carry a gradient arrow
@@ -89,7 +91,7 @@ class FrameMaker:
     sample_shape: tuple[int, ...]
     real: Tensor  # real samples in data units
     seed: int = 0
-    names: list[str] | None = None  # the data's column names (the 1-D / 2-D view's axis titles); x0, x1, ... if None
+    info: dict[str, Any] | None = None  # the data description's info: its CSV column names title the 1-D / 2-D axes
 
     def __post_init__(self) -> None:
         self.view = view_of(self.kind, self.sample_shape)
@@ -123,8 +125,7 @@ class FrameMaker:
         msg["objective"] = getattr(objective, "name", None)
         if self.view == "lowdim":
             msg["real"] = _round(self.real[:N_POINTS])
-            dims = len(self.bounds)
-            msg["axes"] = list(self.names) if self.names and len(self.names) == dims else [f"x{i}" for i in range(dims)]
+            msg["axes"] = names_in_info(self.info, len(self.bounds))  # x0, x1, ... without a CSV header
         elif self.view == "series":
             msg["real"] = _round(self.real[:N_SERIES])
         return msg

@@ -84,7 +84,6 @@ class RunWatcher(threading.Thread):
         import torch
 
         from ganforge.runs import load
-        from ganforge.sampling import column_names
         from ganforge.studio.frames import N_POINTS, FrameMaker
 
         run = load(self.run_dir)
@@ -92,10 +91,8 @@ class RunWatcher(threading.Thread):
         n = 2000 if len(run.data_info.sample_shape) == 1 and run.data_info.sample_shape[0] > 2 else N_POINTS
         real = source.real(n, seed=2024).x
         self._run = run
-        shape = tuple(run.data_info.sample_shape)
-        names = column_names(run, int(shape[0])) if len(shape) == 1 else None
-        self._maker = FrameMaker(run.gan, run.scaler, run.data_info.kind, shape, real, seed=run.config.seed,
-                                 names=names)
+        self._maker = FrameMaker(run.gan, run.scaler, run.data_info.kind, tuple(run.data_info.sample_shape), real,
+                                 seed=run.config.seed, info=getattr(run.data_info, "info", None))
         self._checkpoint_step = None
         torch.set_grad_enabled(True)
 
