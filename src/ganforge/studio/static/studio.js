@@ -41,7 +41,6 @@ function setup() {
   for (const v of ["lowdim", "images", "series", "columns", "none"]) $(v + "-view").hidden = init.view !== v;
   const c = init.controls || {};
   const live = init.mode === "live";
-  S.mode = init.mode;
   for (const id of ["play", "pause", "step", "finish"]) $(id).disabled = !live;
   $("d-step").disabled = $("g-step").disabled = !c.single_steps;
   $("settings").hidden = !live;
@@ -83,7 +82,7 @@ function showStatus() {
   }
   if (st.objective && !edited.has("objective")) $("objective").value = st.objective;
   if (st.n_critic && !edited.has("n-critic")) $("n-critic").value = st.n_critic;
-  if (st.finished && S.mode === "live") {  // a finished run takes no more commands: say so, not a silent 200
+  if (st.finished && S.init && S.init.mode === "live") {  // a finished run takes no more commands: say so, not a silent 200
     for (const id of ["play", "pause", "step", "d-step", "g-step", "finish", "apply"]) $(id).disabled = true;
     $("settings").title = "training has finished";
   }
