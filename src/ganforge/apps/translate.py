@@ -118,20 +118,6 @@ FOLDER_CHUNK = 64
 whole took about 16 GB (inputs and outputs as floats); a chunk takes about 100 MB."""
 
 
-def _refuse_unreadable(files: list[Path]) -> None:
-    """Every picture's header read before the first chunk is translated, so a file that is not a picture stops
-    the command before any output is written (the pixels are decoded chunk by chunk later)."""
-    from PIL import Image, UnidentifiedImageError
-
-    for f in files:
-        try:
-            with Image.open(f):
-                pass
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise GanforgeError(f"{f}: not a readable image ({reason}); re-export it as PNG or JPEG") from None
-
-
 def _save(image: torch.Tensor, path: Path) -> Path:
     from ganforge.outputs import save_picture
     from ganforge.report.image_pictures import grid_image
@@ -143,7 +129,7 @@ def translate_folder(
     run: Run | str | Path, in_dir: str | Path, out_dir: str | Path, direction: str = "a2b", size: int | None = None
 ) -> list[Path]:
     """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES
+    from ganforge.data.image_files import IMAGE_SUFFIXES, check_readable
     from ganforge.outputs import never_over, output_folder
 
     src = Path(in_dir)
@@ -157,7 +143,8 @@ def translate_folder(
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
     _refuse_shared_names(files)
     _refuse_taken(dest, [f"{f.stem}.png" for f in files])
-    _refuse_unreadable(files)
+    for f in files:  # every header before the first chunk: a file that is not a picture stops it before any output
+        check_readable(f)
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for start in range(0, len(files), FOLDER_CHUNK):  # memory bounded by a chunk, not by the folder's size

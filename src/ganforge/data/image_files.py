@@ -22,7 +22,8 @@ import tarfile
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,24 +90,43 @@ def upright(image: Any) -> Any:
     return ImageOps.exif_transpose(image)
 
 
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Whatever Pillow raises for a file that is not a picture it can read, as one line naming the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        yield
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise GanforgeError(f"{path}: not a readable image ({reason}); re-export it as PNG or JPEG") from None
+
+
+def check_readable(path: str | Path) -> None:
+    """Refuse, as :func:`read_image` would, a file whose header is not a picture's (nothing is decoded): a
+    command that writes one output per picture checks all of them before it writes the first."""
+    from PIL import Image
+
+    path = Path(path)
+    _check_file(path, "image file")
+    with _readable(path), Image.open(path):
+        pass
+
+
 def read_image(path: str | Path, size: int | None = None, crop: bool = True) -> torch.Tensor:
     """One picture file as (C, H, W) in [0, 1]; with ``size``, centre-cropped to a square and resized.
 
     ``crop=False`` resizes the whole picture to ``size x size`` (squashing a non-square one).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     path = Path(path)
     _check_file(path, "image file")
-    try:
-        with Image.open(path) as image:
-            if size is not None and image.format == "JPEG":
-                image.draft("RGB" if image.mode != "L" else "L", (size, size))  # decode at >= size, faster
-            image.load()
-            arr = _pixels(upright(image), path)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GanforgeError(f"{path}: not a readable image ({reason}); re-export it as PNG or JPEG") from None
+    with _readable(path), Image.open(path) as image:
+        if size is not None and image.format == "JPEG":
+            image.draft("RGB" if image.mode != "L" else "L", (size, size))  # decode at >= size, faster
+        image.load()
+        arr = _pixels(upright(image), path)
     x = torch.from_numpy(np.ascontiguousarray(arr))
     if size is None:
         return x
