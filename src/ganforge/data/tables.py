@@ -135,8 +135,8 @@ def number_format(values: np.ndarray) -> tuple[str, int | None]:
     """How generated values of a numeric column are written back, by the rules that type a table's columns:
     ``("int", 0)`` when every value is a whole number (the ``integer`` kind), else ``("float", d)`` with ``d``
     the fewest decimals (0..``MAX_DECIMALS``) that represent every value exactly (``numeric``), None when more
-    are needed. Tables and CSV time series (``data/sequences.py``) share it, so a generated count is whole
-    and a price keeps its cents whichever kind of run made it."""
+    are needed. CSV time series (``data/sequences.py``) use it, so a generated count is whole and a price
+    keeps its cents as in a table, whose columns get the same answer from their kind (``_fit_column``)."""
     if _is_whole(values):
         return "int", 0
     return "float", _decimals(values)

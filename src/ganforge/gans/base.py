@@ -496,9 +496,11 @@ class GANModel(nn.Module):
                 m = min(batch_size, n - start)
                 y = self.labels_for(m, label, start, device)
                 batch = self.generate(self.sample_latents(m).to(device), y, **options)
-                if result is None:  # the whole output at once, after the first batch: too large fails now, not
-                    result = _allocate_samples(n, batch)  # after hours of sampling, and no final concatenation
-                result[start:start + m] = batch  # doubles the peak memory
+                # the whole output allocated after the first batch: a count too large fails now, not after hours
+                # of sampling, and no final concatenation holds every batch twice
+                if result is None:
+                    result = _allocate_samples(n, batch)
+                result[start:start + m] = batch
             return result if result is not None else torch.empty(0)
         finally:
             self.train(was_training)
