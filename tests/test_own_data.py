@@ -63,6 +63,23 @@ def test_an_npz_of_images_with_labels_under_another_name_keeps_them(tmp_path: Pa
     assert "labels_key" not in build_config(str(file)).data  # the loader's own default
 
 
+def test_a_sequence_runs_sample_archive_trains_as_sequences(tmp_path: Path, run_cli) -> None:
+    """`ganforge sample SEQ_RUN -o w.npz` stores windows (N, T, F) as ``samples``: training on that file trains a
+    recurrent GAN on the windows, not (N, H, W) pictures; another 3-D array still reads as pictures."""
+    windows = np.sin(np.linspace(0, 6, 24))[None, :, None] * np.ones((40, 1, 3), np.float32)
+    file = tmp_path / "windows.npz"
+    np.savez(file, samples=windows.astype(np.float32), labels=np.arange(40) % 2)
+    config = build_config(str(file), ["train.steps=2"])
+    assert config.data["source"] == "sequences-npy" and config.data["key"] == "samples"
+    assert config.model["type"] == "rcgan"
+    np.savez(file, x=windows.astype(np.float32))
+    assert build_config(str(file)).data["source"] == "images-npz"
+    array = tmp_path / "windows.npy"
+    np.save(array, windows)
+    code, _, err = run_cli("train", array, "--set", "train.steps=2")
+    assert code == 2 and "np.savez(FILE, samples=x)" in err and len(err.strip().splitlines()) == 1
+
+
 def test_switching_the_data_source_drops_the_old_sources_keys() -> None:
     config = build_config("digits-cyclegan", ["data.source=digits"])
     assert config.data == {"source": "digits", "size": 16}  # 'transform' belonged to unpaired-digits

@@ -63,15 +63,16 @@ def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, 
     for i, row in enumerate(body):
         line = i + (2 if header else 1)
         if len(row) != len(names):
-            raise GanforgeError(
-                f"{path}, line {line}: {len(row)} values where the file has {len(names)} columns"
-            )
+            raise GanforgeError(f"{path}, line {line}: {len(row)} values where the file has {len(names)} columns")
         for j, col in enumerate(keep):
             try:
                 values[i, j] = float(row[col])
             except ValueError:
-                fix = "fill the empty cell or drop the row" if not row[col].strip() else (
-                    "this reads numeric columns only: drop or encode the column")
+                fix = (
+                    "fill the empty cell or drop the row"
+                    if not row[col].strip()
+                    else ("this reads numeric columns only: drop or encode the column")
+                )
                 raise GanforgeError(
                     f"{path}, line {line}, column '{names[col]}': {row[col]!r} is not a number; {fix}"
                 ) from None
@@ -89,9 +90,7 @@ def read_array(path: Path, key: str | None = None) -> np.ndarray:
                 raise GanforgeError(f"{path}: the .npz archive holds no arrays")
             if key is None:
                 if len(names) > 1:
-                    raise GanforgeError(
-                        f"{path}: holds arrays {', '.join(names)}; choose one with data.key=NAME"
-                    )
+                    raise GanforgeError(f"{path}: holds arrays {', '.join(names)}; choose one with data.key=NAME")
                 key = names[0]
             if key not in names:
                 raise GanforgeError(f"{path}: no array named '{key}'; it holds {', '.join(names)}")
@@ -119,9 +118,13 @@ def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | 
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2 or values.shape[0] == 0:
-        raise GanforgeError(
-            f"{path}: expected a table of shape (samples, features), got shape {values.shape}"
+        hint = (
+            "; 3-D arrays train from an .npz: pictures saved as np.savez(FILE, images=x), sequences (N, T, F) as "
+            "np.savez(FILE, samples=x)"
+            if values.ndim == 3
+            else ""
         )
+        raise GanforgeError(f"{path}: expected a table of shape (samples, features), got shape {values.shape}{hint}")
     with np.errstate(over="ignore"):
         single = values.astype(np.float32)  # what training uses: 1e308 becomes inf here
     bad = ~np.isfinite(single)
@@ -154,8 +157,9 @@ def numeric_file(path: str, columns: list[str] | None = None, key: str | None = 
 def csv_header(path: Path, count: int) -> list[str]:
     """The names in a CSV's header row (``x0, x1, ...`` when its first row is numbers)."""
     with path.open(newline="", encoding=CSV_ENCODING) as handle:
-        first = next((r for r in csv.reader(handle, delimiter=csv_delimiter(path)) if r and any(c.strip() for c in r)),
-                     [])
+        first = next(
+            (r for r in csv.reader(handle, delimiter=csv_delimiter(path)) if r and any(c.strip() for c in r)), []
+        )
     cells = [c.strip() for c in first]
     try:
         [float(c) for c in cells]

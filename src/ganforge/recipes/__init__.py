@@ -16,6 +16,8 @@ DEFAULT_RECIPE = "digits-cgan"
 FILE_RECIPE = "points"  # used for `ganforge train my_data.csv`
 IMAGE_RECIPE = "images"  # used for `ganforge train my_images/` and an .npz of images
 TABLE_RECIPE = "table"  # ... when the .csv is a table (data/tables.py: looks_like_table)
+SEQUENCE_RECIPE = "timeseries-gru"  # ... an .npz whose (N, T, F) array is named ``samples``
+SEQUENCE_KEY = "samples"  # the name `ganforge sample RUN -o x.npz` gives the windows of a sequence run
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 CATEGORICAL_MAX_LEVELS = 10  # whole-number columns with at most this many values count as categories
 
@@ -73,7 +75,10 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             raw["data"] = {"source": "table", "path": _absolute(text)}
             return raw
         images_key, labels_key = npz_array_keys(Path(text)) if suffix == ".npz" else (None, None)
-        if images_key is not None:
+        if suffix == ".npz" and images_key is None and holds_sequences(Path(text)):
+            raw = load_recipe(SEQUENCE_RECIPE)
+            raw["data"] = {"source": "sequences-npy", "path": _absolute(text), "key": SEQUENCE_KEY}
+        elif images_key is not None:
             raw = load_recipe(IMAGE_RECIPE)
             raw["data"] = {"source": "images-npz", "path": _absolute(text), "images_key": images_key, "size": 32}
             if labels_key not in (None, "labels"):
@@ -99,9 +104,7 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
             "for aligned pairs (A/ and B/, or side-by-side AB pictures)"
         )
     if Path(text).exists() and not suffix and not shipped_name:
-        raise GanforgeError(
-            f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file"
-        )
+        raise GanforgeError(f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file")
     return load_recipe(text)
 
 
@@ -150,20 +153,30 @@ def npz_array_specs(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
 
 def npz_array_keys(path: Path) -> tuple[str | None, str | None]:
     """The image stack and the labels of an .npz archive, by name or shape: the images are ``images`` or
-    the first array of shape (N, H, W), (N, H, W, C) or (N, C, H, W); the labels are ``labels``, else the
-    first 1-D integer array of N entries (names in :data:`LABEL_NAMES` first). ``(None, None)`` for tables
-    (2-D arrays) and unreadable files: the loader then reports the problem."""
+    the first array of shape (N, H, W), (N, H, W, C) or (N, C, H, W) (a 3-D ``samples`` array is a sequence run's
+    windows, not pictures); the labels are ``labels``, else the first 1-D integer array of N entries (names in
+    :data:`LABEL_NAMES` first). ``(None, None)`` for tables (2-D arrays), sequences and unreadable files: the
+    loader then reports the problem."""
     arrays = npz_array_specs(path)
     if len(arrays.get("images", ((),))[0]) in (3, 4):
         images: str | None = "images"
     else:
-        images = next((k for k, (shape, _) in arrays.items() if len(shape) in (3, 4)), None)
+        images = next(
+            (k for k, (shape, _) in arrays.items() if len(shape) == 4 or (len(shape) == 3 and k != SEQUENCE_KEY)),
+            None,
+        )
     if images is None:
         return None, None
     count = arrays[images][0][0]
     fits = [k for k, (shape, kind) in arrays.items() if shape == (count,) and kind in "iu"]
     labels = next((k for k in (*LABEL_NAMES, *fits) if k in fits), None)
     return images, labels
+
+
+def holds_sequences(path: Path) -> bool:
+    """Whether an .npz archive holds windows (N, T, F) under :data:`SEQUENCE_KEY`, as ``ganforge sample`` writes a
+    sequence run's samples: they train as sequences, where another 3-D array reads as (N, H, W) pictures."""
+    return len(npz_array_specs(path).get(SEQUENCE_KEY, ((),))[0]) == 3
 
 
 def _holds_pairs(folder: Path) -> bool:
