@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ganforge.api import build_config
 from ganforge.cli import app
-from ganforge.recipes import is_data_file, resolve_recipe
+from ganforge.recipes import is_data_file, recipe_with_data_file, resolve_recipe
 
 
 def _pictures(folder: Path, n: int = 12) -> Path:
@@ -72,6 +72,8 @@ def test_a_sequence_runs_sample_archive_trains_as_sequences(tmp_path: Path, run_
     config = build_config(str(file), ["train.steps=2"])
     assert config.data["source"] == "sequences-npy" and config.data["key"] == "samples"
     assert config.model["type"] == "rcgan"
+    named = build_config(recipe_with_data_file("timeseries-gru", file))  # --recipe timeseries-gru: not read as CSV
+    assert named.data["source"] == "sequences-npy" and named.data["key"] == "samples"
     np.savez(file, x=windows.astype(np.float32))
     assert build_config(str(file)).data["source"] == "images-npz"
     array = tmp_path / "windows.npy"

@@ -119,8 +119,8 @@ def load_numeric(path: str | Path, columns: list[str] | None = None, key: str | 
         values = values[:, None]
     if values.ndim != 2 or values.shape[0] == 0:
         hint = (
-            "; 3-D arrays train from an .npz: pictures saved as np.savez(FILE, images=x), sequences (N, T, F) as "
-            "np.savez(FILE, samples=x)"
+            "; a 3-D array: pictures train from an .npz saved as np.savez(FILE, images=x), sequences (N, T, F) with "
+            "--recipe timeseries-gru or from an .npz saved as np.savez(FILE, samples=x)"
             if values.ndim == 3
             else ""
         )

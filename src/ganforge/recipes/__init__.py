@@ -207,6 +207,9 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
             f"recipe '{recipe}' trains on built-in data '{data.get('source')}', not on a file; choose a recipe "
             "that reads files (one with data.path, e.g. timeseries-gru, points or pix2pix)"
         )
+    if data.get("source") == "timeseries-csv" and Path(text).suffix.lower() in (".npy", ".npz"):
+        # windows already cut, e.g. a sequence run's samples: the array reader instead of the CSV one
+        data = {"source": "sequences-npy", "key": SEQUENCE_KEY if holds_sequences(Path(text)) else None}
     data["path"] = _absolute(text)
     raw["data"] = data
     raw["name"] = Path(text).stem or Path(text).resolve().name
