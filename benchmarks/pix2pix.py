@@ -204,13 +204,37 @@ def split_check(names: tuple[str, ...] = ("edges2photos", "gray2color"), n: int 
     return lines
 
 
-def edge_inputs(inputs: torch.Tensor) -> tuple[float, float]:
-    """(share of inputs that are one uniform value, i.e. hold no edge; median over inputs of the share of pixels
-    above the input's minimum, i.e. on an edge) for edge maps (N, C, H, W)."""
+def edgeless_inputs(inputs: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: which edge maps (N, C, H, W) are one uniform value, i.e. hold no edge at all."""
     flat = inputs.float().flatten(1)
-    low = flat.amin(1, keepdim=True)
-    edgeless = float((flat.amax(1, keepdim=True) == low).float().mean())
-    return edgeless, float((flat > low).float().mean(1).median())
+    return flat.amax(1) == flat.amin(1)
+
+
+def edge_inputs(inputs: torch.Tensor) -> tuple[float, float]:
+    """(share of inputs that hold no edge; median over inputs of the share of pixels above the input's minimum,
+    i.e. on an edge) for edge maps (N, C, H, W)."""
+    flat = inputs.float().flatten(1)
+    on_edge = (flat > flat.amin(1, keepdim=True)).float().mean(1)
+    return float(edgeless_inputs(inputs).float().mean()), float(on_edge.median())
+
+
+def edge_split_fids(
+    fake: torch.Tensor, inputs: torch.Tensor, real: torch.Tensor, name: str
+) -> dict[str, dict[str, float]]:
+    """``{"edgeless"|"edged": {"n", "fid"}}``: the FID of the outputs for edgeless inputs against their own true
+    targets, and of the others against theirs (a group under ``MIN_FID_PAIRS`` is left out). A diagnostic of where
+    a row's FID comes from; each group has fewer images than the whole set, so its small-sample bias is larger,
+    and the two do not add up to the whole set's FID."""
+    from ganforge.evaluation.image_metrics import fid
+    from ganforge.evaluation.paired_metrics import MIN_FID_PAIRS, feature_network
+
+    net = feature_network(name, int(real.shape[1]))
+    edgeless = edgeless_inputs(inputs)
+    out = {}
+    for key, mask in (("edgeless", edgeless), ("edged", ~edgeless)):
+        if int(mask.sum()) >= MIN_FID_PAIRS:
+            out[key] = {"n": int(mask.sum()), "fid": fid(real[mask], fake[mask], net, with_noise_floor=False).value}
+    return out
 
 
 FLAT_SD = 0.05  # luma standard deviation (images in [0, 1]) below which a 32x32 patch counts as flat
@@ -299,6 +323,8 @@ def run_one(
     t0 = time.process_time()
     fake = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)
     scores = paired_scores(fake, b, name, labels, maps)
+    if name == "edges2photos":  # round 19: where the FID comes from, edgeless inputs or the others
+        scores["by_edges"] = edge_split_fids(fake, a, b, name)
     if gan.ema_generator is not None:
         gan.sample_with_ema = False
         raw = source.scaler.to_data(gan.translate(source.scaler.to_model(a))).clamp(0, 1)

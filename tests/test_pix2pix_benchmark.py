@@ -13,7 +13,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pix2pix import edge_inputs, ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
+from pix2pix import edge_inputs, edge_split_fids, ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,20 @@ def test_edge_inputs_counts_edgeless_maps_and_edge_pixels() -> None:
     edgeless, median = edge_inputs(maps)
     assert edgeless == 0.5
     assert median == pytest.approx(0.0)  # torch's lower median of (0, 0, 0.125, 0.25)
+
+
+def test_edge_split_fids_scores_each_group_against_its_own_targets() -> None:
+    """Outputs equal to the targets score ~0 in both groups; spoiling only the edgeless inputs' outputs raises the
+    edgeless FID alone. A group of fewer than 10 images is left out."""
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(40, 3, 32, 32, generator=gen)
+    inputs = torch.zeros(40, 1, 32, 32)
+    inputs[20:, 0, 5, :] = 1.0  # 20 edged, 20 edgeless inputs
+    same = edge_split_fids(real.clone(), inputs, real, "edges2photos")
+    assert same["edgeless"]["n"] == 20 and same["edged"]["n"] == 20
+    assert same["edgeless"]["fid"] < 1e-3 and same["edged"]["fid"] < 1e-3
+    spoiled = real.clone()
+    spoiled[:20] = 0.5
+    scores = edge_split_fids(spoiled, inputs, real, "edges2photos")
+    assert scores["edgeless"]["fid"] > 1.0 and scores["edged"]["fid"] < 1e-3
+    assert set(edge_split_fids(real[:25], inputs[:25], real[:25], "edges2photos")) == {"edgeless"}
