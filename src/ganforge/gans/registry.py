@@ -89,16 +89,17 @@ def check_network_memory(name: str, settings: dict[str, Any], where: str, contex
 
 
 class _SkipInitOnMeta(TorchFunctionMode):
-    """Weight initialisation on ``meta`` tensors returns them untouched (initialisers, and the normalisation
-    of spectral norm's starting vectors: each keeps its input's shape). Only shapes count for the memory
-    check, and these ops on a meta tensor run PyTorch's Python reference kernels, whose first use imports
-    ``torch._dynamo``: about 0.7 s of every command that loads a DCGAN or conditional run."""
+    """Weight initialisation on ``meta`` tensors returns them untouched (each initialiser keeps its input's
+    shape). Only shapes count for the memory check, and these ops on a meta tensor run PyTorch's Python
+    reference kernels, whose first use imports ``torch._dynamo``: about 0.7 s of every command that loads a
+    DCGAN or conditional run. Spectral norm is not applied on meta at all (``nets.conv.apply_spectral_norm``,
+    ``nets.conditioning.ProjectionHead``): its power iteration calls more ops than an initialiser does."""
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         initialises = (getattr(func, "__module__", None) == "torch.nn.init"
-                       or func in (torch.Tensor.normal_, torch.nn.functional.normalize))
-        first = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+                       or func is torch.Tensor.normal_)
+        first = args[0] if args else kwargs.get("tensor")
         if initialises and isinstance(first, torch.Tensor) and first.is_meta:
             return first
         return func(*args, **kwargs)
