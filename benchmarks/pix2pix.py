@@ -237,6 +237,31 @@ def edge_split_fids(
     return out
 
 
+def edge_split_lines(runs: list[dict[str, Any]]) -> str:
+    """One line: each row's mean FID over seeds on edged and on edgeless inputs (:func:`edge_split_fids`), and in
+    how many seeds L1 + cGAN beats L1 on each; "" unless every run recorded ``by_edges`` (since round 19). A
+    description of where the whole-set FID comes from, not a score of the protocol."""
+    if not runs or not all("by_edges" in r for r in runs):
+        return ""
+    cells = []
+    for row in ROWS:
+        mine = [r["by_edges"] for r in runs if r["row"] == row]
+        if mine:
+            means = [
+                f"{np.mean([m[group]['fid'] for m in mine]):.1f}" if all(group in m for m in mine) else "-"
+                for group in ("edged", "edgeless")
+            ]
+            cells.append(f"{row} {means[0]} / {means[1]}")
+    counts = []
+    for group in ("edged", "edgeless"):
+        scored = [{**r, "fid": r["by_edges"][group]["fid"]} for r in runs if group in r["by_edges"]]
+        won, seeds = seed_wins(scored, "fid", "lower")
+        if seeds:
+            counts.append(f"{group} {won}/{seeds}")
+    wins = "; ".join(counts)
+    return f"fid by input, edged / edgeless (mean over seeds): {'; '.join(cells)}; L1 + cGAN beats L1 in seeds: {wins}"
+
+
 FLAT_SD = 0.05  # luma standard deviation (images in [0, 1]) below which a 32x32 patch counts as flat
 
 
@@ -447,6 +472,9 @@ def summarize(name: str, runs: list[dict[str, Any]], raw: bool = False, batch_st
             "",
             f"fid per seed ({', '.join(str(r['seed']) for r in runs if r['row'] == runs[0]['row'])}): {per_seed}",
         ]
+    by_edges = edge_split_lines(runs)
+    if by_edges:
+        lines += ["", by_edges]
     real = {k: v for k, v in runs[0].items() if k.endswith("_real") or k == "fid_floor"}
     lines.append("")
     lines.append("real test targets: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))

@@ -13,7 +13,16 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pix2pix import edge_inputs, edge_split_fids, ordering_verdict, paper_schedule, seed_wins, texture, train_for  # noqa: E402
+from pix2pix import (  # noqa: E402
+    edge_inputs,
+    edge_split_fids,
+    edge_split_lines,
+    ordering_verdict,
+    paper_schedule,
+    seed_wins,
+    texture,
+    train_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -149,3 +158,18 @@ def test_edge_split_fids_scores_each_group_against_its_own_targets() -> None:
     scores = edge_split_fids(spoiled, inputs, real, "edges2photos")
     assert scores["edgeless"]["fid"] > 1.0 and scores["edged"]["fid"] < 1e-3
     assert set(edge_split_fids(real[:25], inputs[:25], real[:25], "edges2photos")) == {"edgeless"}
+
+
+def test_edge_split_lines_gives_each_rows_mean_and_the_paired_wins_per_group() -> None:
+    """Means over seeds per row and group, and L1 + cGAN against L1 seed by seed in each group; nothing when a run
+    predates ``by_edges``."""
+
+    def run(row: str, seed: int, edged: float, edgeless: float) -> dict:
+        return {"row": row, "seed": seed, "by_edges": {"edged": {"fid": edged}, "edgeless": {"fid": edgeless}}}
+
+    runs = [run("L1", 0, 200.0, 2000.0), run("L1", 1, 100.0, 1000.0)]
+    runs += [run("L1 + cGAN", 0, 50.0, 3000.0), run("L1 + cGAN", 1, 150.0, 500.0)]
+    line = edge_split_lines(runs)
+    assert "L1 150.0 / 1500.0" in line and "L1 + cGAN 100.0 / 1750.0" in line
+    assert line.endswith("edged 1/2; edgeless 1/2")
+    assert edge_split_lines([*runs, {"row": "L1", "seed": 2}]) == ""
