@@ -91,6 +91,48 @@ def test_frechet_distance_is_zero_on_identical_sets_and_handles_singular_covaria
     assert math.isfinite(value) and value > 0
 
 
+@pytest.mark.parametrize(("n_a", "n_b", "dim"), [(30, 50, 100), (8, 6, 300)])
+def test_frechet_distance_below_the_feature_dimension_equals_the_full_formula(n_a: int, n_b: int, dim: int) -> None:
+    """Below the feature dimension the distance comes from the N_a x N_b SVD (nuclear norm of A^T B); it must
+    equal the d x d formula."""
+    a, b = _gaussian_sets(n_a, n_b, dim, 7)
+    full = im.gaussian_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    assert full > 1.0
+    assert im.frechet_distance(a, b) == pytest.approx(full, rel=1e-5)
+    assert im.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_intra_fid_is_the_mean_of_per_class_fids_and_sees_a_swapped_label() -> None:
+    """Two classes far apart: generated sets that match per class score near their floor; the same images with
+    labels swapped keep the pooled FID and get a large intra-FID."""
+    rng = np.random.default_rng(0)
+    real = np.concatenate([rng.normal(0.0, 1.0, (200, 4)), rng.normal(5.0, 1.0, (200, 4))])
+    real_y = np.repeat([0, 1], 200)
+    fake = np.concatenate([rng.normal(0.0, 1.0, (150, 4)), rng.normal(5.0, 1.0, (150, 4))])
+    fake_y = np.repeat([0, 1], 150)
+    right = im.intra_frechet_distance(real, real_y, fake, fake_y, splits=3)
+    expected = np.mean([im.frechet_distance(real[real_y == k], fake[fake_y == k]) for k in (0, 1)])
+    assert right["intra_fid"] == pytest.approx(expected, rel=1e-12)
+    assert right["n_intra_fid_classes"] == 2
+    assert right["intra_fid_matched"] < 3 * right["intra_fid_noise_floor"]
+    swapped = im.intra_frechet_distance(real, real_y, fake, 1 - fake_y, splits=3)
+    assert swapped["intra_fid"] > 40.0 > 10 * right["intra_fid"]  # |mu_0 - mu_1|^2 = 4 x 25 = 100
+    assert im.frechet_distance(real, fake) < 1.0  # the pooled FID cannot tell
+
+
+def test_intra_fid_leaves_out_small_classes_and_fails_when_none_is_left() -> None:
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(60, 3)), rng.normal(size=(40, 3))
+    real_y = np.array([0] * 30 + [1] * 30)
+    fake_y = np.array([0] * 35 + [1] * 5)  # class 1: 5 generated images, below the 10 needed
+    assert im.intra_frechet_distance(real, real_y, fake, fake_y, splits=2)["n_intra_fid_classes"] == 1
+    assert im.intra_fid_classes(real_y, fake_y) == [0]
+    with pytest.raises(GanforgeError, match="--n"):
+        im.intra_frechet_distance(real, real_y, fake[:8], fake_y[:8], splits=2)
+    with pytest.raises(GanforgeError, match="one label per image"):
+        im.intra_frechet_distance(real, real_y[:10], fake, fake_y)
+
+
 def test_feature_errors_are_one_line() -> None:
     with pytest.raises(GanforgeError, match="different dimensions"):
         im.frechet_distance(np.zeros((4, 3)), np.zeros((4, 2)))
