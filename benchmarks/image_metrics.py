@@ -1,6 +1,6 @@
 """Image metrics: sanity checks of FID/KID/PRDC, and the shipped image recipes measured with noise floors.
 
-Three tables, each printed as it is computed:
+Four tables, each printed as it is computed:
 
 1. **Sanity** (digits features, all of scikit-learn's 1,797 digits): FID / KID / precision / recall of
    one random half of the digits (898 images) against the other (899) — the noise floor — next to the same
@@ -9,7 +9,11 @@ Three tables, each printed as it is computed:
    stacked digits the same with the per-channel digits features on 5,000 fresh draws per side.
 2. **Noise removal**: FID (and precision / recall) of half B + Gaussian pixel noise N(0, sigma^2), clamped
    to [0, 1], against half A, for sigma from 1.0 down to 0: FID must fall monotonically towards the floor.
-3. **Recipes**: each shipped image recipe (digits-dcgan, digits-cgan, digits-mlp, stacked-digits-dcgan;
+3. **Intra-FID** (Miyato and Koyama 2018): half B of the digits scored as a conditional generator's output
+   against half A, with 0 / 10 / 30 / 100 % of its labels replaced by another digit, and with every class
+   collapsed onto 5 of its images: FID cannot see a wrong label, intra-FID and conditional accuracy can, and
+   only intra-FID sees the collapse within a class.
+4. **Recipes**: each shipped image recipe (digits-dcgan, digits-cgan, digits-mlp, stacked-digits-dcgan;
    missing ones are reported and skipped) is trained as shipped — or an existing run is read with
    ``--run NAME=PATH`` — and evaluated by ``run.evaluate`` on ``--n`` images (seed 0): FID with its noise
    floor (mean ± std over 10 half-splits) and ``fid_matched`` (the model at the floor's sample size), KID
@@ -23,6 +27,7 @@ Run::
 
     python benchmarks/image_metrics.py                       # all three tables; trains the recipes
     python benchmarks/image_metrics.py --only sanity noise   # the fast tables (under a minute)
+    python benchmarks/image_metrics.py --only intra          # intra-FID against FID (seconds)
     python benchmarks/image_metrics.py --run digits-dcgan=runs/digits-dcgan-... --out runs/bench
     python benchmarks/image_metrics.py --json results.json   # also write every number
 """
@@ -143,6 +148,46 @@ def noise_removal() -> dict[str, Any]:
     return {"sigma": list(sigmas), "fid": fids, "monotone": monotone}
 
 
+def intra_fid() -> dict[str, Any]:
+    """What intra-FID sees that FID does not: real digits (half B) scored as a conditional generator's output
+    against half A, with a share of B's labels replaced by another digit (a generator that draws the wrong class
+    that often), and with each class collapsed onto 5 of its images (right labels, little variety)."""
+    from ganforge.data.images import digits_images
+    from ganforge.evaluation.image_suite import image_report
+    from ganforge.nets.features import load_digits_classifier
+
+    images, labels = digits_images()
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    half = len(images) // 2
+    a, a_y, b, b_y = images[perm[:half]], labels[perm[:half]], images[perm[half:]], labels[perm[half:]]
+    classifier = load_digits_classifier()
+    gen = torch.Generator().manual_seed(4)
+    cases: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    for wrong in (0.0, 0.1, 0.3, 1.0):
+        flip = torch.rand(len(b_y), generator=gen) < wrong
+        other = (b_y + torch.randint(1, 10, (len(b_y),), generator=gen)) % 10  # any other digit
+        cases[f"real half B, {wrong:.0%} of labels wrong"] = (b, torch.where(flip, other, b_y))
+    collapsed = b.clone()
+    for k in range(10):
+        where = (b_y == k).nonzero().ravel()
+        collapsed[where] = b[where[torch.arange(len(where)) % 5]]
+    cases["real half B, each class collapsed onto 5 images"] = (collapsed, b_y)
+    metrics = ["fid", "intra_fid", "conditional_accuracy"]
+    out: dict[str, Any] = {}
+    rows = []
+    for name, (fake, fake_y) in cases.items():
+        r = image_report(a, fake, metrics, "digits", real_labels=a_y, fake_labels=fake_y, classifier=classifier)
+        out[name] = r
+        rows.append(
+            [name, r["fid"], r["fid_matched"], f"{r['fid_noise_floor']:.3g}", r["intra_fid"], r["intra_fid_matched"],
+             r["intra_fid_noise_floor"], r["conditional_accuracy"]]
+        )
+    print("## Intra-FID against FID: the same real digits with wrong labels, or collapsed within each class\n")
+    headers = ["generated set (reference: real half A, 898)", "FID", "FID at floor n", "FID floor", "intra-FID"]
+    _table([*headers, "intra-FID at floor n", "intra-FID floor", "cond. acc."], rows)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -196,6 +241,9 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
                 f"{report['conditional_accuracy']:.3f} / {report['conditional_accuracy_real']:.3f}"
                 if "conditional_accuracy" in report
                 else "-",
+                f"{report['intra_fid']:.3g} ({report['intra_fid_matched']:.3g}) / {report['intra_fid_noise_floor']:.3g}"
+                if "intra_fid" in report
+                else "-",
             ]
         )
     if digit_rows:
@@ -214,6 +262,7 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
                 "coverage",
                 "IS",
                 "cond. acc.",
+                "intra-FID (at floor n) / floor",
             ],
             digit_rows,
         )
@@ -246,7 +295,7 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", nargs="+", choices=("sanity", "noise", "recipes"), default=None)
+    parser.add_argument("--only", nargs="+", choices=("sanity", "noise", "intra", "recipes"), default=None)
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES))
     parser.add_argument("--run", action="append", default=[], help="NAME=PATH: evaluate an existing run")
     parser.add_argument("--out", type=Path, default=None, help="keep trained runs here (default: a temp dir)")
@@ -255,7 +304,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write every number to this file")
     args = parser.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    parts = args.only or ["sanity", "noise", "recipes"]
+    parts = args.only or ["sanity", "noise", "intra", "recipes"]
     given = dict(item.split("=", 1) for item in args.run)
     print(f"load average at start: {os.getloadavg()[0]:.1f}, torch threads {torch.get_num_threads()}\n", flush=True)
     t0 = time.perf_counter()
@@ -264,6 +313,8 @@ def main() -> None:
         results["sanity"] = sanity()
     if "noise" in parts:
         results["noise_removal"] = noise_removal()
+    if "intra" in parts:
+        results["intra_fid"] = intra_fid()
     if "recipes" in parts:
         with tempfile.TemporaryDirectory() as tmp:
             out = args.out or Path(tmp)

@@ -116,6 +116,23 @@ def test_conditional_accuracy_reads_the_requested_label(
         image_report(images, images[:300], ["conditional_accuracy"])
 
 
+def test_intra_fid_on_digits_sees_labels_the_images_do_not_match(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """Real digits as the generated set: with their own labels intra-FID sits by its floor; with every label moved
+    to the next digit the pooled FID is unchanged and intra-FID jumps."""
+    images, labels = digits
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))  # the set is stored by writer
+    real, real_y = images[order[:1000]], labels[order[:1000]]
+    fake, fake_y = images[order[1000:1500]], labels[order[1000:1500]]
+    right = image_report(real, fake, ["fid", "intra_fid"], real_labels=real_y, fake_labels=fake_y)
+    wrong = image_report(real, fake, ["fid", "intra-fid"], real_labels=real_y, fake_labels=(fake_y + 1) % 10)
+    assert right["n_intra_fid_classes"] == 10
+    assert right["intra_fid_matched"] < 2 * right["intra_fid_noise_floor"]
+    assert wrong["fid"] == right["fid"]
+    assert wrong["intra_fid"] > 5 * right["intra_fid"]
+    with pytest.raises(GanforgeError, match="conditional"):
+        image_report(real, fake, ["intra_fid"])
+
+
 def test_modes_and_kl_of_collapsed_and_real_stacked_digits() -> None:
     real, _ = stacked_digits(2000, seed=5)
     collapsed = real[:1].repeat(2000, 1, 1, 1)
@@ -210,11 +227,21 @@ def test_run_summary_has_image_metrics_with_floors(conditional_run: gf.Run) -> N
         "conditional_accuracy_real",
     ):
         assert isinstance(evaluation[key], float), key
+    assert "intra_fid" not in evaluation  # 120 images: no digit has 10 generated and 20 real, so it is left out
     assert evaluation["features"] == "digits" and evaluation["n_fake"] == 120 and evaluation["n_real"] == 120
     assert evaluation["reference"] == "'digits' data: 120 real images (of its 1797 images, seed 2024)"
     assert evaluation["noise_floor_n"] == 60
     assert evaluation["conditional_accuracy_real"] > 0.95  # the classifier on real labelled digits
     assert evaluation["fid"] > evaluation["fid_noise_floor"]  # 6 steps of training: far from the data
+
+
+def test_a_conditional_run_gets_intra_fid_by_default_when_its_classes_have_the_images(conditional_run: gf.Run) -> None:
+    run = gf.load(conditional_run.path)
+    report = run.evaluate(400)
+    assert report["n_intra_fid_classes"] == 10
+    assert report["intra_fid"] > report["intra_fid_noise_floor"] > 0  # 6 steps of training
+    with pytest.raises(GanforgeError, match="--n"):
+        run.evaluate(60, ["intra_fid"])  # named, it must be computed or say why not
 
 
 def test_evaluate_named_metrics_on_a_loaded_run(conditional_run: gf.Run) -> None:

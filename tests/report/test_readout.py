@@ -74,6 +74,15 @@ def test_table_rows_pair_each_metric_with_its_floor_and_meaning() -> None:
     assert quality_verdict({})[0] == "unknown"
 
 
+def test_intra_fid_rows_stand_beside_their_per_class_floor() -> None:
+    evaluation = {"fid": 2.0, "fid_noise_floor": 4.0, "intra_fid": 30.0, "intra_fid_matched": 36.0,
+                  "intra_fid_noise_floor": 17.5, "n_intra_fid_classes": 10}
+    rows = {r[0]: r for r in metric_rows(evaluation)}
+    assert rows["intra_fid"][1:3] == ("30", "17.5") and "within each class" in rows["intra_fid"][3]
+    assert rows["intra_fid_matched"][2] == "17.5"
+    assert "intra_fid_noise_floor" not in rows and "n_intra_fid_classes" not in rows
+
+
 def test_paired_translation_rows_show_fcn_scores_label_accuracy_and_their_references() -> None:
     """A Pix2Pix evaluation names its references differently: the FID floor is ``fid_floor`` and the FCN-scores
     and label accuracy sit beside the same scorer on the true targets."""

@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
 
 BEST_DIR = "best"
-LOWER_IS_BETTER = frozenset({"fid", "fid_matched", "kid", "kl", "w1", "ks", "mean_error", "std_error", "mmd"})
+LOWER_IS_BETTER = frozenset(
+    {"fid", "fid_matched", "intra_fid", "intra_fid_matched", "kid", "kl", "w1", "ks", "mean_error", "std_error", "mmd"}
+)
 HIGHER_IS_BETTER = frozenset(
     {"is", "precision", "recall", "density", "coverage", "conditional_accuracy", "modes", "high_quality"}
 )

@@ -1,4 +1,4 @@
-"""Image evaluation of a run: FID, KID, IS, PRDC, conditional accuracy and stacked-digit modes.
+"""Image evaluation of a run: FID, intra-FID, KID, IS, PRDC, conditional accuracy and stacked-digit modes.
 
 Registered as the evaluator of data kind ``"images"`` (``ganforge eval RUN``, ``run.evaluate()``, the
 end-of-training summary and the periodic evaluation during training all land here). Every number comes
@@ -13,6 +13,11 @@ with what it was computed on, because that is what makes two FIDs comparable:
   ``coverage_real`` (real half vs real half),
   ``conditional_accuracy_real`` (the classifier on labelled real images) and ``modes_real`` / ``kl_real``
   (the mode count of as many real stacked digits as generated ones).
+
+A conditional run also gets ``intra_fid`` (Miyato and Koyama 2018): each class's FID, its generated images
+against the real images of that class, averaged over classes, with ``intra_fid_noise_floor`` and
+``intra_fid_matched`` built per class as the FID's are below; a generator that draws the wrong class for its
+label keeps its FID and loses its intra-FID.
 
 ``fid`` uses all ``n_fake`` generated and all ``n_real`` real images. The floor compares sets of
 ``noise_floor_n``; since FID's finite-sample bias grows as sets shrink, ``fid_matched`` repeats the model's
@@ -42,6 +47,8 @@ from ganforge.evaluation.image_metrics import (
     compute_features,
     frechet_distance,
     inception_score,
+    intra_fid_classes,
+    intra_frechet_distance,
     kernel_inception_distance,
     precision_recall_density_coverage,
 )
@@ -62,8 +69,8 @@ if TYPE_CHECKING:
 
 DIGIT_SOURCES = frozenset({"digits"})
 STACKED_SOURCES = frozenset({"stacked-digits"})
-METRICS = ("fid", "kid", "is", "prdc", "conditional_accuracy", "modes")
-FEATURE_METRICS = ("fid", "kid", "is", "prdc")  # the ones that look through the feature network
+METRICS = ("fid", "intra_fid", "kid", "is", "prdc", "conditional_accuracy", "modes")
+FEATURE_METRICS = ("fid", "intra_fid", "kid", "is", "prdc")  # the ones that look through the feature network
 PRDC_NAMES = ("precision", "recall", "density", "coverage")
 ALIASES = {
     **{name: "prdc" for name in PRDC_NAMES},
@@ -71,6 +78,8 @@ ALIASES = {
     "accuracy": "conditional_accuracy",
     "kl": "modes",
     "inception_score": "is",
+    "intra-fid": "intra_fid",
+    "intrafid": "intra_fid",
 }
 REAL_SEED = 2024  # which real images form the reference set (the low-dimensional evaluator's seed too)
 SPLIT_SEED = 0  # which halves of it form the noise floor, which subsets KID draws
@@ -347,7 +356,7 @@ def image_report(
         "n_real": n_real,
         "reference": reference,
     }
-    if any(name in wanted for name in ("fid", "kid", "prdc")):
+    if any(name in wanted for name in ("fid", "intra_fid", "kid", "prdc")):
         if m < max(2, PRDC_K + 1 if "prdc" in wanted else 2):
             raise GanforgeError(
                 f"too few images for a noise floor: {n_real} real and {n_fake} generated; use at least "
@@ -367,6 +376,12 @@ def image_report(
                 matched.append(frechet_distance(real_f[ha], fake_f[:m]))
             report["fid_noise_floor"], report["fid_noise_floor_std"] = _mean_std(floors)
             report["fid_matched"] = _mean_std(matched)[0]
+        if "intra_fid" in wanted:
+            if real_labels is None or fake_labels is None:
+                raise GanforgeError(
+                    "intra-FID needs a conditional model (model.conditional: true) trained on labelled images"
+                )
+            report.update(intra_frechet_distance(real_f, real_labels, fake_f, fake_labels, FLOOR_SPLITS, seed))
         if "kid" in wanted:
             kid = kernel_inception_distance(real_f, fake_f, KID_SUBSETS, KID_SUBSET_SIZE, seed=seed)
             report["kid"], report["kid_std"] = kid
@@ -414,6 +429,8 @@ def _accuracy(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor)
 def default_metrics(conditional: bool, data_name: str, channels: int) -> list[str]:
     """What an image run is evaluated on when no metrics are named."""
     names = ["fid", "kid", "is", "prdc"]
+    if conditional:
+        names.insert(1, "intra_fid")
     if conditional and label_classifier(data_name, channels) is not None:
         names.append("conditional_accuracy")
     if data_name in STACKED_SOURCES:
@@ -468,6 +485,10 @@ def evaluate_images(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     fake_labels = None
     if conditional:
         fake_labels = _labels_like(real.y, len(real.x), n, run.gan.num_classes or 1)
+    if "intra_fid" in wanted and not explicit and (
+        real.y is None or fake_labels is None or not intra_fid_classes(real.y, fake_labels)
+    ):
+        wanted = [m for m in wanted if m != "intra_fid"]  # too few images of every class: the other metrics stand
     fake = run.sample(n, label=fake_labels)
     report = image_report(
         real.x,
