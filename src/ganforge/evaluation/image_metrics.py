@@ -118,7 +118,9 @@ def _labels(labels: ArrayLike) -> np.ndarray:
     return np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).ravel()
 
 
-def intra_fid_classes(real_labels: ArrayLike, fake_labels: ArrayLike, min_images: int = INTRA_FID_MIN_IMAGES) -> list:
+def intra_fid_classes(
+    real_labels: ArrayLike, fake_labels: ArrayLike, min_images: int = INTRA_FID_MIN_IMAGES
+) -> list[Any]:
     """The classes :func:`intra_frechet_distance` scores: at least ``min_images`` generated images and
     2 x ``min_images`` real ones (the real ones are split in halves for the floor)."""
     real_y, fake_y = _labels(real_labels), _labels(fake_labels)

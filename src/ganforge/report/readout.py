@@ -46,7 +46,7 @@ METRICS: dict[str, Metric] = {
     # images (evaluation/image_suite.py)
     "fid": Metric("Fréchet distance of feature statistics", ("fid_noise_floor", "fid_floor")),
     "fid_matched": Metric("FID at the floor's sample size (compare with the floor)", "fid_noise_floor"),
-    "intra_fid": Metric("FID within each class, averaged (the wrong class counts)", "intra_fid_noise_floor"),
+    "intra_fid": Metric("FID within each class, averaged (sees wrong-class samples)", "intra_fid_noise_floor"),
     "intra_fid_matched": Metric("intra-FID at the floor's sample sizes (compare with the floor)",
                                 "intra_fid_noise_floor"),
     "kid": Metric("kernel distance of features (unbiased; 0 = same)", "kid_noise_floor"),
