@@ -92,3 +92,46 @@ def test_mistakes_are_one_line_errors(
         code, _, err = run_cli(*args)
         assert code == 2, args
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_per_class_adds_intra_fid_from_class_folders_and_npz_labels(tmp_path: Path, run_cli) -> None:
+    """Class sub-folders (A) against a .npz with labels (B), matched by name: with B's true labels intra-FID sits
+    near its per-class floor; with B's labels moved to the next digit FID is unchanged and intra-FID jumps."""
+    images, labels = digits_images()
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    x = (images[perm, 0].numpy() * 255).round().astype(np.uint8)
+    y = labels[perm].numpy()
+    for i in range(800):
+        folder = tmp_path / "a" / str(int(y[i]))
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(x[i], mode="L").save(folder / f"{i:04d}.png")
+    np.savez(tmp_path / "b.npz", images=x[800:1400], labels=y[800:1400])
+    np.savez(tmp_path / "wrong.npz", images=x[800:1400], labels=(y[800:1400] + 1) % 10)
+    code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--per-class", "--json")
+    assert code == 0, err
+    right = json.loads(out)
+    _, out, _ = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "wrong.npz"), "--per-class", "--json")
+    wrong = json.loads(out)
+    assert right["n_intra_fid_classes"] == 10
+    assert right["intra_fid_matched"] < 2 * right["intra_fid_noise_floor"]
+    assert wrong["fid"] == pytest.approx(right["fid"], rel=1e-9)
+    assert wrong["intra_fid"] > 5 * right["intra_fid"]
+    code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--per-class")
+    assert code == 0, err
+    assert "intra-FID " in out and "over 10 classes" in out and "per-class noise floor" in out
+
+
+def test_per_class_mistakes_are_one_line_errors(tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], run_cli) -> None:
+    a, b = halves
+    np.savez(tmp_path / "plain.npz", images=a[:100])
+    np.savez(tmp_path / "digits.npz", images=a[:100], labels=np.arange(100) % 10)
+    np.savez(tmp_path / "letters.npz", images=b[:100], labels=np.full(100, 42))
+    cases = [
+        (["fid", str(tmp_path / "plain.npz"), str(tmp_path / "digits.npz"), "--per-class"], "has none"),
+        (["fid", str(tmp_path / "digits.npz"), str(tmp_path / "letters.npz"), "--per-class"], "share no class"),
+        (["fid", str(tmp_path / "digits.npz"), str(tmp_path / "digits.npz"), "--per-class"], "more images per class"),
+    ]
+    for args, message in cases:
+        code, _, err = run_cli(*args)
+        assert code == 2, args
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

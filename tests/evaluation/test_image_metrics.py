@@ -127,7 +127,7 @@ def test_intra_fid_leaves_out_small_classes_and_fails_when_none_is_left() -> Non
     fake_y = np.array([0] * 35 + [1] * 5)  # class 1: 5 generated images, below the 10 needed
     assert im.intra_frechet_distance(real, real_y, fake, fake_y, splits=2)["n_intra_fid_classes"] == 1
     assert im.intra_fid_classes(real_y, fake_y) == [0]
-    with pytest.raises(GanforgeError, match="--n"):
+    with pytest.raises(GanforgeError, match="more images per class"):
         im.intra_frechet_distance(real, real_y, fake[:8], fake_y[:8], splits=2)
     with pytest.raises(GanforgeError, match="one label per image"):
         im.intra_frechet_distance(real, real_y[:10], fake, fake_y)

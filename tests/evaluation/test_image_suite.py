@@ -240,7 +240,7 @@ def test_a_conditional_run_gets_intra_fid_by_default_when_its_classes_have_the_i
     report = run.evaluate(400)
     assert report["n_intra_fid_classes"] == 10
     assert report["intra_fid"] > report["intra_fid_noise_floor"] > 0  # 6 steps of training
-    with pytest.raises(GanforgeError, match="--n"):
+    with pytest.raises(GanforgeError, match="more images per class"):
         run.evaluate(60, ["intra_fid"])  # named, it must be computed or say why not
 
 

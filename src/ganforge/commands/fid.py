@@ -7,6 +7,12 @@ archive holding an ``images`` array (or a single array) ``(N, H, W)``, ``(N, H, 
 the reference: the noise floor is the FID between two disjoint random halves of A, and
 ``fid_matched`` repeats the FID of B at the floor's sample sizes.
 
+``--per-class`` adds intra-FID (Miyato and Koyama 2018): the FID of each class of B against the same class
+of A, averaged over the classes, with a per-class floor. Classes come from the sub-folder names of a folder
+with one sub-folder per class (what ``ganforge sample RUN -o folder/`` writes for a conditional run) or from
+the ``labels`` array of a ``.npz`` (what ``ganforge sample RUN -o x.npz`` writes), and are matched by name
+(a label 3 matches a sub-folder ``3``).
+
 ``--features``: ``digits`` (the shipped digits classifier; 1-channel images, or each channel of
 3-channel stacked digits), ``inception`` (Inception-v3 from ``GANFORGE_INCEPTION_WEIGHTS``; the only
 choice comparable with published FIDs), or a file (Inception weights, or a user network saved with
@@ -35,6 +41,11 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 def read_image_array(path: Path) -> torch.Tensor:
     """Images ``(N, C, H, W)`` in [0, 1] from a ``.npy`` array or a ``.npz`` archive (its ``images`` array,
     or its only array)."""
+    return _read_image_array(path)[0]
+
+
+def _read_image_array(path: Path) -> tuple[torch.Tensor, list[str] | None]:
+    """:func:`read_image_array` and the class of each image, when the archive has ``images`` and ``labels``."""
     import numpy as np
     import torch
 
@@ -49,7 +60,9 @@ def read_image_array(path: Path) -> torch.Tensor:
         except Exception:  # noqa: BLE001 - read_array below words the error
             names = []
         if "images" in names:
-            return images_npz(str(path)).x
+            source = images_npz(str(path))
+            labels = None if source.y is None else [str(int(v)) for v in source.y]
+            return source.x, labels
         if len(names) > 1:
             raise GanforgeError(
                 f"{path}: no array named 'images' (it holds {', '.join(names)}); save the images under 'images'"
@@ -60,7 +73,7 @@ def read_image_array(path: Path) -> torch.Tensor:
     array = _to_nchw(array, "auto", path)
     if array.shape[0] == 0 or array.shape[1] not in (1, 3):
         raise GanforgeError(f"{path}: expected (N, H, W) or N images of 1 or 3 channels, got shape {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(to_unit_range(array, str(path))))
+    return torch.from_numpy(np.ascontiguousarray(to_unit_range(array, str(path)))), None
 
 
 def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
@@ -69,6 +82,12 @@ def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
     Pictures keep their size unless ``size`` is given (centre crop to a square, then resize); a folder
     whose pictures differ in size or colour needs ``size`` / is made RGB.
     """
+    return read_labelled_image_set(path, size)[0]
+
+
+def read_labelled_image_set(path: Path, size: int | None = None) -> tuple[torch.Tensor, list[str] | None]:
+    """:func:`read_image_set` and each image's class name: its sub-folder's name in a folder with one
+    sub-folder per class, its ``labels`` value in a ``.npz``; None for a flat folder or an unlabelled array."""
     import torch
 
     from ganforge.data.image_files import read_image, scan_folder
@@ -81,9 +100,9 @@ def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
             raise GanforgeError(
                 f"'{path}' is not a .npy/.npz array or a folder; fid reads folders of images, .npy and .npz files"
             )
-        x = read_image_array(path)
-        return x if size is None else resize_images(x, size)
-    files, _, _ = scan_folder(path)
+        x, labels = _read_image_array(path)
+        return (x if size is None else resize_images(x, size)), labels
+    files, label_codes, class_names = scan_folder(path)
     pictures = [read_image(f, size) for f in files]
     shapes = {tuple(p.shape[1:]) for p in pictures}
     if len(shapes) > 1:
@@ -92,7 +111,8 @@ def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
             "pass --size N to crop and resize them all to N x N"
         )
     color = any(p.shape[0] == 3 for p in pictures)
-    return torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures])
+    names = None if label_codes is None else [class_names[k] for k in label_codes]
+    return torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures]), names
 
 
 def choose_features(spec: str, channels: int, trust_code: bool = False) -> torch.nn.Module:
@@ -105,13 +125,41 @@ def choose_features(spec: str, channels: int, trust_code: bool = False) -> torch
     return resolve_feature_spec(spec, channels, trust_code=trust_code)
 
 
+def class_codes(a: Path, a_names: list[str] | None, b: Path, b_names: list[str] | None) -> tuple[list[int], list[int]]:
+    """Integer labels for two sets' class names, one code per name over both sets; a one-line error when a set
+    has no classes or the two share none."""
+    for path, names in ((a, a_names), (b, b_names)):
+        if names is None:
+            raise GanforgeError(
+                f"--per-class needs the class of every image; {path} has none: give a folder with one sub-folder "
+                "per class, or a .npz with a 'labels' array (as `ganforge sample RUN -o x.npz` writes)"
+            )
+    assert a_names is not None and b_names is not None
+    shared = sorted(set(a_names) & set(b_names))
+    if not shared:
+        listed = ", ".join(sorted(set(a_names))[:5]), ", ".join(sorted(set(b_names))[:5])
+        raise GanforgeError(
+            f"{a} and {b} share no class (A: {listed[0]}; B: {listed[1]}); classes are matched by name"
+        )
+    codes = {name: k for k, name in enumerate(sorted(set(a_names) | set(b_names)))}
+    return [codes[n] for n in a_names], [codes[n] for n in b_names]
+
+
 def fid_between(
-    a: Path, b: Path, features: str = "auto", size: int | None = None, trust_code: bool = False
+    a: Path,
+    b: Path,
+    features: str = "auto",
+    size: int | None = None,
+    trust_code: bool = False,
+    per_class: bool = False,
 ) -> dict[str, object]:
-    """FID of image set ``b`` against reference set ``a``, with ``a``'s noise floor (see the module doc)."""
+    """FID of image set ``b`` against reference set ``a``, with ``a``'s noise floor (see the module doc); with
+    ``per_class`` also intra-FID, class by class, with its per-class floor."""
+    import torch
+
     from ganforge.evaluation.image_suite import image_report
 
-    ref, other = read_image_set(a, size), read_image_set(b, size)
+    (ref, a_names), (other, b_names) = read_labelled_image_set(a, size), read_labelled_image_set(b, size)
     if ref.shape[1] != other.shape[1]:
         raise GanforgeError(
             f"{a} holds {ref.shape[1]}-channel images and {b} {other.shape[1]}-channel ones; "
@@ -122,7 +170,18 @@ def fid_between(
             f"need at least 4 reference images and 2 others; got {len(ref)} in {a} and {len(other)} in {b}"
         )
     net = choose_features(features, int(ref.shape[1]), trust_code)
-    report = image_report(ref, other, ["fid"], net, reference=str(a))
+    if not per_class:
+        return {"a": str(a), "b": str(b), **image_report(ref, other, ["fid"], net, reference=str(a))}
+    a_codes, b_codes = class_codes(a, a_names, b, b_names)
+    report = image_report(
+        ref,
+        other,
+        ["fid", "intra_fid"],
+        net,
+        reference=str(a),
+        real_labels=torch.tensor(a_codes),
+        fake_labels=torch.tensor(b_codes),
+    )
     return {"a": str(a), "b": str(b), **report}
 
 
@@ -136,6 +195,10 @@ def fid(
     size: Annotated[
         Optional[int], typer.Option("--size", **SIZE_RANGE, help="crop and resize pictures to SIZE x SIZE")  # noqa: UP045
     ] = None,
+    per_class: Annotated[
+        bool, typer.Option("--per-class", help="also intra-FID: each class of B against the same class of A "
+                           "(class sub-folders, or a .npz 'labels' array), averaged")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     trust_code: Annotated[
         bool, typer.Option("--trust-code", help="run a TorchScript / torch.export feature file (a program: it can "
@@ -143,7 +206,7 @@ def fid(
     ] = False,
 ) -> None:
     """Fréchet distance between two image sets, beside the noise floor of the first (A vs A)."""
-    result = fid_between(a, b, features, size, trust_code)
+    result = fid_between(a, b, features, size, trust_code, per_class)
     if as_json:
         print(json.dumps(result))
         return
@@ -151,4 +214,9 @@ def fid(
         f"FID {result['fid']:.4g}  (noise floor {result['fid_noise_floor']:.4g}: two random halves of A, "
         f"{result['noise_floor_n']} images each; B at that size: {result['fid_matched']:.4g})"
     )
+    if per_class:
+        print(
+            f"intra-FID {result['intra_fid']:.4g} over {result['n_intra_fid_classes']} classes  (per-class noise "
+            f"floor {result['intra_fid_noise_floor']:.4g}; B at the floor's sizes: {result['intra_fid_matched']:.4g})"
+        )
     print(f"{result['features']} features; A: {result['n_real']} images ({a}), B: {result['n_fake']} images ({b})")

@@ -172,7 +172,7 @@ def intra_frechet_distance(
     if not values:
         raise GanforgeError(
             f"intra-FID needs at least {min_images} generated and {2 * min_images} real images of some class; "
-            f"got {len(fake_f)} generated and {len(real_f)} real in all: evaluate more images (--n)"
+            f"got {len(fake_f)} generated and {len(real_f)} real in all: use more images per class (eval: --n)"
         )
     return {
         "intra_fid": float(np.mean(values)),
