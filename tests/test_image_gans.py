@@ -140,3 +140,49 @@ def test_mnist_idx_recipe_takes_the_file_path(tmp_path: Path, no_report: None) -
     gan = trained.trainer.gan
     assert gan.sample(3).shape == (3, 1, 28, 28)
     assert trained.trainer.source.num_classes == 10
+
+
+def test_a_class_folder_runs_classes_are_named_in_sample_and_fid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A conditional run trained on cat/ and dog/ sub-folders: `sample -o folder/` writes cat/ and dog/ (so
+    `fid --per-class` matches them with the training folder), `--label dog` and `run.sample(label="dog")` pick the
+    class by name, an unknown name is a one-line error; a name that is no plain folder name falls back to
+    numbers (a run folder someone hands you must not write outside the folder asked for)."""
+    import json
+
+    from ganforge.data.images import digits_images
+
+    images, labels = digits_images()
+    pets = tmp_path / "pets"
+    for i in range(400):  # about 40 of each: intra-FID needs 20 real images of a class
+        name = {0: "cat", 1: "dog"}.get(int(labels[i]))
+        if name is not None:
+            (pets / name).mkdir(parents=True, exist_ok=True)
+            Image.fromarray((images[i, 0].numpy() * 255).astype(np.uint8), mode="L").save(pets / name / f"{i}.png")
+    run = tmp_path / "run"
+    assert _cli(["train", str(pets), "-q", "-o", str(run), "--set", "train.steps=4", "--set", "model.conditional=true",
+                 "--set", "eval.enabled=false"]) == 0
+    assert _cli(["sample", str(run), "-n", "60", "-o", f"{tmp_path / 'gen'}/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == ["cat", "dog"]
+    assert len(list((tmp_path / "gen" / "dog").glob("*.png"))) == 30
+    capsys.readouterr()
+    assert _cli(["fid", str(pets), str(tmp_path / "gen"), "--per-class", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_intra_fid_classes"] == 2
+    assert _cli(["sample", str(run), "-n", "4", "--label", "dog", "-o", str(tmp_path / "dogs.png")]) == 0
+    loaded = gf.load(run)
+    torch.manual_seed(0)
+    by_name = loaded.sample(4, label="dog")
+    torch.manual_seed(0)
+    assert torch.equal(by_name, loaded.sample(4, label=1))
+    capsys.readouterr()
+    assert _cli(["sample", str(run), "--label", "cow", "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "its classes are cat, dog (or 0-1)" in err
+    description = json.loads((run / "data.json").read_text())
+    description["info"]["classes"] = ["../../escaped", "dog"]
+    (run / "data.json").write_text(json.dumps(description))
+    assert gf.load(run).class_names is None
+    assert _cli(["sample", str(run), "-n", "4", "-o", f"{tmp_path / 'gen2'}/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "gen2").iterdir()) == ["0", "1"]
+    assert not (tmp_path / "escaped").exists()

@@ -202,7 +202,13 @@ def sample(
         ),
     ] = None,  # noqa: UP045
     label: Annotated[
-        int | None, typer.Option("--label", help="class to generate (conditional models)")
+        str | None,
+        typer.Option(
+            "--label",
+            metavar="CLASS",
+            help="class to generate (conditional models): its number, or its name for a run trained on one "
+            "sub-folder per class",
+        ),
     ] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed", **SEED_RANGE)] = 0,
     truncation: Annotated[
@@ -259,6 +265,7 @@ def sample(
     if output.lower().endswith(".npz"):
         per_value *= 2  # the samples are streamed to a .npy beside it first, then copied into the archive
     check_free_space(Path(output) if not to_folder else Path(output) / "x", n * values * per_value, "-o")
+    label_index = None if label is None else loaded.class_index(label)
     torch.manual_seed(seed)
     options: dict[str, object] = {} if where is None else {"where": where}
     if truncation is not None:
@@ -282,15 +289,15 @@ def sample(
         from ganforge.report.image_pictures import save_images_folder
         from ganforge.report.pictures import with_sampling_options
 
-        save_images_folder(with_sampling_options(loaded, options) if options else loaded, n, Path(output), label)
+        save_images_folder(with_sampling_options(loaded, options) if options else loaded, n, Path(output), label_index)
     elif output.lower().endswith(".png"):
         from ganforge.report.pictures import save_samples_png
 
-        save_samples_png(loaded, n, Path(output), label=label, **options)
+        save_samples_png(loaded, n, Path(output), label=label_index, **options)
     else:
         from ganforge.sampling import write_samples
 
-        write_samples(loaded, n, output, label=label, **options)
+        write_samples(loaded, n, output, label=label_index, **options)
     print(f"wrote {n} samples to {output}")
 
 

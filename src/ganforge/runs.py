@@ -23,7 +23,7 @@ import torch
 from ganforge.config import RunConfig, parse_config, read_yaml
 from ganforge.data.base import DataSource, Mixture
 from ganforge.data.scaling import Scaler
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, quote
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
 from ganforge.gans.rejection import calibrated_threshold, check_rejection_quantile, sample_accepted
@@ -146,6 +146,19 @@ def register_in_process_model(path: Path, gan: GANModel) -> None:
     _IN_PROCESS_MODELS[str(path.resolve())] = gan
 
 
+def _plain_folder_name(name: str) -> bool:
+    """A name that is one visible path component: no separator, no ``.``/``..`` (no leading dot), no control
+    character, no surrounding spaces, at most 255 characters."""
+    return (
+        0 < len(name) <= 255
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and all(c.isprintable() for c in name)
+        and name.strip() == name
+    )
+
+
 @dataclass
 class Run:
     """A trained (or training) run: its config, model with trained weights, and data description."""
@@ -168,17 +181,53 @@ class Run:
         """The former name of :attr:`data_info` (it holds the data's description, not the data)."""
         return self.data_info
 
+    @property
+    def class_names(self) -> list[str] | None:
+        """The name of each class of a conditional run trained on one sub-folder per class (``data.json``'s
+        ``info.classes``, label ``k`` is ``class_names[k]``); None when the data named no classes, or when a
+        name could not be a folder name of its own (``sample -o folder/`` writes one sub-folder per class, and
+        a run folder someone hands you must not write outside the folder asked for)."""
+        names = self.data_info.info.get("classes") if isinstance(self.data_info.info, dict) else None
+        classes = self.data_info.num_classes
+        if not isinstance(names, list) or len(names) != classes or len(set(map(str, names))) != len(names):
+            return None
+        if not all(isinstance(n, str) and _plain_folder_name(n) for n in names):
+            return None
+        return names
+
+    def class_index(self, label: str | int) -> int:
+        """The label of class ``label``: its number, or its name among :attr:`class_names` (``--label cat``).
+        A one-line error for a run without classes, or a name or number it does not have."""
+        classes = self.data_info.num_classes
+        if classes is None:
+            raise GanforgeError(f"--label {label}: {self.path} was trained without classes; drop --label")
+        names = self.class_names or []
+        text = str(label).strip()
+        if text in names:
+            return names.index(text)
+        try:
+            index = int(text)
+        except ValueError:
+            index = -1
+        if not 0 <= index < classes:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            numbered = names == [str(k) for k in range(classes)]
+            known = f"{shown} (or 0-{classes - 1})" if names and not numbered else f"0-{classes - 1}"
+            raise GanforgeError(f"--label {quote(text)}: {self.path} has no such class; its classes are {known}")
+        return index
+
     def sample(
         self,
         n: int | None = None,
-        label: int | torch.Tensor | None = None,
+        label: int | str | torch.Tensor | None = None,
         *,
         rows: int | None = None,
         reject: float | None = None,
         **options: Any,
     ) -> Any:
         """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
-        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows.
+        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows. ``label``: a class
+        number, labels per sample, or a class name of a run trained on one sub-folder per class.
 
         ``reject`` (default: the config's ``sample.discriminator_rejection``) keeps only samples the
         discriminator scores at or above that quantile of its scores on real data (gans/rejection.py)."""
@@ -192,6 +241,8 @@ class Run:
             return sample_table(rows if rows is not None else (n or 1000), **options)
         if n is None:
             raise TypeError("sample() needs the number of samples n")
+        if isinstance(label, str):
+            label = self.class_index(label)
         quantile = self.config.sample.discriminator_rejection if reject is None else check_rejection_quantile(reject)
         if quantile:
             x = sample_accepted(self.gan, n, self.rejection_threshold(quantile), label=label, **options)

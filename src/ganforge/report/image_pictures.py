@@ -223,8 +223,9 @@ def class_labelling(run: Run, labels: torch.Tensor | int | None, label: int | No
 def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None, batch: int = 256) -> Path:
     """``ganforge sample RUN -o folder/``: ``n`` generated images as one PNG each (``000000.png``, ...),
     at their own size; a conditional model without ``--label`` writes one sub-folder per class (classes
-    balanced), the layout ``ganforge train folder/`` and ``ganforge fid`` read back. The pictures go to a
-    temporary folder renamed when complete; an existing folder must be empty."""
+    balanced; named as the classes of the folder it was trained on, else by number), the layout ``ganforge
+    train folder/`` and ``ganforge fid --per-class`` read back. The pictures go to a temporary folder renamed
+    when complete; an existing folder must be empty."""
     import shutil
 
     from ganforge.outputs import output_folder
@@ -234,6 +235,7 @@ def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None,
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
     folder = output_folder(folder, empty=True)
     labels = balanced_labels(run, n) if label is None else None
+    names = run.class_names or [str(k) for k in range(run.data_info.num_classes or 0)]
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     try:
         tmp.mkdir()
@@ -242,7 +244,7 @@ def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None,
             images = run.sample(min(batch, n - start), label=part)
             for i, image in enumerate(images):
                 index = start + i
-                where = tmp / f"{int(labels[index])}" if labels is not None else tmp
+                where = tmp / names[int(labels[index])] if labels is not None else tmp
                 where.mkdir(exist_ok=True)
                 grid_image(image[None], ncol=1, padding=0, scale=1).save(where / f"{index:06d}.png", format="PNG")
         if folder.is_dir():
