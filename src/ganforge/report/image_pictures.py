@@ -200,12 +200,10 @@ def stack_pictures(pictures: list[Image.Image]) -> Image.Image:
 
 
 def class_names(run: Run) -> list[str]:
-    """The data's class names (``info['classes']``, e.g. an image folder's sub-folders), else ``0..K-1``."""
+    """The data's class names (:attr:`Run.class_names`, e.g. an image folder's sub-folders), else ``0..K-1``."""
     k = int(run.gan.num_classes or 0)
-    names = run.data_info.info.get("classes") if isinstance(run.data_info.info, dict) else None
-    if isinstance(names, list) and len(names) == k:
-        return [str(c) for c in names]
-    return [str(i) for i in range(k)]
+    names = run.class_names
+    return names if names is not None and len(names) == k else [str(i) for i in range(k)]
 
 
 def class_labelling(run: Run, labels: torch.Tensor | int | None, label: int | None, ncol: int) -> dict:
@@ -235,7 +233,7 @@ def save_images_folder(run: Run, n: int, folder: Path, label: int | None = None,
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
     folder = output_folder(folder, empty=True)
     labels = balanced_labels(run, n) if label is None else None
-    names = run.class_names or [str(k) for k in range(run.data_info.num_classes or 0)]
+    names = class_names(run)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     try:
         tmp.mkdir()
