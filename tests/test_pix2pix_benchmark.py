@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -173,3 +174,16 @@ def test_edge_split_lines_gives_each_rows_mean_and_the_paired_wins_per_group() -
     assert "L1 150.0 / 1500.0" in line and "L1 + cGAN 100.0 / 1750.0" in line
     assert line.endswith("edged 1/2; edgeless 1/2")
     assert edge_split_lines([*runs, {"row": "L1", "seed": 2}]) == ""
+
+
+def test_fid_terms_split_the_fid_into_its_mean_and_covariance_parts() -> None:
+    from pix2pix_fid_mixture import fid_terms
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(0.0, 1.0, (400, 3))
+    real -= real.mean(0)  # mean exactly 0, so scaling it keeps the mean
+    shifted = real + np.array([3.0, 0.0, 4.0])  # same covariance, means 5 apart
+    terms = fid_terms(real, shifted)
+    assert terms["mean_term"] == pytest.approx(25.0) and abs(terms["cov_term"]) < 1e-6
+    wider = fid_terms(real, real * 2.0)  # same mean, each sd doubled: covariance term ~ 3 x (2 - 1)^2
+    assert wider["mean_term"] < 1e-20 and wider["cov_term"] == pytest.approx(3.0, rel=0.1)
