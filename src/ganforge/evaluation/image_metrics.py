@@ -163,8 +163,8 @@ def intra_frechet_distance(
         values.append(frechet_distance(real_k, fake_k))
         split_floors, split_matched = [], []
         for r in range(splits):
-            order = torch.randperm(len(real_k), generator=torch.Generator().manual_seed(seed + r)).numpy()
-            half_a, half_b = real_k[order[:m]], real_k[order[m : 2 * m]]
+            first, second = random_halves(len(real_k), m, seed + r)
+            half_a, half_b = real_k[first.numpy()], real_k[second.numpy()]
             split_floors.append(frechet_distance(half_a, half_b))
             split_matched.append(frechet_distance(half_a, fake_k[:m]))
         floors.append(float(np.mean(split_floors)))
@@ -400,7 +400,9 @@ def compute_features(net: FeatureSpec, images: ArrayLike, batch_size: int = 256)
     return feats
 
 
-def _halves(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def random_halves(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of two disjoint random sets of ``m`` of ``n`` items (a seeded permutation's first ``m`` and next
+    ``m``): the two real halves every noise floor compares."""
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:m], perm[m : 2 * m]
 
@@ -446,7 +448,7 @@ def noise_floor(
     net = resolve_features(features)
     feats = compute_features(net, real_images, batch_size)
     m = _floor_size(len(feats), len(feats) if n is None else n, str(metric))
-    a, b = _halves(len(feats), m, seed)
+    a, b = random_halves(len(feats), m, seed)
     return _scalar(_feature_metric(metric, **metric_kwargs)(feats[a], feats[b]))
 
 
@@ -468,7 +470,7 @@ def _paired(
     floor, floor_n = None, None
     if with_noise_floor:
         floor_n = _floor_size(len(real), len(fake), metric)
-        a, b = _halves(len(real), floor_n, seed)
+        a, b = random_halves(len(real), floor_n, seed)
         floor = _scalar(fn(real[a], real[b]))
     return MetricResult(
         metric=metric,

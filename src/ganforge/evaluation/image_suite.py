@@ -51,6 +51,7 @@ from ganforge.evaluation.image_metrics import (
     intra_frechet_distance,
     kernel_inception_distance,
     precision_recall_density_coverage,
+    random_halves,
 )
 from ganforge.evaluation.stacked import count_stacked_modes
 from ganforge.evaluation.suite import register_evaluator
@@ -314,11 +315,6 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return float(t.mean()), float(t.std(unbiased=False))
 
 
-def _halves(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[:m], perm[m : 2 * m]
-
-
 def image_report(
     real: torch.Tensor,
     fake: torch.Tensor,
@@ -365,13 +361,13 @@ def image_report(
         assert net is not None
         real_f = compute_features(net, real)
         fake_f = compute_features(net, fake)
-        a, b = _halves(n_real, m, seed)
+        a, b = random_halves(n_real, m, seed)
         report["noise_floor_n"] = m
         if "fid" in wanted:
             report["fid"] = frechet_distance(real_f, fake_f)
             floors, matched = [], []
             for r in range(FLOOR_SPLITS):  # one split's floor varies by ~25% (digits, 500 per half)
-                ha, hb = _halves(n_real, m, seed + r)
+                ha, hb = random_halves(n_real, m, seed + r)
                 floors.append(frechet_distance(real_f[ha], real_f[hb]))
                 matched.append(frechet_distance(real_f[ha], fake_f[:m]))
             report["fid_noise_floor"], report["fid_noise_floor_std"] = _mean_std(floors)
