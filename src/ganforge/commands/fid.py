@@ -38,14 +38,9 @@ if TYPE_CHECKING:  # torch is imported when the command runs, so `ganforge --hel
 ARRAY_SUFFIXES = (".npy", ".npz")
 
 
-def read_image_array(path: Path) -> torch.Tensor:
+def read_image_array(path: Path) -> tuple[torch.Tensor, list[str] | None]:
     """Images ``(N, C, H, W)`` in [0, 1] from a ``.npy`` array or a ``.npz`` archive (its ``images`` array,
-    or its only array)."""
-    return _read_image_array(path)[0]
-
-
-def _read_image_array(path: Path) -> tuple[torch.Tensor, list[str] | None]:
-    """:func:`read_image_array` and the class of each image, when the archive has ``images`` and ``labels``."""
+    or its only array), and the class of each image when the archive has ``images`` and ``labels`` (else None)."""
     import numpy as np
     import torch
 
@@ -100,7 +95,7 @@ def read_labelled_image_set(path: Path, size: int | None = None) -> tuple[torch.
             raise GanforgeError(
                 f"'{path}' is not a .npy/.npz array or a folder; fid reads folders of images, .npy and .npz files"
             )
-        x, labels = _read_image_array(path)
+        x, labels = read_image_array(path)
         return (x if size is None else resize_images(x, size)), labels
     files, label_codes, class_names = scan_folder(path)
     pictures = [read_image(f, size) for f in files]
