@@ -199,10 +199,10 @@ class Run:
         """The label of class ``label``: its number, or its name among :attr:`class_names` (``--label cat``).
         A one-line error for a run without classes, or a name or number it does not have."""
         classes = self.data_info.num_classes
-        if classes is None:
-            raise GanforgeError(f"--label {label}: {self.path} was trained without classes; drop --label")
-        names = self.class_names or []
         text = str(label).strip()
+        if classes is None:
+            raise GanforgeError(f"--label {quote(text)}: {self.path} was trained without classes; drop --label")
+        names = self.class_names or []
         if text in names:
             return names.index(text)
         try:
