@@ -17,7 +17,8 @@ Four tables, each printed as it is computed:
    missing ones are reported and skipped) is trained as shipped — or an existing run is read with
    ``--run NAME=PATH`` — and evaluated by ``run.evaluate`` on ``--n`` images (seed 0): FID with its noise
    floor (mean ± std over 10 half-splits) and ``fid_matched`` (the model at the floor's sample size), KID
-   with its floor, precision / recall / density / coverage beside real-half-vs-real-half, Inception-free
+   with its floor, precision / recall / density / coverage (all real images, and at the floor's sample sizes)
+   beside real-half-vs-real-half, Inception-free
    IS beside the real data's IS, conditional accuracy beside the classifier's accuracy on real digits.
    Stacked digits: modes and KL to uniform on 26,000 samples (PacGAN's count) beside the published
    Stacked-MNIST rows (those are MNIST 28x28 with a Keras MNIST classifier; ours are 8x8 scikit-learn
@@ -78,7 +79,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> None:
 def _sanity_row(name: str, r: dict[str, Any]) -> list[Any]:
     floor = f"{r['fid_noise_floor']:.4g} ± {r['fid_noise_floor_std']:.2g}"
     sizes = f"{r['n_real']} / {r['n_fake']}"
-    return [name, sizes, r["fid"], r["fid_matched"], floor, r["kid"], r["kid_noise_floor"], r["precision"], r["recall"]]
+    return [name, sizes, r["fid"], r["fid_matched"], floor, r["kid"], r["kid_noise_floor"],
+            _prdc_cell(r, "precision"), _prdc_cell(r, "recall")]
 
 
 def sanity() -> dict[str, Any]:
@@ -119,7 +121,7 @@ def sanity() -> dict[str, Any]:
         rows.append(_sanity_row(name, r))
     print("## Sanity: FID / KID / PRDC on real data (digits features)\n")
     headers = ["comparison", "n ref / other", "FID", "FID at floor n", "FID floor ± std", "KID", "KID floor"]
-    _table([*headers, "precision", "recall"], rows)
+    _table([*headers, "precision (at floor n) / floor", "recall (at floor n) / floor"], rows)
     return out
 
 
@@ -204,6 +206,12 @@ def _run_for(recipe: str, given: dict[str, str], out: Path) -> tuple[Any, float 
     return run, time.perf_counter() - t0
 
 
+def _prdc_cell(report: dict[str, Any], name: str) -> str:
+    """``value (value at the floor's sample sizes) / floor``; the middle number is what the floor judges."""
+    matched = f" ({report[name + '_matched']:.3f})" if name + "_matched" in report else ""
+    return f"{report[name]:.3f}{matched} / {report[name + '_real']:.3f}"
+
+
 def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacked: int) -> dict[str, Any]:
     """Train (or read) each recipe and evaluate it with noise floors."""
     import ganforge as gf
@@ -233,10 +241,7 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
                 f"{report['fid']:.3g} / {report['fid_noise_floor']:.3g} ± {report['fid_noise_floor_std']:.2g}",
                 report["fid_matched"],
                 f"{report['kid']:.3g} / {report['kid_noise_floor']:.3g}",
-                f"{report['precision']:.3f} / {report['precision_real']:.3f}",
-                f"{report['recall']:.3f} / {report['recall_real']:.3f}",
-                f"{report['density']:.3f} / {report['density_real']:.3f}",
-                f"{report['coverage']:.3f} / {report['coverage_real']:.3f}",
+                *(_prdc_cell(report, name) for name in ("precision", "recall", "density", "coverage")),
                 f"{report['is']:.3g} / {report['is_real']:.3g}",
                 f"{report['conditional_accuracy']:.3f} / {report['conditional_accuracy_real']:.3f}"
                 if "conditional_accuracy" in report
@@ -256,10 +261,10 @@ def recipes(names: list[str], given: dict[str, str], out: Path, n: int, n_stacke
                 "FID / floor ± std",
                 "FID at floor n",
                 "KID / floor",
-                "precision",
-                "recall",
-                "density",
-                "coverage",
+                "precision (at floor n) / floor",
+                "recall (at floor n) / floor",
+                "density (at floor n) / floor",
+                "coverage (at floor n) / floor",
                 "IS",
                 "cond. acc.",
                 "intra-FID (at floor n) / floor",

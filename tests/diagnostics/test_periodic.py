@@ -33,6 +33,7 @@ def _points_run(out: Path, steps: int, *extra: str) -> gf.Run:
 def test_parse_best_directions() -> None:
     assert parse_best("fid") == ("fid", "min")
     assert parse_best("coverage") == ("coverage", "max")
+    assert parse_best("precision_matched") == ("precision_matched", "max")
     assert parse_best("modes") == ("modes", "max")
     assert parse_best("max:my_score") == ("my_score", "max")
     assert parse_best("min: w1") == ("w1", "min")

@@ -59,22 +59,24 @@ def test_fid_and_floor_are_the_formula_on_shared_features(digits: tuple[torch.Te
     net = load_digits_classifier()
     real_f, fake_f = compute_features(net, real), compute_features(net, fake)
     assert report["fid"] == pytest.approx(frechet_distance(real_f, fake_f), rel=1e-12)
-    floors, matched = [], []
-    for split in range(10):  # the floor averages ten random half-splits of the real set
+    floors, matched, prdc_floors, prdc_matched = [], [], [], []
+    for split in range(10):  # the floors average ten random half-splits of the real set (PRDC: the first three)
         perm = torch.randperm(1000, generator=torch.Generator().manual_seed(split))
         a, b = perm[:400], perm[400:800]
         floors.append(frechet_distance(real_f[a], real_f[b]))
         matched.append(frechet_distance(real_f[a], fake_f))
+        if split < 3:
+            prdc_floors.append(precision_recall_density_coverage(real_f[a], real_f[b], 5))
+            prdc_matched.append(precision_recall_density_coverage(real_f[a], fake_f, 5))
     assert report["noise_floor_n"] == 400
     assert report["fid_noise_floor"] == pytest.approx(np.mean(floors), rel=1e-12)
     assert report["fid_noise_floor_std"] == pytest.approx(np.std(floors), rel=1e-9)
     assert report["fid_matched"] == pytest.approx(np.mean(matched), rel=1e-12)
-    perm = torch.randperm(1000, generator=torch.Generator().manual_seed(0))
-    a, b = perm[:400], perm[400:800]
     prdc = precision_recall_density_coverage(real_f, fake_f, 5)
     assert {k: report[k] for k in prdc} == pytest.approx(prdc)
-    prdc_real = precision_recall_density_coverage(real_f[a], real_f[b], 5)
-    assert {k: report[f"{k}_real"] for k in prdc_real} == pytest.approx(prdc_real)
+    for suffix, per_split in (("real", prdc_floors), ("matched", prdc_matched)):
+        mean = {k: np.mean([s[k] for s in per_split]) for k in prdc}
+        assert {k: report[f"{k}_{suffix}"] for k in prdc} == pytest.approx(mean)
     assert report["features"] == "digits" and report["n_real"] == 1000 and report["n_fake"] == 400
     assert report["reference"] == "digits[:1000]" and report["prdc_k"] == 5
 
@@ -90,6 +92,24 @@ def test_real_vs_real_sits_at_the_floor_and_noise_far_above(digits: tuple[torch.
     assert bad["fid"] > 30 * max(good["fid"], good["fid_noise_floor"])
     assert bad["kid"] > 30 * max(good["kid"], good["kid_noise_floor"], good["kid_std"])
     assert good["kid_std"] >= 0 and good["kid_subsets"] == 100
+
+
+def test_matched_prdc_sits_at_its_floor_for_real_images_and_below_it_off_the_data(
+    digits: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    """``<name>_matched`` is measured on the floor's splits and sizes: held-out real digits score what the floor
+    does, blurred ones (a generator off the data) fall below it."""
+    images, _ = digits
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))
+    real, held_out = images[perm[:1200]], images[perm[1200:]]
+    good = image_report(real, held_out, ["prdc"])
+    assert good["noise_floor_n"] == len(held_out)
+    for name in ("precision", "recall", "coverage"):
+        assert abs(good[f"{name}_matched"] - good[f"{name}_real"]) < 0.03
+    blurred = torch.nn.functional.avg_pool2d(held_out, 3, stride=1, padding=1, count_include_pad=False)
+    off = image_report(real, blurred, ["prdc"])
+    assert off["precision_matched"] < good["precision_matched"] - 0.1
+    assert off["recall_matched"] < 0.1 < good["recall_matched"] - 0.8
 
 
 def test_inception_score_and_its_real_reference(digits: tuple[torch.Tensor, torch.Tensor]) -> None:

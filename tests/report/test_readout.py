@@ -115,6 +115,22 @@ def test_translation_and_text_runs_are_judged_by_what_their_readers_find() -> No
     assert quality_verdict({"psnr": 20.0, "bicubic_psnr": 29.0})[0] == "unknown"
 
 
+def test_precision_is_judged_at_the_floors_sample_sizes_where_the_evaluation_has_them() -> None:
+    """The default digits run: precision 0.8665 against all 1,797 real digits, 0.8999 at the floor's 898 (its
+    floor 0.962). The verdict reads the matched twin; an evaluation stored before the twin existed is judged
+    on precision itself."""
+    old = {"fid_matched": 5.655, "fid_noise_floor": 3.877, "precision": 0.8665, "precision_real": 0.962}
+    assert quality_verdict(old)[0] == "off" and "precision 0.8665" in quality_verdict(old)[1]
+    new = {**old, "precision_matched": 0.8999}
+    state, sentence = quality_verdict(new)
+    assert state == "close" and "precision_matched 0.8999 (real floor 0.962)" in sentence
+    assert "precision 0.8665" not in sentence
+    assert quality_verdict({**new, "precision_matched": 0.80})[0] == "off"
+    rows = {r[0]: r for r in metric_rows({**new, "recall_matched": 0.92, "recall_real": 0.96})}
+    assert rows["precision_matched"][2] == "0.962" and rows["recall_matched"][2] == "0.96"
+    assert "floor's sample sizes" in rows["precision_matched"][3]
+
+
 @pytest.mark.parametrize("value,state", [(0.06, "close"), (0.2, "off"), (0.5, "far")])
 def test_judge_thresholds(value: float, state: str) -> None:
     assert judge({"w1": value, "w1_real": 0.05}, "w1")[0] == state

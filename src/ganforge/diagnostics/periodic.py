@@ -46,7 +46,8 @@ LOWER_IS_BETTER = frozenset(
     {"fid", "fid_matched", "intra_fid", "intra_fid_matched", "kid", "kl", "w1", "ks", "mean_error", "std_error", "mmd"}
 )
 HIGHER_IS_BETTER = frozenset(
-    {"is", "precision", "recall", "density", "coverage", "conditional_accuracy", "modes", "high_quality"}
+    {"is", "precision", "recall", "density", "coverage", "precision_matched", "recall_matched", "density_matched",
+     "coverage_matched", "conditional_accuracy", "modes", "high_quality"}
 )
 Direction = Literal["min", "max"]
 
