@@ -119,6 +119,20 @@ def test_per_class_adds_intra_fid_from_class_folders_and_npz_labels(tmp_path: Pa
     code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "b.npz"), "--per-class")
     assert code == 0, err
     assert "intra-FID " in out and "over 10 classes" in out and "per-class noise floor" in out
+    assert right["intra_fid_left_out"] == {} and "left out" not in out
+    # B without 9s and with five 8s: both classes are named as left out, and why
+    keep = np.flatnonzero(y[800:1400] != 9)
+    eights = keep[y[800:1400][keep] == 8]
+    keep = np.setdiff1d(keep, eights[5:])
+    np.savez(tmp_path / "part.npz", images=x[800:1400][keep], labels=y[800:1400][keep])
+    code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "part.npz"), "--per-class", "--json")
+    part = json.loads(out)
+    a_eights = int((y[:800] == 8).sum())
+    assert part["n_intra_fid_classes"] == 8
+    assert part["intra_fid_left_out"] == {"8": f"{a_eights} in A, 5 in B", "9": "only in A"}
+    code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / "part.npz"), "--per-class")
+    assert code == 0, err
+    assert f"classes left out of intra-FID: 8 ({a_eights} in A, 5 in B); 9 (only in A)" in out
 
 
 def test_per_class_mistakes_are_one_line_errors(tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], run_cli) -> None:

@@ -24,6 +24,7 @@ for 1-channel images, else an error saying how to get Inception.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -177,7 +178,25 @@ def fid_between(
         real_labels=torch.tensor(a_codes),
         fake_labels=torch.tensor(b_codes),
     )
-    return {"a": str(a), "b": str(b), **report}
+    assert a_names is not None and b_names is not None  # class_codes raised otherwise
+    return {"a": str(a), "b": str(b), **report, "intra_fid_left_out": classes_left_out(a_names, b_names)}
+
+
+def classes_left_out(a_names: list[str], b_names: list[str]) -> dict[str, str]:
+    """Each class intra-FID could not score, and why: only in one set, or fewer images than a class needs
+    (``INTRA_FID_MIN_IMAGES`` in B, twice that in A, which is split in halves for the floor)."""
+    from ganforge.evaluation.image_metrics import INTRA_FID_MIN_IMAGES
+
+    a_count, b_count = Counter(a_names), Counter(b_names)
+    reasons = {}
+    for name in sorted(set(a_count) | set(b_count)):
+        if name not in b_count:
+            reasons[name] = "only in A"
+        elif name not in a_count:
+            reasons[name] = "only in B"
+        elif a_count[name] < 2 * INTRA_FID_MIN_IMAGES or b_count[name] < INTRA_FID_MIN_IMAGES:
+            reasons[name] = f"{a_count[name]} in A, {b_count[name]} in B"
+    return reasons
 
 
 @register_command()
@@ -214,4 +233,12 @@ def fid(
             f"intra-FID {result['intra_fid']:.4g} over {result['n_intra_fid_classes']} classes  (per-class noise "
             f"floor {result['intra_fid_noise_floor']:.4g}; B at the floor's sizes: {result['intra_fid_matched']:.4g})"
         )
+        left_out = result["intra_fid_left_out"]
+        if left_out:
+            from ganforge.evaluation.image_metrics import INTRA_FID_MIN_IMAGES
+
+            listed = "; ".join(f"{name} ({why})" for name, why in list(left_out.items())[:8])
+            more = f"; and {len(left_out) - 8} more" if len(left_out) > 8 else ""
+            print(f"classes left out of intra-FID: {listed}{more} (a class needs {INTRA_FID_MIN_IMAGES} images in B "
+                  f"and {2 * INTRA_FID_MIN_IMAGES} in A)")
     print(f"{result['features']} features; A: {result['n_real']} images ({a}), B: {result['n_fake']} images ({b})")
