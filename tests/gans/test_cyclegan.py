@@ -1,5 +1,6 @@
 """CycleGAN: losses against hand computation, unpaired data, history pools in checkpoints, exact resume."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -147,3 +148,24 @@ def test_cyclegan_cannot_sample_and_needs_unpaired_data() -> None:
         gan.sample(2)
     with pytest.raises(GanforgeError, match="d_layers=2"):
         build_cyclegan(unpaired_digits(size=16), d_layers=3)
+
+
+def test_a_gray_domain_beside_a_colour_one_trains_and_draws_its_translation_picture(tmp_path) -> None:
+    """Gray A, RGB B from folders: the end-of-run picture stacked a gray input beside its colour translation and
+    failed after the last step (no summary.json); every column is now shown in RGB."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for side, mode, channels in (("A", "L", 1), ("B", "RGB", 3)):
+        (tmp_path / side).mkdir()
+        for i in range(6):
+            pixels = rng.integers(0, 256, (16, 16, channels), dtype=np.uint8)
+            picture = Image.fromarray(pixels.squeeze(-1) if channels == 1 else pixels, mode=mode)
+            picture.save(tmp_path / side / f"{i}.png")
+    config = {**CONFIG, "data": {"source": "unpaired-folders", "path_a": str(tmp_path / "A"),
+                                 "path_b": str(tmp_path / "B"), "size": 16},
+              "model": {**CONFIG["model"], "identity_weight": 0}, "eval": {"n": 6, "enabled": False}}
+    run = gf.train(config, out=tmp_path / "run", show_progress=False)
+    assert (tmp_path / "run" / "summary.json").is_file()
+    picture = Image.open(tmp_path / "run" / "plots" / "translation.png")
+    assert picture.mode == "RGB" and run.step == 4

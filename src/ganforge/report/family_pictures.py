@@ -44,10 +44,11 @@ def translation_rows(run: Run, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor
 
     ab = translate_data(run, a, "a2b")
     ba = translate_data(run, b, "b2a")
-    rows_a = torch.stack([a, ab, translate_data(run, ab, "b2a")], dim=1).flatten(0, 1)
-    rows_b = torch.stack([b, ba, translate_data(run, ba, "a2b")], dim=1).flatten(0, 1)
-    if rows_a.shape[1] != rows_b.shape[1]:  # domains with different channels: show both in RGB
-        rows_a, rows_b = (r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in (rows_a, rows_b))
+    columns = [a, ab, translate_data(run, ab, "b2a"), b, ba, translate_data(run, ba, "a2b")]
+    if len({c.shape[1] for c in columns}) > 1:  # a gray domain beside a colour one: show every column in RGB
+        columns = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
+    rows_a = torch.stack(columns[:3], dim=1).flatten(0, 1)
+    rows_b = torch.stack(columns[3:], dim=1).flatten(0, 1)
     return torch.cat([rows_a, rows_b])
 
 
