@@ -11,7 +11,14 @@ from ganforge.data.base import Batch
 from ganforge.data.images import digits, set_channels
 from ganforge.data.pairs import pair_source
 from ganforge.errors import GanforgeError
-from ganforge.gans.pix2pix import STANDING_SAMPLES, STANDING_SEED, Pix2Pix, build_pix2pix, standing_statistics
+from ganforge.gans.pix2pix import (
+    STANDING_SAMPLES,
+    STANDING_SEED,
+    Pix2Pix,
+    build_pix2pix,
+    per_picture_dropout,
+    standing_statistics,
+)
 from ganforge.nets.unet import LumaKeepingGenerator, PairPatchDiscriminator, UNetGenerator
 
 
@@ -183,21 +190,59 @@ def test_test_norm_batch_normalizes_by_the_test_batch_and_leaves_running_statist
         gan.generator.train()
         gan.generator(images * 0.3 + 0.5)  # running statistics that differ from the test batch's
     before = {k: v.clone() for k, v in gan.generator.state_dict().items()}
+    gan.test_dropout = False  # the batch statistics alone (per-picture dropout has its own test)
     out = gan.translate(images)
     for key, value in gan.generator.state_dict().items():
         torch.testing.assert_close(value, before[key], msg=key)
     reference = build_pix2pix(_source(32), width=4, d_width=4)
     reference.generator.load_state_dict(before)
     reference.generator.train()
-    torch.manual_seed(gan.translate_seed)
+    for module in reference.generator.modules():
+        if isinstance(module, nn.Dropout):
+            module.eval()
     with torch.no_grad():
         torch.testing.assert_close(out, reference.generator(images))
-    gan.test_dropout = False  # dropout draws depend on the batch's size: compare without them
     assert not torch.allclose(gan.translate(images)[:3], gan.translate(images[:3]), atol=1e-4)  # batch-mates matter
     gan.test_norm = "running"
     assert torch.allclose(gan.translate(images)[:3], gan.translate(images[:3]), atol=1e-5)  # they do not
     with pytest.raises(GanforgeError, match="model.test_norm=instance"):
         build_pix2pix(_source(32), width=4, d_width=4, test_norm="instance")
+
+
+def test_a_picture_translates_the_same_alone_in_any_batch_position_and_chunk() -> None:
+    """Test-time dropout (the paper's noise) drew one stream per call, so a picture's output depended on its row
+    in the batch and on the chunking (up to 106/255 apart on one picture). Each picture's masks now come from
+    its own pixels and the run's ``translate_seed``."""
+    torch.manual_seed(0)
+    gan = build_pix2pix(_source(32), width=4, d_width=4)
+    with torch.no_grad():
+        for p in gan.generator.parameters():  # weights of a trained scale (fresh ones barely pass the bottleneck)
+            p.normal_(0, 0.5)
+    images = torch.rand(5, 1, 32, 32) * 2 - 1
+    images[3] = images[1]  # the same picture twice
+    together = gan.translate(images)
+    torch.testing.assert_close(together[3], together[1])
+    torch.testing.assert_close(gan.translate(images.flip(0)).flip(0), together)
+    torch.testing.assert_close(gan.translate(images, batch_size=2), together)
+    torch.testing.assert_close(gan.translate(images[2:3]), together[2:3])
+    gan.test_dropout = False
+    without = gan.translate(images)
+    scale = without.abs().mean()
+    assert (together - without).abs().mean() > 0.05 * scale  # the noise is on
+    gan.test_dropout, gan.translate_seed = True, gan.translate_seed + 1
+    assert (gan.translate(images) - together).abs().mean() > 0.05 * scale  # and follows the seed
+
+
+def test_per_picture_dropout_drops_at_the_layers_rate_and_scales_the_kept_units() -> None:
+    net = nn.Sequential(nn.Identity(), nn.Dropout(0.5)).eval()
+    ones = torch.ones(4, 8, 16, 16)
+    with per_picture_dropout(net, [7, 7, 8, 9]):
+        out = net(ones)
+    assert set(out.unique().tolist()) == {0.0, 2.0}  # dropped, or kept and scaled by 1 / (1 - p)
+    assert abs(float((out > 0).double().mean()) - 0.5) < 0.02
+    torch.testing.assert_close(out[0], out[1])  # same seed, same mask
+    assert not torch.equal(out[1], out[2])
+    assert not net[1].training and net(ones).eq(1).all()  # the hooks are gone and the layer's mode restored
 
 
 def test_a_run_trained_with_ema_translates_through_it_after_loading(tmp_path) -> None:

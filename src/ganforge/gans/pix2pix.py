@@ -18,7 +18,8 @@ where the expectations run over every patch logit of every image and ``E |.|`` i
 D runs first on a batch; the G phase reuses that batch's ``G(x)`` (one generator forward per step) and
 judges it with the just-updated D, as the reference implementation does. At test time the paper keeps
 dropout on ("noise in the form of dropout, applied at both training and test time"); ``test_dropout``
-does so, from a fixed seed so a translation is repeatable. Batch norm at test time is ``test_norm``:
+does so, each picture's masks seeded by its own pixels so a translation is repeatable and does not depend on
+the pictures translated with it. Batch norm at test time is ``test_norm``:
 ``running`` (the usual eval mode: the running statistics of the last training batches), ``batch`` (the
 paper's "batch normalization using the statistics of the test batch": each chunk of ``translate`` is
 normalized by its own mean and variance; the running statistics are neither used nor changed) or
@@ -37,6 +38,7 @@ with dropout as at test time, so the network is normalized as it will be used.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,6 +84,51 @@ def _dropout_on(net: nn.Module) -> None:
     for m in net.modules():
         if isinstance(m, nn.Dropout):
             m.train()
+
+
+def picture_seeds(images: Tensor, seed: int) -> list[int]:
+    """One seed per picture from its own pixels (BLAKE2b of its float32 values) and ``seed``: the same picture
+    gets the same seed wherever it sits in a batch, a folder or a chunk."""
+    data = images.detach().to("cpu", torch.float32).contiguous().numpy()
+    key = int(seed).to_bytes(8, "little", signed=True)
+    return [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8, key=key).digest(), "little") >> 1
+            for row in data]
+
+
+@contextlib.contextmanager
+def per_picture_dropout(net: nn.Module, seeds: list[int]) -> Iterator[None]:
+    """Inside the block ``net``'s dropout layers drop units as in training (the paper's test-time noise), but
+    picture n's mask in layer l comes from a generator seeded with ``(seeds[n], l)``, so a picture's translation
+    does not depend on which pictures are translated with it. ``net`` must be called on the pictures ``seeds``
+    was made from, in that order, in chunks (the hooks keep a running offset)."""
+    layers = [m for m in net.modules() if isinstance(m, nn.Dropout) and m.p > 0]
+    offsets = [0] * len(layers)
+    saved = [m.training for m in layers]
+
+    def hook_for(index: int, layer: nn.Dropout) -> Any:
+        def apply(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> Tensor:
+            x = inputs[0]
+            start = offsets[index]
+            offsets[index] += len(x)
+            keep = torch.empty_like(x, dtype=torch.bool)
+            for n in range(len(x)):
+                gen = torch.Generator().manual_seed((seeds[start + n] + 1_000_003 * (index + 1)) % 2**63)
+                keep[n] = (torch.rand(x.shape[1:], generator=gen) >= layer.p).to(x.device)
+            return x * keep / (1.0 - layer.p)
+
+        return apply
+
+    handles = []
+    try:
+        for i, layer in enumerate(layers):
+            layer.eval()  # the hook draws the mask; the layer itself passes its input through
+            handles.append(layer.register_forward_hook(hook_for(i, layer)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+        for layer, mode in zip(layers, saved, strict=True):
+            layer.train(mode)
 
 
 @contextlib.contextmanager
@@ -241,23 +288,25 @@ class Pix2Pix(GANModel):
     @torch.no_grad()
     def translate(self, images: Tensor, direction: str = "a2b", batch_size: int = 256) -> Tensor:
         """Inputs (model units, (N, C_a, H, W)) -> outputs (model units): eval mode, dropout on when
-        ``test_dropout`` (the paper), drawn from ``translate_seed`` so the result is repeatable; with
-        ``test_norm: batch`` each chunk of ``batch_size`` images is normalized by its own statistics."""
+        ``test_dropout`` (the paper), each picture's masks drawn from a seed made of its own pixels and
+        ``translate_seed`` (:func:`per_picture_dropout`), so a picture translates the same alone, in a folder or
+        anywhere in a batch; with ``test_norm: batch`` each chunk of ``batch_size`` images is normalized by its
+        own statistics (and so depends on the chunk, as the paper's test-batch statistics do)."""
         if direction != "a2b":
             raise GanforgeError(f"--direction {direction}: a Pix2Pix run translates A to B only (a2b)")
         was_training = self.training
         self.eval()
         net = self.sampling_generator()
-        if self.test_dropout:
-            _dropout_on(net)
         device = next(self.parameters()).device
         try:
             norm = test_batch_statistics(net) if self.test_norm == "batch" else contextlib.nullcontext()
-            with self._translate_draws(), norm:
+            noise = (per_picture_dropout(net, picture_seeds(images, self.translate_seed)) if self.test_dropout
+                     else contextlib.nullcontext())
+            with noise, norm:
                 parts = [net(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
             return torch.cat(parts) if parts else images.clone()
         finally:
-            self.train(was_training)  # also puts the dropout layers back
+            self.train(was_training)
 
     def sample_latents(self, n: int) -> Tensor:
         raise GanforgeError("a Pix2Pix model translates images and draws no noise; use `ganforge translate`")
