@@ -70,3 +70,11 @@ def test_a_long_evaluation_prints_a_heartbeat(monkeypatch: pytest.MonkeyPatch, c
     result = end_eval.run_end_evaluation(lambda: time.sleep(0.3) or {"w1": 1.0}, True, "sequences", 0.0, 10, True)
     assert result == {"w1": 1.0}
     assert "still evaluating" in capsys.readouterr().err
+
+
+def test_a_translation_run_that_trained_longer_than_its_evaluation_is_evaluated() -> None:
+    """Paired and unpaired translation evaluate in 2-3 CPU-s; the 30 s guessed for them skipped the evaluation
+    after runs of half a minute."""
+    for kind in ("paired-images", "unpaired-images"):
+        assert should_evaluate(None, kind, 20.0)[0]
+        assert not should_evaluate(None, kind, 1.0)[0]

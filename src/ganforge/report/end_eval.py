@@ -8,8 +8,10 @@ network, real-data floors, KID and PRDC; 11.4 s measured for the default job's 2
 ``eval.metrics`` leaves out KID and PRDC (89 CPU-s for stacked digits' modes, FID and IS on 26 000 samples)
 and ~1.2 ms for classifier-only metrics (modes/KL, conditional accuracy: 30 CPU-s for 26 000), sequences 120 s
 (post-hoc GRUs and t-SNE), tables 10 s (measured 4 s for breast_cancer's 569 rows and 7 s for SDGym's grid
-of 10,000, one thread: the 30 s guessed before skipped the evaluation of every default table run), other
-kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to stderr: what is evaluated, a
+of 10,000, one thread: the 30 s guessed before skipped the evaluation of every default table run), paired and
+unpaired translation 5 s (measured 2-3 CPU-s for edges2digits, labels2scenes, edges2photos, gray2color and
+digits-cyclegan beyond the command's start-up; the 30 s guessed before skipped it after runs of half a minute),
+other kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to stderr: what is evaluated, a
 "still evaluating" line every 30 s, and how long it took.
 """
 
@@ -28,7 +30,7 @@ PAIRWISE_IMAGE_METRICS = {"kid", "precision", "recall", "density", "coverage"}  
 CLASSIFIER_IMAGE_METRICS = {"modes", "kl", "conditional_accuracy"}
 IMAGE_SECONDS_WITHOUT_PAIRWISE = 0.0035
 IMAGE_SECONDS_CLASSIFIER_ONLY = 0.0012
-FIXED_SECONDS = {"sequences": 120.0, "table": 10.0}
+FIXED_SECONDS = {"sequences": 120.0, "table": 10.0, "paired-images": 5.0, "unpaired-images": 5.0}
 OTHER_SECONDS = 30.0
 HEARTBEAT_SECONDS = 30.0
 
