@@ -171,3 +171,12 @@ def test_metrics_without_a_reading_are_one_per_line_beside_their_floors() -> Non
     assert [line.split() for line in lines[1:4]] == [["colour_seen", "0.006", "0.182"], ["shape_seen", "0.279", "-"],
                                                       ["fid_shapes", "18230", "39.2"]]
     assert lines[4].split() == ["diversity", "0.025", "-"] and lines[5] == "  (generated 1000, seed 0)"
+
+
+def test_an_evaluation_on_the_training_data_says_so() -> None:
+    """A pix2pix run on pairs without a test/ folder is scored on its training pairs; only --json said so."""
+    evaluation = {"l1": 0.2, "psnr": 13.5, "reference": "pairs training pairs (no held-out split)"}
+    text = evaluation_text(evaluation)
+    assert "note: measured on the data the model trained on (pairs training pairs)" in text and "test/" in text
+    held_out = evaluation_text({**evaluation, "reference": "pairs test split (test/) (12 held-out pairs)"})
+    assert "the model trained on" not in held_out

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+TRAINING_DATA_MARK = " (no held-out split)"  # how an evaluator's ``reference`` says it scored the training data
 CLOSE = 2.0  # generated within 2x its real floor: indistinguishable at this sample size, or nearly
 FAR = 5.0  # more than 5x the floor: clearly not the data
 
@@ -228,6 +229,11 @@ def evaluation_text(evaluation: dict[str, Any]) -> str:
             "  note: photo features are ganforge's shipped offline network, not Inception-v3: compare these "
             "FIDs only with each other; set GANFORGE_INCEPTION_WEIGHTS for numbers comparable with papers"
         )
+    reference = str(evaluation.get("reference", ""))
+    if reference.endswith(TRAINING_DATA_MARK):
+        lines.append(f"  note: measured on the data the model trained on ({reference.removesuffix(TRAINING_DATA_MARK)}"
+                     "), so these scores flatter it; for pairs, put unseen ones in a test/ (or val/) folder beside "
+                     "train/")
     if evaluation.get("skipped"):
         lines.append(f"  skipped: {evaluation['skipped']}")
     return "\n".join(lines)
