@@ -61,7 +61,7 @@ def should_evaluate(
         return True, ""
     return False, (
         f"the run trained {train_seconds:.0f} s, less than its {kind} evaluation would take (~{cost:.0f} s); "
-        "`ganforge eval RUN` evaluates it, --set eval.enabled=true always does"
+        "`ganforge eval RUN` evaluates it; eval.enabled=true (ganforge train --set) always does"
     )
 
 

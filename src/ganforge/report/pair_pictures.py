@@ -31,4 +31,5 @@ def pair_pictures(run: Run, folder: Path, n: int = 12) -> dict[str, str]:
     source, _ = heldout_source(run)
     a, b, _, _ = source.heldout(n, seed=7)
     rows = pair_rows(a, translate_pairs(run, a), b)
-    return {"translation": str(save_grid(rows, folder / "translation.png", ncol=6))}
+    labels = ["input", "output", "target"] * 2
+    return {"translation": str(save_grid(rows, folder / "translation.png", ncol=6, column_labels=labels))}
