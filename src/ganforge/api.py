@@ -387,6 +387,10 @@ def train(
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
         if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
             _announce(defaults.image_line(source, config.train.steps, config.train.batch_size), show_progress)
+        elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
+            from ganforge.data.pairs import pairs_line
+
+            _announce(pairs_line(source), show_progress)
     gan = build_model(config.model, source)
     if given_object:  # as above: nothing is written for data the model cannot train on
         check_batch_size(gan, config.train.batch_size)

@@ -148,3 +148,55 @@ def test_a_folder_is_translated_chunk_by_chunk_as_one_batch_would_be(run, tmp_pa
     with pytest.raises(GanforgeError, match=r"p9.png: not a readable image"):
         translate_folder(run, src, tmp_path / "none")
     assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+
+
+def test_a_truncated_picture_stops_the_folder_before_anything_is_written(run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import ganforge.apps.translate as module
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(3):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(src / f"p{i}.png")
+    Image.fromarray((rng.random((64, 64)) * 255).astype(np.uint8)).save(tmp_path / "whole.png")
+    data = (tmp_path / "whole.png").read_bytes()
+    (src / "zz.png").write_bytes(data[: len(data) // 2])  # its header reads; its pixels do not; sorted last
+    monkeypatch.setattr(module, "FOLDER_CHUNK", 2)  # p0, p1 would be written before zz.png's chunk
+    out = tmp_path / "out"
+    with pytest.raises(GanforgeError, match=r"zz.png: not a readable image"):
+        translate_folder(run, src, out)
+    assert not out.exists()
+    (src / "zz.png").unlink()
+    assert len(translate_folder(run, src, out)) == 3  # the retry is not refused by partial outputs
+
+
+def test_a_size_the_generator_cannot_take_is_refused_in_the_options_words(run, tmp_path) -> None:  # noqa: ANN001
+    from ganforge.apps.translate import translate_file
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "a.png")
+    with pytest.raises(GanforgeError, match=r"^--size 18: must be a multiple of 4 and at least 8 for this run"):
+        translate_folder(run, src, tmp_path / "out", size=18)
+    assert not (tmp_path / "out").exists()  # no empty folder left behind
+    with pytest.raises(GanforgeError, match=r"^--size 4: must be a multiple of 4 and at least 8 .*--size 8"):
+        translate_file(run, src / "a.png", tmp_path / "a.png", size=4)
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_hidden_files_of_a_folder_are_skipped_as_training_skips_them(run, tmp_path) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "x.png")
+    (src / "._x.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
+    assert [p.name for p in translate_folder(run, src, tmp_path / "out")] == ["x.png"]
+
+
+def test_a_folder_given_a_picture_name_as_output_is_refused(run, tmp_path) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "x.png")
+    with pytest.raises(GanforgeError, match=r"-o .*new.png: .* is a folder, so .* folder name without a picture"):
+        translate_path(run, src, tmp_path / "new.png")
+    assert not (tmp_path / "new.png").exists()
+    assert translate_path(run, src, f"{tmp_path / 'made.png'}/")  # an explicit folder spelling still works

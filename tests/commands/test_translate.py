@@ -123,3 +123,22 @@ def test_translate_a_single_file_with_a_cyclegan_run(tmp_path) -> None:
     )
     with Image.open(tmp_path / "inverted" / "digit.png") as out:  # -o without a suffix names a folder
         assert out.size == (16, 16) and out.mode == "L"
+
+
+def test_a_size_the_unet_cannot_take_names_the_option(pix2pix_run, tmp_path, capsys) -> None:
+    picture = tmp_path / "x.png"
+    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(picture)
+    with pytest.raises(SystemExit) as exc:
+        main(["translate", str(pix2pix_run), str(picture), "--size", "48", "-o", str(tmp_path / "y.png")])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith("error: --size 48: must be a multiple of 32 for this run")
+    assert "UNetGenerator" not in err and not (tmp_path / "y.png").exists()
+
+
+def test_training_on_pairs_says_how_the_pictures_were_cropped_and_resized(tmp_path, capsys) -> None:
+    """The `images` source printed what it did to a folder of pictures; pairs said nothing (48x40 pictures were
+    enlarged six-fold, 70x50 ones lost 20 columns, silently)."""
+    _pairs_folder(tmp_path / "pairs")
+    loud = [arg for arg in TINY if arg != "-q"]
+    main(["train", str(tmp_path / "pairs"), "--recipe", "pix2pix", "--out", str(tmp_path / "run"), *loud, "--no-eval"])
+    assert "pairs: 3 pairs (A/B folders) stored at 40x40 -> " in capsys.readouterr().err

@@ -14,7 +14,7 @@ from ganforge.data.builtin_pairs import (
     labels2scenes,
     labels_from_coded,
 )
-from ganforge.data.pairs import ImagePairSource, jitter_load_size, pair_source, pairs
+from ganforge.data.pairs import ImagePairSource, jitter_load_size, pair_source, pairs, pairs_line
 from ganforge.errors import GanforgeError
 
 
@@ -104,6 +104,54 @@ def test_bad_pairs_are_one_line_errors(tmp_path) -> None:
         pairs(str(tmp_path / "nowhere"), size=32)
     with pytest.raises(GanforgeError, match="one side is empty"):
         pair_source(torch.rand(2, 1, 8, 8), torch.empty(0, 1, 8, 8), name="t")
+
+
+def test_two_pictures_of_one_name_on_one_side_are_refused(tmp_path) -> None:
+    rng = np.random.default_rng(5)
+    for side in ("A", "B"):
+        _save(tmp_path / side / "img00.png", _random_rgb(rng, 16, 16))
+    _save(tmp_path / "A" / "img00.jpg", _random_rgb(rng, 16, 16))  # one of them used to be dropped silently
+    with pytest.raises(GanforgeError, match=r"A' holds both img00.jpg and img00.png, one name") as exc:
+        pairs(str(tmp_path), size=16)
+    assert "\n" not in str(exc.value)
+
+
+def test_hidden_files_are_skipped_on_both_sides(tmp_path) -> None:
+    rng = np.random.default_rng(6)
+    for side in ("A", "B"):
+        _save(tmp_path / side / "p.png", _random_rgb(rng, 16, 16))
+    (tmp_path / "A" / "._p.png").write_bytes(b"\x00\x05\x16\x07 mac resource fork")
+    assert len(pairs(str(tmp_path), size=16, jitter=False)) == 1
+
+
+def test_a_damaged_npz_is_not_called_pickled_and_one_array_is_singular(tmp_path) -> None:
+    (tmp_path / "g.npz").write_bytes(b"PK garbage")
+    with pytest.raises(GanforgeError, match=r"not a readable .npz archive \(not a zip archive") as exc:
+        pairs(str(tmp_path / "g.npz"), size=16)
+    assert "pickle" not in str(exc.value)
+    np.savez(tmp_path / "one.npz", edges=np.zeros((2, 16, 16), np.uint8))
+    with pytest.raises(GanforgeError, match=r"holds 1 array \(edges\)"):
+        pairs(str(tmp_path / "one.npz"), size=16)
+
+
+def test_the_pairs_line_says_how_pictures_were_cropped_and_resized(tmp_path) -> None:
+    rng = np.random.default_rng(7)
+    for i in range(2):
+        for side in ("A", "B"):
+            _save(tmp_path / "small" / side / f"{i}.png", _random_rgb(rng, 40, 48))  # 48 wide, 40 high
+            _save(tmp_path / "wide" / side / f"{i}.png", _random_rgb(rng, 50, 70))
+    small = pairs(str(tmp_path / "small"), size=32)  # load 36: 40x40 squares reduced, random 32 crops
+    line = pairs_line(small)
+    assert line.startswith("pairs: 2 pairs (A/B folders) stored at 48x40 -> 2 of 2 centre-cropped to squares")
+    assert "17 % of the longer side cut" in line and "reduced to 36x36" in line and "random 32x32 crops" in line
+    assert "\n" not in line and small.info["stored_sizes"] == ["48x40"]
+    wide = pairs_line(pairs(str(tmp_path / "wide"), size=64))  # 50x50 squares enlarged to 72
+    assert "29 % of the longer side cut" in wide and "enlarged to 72x72" in wide
+    big = pairs_line(pairs(str(tmp_path / "small"), size=256, flip=False))
+    assert "enlarged 7.2x to 286x286" in big and "random 256x256 crops" in big and "mirrors" not in big
+    exact = pairs_line(pairs(str(tmp_path / "small"), size=40, jitter=False))
+    assert "resized" not in exact and "enlarged" not in exact and "reduced" not in exact and "-> 2 of 2" in exact
+    assert pairs_line(pair_source(torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8), name="builtin")) == ""
 
 
 def test_random_crops_and_flips_keep_a_and_b_aligned() -> None:

@@ -82,10 +82,51 @@ def resize_note(run: Run | str | Path, source: str | Path, size: int | None = No
 
 def _pictures_in(folder: Path) -> list[Path]:
     """The picture files directly in ``folder``, sorted: what :func:`translate_folder` translates and
-    :func:`resize_note` counts (a sub-folder named ``x.png`` is not a picture, and opening it fails)."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES
+    :func:`resize_note` counts (a sub-folder named ``x.png`` is not a picture, and opening it fails). Hidden
+    files (macOS's ``._x.png`` resource forks) are skipped by the rule training uses, so a folder that trained
+    a run also translates."""
+    from ganforge.data.image_files import _images_in
 
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return _images_in(folder, recursive=False)
+
+
+def size_rule(run: Run) -> tuple[int, int]:
+    """(step, smallest side) of the pictures the run's generator accepts: a U-Net needs sides that are
+    multiples of ``2^depth``, CycleGAN's ResNet translator multiples of ``2^n_down`` and at least ``max(4,
+    2 * step)``. Checked against ``--size`` before anything is written, so the message names the option."""
+    from ganforge.nets.translation import ResnetTranslator
+    from ganforge.nets.unet import UNetGenerator
+
+    step, smallest = 1, 1
+    for module in run.gan.modules():
+        if isinstance(module, UNetGenerator):
+            step = max(step, 2**module.depth)
+            smallest = max(smallest, 2**module.depth)
+        elif isinstance(module, ResnetTranslator):
+            step = max(step, 2**module.n_down)
+            smallest = max(smallest, 4, 2 * 2**module.n_down)
+    return step, smallest
+
+
+def check_size_option(run: Run, size: int | None) -> None:
+    """Refuse a ``--size`` the generator cannot take, in the option's words (the network's own error names
+    its class and the training size, not the option that chose the size)."""
+    if size is None:
+        return
+    step, smallest = size_rule(run)
+    if size % step or size < smallest:
+        near = max(smallest, round(size / step) * step)
+        least = f" and at least {smallest}" if smallest > step else ""
+        raise GanforgeError(f"--size {size}: must be a multiple of {step}{least} for this run; e.g. --size {near}")
+
+
+def _check_decodes(files: list[Path]) -> None:
+    """Decode every picture fully and discard it: a truncated or corrupt file (its header reads, its pixels
+    do not) stops the command before the first output is written, so a retry finds no partial results."""
+    from ganforge.data.image_files import read_image
+
+    for f in files:
+        read_image(f)
 
 
 def _refuse_shared_names(files: list[Path]) -> None:
@@ -113,6 +154,20 @@ def _refuse_taken(dest: Path, names: list[str]) -> None:
         )
 
 
+def _refuse_picture_name(src: Path, out: str | Path) -> None:
+    """A folder in gives a folder out: ``-o new.png`` would make a *folder* named ``new.png``, which the user
+    took for a picture file. Refused unless that folder exists or the name ends with a separator."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+    from ganforge.outputs import PICTURE_FORMATS, names_a_folder
+
+    suffix = Path(out).suffix.lower()
+    if not names_a_folder(out) and (suffix in IMAGE_SUFFIXES or suffix in PICTURE_FORMATS):
+        raise GanforgeError(
+            f"-o {out}: '{src}' is a folder, so the translations go to a folder of PNGs; give a folder name "
+            f"without a picture suffix (e.g. -o {Path(out).with_suffix('')}/), or one picture as input"
+        )
+
+
 FOLDER_CHUNK = 64
 """Pictures of a folder read, translated and written at a time: a folder of 10,000 pictures at 256x256 RGB held
 whole took about 16 GB (inputs and outputs as floats); a chunk takes about 100 MB."""
@@ -129,22 +184,23 @@ def translate_folder(
     run: Run | str | Path, in_dir: str | Path, out_dir: str | Path, direction: str = "a2b", size: int | None = None
 ) -> list[Path]:
     """Translate every picture in ``in_dir`` (non-recursive) into ``out_dir`` (created), as PNG."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES, check_readable
+    from ganforge.data.image_files import IMAGE_SUFFIXES
     from ganforge.outputs import never_over, output_folder
 
     src = Path(in_dir)
     if not src.is_dir():
         raise GanforgeError(f"input folder '{src}' does not exist or is not a folder")
+    _refuse_picture_name(src, out_dir)
     dest = output_folder(out_dir)
     never_over(dest, src)  # its pictures would be replaced by their translations
     run = _as_run(run)
+    check_size_option(run, size)
     files = _pictures_in(src)
     if not files:
         raise GanforgeError(f"input folder '{src}' holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
     _refuse_shared_names(files)
     _refuse_taken(dest, [f"{f.stem}.png" for f in files])
-    for f in files:  # every header before the first chunk: a file that is not a picture stops it before any output
-        check_readable(f)
+    _check_decodes(files)  # every picture before the first chunk: nothing is written when one cannot be read
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for start in range(0, len(files), FOLDER_CHUNK):  # memory bounded by a chunk, not by the folder's size
@@ -174,6 +230,7 @@ def translate_file(
         dest = output_file(out, tuple(PICTURE_FORMATS))
     never_over(dest, src)
     run = _as_run(run)
+    check_size_option(run, size)
     image = translate(run, _read_domain_images(run, [src], direction, size), direction)[0]
     dest.parent.mkdir(parents=True, exist_ok=True)
     return _save(image, dest)

@@ -60,7 +60,11 @@ def _check_split(split: str, allowed: tuple[str, ...] = ("train", "test")) -> No
 
 @register_source("edges2digits")
 def edges2digits(size: int = 32, sigma: float = 1.0, split: Split = "train", flip: bool = False) -> ImagePairSource:
-    """Edges -> digits: Canny edges (A) of scikit-learn digits upsampled to ``size`` (B), with labels."""
+    """Edges -> digits: Canny edges (A) of scikit-learn digits upsampled to ``size`` (B), with labels.
+
+    Both sides are white on black: A is a binary edge map, 1 (white) on the edges of the digit, 0 (black)
+    elsewhere; B the digit's strokes, bright on a dark ground. A translator trained here expects that
+    convention (the README says so): a black-on-white sketch is the negative of every input it saw."""
     from ganforge.data.images import check_size, digits_images, digits_split, resize_images
 
     check_size(size, "data")

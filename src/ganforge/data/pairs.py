@@ -196,13 +196,29 @@ def _side_folder(path: Path, side: str) -> Path | None:
     return None
 
 
-def read_ab_folders(folder_a: Path, folder_b: Path) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
-    """Pictures of ``folder_a`` and ``folder_b`` matched by file stem; every name must be on both sides and
-    both pictures of a pair must have the same size."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES, _images_in, read_image
+def _by_stem(folder: Path) -> dict[str, Path]:
+    """The pictures of one side keyed by file stem (pairs are matched by stem, so ``x.png`` pairs with
+    ``x.jpg``). Two pictures of one stem on one side (``img00.jpg`` next to ``img00.png``) are refused: keeping
+    either would silently drop the other and maybe pair the wrong picture."""
+    from ganforge.data.image_files import _images_in
 
-    files_a = {p.stem: p for p in _images_in(folder_a, recursive=False)}
-    files_b = {p.stem: p for p in _images_in(folder_b, recursive=False)}
+    files: dict[str, Path] = {}
+    for p in _images_in(folder, recursive=False):
+        first = files.setdefault(p.stem, p)
+        if first is not p:
+            raise GanforgeError(
+                f"pairs: '{folder}' holds both {first.name} and {p.name}, one name (pairs are matched by name, "
+                "whatever the suffix); keep one of them, or rename the other"
+            )
+    return files
+
+
+def read_ab_folders(folder_a: Path, folder_b: Path) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
+    """Pictures of ``folder_a`` and ``folder_b`` matched by file stem; every name must be on both sides (once)
+    and both pictures of a pair must have the same size."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES, read_image
+
+    files_a, files_b = _by_stem(folder_a), _by_stem(folder_b)
     for folder, files in ((folder_a, files_a), (folder_b, files_b)):
         if not files:
             raise GanforgeError(
@@ -263,12 +279,28 @@ def read_side_by_side(folder: Path) -> tuple[list[str], list[torch.Tensor], list
     return names, a_images, b_images
 
 
+def _refuse_not_an_archive(file: Path) -> None:
+    """A file that is neither a zip archive (.npz) nor a .npy array is damaged or of another kind: said so
+    before NumPy's fallback, whose message ("contains pickled (object) data ... allow_pickle=") would have
+    the user load a corrupt, possibly hostile file unsafely."""
+    import zipfile
+
+    with file.open("rb") as f:
+        npy = f.read(6) == b"\x93NUMPY"
+    if not npy and not zipfile.is_zipfile(file):
+        raise GanforgeError(
+            f"{file}: not a readable .npz archive (not a zip archive: damaged, cut short, or another kind of "
+            "file); save the pairs again with numpy.savez"
+        )
+
+
 def read_npz_pairs(file: Path, a_key: str | None, b_key: str | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Two image arrays of a ``.npz`` archive (``a_key``/``b_key``; default ``a``/``b`` or its two arrays)."""
     from ganforge.data.image_files import _check_file, _to_nchw
     from ganforge.data.images import to_unit_range
 
     _check_file(file, "pairs file")
+    _refuse_not_an_archive(file)
     try:
         with np.load(file, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -280,8 +312,9 @@ def read_npz_pairs(file: Path, a_key: str | None, b_key: str | None) -> tuple[to
                 elif len(keys) == 2:
                     a_key, b_key = keys
                 else:
+                    arrays = "array" if len(keys) == 1 else "arrays"
                     raise GanforgeError(
-                        f"{file}: holds {len(keys)} arrays ({', '.join(keys) or 'none'}); name the pair with "
+                        f"{file}: holds {len(keys)} {arrays} ({', '.join(keys) or 'none'}); name the pair with "
                         "data.a_key and data.b_key (or save exactly two arrays, or arrays 'a' and 'b')"
                     )
             missing = [k for k in (a_key, b_key) if k not in keys]
@@ -374,7 +407,57 @@ def pairs(
         names, a_list, b_list = names[:limit], a_list[:limit], b_list[:limit]
     if direction == "b2a":
         a_list, b_list = b_list, a_list
+    facts = _stored_facts(a_list, load)
     a = _fit_square(_common_channels(a_list, grayscale_a), load)
     b = _fit_square(_common_channels(b_list, grayscale_b), load)
-    info = {"path": str(root), "layout": layout, "direction": direction, "split": where, "pairs": len(names)}
+    info = {"path": str(root), "layout": layout, "direction": direction, "split": where, "pairs": len(names),
+            **facts}
     return pair_source(a, b, name=root.stem or "pairs", size=size, jitter=jitter, flip=flip, info=info)
+
+
+def _stored_facts(images: list[torch.Tensor], load: int) -> dict[str, object]:
+    """What :func:`pairs` does to the user's pictures, for :func:`pairs_line`: the smallest and largest stored
+    sizes (``"WxH"``, as the ``images`` source keeps them), how many were not square (centre-cropped), the
+    largest share of a longer side cut away (percent), and the load size they were resized to."""
+    sides = [(int(im.shape[-1]), int(im.shape[-2])) for im in images]
+    extremes = dict.fromkeys((min(sides, key=lambda s: s[0] * s[1]), max(sides, key=lambda s: s[0] * s[1])))
+    cut = max(1 - min(w, h) / max(w, h) for w, h in sides)
+    return {"stored_sizes": [f"{w}x{h}" for w, h in extremes], "cropped": sum(w != h for w, h in sides),
+            "cut_percent": int(round(100 * cut)), "load_size": load,
+            "squares": [min(min(w, h) for w, h in sides), max(min(w, h) for w, h in sides)]}
+
+
+def pairs_line(source: ImagePairSource) -> str:
+    """The one line ``ganforge train PAIRS --recipe pix2pix`` can print (as ``images`` prints its own, see
+    :func:`ganforge.training.defaults.image_line`): the sizes the pictures were stored at and what was done to
+    reach the size trained at (centre crop to a square, resize to the load size, random crops). Nothing else
+    tells a user that 48x40 pictures were enlarged six-fold, or that 70x50 ones lost 20 columns. ``""`` for
+    a source without the facts (the built-in pairs, made at their size)."""
+    info = source.info
+    stored = info.get("stored_sizes")
+    if not stored:
+        return ""
+    n, load, size = len(source), int(info["load_size"]), int(source.size)
+    parts = []
+    cropped = int(info.get("cropped") or 0)
+    if cropped:
+        parts.append(
+            f"{cropped} of {n} centre-cropped to squares (up to {info.get('cut_percent', 0)} % of the longer side cut)"
+        )
+    small, large = (int(v) for v in info["squares"])
+    if small > load:
+        parts.append(f"reduced to {load}x{load}")
+    elif large < load:
+        factor = load / large if small == large else None
+        parts.append(f"enlarged{f' {factor:.1f}x' if factor and factor >= 1.5 else ''} to {load}x{load}")
+    elif (small, large) != (load, load):
+        parts.append(f"resized to {load}x{load}")
+    if source.jitter and load > size:
+        parts.append(f"random {size}x{size} crops" + (" and mirrors" if source.flip else ""))
+    else:
+        parts.append(f"{size}x{size}" + (", mirrored at random" if source.flip else ""))
+    layout = f" ({info['layout']})" if info.get("layout") else ""
+    return (
+        f"pairs: {n} pair{'' if n == 1 else 's'}{layout} stored at {' to '.join(stored)} -> {', '.join(parts)} "
+        "(data.size and data.jitter can be --set)"
+    )
