@@ -21,6 +21,7 @@ from ganforge.fileio import (
     atomic_write_text,
     from_jsonable,
     read_state_dict,
+    refuse_damaged_numpy_file,
     to_jsonable,
 )
 
@@ -218,3 +219,21 @@ def test_csv_delimiter_reads_semicolon_tab_and_pipe_files_and_refuses_decimal_co
         csv_delimiter(path)
     path.write_text("name\nfoo; bar\nbaz\n")  # one column whose text holds a ';' on one line only: still ','
     assert csv_delimiter(path) == ","
+
+
+def test_a_damaged_numpy_file_is_called_damaged_not_pickled(tmp_path: Path) -> None:
+    """NumPy's message for bytes that are neither an .npz nor an .npy suggests allow_pickle=True: loading a
+    corrupt, possibly hostile file unsafely. Every reader of NumPy files says what it is instead."""
+    from ganforge.data.files import read_array
+    from ganforge.data.image_files import images_npz
+
+    bad = tmp_path / "g.npz"
+    bad.write_bytes(b"PK garbage")
+    for read in (lambda: read_array(bad), lambda: images_npz(str(bad))):
+        with pytest.raises(GanforgeError, match=r"not a readable .npz file \(no NumPy archive") as exc:
+            read()
+        assert "pickle" not in str(exc.value)
+    np.savez(tmp_path / "ok.npz", images=np.zeros((2, 8, 8), np.uint8))
+    refuse_damaged_numpy_file(tmp_path / "ok.npz")  # real archives and arrays pass
+    np.save(tmp_path / "ok.npy", np.zeros(3))
+    refuse_damaged_numpy_file(tmp_path / "ok.npy")

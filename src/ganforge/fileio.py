@@ -128,6 +128,21 @@ MAX_JSON_BYTES = 256 << 20
 """The largest JSON file of a run read (summary.json, data.json are kilobytes; a bigger one is damage)."""
 
 
+def refuse_damaged_numpy_file(path: str | os.PathLike[str]) -> None:
+    """A file that is neither a zip archive (.npz) nor an .npy array (its magic bytes) is damaged or of another
+    kind: said so in one line before NumPy tries it, whose fallback message ("contains pickled (object) data ...
+    allow_pickle=") would have the user load a corrupt, possibly hostile file unsafely."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        npy = f.read(6) == b"\x93NUMPY"
+    if not npy and not zipfile.is_zipfile(path):
+        raise GanforgeError(
+            f"{os.fspath(path)}: not a readable {Path(path).suffix or 'NumPy'} file (no NumPy archive or array: "
+            "damaged, cut short, or another kind of file); save it again with numpy.savez or numpy.save"
+        )
+
+
 def read_json(path: str | os.PathLike[str], what: str = "", fix: str = "the run folder is damaged") -> Any:
     """The JSON value in ``path`` (non-finite strings turned back into floats, see :func:`from_jsonable`),
     or one :class:`GanforgeError` line for every way the file can be bad: missing, too large, not UTF-8,

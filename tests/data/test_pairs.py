@@ -126,7 +126,7 @@ def test_hidden_files_are_skipped_on_both_sides(tmp_path) -> None:
 
 def test_a_damaged_npz_is_not_called_pickled_and_one_array_is_singular(tmp_path) -> None:
     (tmp_path / "g.npz").write_bytes(b"PK garbage")
-    with pytest.raises(GanforgeError, match=r"not a readable .npz archive \(not a zip archive") as exc:
+    with pytest.raises(GanforgeError, match=r"not a readable .npz file \(no NumPy archive") as exc:
         pairs(str(tmp_path / "g.npz"), size=16)
     assert "pickle" not in str(exc.value)
     np.savez(tmp_path / "one.npz", edges=np.zeros((2, 16, 16), np.uint8))

@@ -15,7 +15,7 @@ import torch
 from ganforge.data.base import ArraySource
 from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
-from ganforge.fileio import CSV_ENCODING, csv_delimiter
+from ganforge.fileio import CSV_ENCODING, csv_delimiter, refuse_damaged_numpy_file
 
 NUMERIC_SUFFIXES = (".csv", ".npy", ".npz")
 
@@ -81,6 +81,7 @@ def read_csv(path: Path, columns: list[str] | None = None) -> tuple[np.ndarray, 
 
 def read_array(path: Path, key: str | None = None) -> np.ndarray:
     """An array from .npy (no pickles) or .npz (array ``key``, or the only array in it)."""
+    refuse_damaged_numpy_file(path)
     try:
         if path.suffix == ".npy":
             return np.load(path, allow_pickle=False)

@@ -34,6 +34,7 @@ from ganforge.data.base import ArraySource
 from ganforge.data.images import check_size, image_source, resize_images, set_channels, to_unit_range
 from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
+from ganforge.fileio import refuse_damaged_numpy_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -525,6 +526,7 @@ def images_npz(
     check_size(size, "data")
     file = Path(path).expanduser()
     _check_file(file, "data file")
+    refuse_damaged_numpy_file(file)
     try:
         with np.load(file, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):

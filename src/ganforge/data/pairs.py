@@ -30,6 +30,7 @@ from ganforge.data.base import ArraySource, Batch
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import Scaler
 from ganforge.errors import GanforgeError
+from ganforge.fileio import refuse_damaged_numpy_file
 
 Direction = Literal["a2b", "b2a"]
 JITTER_RATIO = 286 / 256  # the paper's resize-then-crop jitter
@@ -279,28 +280,13 @@ def read_side_by_side(folder: Path) -> tuple[list[str], list[torch.Tensor], list
     return names, a_images, b_images
 
 
-def _refuse_not_an_archive(file: Path) -> None:
-    """A file that is neither a zip archive (.npz) nor a .npy array is damaged or of another kind: said so
-    before NumPy's fallback, whose message ("contains pickled (object) data ... allow_pickle=") would have
-    the user load a corrupt, possibly hostile file unsafely."""
-    import zipfile
-
-    with file.open("rb") as f:
-        npy = f.read(6) == b"\x93NUMPY"
-    if not npy and not zipfile.is_zipfile(file):
-        raise GanforgeError(
-            f"{file}: not a readable .npz archive (not a zip archive: damaged, cut short, or another kind of "
-            "file); save the pairs again with numpy.savez"
-        )
-
-
 def read_npz_pairs(file: Path, a_key: str | None, b_key: str | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Two image arrays of a ``.npz`` archive (``a_key``/``b_key``; default ``a``/``b`` or its two arrays)."""
     from ganforge.data.image_files import _check_file, _to_nchw
     from ganforge.data.images import to_unit_range
 
     _check_file(file, "pairs file")
-    _refuse_not_an_archive(file)
+    refuse_damaged_numpy_file(file)
     try:
         with np.load(file, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
