@@ -317,3 +317,38 @@ def test_mixin_order_and_outlier_detector_type(tmp_path: Path) -> None:
     normal, _ = blobs(n=30)
     det = AnomalyDetector(steps=10, batch_size=16).fit(normal)
     assert AnomalyDetector.load(det.save(tmp_path / "ad")).n_features_in_ == 6
+
+
+def test_dataframe_column_names_are_kept_checked_and_saved(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    normal, _ = blobs()
+    frame = pd.DataFrame(normal, columns=[f"f{i}" for i in range(6)])
+    det = AnomalyDetector(steps=20).fit(frame)
+    assert list(det.feature_names_in_) == list(frame.columns)
+    expected = det.score_samples(frame.iloc[:5])
+    for other, match in ((frame.iloc[:5, ::-1], "another order"), (frame.iloc[:5].rename(columns={"f5": "g"}),
+                                                                   "missing f5; unexpected g")):
+        with pytest.raises(ValueError, match=match) as err:
+            det.score_samples(other)
+        assert isinstance(err.value, GanforgeError) and "\n" not in str(err.value)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        np.testing.assert_allclose(det.score_samples(normal[:5]), expected, rtol=1e-6)
+    loaded = AnomalyDetector.load(det.save(tmp_path / "named"))
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    np.testing.assert_allclose(loaded.score_samples(frame.iloc[:5]), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="another order"):
+        loaded.score_samples(frame.iloc[:5, ::-1])
+    assert not hasattr(det.fit(normal), "feature_names_in_")  # refit on an array forgets the names
+
+
+def test_grayscale_images_n_h_w_warn_under_auto_and_fit_as_images_with_kind_image(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    images = np.clip(rng.normal(0.5, 0.1, size=(60, 6, 6)), 0, 1).astype(np.float32)
+    with pytest.warns(UserWarning, match="kind='image'"):
+        assert AnomalyDetector(steps=5).fit(images).kind_ == "sequence"
+    det = AnomalyDetector(steps=20, kind="image").fit(images)
+    assert det.kind_ == "image" and det.sample_shape_ == [1, 6, 6]
+    np.testing.assert_allclose(det.anomaly_score(images[:4]), det.anomaly_score(images[:4, None]), rtol=1e-6)
+    assert det.residuals(images[:2]).shape == (2, 1, 6, 6)
+    loaded = AnomalyDetector.load(det.save(tmp_path / "gray"))
+    np.testing.assert_allclose(loaded.anomaly_score(images[:4]), det.anomaly_score(images[:4]), rtol=1e-6)

@@ -155,3 +155,141 @@ def test_a_window_of_fewer_than_two_rows_is_refused(tmp_path: Path, run_cli) -> 
     for bad in ("0", "1"):
         code, _, err = run_cli("anomaly", "fit", str(series), "--window", bad, "--out", str(tmp_path / "ad"))
         assert code == 2 and "at least 2 rows" in err and not (tmp_path / "ad").exists()
+
+
+def image_detector(tmp_path: Path, run_cli) -> Path:
+    """30 small gray pictures in tmp_path/scans and a detector fitted on them in tmp_path/ad."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(30):
+        Image.fromarray((rng.uniform(0.4, 0.6, size=(6, 6)) * 255).astype(np.uint8)).save(folder / f"s{i:02d}.png")
+    code, _, err = run_cli("anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", "10")
+    assert code == 0, err
+    return folder
+
+
+def test_maps_never_replace_the_scored_pictures_or_any_existing_file(tmp_path: Path, run_cli) -> None:
+    folder = image_detector(tmp_path, run_cli)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    scores = tmp_path / "s.csv"
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(scores), "--maps",
+                           str(folder))
+    assert code == 2 and "never overwritten" in err and err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before and not scores.exists()
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "s03.png").write_bytes(b"an earlier map")
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(scores), "--maps",
+                           str(maps))
+    assert code == 2 and f"{maps / 's03.png'} already exists" in err and err.count("\n") == 1, err
+    assert (maps / "s03.png").read_bytes() == b"an earlier map" and not scores.exists()
+    (maps / "s03.png").unlink()
+    (maps / "notes.txt").write_text("the user's\n")  # other files in the folder are fine and kept
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(scores), "--maps",
+                           str(maps))
+    assert code == 0, err
+    assert len(list(maps.glob("*.png"))) == 30 and (maps / "notes.txt").read_text() == "the user's\n"
+
+
+def test_a_single_picture_is_scored(tmp_path: Path, run_cli) -> None:
+    folder = image_detector(tmp_path, run_cli)
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder / "s05.png"), "-o",
+                           str(tmp_path / "s.csv"), "--maps", str(tmp_path / "maps"))
+    assert code == 0, err
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("s05.png,") and (tmp_path / "maps" / "s05.png").exists()
+
+
+def dated_series(tmp_path: Path, rows: int = 120) -> Path:
+    t = np.arange(rows)
+    lines = ["date,temp,sales"] + [f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,{np.sin(i / 4):.5f},{np.cos(i / 6):.5f}"
+                                   for i in t]
+    path = tmp_path / "series.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_columns_choose_csv_columns_and_score_reads_the_same(tmp_path: Path, run_cli) -> None:
+    series = dated_series(tmp_path)
+    code, _, err = run_cli("anomaly", "fit", str(series), "--window", "8", "--out", str(tmp_path / "x"), "--steps", "5")
+    assert code == 2 and "--columns temp,sales" in err and not (tmp_path / "x").exists()
+    code, out, err = run_cli("anomaly", "fit", str(series), "--window", "8", "--columns", "temp,sales", "--out",
+                             str(tmp_path / "ad"), "--steps", "10")
+    assert code == 0 and "columns temp, sales" in out, err
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(series), "-o", str(tmp_path / "s.csv"))
+    assert code == 0, err
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 1 + 120 - 8 + 1
+    bare = tmp_path / "bare.csv"  # no header row: the fitted columns are taken by place (1 and 2)
+    np.savetxt(bare, np.c_[np.arange(40), np.sin(np.arange(40) / 4), np.cos(np.arange(40) / 6)], delimiter=",")
+    code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(bare), "-o", str(tmp_path / "s.csv"))
+    assert code == 0, err
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 1 + 40 - 8 + 1
+    code, out, err = run_cli("anomaly", "fit", str(series), "--window", "8", "--columns", "1-2", "--out",
+                             str(tmp_path / "ad2"), "--steps", "10")  # indices and a range name the same columns
+    assert code == 0 and "columns temp, sales" in out, err
+    for spec, message in (("temp,tmp", "no column named 'tmp' (did you mean 'temp'?)"),
+                          ("3", "give indices from 0 to 2"), ("temp,1", "given twice")):
+        code, _, err = run_cli("anomaly", "fit", str(series), "--window", "8", "--columns", spec, "--out",
+                               str(tmp_path / "x"), "--steps", "5")
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_a_saved_pandas_index_column_is_pointed_out(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    rows = [",a,b"] + [f"{i},{x:.4f},{y:.4f}" for i, (x, y) in enumerate(rng.normal(size=(60, 2)))]
+    (tmp_path / "idx.csv").write_text("\n".join(rows) + "\n")
+    code, out, err = run_cli("anomaly", "fit", str(tmp_path / "idx.csv"), "--out", str(tmp_path / "ad"), "--steps", "5")
+    assert code == 0, err
+    assert "columns (unnamed), a, b" in out and "pandas index" in out and "--columns 1-2" in out
+
+
+def test_error_lines_name_the_right_file_flag_and_fix(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    normal = write_csv(tmp_path / "normal.csv", rng.normal(size=(60, 2)), "a,b")
+    series = write_csv(tmp_path / "series.csv", rng.normal(size=(60, 2)), "a,b")
+    short = write_csv(tmp_path / "short.csv", rng.normal(size=(10, 2)), "a,b")
+    one = write_csv(tmp_path / "one.csv", rng.normal(size=(1, 2)), "a,b")
+    code, _, err = run_cli("anomaly", "fit", str(series), "--window", "24", "--out", str(tmp_path / "ser"), "--steps",
+                           "5")
+    assert code == 0, err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "detector.json").write_text((tmp_path / "ser" / "detector.json").read_text())
+    s = str(tmp_path / "s.csv")
+    cases = [
+        (["score", str(tmp_path / "ser"), str(short), "-o", s], "10 rows, fewer than one window of 24",
+         "give at least 24 rows"),
+        (["score", str(tmp_path / "ser" / "detector.json"), str(series), "-o", s], "is a file", str(tmp_path / "ser")),
+        (["score", str(broken), str(series), "-o", s], "detector.safetensors is missing", "fit again"),
+        (["fit", str(normal), "--out", str(normal)], "is a file", "give a new folder"),
+        (["fit", str(normal), "--out", str(tmp_path / "x"), "--false-alarm-rate", "1.5"], "--false-alarm-rate 1.5",
+         "(0, 1)"),
+        (["fit", str(one), "--out", str(tmp_path / "x")], f"{one}: 1 sample is too few", "at least 10"),
+    ]
+    for args, what, fix in cases:
+        code, _, err = run_cli("anomaly", *args)
+        assert code == 2 and what in err and fix in err and err.count("\n") == 1, (args, err)
+        assert "shorter --window" not in err or "refit" in err
+        assert "false_alarm_rate" not in err and "not an empty folder" not in err and "samples are" not in err
+    assert not (tmp_path / "s.csv").exists() and not (tmp_path / "x").exists()
+
+
+def test_options_the_data_does_not_use_are_refused(tmp_path: Path, run_cli) -> None:
+    folder = image_detector(tmp_path, run_cli)
+    rng = np.random.default_rng(0)
+    rows = write_csv(tmp_path / "rows.csv", rng.normal(size=(60, 2)), "a,b")
+    assert run_cli("anomaly", "fit", str(rows), "--window", "8", "--out", str(tmp_path / "ser"), "--steps", "5")[0] == 0
+    s = str(tmp_path / "s.csv")
+    cases = [
+        (["score", str(tmp_path / "ad"), str(folder), "-o", s, "--residuals"], "--residuals", "--maps"),
+        (["score", str(tmp_path / "ser"), str(rows), "-o", s, "--residuals"], "--residuals", "sequence"),
+        (["fit", str(folder), "--window", "5", "--out", str(tmp_path / "x")], "--window 5", "drop --window"),
+        (["fit", str(rows), "--stride", "5", "--out", str(tmp_path / "x")], "--stride 5", "--window"),
+        (["fit", str(rows), "--size", "16", "--out", str(tmp_path / "x")], "--size 16", "drop --size"),
+        (["fit", str(folder), "--columns", "a", "--out", str(tmp_path / "x")], "--columns", "drop --columns"),
+    ]
+    for args, what, fix in cases:
+        code, _, err = run_cli("anomaly", *args)
+        assert code == 2 and what in err and fix in err and err.count("\n") == 1, (args, err)
+    assert not (tmp_path / "s.csv").exists() and not (tmp_path / "x").exists()

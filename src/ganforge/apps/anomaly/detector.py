@@ -10,9 +10,17 @@ Calibration: ``fit`` holds out ``validation_fraction`` of the (normal) data, tra
 ``threshold_`` to the (1 - ``false_alarm_rate``) quantile of the held-out scores, so about that fraction
 of new normal samples is flagged. Nothing but normal data is ever seen: no anomaly, no test set.
 
-Input kinds (``kind="auto"`` picks from the array): ``table`` (N, D) — each column standardized with the
-training mean and sd; ``image`` (N, C, H, W) in [0, 1] — mapped to [-1, 1], residual maps per pixel;
-``sequence`` (N, T, F) windows — per-feature standardization pooled over time, GRU networks.
+Input kinds (``kind="auto"`` picks from the number of axes): ``table`` (N, D) — each column standardized
+with the training mean and sd; ``image`` (N, C, H, W) in [0, 1] — mapped to [-1, 1], residual maps per pixel;
+``sequence`` (N, T, F) windows — per-feature standardization pooled over time, GRU networks. A 3-D array is
+ambiguous: ``auto`` keeps reading it as windows (N, T, F), as it always has, and warns when its last two axes
+are equal (the shape of grayscale images, e.g. scikit-learn's ``load_digits().images``); ``kind="image"``
+reads (N, H, W) as one-channel images (N, 1, H, W). The kind used is ``kind_`` after ``fit``.
+
+Column names: fitted on a DataFrame whose column names are all strings, the detector keeps them in
+``feature_names_in_`` (and in its saved file) and refuses a DataFrame with other names or another order at
+score time, as scikit-learn does: the networks see columns by position, so swapped columns would score
+silently wrong.
 """
 
 from __future__ import annotations
@@ -59,9 +67,53 @@ class DetectorNotFittedError(GanforgeError, NotFittedError):
 
 
 def _kind_of(x: np.ndarray, kind: str) -> str:
+    """The input kind: ``kind`` itself unless ``auto``, then from the number of axes (module doc). A 3-D array
+    whose last two axes are equal may be grayscale images, not windows: a warning says how to choose."""
     if kind != "auto":
         return kind
+    if x.ndim == 3 and x.shape[1] == x.shape[2]:
+        warnings.warn(
+            f"fit data of shape {x.shape} is read as windows of a series (N, T, F) (kind_='sequence'); for "
+            "grayscale images (N, H, W) give kind='image' (kind='sequence' silences this warning)",
+            UserWarning, stacklevel=3,
+        )
     return {2: "table", 3: "sequence", 4: "image"}.get(x.ndim, "?")
+
+
+def feature_names(x: Any) -> np.ndarray | None:
+    """The column names of a DataFrame (pandas, polars, ...) when all are strings, as scikit-learn's
+    ``feature_names_in_`` records them; None for arrays and for integer or mixed column labels."""
+    if isinstance(x, (np.ndarray, torch.Tensor)):
+        return None
+    columns = getattr(x, "columns", None)
+    if columns is None or isinstance(columns, str):
+        return None
+    try:
+        names = list(columns)
+    except TypeError:
+        return None
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return np.asarray(names, dtype=object)
+
+
+def _names_differ(where: str, got: list[str], fitted: list[str]) -> str:
+    """One line on how a DataFrame's column names differ from the fitted ones (set or order)."""
+
+    def few(names: list[str]) -> str:
+        return ", ".join(names[:5]) + (f", ... ({len(names)} in all)" if len(names) > 5 else "")
+
+    missing = [n for n in fitted if n not in got]
+    unexpected = [n for n in got if n not in fitted]
+    if missing or unexpected:
+        parts = ([f"missing {few(missing)}"] if missing else []) + ([f"unexpected {few(unexpected)}"]
+                                                                   if unexpected else [])
+        how = "; ".join(parts)
+    else:
+        at = next(i for i, (a, b) in enumerate(zip(got, fitted, strict=True)) if a != b)
+        how = f"the same columns in another order, column {at} is {got[at]!r} where fit had {fitted[at]!r}"
+    return (f"{where}: the DataFrame's column names differ from those seen in fit: {how}; give the fitted "
+            "columns in the fitted order: X[det.feature_names_in_]")
 
 
 def as_array(x: Any, where: str = "input") -> np.ndarray:
@@ -123,6 +175,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     (``score_samples(X)[i] == score_samples(X[i:i + 1])``) up to float32 rounding: matrix products of other
     batch sizes round differently (about 1e-7 relative). AnoGAN's latent search starts every sample from the
     best of the same seeded codes and runs in float64, so its 200 steps do not grow that rounding (models.py).
+
+    ``kind``: ``auto`` reads (N, D) as a table, (N, T, F) as windows and (N, C, H, W) as images; give
+    ``kind="image"`` for grayscale images (N, H, W) (read as (N, 1, H, W); they may be scored as (N, H, W)
+    too) and ``kind="sequence"`` for windows. ``kind_`` is the kind fitted. Fitted on a DataFrame with
+    string column names, ``feature_names_in_`` holds them and scoring a DataFrame with other names or another
+    column order is an :class:`InvalidInputError` (arrays score with a warning, as in scikit-learn).
     """
 
     def __init__(self, method: str = "ganomaly", kind: Kind = "auto", steps: int = 2000, batch_size: int = 64,
@@ -190,7 +248,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _check_input(self, x: Any, where: str = "X") -> np.ndarray:
         self._require_fitted()
+        self._check_names(x, where)
         arr = as_array(x, where)
+        if self.kind_ == "image" and arr.ndim == 3 and [1, *arr.shape[1:]] == list(self.sample_shape_):
+            arr = arr[:, None]  # grayscale (N, H, W) for a detector fitted on one channel
         got, fitted = arr.shape[1:], tuple(self.sample_shape_)
         if got != fitted:
             # scikit-learn's wording when the number of features (X.shape[1]) differs; both sample shapes in any case
@@ -202,21 +263,48 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             )
         return arr
 
+    def _check_names(self, x: Any, where: str) -> None:
+        """scikit-learn's column-name check: a DataFrame's names must be the fitted ones in the fitted order
+        (the networks read columns by position); a mismatch between names and no names is only a warning."""
+        names = feature_names(x)
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is not None and names is not None:
+            if list(names) != list(fitted):
+                raise InvalidInputError(_names_differ(where, list(names), list(fitted)))
+        elif fitted is not None:
+            warnings.warn("X does not have valid feature names, but AnomalyDetector was fitted with feature names",
+                          UserWarning, stacklevel=4)
+        elif names is not None and fitted is None:
+            warnings.warn("X has feature names, but AnomalyDetector was fitted without feature names", UserWarning,
+                          stacklevel=4)
+
     # ------------------------------------------------------------------ scikit-learn interface
 
     def fit(self, X: Any, y: Any = None) -> AnomalyDetector:  # noqa: N803 - scikit-learn's name
         """Train on normal samples ``X`` (``y`` is ignored) and calibrate ``threshold_``."""
+        return self._fit(X, "fit data")
+
+    def _fit(self, X: Any, where: str) -> AnomalyDetector:  # noqa: N803
+        """:meth:`fit`, with ``where`` naming the data in errors (the CLI gives the file's name)."""
         self._check_settings()
-        x = as_array(X, "fit data")
+        names = feature_names(X)
+        x = as_array(X, where)
         self.kind_ = _kind_of(x, self.kind)
+        if self.kind_ == "image" and x.ndim == 3:
+            x = x[:, None]  # grayscale (N, H, W): one channel
         expected = {"table": 2, "sequence": 3, "image": 4}.get(self.kind_, 0)
         if x.ndim != expected:
-            raise InvalidInputError(f"kind={self.kind!r} needs {expected}-D input, got shape {x.shape}")
+            also = " or 3-D (N, H, W)" if self.kind_ == "image" else ""
+            raise InvalidInputError(f"{where}: kind={self.kind!r} needs {expected}-D input{also}, got shape {x.shape}")
         n_val = int(round(self.validation_fraction * x.shape[0]))
         if x.shape[0] - n_val < 2 or n_val < 1:
+            n = x.shape[0]
+            few = "1 sample is" if n == 1 else f"{n} samples are"
             raise InvalidInputError(
-                f"fit data: {x.shape[0]} samples are too few to train and hold out a validation split; give at least 10"
+                f"{where}: {few} too few to train and hold out a validation split; give at least 10"
             )
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # a refit on an array forgets the names of an earlier DataFrame
         order = np.random.default_rng(self.seed).permutation(x.shape[0])
         val, train = x[order[:n_val]], x[order[n_val:]]
         self.sample_shape_ = list(x.shape[1:])
@@ -234,6 +322,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.threshold_ = float(np.quantile(val_scores, 1.0 - self.false_alarm_rate))
         self.offset_ = -self.threshold_  # scikit-learn: decision_function = score_samples - offset_
         self.n_train_ = int(train.shape[0])
+        if names is not None:  # set last: the held-out split above is scored as an array, without names
+            self.feature_names_in_ = names
         return self
 
     def _flat(self, t: torch.Tensor) -> torch.Tensor:
@@ -295,6 +385,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "scale": self.scale_.tolist(),
             "threshold": self.threshold_,
             "model_options": self.model_options_,
+            "feature_names_in": (None if getattr(self, "feature_names_in_", None) is None
+                                 else [str(n) for n in self.feature_names_in_]),
             "n_train": self.n_train_,
             "extra": extra or {},
         }
@@ -312,11 +404,24 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise GanforgeError(
                 f"'{path}' does not exist; fit a detector first: ganforge anomaly fit DATA --out {path}"
             )
-        if not meta_path.exists() or not (path / WEIGHTS_FILE).exists():
+        if not path.is_dir():
+            inside = path.name in (DETECTOR_FILE, WEIGHTS_FILE)
+            raise GanforgeError(
+                f"'{path}' is a file; give the detector's folder (the --out of ganforge anomaly fit, holding "
+                f"{DETECTOR_FILE} and {WEIGHTS_FILE})" + (f": {path.parent}" if inside else "")
+            )
+        present = [name for name in (DETECTOR_FILE, WEIGHTS_FILE) if (path / name).exists()]
+        if len(present) == 1:
+            missing = WEIGHTS_FILE if present == [DETECTOR_FILE] else DETECTOR_FILE
+            raise GanforgeError(
+                f"'{path}': {missing} is missing beside {present[0]} (an interrupted fit or a partial copy?); "
+                f"copy it back, or fit again: ganforge anomaly fit NORMAL_DATA --out NEW_FOLDER"
+            )
+        if not present:
             what = "a GAN training run" if (path / "config.yaml").exists() else "no anomaly detector"
             raise GanforgeError(
-                f"'{path}' is {what}, not fitted for anomaly scoring (no {DETECTOR_FILE}); "
-                f"fit one with: ganforge anomaly fit NORMAL_DATA --out {path}-ad"
+                f"'{path}' is {what}, not fitted for anomaly scoring (no {DETECTOR_FILE} or {WEIGHTS_FILE}); "
+                "give the folder written by ganforge anomaly fit NORMAL_DATA --out FOLDER"
             )
         try:
             meta = json.loads(meta_path.read_text())
@@ -330,6 +435,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             det.offset_ = -det.threshold_
             det.n_train_ = int(meta["n_train"])
             det.extra_ = meta.get("extra", {})
+            if meta.get("feature_names_in") is not None:
+                det.feature_names_in_ = np.asarray([str(n) for n in meta["feature_names_in"]], dtype=object)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise GanforgeError(f"{meta_path}: damaged detector file ({exc}); fit the detector again") from None
         # A file written before round 12 has no model_options: its GANomaly scored with the then default, latent.
