@@ -126,3 +126,26 @@ def test_a_folder_of_pictures_says_what_was_done_to_them(tmp_path: Path, run_cli
     code, _, err = run_cli("train", folder, "--set", "train.steps=1", "--no-eval", "--out", tmp_path / "r")
     assert code == 0, err
     assert "images: 3 pictures stored at 16x16 to 64x64 -> 32x32 RGB (1 converted to RGB); 1 steps" in err
+
+
+def test_a_missing_path_with_a_recipe_says_it_does_not_exist(tmp_path: Path, run_cli) -> None:
+    """`ganforge train bad/nonexist --recipe pix2pix` said --recipe goes with a data file, not that the path is
+    missing."""
+    code, _, err = run_cli("train", str(tmp_path / "nonexist"), "--recipe", "pix2pix")
+    assert code == 2 and "does not exist" in err and "goes with a data file" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_pictures_that_look_like_aligned_pairs_get_a_note_naming_pix2pix(tmp_path: Path) -> None:
+    """An .npz of two picture arrays of one count, or side-by-side AB pictures, trained silently as one set of
+    pictures (the first array; centre crops straddling A and B)."""
+    from ganforge.recipes import pairs_hint
+
+    np.savez(tmp_path / "pairs.npz", edges=np.zeros((10, 32, 32), np.uint8), photos=np.zeros((10, 32, 32, 3), np.uint8))
+    note = pairs_hint(tmp_path / "pairs.npz", [])
+    assert "two picture arrays of 10 (edges, photos)" in note and "--recipe pix2pix" in note
+    np.savez(tmp_path / "one.npz", images=np.zeros((10, 32, 32), np.uint8), labels=np.arange(10))
+    np.savez(tmp_path / "uneven.npz", a=np.zeros((10, 32, 32), np.uint8), b=np.zeros((9, 32, 32), np.uint8))
+    assert pairs_hint(tmp_path / "one.npz", []) == pairs_hint(tmp_path / "uneven.npz", []) == ""
+    assert "side-by-side AB" in pairs_hint(tmp_path, ["64x32", "128x64"])
+    assert pairs_hint(tmp_path, ["64x32", "64x64"]) == ""

@@ -386,7 +386,10 @@ def train(
             given_object = True
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
         if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
+            from ganforge.recipes import pairs_hint
+
             _announce(defaults.image_line(source, config.train.steps, config.train.batch_size), show_progress)
+            _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
         elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
             from ganforge.data.pairs import pairs_line
 

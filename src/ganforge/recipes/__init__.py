@@ -179,6 +179,25 @@ def holds_sequences(path: Path) -> bool:
     return len(npz_array_specs(path).get(SEQUENCE_KEY, ((),))[0]) == 3
 
 
+def pairs_hint(path: Path, stored_sizes: list[str]) -> str:
+    """A note when data about to train as one set of pictures looks like aligned pairs: an .npz holding exactly
+    two picture arrays of one count (``edges`` and ``photos``), or a folder whose pictures are all twice as wide
+    as high (side-by-side AB pictures, as the public pix2pix sets ship). Either may be meant as pictures, so it
+    is a note, not an error; ``""`` otherwise. ``stored_sizes`` are the smallest and largest ``"WxH"``."""
+    suggestion = f"if they are aligned pairs, `ganforge train {path} --recipe pix2pix` trains a translator"
+    if path.suffix.lower() == ".npz":
+        pictures = {k: shape for k, (shape, _) in npz_array_specs(path).items() if len(shape) in (3, 4)}
+        if len(pictures) == 2 and len({shape[0] for shape in pictures.values()}) == 1:
+            first, second = pictures
+            count = pictures[first][0]
+            return f"note: {path.name} holds two picture arrays of {count} ({first}, {second}); {suggestion}"
+        return ""
+    sides = [tuple(int(v) for v in size.split("x")) for size in stored_sizes]
+    if path.is_dir() and sides and all(w == 2 * h for w, h in sides):
+        return f"note: every picture is twice as wide as high, like side-by-side AB pairs; {suggestion}"
+    return ""
+
+
 def _holds_pairs(folder: Path) -> bool:
     """A/ and B/ sub-folders: aligned pairs (Pix2Pix's layout), which could also read as two classes of
     pictures, so the user names the recipe instead of ganforge guessing."""
@@ -192,6 +211,8 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     settings (source, window length, columns...) and reads ``path``; the run is named after the file."""
     text = str(path)
     folder = Path(text).is_dir()  # a folder of pictures or pairs, e.g. `ganforge train pairs/ --recipe pix2pix`
+    if not Path(text).exists():
+        raise GanforgeError(f"'{text}' does not exist; check the path of the data file or folder")
     refuse_run_folder(text)
     if not folder and Path(text).suffix.lower() not in DATA_SUFFIXES:
         raise GanforgeError(
