@@ -309,10 +309,34 @@ def test_a_dataframes_integer_columns_are_rounded_and_its_float_columns_left_alo
     y = np.arange(40) % 2
     out = augment(df, y, per_class=20, steps=20)
     ref = augment(df.to_numpy(np.float64), y, per_class=20, steps=20)
-    assert out.x.dtype == np.float64 and np.array_equal(out.x[:40], df.to_numpy(np.float64))
-    syn, ref_syn = out.x[out.synthetic], ref.x[ref.synthetic]
+    assert isinstance(out.x, pd.DataFrame) and out.x.dtypes.to_dict() == df.dtypes.to_dict()
+    pd.testing.assert_frame_equal(out.x.iloc[:40], df)
+    syn, ref_syn = out.x[out.synthetic].to_numpy(np.float64), ref.x[ref.synthetic]
     np.testing.assert_array_equal(syn[:, 0], np.clip(np.rint(ref_syn[:, 0]), 0, 4))
     np.testing.assert_array_equal(syn[:, 1], ref_syn[:, 1])
+
+
+def test_a_dataframe_and_series_come_back_as_a_dataframe_and_series() -> None:
+    """The docstring's promise (output in the layout given): the columns, their dtypes and the Series' name
+    survive, so ``out.x["score"]`` and ``pd.concat`` work on the result as on the input."""
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"count": rng.integers(0, 5, 20), "score": rng.normal(size=20).astype(np.float32)},
+                      index=np.arange(100, 120))
+    labels = pd.Series(np.where(np.arange(20) % 2, "cat", "dog"), name="kind", index=df.index)
+    out = augment(df, labels, per_class=3, steps=5)
+    assert isinstance(out.x, pd.DataFrame) and list(out.x.columns) == ["count", "score"]
+    assert out.x.dtypes.to_dict() == df.dtypes.to_dict() and len(out.x) == 26
+    assert isinstance(out.y, pd.Series) and out.y.name == "kind"
+    assert out.y.tolist() == labels.tolist() + ["cat"] * 3 + ["dog"] * 3
+    np.testing.assert_array_equal(out.x.to_numpy()[:20], df.to_numpy())
+    xs, ys = out
+    assert xs is out.x and ys is out.y
+    only = augment(df, labels, per_class=2, steps=5, include_real=False)
+    assert isinstance(only.x, pd.DataFrame) and isinstance(only.y, pd.Series) and len(only.y) == 4
+    plain = augment(df.to_numpy(), labels.to_numpy(), per_class=2, steps=5)
+    assert isinstance(plain.x, np.ndarray) and isinstance(plain.y, np.ndarray)
 
 
 def test_named_labels_come_back_as_given() -> None:
@@ -345,3 +369,40 @@ def test_labels_that_cannot_be_classes_are_one_line(tmp_path) -> None:  # noqa: 
     with pytest.raises(GanforgeError, match="--run generates class ids") as err:
         augment(x, np.array(list("abcdefghij"))[y], per_class=1, run=conditional_run(tmp_path))
     assert "\n" not in str(err.value)
+
+
+def test_progress_is_called_once_training_starts_then_about_100_times() -> None:
+    """ganforge augment draws its progress line from these calls: step 0 after every check (so a refused
+    option prints no 'training' line), the losses and D's outputs as probabilities, and the last step."""
+    from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
+
+    x, y = small_digits()
+    calls: list[tuple[int, dict]] = []
+    augment(x, y, per_class=1, steps=200, arch="mlp", expand="none", progress=lambda s, r: calls.append((s, r)))
+    assert calls[0] == (0, {}) and [s for s, _ in calls[1:]] == list(range(2, 201, 2))
+    assert set(calls[-1][1]) == {LOSS_D, LOSS_G, D_REAL, D_FAKE}
+    assert all(0 <= r[k] <= 1 for _, r in calls[1:] for k in (D_REAL, D_FAKE))
+    calls.clear()
+    with pytest.raises(GanforgeError, match="steps 0"):
+        augment(x, y, per_class=1, steps=0, progress=lambda s, r: calls.append((s, r)))
+    assert calls == []
+
+
+def test_nothing_asked_for_trains_no_gan(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    """Balanced classes with balance=True, or per_class=0, used to train the whole GAN to add 0 samples."""
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained a GAN that could add nothing")
+
+    monkeypatch.setattr(augment_module, "train_conditional_gan", no_training)
+    x, y = small_digits()  # 3 per class: balanced
+    for options in ({"balance": True}, {"per_class": 0}, {"ratio": 0.1}):
+        out = augment(x, y, **options)
+        np.testing.assert_array_equal(out.x, x)
+        assert not out.synthetic.any() and len(out.y) == 30
+
+
+def test_a_run_of_another_image_size_names_the_side_to_resize_to(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(GanforgeError, match=r"the data has \(1, 6, 6\); resize the data to 8x8 \(`ganforge "
+                                            r"augment --size 8`\)"):
+        augment(np.zeros((4, 1, 6, 6), np.float32), np.arange(4), per_class=1, run=conditional_run(tmp_path))

@@ -105,3 +105,154 @@ def test_text_features_and_writing_over_the_input_are_refused(tmp_path: Path, ru
     before = (tmp_path / "t.csv").read_bytes()
     code, _, err = run_cli("augment", str(tmp_path / "t.csv"), "--label-column", "label", "-o", str(tmp_path / "t.csv"))
     assert code == 2 and "is the input file" in err and (tmp_path / "t.csv").read_bytes() == before
+
+
+# First-time-user audit: named labels, a folder's class names and size, error wording, options that would be
+# ignored or add nothing, progress, a one-sample class, CSV decimals.
+
+
+def test_npz_labels_may_be_class_names_or_whole_number_floats(tmp_path: Path, run_cli) -> None:
+    """gf.augment(x, names) works, so the CLI reads an archive's names too and writes them back as given."""
+    images = np.random.default_rng(0).integers(0, 256, size=(6, 8, 8), dtype=np.uint8)
+    np.savez(tmp_path / "names.npz", images=images, labels=np.array(["zero", "one", "two"])[np.arange(6) % 3])
+    code, _, err = run_cli("augment", tmp_path / "names.npz", "--per-class", "2", "--steps", "3", "-q",
+                           "-o", tmp_path / "a.npz")
+    assert code == 0, err
+    with np.load(tmp_path / "a.npz") as out:
+        assert out["labels"].tolist() == ["zero", "one", "two"] * 2 + ["one"] * 2 + ["two"] * 2 + ["zero"] * 2
+        assert out["images"].dtype == np.uint8 and np.array_equal(out["images"][:6], images)
+    code, _, err = run_cli("augment", tmp_path / "names.npz", "--per-class", "1", "--steps", "3", "-q", "--size", "16",
+                           "-o", tmp_path / "b.npz")
+    assert code == 0, err
+    with np.load(tmp_path / "b.npz") as out:
+        assert out["images"].shape == (9, 1, 16, 16) and out["labels"].dtype.kind == "U"
+    np.savez(tmp_path / "floats.npz", images=images, labels=(np.arange(6) % 2).astype(np.float64))
+    code, _, err = run_cli("augment", tmp_path / "floats.npz", "--per-class", "1", "--steps", "3", "-q",
+                           "-o", tmp_path / "c.npz")
+    assert code == 0, err
+    with np.load(tmp_path / "c.npz") as out:
+        assert out["labels"].tolist() == [0, 1, 0, 1, 0, 1, 0, 1]
+    np.savez(tmp_path / "halves.npz", images=images, labels=np.arange(6) / 2)
+    code, _, err = run_cli("augment", tmp_path / "halves.npz", "--steps", "3", "-o", tmp_path / "d.npz")
+    assert code == 2 and "integer class ids or names" in err and err.count("\n") == 1
+    assert not (tmp_path / "d.npz").exists()
+
+
+def _folder(root: Path, side: int) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("zebra", "apple"):
+        (root / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 256, (side, side), dtype=np.uint8)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_an_image_folder_keeps_its_side_and_writes_its_class_names(tmp_path: Path, run_cli) -> None:
+    """8x8 pictures were read as 32x32 without a word and the class names were lost."""
+    code, _, err = run_cli("augment", _folder(tmp_path / "eights", 8), "--per-class", "2", "--steps", "3", "-q",
+                           "-o", tmp_path / "a.npz")
+    assert code == 0, err
+    assert "resized" not in err
+    with np.load(tmp_path / "a.npz") as out:
+        assert out["images"].shape == (10, 1, 8, 8)
+        assert out["class_names"].tolist() == ["apple", "zebra"]  # sorted sub-folders: label k is class_names[k]
+        assert out["labels"].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 1, 1]
+    code, _, err = run_cli("augment", _folder(tmp_path / "tens", 10), "--per-class", "1", "--steps", "3", "-q",
+                           "-o", tmp_path / "b.npz")
+    assert code == 0, err
+    assert "resized the images" in err and "10x10" in err and "--size" in err
+    with np.load(tmp_path / "b.npz") as out:
+        assert out["images"].shape == (8, 1, 32, 32)
+    code, _, err = run_cli("augment", tmp_path / "eights", "--size", "16", "--per-class", "1", "--steps", "3", "-q",
+                           "-o", tmp_path / "c.npz")
+    assert code == 0 and "resized" not in err
+    with np.load(tmp_path / "c.npz") as out:
+        assert out["images"].shape == (8, 1, 16, 16)
+
+
+def test_csv_errors_name_the_file_line_and_column(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "header.csv").write_text("a,b\n")
+    (tmp_path / "label.csv").write_text("y,x\n0,1.5\n\n1,2.5\n,3.5\n1,4.5\n")  # a blank line pandas skips
+    (tmp_path / "cell.csv").write_text("y,x,z\n0,1.5,1\n1,,2\n0,2.5,3\n")
+    cases = [
+        ("header.csv", "a", "header.csv: a header and no rows"),
+        ("label.csv", "y", "label.csv, line 5, column 'y': the label is empty"),
+        ("cell.csv", "y", "cell.csv, line 3, column 'x': '' is not a number; fill the empty cell"),
+    ]
+    for name, column, message in cases:
+        code, _, err = run_cli("augment", tmp_path / name, "--label-column", column, "-o", tmp_path / "o.csv")
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_api_parameter_names_read_as_the_options_and_one_class_is_singular(tmp_path: Path, run_cli) -> None:
+    np.savez(tmp_path / "one.npz", images=np.random.default_rng(0).random((4, 8, 8), dtype=np.float32),
+             labels=np.zeros(4, int))
+    code, _, err = run_cli("augment", tmp_path / "one.npz", "--filter-confidence", "1.5", "-o", tmp_path / "o.npz")
+    assert code == 2 and "--filter-confidence 1.5 must lie in (0, 1)" in err and "filter_confidence" not in err
+    assert "training" not in err  # refused before the line announcing training
+    code, _, err = run_cli("augment", tmp_path / "one.npz", "--arch", "conv", "--expand", "none", "--steps", "2",
+                           "--per-class", "1", "-o", tmp_path / "o.npz")
+    assert code == 0, err
+    code, out, err = run_cli("augment", tmp_path / "one.npz", "--per-class", "1", "--steps", "2", "-q",
+                             "-o", tmp_path / "o.npz")
+    assert code == 0 and out.strip().endswith("4 real + 1 synthetic samples, 1 class"), out
+
+
+def test_options_that_would_be_ignored_or_add_nothing_are_refused(tmp_path: Path, run_cli, monkeypatch) -> None:  # noqa: ANN001
+    from ganforge.apps import augment as augment_module
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained a GAN that could add nothing")
+
+    monkeypatch.setattr(augment_module, "train_conditional_gan", no_training)
+    np.savez(tmp_path / "even.npz", images=np.zeros((6, 8, 8), np.float32), labels=np.arange(6) % 2)
+    code, _, err = run_cli("augment", tmp_path / "even.npz", "--run", tmp_path / "runs" / "cgan", "--steps", "100",
+                           "--arch", "conv", "-o", tmp_path / "o.npz")
+    assert code == 2 and "--steps and --arch configure" in err and "--run" in err and err.count("\n") == 1
+    cases = [(["--balance"], "every class already has 3 samples, so --balance has nothing to add"),
+             (["--per-class", "0"], "--per-class 0 asks for no synthetic samples"),
+             (["--ratio", "0.1"], "--ratio 0.1 asks for no synthetic samples")]
+    for options, message in cases:
+        code, _, err = run_cli("augment", tmp_path / "even.npz", *options, "-o", tmp_path / "o.npz")
+        assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_training_shows_progress_on_stderr_unless_quiet(tmp_path: Path, run_cli) -> None:
+    np.savez(tmp_path / "s.npz", images=np.zeros((4, 8, 8), np.float32), labels=np.arange(4) % 2)
+    code, out, err = run_cli("augment", tmp_path / "s.npz", "--per-class", "1", "--steps", "20", "--expand", "none",
+                             "-o", tmp_path / "o.npz")
+    assert code == 0, err
+    assert "training a class-conditional GAN on 4 samples for 20 steps" in err
+    assert "augment 20/20" in err and "loss_D" in err and "eta" in err and "augment 20/20" not in out
+    code, _, err = run_cli("augment", tmp_path / "s.npz", "--per-class", "1", "--steps", "20", "--expand", "none",
+                           "--quiet", "-o", tmp_path / "p.npz")
+    assert code == 0 and err == ""
+
+
+def test_a_class_with_one_sample_is_named_in_a_warning(tmp_path: Path, run_cli) -> None:
+    rows = [f"{'rare' if i == 0 else 'common'},{i}.5" for i in range(8)]
+    (tmp_path / "t.csv").write_text("kind,x\n" + "\n".join(rows) + "\n")
+    code, _, err = run_cli("augment", tmp_path / "t.csv", "--label-column", "kind", "--balance", "--steps", "3", "-q",
+                           "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    assert err.count("\n") == 1 and "warning: class 'rare'" in err and "has 1 sample" in err
+
+
+def test_csv_synthetic_rows_keep_each_columns_decimals(tmp_path: Path, run_cli) -> None:
+    rng = np.random.default_rng(0)
+    lines = ["label,one,two,whole,count"] + [
+        f"{i % 2},{rng.normal(5, 1):.1f},{rng.normal():.2f},{rng.integers(1, 9)}.0,{rng.integers(0, 9)}"
+        for i in range(12)]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli("augment", tmp_path / "t.csv", "--label-column", "label", "--per-class", "5", "--steps",
+                           "3", "-q", "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    written = (tmp_path / "o.csv").read_text().splitlines()
+    assert written[1:13] == lines[1:]
+    for row in written[13:]:
+        _, one, two, whole, count = row.split(",")
+        assert len(one.split(".")[1]) == 1 and len(two.split(".")[1]) <= 2, row
+        assert whole.endswith(".0") and count.lstrip("-").isdigit(), row

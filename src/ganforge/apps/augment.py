@@ -44,6 +44,7 @@ per class (validation split of the digits: see those constants).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from ganforge import register_app
 from ganforge.data.python_objects import is_channels_last
 from ganforge.errors import GanforgeError
 from ganforge.gans.augment import diff_augment, parse_policy
+from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
 
 DEFAULT_STEPS = 4000
 DEFAULT_EMA = 0.999
@@ -78,10 +80,10 @@ real + shifts + GAN at 20 and 50 (100 per class cost it 0.44 at 5 and 10), so 50
 @dataclass
 class Augmented:
     """``x`` (real rows first, then synthetic; the input's layout and dtype), ``y`` labels (the input's), ``synthetic``
-    mask; iterable as (x, y)."""
+    mask; iterable as (x, y). ``x`` is a DataFrame and ``y`` a Series where the input was one, else arrays."""
 
-    x: np.ndarray
-    y: np.ndarray
+    x: Any  # np.ndarray, or a pandas DataFrame
+    y: Any  # np.ndarray, or a pandas Series
     synthetic: np.ndarray
 
     def __iter__(self) -> Any:
@@ -342,8 +344,15 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
                           batch_size: int = 64,
                           noise_dim: int = 32, hidden: int = 128, lr: float = 1e-3, r1: float = 1.0,
                           policy: str | None = "translation", ema: float = DEFAULT_EMA, arch: str = "auto",
-                          lecam: float = 0.0, seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
+                          lecam: float = 0.0, seed: int = 0,
+                          progress: Callable[[int, dict[str, float]], None] | None = None,
+                          ) -> tuple[nn.Module, dict[str, Any]]:
     """Train the conditional GAN of the module doc on ``x`` in model units; returns (EMA G, info).
+
+    ``progress(step, record)``, when given, is called with step 0 and an empty record once every option has
+    been checked and training starts, then about 100 times a run and after the last step with the losses and
+    D's mean outputs as probabilities (the keys of ``ganforge.log_keys``): ``ganforge augment`` draws
+    ``ganforge train``'s progress line with it, since the default 4,000 steps take minutes on a CPU.
 
     ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images of side 2^k >= 8) or ``"auto"`` (conv where
     it fits, else mlp). ``lecam``: weight of the LeCam regularizer (Tseng et al. 2021) added to D's loss,
@@ -390,7 +399,10 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
         t = t.view(t.shape[0], *shape)
         return diff_augment(t, ops) if ops else t
 
-    for _ in range(steps):
+    report_every = max(1, steps // 100)
+    if progress is not None:
+        progress(0, {})
+    for step in range(steps):
         idx = torch.randint(0, n, (batch_size,), generator=gen)
         real, labels = xt[idx], yt[idx]
         z = torch.randn(batch_size, noise_dim)
@@ -421,6 +433,10 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
         with torch.no_grad():
             for pe, pg in zip(g_ema.parameters(), g.parameters(), strict=True):
                 pe.lerp_(pg, 1.0 - decay)
+        if progress is not None and ((step + 1) % report_every == 0 or step + 1 == steps):
+            progress(step + 1, {LOSS_D: float(loss_d.detach()), LOSS_G: float(loss_g.detach()),
+                                D_REAL: float(torch.sigmoid(d_real.detach()).mean()),
+                                D_FAKE: float(torch.sigmoid(d_fake.detach()).mean())})
     g_ema.noise_dim = noise_dim
     info = {"noise_dim": noise_dim, "steps": steps, "ema": decay, "last_d_loss": float(loss_d.detach()),
             "last_g_loss": float(loss_g.detach()), "lecam": lecam,
@@ -445,9 +461,12 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     come back in the layout and dtype given: the real rows exactly as given, the synthetic ones cast to the
     input's dtype (integer images rounded and clipped to [0, 255]). The columns of an integer-dtype table
     (or a DataFrame's integer columns) get synthetic values rounded and clipped to the column's [min, max]
-    in ``x``; float columns are left as generated. Labels: class ids 0..K-1 (also whole-number floats), or
-    any labels numpy can sort (names, negative numbers, booleans), which the GAN sees as 0..K-1 in sorted
-    order and which come back as given; a trained ``run`` needs its class ids.
+    in ``x``; float columns are left as generated. A DataFrame comes back as a DataFrame (its columns and their
+    dtypes) and a Series of labels as a Series (its name), each with a fresh 0..N-1 index. Labels: class ids
+    0..K-1 (also whole-number floats), or any labels numpy can sort (names, negative numbers, booleans), which
+    the GAN sees as 0..K-1 in sorted order and which come back as given; a trained ``run`` needs its class ids.
+    When no synthetic sample is asked for (``balance`` on balanced classes, ``per_class=0``) no GAN is trained
+    or loaded: the real samples come back alone.
     """
     x_given, xa, layout = _check_x(x)
     y_given, ya, names = _check_y(y, len(xa), run is not None)
@@ -463,7 +482,10 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     classes = np.unique(ya)
     counts = _counts(ya, classes, per_class, ratio, balance)
     image = xa.ndim == 4
-    if run is not None:
+    nothing = not any(counts.values())  # no synthetic sample asked for (balanced already, 0 per class): no GAN
+    if nothing:
+        num_classes = len(classes)
+    elif run is not None:
         sampler, num_classes = _run_sampler(run, xa.shape[1:])
     else:
         num_classes = int(ya.max()) + 1
@@ -484,12 +506,12 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             out = out.reshape(n, *xa.shape[1:]) * scale + mean
             return np.clip(out, 0, 1) if image else out
 
-    missing = [int(c) for c in classes if int(c) >= num_classes]
+    missing = [] if nothing else [int(c) for c in classes if int(c) >= num_classes]
     if missing:
         raise GanforgeError(
             f"augment: label {missing[0]} but the run generates {num_classes} classes (0..{num_classes - 1})"
         )
-    keep = _filter(xa, ya, filter_confidence) if filter_confidence is not None else None
+    keep = _filter(xa, ya, filter_confidence) if filter_confidence is not None and not nothing else None
     gen = torch.Generator().manual_seed(seed + 1)
     xs, ys = [], []
     for c in classes:
@@ -517,10 +539,32 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     if names is not None:
         syn_y = names[syn_y]
     if not include_real:
-        return Augmented(syn_x, syn_y, np.ones(len(syn_y), bool))
+        return Augmented(*_in_given_types(x, y, syn_x, syn_y), np.ones(len(syn_y), bool))
     real_x = x_given if x_given.dtype == layout.dtype else x_given.astype(layout.dtype)
-    return Augmented(np.concatenate([real_x, syn_x]), np.concatenate([y_given, syn_y]),
+    return Augmented(*_in_given_types(x, y, np.concatenate([real_x, syn_x]), np.concatenate([y_given, syn_y])),
                      np.concatenate([np.zeros(len(ya), bool), np.ones(len(syn_y), bool)]))
+
+
+def _in_given_types(x: Any, y: Any, xs: np.ndarray, ys: np.ndarray) -> tuple[Any, Any]:
+    """(samples, labels) as the caller gave them: a DataFrame comes back as a DataFrame with its columns and
+    their numeric dtypes, a Series as a Series of its name and dtype (both with a fresh 0..N-1 index: the
+    synthetic rows have no index of their own), so ``pd.concat`` or a pipeline's column names keep working;
+    anything else as the arrays themselves."""
+    import sys
+
+    pd = sys.modules.get("pandas")  # a DataFrame or Series was given only if pandas is already imported
+    if pd is None:
+        return xs, ys
+    if isinstance(x, pd.DataFrame) and xs.ndim == 2:
+        frame = pd.DataFrame(xs, columns=x.columns)
+        xs = frame.astype({c: t for c, t in x.dtypes.items() if getattr(t, "kind", "O") in "iuf"})
+    if isinstance(y, pd.Series):
+        series = pd.Series(ys, name=y.name)
+        try:
+            ys = series.astype(y.dtype)  # e.g. a categorical Series stays categorical
+        except (TypeError, ValueError):
+            ys = series
+    return xs, ys
 
 
 def _filter(x: np.ndarray, y: np.ndarray, confidence: float) -> Any:
@@ -542,14 +586,17 @@ def _run_sampler(path: Any, shape: tuple[int, ...]) -> tuple[Any, int]:
     from ganforge.runs import Run, load
 
     run = path if isinstance(path, Run) else load(path)
+    path = run.path  # a Run given in memory is named by its folder, not by its repr (pages of tensors)
     num_classes = int(getattr(run.gan, "num_classes", 0) or 0)
     if not num_classes:
         raise GanforgeError(f"run {path} is not class-conditional; train one with model.conditional: true "
                             "(e.g. the digits-cgan recipe) or omit --run to train a GAN on the data")
     run_shape = tuple(int(s) for s in run.data.sample_shape)
     if run_shape != tuple(shape):
+        side = run_shape[-1] if len(run_shape) == 3 and run_shape[-2] == run_shape[-1] else None
+        how = "" if side is None else f" to {side}x{side} (`ganforge augment --size {side}`)"
         raise GanforgeError(f"run {path} generates samples of shape {run_shape}, the data has {tuple(shape)}; "
-                            "resize the data or use a run trained on it")
+                            f"resize the data{how} or use a run trained on it")
 
     def sampler(label: int, n: int, gen: torch.Generator) -> np.ndarray:
         state = torch.random.get_rng_state()
