@@ -135,6 +135,30 @@ def test_per_class_adds_intra_fid_from_class_folders_and_npz_labels(tmp_path: Pa
     assert f"classes left out of intra-FID: 8 ({a_eights} in A, 5 in B); 9 (only in A)" in out
 
 
+def test_per_class_reads_class_names_from_an_npz_as_augment_writes_them(tmp_path: Path, run_cli) -> None:
+    """`ganforge augment folder/ -o x.npz` writes class ids and a `class_names` array (string labels, when given,
+    as given): --per-class matched them to a class-folder set only as '0', '1', ... and found no shared class."""
+    images, labels = digits_images()
+    x = (images[:, 0].numpy() * 255).round().astype(np.uint8)
+    y = labels.numpy()
+    names = np.array(["zero", "one", "two"])
+    keep = np.flatnonzero(y < 3)
+    for i in keep[:150]:
+        folder = tmp_path / "a" / str(names[y[i]])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(x[i], mode="L").save(folder / f"{i:04d}.png")
+    rest = keep[150:]
+    np.savez(tmp_path / "ids.npz", images=x[rest], labels=y[rest], class_names=names)
+    np.savez(tmp_path / "named.npz", images=x[rest], labels=names[y[rest]])
+    results = []
+    for file in ("ids.npz", "named.npz"):
+        code, out, err = run_cli("fid", str(tmp_path / "a"), str(tmp_path / file), "--per-class", "--json")
+        assert code == 0, err
+        results.append(json.loads(out))
+        assert results[-1]["n_intra_fid_classes"] == 3 and results[-1]["intra_fid_left_out"] == {}
+    assert results[0]["intra_fid"] == pytest.approx(results[1]["intra_fid"], rel=1e-9)
+
+
 def test_per_class_mistakes_are_one_line_errors(tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], run_cli) -> None:
     a, b = halves
     np.savez(tmp_path / "plain.npz", images=a[:100])

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -41,35 +41,64 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 
 def read_image_array(path: Path) -> tuple[torch.Tensor, list[str] | None]:
     """Images ``(N, C, H, W)`` in [0, 1] from a ``.npy`` array or a ``.npz`` archive (its ``images`` array,
-    or its only array), and the class of each image when the archive has ``images`` and ``labels`` (else None)."""
+    or its only array), and the class of each image when the archive has ``images`` and ``labels`` (else None):
+    a label's name, as ``ganforge augment`` writes them (string labels as given; class ids through the archive's
+    ``class_names`` when it has them), else the id as text."""
     import numpy as np
     import torch
 
     from ganforge.data.files import read_array
-    from ganforge.data.image_files import _to_nchw, images_npz
+    from ganforge.data.image_files import _to_nchw
     from ganforge.data.images import to_unit_range
 
+    labels = None
     if path.suffix.lower() == ".npz":
         try:
             with np.load(path, allow_pickle=False) as archive:
                 names = list(getattr(archive, "files", []))
+                if "images" in names:
+                    array = archive["images"]
+                    labels = _class_of_each(archive, path, len(array))
+        except GanforgeError:
+            raise
         except Exception:  # noqa: BLE001 - read_array below words the error
             names = []
-        if "images" in names:
-            source = images_npz(str(path))
-            labels = None if source.y is None else [str(int(v)) for v in source.y]
-            return source.x, labels
-        if len(names) > 1:
+        if len(names) > 1 and "images" not in names:
             raise GanforgeError(
                 f"{path}: no array named 'images' (it holds {', '.join(names)}); save the images under 'images'"
             )
-    array = read_array(path)
+        if "images" not in names:
+            array = read_array(path)
+    else:
+        array = read_array(path)
     if array.dtype.kind not in "biuf":
         raise GanforgeError(f"{path}: holds {array.dtype} values; images must be numbers")
     array = _to_nchw(array, "auto", path)
     if array.shape[0] == 0 or array.shape[1] not in (1, 3):
         raise GanforgeError(f"{path}: expected (N, H, W) or N images of 1 or 3 channels, got shape {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(to_unit_range(array, str(path)))), None
+    return torch.from_numpy(np.ascontiguousarray(to_unit_range(array, str(path)))), labels
+
+
+def _class_of_each(archive: Any, path: Path, n: int) -> list[str] | None:
+    """The class name of each of ``n`` images from an archive's ``labels`` (names, or whole-number ids read
+    through ``class_names`` when present), or None without labels; a one-line error for labels of another
+    length or of fractional numbers."""
+    import numpy as np
+
+    if "labels" not in archive.files:
+        return None
+    labels = archive["labels"]
+    if labels.ndim != 1 or len(labels) != n:
+        raise GanforgeError(f"{path}: 'labels' must hold one class per image ({n}), got shape {labels.shape}")
+    if labels.dtype.kind in "US":
+        return [str(v) for v in labels]
+    if labels.dtype.kind not in "biuf" or not np.all(labels == np.round(labels)):
+        raise GanforgeError(f"{path}: 'labels' must be class ids or names, got {labels.dtype} values")
+    ids = labels.astype(np.int64)
+    names = archive["class_names"] if "class_names" in archive.files else None
+    if names is not None and names.ndim == 1 and len(ids) and ids.min() >= 0 and ids.max() < len(names):
+        return [str(names[i]) for i in ids]
+    return [str(int(i)) for i in ids]
 
 
 def read_image_set(path: Path, size: int | None = None) -> torch.Tensor:
