@@ -19,10 +19,11 @@ D runs first on a batch; the G phase reuses that batch's ``G(x)`` (one generator
 judges it with the just-updated D, as the reference implementation does. At test time the paper keeps
 dropout on ("noise in the form of dropout, applied at both training and test time"); ``test_dropout``
 does so, each picture's masks seeded by its own pixels so a translation is repeatable and does not depend on
-the pictures translated with it. Batch norm at test time is ``test_norm``:
-``running`` (the usual eval mode: the running statistics of the last training batches), ``batch`` (the
-paper's "batch normalization using the statistics of the test batch": each chunk of ``translate`` is
-normalized by its own mean and variance; the running statistics are neither used nor changed) or
+the pictures translated with it (copies of one picture in a call get a draw each, as the paper's noise gives).
+Batch norm at test time is ``test_norm``: ``running`` (the usual eval mode: the running statistics of the
+last training batches), ``batch`` (the paper's "batch normalization using the statistics of the test batch":
+each chunk of ``translate`` is normalized by its own mean and variance; the running statistics are neither
+used nor changed) or
 ``standing`` (eval mode on statistics recomputed once training ends, :func:`standing_statistics`).
 
 Why ``standing``: with momentum 0.1 the running statistics are an average over the last ~10 training batches
@@ -87,12 +88,21 @@ def _dropout_on(net: nn.Module) -> None:
 
 
 def picture_seeds(images: Tensor, seed: int) -> list[int]:
-    """One seed per picture from its own pixels (BLAKE2b of its float32 values) and ``seed``: the same picture
-    gets the same seed wherever it sits in a batch, a folder or a chunk."""
+    """One seed per picture from its own pixels (BLAKE2b of its float32 values), ``seed``, and how many copies of
+    the same picture came before it in ``images``: a picture gets the same seed wherever it sits in a batch, a
+    folder or a chunk, and copies of one picture (the blank inputs of edges2photos' edgeless tiles) still get the
+    paper's noise, a draw each, as they would translated one at a time."""
     data = images.detach().to("cpu", torch.float32).contiguous().numpy()
     key = int(seed).to_bytes(8, "little", signed=True)
-    return [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8, key=key).digest(), "little") >> 1
-            for row in data]
+    seen: dict[bytes, int] = {}
+    seeds = []
+    for row in data:
+        pixels = row.tobytes()
+        copy = seen.get(pixels, 0)
+        seen[pixels] = copy + 1
+        digest = hashlib.blake2b(pixels + (copy.to_bytes(8, "little") if copy else b""), digest_size=8, key=key)
+        seeds.append(int.from_bytes(digest.digest(), "little") >> 1)
+    return seeds
 
 
 @contextlib.contextmanager
@@ -289,9 +299,10 @@ class Pix2Pix(GANModel):
     def translate(self, images: Tensor, direction: str = "a2b", batch_size: int = 256) -> Tensor:
         """Inputs (model units, (N, C_a, H, W)) -> outputs (model units): eval mode, dropout on when
         ``test_dropout`` (the paper), each picture's masks drawn from a seed made of its own pixels and
-        ``translate_seed`` (:func:`per_picture_dropout`), so a picture translates the same alone, in a folder or
-        anywhere in a batch; with ``test_norm: batch`` each chunk of ``batch_size`` images is normalized by its
-        own statistics (and so depends on the chunk, as the paper's test-batch statistics do)."""
+        ``translate_seed`` (:func:`picture_seeds`, :func:`per_picture_dropout`), so a picture translates the same
+        alone, in a folder or anywhere in a batch (a second copy of it in the same call gets a draw of its own);
+        with ``test_norm: batch`` each chunk of ``batch_size`` images is normalized by its own statistics (and so
+        depends on the chunk, as the paper's test-batch statistics do)."""
         if direction != "a2b":
             raise GanforgeError(f"--direction {direction}: a Pix2Pix run translates A to B only (a2b)")
         was_training = self.training
