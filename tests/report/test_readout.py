@@ -42,6 +42,7 @@ def test_a_perfect_generator_sits_at_the_real_floor_and_a_shapeless_one_is_far(t
     assert judge(blob, "w1")[0] == "far"
     text = format_report(run.path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": blob})
     assert "verdict: not healthy" in text and "w1" in text.split("verdict")[1]
+    assert f"ganforge resume {run.path} --steps N" in text  # the remedy continues this run
     healthy = format_report(run.path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": perfect})
     assert "verdict: healthy: samples near the real-data floor" in healthy
 

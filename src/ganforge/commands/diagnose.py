@@ -115,13 +115,14 @@ def format_report(
         table = [header] + [[str(r["step"]), *(_cell(r.get(k)) for k, _ in present)] for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    lines += ["", verdict((summary or {}).get("evaluation"), events)]
+    lines += ["", verdict((summary or {}).get("evaluation"), events, path)]
     return "\n".join(lines)
 
 
-def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> str:
+def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]], path: Path | str = "RUN") -> str:
     """The verdict: training problems still present at the end, and the samples against the real-data floor
-    (a run with calm training can still produce a shapeless cloud: healthy needs both)."""
+    (a run with calm training can still produce a shapeless cloud: healthy needs both); the remedy names the
+    command that continues this run (``path``), not a setting of a new one."""
     from ganforge.report.readout import quality_verdict
 
     state, quality = quality_verdict(evaluation)
@@ -135,8 +136,9 @@ def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]]) -> 
         return f"verdict: healthy training dynamics; {cleared}{quality}"
     training = "training problems had cleared by the end" if events else "training showed no problem"
     return (
-        f"verdict: not healthy: {quality} ({training}); remedy: train longer (--set train.steps=N) or start "
-        "from a shipped recipe for similar data (`ganforge recipes`), and compare generated with real in report.html"
+        f"verdict: not healthy: {quality} ({training}); remedy: train longer (`ganforge resume {path} --steps N`, N "
+        "above its last step) or start from a shipped recipe for similar data (`ganforge recipes`), and compare "
+        "generated with real in report.html"
     )
 
 
