@@ -149,3 +149,18 @@ def test_pictures_that_look_like_aligned_pairs_get_a_note_naming_pix2pix(tmp_pat
     assert pairs_hint(tmp_path / "one.npz", []) == pairs_hint(tmp_path / "uneven.npz", []) == ""
     assert "side-by-side AB" in pairs_hint(tmp_path, ["64x32", "128x64"])
     assert pairs_hint(tmp_path, ["64x32", "64x64"]) == ""
+
+
+def test_a_run_whose_training_data_moved_says_which_recorded_path_is_gone(tmp_path: Path, run_cli) -> None:
+    """eval and resume after the data was moved said only "'...' does not exist; give a folder ...", not that it
+    is the path the run recorded, nor where that record is."""
+    data = tmp_path / "spiral.csv"
+    np.savetxt(data, np.random.RandomState(0).randn(300, 2), delimiter=",")
+    code, _, err = run_cli("train", str(data), "--set", "train.steps=5", "-q", "--no-eval", "-o", str(tmp_path / "r"))
+    assert code == 0, err
+    data.rename(tmp_path / "moved.csv")
+    for args in (("eval", str(tmp_path / "r")), ("resume", str(tmp_path / "r"), "--steps", "10", "-q")):
+        code, _, err = run_cli(*args)
+        assert code == 2 and f"its training data '{data}' is gone (data.path in " in err, err
+        assert "config.yaml" in err and len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+        assert "Traceback" not in err

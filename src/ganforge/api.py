@@ -24,7 +24,14 @@ from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_batch_size, check_compatible
 from ganforge.gans.registry import build_model
 from ganforge.recipes import is_data_file, resolve_recipe
-from ganforge.runs import PYTHON_MODEL, Run, check_run_dir, register_in_process_model, write_run_files
+from ganforge.runs import (
+    PYTHON_MODEL,
+    Run,
+    check_recorded_data,
+    check_run_dir,
+    register_in_process_model,
+    write_run_files,
+)
 from ganforge.training import defaults
 from ganforge.training.callbacks import build_callbacks
 from ganforge.training.checkpoint import remove_checkpoints_after
@@ -499,6 +506,7 @@ def _resume_locked(
             build(source)
         register_in_process_model(path, gan)
     else:
+        check_recorded_data(config.data, path)
         source = source_from_config(config.data)
         gan = build_model(config.model, source)
     return _run(config, gan, source, data_rng, path, show_progress, resume=True, config_changed=steps is not None)

@@ -273,13 +273,31 @@ class Run:
 
         if self.source is not None:
             return self.source
+        self.check_recorded_data()
         source = source_from_config(self.config.data)
         source.scaler = self.scaler
         return source
 
+    def check_recorded_data(self) -> None:
+        """:func:`check_recorded_data` of this run."""
+        check_recorded_data(self.config.data, self.path)
+
     def evaluate(self, n: int | None = None, metrics: list[str] | None = None) -> dict[str, Any]:
         """The metrics of the evaluator registered for this run's kind of data (see ``EVALUATORS``)."""
         return evaluate_run(self, n or self.config.eval.n, metrics or self.config.eval.metrics)
+
+
+def check_recorded_data(data: dict[str, Any], run_path: Path) -> None:
+    """A one-line error when a data file or folder a run trained on (``data.path``, ``path_a``, ``path_b``) is
+    gone: the source's own message ("give a folder ...") does not say that the path is the one the run recorded,
+    nor where to point it elsewhere."""
+    for key in ("path", "path_a", "path_b"):
+        value = data.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().exists():
+            raise GanforgeError(
+                f"{run_path}: its training data '{value}' is gone (data.{key} in {Path(run_path) / 'config.yaml'}); "
+                "put the data back there, or edit that line to where it is now"
+            )
 
 
 def evaluate_run(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def heldout_source(run: Run) -> tuple[ImagePairSource, str]:
     """The evaluation pairs of ``run`` and what they are."""
     from ganforge.data.registry import build_source
 
+    run.check_recorded_data()
     section = dict(run.config.data)
     name = str(section.pop("source"))
     if name in BUILTIN_SPLITS:
