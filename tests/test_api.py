@@ -121,3 +121,28 @@ def test_a_run_that_ends_before_its_generator_trains_says_so(tmp_path, capsys) -
     from ganforge.gans.registry import build_model
 
     assert untrained_generator_note(build_model(lapgan.model, source_from_config(lapgan.data)), 3) == ""
+
+
+def test_a_recipe_trains_on_a_data_file_given_as_data(tmp_path) -> None:
+    """gf.train("timeseries-gru", data="series.csv") said "unknown data source 'series.csv' ... (or give a path to
+    a .csv file)", and data=Path(...) failed with an AttributeError: a path is now the file the recipe trains on,
+    as `ganforge train series.csv --recipe timeseries-gru` does."""
+    from pathlib import Path
+
+    import numpy as np
+
+    t = np.arange(200)
+    rows = np.stack([np.sin(t / 5), np.cos(t / 7)], 1)
+    np.savetxt(tmp_path / "series.csv", rows, delimiter=",", header="temp,sales", comments="")
+    tiny = ["train.batch_size=8", "data.seq_len=6", "model.generator.hidden=4", "model.discriminator.hidden=4",
+            "eval.enabled=false"]
+    for data in (str(tmp_path / "series.csv"), Path(tmp_path / "series.csv")):
+        run = gf.train("timeseries-gru", data=data, steps=2, overrides=tiny, out=tmp_path / f"r{type(data).__name__}",
+                       show_progress=False)
+        assert run.config.data["source"] == "timeseries-csv" and run.config.data["path"].endswith("series.csv")
+    points = gf.train(data=str(tmp_path / "series.csv"), steps=2, out=tmp_path / "points", show_progress=False,
+                      overrides=["eval.enabled=false"])  # no recipe: the file's own default GAN
+    assert points.config.data["source"] == "file"
+    moons = gf.train("ring8", data="moons", steps=2, out=tmp_path / "moons", show_progress=False,
+                     overrides=["eval.enabled=false"])  # a source name is still a source name
+    assert moons.config.data["source"] == "moons"

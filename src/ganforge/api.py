@@ -312,6 +312,20 @@ def _announce(line: str, show_progress: bool) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def _names_data_path(data: Any) -> bool:
+    """Whether ``data`` names a file or folder of data (a ``Path``; a string ending in .csv/.npy/.npz; a string
+    naming an existing folder) rather than a built-in source (``"moons"``, which wins over a folder of that name,
+    as a bare recipe name does on the command line)."""
+    from ganforge.data.registry import source_names
+    from ganforge.recipes import DATA_SUFFIXES
+
+    if isinstance(data, Path):
+        return True
+    if not isinstance(data, str) or data in source_names():
+        return False
+    return Path(data).suffix.lower() in DATA_SUFFIXES or Path(data).is_dir()
+
+
 def train(
     model: GANModel | str | Path | RunConfig | dict[str, Any] | None = None,
     data: Any = None,
@@ -328,7 +342,9 @@ def train(
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
     built in Python. ``data`` is a DataSource, a numpy array, a tensor, a torch Dataset or a DataLoader
     (required with a GAN object; a DataFrame or .csv path for ``TableGAN``); with a recipe it is optional and
-    may also be a source name (``"moons"``). ``steps``,
+    may also be a source name (``"moons"``) or a data file or folder (``"series.csv"``, a ``Path``: the recipe
+    trained on it, as ``ganforge train series.csv --recipe timeseries-gru``; with no recipe, the file's own
+    default GAN, as ``ganforge train series.csv``). ``steps``,
     ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is
     ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
@@ -374,6 +390,13 @@ def train(
             return _run(config, model, data, data_rng, path, show_progress, resume=False)
         finally:
             release_run_lock(path)
+    if _names_data_path(data):  # gf.train("timeseries-gru", data="series.csv"): as `ganforge train FILE --recipe`
+        from ganforge.recipes import recipe_with_data_file
+
+        if model is None:
+            model, data = str(data), None
+        elif isinstance(model, (str, Path)):
+            model, data = recipe_with_data_file(model, str(data)), None
     if isinstance(data, str):
         typed["data.source"] = data
     given_object = False
