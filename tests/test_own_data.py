@@ -164,3 +164,15 @@ def test_a_run_whose_training_data_moved_says_which_recorded_path_is_gone(tmp_pa
         assert code == 2 and f"its training data '{data}' is gone (data.path in " in err, err
         assert "config.yaml" in err and len([line for line in err.splitlines() if line.startswith("error:")]) == 1
         assert "Traceback" not in err
+
+
+def test_a_numeric_csv_of_several_columns_is_told_about_the_table_recipe(tmp_path: Path) -> None:
+    """All-number CSVs read as points (the fitted MLP GAN): iris came back with 7 significant figures and values
+    below a column's minimum, and nothing said that --recipe table keeps ranges and decimals."""
+    from ganforge.api import fitted_file_recipe
+
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "wide.csv", rng.normal(size=(200, 4)).round(1), delimiter=",", header="a,b,c,d", comments="")
+    np.savetxt(tmp_path / "xy.csv", rng.normal(size=(200, 2)), delimiter=",", header="x,y", comments="")
+    assert "--recipe table keeps each column's range" in fitted_file_recipe(tmp_path / "wide.csv", [])[1]
+    assert "--recipe table" not in fitted_file_recipe(tmp_path / "xy.csv", [])[1]

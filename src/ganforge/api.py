@@ -254,6 +254,9 @@ def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:
     return {"source": "file", "path": str(file)}
 
 
+TABLE_HINT_COLUMNS = 3  # numeric CSVs this wide may be records (iris, breast_cancer) rather than points
+
+
 def fitted_file_recipe(
     path: str | Path, overrides: list[str], typed: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], str, DataSource]:
@@ -264,6 +267,10 @@ def fitted_file_recipe(
     raw = apply_settings(apply_overrides(resolve_recipe(path), overrides), typed)
     source = source_from_config(parse_config(raw).data)
     raw, line = defaults.for_user_file(raw, source, [*overrides, *(f"{k}=" for k in typed)])
+    if line and raw["data"].get("source") == "file" and Path(path).suffix.lower() == ".csv" and (
+        int(source.sample_shape[-1]) >= TABLE_HINT_COLUMNS
+    ):  # all-number columns read as points: say how to keep a table's ranges and decimals instead
+        line += "; a table of records? --recipe table keeps each column's range, decimals and kind"
     if line:
         raw["description"] = f"{raw.get('description', '')} — {line}".strip(" —")
     return raw, line, source
