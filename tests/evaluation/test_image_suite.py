@@ -60,14 +60,15 @@ def test_fid_and_floor_are_the_formula_on_shared_features(digits: tuple[torch.Te
     real_f, fake_f = compute_features(net, real), compute_features(net, fake)
     assert report["fid"] == pytest.approx(frechet_distance(real_f, fake_f), rel=1e-12)
     floors, matched, prdc_floors, prdc_matched = [], [], [], []
+    fake_m = fake_f[torch.randperm(400, generator=torch.Generator().manual_seed(0))]  # floor-size B, drawn at random
     for split in range(10):  # the floors average ten random half-splits of the real set (PRDC: the first three)
         perm = torch.randperm(1000, generator=torch.Generator().manual_seed(split))
         a, b = perm[:400], perm[400:800]
         floors.append(frechet_distance(real_f[a], real_f[b]))
-        matched.append(frechet_distance(real_f[a], fake_f))
+        matched.append(frechet_distance(real_f[a], fake_m))
         if split < 3:
             prdc_floors.append(precision_recall_density_coverage(real_f[a], real_f[b], 5))
-            prdc_matched.append(precision_recall_density_coverage(real_f[a], fake_f, 5))
+            prdc_matched.append(precision_recall_density_coverage(real_f[a], fake_m, 5))
     assert report["noise_floor_n"] == 400
     assert report["fid_noise_floor"] == pytest.approx(np.mean(floors), rel=1e-12)
     assert report["fid_noise_floor_std"] == pytest.approx(np.std(floors), rel=1e-9)
@@ -110,6 +111,16 @@ def test_matched_prdc_sits_at_its_floor_for_real_images_and_below_it_off_the_dat
     off = image_report(real, blurred, ["prdc"])
     assert off["precision_matched"] < good["precision_matched"] - 0.1
     assert off["recall_matched"] < 0.1 < good["recall_matched"] - 0.8
+
+
+def test_the_floor_size_twin_draws_b_at_random_not_its_first_images(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """`ganforge fid A A` on a folder read in class order gave "B at that size: 319.9" against a floor of 59: the
+    first m images of B held only the first classes. Sorting B by class must not move fid_matched off the floor."""
+    images, labels = digits
+    real = images[:1200]
+    by_class = real[torch.argsort(labels[:1200], stable=True)]
+    report = image_report(real, by_class, ["fid"])
+    assert report["fid_matched"] < 2 * report["fid_noise_floor"]
 
 
 def test_inception_score_and_its_real_reference(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
