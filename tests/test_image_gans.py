@@ -169,6 +169,11 @@ def test_a_class_folder_runs_classes_are_named_in_sample_and_fid(
     capsys.readouterr()
     assert _cli(["fid", str(pets), str(tmp_path / "gen"), "--per-class", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_intra_fid_classes"] == 2
+    assert _cli(["sample", str(run), "-n", "60", "-o", str(tmp_path / "gen.npz")]) == 0  # ids and class_names
+    assert np.load(tmp_path / "gen.npz")["class_names"].tolist() == ["cat", "dog"]
+    capsys.readouterr()
+    assert _cli(["fid", str(pets), str(tmp_path / "gen.npz"), "--per-class", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_intra_fid_classes"] == 2
     assert _cli(["sample", str(run), "-n", "4", "--label", "dog", "-o", str(tmp_path / "dogs.png")]) == 0
     loaded = gf.load(run)
     torch.manual_seed(0)

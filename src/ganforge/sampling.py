@@ -168,7 +168,8 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
 
 def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
     """An uncompressed .npz: the samples streamed to a .npy (one block in memory), then stored in the zip
-    archive as ``images`` or ``samples``; conditional models also get ``labels``."""
+    archive as ``images`` or ``samples``; conditional models also get ``labels`` (and ``class_names``, the name of
+    each id, for a run trained on class sub-folders)."""
     labels = balanced_labels(run, n) if label is None else None
     key = "images" if run.data_info.kind == "images" else "samples"
     member = path.with_name(f"{path.name}.{key}.npy")
@@ -181,6 +182,9 @@ def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **op
                 y = labels.numpy() if labels is not None else np.full(n, int(label), dtype=np.int64)  # type: ignore[arg-type]
                 with archive.open("labels.npy", "w", force_zip64=True) as handle:
                     npy_format.write_array(handle, y.astype(np.int64))
+                if run.class_names is not None:  # the name of each id, as augment writes it: fid --per-class reads it
+                    with archive.open("class_names.npy", "w", force_zip64=True) as handle:
+                        npy_format.write_array(handle, np.array([str(c) for c in run.class_names]))
     finally:
         if member.exists():
             member.unlink()
