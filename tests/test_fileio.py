@@ -221,6 +221,26 @@ def test_csv_delimiter_reads_semicolon_tab_and_pipe_files_and_refuses_decimal_co
     assert csv_delimiter(path) == ","
 
 
+def test_csv_delimiter_counts_cells_not_characters(tmp_path) -> None:
+    """A quoted cell holding ';' made the per-line counts differ (read as ','); a comma in a text cell of a ';'
+    file was called a decimal comma."""
+    from ganforge.data.tables import read_table
+    from ganforge.fileio import csv_delimiter
+
+    path = tmp_path / "t.csv"
+    path.write_text('a;b;c\n1.5;"x;q";2\n2.5;y;3\n')
+    assert csv_delimiter(path) == ";"
+    assert read_table(path)["b"].tolist() == ["x;q", "y"]
+    path.write_text("a;city;c\n1.5;Rome, IT;2\n2.5;Paris, FR;3\n")
+    assert csv_delimiter(path) == ";"
+    assert read_table(path)["city"].tolist() == ["Rome, IT", "Paris, FR"]
+    path.write_text("a;city;c\n1.5;Rome, IT;2\n2,5;Paris, FR;3\n")  # a number with a comma still is one
+    with pytest.raises(GanforgeError, match="decimal commas"):
+        csv_delimiter(path)
+    path.write_text('"a,b";c\n1;2\n')  # the header's comma is inside quotes: cells are split by ';'
+    assert csv_delimiter(path) == ";"
+
+
 def test_a_damaged_numpy_file_is_called_damaged_not_pickled(tmp_path: Path) -> None:
     """NumPy's message for bytes that are neither an .npz nor an .npy suggests allow_pickle=True: loading a
     corrupt, possibly hostile file unsafely. Every reader of NumPy files says what it is instead."""

@@ -100,22 +100,37 @@ OTHER_CSV_DELIMITERS = (";", "\t", "|")
 
 
 def csv_delimiter(path: str | os.PathLike[str], lines: int = 20) -> str:
-    """The separator of a user's CSV file: ``,`` unless its first line holds no comma and one of ``;``, tab or
-    ``|`` splits each of the first ``lines`` lines into the same number (> 1) of cells (Excel saves ``;`` in
-    locales whose decimal mark is a comma). Such a file with decimal commas in its cells (``1,5;2,0``) is a
-    one-line error: its numbers would be read as text. Unreadable files give ``,`` (their reader reports)."""
+    """The separator of a user's CSV file: ``,`` unless its header holds no comma outside quotes and one of
+    ``;``, tab or ``|`` splits each of the first ``lines`` records into the same number (> 1) of cells (Excel
+    saves ``;`` in locales whose decimal mark is a comma). Cells are counted by the csv module, so a quoted
+    cell holding the separator (``"x;y"``) does not make a record look longer. Such a file with decimal
+    commas in its numbers (``1,5;2,0``) is a one-line error: its numbers would be read as text; a comma in a
+    text cell (``follow up, later``) is no decimal comma. Unreadable files give ``,`` (their reader reports)."""
+    import csv
+    import re
+
     try:
         with open(path, newline="", encoding=CSV_ENCODING) as handle:
-            head = [line.rstrip("\r\n") for _, line in zip(range(lines), handle, strict=False)]
+            head = [line for _, line in zip(range(lines), handle, strict=False) if line.strip()]
     except (OSError, UnicodeDecodeError):
         return ","
-    head = [line for line in head if line.strip()]
-    if not head or "," in head[0]:
+
+    def records(delimiter: str) -> list[list[str]]:
+        try:
+            return [row for row in csv.reader(head, delimiter=delimiter) if row]
+        except csv.Error:
+            return []
+
+    if not head or len(next(iter(records(",")), [])) > 1:
         return ","
+    decimal_comma = re.compile(r"[-+]?\d*,\d+")
     for delimiter in OTHER_CSV_DELIMITERS:
-        counts = {line.count(delimiter) for line in head}
-        if len(counts) == 1 and counts.pop() > 0:
-            if any("," in line for line in head[1:]):
+        rows = records(delimiter)
+        if len(rows) > 1 and rows[-1] and len(head) >= lines:
+            rows = rows[:-1]  # the last record read may be cut short at the line limit
+        counts = {len(row) for row in rows}
+        if len(counts) == 1 and counts.pop() > 1:
+            if any(decimal_comma.fullmatch(cell.strip()) for row in rows[1:] for cell in row):
                 raise GanforgeError(
                     f"{os.fspath(path)}: cells separated by {delimiter!r} use decimal commas (e.g. '1,5'); save the "
                     "file with '.' as the decimal mark"

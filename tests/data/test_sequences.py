@@ -204,3 +204,14 @@ def test_column_formats_of_old_and_damaged_records() -> None:
     ):
         with pytest.raises(GanforgeError, match="data.json.*damaged"):
             column_formats({**good, **bad}, 1)
+
+
+def test_a_text_column_error_suggests_only_numeric_columns(tmp_path: Path) -> None:
+    """data.columns=[temp,city] with city text suggested every other column: the date and city itself."""
+    from ganforge.data.sequences import read_numeric_csv
+
+    path = tmp_path / "s.csv"
+    path.write_text("date,temp,sales,city\n2021-01-01,9.4,61,x\n2021-01-02,11.7,66,y\n")
+    with pytest.raises(GanforgeError, match=r"column 'city': 'x' is not a number") as exc:
+        read_numeric_csv(path, ["temp", "city"])
+    assert "--set 'data.columns=[temp,sales]'" in str(exc.value)

@@ -267,3 +267,60 @@ def test_number_format_is_the_rule_that_types_table_columns() -> None:
     assert number_format(np.array([1.5, 2.25])) == ("float", 2)
     assert legal_numbers(np.array([0.126, -3.0, 9.0]), 0.0, 1.5, 2).tolist() == [0.13, 0.0, 1.5]
     assert legal_numbers(np.array([0.1234567]), 0.0, 1.0, None).tolist() == [0.1234567]
+
+
+def test_day_first_dates_are_read_one_way_and_written_in_their_format(tmp_path) -> None:
+    """Row-by-row guessing read 02/01/2022 as February 1 in a dd/mm/yyyy column (and wrote ISO back)."""
+    days = ["08/01/2022", "26/02/2022", "02/01/2022", "15/05/2022", "03/02/2022", "28/05/2022"]
+    path = tmp_path / "d.csv"
+    path.write_text("dmy,x\n" + "".join(f"{d},{i}.5\n" for i, d in enumerate(days)))
+    frame = read_table(path)
+    assert infer_schema(frame)["dmy"] == "datetime"
+    source = table_source(frame, "d", validation=0.0, holdout=0.0, quiet=True)
+    col = next(c for c in source.transformer.columns if c.name == "dmy")
+    assert col.date_format == "%d/%m/%Y"
+    first, last = pd.Timestamp("2022-01-02"), pd.Timestamp("2022-05-28")
+    assert (col.minimum, col.maximum) == (first.value / 86_400e9, last.value / 86_400e9)
+    noise = np.random.default_rng(0).normal(0, 3, (200, source.transformer.width)).astype(np.float32)
+    out = source.transformer.inverse(noise)["dmy"]
+    assert out.str.fullmatch(r"\d{2}/\d{2}/2022").all()
+    assert pd.to_datetime(out, format="%d/%m/%Y").between(first, last).all()
+    back = source.transformer.inverse(source.x.numpy())["dmy"]
+    assert sorted(back) == sorted(source.frame["dmy"])
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind"),
+    [
+        (["01/13/2022", "02/01/2022", "03/01/2022"], "datetime"),  # month-first: 13 is a day
+        (["13/01/2022", "01/13/2022", "03/01/2022"], "categorical"),  # no one reading fits every cell
+        (["01/02/2022", "02/01/2022", "03/01/2022"], "categorical"),  # either reading fits: not guessed
+        (["2022-01-02", "2022-02-01", "2022-03-01"], "datetime"),
+    ],
+)
+def test_numeric_dates_need_one_order_of_day_and_month(cells, kind) -> None:
+    assert infer_schema(pd.DataFrame({"d": cells}))["d"] == kind
+
+
+def test_leading_zero_codes_keep_their_zeros(tmp_path) -> None:
+    """01234 was read as the number 1234, even with data.columns.zip=categorical."""
+    path = tmp_path / "z.csv"
+    codes = ["01234", "98765", "00042", "01234", "98765", "00042"]
+    path.write_text("zip,share,x\n" + "".join(f"{z},0.{i},{i}.5\n" for i, z in enumerate(codes)))
+    frame = read_table(path)
+    assert frame["zip"].tolist() == codes
+    assert frame["share"].dtype == np.float64  # 0.5 is a plain decimal, not a code
+    for columns in (None, {"zip": "categorical"}):
+        source = table_source(frame, "z", columns=columns, validation=0.0, holdout=0.0, quiet=True)
+        col = next(c for c in source.transformer.columns if c.name == "zip")
+        assert (col.kind, col.dtype, set(col.categories)) == ("categorical", "str", set(codes))
+        noise = np.random.default_rng(0).normal(0, 3, (50, source.transformer.width)).astype(np.float32)
+        assert set(source.transformer.inverse(noise)["zip"]) <= set(codes)
+
+
+def test_tables_too_small_for_a_holdout_are_refused_before_training() -> None:
+    """A 2-row table trained, then `ganforge eval` found no holdout rows."""
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+    with pytest.raises(GanforgeError, match="too few for a holdout split"):
+        table_source(frame, "t", quiet=True)
+    assert len(table_source(frame, "t", holdout=0.0, validation=0.0, quiet=True).frame) == 2

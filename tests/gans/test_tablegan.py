@@ -141,3 +141,30 @@ def test_quantile_encoding_with_target_share_trains_samples_and_reloads(tmp_path
     assert again.gan.transformer is not None and again.gan.transformer.encoding == "quantile"
     torch.manual_seed(0)
     assert again.sample(rows=100).equals(frame)
+
+
+def test_conditions_on_a_column_with_missing_values_skip_missing_cells(tmp_path) -> None:
+    """`--where smoker=True` on a boolean column with gaps raised "boolean value of NA is ambiguous"."""
+    from ganforge.gans.tablegan import _is_value
+
+    assert not _is_value(pd.NA, True) and not _is_value(np.nan, "a") and _is_value(None, None)
+    assert _is_value(True, True) and not _is_value(False, True) and not _is_value("a", None)
+    rng = np.random.default_rng(0)
+    smoker = pd.array(rng.choice([True, False, None], 40).tolist(), dtype="boolean")
+    frame = pd.DataFrame({"smoker": smoker, "age": rng.normal(50, 9, 40).round(1)})
+    run = gf.train(gf.TableGAN(**SMALL), data=frame, steps=3, batch_size=20, out=tmp_path / "r", show_progress=False)
+    rows = run.sample(rows=30, where="smoker=True")
+    assert len(rows) == 30 and rows["smoker"].eq(True).all()
+
+
+def test_quoted_conditions_can_hold_commas() -> None:
+    """`--where "city=Paris, FR"` split at the comma; a quoted value keeps it."""
+    from ganforge.gans.tablegan import parse_where
+
+    assert parse_where('city="Paris, FR",sex=F') == [("city", "Paris, FR"), ("sex", "F")]
+    assert parse_where("city='Paris, FR'") == [("city", "Paris, FR")]
+    assert parse_where("country=Côte d'Ivoire") == [("country", "Côte d'Ivoire")]
+    with pytest.raises(GanforgeError, match="quote a value holding a comma"):
+        parse_where("city=Paris, FR")
+    with pytest.raises(GanforgeError, match="not closed"):
+        parse_where('city="Paris, FR')

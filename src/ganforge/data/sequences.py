@@ -157,7 +157,7 @@ def read_numeric_csv(
             try:
                 value = float(cell)
             except ValueError:
-                numeric = [n for i, n in enumerate(names) if i != col]
+                numeric = [n for i, n in enumerate(names) if i != col and _numeric_column(body, i)]
                 example = f"--set 'data.columns=[{','.join(numeric) or 'a,b'}]'"
                 fix = "fill the empty cell" if not cell else f"leave the column out ({example})"
                 raise GanforgeError(
@@ -170,6 +170,18 @@ def read_numeric_csv(
                 )
             values[r, c] = value
     return values, [names[c] for c in picked]
+
+
+def _numeric_column(body: list[list[str]], index: int) -> bool:
+    """Whether every cell of a column is a finite number, so it can be suggested in ``data.columns`` (the
+    suggestion once listed every other column, text and dates included, and the same text column again)."""
+    for row in body:
+        try:
+            if not math.isfinite(float(row[index].strip())):
+                return False
+        except (ValueError, IndexError):
+            return False
+    return True
 
 
 def sliding_windows(series: np.ndarray, seq_len: int, stride: int = 1) -> np.ndarray:

@@ -8,11 +8,14 @@ Reading and typing
     ============  =======================================================================================
     boolean       pandas reads it as bool (True/False cells)
     categorical   text that is not a date; or numbers with at most 2 distinct values; or whole numbers
-                  with at most ``CATEGORICAL_MAX_LEVELS`` (10) distinct values
+                  with at most ``CATEGORICAL_MAX_LEVELS`` (10) distinct values. Numbers written with a
+                  leading zero (``01234``: zip codes, account numbers) are read as text, so the zeros stay
     id            every value distinct and either text, or whole numbers that are consecutive or in a
                   column whose name looks like an id (``id``, ``*_id``, ``*ID``...); left out of the model
                   (synthetic rows get fresh ids that never collide with real ones)
-    datetime      text that pandas parses as dates in every non-missing cell
+    datetime      text that pandas parses as dates in every non-missing cell, with one format for the
+                  whole column (dd/mm/yyyy when some first field is above 12, mm/dd/yyyy when some second
+                  one is; text when neither or both); generated dates are written in that format
     integer       other whole numbers (generated values are rounded)
     numeric       other numbers (generated values keep the data's number of decimals)
     ============  =======================================================================================
@@ -109,14 +112,28 @@ def read_table(path: str | Path) -> Any:
         raise GanforgeError(f"data file '{path}' is a directory; give a .csv file")
     if path.stat().st_size == 0:
         raise GanforgeError(f"data file '{path}' is empty; a table needs a header row and at least two rows")
+    sep = csv_delimiter(path)
     try:
-        frame = pd.read_csv(path, skipinitialspace=True, sep=csv_delimiter(path))
+        frame = pd.read_csv(path, skipinitialspace=True, sep=sep)
+        numbers = [i for i in range(frame.shape[1]) if pd.api.types.is_numeric_dtype(frame.iloc[:, i])]
+        if numbers:  # read again as text: numbers with leading zeros are codes (see _has_leading_zeros)
+            text = pd.read_csv(path, skipinitialspace=True, sep=sep, dtype=str)
+            for i in numbers:
+                if text.shape == frame.shape and _has_leading_zeros(text.iloc[:, i]):
+                    frame.isetitem(i, text.iloc[:, i])
     except UnicodeDecodeError:
         raise GanforgeError(f"{path}: not a UTF-8 text CSV file; save it as UTF-8 CSV") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GanforgeError(f"{path}: not a readable CSV table ({detail})") from None
     return frame
+
+
+def _has_leading_zeros(cells: Any) -> bool:
+    """Whether a column's text has a number with a leading zero (``01234``, ``007``; not ``0`` or ``0.5``):
+    codes such as zip codes or account numbers, kept as text, since reading them as numbers turns 01234 into
+    1234 and no column kind could write the zero back."""
+    return bool(cells.dropna().str.strip().str.match(r"[-+]?0\d").any())
 
 
 def _decimals(values: np.ndarray) -> int | None:
@@ -142,21 +159,84 @@ def number_format(values: np.ndarray) -> tuple[str, int | None]:
     return "float", _decimals(values)
 
 
-def _parse_datetimes(text: Any) -> Any | None:
-    """The column parsed as datetimes, or None when any non-missing cell is not a date (or all are numbers)."""
+NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})([ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def _numeric_date_format(cells: Any, strict: bool) -> str | None:
+    """The one format of cells that all read ``a/b/yyyy`` (or with ``-`` or ``.``, an optional time): day-first
+    when some first field is above 12, month-first when some second field is; None when both happen (no
+    single reading fits every cell) or the cells mix separators, year widths or time layouts. When neither
+    happens the cells read either way, so a wrong guess would silently swap days and months: None unless
+    ``strict`` is off (the user declared the column a datetime), then month-first (pandas' default)."""
+    parts = cells.str.extract("^" + NUMERIC_DATE.pattern + "$")
+    if parts[1].nunique() != 1 or parts[3].str.len().nunique() != 1:
+        return None
+    times = parts[4].fillna("").str.replace(r"\d+", "d", regex=True)
+    if times.nunique() != 1:
+        return None
+    day_first = bool((parts[0].astype(int) > 12).any())
+    month_first = bool((parts[2].astype(int) > 12).any())
+    if day_first and month_first:
+        return None
+    if not day_first and not month_first and strict:
+        return None
+    sep = parts[1].iloc[0]
+    year = "%Y" if len(parts[3].iloc[0]) == 4 else "%y"
+    time_layout = {"": "", "d:d": "%H:%M", "d:d:d": "%H:%M:%S", "d:d:d.d": "%H:%M:%S.%f"}
+    time = times.iloc[0]
+    if time[1:] not in time_layout:
+        return None
+    fields = f"%d{sep}%m" if day_first else f"%m{sep}%d"
+    return f"{fields}{sep}{year}" + (time[0] + time_layout[time[1:]] if time else "")
+
+
+def _date_format(text: Any, strict: bool = True) -> str | None:
+    """The format every non-missing cell of a column is written in (strptime/strftime codes), so the column
+    is parsed one consistent way (row-by-row guessing read 02/01/2022 as February 1 in a day-first column)
+    and generated dates are written back as the input writes them. ``""``: dates in mixed notations (read
+    cell by cell, written back as ISO 8601); None: not a date column (a cell is no date, all are numbers,
+    or day and month cannot be told apart: see :func:`_numeric_date_format`)."""
     pd = _pandas()
-    sample = text.astype(str)
-    if sample.str.fullmatch(r"[-+]?\d+(\.\d*)?").all():
+    cells = text.astype(str).str.strip()
+    if cells.str.fullmatch(r"[-+]?\d+(\.\d*)?").all():
         return None
-    if not sample.str.contains(r"\d", regex=True).all():
+    if not cells.str.contains(r"\d", regex=True).all():
         return None
+    numeric_dates = cells.str.fullmatch(NUMERIC_DATE.pattern)
+    if numeric_dates.all():
+        return _numeric_date_format(cells, strict)
+    if numeric_dates.any():  # some cells a/b/yyyy, others another notation: day and month order unknown
+        return None
+    from pandas.tseries.api import guess_datetime_format
+
+    fmt = guess_datetime_format(cells.iloc[0])
+    for attempt in ([fmt] if fmt else []) + ["mixed"]:
+        try:
+            parsed = pd.to_datetime(cells, errors="coerce", format=attempt)
+        except (ValueError, TypeError):
+            continue
+        if not parsed.isna().any():
+            return "" if attempt == "mixed" or "%z" in attempt or "%Z" in attempt else attempt
+    return None
+
+
+def _to_datetimes(text: Any, fmt: str) -> Any:
+    """Cells parsed with one format (``""``: cell by cell, as runs saved before ``date_format`` existed)."""
+    pd = _pandas()
     try:
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        return pd.to_datetime(text.astype(str).str.strip(), errors="coerce", format=fmt or "mixed")
     except (ValueError, TypeError):
+        return pd.Series(pd.NaT, index=text.index)
+
+
+def _parse_datetimes(text: Any) -> Any | None:
+    """The column parsed as datetimes (one format for every cell, see :func:`_date_format`), or None when it
+    is not a date column."""
+    fmt = _date_format(text)
+    if fmt is None:
         return None
-    if parsed.isna().any():
-        return None
-    return parsed
+    parsed = _to_datetimes(text, fmt)
+    return None if parsed.isna().any() else parsed
 
 
 def infer_kind(series: Any, name: str) -> str:
@@ -203,6 +283,7 @@ class ColumnInfo:
     categories: list[Any] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     unit: str = "s"  # datetimes: "D" (whole days) or "s"
+    date_format: str = ""  # datetimes: the input's strptime/strftime format ("": mixed notations, written as ISO)
     id_start: int = 0  # ids: first fresh integer id (above every real one)
     id_width: int = 6
     gmm: dict[str, list[float]] = field(default_factory=dict)  # means, stds, weights of the kept modes
@@ -537,11 +618,18 @@ def _continuous_values(series: Any, kind: str, info: ColumnInfo) -> np.ndarray:
                 f"column '{info.name}': {bad!r} is not a number; set data.columns.{info.name}=categorical"
             )
         return values
-    parsed = (
-        series
-        if pd.api.types.is_datetime64_any_dtype(series)
-        else pd.to_datetime(series.astype(str), errors="coerce", format="mixed")
-    )
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = series
+    else:
+        if info.minimum is None:  # fitting: the column's one format, kept for parsing and writing back
+            fmt = _date_format(series, strict=False)
+            if fmt is None:
+                raise GanforgeError(
+                    f"column '{info.name}': its cells are not dates in one format (day and month order differ "
+                    f"between cells, or a cell is no date); set data.columns.{info.name}=categorical"
+                )
+            info.date_format = fmt
+        parsed = _to_datetimes(series, info.date_format)
     if parsed.isna().any():
         bad = series[parsed.isna()].iloc[0]
         raise GanforgeError(f"column '{info.name}': {bad!r} is not a date; set data.columns.{info.name}=categorical")
@@ -703,7 +791,8 @@ def _continuous_out(col: ColumnInfo, values: np.ndarray, missing: np.ndarray) ->
         scale = DAY_NS if col.unit == "D" else 10**9
         stamps = pd.to_datetime(np.round(values).astype(np.int64) * scale)
         out = pd.Series(stamps).where(~missing)
-        return out.dt.strftime("%Y-%m-%d" if col.unit == "D" else "%Y-%m-%d %H:%M:%S").where(~missing).to_numpy()
+        iso = "%Y-%m-%d" if col.unit == "D" else "%Y-%m-%d %H:%M:%S"
+        return out.dt.strftime(col.date_format or iso).where(~missing).to_numpy()
     if col.dtype == "int":
         arr = pd.array(np.round(values).astype(np.int64), dtype="Int64")
         arr[missing] = pd.NA
@@ -925,6 +1014,11 @@ def table_source(
         hold_idx = np.arange(len(holdout_frame))
     else:
         train_idx, val_idx, hold_idx = split_rows(len(frame), validation, holdout, split_seed)
+        if holdout > 0 and len(hold_idx) == 0:  # `ganforge eval` would refuse the run after training it
+            raise GanforgeError(
+                f"{name}: {len(frame)} rows are too few for a holdout split (data.holdout={holdout}) to evaluate "
+                "on; add rows, or set data.holdout=0 to train without evaluation"
+            )
         holdout_frame = frame.iloc[hold_idx].reset_index(drop=True)
     train = frame.iloc[train_idx].reset_index(drop=True)
     for column, kind in schema.items():

@@ -76,21 +76,57 @@ def table_discriminator(in_dim: int, hidden: Sequence[int], pack: int) -> Packed
     return PackedDiscriminator(nn.Sequential(*layers), pack)
 
 
+WHERE_FORMAT = (
+    "expected COLUMN=VALUE, several joined by commas; quote a value holding a comma, e.g. "
+    """--where 'sex=F,city="Paris, FR"'"""
+)
+
+
 def parse_where(where: str | dict[str, str] | None) -> list[tuple[str, str]]:
-    """``"sex=F,island=Biscoe"`` (or a mapping) -> [(column, value), ...]."""
+    """``"sex=F,island=Biscoe"`` (or a mapping) -> [(column, value), ...]. A value (or column) that starts
+    with a quote, ``city="Paris, FR"`` or ``city='Paris, FR'``, runs to the matching quote, so it can hold
+    commas; a quote inside a word (``d'Ivoire``) is a plain character."""
     if where is None or where == "":
         return []
     if isinstance(where, dict):
         return [(str(k), str(v)) for k, v in where.items()]
+    text = str(where)
+    parts: list[str] = []
+    current = ""
+    quote: str | None = None
+    for char in text:
+        if quote is not None:
+            if char == quote:
+                quote = None
+            else:
+                current += char
+        elif char in "\"'" and (not current.strip() or current.strip().endswith("=")):
+            quote = char
+        elif char == ",":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    if quote is not None:
+        raise GanforgeError(f"--where {text!r}: a quote ({quote}) is not closed; {WHERE_FORMAT}")
+    parts.append(current)
     out = []
-    for part in str(where).split(","):
+    for part in parts:
         column, eq, value = part.partition("=")
         if not eq or not column.strip():
-            raise GanforgeError(
-                f"--where {where!r}: expected COLUMN=VALUE (several joined by commas), e.g. --where sex=F"
-            )
+            raise GanforgeError(f"--where {text!r}: {WHERE_FORMAT}")
         out.append((column.strip(), value.strip()))
     return out
+
+
+def _is_value(cell: Any, wanted: Any) -> bool:
+    """Whether a generated cell is the wanted category; a missing cell (None, NaN, ``pd.NA``, whose ``==``
+    answers NA and made ``or`` raise "boolean value of NA is ambiguous") matches only the missing category."""
+    import pandas as pd
+
+    if cell is None or pd.isna(cell):
+        return wanted is None
+    return wanted is not None and bool(cell == wanted)
 
 
 class TableGAN(GANModel):
@@ -369,7 +405,7 @@ class TableGAN(GANModel):
                     cats = columns[column].categories
                     labels = ["" if c is None else str(c) for c in cats]
                     wanted = next(c for c, label in zip(cats, labels, strict=True) if label.lower() == value.lower())
-                    keep = frame[column].astype(object).map(lambda v, w=wanted: v == w or (w is None and pd.isna(v)))
+                    keep = frame[column].astype(object).map(lambda v, w=wanted: _is_value(v, w))
                     frame = frame[keep.to_numpy(dtype=bool)]
                 if filter_copies and len(frame):  # never emit a copy of a training row
                     fresh = np.asarray([h not in self._training_rows for h in row_hashes(frame, self.transformer)])
