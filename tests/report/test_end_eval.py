@@ -78,3 +78,23 @@ def test_a_translation_run_that_trained_longer_than_its_evaluation_is_evaluated(
     for kind in ("paired-images", "unpaired-images"):
         assert should_evaluate(None, kind, 20.0)[0]
         assert not should_evaluate(None, kind, 1.0)[0]
+
+
+def test_a_failed_end_of_run_evaluation_is_recorded_and_the_run_still_finishes(tmp_path, capsys) -> None:
+    """A folder of 5 pictures trained, then the evaluation found no noise floor (too few real images): the run
+    ended with exit 2 and no summary.json, and resume failed the same way every time."""
+    import numpy as np
+    from PIL import Image
+
+    import ganforge as gf
+
+    (tmp_path / "few").mkdir()
+    for i in range(5):
+        pixels = np.random.default_rng(i).integers(0, 256, (16, 16), dtype=np.uint8)
+        Image.fromarray(pixels, mode="L").save(tmp_path / "few" / f"{i}.png")
+    run = gf.train(str(tmp_path / "few"), steps=2, out=tmp_path / "run",
+                   overrides=["eval.enabled=true", "train.batch_size=4"])
+    skipped = run.summary["evaluation"]["skipped"]
+    assert skipped.startswith("evaluation failed: too few images for a noise floor: the real data holds 5 images")
+    assert (tmp_path / "run" / "summary.json").is_file()
+    assert "evaluation failed" in capsys.readouterr().err

@@ -358,11 +358,11 @@ def image_report(
         "reference": reference,
     }
     if any(name in wanted for name in ("fid", "intra_fid", "kid", "prdc")):
-        if m < max(2, PRDC_K + 1 if "prdc" in wanted else 2):
-            raise GanforgeError(
-                f"too few images for a noise floor: {n_real} real and {n_fake} generated; use at least "
-                f"{2 * (PRDC_K + 1)} real images and {PRDC_K + 1} generated (--n)"
-            )
+        least = max(2, PRDC_K + 1 if "prdc" in wanted else 2)
+        if m < least:
+            short = (f"the real data holds {n_real} images; a noise floor needs at least {2 * least} (add pictures)"
+                     if n_real // 2 < least else f"{n_fake} generated images; use at least {least} (--n)")
+            raise GanforgeError(f"too few images for a noise floor: {short}")
         assert net is not None
         real_f = compute_features(net, real)
         fake_f = compute_features(net, fake)

@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ganforge.errors import GanforgeError
+
 CHEAP_KINDS = ("numbers", "points")
 IMAGE_SECONDS_PER_SAMPLE = 0.006
 # images, per sample, when eval.metrics names only some metrics (measured, see the module docstring)
@@ -74,7 +76,9 @@ def run_end_evaluation(
     verbose: bool,
     metrics: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``evaluate()`` if due, with a start line and a finish line on stderr; else ``{"skipped": reason}``."""
+    """``evaluate()`` if due, with a start line and a finish line on stderr; else ``{"skipped": reason}``. An
+    evaluation that fails with a one-line error (a folder of 5 pictures has no noise floor) is recorded as skipped
+    with that reason: the training it follows is saved, and its summary must be written too."""
     due, reason = should_evaluate(enabled, kind, train_seconds, n, metrics)
     if not due:
         if verbose:
@@ -94,6 +98,11 @@ def run_end_evaluation(
         ticker.start()
     try:
         result = evaluate()
+    except GanforgeError as exc:  # the run trained and is saved: its summary is written, the failure recorded
+        if verbose:
+            print(f"evaluation failed: {exc} (the run is saved; `ganforge eval RUN` evaluates it once that is "
+                  "fixed)", file=sys.stderr, flush=True)
+        return {"skipped": f"evaluation failed: {exc}"}
     finally:
         done.set()
     if verbose:
