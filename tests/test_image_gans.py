@@ -191,3 +191,24 @@ def test_a_class_folder_runs_classes_are_named_in_sample_and_fid(
     assert _cli(["sample", str(run), "-n", "4", "-o", f"{tmp_path / 'gen2'}/"]) == 0
     assert sorted(p.name for p in (tmp_path / "gen2").iterdir()) == ["0", "1"]
     assert not (tmp_path / "escaped").exists()
+
+
+def test_class_sub_folders_train_a_conditional_gan_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Pictures in class sub-folders trained one unconditional GAN that `--label NAME` could not use, though the
+    README promised it; the training line now says it conditions on the classes and how not to."""
+    from ganforge.data.images import digits_images
+
+    images, labels = digits_images()
+    pets = tmp_path / "pets"
+    for i in range(60):
+        name = {0: "cat", 1: "dog"}.get(int(labels[i]))
+        if name is not None:
+            (pets / name).mkdir(parents=True, exist_ok=True)
+            Image.fromarray((images[i, 0].numpy() * 255).astype(np.uint8), mode="L").save(pets / name / f"{i}.png")
+    assert _cli(["train", str(pets), "-o", str(tmp_path / "run"), "--set", "train.steps=2", "--no-eval"]) == 0
+    assert "conditional on its 2 classes" in capsys.readouterr().err
+    assert gf.load(tmp_path / "run").gan.num_classes == 2
+    assert _cli(["sample", str(tmp_path / "run"), "-n", "4", "--label", "dog", "-o", str(tmp_path / "dogs.png")]) == 0
+    assert _cli(["train", str(pets), "-q", "-o", str(tmp_path / "plain"), "--set", "train.steps=2", "--no-eval",
+                 "--set", "model.conditional=false"]) == 0
+    assert gf.load(tmp_path / "plain").gan.num_classes is None

@@ -425,7 +425,15 @@ def train(
         if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
             from ganforge.recipes import pairs_hint
 
-            _announce(defaults.image_line(source, config.train.steps, config.train.batch_size), show_progress)
+            chosen = [str(item).partition("=")[0].strip() for item in user_set]
+            labelled = (source.num_classes or 0) >= 2 and "model.conditional" not in chosen
+            if labelled and config.model.get("conditional") is None:  # class sub-folders, or an .npz's labels
+                config.model["conditional"] = True
+            line = defaults.image_line(source, config.train.steps, config.train.batch_size)
+            if labelled:
+                line += (f"; conditional on its {source.num_classes} classes (sample one with --label NAME; "
+                         "--set model.conditional=false for one GAN of all pictures)")
+            _announce(line, show_progress)
             _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
         elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
             from ganforge.data.pairs import pairs_line
