@@ -89,7 +89,7 @@ def test_onnx_round_trip(recipe: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("recipe", "why"),
     [("digits-stylegan", "draws random numbers"), ("digits-lapgan", "draws random numbers"),
-     ("photos-srgan", "maps images to images"), ("digits-text", "draws what a sentence says")],
+     ("photos-srgan", "maps images to images.*ganforge upscale"), ("digits-text", "draws what a sentence says")],
 )
 def test_generators_that_are_not_a_plain_forward_pass_are_refused(recipe: str, why: str, tmp_path: Path) -> None:
     run = _untrained_run(recipe, tmp_path)
@@ -141,3 +141,74 @@ def test_a_sequence_model_with_one_draw_per_sequence_reads_z_as_it_was_trained(t
         got = torch.export.load(tmp_path / "g.pt2").module()(z).numpy()
     held = z[:, :1].expand_as(z).contiguous().numpy()  # what the model was trained on: one draw, every step
     np.testing.assert_allclose(got, _reference(run, {"z": held}), atol=1e-5, rtol=1e-5)
+
+
+def _class_folders_run(tmp_path: Path, conditional: bool = True) -> Run:
+    """An untrained run (conditional by default) on two class sub-folders of tiny pictures (cat, dog)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("cat", "dog"):
+        (tmp_path / "classes" / name).mkdir(parents=True)
+        for i in range(3):
+            picture = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
+            Image.fromarray(picture).save(tmp_path / "classes" / name / f"{i}.png")
+    config = build_config(str(tmp_path / "classes"), ["model.generator.width=4", "model.discriminator.width=4",
+                                                      "data.size=8", f"model.conditional={str(conditional).lower()}"])
+    source = source_from_config(config.data)
+    gan = build_model(config.model, source)
+    source.fit_scaler(gan.output_activation)
+    return Run(tmp_path / "run", config, gan, source)
+
+
+def test_class_names_of_a_class_folders_run_are_in_both_formats_metadata(tmp_path: Path) -> None:
+    import onnx
+
+    run = _class_folders_run(tmp_path)
+    assert run.class_names == ["cat", "dog"]
+    export_run(run, tmp_path / "g.pt2")
+    extra = {"ganforge.json": ""}
+    torch.export.load(tmp_path / "g.pt2", extra_files=extra)
+    assert json.loads(extra["ganforge.json"])["class_names"] == ["cat", "dog"]
+    export_run(run, tmp_path / "g.onnx")
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(tmp_path / "g.onnx")).metadata_props}
+    assert meta["class_names"] == ["cat", "dog"] and meta["num_classes"] == 2
+
+
+def test_an_unconditional_run_has_no_class_names_in_the_metadata(tmp_path: Path) -> None:
+    run = _class_folders_run(tmp_path, conditional=False)  # the exported function takes no labels to name
+    assert run.class_names == ["cat", "dog"] and run.gan.num_classes is None
+    assert "class_names" not in export_run(run, tmp_path / "g.pt2").metadata
+
+
+@pytest.mark.parametrize("suffix", [".onnx", ".pt2"])
+def test_an_output_that_is_a_folder_is_refused_before_exporting(suffix: str, tmp_path: Path, run_cli) -> None:
+    import ganforge as gf
+
+    run = gf.train("ring8", steps=2, out=tmp_path / "r", show_progress=False, overrides=["eval.enabled=false"])
+    folder = tmp_path / f"d{suffix}"
+    (folder / "kept.txt").parent.mkdir()
+    (folder / "kept.txt").write_text("mine", encoding="utf-8")
+    code, _, err = run_cli("export", run.path, "-o", folder)
+    assert code == 2 and err.count("\n") == 1 and f"-o {folder}: is a folder; give a file name" in err
+    assert "tmp" not in err.replace(str(tmp_path), "")  # the output is named, not a temporary file
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["r", folder.name])  # nothing left behind
+    assert [p.name for p in folder.iterdir()] == ["kept.txt"]
+
+
+@pytest.mark.parametrize("suffix", [".onnx", ".pt2"])
+def test_a_failed_export_leaves_no_temporary_file_and_keeps_the_old_output(suffix: str, tmp_path: Path) -> None:
+    run = _untrained_run("ring8", tmp_path)
+    (tmp_path / "out").mkdir()
+    output = tmp_path / "out" / f"g{suffix}"
+    output.write_bytes(b"the export that worked yesterday")
+    with pytest.raises(GanforgeError, match="not faithful, so it was not written"):
+        export_run(run, output, tolerance=-1.0)  # every export fails its check against PyTorch
+    assert output.read_bytes() == b"the export that worked yesterday"
+    assert [p.name for p in output.parent.iterdir()] == [output.name]  # no temporary file left behind
+
+
+def test_a_translation_run_points_to_translate(tmp_path: Path) -> None:
+    run = _untrained_run("digits-cyclegan", tmp_path)
+    with pytest.raises(GanforgeError, match=r"use it with `ganforge translate RUN IN -o OUT`"):
+        export_run(run, tmp_path / "g.pt2")

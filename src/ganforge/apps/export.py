@@ -9,7 +9,8 @@ model returns samples in the data's own units (pixels in [0, 1], the user's colu
   as ``run.gan.sample_latents`` draws them); a sequence model trained on one draw per sequence
   (``noise_per: sequence``, e.g. sines-rcgan) reads only ``z[:, 0]`` and holds it over the T steps, so ``z``
   drawn independently at every step still gives the model's own samples (metadata ``noise_per``);
-* ``label`` (conditional generators only): class indices ``(N,)`` int64.
+* ``label`` (conditional generators only): class indices ``(N,)`` int64; for a run trained on one sub-folder
+  per class, the metadata's ``class_names`` names them (label ``k`` is ``class_names[k]``).
 
 The batch size ``N`` is dynamic. Only generators whose sampling is a plain forward pass can be exported:
 one that draws random numbers inside its forward pass (StyleGAN's per-pixel noise, LAPGAN's per-level
@@ -26,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +109,11 @@ def check_exportable(run: Run) -> SamplingModule:
     """The sampling module of ``run``, or a one-line error saying why its sampling cannot be exported."""
     kind = run.config.model.get("type", type(run.gan).__name__)
     if not getattr(run.gan, "samples_from_noise", True):
+        # the command that does use such a run, as `ganforge sample` names it (a translator or an upscaler)
+        use = "upscale RUN in.png -o out.png" if hasattr(run.gan, "upscale") else "translate RUN IN -o OUT"
         raise GanforgeError(
-            f"{run.path}: a {kind} model maps images to images, it does not sample from noise; export supports "
-            "generators that sample from noise (gan, dcgan, cgan, wgan, rcgan, timegan)"
+            f"{run.path}: a {kind} model maps images to images, it does not sample from noise, so there is no "
+            f"z -> samples function to export; use it with `ganforge {use}`"
         )
     if getattr(run.gan, "reads_text", False):  # it would fail the repeatability check below, blamed on noise
         raise GanforgeError(
@@ -197,6 +202,10 @@ def export_run(
     fmt = export_format(output)
     if not output.parent.exists():
         raise GanforgeError(f"-o {output}: folder '{output.parent}' does not exist; create it first")
+    if output.is_dir():  # refused before the export: it used to fail at the end, naming the temporary file
+        raise GanforgeError(
+            f"-o {output}: is a folder; give a file name, e.g. -o {output / ('generator' + output.suffix.lower())}"
+        )
     loaded = run if isinstance(run, Run) else load(run)
     if output.exists() and output.resolve().parent == loaded.path.resolve():  # e.g. the run's own generator.pt2
         raise GanforgeError(f"-o {output}: is a file of the run folder itself; export to another name or folder")
@@ -217,45 +226,62 @@ def export_run(
         "num_classes": loaded.gan.num_classes,
         "output": "samples in data units",
     }
+    if loaded.gan.num_classes is not None and loaded.class_names is not None:
+        # label k is class_names[k] (the class sub-folders trained on): without it the file's labels are numbers only
+        metadata["class_names"] = list(loaded.class_names)
     if module.held_over_time:
         metadata["noise_per"] = "sequence (only z[:, 0] is read; it is held over every step)"
     names = ["z", "label"][: len(trace)]
     program = _export_program(module, trace)
     check_no_random_ops(program, loaded)
-    if fmt == "onnx":
-        got = _export_onnx(program, check, output, names, metadata)
-    else:
-        got = _export_pt2(program, check, output, metadata)
-    error = float((got - expected).abs().max()) if expected.numel() else 0.0
-    bound = tolerance * (1.0 + float(expected.abs().max()))
-    if not error <= bound:
-        raise GanforgeError(
-            f"{output}: the exported model differs from PyTorch by up to {error:.3g} (allowed {bound:.3g}); "
-            "the export is not faithful, do not use it"
-        )
+    with _temporary(output) as tmp:
+        if fmt == "onnx":
+            got = _export_onnx(program, check, tmp, names, metadata)
+        else:
+            got = _export_pt2(program, check, tmp, metadata)
+        error = float((got - expected).abs().max()) if expected.numel() else 0.0
+        bound = tolerance * (1.0 + float(expected.abs().max()))
+        if not error <= bound:
+            raise GanforgeError(
+                f"{output}: the exported model differs from PyTorch by up to {error:.3g} (allowed {bound:.3g}); "
+                "the export is not faithful, so it was not written"
+            )
+        tmp.replace(output)  # only a checked file takes the name: an existing file is never replaced by a bad one
     inputs = {"z": ["N", *metadata["noise_shape"]]}
     if module.conditional:
         inputs["label"] = ["N"]
     return ExportResult(output, fmt, inputs, ["N", *expected.shape[1:]], error, check_samples, metadata)
 
 
+@contextlib.contextmanager
+def _temporary(output: Path) -> Iterator[Path]:
+    """A hidden file beside ``output`` to write the export into; it is removed however the export ends (the
+    caller renames it to ``output`` once checked). Its name carries the process id, so two exports to one name
+    never write the same file."""
+    tmp = output.with_name(f".{output.stem}.tmp-{os.getpid()}{output.suffix}")
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _export_pt2(
-    program: torch.export.ExportedProgram, check: tuple[Tensor, ...], output: Path, metadata: dict[str, Any]
+    program: torch.export.ExportedProgram, check: tuple[Tensor, ...], tmp: Path, metadata: dict[str, Any]
 ) -> Tensor:
-    tmp = output.with_name(f".{output.stem}.tmp{output.suffix}")
+    """Write ``program`` to ``tmp`` and run it, as loaded back from the file, on ``check``."""
     torch.export.save(program, tmp, extra_files={"ganforge.json": json.dumps(metadata)})
-    tmp.replace(output)
     from ganforge.programs import load_exported_program
 
-    reloaded = load_exported_program(output)  # the file as written, read the way every reader reads it
+    reloaded = load_exported_program(tmp)  # the file as written, read the way every reader reads it
     with torch.no_grad():
         return reloaded.module()(*check)
 
 
 def _export_onnx(
-    program: torch.export.ExportedProgram, check: tuple[Tensor, ...], output: Path, names: list[str],
+    program: torch.export.ExportedProgram, check: tuple[Tensor, ...], tmp: Path, names: list[str],
     metadata: dict[str, Any],
 ) -> Tensor:
+    """Write ``program`` to ``tmp`` as ONNX with ``metadata`` and run the file with onnxruntime on ``check``."""
     try:
         import onnx
         import onnxruntime
@@ -263,7 +289,6 @@ def _export_onnx(
         raise GanforgeError(
             "ONNX export needs the onnx and onnxruntime packages: pip install 'ganforge[export]'"
         ) from None
-    tmp = output.with_name(f".{output.stem}.tmp{output.suffix}")
     try:
         with contextlib.redirect_stdout(io.StringIO()), quiet_torch():
             torch.onnx.export(
@@ -271,7 +296,6 @@ def _export_onnx(
                 dynamo=True, external_data=False,
             )
     except Exception as err:  # noqa: BLE001 - the exporter raises many kinds; one line for the user
-        tmp.unlink(missing_ok=True)
         raise GanforgeError(
             f"this generator cannot be exported to ONNX ({_reason(err)}); export it with -o generator.pt2 instead"
         ) from None
@@ -280,9 +304,8 @@ def _export_onnx(
         entry = model.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
     onnx.save(model, str(tmp))
-    tmp.replace(output)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(output), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(tmp), options, providers=["CPUExecutionProvider"])
     feeds = {i.name: t.numpy() for i, t in zip(session.get_inputs(), check, strict=True)}
     return torch.from_numpy(session.run(None, feeds)[0])

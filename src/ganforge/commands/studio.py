@@ -1,4 +1,4 @@
-"""``ganforge studio RECIPE|DATAFILE|RUN``: watch a GAN learn in the browser (127.0.0.1 by default)."""
+"""``ganforge studio RECIPE|DATAFILE|FOLDER|RUN``: watch a GAN learn in the browser (127.0.0.1 by default)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from ganforge.cli import SetOption, register_command
 
 @register_command()
 def studio(
-    target: Annotated[str, typer.Argument(help="recipe name, YAML file, .csv/.npy/.npz data file, or a run folder")],
+    target: Annotated[
+        str,
+        typer.Argument(help="recipe name, YAML file, .csv/.npy/.npz data file, folder of pictures, or a run folder"),
+    ],
     set_: SetOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="run folder to create")] = None,  # noqa: UP045
     with_recipe: Annotated[
@@ -30,7 +33,8 @@ def studio(
 ) -> None:
     """Train and show it live (play, pause, D/G steps, live learning rates...), or follow a run folder.
 
-    A run folder is followed read-only: the training of another process as it goes, or a finished run."""
+    A run folder is followed read-only: the training of another process as it goes, or a finished run. Any other
+    folder (of pictures, or of pairs with --recipe) is data: it trains live as `ganforge train FOLDER` trains it."""
     from ganforge.errors import GanforgeError
     from ganforge.studio.session import attach_studio, train_in_studio
 
@@ -38,12 +42,11 @@ def studio(
         raise GanforgeError(f"--port {port}: give a port from 1 to 65535, or 0 for any free port")
     if every < 1 or fps <= 0:
         raise GanforgeError("--every must be at least 1 and --fps positive")
-    folder = Path(target)
-    if folder.is_dir():
+    if _follows_a_run(Path(target)):
         if set_ or out or with_recipe:
             raise GanforgeError(f"'{target}' is a run folder: it is followed as it is; --set/--out/--recipe "
                                 "apply to training a recipe")
-        attach_studio(folder, host=host, port=port)
+        attach_studio(Path(target), host=host, port=port)
         return
     recipe: str = target
     if with_recipe is not None:
@@ -53,3 +56,14 @@ def studio(
     run = train_in_studio(recipe, list(set_ or []), out, host=host, port=port, paused=paused, every=every,
                           max_fps=fps, keep_serving=not exit_when_done, show_progress=not quiet)
     print(f"run folder: {run.path}")
+
+
+def _follows_a_run(path: Path) -> bool:
+    """Whether ``path`` is a run folder to follow rather than data to train on. A run folder holds config.yaml
+    (written before the first step); a folder of pictures holds none and trains live, as `ganforge train FOLDER`
+    does, where following it used to fail with "not a ganforge run folder". A folder without config.yaml but with
+    a run's checkpoints/ or metrics.jsonl is a damaged run: it is followed so that attach_studio says what is
+    missing, instead of training on the run's own plots."""
+    if not path.is_dir():
+        return False
+    return any((path / name).exists() for name in ("config.yaml", "checkpoints", "metrics.jsonl"))
