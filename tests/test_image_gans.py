@@ -193,7 +193,9 @@ def test_a_class_folder_runs_classes_are_named_in_sample_and_fid(
     assert not (tmp_path / "escaped").exists()
 
 
-def test_class_sub_folders_train_a_conditional_gan_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_class_sub_folders_train_a_conditional_gan_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Pictures in class sub-folders trained one unconditional GAN that `--label NAME` could not use, though the
     README promised it; the training line now says it conditions on the classes and how not to."""
     from ganforge.data.images import digits_images
