@@ -60,10 +60,10 @@ def test_fid_and_floor_are_the_formula_on_shared_features(digits: tuple[torch.Te
     real_f, fake_f = compute_features(net, real), compute_features(net, fake)
     assert report["fid"] == pytest.approx(frechet_distance(real_f, fake_f), rel=1e-12)
     floors, matched, prdc_floors, prdc_matched = [], [], [], []
-    fake_m = fake_f[torch.randperm(400, generator=torch.Generator().manual_seed(0))]  # floor-size B, drawn at random
     for split in range(10):  # the floors average ten random half-splits of the real set (PRDC: the first three)
         perm = torch.randperm(1000, generator=torch.Generator().manual_seed(split))
         a, b = perm[:400], perm[400:800]
+        fake_m = fake_f[torch.randperm(400, generator=torch.Generator().manual_seed(split))]  # B at random, per split
         floors.append(frechet_distance(real_f[a], real_f[b]))
         matched.append(frechet_distance(real_f[a], fake_m))
         if split < 3:
