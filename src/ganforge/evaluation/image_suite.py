@@ -20,11 +20,11 @@ against the real images of that class, averaged over classes, with ``intra_fid_n
 label keeps its FID and loses its intra-FID.
 
 ``fid`` uses all ``n_fake`` generated and all ``n_real`` real images. The floor compares sets of
-``noise_floor_n``; since FID's finite-sample bias grows as sets shrink, ``fid_matched`` repeats the model's
-FID with the floor's sizes (real half A of each split vs ``noise_floor_n`` generated images drawn at random
-for that split, seeded, averaged over the same splits): ``fid_matched`` against ``fid_noise_floor ±
-fid_noise_floor_std`` is the like-for-like comparison. PRDC depends on the sample sizes too (its k-NN balls
-shrink as a set grows), so ``precision_matched`` ... ``coverage_matched`` are the model's PRDC on the same splits and sizes as
+``noise_floor_n``; since FID's finite-sample bias grows as sets shrink, ``fid_matched`` repeats the model's FID
+with the floor's sizes (real half A of each split vs ``noise_floor_n`` generated images drawn at random for that
+split, seeded, averaged over the same splits): ``fid_matched`` against ``fid_noise_floor ± fid_noise_floor_std``
+is the like-for-like comparison. PRDC depends on the sample sizes too (its k-NN balls shrink as a set grows), so
+``precision_matched`` ... ``coverage_matched`` are the model's PRDC on the same splits and sizes as
 ``precision_real`` ... ``coverage_real``; ``diagnose`` judges ``precision_matched``.
 
 Feature network (``eval.features``): ``auto`` picks the shipped digits classifier for 1-channel digits,
