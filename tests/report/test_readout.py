@@ -147,6 +147,8 @@ def test_a_sequence_runs_discriminative_score_is_judged_on_its_fixed_scale() -> 
     """Sequences have no real-vs-real floor; 0.45 (a classifier tells 95 % of them) was read as 'no floor to
     compare with' and diagnose called the run healthy."""
     assert quality_verdict({"discriminative_score": 0.4477})[0] == "far"
+    sentence = quality_verdict({"discriminative_score": 0.4477})[1]
+    assert "close up to 0.05, far above 0.2" in sentence and "real floor" not in sentence  # eval shows no floor
     assert quality_verdict({"discriminative_score": 0.03})[0] == "close"
     assert quality_verdict({"discriminative_score": 0.1})[0] == "off"
 

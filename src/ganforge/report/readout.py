@@ -297,7 +297,7 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
         return "unknown", "sample quality has no real-data floor to compare with"
     order = {"close": 0, "off": 1, "far": 2}
     worst = max((j[0] for _, j in judged), key=order.__getitem__)
-    detail = ", ".join(f"{key} {_fmt(v)} ({_reference_name(key)} {_fmt(f)})" for key, (_, v, f) in judged)
+    detail = ", ".join(f"{key} {_fmt(v)} ({_reference_text(key, f)})" for key, (_, v, f) in judged)
     return worst, f"samples {words[worst]}: {detail}"
 
 
@@ -306,6 +306,15 @@ def _headline_keys(evaluation: dict[str, Any]) -> list[str]:
     twin is measured at the floor's sample sizes, so it is the one a floor can judge (an evaluation stored
     before the twin existed is judged on the metric itself)."""
     return [f"{key}_matched" if f"{key}_matched" in evaluation else key for key in HEADLINE]
+
+
+def _reference_text(key: str, floor: float) -> str:
+    """What a judged value stands beside in the verdict: its floor, or for a metric on a fixed scale (no real
+    floor is measured; :data:`FIXED_SCALE`) the scale itself, not a "real floor 0" that ``eval`` never showed."""
+    if key in FIXED_SCALE:
+        close, far = FIXED_SCALE[key]
+        return f"close up to {_fmt(close)}, far above {_fmt(far)}"
+    return f"{_reference_name(key)} {_fmt(floor)}"
 
 
 def _reference_name(key: str) -> str:
