@@ -22,3 +22,20 @@ def test_a_phone_photo_is_read_upright(tmp_path) -> None:
     x = read_image(tmp_path / "phone.jpg")
     assert tuple(x.shape) == (3, 40, 20)
     assert float(x[:, :18].mean()) > 0.95 and float(x[:, 22:].mean()) < 0.05  # white on top, as displayed
+
+
+def test_transparent_pixels_read_as_white_not_as_the_colour_they_store(tmp_path) -> None:
+    """Dropping the alpha channel showed what transparent pixels happen to store: a red disc on a transparent
+    ground whose hidden colour was green read with green corners. They are composited on white, as viewers show."""
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[..., 1] = 255  # hidden green everywhere, fully transparent
+    pixels[2:6, 2:6] = (255, 0, 0, 255)  # an opaque red square
+    Image.fromarray(pixels, mode="RGBA").save(tmp_path / "icon.png")
+    image = read_image(tmp_path / "icon.png")
+    assert image.shape == (3, 8, 8)
+    assert image[:, 0, 0].tolist() == [1.0, 1.0, 1.0] and image[:, 3, 3].tolist() == [1.0, 0.0, 0.0]
+    gray = np.zeros((4, 4, 2), np.uint8)
+    gray[..., 1] = 0  # L 0 (black), fully transparent
+    Image.fromarray(gray, mode="LA").save(tmp_path / "gray.png")
+    flat = read_image(tmp_path / "gray.png")
+    assert flat.shape == (1, 4, 4) and float(flat.min()) == 1.0

@@ -62,8 +62,25 @@ def _finish(x: torch.Tensor, size: int | None, grayscale: bool | None = None) ->
 # ------------------------------------------------------------------------------------ image files
 
 
+def _on_white(image: Any) -> Any:
+    """A picture with an alpha channel (RGBA, LA, PA, or a palette with a transparent colour) composited on white,
+    as a viewer shows it: dropping the alpha exposed whatever colour the transparent pixels happen to store (an
+    icon's transparent corners read green in one audit). Pictures without alpha are returned as they are."""
+    from PIL import Image
+
+    if image.mode not in ("RGBA", "LA", "PA") and not (image.mode == "P" and "transparency" in image.info):
+        return image
+    gray = image.mode in ("LA",)
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat = Image.alpha_composite(white, rgba).convert("RGB")
+    return flat.convert("L") if gray else flat
+
+
 def _pixels(image: Any, path: Path) -> np.ndarray:
-    """A decoded Pillow image as float32 (C, H, W) in [0, 1], C = 1 for gray modes, 3 otherwise."""
+    """A decoded Pillow image as float32 (C, H, W) in [0, 1], C = 1 for gray modes, 3 otherwise; transparent
+    pixels composited on white (:func:`_on_white`)."""
+    image = _on_white(image)
     mode = image.mode
     if mode.startswith("I;16") or mode == "I":
         raw = np.asarray(image, dtype=np.float64)
@@ -73,7 +90,7 @@ def _pixels(image: Any, path: Path) -> np.ndarray:
         arr = to_unit_range(np.asarray(image, dtype=np.float32), str(path))
     elif mode in ("1", "L", "LA"):
         arr = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    else:  # P, PA, RGB, RGBA, CMYK, YCbCr, ... -> RGB (alpha dropped)
+    else:  # P, RGB, CMYK, YCbCr, ... -> RGB (alpha was composited on white above)
         arr = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
