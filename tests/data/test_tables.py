@@ -318,6 +318,19 @@ def test_leading_zero_codes_keep_their_zeros(tmp_path) -> None:
         assert set(source.transformer.inverse(noise)["zip"]) <= set(codes)
 
 
+def test_a_number_column_declared_categorical_keeps_its_cells_as_written(tmp_path) -> None:
+    """data.columns.price=categorical on 1.50 / 2.00 gave the categories 1.5 and 2.0: the file was read as numbers
+    before the declaration was seen."""
+    from ganforge.data.tables import table_file
+
+    path = tmp_path / "p.csv"
+    path.write_text("price,x\n" + "".join(f"{p},{i}.5\n" for i, p in enumerate(["1.50", "2.00", "1.50"] * 4)))
+    source = table_file(str(path), columns={"price": "categorical"}, validation=0.0, holdout=0.0)
+    col = next(c for c in source.transformer.columns if c.name == "price")
+    assert (col.kind, set(col.categories)) == ("categorical", {"1.50", "2.00"})
+    assert read_table(path)["price"].dtype == np.float64  # undeclared, it is a number column as before
+
+
 def test_tables_too_small_for_a_holdout_are_refused_before_training() -> None:
     """A 2-row table trained, then `ganforge eval` found no holdout rows."""
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})

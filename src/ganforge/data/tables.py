@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,10 @@ def _pandas() -> Any:
 # --------------------------------------------------------------------------------------------------
 # reading and typing
 # --------------------------------------------------------------------------------------------------
-def read_table(path: str | Path) -> Any:
-    """A DataFrame from a .csv file, with one-line errors for missing, empty and unreadable files."""
+def read_table(path: str | Path, text_columns: Collection[str] = ()) -> Any:
+    """A DataFrame from a .csv file, with one-line errors for missing, empty and unreadable files. Number columns
+    with leading zeros, and the columns named in ``text_columns`` (declared categorical: ``1.50`` must come back
+    as ``1.50``, not 1.5), keep their cells as written."""
     pd = _pandas()
     path = Path(path)
     if not path.exists():
@@ -119,7 +122,8 @@ def read_table(path: str | Path) -> Any:
         if numbers:  # read again as text: numbers with leading zeros are codes (see _has_leading_zeros)
             text = pd.read_csv(path, skipinitialspace=True, sep=sep, dtype=str)
             for i in numbers:
-                if text.shape == frame.shape and _has_leading_zeros(text.iloc[:, i]):
+                declared = str(frame.columns[i]) in text_columns
+                if text.shape == frame.shape and (declared or _has_leading_zeros(text.iloc[:, i])):
                     frame.isetitem(i, text.iloc[:, i])
     except UnicodeDecodeError:
         raise GanforgeError(f"{path}: not a UTF-8 text CSV file; save it as UTF-8 CSV") from None
@@ -1077,7 +1081,8 @@ def table_file(
     """A user's table (.csv with a header row): mixed column kinds, missing values; see data/tables.py."""
     if Path(str(path)).suffix.lower() != ".csv":
         raise GanforgeError(f"data file '{path}': tables are read from .csv files")
-    frame = read_table(path)
+    declared_text = [name for name, kind in (columns or {}).items() if str(kind) == "categorical"]
+    frame = read_table(path, declared_text)
     return table_source(
         frame,
         Path(path).stem,
