@@ -94,6 +94,7 @@ def test_resume_during_a_train_is_refused_and_readers_are_not(
             assert writer.poll() is None and time.monotonic() < deadline, "the training never checkpointed"
             time.sleep(0.2)
         _refused(*run_cli("resume", run, "-q", "--steps", "2000000"))
+        _refused(*run_cli("report", run))  # the writer rewrites report.html when it ends
         code, _, err = run_cli("sample", run, "-n", "5", "-o", tmp_path / "s.csv")
         assert code == 0, err  # readers need no lock
     finally:
