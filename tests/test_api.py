@@ -66,6 +66,12 @@ def test_a_run_on_an_array_resumes_with_the_array_or_from_the_copy_it_saved(tmp_
     gf.train(gan, data=arr, steps=20, out=tmp_path / "a", show_progress=False, checkpoint_every=10)
     assert gf.resume(tmp_path / "a", steps=30, gan=gan, data=arr, show_progress=False).step == 30
     assert gf.resume(tmp_path / "a", steps=40, gan=gan, show_progress=False).step == 40  # reads data.npy
+    import shutil
+
+    shutil.copytree(tmp_path / "a", tmp_path / "copy")  # a copied run reads its own data.npy, not the original's
+    assert gf.load(tmp_path / "copy").config.data["path"] == str((tmp_path / "copy" / "data.npy").resolve())
+    shutil.rmtree(tmp_path / "a")
+    assert gf.resume(tmp_path / "copy", steps=50, gan=gan, show_progress=False).step == 50
 
 
 def test_a_failed_start_on_an_array_writes_nothing_so_the_same_out_works_next(tmp_path) -> None:

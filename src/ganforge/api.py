@@ -29,6 +29,7 @@ from ganforge.runs import (
     Run,
     check_recorded_data,
     check_run_dir,
+    localize_saved_data,
     register_in_process_model,
     write_run_files,
 )
@@ -527,6 +528,7 @@ def _resume_locked(
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
+    localize_saved_data(config.data, path)
     config.eval.trust_code = trust_code
     if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)
         config.eval.enabled = evaluate

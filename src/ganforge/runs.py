@@ -287,6 +287,24 @@ class Run:
         return evaluate_run(self, n or self.config.eval.n, metrics or self.config.eval.metrics)
 
 
+SAVED_DATA_FILES = ("data.npy", "data.npz")  # what gf.train writes into a run folder for in-memory data
+
+
+def localize_saved_data(data: dict[str, Any], run_path: Path) -> None:
+    """Point ``data.path`` at the run folder's own copy of the data ``gf.train`` saved into it (``data.npy`` /
+    ``data.npz``), when the recorded path is that file of another folder: the path is stored absolute, so a run
+    folder copied or moved elsewhere read the original's data, or failed once the original was gone."""
+    recorded = data.get("path")
+    if not isinstance(recorded, str) or Path(recorded).name not in SAVED_DATA_FILES:
+        return
+    own = Path(run_path) / Path(recorded).name
+    original = Path(recorded).parent
+    if own.is_file() and original.resolve() != Path(run_path).resolve() and (
+        not Path(recorded).exists() or (original / "config.yaml").is_file()
+    ):
+        data["path"] = str(own.resolve())
+
+
 def check_recorded_data(data: dict[str, Any], run_path: Path) -> None:
     """A one-line error when a data file or folder a run trained on (``data.path``, ``path_a``, ``path_b``) is
     gone: the source's own message ("give a folder ...") does not say that the path is the one the run recorded,
@@ -324,6 +342,7 @@ def load(
 
     path = check_run_dir(path)
     config = parse_config(read_yaml(path / "config.yaml"), str(path / "config.yaml"))
+    localize_saved_data(config.data, path)
     config.eval.trust_code = trust_code  # never from the folder: only the caller can trust code
     try:
         desc = json.loads((path / "data.json").read_text(encoding="utf-8"))
