@@ -152,3 +152,20 @@ def test_a_recipe_trains_on_a_data_file_given_as_data(tmp_path) -> None:
     moons = gf.train("ring8", data="moons", steps=2, out=tmp_path / "moons", show_progress=False,
                      overrides=["eval.enabled=false"])  # a source name is still a source name
     assert moons.config.data["source"] == "moons"
+
+
+def test_a_runs_repr_is_one_line_and_bad_counts_are_one_line_errors(tmp_path) -> None:
+    """repr(run) printed the whole config and summary (2,000-6,000 characters); run.sample(0) and sample(-1) reached
+    torch's shape errors, sample("10") a TypeError; evaluate(metrics="w1") iterated the letters of the name."""
+    from ganforge.errors import GanforgeError
+
+    run = gf.train(gf.GAN(nn.Linear(1, 1), nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1)), noise_dim=1),
+                   data=gf.data.normal(10, 1), steps=3, out=tmp_path / "r", show_progress=False)
+    text = repr(run)
+    assert text.startswith("Run(path=") and "step=3" in text and len(text) < 200 and "\n" not in text
+    for bad in (0, -1, "10", 2.5):
+        with pytest.raises(GanforgeError, match="positive whole number of samples"):
+            run.sample(bad)
+    with pytest.raises(GanforgeError, match="positive whole number"):
+        run.evaluate(n=-5)
+    assert "w1" in run.evaluate(n=200, metrics="w1")

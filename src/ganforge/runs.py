@@ -159,7 +159,7 @@ def _plain_folder_name(name: str) -> bool:
     )
 
 
-@dataclass
+@dataclass(repr=False)
 class Run:
     """A trained (or training) run: its config, model with trained weights, and data description."""
 
@@ -171,6 +171,12 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     source: DataSource | None = None  # the live data source, when the run was trained in this session
     _thresholds: dict[float, float] = field(default_factory=dict, repr=False)  # discriminator rejection
+
+    def __repr__(self) -> str:
+        """One line: the dataclass's own repr printed the whole config, summary and data source (pages in a
+        notebook)."""
+        return (f"Run(path={str(self.path)!r}, step={self.step}, model={type(self.gan).__name__}, "
+                f"data={self.data_info.kind} {tuple(self.data_info.sample_shape)})")
 
     @property
     def scaler(self) -> Scaler:
@@ -241,6 +247,7 @@ class Run:
             return sample_table(rows if rows is not None else (n or 1000), **options)
         if n is None:
             raise TypeError("sample() needs the number of samples n")
+        _check_count(n, "sample(n)")
         if isinstance(label, str):
             label = self.class_index(label)
         quantile = self.config.sample.discriminator_rejection if reject is None else check_rejection_quantile(reject)
@@ -282,9 +289,21 @@ class Run:
         """:func:`check_recorded_data` of this run."""
         check_recorded_data(self.config.data, self.path)
 
-    def evaluate(self, n: int | None = None, metrics: list[str] | None = None) -> dict[str, Any]:
-        """The metrics of the evaluator registered for this run's kind of data (see ``EVALUATORS``)."""
-        return evaluate_run(self, n or self.config.eval.n, metrics or self.config.eval.metrics)
+    def evaluate(self, n: int | None = None, metrics: list[str] | str | None = None) -> dict[str, Any]:
+        """The metrics of the evaluator registered for this run's kind of data (see ``EVALUATORS``); ``n``
+        generated samples (default ``eval.n``), ``metrics`` a name or a list of names (default: all that apply)."""
+        if n is not None:
+            _check_count(n, "evaluate(n)")
+        if isinstance(metrics, str):  # one name, not its letters
+            metrics = [metrics]
+        return evaluate_run(self, self.config.eval.n if n is None else n, metrics or self.config.eval.metrics)
+
+
+def _check_count(n: Any, where: str) -> None:
+    """A count of samples given from Python: a positive whole number (0 and -1 reached torch's shape errors,
+    ``"10"`` a TypeError deep in sampling)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise GanforgeError(f"{where}: give a positive whole number of samples, got {n!r}")
 
 
 SAVED_DATA_FILES = ("data.npy", "data.npz")  # what gf.train writes into a run folder for in-memory data

@@ -86,6 +86,12 @@ class Augmented:
     y: Any  # np.ndarray, or a pandas Series
     synthetic: np.ndarray
 
+    def __repr__(self) -> str:
+        """One line (the dataclass repr printed every array in full)."""
+        n_syn = int(np.asarray(self.synthetic).sum())
+        return (f"Augmented({len(self.synthetic) - n_syn} real + {n_syn} synthetic, x {tuple(np.shape(self.x))}, "
+                f"y {tuple(np.shape(self.y))})")
+
     def __iter__(self) -> Any:
         return iter((self.x, self.y))
 
