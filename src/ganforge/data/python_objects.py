@@ -78,7 +78,8 @@ def source_from_object(obj: Any, name: str = "array") -> DataSource:
             raise GanforgeError("data: the array holds NaN or infinite values; remove or fill them first")
         kind = "numbers" if x.shape[1] == 1 else "points"
         return ArraySource(kind=kind, sample_shape=(x.shape[1],), name=name, x=xf, info={"rows": int(x.shape[0])})
-    if x.dim() == 3:
+    three_d = x.dim() == 3
+    if three_d:
         x = x[:, None]
     if is_channels_last(tuple(x.shape)):
         x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW
@@ -91,5 +92,10 @@ def source_from_object(obj: Any, name: str = "array") -> DataSource:
 
     images = x.float() / 255.0 if x.dtype == torch.uint8 or float(x.max()) > 1.0 else x.float()
     if float(images.min()) < 0 or float(images.max()) > 1:
-        raise GanforgeError("data: image values must lie in [0, 1] (floats) or [0, 255] (integers)")
+        lo, hi = float(x.min()), float(x.max())
+        fix = " (images scaled to [-1, 1] for a tanh generator: give (x + 1) / 2)" if lo >= -1 and hi <= 1 else ""
+        if three_d:  # windows of a series are 3-D too, and their values need not be pixels
+            fix += "; a 3-D array is read as (N, H, W) images: pass windows (N, T, F) as gf.data.sequences(array)"
+        raise GanforgeError(f"data: image values must lie in [0, 1] (floats) or [0, 255] (integers), these span "
+                            f"[{lo:g}, {hi:g}]{fix}")
     return image_source(images.contiguous(), labels, name=name, info={"images": int(x.shape[0])})
