@@ -169,3 +169,12 @@ def test_a_runs_repr_is_one_line_and_bad_counts_are_one_line_errors(tmp_path) ->
     with pytest.raises(GanforgeError, match="positive whole number"):
         run.evaluate(n=-5)
     assert "w1" in run.evaluate(n=200, metrics="w1")
+
+
+def test_steps_and_seed_that_are_not_whole_numbers_are_one_line_errors(tmp_path) -> None:
+    from ganforge.errors import GanforgeError
+
+    for kwargs in ({"steps": "abc"}, {"steps": 2.5}, {"seed": "1"}):
+        with pytest.raises(GanforgeError, match="give a whole number"):
+            gf.train("uniform", out=tmp_path / "never", show_progress=False, **kwargs)
+    assert not (tmp_path / "never").exists()

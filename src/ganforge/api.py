@@ -320,6 +320,14 @@ def _announce(line: str, show_progress: bool) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def _whole_number(value: Any, name: str) -> int:
+    """``steps`` / ``seed`` given from Python as a whole number (``int("abc")``'s ValueError said nothing of
+    which argument); the config's own checks (e.g. steps > 0) follow."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):  # int, numpy integers; not "3", 2.5
+        raise GanforgeError(f"{name}={value!r}: give a whole number")
+    return int(value.__index__())
+
+
 def _names_data_path(data: Any) -> bool:
     """Whether ``data`` names a file or folder of data (a ``Path``; a string ending in .csv/.npy/.npz; a string
     naming an existing folder) rather than a built-in source (``"moons"``, which wins over a folder of that name,
@@ -359,9 +367,9 @@ def train(
     sets = list(overrides or [])
     typed: dict[str, Any] = {}  # Python values go into the config as they are (no string round trip)
     if steps is not None:
-        typed["train.steps"] = int(steps)
+        typed["train.steps"] = _whole_number(steps, "steps")
     if seed is not None:
-        typed["seed"] = int(seed)
+        typed["seed"] = _whole_number(seed, "seed")
     typed.update({f"train.{k}": v for k, v in train_settings.items()})
     user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
     if isinstance(model, GANModel):
