@@ -178,3 +178,5 @@ def test_steps_and_seed_that_are_not_whole_numbers_are_one_line_errors(tmp_path)
         with pytest.raises(GanforgeError, match="give a whole number"):
             gf.train("uniform", out=tmp_path / "never", show_progress=False, **kwargs)
     assert not (tmp_path / "never").exists()
+    two = gf.train("uniform", steps=2.0, out=tmp_path / "two", show_progress=False, overrides=["eval.enabled=false"])
+    assert two.step == 2  # a whole float (steps=1e4) is a whole number

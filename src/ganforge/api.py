@@ -323,6 +323,8 @@ def _announce(line: str, show_progress: bool) -> None:
 def _whole_number(value: Any, name: str) -> int:
     """``steps`` / ``seed`` given from Python as a whole number (``int("abc")``'s ValueError said nothing of
     which argument); the config's own checks (e.g. steps > 0) follow."""
+    if isinstance(value, float) and value.is_integer():  # steps=1e4
+        return int(value)
     if isinstance(value, bool) or not hasattr(value, "__index__"):  # int, numpy integers; not "3", 2.5
         raise GanforgeError(f"{name}={value!r}: give a whole number")
     return int(value.__index__())
