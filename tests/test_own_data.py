@@ -134,6 +134,8 @@ def test_a_missing_path_with_a_recipe_says_it_does_not_exist(tmp_path: Path, run
     code, _, err = run_cli("train", str(tmp_path / "nonexist"), "--recipe", "pix2pix")
     assert code == 2 and "does not exist" in err and "goes with a data file" not in err
     assert len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("train", "ring8", "--recipe", "ring9")  # the unknown recipe, not 'ring8', is named
+    assert code == 2 and "ring9" in err and "does not exist" not in err
 
 
 def test_pictures_that_look_like_aligned_pairs_get_a_note_naming_pix2pix(tmp_path: Path) -> None:

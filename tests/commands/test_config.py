@@ -37,3 +37,9 @@ def test_config_of_a_data_file_is_the_config_train_fits_to_it(tmp_path, run_cli)
     shown = yaml.safe_load(out)
     fitted = re.search(r"-> (\d+) steps", shown["description"])  # the line `ganforge train` prints
     assert fitted and shown["train"]["steps"] == int(fitted.group(1)) != 8000  # not the points recipe's count
+
+
+def test_non_ascii_in_a_recipe_prints_as_itself(run_cli) -> None:
+    """ring8's description printed its dash as \\u2014."""
+    code, out, _ = run_cli("config", "ring8")
+    assert code == 0 and "—" in out and "\\u2014" not in out

@@ -552,3 +552,19 @@ def test_cifar10_download_extracts_only_batches(tmp_path: Path, monkeypatch: pyt
     extracted = tmp_path / "cache" / "cifar10" / "cifar-10-batches-py"
     assert not (extracted / "readme.html").exists()
     assert not (tmp_path / "cache" / "cifar10" / image_files.CIFAR10_ARCHIVE).exists()
+
+
+def test_pictures_on_a_scale_of_their_own_are_refused_not_read_as_near_black() -> None:
+    """scikit-learn's digits (floats 0-16) were divided by 255 as 8-bit pictures: `ganforge fid` scored them
+    FID 763 against the same digits stored 0-1 (17)."""
+    import pytest
+    from sklearn.datasets import load_digits
+
+    from ganforge.data.images import to_unit_range
+    from ganforge.errors import GanforgeError
+
+    raw = load_digits().images[:50]
+    with pytest.raises(GanforgeError, match=r"span \[0, 16\].*divide them by it"):
+        to_unit_range(raw, "digits")
+    assert to_unit_range(raw / 16, "digits").max() == 1.0
+    assert to_unit_range(raw * 255 / 16, "digits").max() == 1.0  # 8-bit floats are still read as such

@@ -101,7 +101,7 @@ def _fill_monitors(given: dict[str, Any]) -> dict[str, Any]:
 def _scalar(value: Any) -> str:
     import yaml
 
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False, allow_unicode=True).strip()
     return text[: -len("...")].strip() if text.endswith("...") else text
 
 

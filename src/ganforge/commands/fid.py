@@ -254,7 +254,7 @@ def fid(
         print(json.dumps(result))
         return
     print(
-        f"FID {result['fid']:.4g}  (noise floor {result['fid_noise_floor']:.4g}: two random halves of A, "
+        f"FID {result['fid']:.4g}  (noise floor {result['fid_noise_floor']:.4g}: two disjoint random samples of A, "
         f"{result['noise_floor_n']} images each; B at that size: {result['fid_matched']:.4g})"
     )
     if per_class:

@@ -38,12 +38,17 @@ def check_size(size: int | None, where: str) -> None:
         )
 
 
+LOW_SCALE_MAX = 32.0  # pixel numbers above 1 but all below this are no 8-bit picture set: its brightest pixel
+# would be 1/8 of white (scikit-learn's digits are 0-16 and were scored as near-black images: FID 763, not 17)
+
+
 def to_unit_range(values: np.ndarray, where: str) -> np.ndarray:
     """Pixel values as float32 in [0, 1].
 
     uint8 / uint16 divide by 255 / 65535, booleans become 0/1. Other integer and float arrays are kept
-    when already inside [0, 1] and divided by 255 when inside [0, 255] (8-bit images stored as floats);
-    anything else is ambiguous and refused rather than silently rescaled by its own extremes.
+    when already inside [0, 1] and divided by 255 when inside [0, 255] (8-bit images stored as floats), unless
+    they never reach :data:`LOW_SCALE_MAX` (a scale of their own, e.g. 0-16); anything else is ambiguous and
+    refused rather than silently rescaled by its own extremes.
     """
     if values.dtype == np.bool_:
         return values.astype(np.float32)
@@ -60,6 +65,12 @@ def to_unit_range(values: np.ndarray, where: str) -> np.ndarray:
     lo, hi = float(values.min()), float(values.max())
     if lo >= 0.0 and hi <= 1.0:
         return values.astype(np.float32)
+    if lo >= 0.0 and hi < LOW_SCALE_MAX:
+        raise GanforgeError(
+            f"{where}: pixel values span [{lo:g}, {hi:g}]: numbers above 1 are read as 8-bit [0, 255] pictures, "
+            f"and these never reach {LOW_SCALE_MAX}, so they have a scale of their own (scikit-learn's digits: "
+            "0-16); divide them by it, or store uint8"
+        )
     if lo >= 0.0 and hi <= 255.0:
         return (values / 255.0).astype(np.float32)
     raise GanforgeError(

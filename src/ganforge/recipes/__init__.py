@@ -212,6 +212,7 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     text = str(path)
     folder = Path(text).is_dir()  # a folder of pictures or pairs, e.g. `ganforge train pairs/ --recipe pix2pix`
     if not Path(text).exists():
+        resolve_recipe(recipe)  # an unknown --recipe is named first (`train ring8 --recipe ring9` blamed 'ring8')
         raise GanforgeError(f"'{text}' does not exist; check the path of the data file or folder")
     refuse_run_folder(text)
     if not folder and Path(text).suffix.lower() not in DATA_SUFFIXES:
