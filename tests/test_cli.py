@@ -22,6 +22,16 @@ def test_recipes_lists_one_line_each() -> None:
     assert "ring8" in names and "normal" in names and "grid25" in names
 
 
+def test_a_recipe_name_prints_it_and_train_takes_steps(tmp_path, run_cli) -> None:
+    """`ganforge recipes ring8` was "unexpected extra argument" and `ganforge train ring8 --steps 10` "no such
+    option" (resume has --steps): the first prints the recipe as --show does, the second sets train.steps."""
+    code, out, _ = run_cli("recipes", "ring8")
+    assert code == 0 and out.startswith("name: ring8")
+    code, _, err = run_cli("train", "ring8", "--steps", "4", "--no-eval", "-q", "-o", str(tmp_path / "r"))
+    assert code == 0, err
+    assert "steps: 4" in (tmp_path / "r" / "config.yaml").read_text()
+
+
 def test_train_sample_eval_resume_end_to_end(tmp_path) -> None:
     run = tmp_path / "r"
     out = ganforge("train", "ring8", *FAST, "--set", "seed=3", "--out", str(run))

@@ -71,15 +71,19 @@ TrustOption = Annotated[
 
 @register_command()
 def recipes(
+    name: Annotated[
+        str | None, typer.Argument(help="a recipe to print, as --show NAME does (learners type it so)")
+    ] = None,  # noqa: UP045
     show: Annotated[
         str | None,
         typer.Option("--show", metavar="NAME", help="print one recipe's YAML as written (`ganforge config NAME`: "
                      "every key, with defaults)"),
     ] = None,
 ) -> None:  # noqa: UP045
-    """List the shipped recipes, one line each."""
+    """List the shipped recipes, one line each (a NAME prints that recipe)."""
     from ganforge.recipes import DEFAULT_RECIPE, recipe_names, recipe_text
 
+    show = show or name
     if show:
         print(recipe_text(show), end="")
         return
@@ -91,10 +95,14 @@ def recipes(
 @register_command()
 def train(
     recipe: Annotated[
-        str | None, typer.Argument(help="recipe name, YAML file, or a .csv/.npy/.npz data file")
+        str | None,
+        typer.Argument(help="recipe name, YAML file, a .csv/.npy/.npz data file, or a folder of pictures or pairs"),
     ] = None,  # noqa: UP045
     set_: SetOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="run folder to create")] = None,  # noqa: UP045
+    steps: Annotated[
+        Optional[int], typer.Option("--steps", min=1, help="training steps (the same as --set train.steps=N)")  # noqa: UP045
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     with_recipe: Annotated[
         str | None,
@@ -114,7 +122,7 @@ def train(
 
         recipe = recipe_with_data_file(with_recipe, recipe) if recipe is not None else with_recipe  # type: ignore[assignment]
     sets = list(set_ or []) + (["eval.enabled=false"] if no_eval else [])
-    run = train_api(recipe, overrides=sets, out=out, show_progress=not quiet)
+    run = train_api(recipe, steps=steps, overrides=sets, out=out, show_progress=not quiet)
     _print_summary(run.path, run.summary)
 
 
