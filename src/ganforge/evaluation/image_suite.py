@@ -371,14 +371,14 @@ def image_report(
         # m of the compared images at random, another m for each split (seeded), not the first m: a set read from
         # class sub-folders comes in class order, and its first m images would hold only the first classes; and one
         # subset alone moves fid_matched by about 0.5 on digits (2.6-3.9 over five subsets of one run)
-        fake_m = [fake_f[_subset(n_fake, m, seed + r)] for r in range(FLOOR_SPLITS)]
+        subsets = [_subset(n_fake, m, seed + r) for r in range(FLOOR_SPLITS)]  # indices; each copied when used
         if "fid" in wanted:
             report["fid"] = frechet_distance(real_f, fake_f)
             floors, matched = [], []
             for r in range(FLOOR_SPLITS):  # one split's floor varies by ~25% (digits, 500 per half)
                 ha, hb = random_halves(n_real, m, seed + r)
                 floors.append(frechet_distance(real_f[ha], real_f[hb]))
-                matched.append(frechet_distance(real_f[ha], fake_m[r]))
+                matched.append(frechet_distance(real_f[ha], fake_f[subsets[r]]))
             report["fid_noise_floor"], report["fid_noise_floor_std"] = _mean_std(floors)
             report["fid_matched"] = _mean_std(matched)[0]
         if "intra_fid" in wanted:
@@ -395,7 +395,7 @@ def image_report(
             report["kid_subsets"], report["kid_subset_size"] = KID_SUBSETS, min(KID_SUBSET_SIZE, n_fake, n_real)
         if "prdc" in wanted:
             report.update(precision_recall_density_coverage(real_f, fake_f, PRDC_K))
-            report.update(_matched_prdc(real_f, fake_m, m, seed))
+            report.update(_matched_prdc(real_f, fake_f, subsets, seed))
             report["prdc_k"] = PRDC_K
     if "is" in wanted:
         report["is"], report["is_std"] = inception_score(_logits(net, fake), min(IS_SPLITS, n_fake))
@@ -425,20 +425,24 @@ def _subset(n: int, m: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:m]
 
 
-def _matched_prdc(real_f: torch.Tensor, fake_m: list[torch.Tensor], m: int, seed: int) -> dict[str, float]:
+def _matched_prdc(
+    real_f: torch.Tensor, fake_f: torch.Tensor, subsets: list[torch.Tensor], seed: int
+) -> dict[str, float]:
     """PRDC's floor and the model's PRDC at the floor's sample sizes, each averaged over ``PRDC_FLOOR_SPLITS``.
 
     The k-NN balls shrink as their set grows and more of them cover the data, so PRDC against all ``n_real`` real
     images is not on the scale of a floor measured between two sets of ``m``; which way it moves depends on how
     the samples sit off the data (the default digits GAN: precision 0.87 against all 1,797 real digits, 0.90 at
     the floor's 898, floor 0.96). ``<name>_real`` is real half A vs real half B; ``<name>_matched`` is real half A
-    vs ``fake_m[r]`` (``m`` of the generated images drawn at random for split ``r``, as for ``fid_matched``).
+    vs ``fake_f[subsets[r]]`` (the floor's ``m`` of the generated images drawn at random for split ``r``, as for
+    ``fid_matched``).
     """
     floors: dict[str, list[float]] = {name: [] for name in PRDC_NAMES}
     matched: dict[str, list[float]] = {name: [] for name in PRDC_NAMES}
+    m = len(subsets[0])
     for r in range(PRDC_FLOOR_SPLITS):
         ha, hb = random_halves(len(real_f), m, seed + r)
-        for store, other in ((floors, real_f[hb]), (matched, fake_m[r])):
+        for store, other in ((floors, real_f[hb]), (matched, fake_f[subsets[r]])):
             for name, value in precision_recall_density_coverage(real_f[ha], other, PRDC_K).items():
                 store[name].append(value)
     return {
