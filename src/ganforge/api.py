@@ -436,8 +436,7 @@ def train(
         if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
             from ganforge.recipes import pairs_hint
 
-            chosen = [str(item).partition("=")[0].strip() for item in user_set]
-            labelled = (source.num_classes or 0) >= 2 and "model.conditional" not in chosen
+            labelled = (source.num_classes or 0) >= 2 and "model.conditional" not in defaults.user_keys(user_set)
             if labelled and config.model.get("conditional") is None:  # class sub-folders, or an .npz's labels
                 config.model["conditional"] = True
             line = defaults.image_line(source, config.train.steps, config.train.batch_size)
