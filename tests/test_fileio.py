@@ -257,3 +257,18 @@ def test_a_damaged_numpy_file_is_called_damaged_not_pickled(tmp_path: Path) -> N
     refuse_damaged_numpy_file(tmp_path / "ok.npz")  # real archives and arrays pass
     np.save(tmp_path / "ok.npy", np.zeros(3))
     refuse_damaged_numpy_file(tmp_path / "ok.npy")
+
+
+def test_replaced_on_success_renames_a_finished_file_and_leaves_nothing_after_a_failure(tmp_path: Path) -> None:
+    from ganforge.fileio import replaced_on_success
+
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), replaced_on_success(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("the writer failed")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with replaced_on_success(target, keep_suffix=True) as tmp:
+        assert tmp.name == f".out.tmp-{os.getpid()}.csv"
+        tmp.write_text("new")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]

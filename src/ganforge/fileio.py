@@ -18,7 +18,8 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(final.parent)
+
+
+@contextmanager
+def replaced_on_success(path: str | os.PathLike[str], keep_suffix: bool = False) -> Iterator[Path]:
+    """A hidden temporary file beside ``path`` (named with the process id, so two writers never share one) for a
+    writer that cannot hand over bytes (Pillow, pandas, NumPy streams, torch.export): renamed onto ``path`` when
+    the block ends without an exception, removed however it ends, so ``path`` is never left half-written and no
+    temporary file is left behind. ``keep_suffix``: the temporary name ends in ``path``'s suffix (for writers and
+    readers that go by it)."""
+    path = Path(path)
+    tail = path.suffix if keep_suffix else ""
+    tmp = path.with_name(f".{path.stem if keep_suffix else path.name}.tmp-{os.getpid()}{tail}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ganforge.errors import GanforgeError
+from ganforge.fileio import replaced_on_success
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -133,11 +134,6 @@ def save_picture(image: Image.Image, path: str | os.PathLike[str]) -> Path:
         if image.mode in ("RGBA", "LA", "P", "I;16", "I", "F"):
             image = image.convert("L" if image.mode in ("LA", "I;16", "I", "F") else "RGB")
         options["quality"] = JPEG_QUALITY
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with replaced_on_success(path) as tmp:
         image.save(tmp, format=fmt, **options)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

@@ -13,7 +13,6 @@ file is never left half-overwritten.
 from __future__ import annotations
 
 import math
-import os
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 from numpy.lib import format as npy_format
 
 from ganforge.errors import GanforgeError
+from ganforge.fileio import replaced_on_success
 from ganforge.runs import Run
 
 # Rows generated per block: GANModel.sample's own batch, so no block keeps several generator passes'
@@ -98,10 +98,9 @@ def write_samples(
         raise GanforgeError(f"-n must be a positive number of samples, got {n}")
     out = output_file(out, SAMPLE_SUFFIXES)
     suffix = out.suffix.lower()
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shape = tuple(run.data_info.sample_shape)
     batch = max(1, min(batch, BLOCK_BYTES // (4 * math.prod(shape))))
-    try:
+    with replaced_on_success(out) as tmp:
         if suffix == ".npy":
             _write_npy(tmp, (n, *shape), _batches(run, n, label, batch, **options))
         elif suffix == ".npz":
@@ -121,10 +120,6 @@ def write_samples(
                     np.savetxt(handle, chunk, delimiter=",", fmt="%.7g")
         else:
             raise GanforgeError(f"{out}: unsupported output type '{suffix}'; use .csv, .npy, .npz or .png")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out
 
 
@@ -203,11 +198,6 @@ def write_table(run: Run, n: int, out: str | Path, where: str | None = None, **o
     if not out.parent.exists():
         raise GanforgeError(f"output folder '{out.parent}' does not exist; create it first")
     frame = run.sample(rows=n, where=where)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with replaced_on_success(out) as tmp:
         frame.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out

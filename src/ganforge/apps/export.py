@@ -27,8 +27,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
+from ganforge.fileio import replaced_on_success
 from ganforge.programs import quiet_torch
 from ganforge.runs import Run, load
 
@@ -234,7 +233,7 @@ def export_run(
     names = ["z", "label"][: len(trace)]
     program = _export_program(module, trace)
     check_no_random_ops(program, loaded)
-    with _temporary(output) as tmp:
+    with replaced_on_success(output, keep_suffix=True) as tmp:  # renamed only once the file is checked
         if fmt == "onnx":
             got = _export_onnx(program, check, tmp, names, metadata)
         else:
@@ -246,23 +245,10 @@ def export_run(
                 f"{output}: the exported model differs from PyTorch by up to {error:.3g} (allowed {bound:.3g}); "
                 "the export is not faithful, so it was not written"
             )
-        tmp.replace(output)  # only a checked file takes the name: an existing file is never replaced by a bad one
     inputs = {"z": ["N", *metadata["noise_shape"]]}
     if module.conditional:
         inputs["label"] = ["N"]
     return ExportResult(output, fmt, inputs, ["N", *expected.shape[1:]], error, check_samples, metadata)
-
-
-@contextlib.contextmanager
-def _temporary(output: Path) -> Iterator[Path]:
-    """A hidden file beside ``output`` to write the export into; it is removed however the export ends (the
-    caller renames it to ``output`` once checked). Its name carries the process id, so two exports to one name
-    never write the same file."""
-    tmp = output.with_name(f".{output.stem}.tmp-{os.getpid()}{output.suffix}")
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _export_pt2(

@@ -25,6 +25,7 @@ import torch
 
 from ganforge.config import RunConfig
 from ganforge.data.base import DataSource
+from ganforge.fileio import replaced_on_success
 from ganforge.training.callbacks import Callback, register_callbacks
 
 if TYPE_CHECKING:
@@ -71,19 +72,13 @@ def captioned(image: Image.Image, text: str) -> Image.Image:
 def write_gif(frames: list[Image.Image], path: Path) -> Path:
     """An endlessly looping animation of ``frames`` (at most ``MAX_GIF_FRAMES``, evenly thinned, the last
     kept), ``FRAME_MS`` per frame and ``LAST_FRAME_MS`` on the final one."""
-    import os
 
     if len(frames) > MAX_GIF_FRAMES:
         keep = torch.linspace(0, len(frames) - 1, MAX_GIF_FRAMES).round().long().unique().tolist()
         frames = [frames[i] for i in keep]
     durations = [FRAME_MS] * (len(frames) - 1) + [LAST_FRAME_MS]
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with replaced_on_success(path) as tmp:
         frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

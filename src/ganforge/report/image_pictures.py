@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ganforge.errors import GanforgeError
+from ganforge.fileio import replaced_on_success
 from ganforge.report.pictures import register_pictures, register_samples_png
 
 if TYPE_CHECKING:
@@ -74,13 +75,8 @@ def grid_image(images: torch.Tensor, ncol: int | None = None, **options: float) 
 def save_png(image: Image.Image, path: Path) -> Path:
     """Write ``image`` as PNG through a temporary file, so ``path`` is never left half-written."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with replaced_on_success(path) as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
