@@ -43,13 +43,7 @@ def test_knn_score_from_the_command_line(tmp_path: Path, run_cli) -> None:
 
 
 def test_images_write_residual_maps(tmp_path: Path, run_cli) -> None:
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "scans"
-    folder.mkdir()
-    for i in range(30):
-        Image.fromarray((rng.uniform(0.4, 0.6, size=(6, 6)) * 255).astype(np.uint8)).save(folder / f"s{i:02d}.png")
-    code, _, err = run_cli("anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", "30")
-    assert code == 0, err
+    folder = image_detector(tmp_path, run_cli, steps=30)
     code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(folder), "-o", str(tmp_path / "s.csv"),
                       "--maps", str(tmp_path / "maps"))
     assert code == 0, err
@@ -157,14 +151,14 @@ def test_a_window_of_fewer_than_two_rows_is_refused(tmp_path: Path, run_cli) -> 
         assert code == 2 and "at least 2 rows" in err and not (tmp_path / "ad").exists()
 
 
-def image_detector(tmp_path: Path, run_cli) -> Path:
+def image_detector(tmp_path: Path, run_cli, steps: int = 10) -> Path:
     """30 small gray pictures in tmp_path/scans and a detector fitted on them in tmp_path/ad."""
     rng = np.random.default_rng(0)
     folder = tmp_path / "scans"
     folder.mkdir()
     for i in range(30):
         Image.fromarray((rng.uniform(0.4, 0.6, size=(6, 6)) * 255).astype(np.uint8)).save(folder / f"s{i:02d}.png")
-    code, _, err = run_cli("anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", "10")
+    code, _, err = run_cli("anomaly", "fit", str(folder), "--out", str(tmp_path / "ad"), "--steps", str(steps))
     assert code == 0, err
     return folder
 
