@@ -1,5 +1,7 @@
 """``translate`` / ``translate_folder`` and ``ganforge translate RUN in_dir -o out_dir --direction``."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -126,14 +128,18 @@ def test_an_earlier_translation_in_the_output_folder_is_not_replaced(run, tmp_pa
     assert translate_folder(run, src, tmp_path / "other") and (tmp_path / "other" / "a.png").is_file()
 
 
+def _noise_pictures(folder: Path, n: int, rng: np.random.Generator) -> Path:
+    """``folder`` (created) holding ``n`` 16x16 gray noise pictures p0.png, p1.png, ..."""
+    folder.mkdir()
+    for i in range(n):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    return folder
+
+
 def test_a_folder_is_translated_chunk_by_chunk_as_one_batch_would_be(run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     import ganforge.apps.translate as module
 
-    src = tmp_path / "in"
-    src.mkdir()
-    rng = np.random.default_rng(3)
-    for i in range(5):
-        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(src / f"p{i}.png")
+    src = _noise_pictures(tmp_path / "in", 5, np.random.default_rng(3))
     whole = translate_folder(run, src, tmp_path / "whole")
     monkeypatch.setattr(module, "FOLDER_CHUNK", 2)  # 2 + 2 + 1 pictures
     seen = []
@@ -153,11 +159,8 @@ def test_a_folder_is_translated_chunk_by_chunk_as_one_batch_would_be(run, tmp_pa
 def test_a_truncated_picture_stops_the_folder_before_anything_is_written(run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     import ganforge.apps.translate as module
 
-    src = tmp_path / "in"
-    src.mkdir()
     rng = np.random.default_rng(4)
-    for i in range(3):
-        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(src / f"p{i}.png")
+    src = _noise_pictures(tmp_path / "in", 3, rng)
     Image.fromarray((rng.random((64, 64)) * 255).astype(np.uint8)).save(tmp_path / "whole.png")
     data = (tmp_path / "whole.png").read_bytes()
     (src / "zz.png").write_bytes(data[: len(data) // 2])  # its header reads; its pixels do not; sorted last
