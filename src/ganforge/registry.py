@@ -118,14 +118,14 @@ class Registry:
         return [(n, self._entries[n]) for n in self.keys()]
 
     # --- building from config -----------------------------------------------------------------------
-    def build(self, name: str, params: dict[str, Any], where: str, **context: Any) -> Any:
-        """Call factory ``name`` with ``params`` (user config) and ``context`` (supplied by ganforge).
-
-        ``where`` is the config path shown in error messages (e.g. ``data`` or ``model.generator``).
-        """
+    def check_settings(self, name: str, params: dict[str, Any], where: str, context: Iterable[str] = ()) -> None:
+        """Refuse, in one line, a key of ``params`` that is not a setting of entry ``name`` (its keyword
+        arguments less the ``context`` ganforge supplies) and a value its annotation rejects. ``build`` runs
+        it first; ``ganforge config`` runs it alone, so a config that prints is one that trains."""
         fn = self.get(name)
         signature = inspect.signature(fn)
-        accepted = [p for p in signature.parameters if p not in context]
+        supplied = set(context)
+        accepted = [p for p in signature.parameters if p not in supplied]
         for key in params:
             if key not in accepted:
                 raise GanforgeError(
@@ -137,7 +137,22 @@ class Registry:
         hints = _hints(fn.__init__ if inspect.isclass(fn) else fn)
         for key, value in params.items():
             param = signature.parameters[key]
-            check_value(value, hints.get(key, param.annotation), f"{where}.{key}", param.default)
+            hint = hints.get(key, param.annotation)
+            check_value(value, hint, f"{where}.{key}", param.default)
+            adapter = _adapter(hint)
+            try:
+                if adapter is not None:
+                    adapter.validate_python(value)
+            except pydantic.ValidationError as exc:
+                raise _invalid_setting(where, exc, key) from None
+
+    def build(self, name: str, params: dict[str, Any], where: str, **context: Any) -> Any:
+        """Call factory ``name`` with ``params`` (user config) and ``context`` (supplied by ganforge).
+
+        ``where`` is the config path shown in error messages (e.g. ``data`` or ``model.generator``).
+        """
+        fn = self.get(name)
+        self.check_settings(name, params, where, context)
         validate = pydantic.validate_call(config={"arbitrary_types_allowed": True})
         try:
             if inspect.isclass(fn):  # validate the constructor's arguments, then build as usual
@@ -145,12 +160,7 @@ class Registry:
                 return fn(**context, **params)
             return validate(fn)(**context, **params)
         except pydantic.ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise GanforgeError(
-                f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
-                f"with --set {where}.{loc}=VALUE"
-            ) from None
+            raise _invalid_setting(where, exc) from None
         except ValueError as exc:  # the factory (or torch under it) refused a value: `dropout: 2.5`
             if not params:
                 raise
@@ -186,6 +196,27 @@ def _magnitude(value: Any) -> float:
     if isinstance(value, (list, tuple)):
         return max((_magnitude(v) for v in value), default=0.0)
     return float(abs(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _invalid_setting(where: str, exc: pydantic.ValidationError, key: str = "") -> GanforgeError:
+    """pydantic's first complaint about a setting as one line naming its key and how to set it."""
+    err = exc.errors()[0]
+    loc = ".".join([key, *(str(p) for p in err["loc"])] if key else [str(p) for p in err["loc"]])
+    return GanforgeError(
+        f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
+        f"with --set {where}.{loc}=VALUE"
+    )
+
+
+def _adapter(hint: Any) -> pydantic.TypeAdapter[Any] | None:
+    """A validator of one annotation, or None where it has none (no annotation, a type pydantic cannot
+    check alone: those are left to the factory's own validation in ``build``)."""
+    if hint is inspect.Parameter.empty:
+        return None
+    try:
+        return pydantic.TypeAdapter(hint, config=pydantic.ConfigDict(arbitrary_types_allowed=True))
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError, NameError):
+        return None
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:

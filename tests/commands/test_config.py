@@ -43,3 +43,26 @@ def test_non_ascii_in_a_recipe_prints_as_itself(run_cli) -> None:
     """ring8's description printed its dash as \\u2014."""
     code, out, _ = run_cli("config", "ring8")
     assert code == 0 and "—" in out and "\\u2014" not in out
+
+
+def test_config_refuses_the_settings_train_refuses(run_cli) -> None:
+    """A misspelled model, network, data, penalty or monitor key printed as if it were used."""
+    for override, named in [
+        ("model.noise_dimm=4", "model.noise_dimm: not a setting of model type 'gan' (did you mean 'noise_dim'?)"),
+        ("model.generator.widht=3", "model.generator.widht: not a setting of network type 'mlp'"),
+        ("data.radius=abc", "data.radius"),
+        ("data.n_sampls=3", "data.n_sampls: not a setting of data source 'ring8'"),
+        ("model.penalties.r1.wieght=2", "(did you mean 'weight'?)"),
+        ("monitors.mode_collapse.x=1", "monitors.mode_collapse.x: not a setting of monitor 'mode_collapse'"),
+    ]:
+        code, out, err = run_cli("config", "ring8", "--set", override)
+        assert code == 2 and named in err and not out, (override, err)
+
+
+def test_config_prints_a_bare_penalty_weight_as_the_recipes() -> None:
+    """`penalties: {gp: 0.1}` was printed as the factory's `weight: 10.0  # default`."""
+    from ganforge.commands.config import _weights_as_settings, resolved_config, to_marked_yaml
+
+    raw = {"data": {"source": "ring8"}, "model": {"type": "gan", "penalties": {"gp": 0.1}}}
+    lines = to_marked_yaml(resolved_config(raw), _weights_as_settings(raw))
+    assert "      weight: 0.1" in lines and "      every: 1  # default" in lines

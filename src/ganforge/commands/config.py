@@ -50,12 +50,13 @@ def _merge(given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     return {**given, **{k: v for k, v in defaults.items() if k not in given}}
 
 
-def _fill_network(spec: Any) -> Any:
+def _fill_network(spec: Any, role: str) -> Any:
     from ganforge.gans.registry import NETWORKS, split_type
 
     if not isinstance(spec, (str, dict)) or (isinstance(spec, dict) and "type" not in spec):
         return spec
     name, settings = split_type(spec, "model")
+    NETWORKS.check_settings(name, settings, f"model.{role}", NETWORK_CONTEXT)
     return {"type": name, **_merge(settings, signature_defaults(NETWORKS.get(name), NETWORK_CONTEXT))}
 
 
@@ -63,33 +64,54 @@ def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
     """The validated config of ``raw`` with run-level and factory defaults filled in."""
     from ganforge.config import parse_config
     from ganforge.data.registry import SOURCES
-    from ganforge.gans.registry import MODELS, PENALTIES, split_type
+    from ganforge.gans.registry import MODELS, split_type
 
     full = parse_config(raw).model_dump(mode="json")
     data = dict(full.get("data") or {})
     if isinstance(data.get("source"), str):
+        # a null is a recipe's blank to fill (mnist-idx's `images: null`): printed, refused by train
+        given = {k: v for k, v in data.items() if k != "source" and v is not None}
+        SOURCES.check_settings(data["source"], given, "data")
         full["data"] = _merge(data, signature_defaults(SOURCES.get(data["source"])))
     model = dict(full.get("model") or {})
     if "type" in model:
         name, settings = split_type(model, "model")
+        MODELS.check_settings(name, settings, "model", MODEL_CONTEXT)
         settings = _merge(settings, signature_defaults(MODELS.get(name), MODEL_CONTEXT))
         for role in ("generator", "discriminator"):
             if role in settings:
-                settings[role] = _fill_network(settings[role])
+                settings[role] = _fill_network(settings[role], role)
         if isinstance(settings.get("penalties"), dict):
-            settings["penalties"] = {
-                k: _merge(v if isinstance(v, dict) else {}, signature_defaults(PENALTIES.get(k)))
-                for k, v in settings["penalties"].items()
-            }
+            settings["penalties"] = {k: _fill_penalty(k, v) for k, v in settings["penalties"].items()}
         full["model"] = {"type": name, **settings}
     full["monitors"] = _fill_monitors(dict(full.get("monitors") or {}))
     return full
 
 
+def _fill_penalty(name: str, spec: Any) -> dict[str, Any]:
+    """A penalty's settings with its defaults; a bare number is its weight, as ``build_penalties`` reads it."""
+    from ganforge.gans.registry import PENALTIES
+
+    settings = spec if isinstance(spec, dict) else {"weight": spec}
+    PENALTIES.check_settings(name, settings, f"model.penalties.{name}")
+    return _merge(settings, signature_defaults(PENALTIES.get(name)))
+
+
+def _weights_as_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with each bare penalty weight (``gp: 0.1``) written as ``{weight: 0.1}``, so the printed
+    ``weight`` is marked as the recipe's, not as a default."""
+    model = raw.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("penalties"), dict):
+        return raw
+    penalties = {k: v if isinstance(v, dict) else {"weight": v} for k, v in model["penalties"].items()}
+    return {**raw, "model": {**model, "penalties": penalties}}
+
+
 def _fill_monitors(given: dict[str, Any]) -> dict[str, Any]:
     """Every registered monitor with its settings (``false``: turned off by the recipe)."""
-    from ganforge.diagnostics.monitors import MONITORS
+    from ganforge.diagnostics.monitors import MONITORS, default_monitors
 
+    default_monitors(given)  # what a run builds: unknown monitors and settings refused the same way
     out = {}
     for name in MONITORS:
         opts = given.get(name, {})
@@ -140,5 +162,5 @@ def config_(
     else:
         raw = apply_overrides(resolve_recipe(recipe), list(set_ or []))
     full = resolved_config(raw)
-    print("\n".join(to_marked_yaml(full, raw)))
+    print("\n".join(to_marked_yaml(full, _weights_as_settings(raw))))
     print(f"# {count_keys(full)} keys; '# default': not in the recipe, the value ganforge uses")
