@@ -189,3 +189,9 @@ def test_control_characters_are_one_line_naming_the_position(tmp_path) -> None:
     path.write_bytes(b"name: a\x7fb\n")  # one bit flipped in a run's config.yaml
     with pytest.raises(GanforgeError, match=r"invalid YAML at character 8: .*plain text"):
         read_yaml(path)
+
+
+def test_an_unknown_key_in_the_wrong_section_names_the_configs_own_key() -> None:
+    """`train.pretrain_steps` was answered with `train.steps`; the recipe has `model.pretrain_steps`."""
+    with pytest.raises(GanforgeError, match=r"did you mean 'model.pretrain_steps'\?"):
+        parse_config({"model": {"type": "srgan", "pretrain_steps": 10}, "train": {"pretrain_steps": 4}})

@@ -13,6 +13,7 @@ import inspect
 import math
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -286,7 +287,11 @@ def _known_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
-def _one_line(exc: pydantic.ValidationError, where: str, schema: type[BaseModel]) -> GanforgeError:
+def _one_line(
+    exc: pydantic.ValidationError, where: str, schema: type[BaseModel], also_known: Iterable[str] = ()
+) -> GanforgeError:
+    """The first validation error as one line; an unknown key gets the nearest known one, ``also_known``
+    included (the config's own ``data.*`` / ``model.*`` keys: ``train.pretrain_steps`` -> ``model.pretrain_steps``)."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or True)
     key = f"{where}.{loc}" if where else loc
@@ -295,19 +300,21 @@ def _one_line(exc: pydantic.ValidationError, where: str, schema: type[BaseModel]
                              "(`ganforge config NAME` lists them)")
     if err["type"] == "extra_forbidden":
         return GanforgeError(
-            f"unknown config key {quote(key)}{did_you_mean(key, _known_keys(RunConfig))}; "
+            f"unknown config key {quote(key)}{did_you_mean(key, [*_known_keys(RunConfig), *also_known])}; "
             "`ganforge config NAME` lists every key"
         )
     return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {quote(err.get('input'))})")
 
 
-def validate_section(schema: type[BaseModel], data: dict[str, Any], where: str = "") -> Any:
+def validate_section(
+    schema: type[BaseModel], data: dict[str, Any], where: str = "", also_known: Iterable[str] = ()
+) -> Any:
     """``data`` as ``schema``: :func:`check_values`' type rules, then pydantic's; one line on the first error."""
     check_values(schema, data, where)
     try:
         return schema.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise _one_line(exc, where, schema) from None
+        raise _one_line(exc, where, schema, also_known) from None
 
 
 def parse_config(raw: Any, source: str = "config") -> RunConfig:
@@ -317,7 +324,8 @@ def parse_config(raw: Any, source: str = "config") -> RunConfig:
     for section in ("data", "model"):
         if section in raw and not isinstance(raw[section], dict):
             raise GanforgeError(f"{source}: config key '{section}' must be a mapping, got {quote(raw[section])}")
-    return validate_section(RunConfig, raw)
+    own = [f"{section}.{key}" for section in ("data", "model") for key in raw.get(section) or {}]
+    return validate_section(RunConfig, raw, also_known=own)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
