@@ -18,7 +18,7 @@ def test_rows_fit_and_score_with_residuals(tmp_path: Path, run_cli) -> None:
     new = write_csv(tmp_path / "new.csv", np.r_[rng.normal(size=(10, 3)), rng.normal(size=(4, 3)) + 8], "a,b,c")
     code, out, err = run_cli("anomaly", "fit", str(normal), "--out", str(tmp_path / "ad"), "--steps", "200")
     assert code == 0, err
-    assert "threshold" in out
+    assert "threshold" in out and "on 135 rows of 3 columns (table)" in out  # 15 held out; not "(3,)"
     scores = tmp_path / "s.csv"
     code, out, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(new), "-o", str(scores), "--residuals")
     assert code == 0, err
@@ -54,9 +54,10 @@ def test_images_write_residual_maps(tmp_path: Path, run_cli) -> None:
 
 def test_series_windows(tmp_path: Path, run_cli) -> None:
     series = write_csv(tmp_path / "series.csv", np.sin(np.arange(300) / 4)[:, None], "value")
-    code, _, err = run_cli("anomaly", "fit", str(series), "--window", "16", "--stride", "4", "--out",
-                      str(tmp_path / "ad"), "--steps", "20")
+    code, out, err = run_cli("anomaly", "fit", str(series), "--window", "16", "--stride", "4", "--out",
+                             str(tmp_path / "ad"), "--steps", "20")
     assert code == 0, err
+    assert "windows of 16 steps x 1 feature (sequence)" in out
     code, _, err = run_cli("anomaly", "score", str(tmp_path / "ad"), str(series), "-o", str(tmp_path / "s.csv"))
     assert code == 0, err
     rows = (tmp_path / "s.csv").read_text().splitlines()

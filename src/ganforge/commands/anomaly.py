@@ -73,9 +73,19 @@ def fit(
         extra["select"] = samples.columns
         extra["select_index"] = [all_names.index(c) for c in samples.columns]
     det.save(out, extra=extra)
-    print(f"fitted {method} on {det.n_train_} samples {tuple(det.sample_shape_)} ({samples.kind})"
+    print(f"fitted {method} on {det.n_train_} {sample_words(samples.kind, tuple(det.sample_shape_))}"
           f"{columns_note(samples.columns, samples.index_column)}; threshold {det.threshold_:.5g} "
           f"(flags {false_alarm_rate:.0%} of held-out normal data); wrote {out}")
+
+
+def sample_words(kind: str, shape: tuple[int, ...]) -> str:
+    """What one fitted sample is, in words: ``rows of 4 columns (table)``, ``windows of 24 steps x 5 features
+    (sequence)``, ``pictures of 1x16x16 (image)``; a shape a user does not read as a tuple."""
+    if len(shape) == 1:
+        return f"rows of {shape[0]} column{'s' * (shape[0] != 1)} ({kind})"
+    if len(shape) == 2:
+        return f"windows of {shape[0]} steps x {shape[1]} feature{'s' * (shape[1] != 1)} ({kind})"
+    return f"pictures of {'x'.join(str(d) for d in shape)} ({kind})"
 
 
 def columns_note(columns: list[str], index_column: str | None) -> str:
