@@ -337,3 +337,13 @@ def test_tables_too_small_for_a_holdout_are_refused_before_training() -> None:
     with pytest.raises(GanforgeError, match="too few for a holdout split"):
         table_source(frame, "t", quiet=True)
     assert len(table_source(frame, "t", holdout=0.0, validation=0.0, quiet=True).frame) == 2
+
+
+def test_a_header_naming_two_columns_alike_is_refused(tmp_path) -> None:
+    """pandas read `a,b,a` as columns a, b, a.1, and synthetic rows came back under `a.1`."""
+    path = tmp_path / "dup.csv"
+    path.write_text("a, b, a\n1,x,2\n3,y,4\n5,x,6\n", encoding="utf-8")
+    with pytest.raises(GanforgeError, match=r"columns 1 and 3 are both named 'a'"):
+        read_table(path)
+    path.write_text("a,b,a.1\n1,x,2\n3,y,4\n", encoding="utf-8")  # a name that only looks like pandas' renaming
+    assert list(read_table(path).columns) == ["a", "b", "a.1"]

@@ -58,6 +58,7 @@ Splits
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from collections.abc import Collection
@@ -72,7 +73,7 @@ from ganforge.data.base import ArraySource, Batch
 from ganforge.data.registry import register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.errors import GanforgeError, did_you_mean
-from ganforge.fileio import csv_delimiter
+from ganforge.fileio import CSV_ENCODING, csv_delimiter
 from ganforge.recipes import CATEGORICAL_MAX_LEVELS, looks_like_table  # noqa: F401 (re-export)
 
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id")
@@ -117,6 +118,7 @@ def read_table(path: str | Path, text_columns: Collection[str] = ()) -> Any:
         raise GanforgeError(f"data file '{path}' is empty; a table needs a header row and at least two rows")
     sep = csv_delimiter(path)
     try:
+        _refuse_repeated_names(path, sep)
         frame = pd.read_csv(path, skipinitialspace=True, sep=sep)
         numbers = [i for i in range(frame.shape[1]) if pd.api.types.is_numeric_dtype(frame.iloc[:, i])]
         if numbers:  # read again as text: numbers with leading zeros are codes (see _has_leading_zeros)
@@ -131,6 +133,24 @@ def read_table(path: str | Path, text_columns: Collection[str] = ()) -> Any:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GanforgeError(f"{path}: not a readable CSV table ({detail})") from None
     return frame
+
+
+def _refuse_repeated_names(path: Path, sep: str) -> None:
+    """Refuse a header that names two columns alike: pandas would rename the second ``a.1`` and synthetic rows
+    would come back under a column the user never had (or beside a real ``a.1``)."""
+    with path.open(encoding=CSV_ENCODING, newline="") as handle:
+        try:
+            header = [name.strip() for name in next(csv.reader(handle, delimiter=sep), [])]
+        except csv.Error:  # a NUL byte, an unclosed quote: pandas' reading reports it
+            return
+    seen: dict[str, int] = {}
+    for place, name in enumerate(header, start=1):
+        if name and name in seen:
+            raise GanforgeError(
+                f"{path}: columns {seen[name]} and {place} are both named {name!r}; give each column its own name "
+                "in the header row"
+            )
+        seen.setdefault(name, place)
 
 
 def _has_leading_zeros(cells: Any) -> bool:
