@@ -180,3 +180,41 @@ def test_steps_and_seed_that_are_not_whole_numbers_are_one_line_errors(tmp_path)
     assert not (tmp_path / "never").exists()
     two = gf.train("uniform", steps=2.0, out=tmp_path / "two", show_progress=False, overrides=["eval.enabled=false"])
     assert two.step == 2  # a whole float (steps=1e4) is a whole number
+
+
+def test_training_leaves_the_users_discriminator_a_probability_with_the_trained_weights(tmp_path) -> None:
+    """gf.GAN(G, D) replaced D's final nn.Sigmoid in the user's own module, so after training the user's
+    ``D(x)`` returned logits; now D keeps its sigmoid and shares the very parameters that were trained."""
+    torch.manual_seed(0)
+    generator = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())
+    discriminator = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())
+    start = [p.detach().clone() for p in discriminator.parameters()]
+    gan = gf.GAN(generator, discriminator, noise_dim=5)
+    run = gf.train(gan, data=gf.data.uniform(), steps=5, out=tmp_path / "u", show_progress=False)
+    assert isinstance(discriminator[-1], nn.Sigmoid)
+    scores = discriminator(torch.linspace(-20, 20, 101)[:, None])
+    assert scores.min() > 0 and scores.max() < 1
+    trained = dict(run.gan.discriminator.named_parameters())
+    for (name, p), p0 in zip(discriminator.named_parameters(), start, strict=True):
+        assert p is trained[name] and not torch.equal(p, p0)
+    assert torch.equal(gf.load(run.path).gan.discriminator.state_dict()["0.weight"], discriminator[0].weight)
+
+
+def test_a_dataloaders_batch_size_is_the_runs_unless_batch_size_is_given(tmp_path, capsys) -> None:
+    """The recipe's train.batch_size silently replaced the loader's batch_size."""
+    x = torch.rand(200, 1)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x), batch_size=32, shuffle=True)
+
+    def gan() -> gf.GAN:
+        return gf.GAN(nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1)), nn.Linear(1, 1), noise_dim=5)
+
+    run = gf.train(gan(), data=loader, steps=2, out=tmp_path / "a", show_progress=False)
+    assert run.config.train.batch_size == 32
+    assert "batch_size" not in capsys.readouterr().err
+    run = gf.train(gan(), data=loader, steps=2, out=tmp_path / "b", show_progress=False, batch_size=16)
+    assert run.config.train.batch_size == 16
+    err = capsys.readouterr().err
+    assert err.count("note: training uses train.batch_size=16 as you set it, not the DataLoader's batch_size=32") == 1
+    run = gf.train(gan(), data=loader, steps=2, out=tmp_path / "c", show_progress=False,
+                   overrides=["train.batch_size=8"])
+    assert run.config.train.batch_size == 8 and "train.batch_size=8 as you set it" in capsys.readouterr().err

@@ -54,8 +54,8 @@ def fresh_run_dir(out: str | Path | None, name: str) -> Path:
     path = Path(out) if out is not None else default_run_dir(name)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise GanforgeError(
-            f"output folder '{path}' already exists and is not empty; choose another --out, "
-            f"or continue it with `ganforge resume {path}`"
+            f"output folder '{path}' already exists and is not empty; choose another out= (--out), "
+            f"or continue it with ganforge.resume('{path}') (`ganforge resume {path}`)"
         )
     return path
 
@@ -206,7 +206,7 @@ def _train_and_finish(
         if step is not None and step > config.train.steps:
             raise GanforgeError(
                 f"{path}: train.steps={config.train.steps} is below the step of its newest checkpoint "
-                f"({step}); resume with --steps {step} or more"
+                f"({step}); resume with steps={step} (--steps {step}) or more"
             )
         if main and config_changed:  # only now: a resume that fails must leave the run as it was
             from ganforge.fileio import atomic_write_text
@@ -330,6 +330,30 @@ def _whole_number(value: Any, name: str) -> int:
     return int(value.__index__())
 
 
+def _use_loader_batch(data: Any, sets: list[str], typed: dict[str, Any]) -> None:
+    """A DataLoader's ``batch_size`` becomes ``train.batch_size`` (put into ``typed``): its user built it to
+    train with batches of that size, and ganforge draws its own batches from the loader's dataset, so the
+    recipe's batch would silently replace it. A ``train.batch_size`` the user set (``batch_size=``, or in
+    ``overrides``) wins; when the two differ one note says so."""
+    from ganforge.data.python_objects import loader_batch_size
+
+    batch = loader_batch_size(data)
+    key = "train.batch_size"
+    keys = defaults.user_keys([*sets, *(f"{k}=" for k in typed)])
+    if batch is None or "train" in keys:  # a whole train section given: the user's, as it is
+        return
+    if key not in keys:
+        typed[key] = batch
+        return
+    if key in typed:
+        given = str(typed[key])
+    else:  # the last override that sets it is the one that counts
+        given = next(o.partition("=")[2].strip() for o in reversed(sets) if o.partition("=")[0].strip() == key)
+    if given != str(batch) and is_main_process():
+        print(f"note: training uses train.batch_size={given} as you set it, not the DataLoader's "
+              f"batch_size={batch}", file=sys.stderr, flush=True)
+
+
 def _names_data_path(data: Any) -> bool:
     """Whether ``data`` names a file or folder of data (a ``Path``; a string ending in .csv/.npy/.npz; a string
     naming an existing folder) rather than a built-in source (``"moons"``, which wins over a folder of that name,
@@ -359,7 +383,8 @@ def train(
 
     ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
     built in Python. ``data`` is a DataSource, a numpy array, a tensor, a torch Dataset or a DataLoader
-    (required with a GAN object; a DataFrame or .csv path for ``TableGAN``); with a recipe it is optional and
+    (required with a GAN object; a DataFrame or .csv path for ``TableGAN``; a DataLoader's ``batch_size`` is
+    the run's unless ``batch_size`` is given); with a recipe it is optional and
     may also be a source name (``"moons"``) or a data file or folder (``"series.csv"``, a ``Path``: the recipe
     trained on it, as ``ganforge train series.csv --recipe timeseries-gru``; with no recipe, the file's own
     default GAN, as ``ganforge train series.csv``). ``steps``,
@@ -374,6 +399,7 @@ def train(
         typed["seed"] = _whole_number(seed, "seed")
     typed.update({f"train.{k}": v for k, v in train_settings.items()})
     user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
+    _use_loader_batch(data, sets, typed)
     if isinstance(model, GANModel):
         prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
         data, given_object = _source_for_model(model, data, "train")

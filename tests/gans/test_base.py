@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
 from ganforge.data.base import Batch
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import frozen
 from ganforge.gans.vanilla import GAN
 
@@ -123,3 +125,13 @@ def test_sampling_fills_one_output_in_batches_and_refuses_an_impossible_count_at
     with pytest.raises(GanforgeError, match=r"10{12} samples of shape \(2,\) need 7.45e\+03 GiB") as err:
         gan.sample(10**12)
     assert time.perf_counter() - start < 10 and "\n" not in str(err.value)
+
+
+def test_sampling_errors_name_the_python_argument_as_well_as_the_flag() -> None:
+    """``run.sample(label=1)`` on an unconditional model said only "remove --label", a flag a Python user never
+    typed; options of other families name the keyword too."""
+    gan = _gan()
+    with pytest.raises(GanforgeError, match=r"takes no label \(remove label= / --label\)"):
+        gan.sample(3, label=1)
+    with pytest.raises(GanforgeError, match=r"^truncation \(--truncation\): this GAN model has no such"):
+        gan.sample(3, truncation=0.5)

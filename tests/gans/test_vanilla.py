@@ -1,9 +1,11 @@
 """The GAN class: sigmoid discriminators, phases, conditioning, clipping, EMA."""
 
+import pytest
 import torch
 from torch import nn
 
 from ganforge.data.base import Batch
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import logit_discriminator, output_activation_of
 from ganforge.gans.vanilla import GAN
 
@@ -95,3 +97,40 @@ def test_ema_is_used_for_sampling_and_differs_from_raw() -> None:
     sampled = gan.sample(4)
     torch.manual_seed(1)
     assert torch.allclose(sampled, gan.ema_generator(gan.noise.sample(4)))
+
+
+def test_the_users_discriminator_keeps_its_sigmoid_and_shares_its_parameters() -> None:
+    """The final sigmoid is removed in the GAN's copy only: it was replaced in the user's own module, whose
+    ``D(x)`` then returned a logit where the user's code expects a probability."""
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
+    notes = NotesDiscriminator()
+    for d in (seq, notes):
+        before = dict(d.state_dict())
+        gan = GAN(nn.Linear(1, 1), d, noise_dim=1)
+        assert isinstance(list(d.modules())[-1], nn.Sigmoid)
+        assert type(list(gan.discriminator.modules())[-1]).__name__ == "RemovedSigmoid"
+        assert all(a is b for a, b in zip(gan.discriminator.parameters(), d.parameters(), strict=True))
+        assert list(gan.discriminator.state_dict()) == list(before)  # checkpoints keep their keys
+        x = torch.randn(6, 1) * 5
+        assert torch.allclose(torch.sigmoid(gan.discriminator(x)), d(x), atol=1e-6)
+
+
+def test_noise_dim_is_read_from_a_first_linear_layer_and_a_contradicting_one_is_refused() -> None:
+    d = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
+    notes_g = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1))  # seed 000's generator
+    assert GAN(notes_g, d).noise.shape == (5,)
+    conv_first = nn.Sequential(nn.Unflatten(1, (3, 1, 1)), nn.ConvTranspose2d(3, 1, 4))
+    assert GAN(conv_first, d).noise.shape == (1,)  # nothing to read: the old default
+    with pytest.raises(GanforgeError, match=r"^noise_dim=3 but the generator's first layer nn.Linear takes 5 inputs"):
+        GAN(notes_g, d, noise_dim=3)
+
+    class OutOfOrder(nn.Module):  # registers its output layer first: its first Linear is not its input
+        def __init__(self) -> None:
+            super().__init__()
+            self.out, self.inp = nn.Linear(16, 1), nn.Linear(2, 16)
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.out(torch.relu(self.inp(z)))
+
+    assert GAN(OutOfOrder(), d, noise_dim=2).noise.shape == (2,)  # it runs on 2: not a contradiction

@@ -4,7 +4,8 @@
 Arrays of shape (N,) or (N, D) are numbers / points (data units kept; the generator's scaler maps them);
 (N, H, W) and (N, C, H, W) with C in {1, 3} are images, uint8 divided by 255, floats expected in [0, 1].
 A Dataset yields samples or ``(sample, label)`` pairs; a DataLoader contributes its ``dataset`` (ganforge
-draws its own batches, so the run stays repeatable and resumable). Everything is read into memory once.
+draws its own batches, so the run stays repeatable and resumable) and its ``batch_size``, which becomes
+``train.batch_size`` unless the user set that (:func:`loader_batch_size`). Everything is read into memory once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ def is_channels_last(shape: tuple[int, ...]) -> bool:
 
 def is_data_object(obj: Any) -> bool:
     return isinstance(obj, (np.ndarray, torch.Tensor, torch.utils.data.Dataset, torch.utils.data.DataLoader))
+
+
+def loader_batch_size(obj: Any) -> int | None:
+    """The batch size a DataLoader was built with, which its user expects training to use (ganforge draws its
+    own batches from the loader's dataset, so without this the recipe's batch would silently replace it).
+    None for anything else, for a loader with a custom ``batch_sampler`` (no ``batch_size``), and for 1:
+    torch's default, most likely left unset, and too small for a GAN (one sample per batch-norm batch)."""
+    if not isinstance(obj, torch.utils.data.DataLoader):
+        return None
+    size = obj.batch_size
+    return int(size) if isinstance(size, int) and size > 1 else None
 
 
 def _from_dataset(dataset: torch.utils.data.Dataset) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -70,6 +70,11 @@ class Noise(nn.Module):
         return torch.rand(n, *self.shape, device=device) * 2 - 1
 
 
+def _option_words(key: str) -> str:
+    """A sampling option as the Python keyword and the command-line flag: ``mix_styles (--mix-styles)``."""
+    return f"{key} (--{key.replace('_', '-')})"
+
+
 def _allocate_samples(n: int, first: Tensor) -> Tensor:
     """An empty (n, *sample shape) tensor like the first generated batch, or one line saying it cannot be held."""
     shape = (n, *first.shape[1:])
@@ -83,18 +88,34 @@ def _allocate_samples(n: int, first: Tensor) -> Tensor:
         ) from err
 
 
+def _last_leaf_name(module: nn.Module) -> tuple[str, nn.Module]:
+    """(dotted name, module) of the last registered leaf module ("" and ``module`` itself when it has no children)."""
+    found, leaf = "", module
+    for full_name, sub in module.named_modules():
+        if full_name and not list(sub.children()):
+            found, leaf = full_name, sub
+    return found, leaf
+
+
 def last_leaf(module: nn.Module) -> tuple[nn.Module | None, str, nn.Module]:
     """(parent, attribute name, module) of the last registered leaf module — the output layer of any
     network whose modules are registered in forward order (every ``nn.Sequential``, and classes that
     define their layers in order, like the notes' ``fc`` then ``sigmoid``)."""
-    parent: nn.Module | None = None
-    name, leaf = "", module
-    for full_name, sub in module.named_modules():
-        if full_name and not list(sub.children()):
-            owner_name, _, name = full_name.rpartition(".")
-            parent = module.get_submodule(owner_name) if owner_name else module
-            leaf = sub
-    return parent, name, leaf
+    full_name, leaf = _last_leaf_name(module)
+    if not full_name:
+        return None, "", leaf
+    owner_name, _, name = full_name.rpartition(".")
+    return (module.get_submodule(owner_name) if owner_name else module), name, leaf
+
+
+def first_linear_inputs(generator: nn.Module) -> int | None:
+    """``in_features`` of the generator's first registered leaf module when that is an ``nn.Linear`` (the
+    notes' ``nn.Linear(5, 16)`` first layer: the noise it takes), else None: a convolutional or recurrent
+    first layer does not say the noise size, and a lazy ``nn.LazyLinear`` does not know it yet."""
+    first = next((m for m in generator.modules() if not list(m.children())), None)
+    if isinstance(first, nn.Linear) and not isinstance(first, nn.modules.lazy.LazyModuleMixin):
+        return int(first.in_features) if first.in_features > 0 else None
+    return None
 
 
 VIEW_NODES = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Permute", "Transpose", "Clone",
@@ -154,15 +175,43 @@ def logit_discriminator(
     by identity, so losses use the exact log-sigmoid of the logit; otherwise outputs are taken as logits.
     ``probability``: outputs are probabilities from an irremovable sigmoid; wrapped by
     :class:`ProbabilityToLogit`. ``logits``: used as is.
+
+    The user's own module is never changed: the user's code still calls ``D(x)`` and expects the
+    probability it wrote. The sigmoid is removed in a copy (:func:`_copy_path_to`) that shares every
+    parameter, buffer and other layer with ``discriminator``, so training updates the user's weights and
+    the state-dict keys are the user's own.
     """
     if output == "logits":
         return discriminator
     if output == "probability":
         return ProbabilityToLogit(discriminator)
-    parent, name, leaf = last_leaf(discriminator)
-    if isinstance(leaf, nn.Sigmoid) and parent is not None:
-        _replace_child(parent, name, RemovedSigmoid())
+    full_name, leaf = _last_leaf_name(discriminator)
+    if isinstance(leaf, nn.Sigmoid) and full_name:
+        owner_name, _, name = full_name.rpartition(".")
+        copied, owner = _copy_path_to(discriminator, owner_name)
+        _replace_child(owner, name, RemovedSigmoid())
+        return copied
     return discriminator
+
+
+def _own_children_copy(module: nn.Module) -> nn.Module:
+    """A new object of ``module``'s class sharing all its state (parameters, buffers, hooks, attributes: the
+    very same dicts, so ``.to(device)`` and ``load_state_dict`` reach both) except the dict of child
+    modules, which is its own: replacing a child of the copy leaves ``module`` as it was."""
+    clone = copy.copy(module)  # a new __dict__ holding the same values
+    clone.__dict__["_modules"] = type(module._modules)(module._modules)
+    return clone
+
+
+def _copy_path_to(root: nn.Module, owner_name: str) -> tuple[nn.Module, nn.Module]:
+    """(copy of ``root``, the copy of its submodule ``owner_name``): only the modules on the path from the
+    root down to that submodule are copied (:func:`_own_children_copy`), every other module is shared."""
+    top = node = _own_children_copy(root)
+    for part in owner_name.split(".") if owner_name else ():
+        child = _own_children_copy(node._modules[part])  # type: ignore[arg-type]
+        node._modules[part] = child
+        node = child
+    return top, node
 
 
 class RemovedSigmoid(nn.Identity):
@@ -509,14 +558,15 @@ class GANModel(nn.Module):
         """Every sampling option (``truncation``, ``mix_styles``, ``lengths``...) must be a named keyword of
         this model's ``generate`` (its ``**options`` does not count): an option another family understands
         (``--truncation`` on a plain GAN) is one line naming the option and the ones this model takes,
-        not a ``TypeError`` from deep inside."""
+        not a ``TypeError`` from deep inside. Reached from ``run.sample(truncation=...)`` as well as from the
+        command line, so each option is named both ways: ``truncation (--truncation)``."""
         params = inspect.signature(self.generate).parameters
         known = [n for n, p in params.items() if n not in ("z", "y") and p.kind is not p.VAR_KEYWORD]
         for key in options:
             if key not in known:
-                flags = ", ".join(f"--{k.replace('_', '-')}" for k in known) or "none"
+                flags = ", ".join(_option_words(k) for k in known) or "none"
                 raise GanforgeError(
-                    f"--{key.replace('_', '-')}: this {type(self).__name__} model has no such sampling option "
+                    f"{_option_words(key)}: this {type(self).__name__} model has no such sampling option "
                     f"(it is for other model families); this model's options: {flags}"
                 )
 
@@ -526,7 +576,9 @@ class GANModel(nn.Module):
         """Per-sample labels for a conditional model: a fixed class, given labels, or uniform classes."""
         if self.num_classes is None:
             if label is not None:
-                raise GanforgeError("this model is not conditional; it takes no label (remove --label)")
+                raise GanforgeError(  # reached from run.sample(label=...) as well as `ganforge sample --label`
+                    "this model is not conditional; it takes no label (remove label= / --label)"
+                )
             return None
         if label is None:
             return torch.randint(0, self.num_classes, (n,), device=device)

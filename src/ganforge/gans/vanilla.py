@@ -28,6 +28,7 @@ from ganforge.gans.base import (  # Penalty, PenaltyInputs, add_penalties: publi
     PenaltyInputs,
     Phase,
     add_penalties,
+    first_linear_inputs,
     logit_discriminator,
     output_activation_of,
 )
@@ -37,20 +38,65 @@ from ganforge.objectives import bce_discriminator_loss, get_objective
 __all__ = ["GAN", "Penalty", "PenaltyInputs", "add_penalties"]
 
 
+def _noise_dim(
+    generator: nn.Module, noise_dim: int | Sequence[int] | None, num_classes: int | None
+) -> int | Sequence[int]:
+    """The noise size: ``noise_dim`` as given, else the ``in_features`` of the generator's first layer when
+    that is an ``nn.Linear`` (the user should not have to say twice what ``G[0]`` already says), else 1.
+
+    A conditional generator's first layer also takes the label, so it tells nothing there. A one-dimensional
+    ``noise_dim`` that contradicts that layer is refused now, in one line naming both numbers — but only
+    when the generator really fails on noise of that size (a class may register its layers out of order)."""
+    inputs = first_linear_inputs(generator) if num_classes is None else None
+    if noise_dim is None:
+        return inputs if inputs is not None else 1
+    given = [noise_dim] if isinstance(noise_dim, int) else list(noise_dim)
+    one = given[0] if len(given) == 1 and isinstance(given[0], int) else None  # other values: Noise's checks
+    if inputs is not None and one is not None and one != inputs and not _runs_on(generator, one):
+        raise GanforgeError(
+            f"noise_dim={one} but the generator's first layer nn.Linear takes {inputs} inputs; give "
+            f"noise_dim={inputs} (or leave noise_dim out: it is read from that layer)"
+        )
+    return noise_dim
+
+
+def _runs_on(generator: nn.Module, dim: int) -> bool:
+    """Whether ``generator`` takes a batch of noise of size ``dim`` (eval mode and no gradients, so nothing is
+    learnt or tracked; the RNG state and every module's mode are put back)."""
+    device = next((p.device for p in generator.parameters()), torch.device("cpu"))
+    modes = [(m, m.training) for m in generator.modules()]
+    state = torch.get_rng_state()
+    generator.eval()
+    try:
+        with torch.no_grad():
+            generator(torch.zeros(2, dim, device=device))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means the size does not fit; the caller says which
+        return False
+    finally:
+        for module, mode in modes:
+            module.training = mode
+        torch.set_rng_state(state)
+
+
 class GAN(GANModel):
     """A generator and a discriminator trained against each other with a named objective.
 
     ``generator(z[, y])`` maps noise (and labels, when ``num_classes`` is set) to samples;
     ``discriminator(x[, y])`` returns one logit per sample, or a probability through a final
-    ``nn.Sigmoid`` (the notes' style), which is removed so losses stay exact and stable
-    (see :func:`ganforge.gans.base.logit_discriminator`).
+    ``nn.Sigmoid`` (the notes' style), which is removed so losses stay exact and stable — in the GAN's
+    copy of it, which shares the user's parameters: the user's ``D(x)`` still returns a probability and
+    sees the trained weights (see :func:`ganforge.gans.base.logit_discriminator`).
+
+    ``noise_dim`` left out is read from the generator's first layer when that is an ``nn.Linear`` (the
+    notes' ``nn.Linear(5, 16)``: 5), else 1; one that contradicts such a layer is refused in one line.
     """
 
     def __init__(
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        noise_dim: int | Sequence[int] = 1,
+        noise_dim: int | Sequence[int] | None = None,
         objective: str = "nonsaturating",
         *,
         noise: Literal["normal", "uniform"] = "normal",
@@ -70,6 +116,7 @@ class GAN(GANModel):
                 )
         self.generator = generator
         self.discriminator = logit_discriminator(discriminator, d_output)
+        noise_dim = _noise_dim(generator, noise_dim, num_classes)
         self.noise = Noise(noise_dim if isinstance(noise_dim, int) else tuple(noise_dim), noise)
         self.objective = get_objective(objective)
         self.n_critic = int(n_critic)
