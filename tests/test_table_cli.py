@@ -142,3 +142,12 @@ def test_bad_where_is_a_one_line_error(table_run) -> None:
     folder, _, run, _ = table_run
     out = ganforge("sample", str(run), "--rows", "5", "--where", "sex=X", "-o", str(folder / "x.csv"))
     assert out.returncode == 2 and "never occurs" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_a_table_runs_output_errors_name_csv_only(table_run) -> None:
+    """`-o x.txt` listed .npy, .npz and .png, which a table run cannot write."""
+    folder, _, run, _ = table_run
+    for target in ("x.txt", "out/"):
+        out = ganforge("sample", str(run), "--rows", "5", "-o", str(folder / target))
+        assert out.returncode == 2 and ".csv" in out.stderr, out.stderr
+        assert ".npy" not in out.stderr and ".png" not in out.stderr, out.stderr

@@ -245,11 +245,13 @@ def sample(
     """Generate samples from a trained run into a file (.csv / .npy / .npz), a picture (.png) or a folder of
     PNGs (image runs)."""
     from ganforge.outputs import names_a_folder, never_over, output_file
+    from ganforge.runs import recorded_kind
     from ganforge.sampling import SAMPLE_SUFFIXES
 
     to_folder = output is not None and names_a_folder(output)
+    suffixes = (".csv",) if recorded_kind(run) == "table" else (*SAMPLE_SUFFIXES, ".png")  # tables: the input's CSV
     if output is not None and not to_folder:
-        output_file(output, (*SAMPLE_SUFFIXES, ".png"))  # checked before the model is loaded
+        output_file(output, suffixes)  # checked before the model is loaded
     import torch
 
     from ganforge.outputs import check_free_space
@@ -264,7 +266,7 @@ def sample(
         )
     if output is None:  # a CSV cannot hold pictures: `ganforge sample RUN` of the default recipe failed with it
         output = "samples.png" if loaded.data_info.kind in PICTURE_KINDS else "samples.csv"
-        output_file(output, (*SAMPLE_SUFFIXES, ".png"))
+        output_file(output, suffixes)
     trained_on = loaded.config.data.get("path")
     if not to_folder and isinstance(trained_on, str):
         never_over(output, trained_on, what=f"the file {run} was trained on")
@@ -292,7 +294,7 @@ def sample(
         if loaded.data_info.kind not in PICTURE_KINDS:
             raise GanforgeError(
                 f"-o {output}: a folder of pictures is for image runs; this run makes {loaded.data_info.kind}: "
-                "use .csv, .npy or .npz"
+                f"use {' or '.join(s for s in suffixes if s != '.png')}"
             )
         from ganforge.report.image_pictures import save_images_folder
         from ganforge.report.pictures import with_sampling_options

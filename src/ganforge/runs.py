@@ -109,6 +109,17 @@ def check_description(desc: Any, where: str = "data.json") -> dict[str, Any]:
     return desc
 
 
+def recorded_kind(path: str | Path) -> str | None:
+    """The data kind a run folder's ``data.json`` records (``table``, ``images``...), read without building
+    anything: lets a command check its outputs before the model loads. None where it cannot be read (then
+    ``load`` reports the damage)."""
+    try:
+        kind = json.loads((Path(path) / "data.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 def data_from_description(desc: dict[str, Any]) -> DataSource:
     """A data description (no samples) that is enough to rebuild the model and label its samples."""
     desc = check_description(desc)
