@@ -9,7 +9,7 @@ import torch
 
 import ganforge as gf
 from ganforge.commands.diagnose import format_report
-from ganforge.report.readout import evaluation_text, judge, metric_rows, quality_verdict
+from ganforge.report.readout import evaluation_text, is_measured, judge, metric_rows, quality_verdict
 
 
 def _file_run(tmp_path: Path, points: np.ndarray) -> gf.Run:
@@ -141,6 +141,8 @@ def test_a_skipped_evaluation_is_not_read_as_quality_without_a_floor() -> None:
     state, sentence = quality_verdict({"skipped": "eval.enabled is false (--no-eval)"})
     assert state == "unknown" and "not measured" in sentence and "ganforge eval RUN" in sentence
     assert "no real-data floor" not in sentence
+    reason = "the run trained 0 s, less than its images evaluation would take (~12 s); `ganforge eval RUN` evaluates it"
+    assert quality_verdict({"skipped": reason})[1].count("ganforge eval RUN") == 1  # the reason names it already
 
 
 def test_a_sequence_runs_discriminative_score_is_judged_on_its_fixed_scale() -> None:
@@ -174,6 +176,35 @@ def test_metrics_without_a_reading_are_one_per_line_beside_their_floors() -> Non
     assert [line.split() for line in lines[1:4]] == [["colour_seen", "0.006", "0.182"], ["shape_seen", "0.279", "-"],
                                                       ["fid_shapes", "18230", "39.2"]]
     assert lines[4].split() == ["diversity", "0.025", "-"] and lines[5] == "  (generated 1000, seed 0)"
+
+
+def test_a_column_without_a_value_in_any_row_is_left_out() -> None:
+    """A table run's `ganforge eval` showed a "real floor" column of dashes only (its baselines are the table
+    printed beside); a sequence run's the same. A column with one floor stays, dashes where a metric has none."""
+    table = {"n_synthetic": 275, "quality": 0.6337, "column_shapes": 0.7328, "exact_copies": 0, "seed": 0}
+    lines = evaluation_text(table).splitlines()
+    assert lines[0].split() == ["metric", "generated"] and lines[1].split() == ["quality", "0.6337"]
+    assert "-" not in evaluation_text(table) and lines[-1] == "  (seed 0)"
+    sequences = evaluation_text({"discriminative_score": 0.1, "autocorrelation_error": 0.02, "n_fake": 100})
+    assert sequences.splitlines()[0].split() == ["metric", "generated", "what", "it", "means"]
+    assert sequences.splitlines()[1].split()[:3] == ["discriminative_score", "0.1", "|accuracy"]
+    mixed = evaluation_text({"w1": 0.5, "w1_real": 0.05, "discriminative_score": 0.1})
+    assert mixed.splitlines()[0].split()[:4] == ["metric", "generated", "real", "floor"]
+    assert mixed.splitlines()[2].split()[:3] == ["discriminative_score", "0.1", "-"]
+
+
+def test_numbers_of_an_earlier_checkpoint_say_so_in_eval_and_diagnose() -> None:
+    """A resume too short to evaluate keeps the evaluation of the step before (report/summary.py
+    kept_evaluation): the summary and diagnose must not present it as the last step's."""
+    from ganforge.report.readout import OUTDATED, is_outdated
+
+    note = "these numbers are of checkpoint step 60, measured before the run trained on to step 63, whose ..."
+    evaluation = {"w1": 0.05, "w1_real": 0.04, "ks": 0.02, "ks_real": 0.02, "seed": 0, "step": 60, OUTDATED: note}
+    assert is_measured(evaluation) and is_outdated(evaluation) and not is_outdated({"w1": 0.05, "step": 60})
+    assert evaluation_text(evaluation).splitlines()[0] == f"  note: {note}"
+    state, sentence = quality_verdict(evaluation)
+    assert state == "close" and sentence.endswith("(measured at checkpoint step 60, before the run trained further; "
+                                                  "`ganforge eval RUN` measures its last)")
 
 
 def test_an_evaluation_on_the_training_data_says_so() -> None:

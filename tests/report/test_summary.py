@@ -135,3 +135,29 @@ def test_a_summary_of_another_step_is_not_given_this_checkpoints_numbers(skipped
     code, _, err = run_cli("eval", skipped)
     assert code == 0 and "it describes step" in err
     assert "skipped" in _evaluation(skipped)
+
+
+def test_a_resume_too_short_to_evaluate_keeps_the_earlier_evaluation_of_its_step(
+    skipped: Path, run_cli: RunCli
+) -> None:
+    """`ganforge resume RUN --steps N` that trained too briefly to evaluate wrote {"skipped": ...} over the
+    evaluation `ganforge eval` had stored: it is kept, marked as of the earlier step (never as the new step's),
+    and the next `ganforge eval` replaces it with the new step's without --replace."""
+    assert run_cli("eval", skipped)[0] == 0
+    measured = _evaluation(skipped)
+    code, out, err = run_cli("resume", skipped, "--steps", "6")  # eval.enabled false in this run's config
+    assert code == 0, err
+    kept = _evaluation(skipped)
+    assert json.loads((skipped / "summary.json").read_text())["steps"] == 6
+    assert kept["step"] == measured["step"] == 4 and kept["w1"] == measured["w1"] and "skipped" not in kept
+    assert kept["outdated"].startswith("these numbers are of checkpoint step 4, measured before the run trained on "
+                                       "to step 6, whose evaluation was skipped: eval.enabled is false")
+    assert f"evaluation:\n  note: {kept['outdated']}\n" in out
+    assert "note: these numbers are of checkpoint step 4" in (skipped / "report.html").read_text()
+    code, out, _ = run_cli("diagnose", skipped)
+    assert code == 0 and "(measured at checkpoint step 4, before the run trained further" in out
+    code, out, err = run_cli("eval", skipped)
+    assert code == 0 and "step 6 here, 4 in the summary" in out
+    assert err.startswith("replaced the evaluation of step 4 in ")
+    stored = _evaluation(skipped)
+    assert stored["step"] == 6 and "outdated" not in stored

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.fileio import atomic_write_text
-from ganforge.report.readout import METRICS, is_bookkeeping
+from ganforge.report.readout import METRICS, OUTDATED, is_bookkeeping, is_outdated
 from ganforge.report.timeline import timeline
 
 REPORT_NAME = "report.html"
@@ -228,6 +228,8 @@ def render_report(path: Path, run: Any | None = None, floors: dict[str, float] |
         parts.append("</table>")
         if evaluation.get("reference"):
             parts.append(f'<p class="sub">reference: {esc(str(evaluation["reference"]))}</p>')
+        if is_outdated(evaluation):  # kept by a resume whose own evaluation was skipped: not the last step's
+            parts.append(f'<p class="sub">note: {esc(str(evaluation[OUTDATED]))}</p>')
     elif evaluation.get("skipped"):
         parts.append(f'<p class="sub">evaluation skipped: {esc(str(evaluation["skipped"]))}; '
                      "<code>ganforge eval RUN</code> evaluates it</p>")

@@ -20,6 +20,7 @@ from typing import Any
 TRAINING_DATA_MARK = " (no held-out split)"  # how an evaluator's ``reference`` says it scored the training data
 CLOSE = 2.0  # generated within 2x its real floor: indistinguishable at this sample size, or nearly
 FAR = 5.0  # more than 5x the floor: clearly not the data
+NO_FLOOR = "-"  # the real-floor cell of a metric that has none (and any cell without a number)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ def is_bookkeeping(key: str) -> bool:
 
 
 PROVENANCE_KEYS = ("seed", "step")  # which draw and checkpoint an evaluation measured, added to its record
+# In a record a resume kept from an earlier checkpoint (its own evaluation skipped): the sentence saying which
+# step the numbers are of and why they were not measured again (report/summary.py ``kept_evaluation``).
+OUTDATED = "outdated"
 
 
 def is_measured(evaluation: Any) -> bool:
@@ -145,6 +149,12 @@ def is_measured(evaluation: Any) -> bool:
         _number(value) is not None and not is_bookkeeping(key) and key not in PROVENANCE_KEYS
         for key, value in evaluation.items()
     )
+
+
+def is_outdated(evaluation: Any) -> bool:
+    """Whether ``evaluation`` is of an earlier checkpoint than its run's last (kept by a resume whose own
+    evaluation was skipped): shown with that said, and replaced by the next ``ganforge eval``."""
+    return isinstance(evaluation, dict) and bool(evaluation.get(OUTDATED))
 
 
 def _floor_keys(metric: Metric) -> tuple[str, ...]:
@@ -163,7 +173,7 @@ def _number(value: Any) -> float | None:
 def _fmt(value: Any) -> str:
     number = _number(value)
     if number is None:
-        return "-"
+        return NO_FLOOR
     return f"{int(number)}" if float(number).is_integer() and abs(number) < 1e6 else f"{number:.4g}"
 
 
@@ -177,7 +187,7 @@ def metric_rows(evaluation: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if metric is None or key in floors or _number(value) is None:
             continue
         floor = _floor(evaluation, metric)
-        floor_text = _fmt(floor) if floor is not None else "-"
+        floor_text = _fmt(floor) if floor is not None else NO_FLOOR
         if floor is not None and metric.floor_label:
             floor_text += f" ({metric.floor_label})"
         direction = {True: " (lower is better)", False: " (higher is better)", None: ""}[metric.lower_is_better]
@@ -186,15 +196,17 @@ def metric_rows(evaluation: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def format_table(rows: list[tuple[str, str, str, str]], header: tuple[str, str, str, str] | None = None) -> str:
-    """Rows as aligned plain-text columns (what the terminal and a log file both show well)."""
+    """Rows as aligned plain-text columns (what the terminal and a log file both show well). The real-floor
+    column is left out when no row has a floor (a table run's metrics, whose baselines ``ganforge eval``
+    prints beside; a sequence run's): a column of dashes only beside that said nothing."""
     header = header or ("metric", "generated", "real floor", "what it means")
     table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    columns = [0, 1, 2, 3] if any(r[2] != NO_FLOOR for r in rows) else [0, 1, 3]
+    widths = {i: max(len(r[i]) for r in table) for i in columns[:-1]}
     lines = []
     for row in table:
-        lines.append(
-            f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip()
-        )
+        cells = [f"{row[i]:<{widths[i]}}" if i == 0 else f"{row[i]:>{widths[i]}}" for i in columns[:-1]]
+        lines.append(f"  {'  '.join(cells)}  {row[3]}".rstrip())
     return "\n".join(lines)
 
 
@@ -212,10 +224,11 @@ def protocol_line(evaluation: dict[str, Any]) -> str:
 
 
 def evaluation_text(evaluation: dict[str, Any]) -> str:
-    """The evaluation block the end-of-run summary and ``ganforge eval`` print: the table, the protocol,
-    a note on offline features, and why any metric was skipped."""
+    """The evaluation block the end-of-run summary and ``ganforge eval`` print: which earlier checkpoint the
+    numbers are of where they are not the last's (:data:`OUTDATED`), the table, the protocol, a note on offline
+    features, and why any metric (or the whole evaluation) was skipped."""
     rows = metric_rows(evaluation)
-    lines = []
+    lines = [f"  note: {evaluation[OUTDATED]}"] if is_outdated(evaluation) else []  # before numbers read as the last
     if rows:
         lines.append(format_table(rows))
     else:
@@ -284,12 +297,13 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
     if not evaluation:
         return "unknown", "sample quality unknown (no evaluation in summary.json; run `ganforge eval RUN`)"
     if evaluation.get("skipped"):
-        skipped = evaluation["skipped"]
-        return "unknown", f"sample quality not measured (evaluation skipped: {skipped}; run `ganforge eval RUN`)"
+        skipped = str(evaluation["skipped"])
+        remedy = "" if "`ganforge eval RUN`" in skipped else "; run `ganforge eval RUN`"  # the reason names it
+        return "unknown", f"sample quality not measured (evaluation skipped: {skipped}{remedy})"
     words = {"close": "near the real-data floor", "off": "off the data", "far": "far from the data"}
     table = _table_verdict(evaluation)
     if table is not None:
-        return table[0], f"samples {words[table[0]]}: {table[1]}"
+        return table[0], f"samples {words[table[0]]}: {table[1]}{_outdated_text(evaluation)}"
     judged = [(key, judge(evaluation, key)) for key in _headline_keys(evaluation)]
     judged = [(key, j) for key, j in judged if j is not None]
     if not judged:
@@ -297,7 +311,16 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
     order = {"close": 0, "off": 1, "far": 2}
     worst = max((j[0] for _, j in judged), key=order.__getitem__)
     detail = ", ".join(f"{key} {_fmt(v)} ({_reference_text(key, f)})" for key, (_, v, f) in judged)
-    return worst, f"samples {words[worst]}: {detail}"
+    return worst, f"samples {words[worst]}: {detail}{_outdated_text(evaluation)}"
+
+
+def _outdated_text(evaluation: dict[str, Any]) -> str:
+    """Said after a verdict on numbers of an earlier checkpoint (:data:`OUTDATED`), so it is not read as one on
+    the run's last."""
+    if not is_outdated(evaluation):
+        return ""
+    return (f" (measured at checkpoint step {evaluation.get('step', '?')}, before the run trained further; "
+            "`ganforge eval RUN` measures its last)")
 
 
 def _headline_keys(evaluation: dict[str, Any]) -> list[str]:

@@ -59,6 +59,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     )
     if "skipped" not in evaluation:
         evaluation = evaluation_record(evaluation, EVAL_SEED, run.step)
+    else:
+        evaluation = kept_evaluation(path / "summary.json", run.step, evaluation["skipped"]) or evaluation
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {
@@ -94,13 +96,41 @@ def evaluation_record(evaluation: dict[str, Any], seed: int, step: int) -> dict[
     return {**evaluation, "seed": seed, "step": step}
 
 
+def kept_evaluation(file: Path, step: int, reason: str) -> dict[str, Any] | None:
+    """The measured evaluation of an earlier checkpoint that ``file`` (the run's ``summary.json`` before a
+    ``resume``) holds, marked as of that step (``OUTDATED``: a sentence saying so and why this session's was
+    skipped), or None when it holds none. A resume too short to evaluate (or ``--no-eval``) replaced numbers
+    measured earlier, often by ``ganforge eval``, with "skipped"; they are kept, and are never presented as
+    the numbers of the new step."""
+    from ganforge.errors import GanforgeError
+    from ganforge.fileio import read_json
+    from ganforge.report.readout import OUTDATED, is_measured
+
+    if not file.is_file():
+        return None
+    try:
+        summary = read_json(file, "summary")
+    except GanforgeError:  # a damaged summary is rewritten by this run; nothing in it to keep
+        return None
+    earlier = summary.get("evaluation") if isinstance(summary, dict) else None
+    if not isinstance(earlier, dict) or not is_measured(earlier):
+        return None
+    measured_at = earlier.get("step", summary.get("steps"))  # a record written before it named its step
+    if type(measured_at) is not int or measured_at == step:
+        return None  # of no known step, or of this one: nothing tells the reader it is not of this checkpoint
+    note = (f"these numbers are of checkpoint step {measured_at}, measured before the run trained on to step {step}, "
+            f"whose evaluation was skipped: {reason}")
+    return {**earlier, "step": measured_at, OUTDATED: note}
+
+
 def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = False) -> str:
     """Keep a later evaluation (``ganforge eval RUN``) in the run folder, as the end-of-run one would have been:
     ``summary.json``'s ``evaluation`` (:func:`evaluation_record`), written atomically, then ``report.html``
     rewritten from it, so the report and ``ganforge diagnose`` show numbers instead of "evaluation skipped".
 
-    Stored only when the summary holds no measured evaluation (skipped, or none), unless ``replace``; a stored
-    one is the record of the run and is not changed behind the user's back. Nothing is written for a run that
+    Stored only when the summary holds no measured evaluation of its step (skipped, none, or an earlier step's
+    kept by a resume too short to evaluate: :func:`kept_evaluation`), unless ``replace``; a stored one is the
+    record of the run and is not changed behind the user's back. Nothing is written for a run that
     has not finished (no ``summary.json``: ``resume`` reads its presence as "finished"), a summary of another
     checkpoint step, a damaged ``summary.json`` (left as it is), or while a train or resume holds the run's
     lock. Returns one line for the user ("" when an existing evaluation was kept); never raises for a folder
@@ -108,7 +138,7 @@ def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = Fa
     """
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_json, read_json
-    from ganforge.report.readout import is_measured
+    from ganforge.report.readout import is_measured, is_outdated
     from ganforge.training.run_lock import hold_run_lock, release_run_lock
 
     path = run.path
@@ -127,8 +157,11 @@ def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = Fa
         if not isinstance(summary, dict):
             return f"note: not stored: {file} holds a {type(summary).__name__}, not an object; left as it is"
         had = is_measured(summary.get("evaluation"))
-        if had and not replace:
+        outdated = had and is_outdated(summary["evaluation"])  # an earlier step's, kept by a skipped resume
+        if had and not replace and not outdated:
             return ""
+        replaced = f"replaced the evaluation of step {summary['evaluation'].get('step')}" if outdated else (
+            "replaced the evaluation" if had else "stored")
         steps = summary.get("steps")
         if type(steps) is int and steps != run.step:
             return (
@@ -143,7 +176,7 @@ def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = Fa
         except (TypeError, ValueError) as err:  # a value JSON cannot hold: nothing was written
             return f"note: not stored in {file} ({err}); the results above are complete"
         run.summary = summary
-        done = f"{'replaced the evaluation' if had else 'stored'} in {file}"
+        done = f"{replaced} in {file}"
         state = torch.get_rng_state()
         try:
             from ganforge.report.html import write_report
