@@ -123,7 +123,7 @@ def train(
         recipe = recipe_with_data_file(with_recipe, recipe) if recipe is not None else with_recipe  # type: ignore[assignment]
     sets = list(set_ or []) + (["eval.enabled=false"] if no_eval else [])
     run = train_api(recipe, steps=steps, overrides=sets, out=out, show_progress=not quiet)
-    _print_summary(run.path, run.summary)
+    _print_summary(run.path, run.summary, skip_said=not quiet)
 
 
 @register_command()
@@ -187,7 +187,7 @@ def _resume_locked(run: Path, steps: int | None, quiet: bool, no_eval: bool, tru
     result = resume_api(
         run, steps=steps, show_progress=not quiet, evaluate=False if no_eval else None, trust_code=trust_code
     )
-    _print_summary(result.path, result.summary)
+    _print_summary(result.path, result.summary, skip_said=not quiet)
 
 
 PICTURE_KINDS = ("images", "captioned-images")
@@ -471,13 +471,17 @@ def _data_kind(run: Path) -> str:
         return ""
 
 
-def _print_summary(path: Path, summary: dict) -> None:
+def _print_summary(path: Path, summary: dict, skip_said: bool = False) -> None:
+    """The end of ``train`` / ``resume``: run folder, evaluation, best checkpoint, findings, pictures.
+    ``skip_said``: the progress lines just gave the reason the evaluation was skipped; it is not repeated."""
     if not is_rank_zero():  # under torchrun every rank returns from training; one report is enough
         return
     from ganforge.report.readout import evaluation_text
 
     evaluation = summary.get("evaluation", {})
     print(f"run folder: {path}")
+    if skip_said and isinstance(evaluation, dict) and set(evaluation) == {"skipped"}:
+        evaluation = {"skipped": "the reason is printed above"}
     text = evaluation_text(evaluation) if isinstance(evaluation, dict) else ""
     if text:
         print("evaluation:")

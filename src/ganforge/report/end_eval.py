@@ -12,10 +12,8 @@ of 10,000, one thread: the 30 s guessed before skipped the evaluation of every d
 unpaired translation 5 s (measured 2-3 CPU-s for edges2digits, labels2scenes, edges2photos, gray2color and
 digits-cyclegan beyond the command's start-up; the 30 s guessed before skipped it after runs of half a minute),
 other kinds 30 s. ``ganforge eval RUN`` evaluates any run later. Progress goes to stderr: what is evaluated, a
-"still evaluating" line every 30 s, and how long it took. Why an evaluation was skipped or failed is said once,
-in the record (``summary.json``'s ``evaluation``) that ``ganforge train`` and ``resume`` print under
-"evaluation:" (also with ``--quiet``, and for a run that had finished), not on stderr as well: the same
-sentence was printed twice, a few lines apart.
+"still evaluating" line every 30 s, and how long it took; why an evaluation was skipped or failed (also kept in
+``summary.json``'s ``evaluation``, which ``ganforge train`` and ``resume`` then point to instead of repeating it).
 """
 
 from __future__ import annotations
@@ -79,14 +77,16 @@ def run_end_evaluation(
     verbose: bool,
     metrics: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``evaluate()`` if due, with a start line and a finish line on stderr; else ``{"skipped": reason}`` (the
-    reason is printed with the summary, not here). ``n``: ``eval.n``, which the cost is estimated from and the
-    start line states as "up to": evaluators draw fewer where the data caps them (a file of 3,000 rows is scored
-    at the floor's 1,500; the table printed after says how many). An evaluation that fails with a one-line error
-    (a folder of 5 pictures has no noise floor) is recorded as skipped with that reason: the training it follows
-    is saved, and its summary must be written too."""
+    """``evaluate()`` if due, with a start line and a finish line on stderr; else ``{"skipped": reason}``, the
+    reason printed on stderr too (a Python caller sees no summary block). ``n``: ``eval.n``, which the cost is
+    estimated from and the start line states as "up to": evaluators draw fewer where the data caps them (a file
+    of 3,000 rows is scored at the floor's 1,500; the table printed after says how many). An evaluation that
+    fails with a one-line error (a folder of 5 pictures has no noise floor) is recorded as skipped with that
+    reason: the training it follows is saved, and its summary must be written too."""
     due, reason = should_evaluate(enabled, kind, train_seconds, n, metrics)
     if not due:
+        if verbose:
+            print(f"evaluation skipped: {reason}", file=sys.stderr, flush=True)
         return {"skipped": reason}
     if verbose:
         print(f"evaluating up to {n} samples ({kind} metrics)...", file=sys.stderr, flush=True)
@@ -103,10 +103,10 @@ def run_end_evaluation(
     try:
         result = evaluate()
     except GanforgeError as exc:  # the run trained and is saved: its summary is written, the failure recorded
-        if verbose:  # closes the start line; why it failed is the record's (printed with the summary)
-            print(f"evaluation failed after {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-        return {"skipped": f"evaluation failed: {exc} (the run is saved; `ganforge eval RUN` evaluates it once that "
-                           "is fixed)"}
+        reason = f"evaluation failed: {exc} (the run is saved; `ganforge eval RUN` evaluates it once that is fixed)"
+        if verbose:
+            print(reason, file=sys.stderr, flush=True)
+        return {"skipped": reason}
     finally:
         done.set()
     if verbose:
