@@ -40,15 +40,29 @@ def test_vital_rows_are_evenly_spaced_and_carry_sample_measurements() -> None:
 
 
 def test_report_explains_and_gives_verdict(tmp_path) -> None:
-    text = format_report(tmp_path, _records())
+    text = format_report(tmp_path, _records(), {})
     assert "2 finding(s)" in text
     assert "mode_collapse (still at the end)" in text and "remedy: pack: 4" in text
     assert "instability (until step 700)" in text
     assert "verdict: still present at the end: mode_collapse" in text
     assert "modes" in text.split("vital signs")[1]
     healthy = format_report(tmp_path, [{k: v for k, v in r.items() if k not in ("findings", "resolved")}
-                                       for r in _records()])
+                                       for r in _records()], {})
     assert "no problems detected" in healthy and "verdict: healthy" in healthy
+
+
+def test_an_unfinished_run_is_called_so_and_a_python_run_is_resumed_from_python(tmp_path) -> None:
+    """A studio run stopped at step 1 (no summary.json) was "healthy training dynamics"; a run whose networks
+    were written in Python was told to `ganforge resume`, which refuses it."""
+    (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: gan}\n")
+    text = format_report(tmp_path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}])
+    assert "verdict: unfinished: the run has no summary.json (interrupted at step 1" in text
+    assert f"`ganforge resume {tmp_path} --steps N` finishes it" in text
+    (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: python}\n")
+    blob = {"w1": 5.0, "w1_real": 0.01}
+    text = format_report(tmp_path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": blob})
+    assert "verdict: not healthy" in text and "ganforge resume " not in text
+    assert f"`ganforge.resume('{tmp_path}', gan=<the same GAN>, data=<the same data>, steps=N)`" in text
 
 
 def test_cli_prints_timeline_and_json(tmp_path) -> None:
@@ -69,7 +83,7 @@ def test_cli_prints_timeline_and_json(tmp_path) -> None:
 def test_raw_critic_scores_are_labelled_as_scores(tmp_path) -> None:
     from ganforge.commands.diagnose import outputs_are_probabilities
 
-    text = format_report(tmp_path, _records(), probability=False)
+    text = format_report(tmp_path, _records(), {}, probability=False)
     assert "score(x)" in text.split("vital signs")[1] and "D(x)" not in text.split("vital signs")[1]
     (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: gan, objective: hinge}\n")
     assert not outputs_are_probabilities(tmp_path)

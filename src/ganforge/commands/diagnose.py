@@ -115,14 +115,34 @@ def format_report(
         table = [header] + [[str(r["step"]), *(_cell(r.get(k)) for k, _ in present)] for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    lines += ["", verdict((summary or {}).get("evaluation"), events, path)]
+    if summary is None:  # no summary.json: training stopped before its end, or is still going
+        lines += ["", f"verdict: unfinished: the run has no summary.json (interrupted at step {last}, or still "
+                      f"training); {continue_command(path, 'N')} finishes it and evaluates it"]
+        return "\n".join(lines)
+    lines += ["", verdict(summary.get("evaluation"), events, path)]
     return "\n".join(lines)
+
+
+def continue_command(path: Path | str, steps: str) -> str:
+    """The command that trains run ``path`` on to ``steps``: ``ganforge resume`` for a recipe's run; in Python
+    for a run whose networks were written in Python (``ganforge resume`` cannot rebuild those and refuses)."""
+    from ganforge.config import read_yaml
+    from ganforge.runs import PYTHON_MODEL
+
+    try:
+        model = read_yaml(Path(path) / "config.yaml").get("model")
+    except GanforgeError:  # no readable config: resume says why
+        model = None
+    if isinstance(model, dict) and model.get("type") == PYTHON_MODEL:
+        return (f"`ganforge.resume({str(path)!r}, gan=<the same GAN>, data=<the same data>, steps={steps})` "
+                "(its networks were written in Python)")
+    return f"`ganforge resume {path} --steps {steps}`"
 
 
 def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]], path: Path | str = "RUN") -> str:
     """The verdict: training problems still present at the end, and the samples against the real-data floor
     (a run with calm training can still produce a shapeless cloud: healthy needs both); the remedy names the
-    command that continues this run (``path``), not a setting of a new one."""
+    command that continues this run (``path``, :func:`continue_command`), not a setting of a new one."""
     from ganforge.report.readout import quality_verdict
 
     state, quality = quality_verdict(evaluation)
@@ -136,7 +156,7 @@ def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]], pat
         return f"verdict: healthy training dynamics; {cleared}{quality}"
     training = "training problems had cleared by the end" if events else "training showed no problem"
     return (
-        f"verdict: not healthy: {quality} ({training}); remedy: train longer (`ganforge resume {path} --steps N`, N "
+        f"verdict: not healthy: {quality} ({training}); remedy: train longer ({continue_command(path, 'N')}, N "
         "above its last step) or start from a shipped recipe for similar data (`ganforge recipes`), and compare "
         "generated with real in report.html"
     )
