@@ -79,7 +79,7 @@ def test_mistakes_are_one_line_errors(
     monkeypatch.delenv(INCEPTION_ENV, raising=False)
     a, _ = halves
     np.savez(tmp_path / "gray.npz", images=a[:50])
-    np.savez(tmp_path / "rgb.npz", images=np.repeat(a[:50, None], 3, axis=1))
+    np.savez(tmp_path / "rgb.npz", images=np.stack([a[:50], a[:50], 255 - a[:50]], axis=1))  # colour
     np.savez(tmp_path / "other.npz", pictures=a[:50], more=a[:5])
     cases = [
         (["fid", str(tmp_path / "missing"), str(tmp_path / "gray.npz")], "does not exist"),
@@ -173,3 +173,23 @@ def test_per_class_mistakes_are_one_line_errors(tmp_path: Path, halves: tuple[np
         code, _, err = run_cli(*args)
         assert code == 2, args
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_gray_saved_as_rgb_compares_with_gray_and_few_images_get_a_note(
+    tmp_path: Path, halves: tuple[np.ndarray, np.ndarray], run_cli
+) -> None:
+    """Gray digits saved as RGB (R = G = B) were refused as 'colour'; a 5-image reference printed a floor of
+    1557 without a word on what 2 images per half can mean."""
+    a, b = halves
+    np.savez(tmp_path / "a.npz", images=a[:300])
+    np.savez(tmp_path / "b.npz", images=b[:100])
+    np.savez(tmp_path / "b_rgb.npz", images=np.repeat(b[:100, :, :, None], 3, axis=3))  # (N, H, W, 3)
+    code, gray, err = run_cli("fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--json")
+    assert code == 0, err
+    code, rgb, err = run_cli("fid", str(tmp_path / "a.npz"), str(tmp_path / "b_rgb.npz"), "--json")
+    assert code == 0, err
+    assert json.loads(rgb)["fid"] == json.loads(gray)["fid"] and "note:" not in err
+    np.savez(tmp_path / "tiny.npz", images=a[:5])
+    code, out, err = run_cli("fid", str(tmp_path / "tiny.npz"), str(tmp_path / "b.npz"))
+    assert code == 0 and out.startswith("FID ")
+    assert "note: the floor compares 2 images with 2" in err and "mostly sampling noise" in err

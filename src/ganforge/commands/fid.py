@@ -14,16 +14,21 @@ the ``labels`` array of a ``.npz`` (what ``ganforge sample RUN -o x.npz`` writes
 (a label 3 matches a sub-folder ``3``).
 
 ``--features``: ``digits`` (the shipped digits classifier; 1-channel images, or each channel of
-3-channel stacked digits), ``inception`` (Inception-v3 from ``GANFORGE_INCEPTION_WEIGHTS``; the only
-choice comparable with published FIDs), or a file (Inception weights, or a user network saved with
-``torch.export`` / TorchScript — a program, loaded only with
-``--trust-code``). ``auto`` (default): Inception when its weights are set, else digits
-for 1-channel images, else an error saying how to get Inception.
+3-channel stacked digits), ``photo`` (the shipped offline photo features, labelled ``photo-offline``),
+``inception`` (Inception-v3 from ``GANFORGE_INCEPTION_WEIGHTS``; the only choice comparable with published
+FIDs), or a file (Inception weights, or a user network saved with ``torch.export`` / TorchScript — a program,
+loaded only with ``--trust-code``). ``auto`` (default): Inception when its weights are set, else digits for
+1-channel images, else the offline photo features.
+
+Gray pictures saved with three equal channels (R = G = B) are read as gray, so they compare with a gray set.
+A set too small for the distance to mean much (fewer than ``FEW_IMAGES`` per half of A) is measured with a
+note saying so: the floor and the FID of a few images are mostly sampling noise.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -37,6 +42,7 @@ if TYPE_CHECKING:  # torch is imported when the command runs, so `ganforge --hel
     import torch
 
 ARRAY_SUFFIXES = (".npy", ".npz")
+FEW_IMAGES = 50  # per half of A: below it the floor (and any FID) is mostly the sampling noise of a few images
 
 
 def read_image_array(path: Path) -> tuple[torch.Tensor, list[str] | None]:
@@ -150,6 +156,15 @@ def choose_features(spec: str, channels: int, trust_code: bool = False) -> torch
     return resolve_feature_spec(spec, channels, trust_code=trust_code)
 
 
+def as_gray_if_equal_channels(images: torch.Tensor) -> torch.Tensor:
+    """``images`` (N, 3, H, W) whose three channels are equal in every picture (gray pictures saved as RGB)
+    as (N, 1, H, W); anything else as it is. Such a set is gray, and compares with a gray one."""
+    if images.shape[1] != 3 or not (bool((images[:, 0] == images[:, 1]).all())
+                                    and bool((images[:, 0] == images[:, 2]).all())):
+        return images
+    return images[:, :1]
+
+
 def class_codes(a: Path, a_names: list[str] | None, b: Path, b_names: list[str] | None) -> tuple[list[int], list[int]]:
     """Integer labels for two sets' class names, one code per name over both sets; a one-line error when a set
     has no classes or the two share none."""
@@ -185,6 +200,7 @@ def fid_between(
     from ganforge.evaluation.image_suite import image_report
 
     (ref, a_names), (other, b_names) = read_labelled_image_set(a, size), read_labelled_image_set(b, size)
+    ref, other = as_gray_if_equal_channels(ref), as_gray_if_equal_channels(other)
     if ref.shape[1] != other.shape[1]:
         raise GanforgeError(
             f"{a} holds {ref.shape[1]}-channel images and {b} {other.shape[1]}-channel ones; "
@@ -233,7 +249,7 @@ def fid(
     a: Annotated[Path, typer.Argument(help="reference images: a folder, a .npy, or a .npz ('images' array)")],
     b: Annotated[Path, typer.Argument(help="images to compare: a folder, a .npy or a .npz")],
     features: Annotated[
-        str, typer.Option("--features", help="auto, digits, inception, or a weights / exported-network file")
+        str, typer.Option("--features", help="auto, digits, photo, inception, or a weights / exported-network file")
     ] = "auto",
     size: Annotated[
         Optional[int], typer.Option("--size", **SIZE_RANGE, help="crop and resize pictures to SIZE x SIZE")  # noqa: UP045
@@ -250,6 +266,10 @@ def fid(
 ) -> None:
     """Fréchet distance between two image sets, beside the noise floor of the first (A vs A)."""
     result = fid_between(a, b, features, size, trust_code, per_class)
+    if int(result["noise_floor_n"]) < FEW_IMAGES:
+        print(f"note: the floor compares {result['noise_floor_n']} images with {result['noise_floor_n']}; at so few "
+              f"images the floor and the FID are mostly sampling noise (give A at least {2 * FEW_IMAGES} images; "
+              "published FIDs use thousands)", file=sys.stderr)
     if as_json:
         print(json.dumps(result))
         return
