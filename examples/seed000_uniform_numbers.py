@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ks = float(stats.kstest(x.numpy(), "uniform").statistic)
     counts = torch.histc(x, bins=10, min=0.0, max=1.0).int().tolist()
     ok = ks < 0.05 and float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    print(f"run folder: {run.path} (`ganforge diagnose` / `ganforge report` read it)")
     print(f"generated: mean {mean:.3f} (uniform: 0.500), std {std:.3f} (uniform: {1 / math.sqrt(12):.3f})")
     print(f"range [{float(x.min()):.3f}, {float(x.max()):.3f}]; KS distance to uniform(0, 1): {ks:.3f}")
     print(f"histogram of 10 000 samples in 10 bins of [0, 1] (uniform: 1000 each): {counts}")

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     figure.parent.mkdir(parents=True, exist_ok=True)
     save_real_vs_generated(real_grid(run, 64, None), fake[:64], figure, 8, "the notes' MLP GAN, 100 -> 128 -> 784")
     ok = confident >= 0.25 and len(digits) >= 9
+    print(f"run folder: {run.path} (`ganforge diagnose` / `ganforge report` read it)")
     print(f"FID (digits classifier features) {fid:.1f}; real-data noise floor {floor:.1f}")
     print(f"classified with confidence >= 0.9: generated {confident:.0%}, real {confident_real:.0%}; "
           f"digits among the generated: {digits}")

@@ -78,6 +78,7 @@ def train_pair(discriminator: nn.Module, steps: int, seed: int) -> dict[str, flo
         overrides=["train.optimizer.lr=0.005"],
     )
     x = gf.load(run.path).sample(10_000).squeeze(1)
+    print(f"run folder ({type(discriminator).__name__}): {run.path}")
     return {"mean": float(x.mean()), "std": float(x.std())}
 
 
