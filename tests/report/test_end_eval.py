@@ -117,7 +117,7 @@ def test_a_failed_end_of_run_evaluation_is_recorded_and_the_run_still_finishes(t
                    overrides=["eval.enabled=true", "train.batch_size=4"])
     skipped = run.summary["evaluation"]["skipped"]
     assert skipped.startswith("evaluation failed: too few images for a noise floor: the real data holds 5 images")
-    assert skipped.endswith("(the run is saved; `ganforge eval RUN` evaluates it once that is fixed)")
+    assert skipped.endswith(f"(the run is saved; `ganforge eval {tmp_path / 'run'}` evaluates it once that is fixed)")
     assert (tmp_path / "run" / "summary.json").is_file()
     err = capsys.readouterr().err
     assert err.count("too few images") == 1  # a Python caller sees the reason (no summary block follows)

@@ -146,6 +146,7 @@ def verdict(evaluation: dict[str, Any] | None, events: list[dict[str, Any]], pat
     from ganforge.report.readout import quality_verdict
 
     state, quality = quality_verdict(evaluation)
+    quality = quality.replace("`ganforge eval RUN`", f"`ganforge eval {path}`")
     still = sorted({_resolution_key(e) for e in events if e["until"] is None})
     if still:
         return f"verdict: still present at the end: {', '.join(still)}; {quality}"

@@ -76,14 +76,17 @@ def run_end_evaluation(
     n: int,
     verbose: bool,
     metrics: Sequence[str] = (),
+    run_path: str = "RUN",
 ) -> dict[str, Any]:
     """``evaluate()`` if due, with a start line and a finish line on stderr; else ``{"skipped": reason}``, the
-    reason printed on stderr too (a Python caller sees no summary block). ``n``: ``eval.n``, which the cost is
+    reason printed on stderr too (a Python caller sees no summary block), its ``ganforge eval`` command naming
+    ``run_path``. ``n``: ``eval.n``, which the cost is
     estimated from and the start line states as "up to": evaluators draw fewer where the data caps them (a file
     of 3,000 rows is scored at the floor's 1,500; the table printed after says how many). An evaluation that
     fails with a one-line error (a folder of 5 pictures has no noise floor) is recorded as skipped with that
     reason: the training it follows is saved, and its summary must be written too."""
     due, reason = should_evaluate(enabled, kind, train_seconds, n, metrics)
+    reason = reason.replace("`ganforge eval RUN`", f"`ganforge eval {run_path}`")
     if not due:
         if verbose:
             print(f"evaluation skipped: {reason}", file=sys.stderr, flush=True)
@@ -103,7 +106,8 @@ def run_end_evaluation(
     try:
         result = evaluate()
     except GanforgeError as exc:  # the run trained and is saved: its summary is written, the failure recorded
-        reason = f"evaluation failed: {exc} (the run is saved; `ganforge eval RUN` evaluates it once that is fixed)"
+        reason = (f"evaluation failed: {exc} (the run is saved; `ganforge eval {run_path}` evaluates it once that "
+                  "is fixed)")
         if verbose:
             print(reason, file=sys.stderr, flush=True)
         return {"skipped": reason}

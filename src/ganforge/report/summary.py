@@ -55,7 +55,7 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     torch.manual_seed(EVAL_SEED)  # what `ganforge eval RUN` (--seed 0) draws, so both print the same numbers
     evaluation = run_end_evaluation(
         run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress,
-        run.config.eval.metrics,
+        run.config.eval.metrics, str(path),
     )
     if "skipped" not in evaluation:
         evaluation = evaluation_record(evaluation, EVAL_SEED, run.step)
