@@ -114,6 +114,22 @@ def test_dir_lists_the_public_api_and_not_the_facades_own_imports() -> None:
     assert set(gf.__all__) <= names
 
 
+def test_translate_and_upscale_are_published_as_apps_with_typed_signatures() -> None:
+    """docs/architecture.md says the apps are published as ``gf.<name>``; only augment and AnomalyDetector were."""
+    import inspect
+
+    from ganforge.apps.translate import translate
+    from ganforge.apps.upscale import upscale
+
+    assert gf.translate is translate and gf.upscale is upscale
+    assert {"translate", "upscale"} <= set(gf.__all__) & set(dir(gf))
+    for app in (gf.translate, gf.upscale):
+        signature = inspect.signature(app)
+        assert signature.return_annotation is not inspect.Signature.empty and inspect.getdoc(app)
+        assert all(p.annotation is not inspect.Parameter.empty for p in signature.parameters.values())
+        assert "out" in signature.parameters
+
+
 def test_a_run_that_ends_before_its_generator_trains_says_so(tmp_path, capsys) -> None:
     tiny = ["model.encoder_steps=4", "train.batch_size=8", "model.g_width=4", "model.d_width=4", "eval.enabled=false"]
     lapgan = gf.build_config("digits-lapgan", ["train.steps=3"])

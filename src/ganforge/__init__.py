@@ -37,8 +37,9 @@ _SUBMODULES = ("data", "nets", "objectives", "training")
 
 _T = TypeVar("_T")
 APPS = Registry("app", "ganforge.apps")
-"""Names that ``ganforge.apps`` modules publish as ``gf.<name>`` (``gf.augment``, ``gf.AnomalyDetector``): the
-apps layer sits above this facade, so it is reached through this registry, loaded on the first lookup."""
+"""Names that ``ganforge.apps`` modules publish as ``gf.<name>`` (``gf.augment``, ``gf.AnomalyDetector``,
+``gf.translate``, ``gf.upscale``): the apps layer sits above this facade, so it is reached through this registry,
+loaded on the first lookup."""
 
 
 def register_app(name: str | None = None) -> Callable[[_T], _T]:
@@ -92,4 +93,6 @@ __all__ = [
     "TableGAN",
     "train",
     "training",
+    "translate",
+    "upscale",
 ]

@@ -129,8 +129,8 @@ def test_an_earlier_translation_in_the_output_folder_is_not_replaced(run, tmp_pa
 
 
 def _noise_pictures(folder: Path, n: int, rng: np.random.Generator) -> Path:
-    """``folder`` (created) holding ``n`` 16x16 gray noise pictures p0.png, p1.png, ..."""
-    folder.mkdir()
+    """``folder`` (created, with its parents) holding ``n`` 16x16 gray noise pictures p0.png, p1.png, ..."""
+    folder.mkdir(parents=True)
     for i in range(n):
         Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
     return folder
@@ -143,8 +143,8 @@ def test_a_folder_is_translated_chunk_by_chunk_as_one_batch_would_be(run, tmp_pa
     whole = translate_folder(run, src, tmp_path / "whole")
     monkeypatch.setattr(module, "FOLDER_CHUNK", 2)  # 2 + 2 + 1 pictures
     seen = []
-    real_translate = module.translate
-    monkeypatch.setattr(module, "translate", lambda r, x, d: seen.append(len(x)) or real_translate(r, x, d))
+    real_translate = module.translate_tensor
+    monkeypatch.setattr(module, "translate_tensor", lambda r, x, d: seen.append(len(x)) or real_translate(r, x, d))
     chunked = translate_folder(run, src, tmp_path / "chunked")
     assert seen == [2, 2, 1]
     for a, b in zip(whole, chunked, strict=True):  # the CycleGAN generator is deterministic: the same pixels
@@ -203,3 +203,88 @@ def test_a_folder_given_a_picture_name_as_output_is_refused(run, tmp_path) -> No
         translate_path(run, src, tmp_path / "new.png")
     assert not (tmp_path / "new.png").exists()
     assert translate_path(run, src, f"{tmp_path / 'made.png'}/")  # an explicit folder spelling still works
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_folder_with_sub_folders_is_translated_as_a_mirrored_tree(run, tmp_path, capsys) -> None:  # noqa: ANN001
+    """Training reads class sub-folders; translate read the top level only: nest/a/*, nest/b/* and nest/d.png
+    wrote 1 picture and skipped 5 without a word, and a folder of sub-folders alone 'held no pictures'."""
+    from ganforge.cli import main
+
+    rng = np.random.default_rng(5)
+    nest = tmp_path / "nest"
+    _noise_pictures(nest / "a", 3, rng)
+    (nest / "b").mkdir()
+    Image.fromarray((rng.random((20, 24)) * 255).astype(np.uint8)).save(nest / "b" / "q.jpg")
+    _noise_pictures(nest / "b" / "deep", 1, rng)
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(nest / "d.png")
+    (nest / ".thumbs").mkdir()  # hidden folders and files are skipped, as training skips them
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(nest / ".thumbs" / "t.png")
+    (nest / "a" / "._p0.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
+    main(["translate", str(run.path), str(nest), "-o", str(tmp_path / "out")])
+    expected = ["a/p0.png", "a/p1.png", "a/p2.png", "b/deep/p0.png", "b/q.png", "d.png"]
+    assert _tree(tmp_path / "out") == expected
+    assert "wrote 6 pictures" in capsys.readouterr().out
+    (nest / "d.png").unlink()  # sub-folders alone: they said 'holds no pictures'
+    assert len(translate_folder(run, nest, tmp_path / "only")) == 5
+    with pytest.raises(GanforgeError, match=r"a/p0.png and 4 more already exist"):  # never over an earlier tree
+        translate_folder(run, nest, tmp_path / "only")
+    assert len(translate_folder(run, nest, nest / "translated")) == 5  # inside the input: its results are no input
+    with pytest.raises(GanforgeError, match=r"translated/a/p0.png and 4 more already exist"):
+        translate_folder(run, nest, nest / "translated")  # a retry reads the 5 inputs again, not its results
+
+
+def test_one_name_twice_in_one_sub_folder_is_refused_and_in_two_is_not(run, tmp_path) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    for folder in ("a", "b"):
+        (src / folder).mkdir(parents=True)
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / folder / "x.png")
+    assert len(translate_folder(run, src, tmp_path / "out")) == 2  # a/x.png and b/x.png: two outputs
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(src / "a" / "x.jpg")
+    with pytest.raises(GanforgeError, match=r"'a/x.jpg' and 'a/x.png' would both be written as a/x.png"):
+        translate_folder(run, src, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_file_where_a_mirrored_sub_folder_goes_is_refused_before_writing(run, tmp_path) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    _noise_pictures(src, 1, np.random.default_rng(0))
+    _noise_pictures(src / "sub", 1, np.random.default_rng(1))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sub").write_text("mine")
+    with pytest.raises(GanforgeError, match=r"out/sub is a file, but the translations of the input's sub/"):
+        translate_folder(run, src, tmp_path / "out")
+    assert _tree(tmp_path / "out") == ["sub"]
+
+
+def test_gf_translate_takes_tensors_arrays_pictures_and_paths(run, tmp_path) -> None:  # noqa: ANN001
+    """``gf.translate`` was missing although apps are published as ``gf.<name>``; it takes what ``gf.upscale``
+    takes (plus a stack of arrays and a folder with ``out=``) and gives back the same kind."""
+    assert gf.translate is translate and "translate" in dir(gf)
+    rng = np.random.default_rng(6)
+    images = torch.rand(2, 1, 16, 16)
+    torch.testing.assert_close(gf.translate(run, images[0], "b2a"), translate(run, images, "b2a")[0])
+    gray = (rng.random((20, 24)) * 255).astype(np.uint8)  # read as the command reads a file: cropped, resized
+    out = gf.translate(run.path, gray, "b2a")
+    assert out.shape == (16, 16) and out.dtype == np.uint8
+    Image.fromarray(gray).save(tmp_path / "g.png")
+    from_file = gf.translate(run, tmp_path / "g.png", "b2a")
+    assert isinstance(from_file, Image.Image) and from_file.size == (16, 16) and from_file.mode == "L"
+    assert np.array_equal(np.asarray(from_file), out)  # an array and its file give the same picture
+    assert np.array_equal(np.asarray(gf.translate(run, Image.fromarray(gray), "b2a")), out)
+    colour = rng.random((3, 16, 16, 3)).astype(np.float32)  # a stack, RGB given to a gray domain
+    stack = gf.translate(run, colour, size=32)
+    assert stack.shape == (3, 32, 32, 1) and stack.dtype == np.float32 and 0 <= stack.min() <= stack.max() <= 1
+    written = gf.translate(run, str(tmp_path), out=tmp_path.parent / "translated_out")
+    assert [p.name for p in written] == ["g.png"]
+    with pytest.raises(GanforgeError, match=r"is a folder; give out='FOLDER'"):
+        gf.translate(run, tmp_path)
+    with pytest.raises(GanforgeError, match=r"^translate: out= writes"):
+        gf.translate(run, gray, out=tmp_path / "x.png")
+    with pytest.raises(GanforgeError, match=r"expected a picture array"):
+        gf.translate(run, np.zeros((2, 16, 16, 5)))
+    with pytest.raises(GanforgeError, match=r"^translate: size= resizes pictures"):
+        gf.translate(run, images, size=32)  # a tensor is used at its own size, never silently

@@ -122,3 +122,41 @@ def test_upscale_command(tmp_path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["upscale", str(run.path), str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.png")])
     assert exc.value.code == 2
+
+
+def test_a_picture_past_pillows_bomb_limit_is_one_line_exit_2(tmp_path, monkeypatch, capsys) -> None:
+    """A 14000x13000 PNG gave PIL's DecompressionBombError traceback (exit 1) where translate said one line
+    (exit 2); the limit is lowered here so a small picture stands for the huge one."""
+    from PIL import Image as PILImage
+
+    from ganforge.cli import main
+
+    run = make_run(tmp_path)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)  # past 2x the limit Pillow raises, not warns
+    Image.new("L", (100, 100)).save(tmp_path / "huge.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["upscale", str(tmp_path), str(tmp_path / "huge.png"), "-o", str(tmp_path / "b.png")])  # refused first
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith("error: ") and "\n" not in err and "decompression bomb" in err
+    assert not (tmp_path / "b.png").exists()
+    with pytest.raises(GanforgeError, match=r"huge.png: not a readable image \(Image size \(10000 pixels\)"):
+        upscale(run, tmp_path / "huge.png")  # gf.upscale given its path: the same line
+
+
+def test_gf_upscale_is_published_and_takes_a_path(tmp_path) -> None:
+    """``gf.upscale`` was missing although apps are published as ``gf.<name>``; a path reads the picture as the
+    command does and comes back as a Pillow image, or is written with ``out=``."""
+    run = make_run(tmp_path)
+    assert gf.upscale is upscale and "upscale" in dir(gf)
+    pixels = (np.random.default_rng(2).random((7, 9, 3)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "in.png")
+    picture = gf.upscale(run, tmp_path / "in.png", tile=4)
+    assert isinstance(picture, Image.Image) and picture.size == (36, 28)
+    assert np.array_equal(np.asarray(picture), gf.upscale(run, pixels, tile=4))
+    assert gf.upscale(run, str(tmp_path / "in.png"), out=tmp_path / "out.jpg") == tmp_path / "out.jpg"
+    with Image.open(tmp_path / "out.jpg") as written:
+        assert written.size == (36, 28)
+    with pytest.raises(GanforgeError, match=r"^upscale: out= writes"):
+        gf.upscale(run, pixels, out=tmp_path / "x.png")
+    with pytest.raises(GanforgeError, match=r"is a folder; upscale takes one picture"):
+        gf.upscale(run, tmp_path)

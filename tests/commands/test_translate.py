@@ -142,3 +142,58 @@ def test_training_on_pairs_says_how_the_pictures_were_cropped_and_resized(tmp_pa
     loud = [arg for arg in TINY if arg != "-q"]
     main(["train", str(tmp_path / "pairs"), "--recipe", "pix2pix", "--out", str(tmp_path / "run"), *loud, "--no-eval"])
     assert "pairs: 3 pairs (A/B folders) stored at 40x40 -> " in capsys.readouterr().err
+
+
+CYCLE_TINY = [*TINY, "--set", "model.num_blocks=1", "--set", "model.d_layers=2"]
+
+
+def _domains_folder(root) -> None:
+    """root/A: 3 RGB 40x48 pictures; root/B: 2 of other names, 36x36: unpaired, counts and sizes differ."""
+    rng = np.random.default_rng(2)
+    for side, names, shape in (("A", ("a1", "a2", "a3"), (40, 48, 3)), ("B", ("z1", "z2"), (36, 36, 3))):
+        (root / side).mkdir(parents=True)
+        for name in names:
+            Image.fromarray((rng.random(shape) * 255).astype(np.uint8)).save(root / side / f"{name}.png")
+
+
+def test_train_the_cyclegan_recipe_on_two_unpaired_folders_then_translate(tmp_path, capsys) -> None:
+    """CycleGAN on a user's own two folders was undocumented: `ganforge train domains/ --recipe cyclegan`
+    named no recipe, and the built-in one's refusal pointed to timeseries-gru, points or pix2pix."""
+    from ganforge.recipes import load_recipe, recipe_with_data_file
+
+    recipe = load_recipe("cyclegan")
+    assert recipe["data"]["source"] == "unpaired-folders" and recipe["model"]["type"] == "cyclegan"
+    assert (recipe["data"]["size"], recipe["data"]["jitter"], recipe["data"]["flip"]) == (256, True, True)
+    _domains_folder(tmp_path / "domains")
+    assert recipe_with_data_file("cyclegan", tmp_path / "domains")["data"]["path"] == str(tmp_path / "domains")
+    main(["train", str(tmp_path / "domains"), "--recipe", "cyclegan", "--out", str(tmp_path / "run"), *CYCLE_TINY])
+    capsys.readouterr()
+    main(["translate", str(tmp_path / "run"), str(tmp_path / "domains" / "A"), "-o", str(tmp_path / "b")])
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["a1.png", "a2.png", "a3.png"]
+    main(["translate", str(tmp_path / "run"), str(tmp_path / "domains" / "B" / "z1.png"), "-o",
+          str(tmp_path / "z1_as_a.png"), "--direction", "b2a"])
+    with Image.open(tmp_path / "z1_as_a.png") as out:
+        assert out.size == (32, 32) and out.mode == "RGB"
+    # the two folders named apart, as before
+    main(["train", "cyclegan", "--set", f"data.path_a={tmp_path / 'domains' / 'A'}", "--set",
+          f"data.path_b={tmp_path / 'domains' / 'B'}", "--out", str(tmp_path / "run2"), *CYCLE_TINY])
+    assert (tmp_path / "run2" / "summary.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{d}/A", "--recipe", "digits-cyclegan"], "or cyclegan for a folder holding A/ and B/ of unpaired pictures"),
+        (["{d}"], "or `--recipe cyclegan` for unpaired pictures"),
+        (["{d}/A", "--recipe", "cyclegan"], "has no A/ sub-folder; put domain A's pictures in"),
+        (["digits-cyclegan", "--set", "data.source=unpaired-folders", "--set", "data.path_a={d}/A"],
+         "data.path_b: not set, but data.path_a is; give the folder of domain B's pictures with --set data.path_b="),
+    ],
+)
+def test_obvious_tries_at_two_folders_get_advice_that_works(tmp_path, capsys, args, message) -> None:
+    _domains_folder(tmp_path / "domains")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *(a.format(d=tmp_path / "domains") for a in args), "--out", str(tmp_path / "run"), "-q"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and message in err and "\n" not in err and "ArgsKwargs" not in err
+    assert not (tmp_path / "run").exists()

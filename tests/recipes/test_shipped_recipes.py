@@ -12,7 +12,7 @@ from ganforge.data.registry import source_from_config
 from ganforge.gans.registry import build_model
 from ganforge.recipes import recipe_names
 
-NEEDS_USER_FILES = {"images", "mnist-idx", "pix2pix", "points", "table", "text2image", "timeseries-gru"}
+NEEDS_USER_FILES = {"cyclegan", "images", "mnist-idx", "pix2pix", "points", "table", "text2image", "timeseries-gru"}
 
 
 @pytest.mark.parametrize("name", sorted(set(recipe_names()) - NEEDS_USER_FILES))

@@ -2,7 +2,8 @@
 
 ``upscale(run, image)`` takes a torch tensor (C, H, W) or (N, C, H, W) in [0, 1], a numpy array (H, W) or
 (H, W, C) (uint8 or floats in [0, 1]) or a Pillow image, and returns the same kind of thing ``scale``
-times larger. The generator runs on ``tile`` x ``tile`` pieces with an overlap of its receptive radius,
+times larger; the path of a picture file gives a Pillow image back (or, with ``out=``, the file written).
+Published as ``gf.upscale``. The generator runs on ``tile`` x ``tile`` pieces with an overlap of its receptive radius,
 which gives exactly the untiled result (see :func:`ganforge.nets.superres.tiled_apply`) with the generator's
 working memory bounded by the tile size; the input and the output pictures are held whole (a 1000x1000 picture
 upscaled x4 peaked at about 1 GB). Channels: a gray model upscales every channel on its own; an RGB model
@@ -11,14 +12,22 @@ upscales gray pictures as RGB and returns their luma; an alpha channel is upscal
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import torch
 
+from ganforge import register_app
 from ganforge.errors import GanforgeError
 from ganforge.runs import Run, load
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+Picture = Union[torch.Tensor, np.ndarray, "PILImage"]
+"""A picture in memory, as :func:`upscale` takes and returns it (and ``gf.translate``)."""
 
 
 def _as_run(run: Run | str | Path) -> Run:
@@ -58,8 +67,29 @@ def upscale_tensor(run: Run, images: torch.Tensor, tile: int | None = 64) -> tor
     return out
 
 
-def upscale(run: Run | str | Path, image: Any, tile: int | None = 64) -> Any:
-    """``image`` enlarged by the run's scale (x2 or x4), returned as the same type and layout."""
+@register_app()
+def upscale(
+    run: Run | str | Path, image: Picture | str | os.PathLike[str], tile: int | None = 64, *,
+    out: str | Path | None = None,
+) -> Picture | Path:
+    """``image`` enlarged by the run's scale (x2 or x4), returned as the same type and layout.
+
+    ``image``: a tensor (C, H, W) or (N, C, H, W) in [0, 1], an array (H, W) or (H, W, C) (uint8, or floats in
+    [0, 1]), a Pillow image, or the path of a picture file (read as ``ganforge upscale`` reads it: upright, one
+    line for a file Pillow refuses), which comes back as a Pillow image; with ``out=`` (a path input only) the
+    result is written there as the command writes it (the suffix picks the format) and its path returned, so
+    ``gf.upscale(run, "a.png", out="b.jpg")`` is ``ganforge upscale RUN a.png -o b.jpg``. ``tile``: the
+    generator's tile side in input pixels (None: the whole picture at once).
+    """
+    if isinstance(image, (str, os.PathLike)):
+        if out is not None:
+            return upscale_file(run, image, out, tile)
+        return upscale(run, read_picture(image), tile)
+    if out is not None:
+        raise GanforgeError(
+            "upscale: out= writes the picture read from a path; give the picture's path, or save the returned "
+            "picture yourself"
+        )
     run = _as_run(run)
     if isinstance(image, torch.Tensor):
         single = image.dim() == 3
@@ -99,25 +129,41 @@ def upscale(run: Run | str | Path, image: Any, tile: int | None = 64) -> Any:
     )
 
 
-def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, tile: int | None = 64) -> Path:
-    """Read a picture file, upscale it, write it in the format ``out``'s suffix names (.png, .jpg, ...)
-    through a temporary file. A folder, a missing parent folder or an unknown suffix is refused first."""
+def read_picture(source: str | Path) -> Any:
+    """One picture file as a decoded, upright Pillow image (as viewers show it, not as a phone stored it).
+
+    Refusals are those of the readers training and ``translate`` use (:func:`ganforge.data.image_files.
+    read_image`): a folder, a missing or empty file, and whatever Pillow refuses (not a picture, truncated,
+    larger than Pillow's decompression-bomb limit) each come back as one line naming the file, where Pillow's
+    ``DecompressionBombError`` escaped as a traceback."""
     from PIL import Image
 
-    from ganforge.data.image_files import upright
-    from ganforge.outputs import PICTURE_FORMATS, never_over, output_file, save_picture
+    from ganforge.data.image_files import _readable, check_readable, upright
 
+    src = _one_picture(source)
+    check_readable(src)
+    with _readable(src), Image.open(src) as picture:
+        picture.load()
+        return upright(picture)
+
+
+def _one_picture(source: str | Path) -> Path:
+    """``source`` as the path of an existing file: a folder or a missing path is refused before any output
+    is checked or written, in words that say what to give."""
     src = Path(source)
     if src.is_dir():
         raise GanforgeError(f"input '{src}' is a folder; upscale takes one picture (a .png or .jpg file)")
     if not src.is_file():
         raise GanforgeError(f"input picture '{src}' does not exist; check the path")
+    return src
+
+
+def upscale_file(run: Run | str | Path, source: str | Path, out: str | Path, tile: int | None = 64) -> Path:
+    """Read a picture file, upscale it, write it in the format ``out``'s suffix names (.png, .jpg, ...)
+    through a temporary file. A folder, a missing parent folder or an unknown suffix is refused first."""
+    from ganforge.outputs import PICTURE_FORMATS, never_over, output_file, save_picture
+
+    src = _one_picture(source)
     out = output_file(out, tuple(PICTURE_FORMATS))
     never_over(out, src)
-    try:
-        with Image.open(src) as picture:
-            picture.load()
-            result = upscale(run, upright(picture), tile)  # as viewers show it, not as a phone stored it
-    except (OSError, ValueError) as exc:
-        raise GanforgeError(f"{src}: not a readable picture ({exc}); use PNG or JPEG") from None
-    return save_picture(result, out)
+    return save_picture(upscale(run, read_picture(src), tile), out)

@@ -258,11 +258,18 @@ def sr_folder(
 class UnpairedImageSource(ArraySource):
     """Domain A images ``x`` (labels ``y``) and domain B images ``x_b`` (labels ``y_b``), data units.
 
-    A and B are walked by independent epoch-shuffled orders, so a batch pairs nothing on purpose.
+    A and B are walked by independent epoch-shuffled orders, so a batch pairs nothing on purpose. Images are
+    stored at a load side L >= ``size``, the side served (0: L). ``jitter`` takes a uniformly random ``size``
+    crop of every image (else the centre) and ``flip`` mirrors it with probability 1/2: the paper's
+    augmentation for a user's few hundred pictures (load 286, crop 256), drawn independently for A and B, as
+    nothing pairs them. ``real``/``real_b`` serve centre crops (evaluation, pictures of the run).
     """
 
     x_b: torch.Tensor = field(default_factory=lambda: torch.empty(0))
     y_b: torch.Tensor | None = None
+    size: int = 0
+    jitter: bool = False
+    flip: bool = False
     _order_b: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
     _cursor_b: int = 0
 
@@ -276,6 +283,32 @@ class UnpairedImageSource(ArraySource):
                 f"{self.name}: domain A images are {tuple(self.x.shape[-2:])} but domain B images are "
                 f"{tuple(self.x_b.shape[-2:])}; give both folders the same size"
             )
+        load = int(self.x.shape[-1])
+        self.size = int(self.size or load)
+        if self.size != load:
+            if self.x.shape[-2] != load or not 0 < self.size < load:
+                raise GanforgeError(f"{self.name}: crops of {self.size} need square images of at least that size")
+            self.sample_shape = (int(self.x.shape[1]), self.size, self.size)
+            self.info = {**self.info, "shape_b": [int(self.x_b.shape[1]), self.size, self.size]}
+
+    def _crop(self, images: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+        """``images`` cut to ``size``: random crops and mirrors drawn from ``rng`` (when ``jitter``/``flip``
+        are on), centre crops when ``rng`` is None. Nothing is drawn with both off, so a source without
+        augmentation walks the same random stream as before it existed (runs resume exactly)."""
+        load, s, n = int(images.shape[-1]), self.size, len(images)
+        if load > s:
+            if rng is not None and self.jitter:
+                tops = torch.randint(0, load - s + 1, (n,), generator=rng).tolist()
+                lefts = torch.randint(0, load - s + 1, (n,), generator=rng).tolist()
+            else:
+                tops = lefts = [(load - s) // 2] * n
+            images = torch.stack([im[:, t : t + s, c : c + s] for im, t, c in zip(images, tops, lefts, strict=True)])
+        if rng is not None and self.flip:
+            which = torch.rand(n, generator=rng) < 0.5
+            if bool(which.any()):
+                images = images.clone()
+                images[which] = images[which].flip(-1)
+        return images
 
     def fit_scaler(self, output: str) -> None:
         from ganforge.data.scaling import Scaler
@@ -299,13 +332,19 @@ class UnpairedImageSource(ArraySource):
         """``x``: n images of domain A, ``y``: n images of domain B (model units, drawn independently)."""
         a = self.x[self._indices(n, rng)]
         b = self.x_b[self._indices_b(n, rng)]
+        a, b = self._crop(a, rng), self._crop(b, rng)
         return Batch(self.scaler.to_model(a), self.scaler.to_model(b))
 
+    def real(self, n: int, seed: int = 12345) -> Batch:
+        """``n`` domain-A images in data units (centre crops) with their labels (when known)."""
+        batch = super().real(n, seed)
+        return Batch(self._crop(batch.x, None), batch.y)
+
     def real_b(self, n: int, seed: int = 12345) -> Batch:
-        """``n`` domain-B images in data units with their labels (when known)."""
+        """``n`` domain-B images in data units (centre crops) with their labels (when known)."""
         g = torch.Generator().manual_seed(seed)
         idx = torch.randperm(len(self.x_b), generator=g)[: min(n, len(self.x_b))]
-        return Batch(self.x_b[idx], None if self.y_b is None else self.y_b[idx])
+        return Batch(self._crop(self.x_b[idx], None), None if self.y_b is None else self.y_b[idx])
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {
@@ -328,8 +367,13 @@ def unpaired_source(
     name: str,
     info: dict,
     num_classes: int | None = None,
+    *,
+    size: int | None = None,
+    jitter: bool = False,
+    flip: bool = False,
 ) -> UnpairedImageSource:
-    """Wrap two image stacks in [0, 1] (and optional labels) as an unpaired source."""
+    """Wrap two image stacks in [0, 1] (and optional labels) as an unpaired source; ``size`` (crops served
+    from larger stored images), ``jitter`` and ``flip``: see :class:`UnpairedImageSource`."""
     return UnpairedImageSource(
         kind="unpaired-images",
         sample_shape=tuple(a.shape[1:]),
@@ -342,6 +386,9 @@ def unpaired_source(
         y_b=labels_b,
         bounds=(0.0, 1.0),
         per_feature_scaling=False,
+        size=int(size or a.shape[-1]),
+        jitter=jitter,
+        flip=flip,
     )
 
 
@@ -392,22 +439,85 @@ def unpaired_digits(
     )
 
 
+def _domain_folder(side: str, path: str | None, given: str | None, other_given: bool) -> Path:
+    """The folder of domain ``side`` ("a" or "b"): ``data.path_<side>`` when set, else the ``A/`` (``B/``)
+    sub-folder of ``data.path`` (any case, as Pix2Pix's pairs). Every refusal names the setting to change, as
+    the user wrote it: a generic "missing required argument" named an internal object, and a file given as
+    ``data.path_b`` was blamed on ``data.path``."""
+    from ganforge.data.pairs import _side_folder
+
+    key, upper = f"data.path_{side}", side.upper()
+    if given is not None and not given.strip():  # Path("") is the working directory
+        raise GanforgeError(f"{key}: empty; give the folder of domain {upper}'s pictures with --set {key}=FOLDER")
+    if given is not None:
+        folder = Path(given).expanduser()
+        if not folder.exists():
+            raise GanforgeError(f"{key}: '{given}' does not exist; give the folder of domain {upper}'s pictures")
+        if not folder.is_dir():
+            raise GanforgeError(
+                f"{key}: '{given}' is a file; give the folder of domain {upper}'s pictures "
+                f"(e.g. --set {key}={folder.parent})"
+            )
+        return folder
+    if other_given:
+        other = f"data.path_{'b' if side == 'a' else 'a'}"
+        raise GanforgeError(
+            f"{key}: not set, but {other} is; give the folder of domain {upper}'s pictures with --set {key}=FOLDER"
+        )
+    if path is None:
+        raise GanforgeError(
+            f"{key}: not set; give the folder of domain {upper}'s pictures with --set {key}=FOLDER, or "
+            "data.path=FOLDER holding A/ and B/ sub-folders"
+        )
+    root = Path(path).expanduser()
+    if not path.strip() or not root.is_dir():
+        what = "is empty" if not path.strip() else "is a file" if root.exists() else "does not exist"
+        raise GanforgeError(
+            f"data.path: '{path}' {what}; give a folder holding A/ and B/ (one sub-folder of pictures per domain), "
+            "or set data.path_a and data.path_b"
+        )
+    folder = _side_folder(root, side)
+    if folder is None:
+        raise GanforgeError(
+            f"data.path: '{path}' has no {upper}/ sub-folder; put domain A's pictures in {root / 'A'} and domain "
+            f"B's in {root / 'B'} (names need not match), or name both folders with --set data.path_a=FOLDER_A "
+            "--set data.path_b=FOLDER_B"
+        )
+    return folder
+
+
 @register_source("unpaired-folders")
 def unpaired_folders(
-    path_a: str,
-    path_b: str,
+    path: str | None = None,
+    path_a: str | None = None,
+    path_b: str | None = None,
     size: int = 64,
+    jitter: bool = False,
+    flip: bool = False,
     grayscale: bool | None = None,
     limit: int | None = None,
     seed: int = 0,
 ) -> UnpairedImageSource:
     """Two folders of pictures, domains A and B, each centre-cropped and resized to ``size``.
 
-    Class sub-folders give labels (kept for evaluation only). ``grayscale`` applies to both folders.
+    ``path``: a folder holding ``A/`` and ``B/`` (``ganforge train DOMAINS --recipe cyclegan``); ``path_a`` /
+    ``path_b`` name the domains' folders themselves and take precedence. File names need not match and the
+    counts may differ (nothing is paired). ``jitter``: stored at ``size * 286/256`` and served as random
+    ``size`` crops (the paper's jitter, as Pix2Pix's pairs); ``flip``: mirrored at random. Class sub-folders
+    give labels (kept for evaluation only). ``grayscale`` applies to both folders (None: each domain is gray
+    only if all its pictures are).
     """
     from ganforge.data.image_files import image_folder
+    from ganforge.data.images import check_size
+    from ganforge.data.pairs import jitter_load_size
 
-    a = image_folder(path_a, size=size, grayscale=grayscale, limit=limit, seed=seed)
-    b = image_folder(path_b, size=size, grayscale=grayscale, limit=limit, seed=seed)
-    info = {"path_a": str(path_a), "path_b": str(path_b), "size": size}
-    return unpaired_source(a.x, b.x, a.y, b.y, "unpaired-folders", info)
+    check_size(size, "data")
+    folder_a = _domain_folder("a", path, path_a, path_b is not None)
+    folder_b = _domain_folder("b", path, path_b, path_a is not None)
+    load = jitter_load_size(size) if jitter else size
+    a = image_folder(str(folder_a), size=load, grayscale=grayscale, limit=limit, seed=seed)
+    b = image_folder(str(folder_b), size=load, grayscale=grayscale, limit=limit, seed=seed)
+    info = {"path_a": str(folder_a), "path_b": str(folder_b), "size": size, "files_a": len(a), "files_b": len(b)}
+    name = Path(path).expanduser().resolve().name if path is not None and path_a is None else "unpaired-folders"
+    return unpaired_source(a.x, b.x, a.y, b.y, name or "unpaired-folders", info, size=size, jitter=jitter,
+                           flip=flip)

@@ -101,7 +101,8 @@ def resolve_recipe(recipe: str | Path | None) -> dict[str, Any]:
     if Path(text).is_dir() and not shipped_name:
         raise GanforgeError(
             f"'{text}' is a folder; say which recipe trains on it, e.g. `ganforge train {text} --recipe pix2pix` "
-            "for aligned pairs (A/ and B/, or side-by-side AB pictures)"
+            "for aligned pairs (A/ and B/, or side-by-side AB pictures), or `--recipe cyclegan` for unpaired "
+            "pictures (A/ and B/, any names and counts)"
         )
     if Path(text).exists() and not suffix and not shipped_name:
         raise GanforgeError(f"'{text}' is neither a recipe, a folder of pictures, nor a .yaml/.csv/.npy/.npz file")
@@ -198,6 +199,16 @@ def pairs_hint(path: Path, stored_sizes: list[str]) -> str:
     return ""
 
 
+def captions_hint(path: Path) -> str:
+    """A note when a folder about to train as unconditional pictures holds a ``captions.csv`` (the file the
+    ``text2image`` recipe reads): its captions would be ignored without a word. ``""`` otherwise."""
+    table = path / "captions.csv"
+    if not path.is_dir() or not table.is_file():
+        return ""
+    return (f"note: {table} holds captions, which the {IMAGE_RECIPE} recipe ignores; `ganforge train {path} --recipe "
+            f"text2image --set data.captions={table}` trains text-to-image on them")
+
+
 def _holds_pairs(folder: Path) -> bool:
     """A/ and B/ sub-folders: aligned pairs (Pix2Pix's layout), which could also read as two classes of
     pictures, so the user names the recipe instead of ganforge guessing."""
@@ -227,7 +238,8 @@ def recipe_with_data_file(recipe: str | Path, path: str | Path) -> dict[str, Any
     if "path" not in data:
         raise GanforgeError(
             f"recipe '{recipe}' trains on built-in data '{data.get('source')}', not on a file; choose a recipe "
-            "that reads files (one with data.path, e.g. timeseries-gru, points or pix2pix)"
+            "that reads files (one with data.path, e.g. timeseries-gru, points, pix2pix, or cyclegan for a folder "
+            "holding A/ and B/ of unpaired pictures)"
         )
     if data.get("source") == "timeseries-csv" and Path(text).suffix.lower() in (".npy", ".npz"):
         # windows already cut, e.g. a sequence run's samples: the array reader instead of the CSV one
