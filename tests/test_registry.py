@@ -150,3 +150,12 @@ def available_memory_missing() -> bool:
     from ganforge.gans.registry import available_memory
 
     return available_memory() is None
+
+
+def test_a_missing_required_setting_is_named_without_pydantics_internal_object() -> None:
+    """`data.source=cifar10` without a path printed `(got ArgsKwargs((), {...}))`."""
+    from ganforge.data.registry import SOURCES
+
+    with pytest.raises(GanforgeError) as caught:
+        SOURCES.build("cifar10", {}, "data")
+    assert str(caught.value) == "data.path: required, but not set; set it in the recipe or with --set data.path=VALUE"

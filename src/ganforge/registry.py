@@ -202,6 +202,10 @@ def _invalid_setting(where: str, exc: pydantic.ValidationError, key: str = "") -
     """pydantic's first complaint about a setting as one line naming its key and how to set it."""
     err = exc.errors()[0]
     loc = ".".join([key, *(str(p) for p in err["loc"])] if key else [str(p) for p in err["loc"]])
+    if err["type"] == "missing_argument":  # its input is pydantic's ArgsKwargs of every other setting: not shown
+        return GanforgeError(
+            f"{where}.{loc}: required, but not set; set it in the recipe or with --set {where}.{loc}=VALUE"
+        )
     return GanforgeError(
         f"{where}.{loc}: {err['msg'].lower()} (got {quote(err.get('input'))}); fix it in the recipe or "
         f"with --set {where}.{loc}=VALUE"
