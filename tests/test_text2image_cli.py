@@ -80,3 +80,72 @@ def test_a_text_to_image_run_samples_into_a_folder_of_pictures(tmp_path) -> None
     assert written == ["000000.png", "000001.png", "000002.png"]
     with Image.open(tmp_path / "sevens" / "000000.png") as picture:
         assert picture.size == (16, 16)
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A tiny digits-text run trained in-process (seconds), for the sampling checks below."""
+    import ganforge as gf
+
+    tiny = ["train.steps=2", "model.encoder_steps=1", "train.batch_size=8", "model.g_width=4", "model.d_width=4",
+            "eval.enabled=false"]
+    return gf.train("digits-text", overrides=tiny, out=tmp_path_factory.mktemp("t2i") / "run", show_progress=False)
+
+
+def test_sampling_options_of_other_families_are_refused(digits_run, tmp_path, run_cli) -> None:
+    """`--truncation 0.5 --mix-styles` on a text run exited 0 and drew pictures as if unsaid."""
+    png = tmp_path / "t.png"
+    code, _, err = run_cli("sample", digits_run.path, "--text", "a thick seven", "--truncation", "0.5",
+                           "--mix-styles", "-n", "4", "-o", png)
+    assert code == 2 and err.startswith("error: truncation (--truncation): this TextToImageGAN model has no such")
+    assert "options: text (--text)" in err and not png.exists()
+    code, _, err = run_cli("sample", digits_run.path, "--mix-styles", "-n", "2", "-o", f"{tmp_path / 'm'}/")
+    assert code == 2 and "mix_styles (--mix-styles)" in err and not (tmp_path / "m").exists()
+
+
+def test_sampling_without_text_says_so_and_keeps_the_captions_in_an_npz(digits_run, tmp_path, run_cli) -> None:
+    """Without --text the samples were drawn for random training captions, and nothing said which."""
+    code, _, err = run_cli("sample", digits_run.path, "-n", "5", "-o", tmp_path / "x.npz")
+    assert code == 0, err
+    assert err.count("note: no --text") == 1 and "random caption of the training set" in err and '--text "' in err
+    with np.load(tmp_path / "x.npz") as archive:
+        captions, samples = archive["captions"], archive["samples"]
+    assert samples.shape == (5, 1, 16, 16) and captions.shape == (5,) and all(len(c.split()) >= 3 for c in captions)
+    code, _, err = run_cli("sample", digits_run.path, "--text", "a thick seven", "-n", "3", "-o", tmp_path / "y.npz")
+    assert code == 0 and "note: no --text" not in err
+    with np.load(tmp_path / "y.npz") as archive:
+        assert list(archive["captions"]) == ["a thick seven"] * 3 and archive["samples"].shape == (3, 1, 16, 16)
+    code, _, err = run_cli("sample", digits_run.path, "-n", "4", "-o", tmp_path / "g.png")
+    assert code == 0 and err.count("note: no --text") == 1
+
+
+def test_empty_text_hint_is_a_caption_of_the_run_itself(digits_run, tmp_path, run_cli) -> None:
+    """A digits-text run's hint was a shapes caption, "a small red circle at the top left"."""
+    code, _, err = run_cli("sample", digits_run.path, "--text", "", "-o", tmp_path / "e.png")
+    example = digits_run.gan.example_caption()
+    assert code == 2 and "empty" in err and f'e.g. --text "{example}"' in err and "circle" not in err
+    assert any(word in example.split() for word in ("thick", "thin", "bold", "light", "heavy", "fine"))
+
+
+def test_python_text_that_is_not_a_sentence_is_one_line(digits_run) -> None:
+    from ganforge.errors import GanforgeError
+
+    with pytest.raises(GanforgeError, match=r"^text=5: give a caption or a list of captions"):
+        digits_run.sample(2, text=5)
+    with pytest.raises(GanforgeError, match=r"^truncaton \(--truncaton\): this TextToImageGAN model"):
+        digits_run.sample(2, text="a thick seven", truncaton=0.5)
+
+
+def test_a_folder_with_captions_is_told_about_the_text2image_recipe(tmp_path, run_cli) -> None:
+    """`ganforge train cap/` trained the unconditional images recipe and ignored its captions.csv without a word;
+    `ganforge train text2image` alone said only that the folder 'images' does not exist."""
+    folder = tmp_path / "cap"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((16, 16, 3), 60 * i, dtype=np.uint8)).save(folder / f"{i}.png")
+    (folder / "captions.csv").write_text("file,caption\n" + "".join(f"{i}.png,shade {i}\n" for i in range(4)))
+    code, _, err = run_cli("train", folder, "--steps", "1", "--no-eval", "-o", tmp_path / "run")
+    assert code == 0, err
+    assert f"--recipe text2image --set data.captions={folder / 'captions.csv'}" in err
+    code, _, err = run_cli("train", "text2image", "--steps", "1", "-o", tmp_path / "t")
+    assert code == 2 and "`ganforge train FOLDER --recipe text2image --set data.captions=captions.csv`" in err

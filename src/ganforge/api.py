@@ -460,7 +460,7 @@ def train(
             given_object = True
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
         if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
-            from ganforge.recipes import pairs_hint
+            from ganforge.recipes import captions_hint, pairs_hint
 
             labelled = (source.num_classes or 0) >= 2 and "model.conditional" not in defaults.user_keys(user_set)
             if labelled and config.model.get("conditional") is None:  # class sub-folders, or an .npz's labels
@@ -471,6 +471,7 @@ def train(
                          "--set model.conditional=false for one GAN of all pictures)")
             _announce(line, show_progress)
             _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
+            _announce(captions_hint(Path(model)), show_progress)
         elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
             from ganforge.data.pairs import pairs_line
 

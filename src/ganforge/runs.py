@@ -261,6 +261,9 @@ class Run:
         _check_count(n, "sample(n)")
         if isinstance(label, str):
             label = self.class_index(label)
+        note = getattr(self.gan, "note_training_captions", None)  # text-to-image without a sentence: say what it drew
+        if note is not None and label is None and options.get("text") is None:
+            note()
         quantile = self.config.sample.discriminator_rejection if reject is None else check_rejection_quantile(reject)
         if quantile:
             x = sample_accepted(self.gan, n, self.rejection_threshold(quantile), label=label, **options)

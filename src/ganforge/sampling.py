@@ -164,11 +164,16 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
 def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **options: object) -> None:
     """An uncompressed .npz: the samples streamed to a .npy (one block in memory), then stored in the zip
     archive as ``images`` or ``samples``; conditional models also get ``labels`` (and ``class_names``, the name of
-    each id, for a run trained on class sub-folders)."""
+    each id, for a run trained on class sub-folders), text-to-image models ``captions``, the sentence of each
+    sample (``--text`` cycled, or the training captions drawn without it)."""
     labels = balanced_labels(run, n) if label is None else None
     key = "images" if run.data_info.kind == "images" else "samples"
     member = path.with_name(f"{path.name}.{key}.npy")
     chosen = labels if labels is not None else label
+    captions = None
+    plan = getattr(run.gan, "sampling_captions", None)  # text-to-image: each sample's caption is kept beside it
+    if plan is not None and label is None:
+        chosen, captions = plan(n, options.pop("text", None))
     try:
         _write_npy(member, (n, *tuple(run.data_info.sample_shape)), _batches(run, n, chosen, batch, **options))
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -180,6 +185,9 @@ def _write_npz(run: Run, n: int, path: Path, label: int | None, batch: int, **op
                 if run.class_names is not None:  # the name of each id, as augment writes it: fid --per-class reads it
                     with archive.open("class_names.npy", "w", force_zip64=True) as handle:
                         npy_format.write_array(handle, np.array([str(c) for c in run.class_names]))
+            if captions is not None:
+                with archive.open("captions.npy", "w", force_zip64=True) as handle:
+                    npy_format.write_array(handle, np.array(captions, dtype=str))
     finally:
         if member.exists():
             member.unlink()

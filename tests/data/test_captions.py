@@ -115,3 +115,38 @@ def test_captioned_folder_reads_images_and_csv(tmp_path) -> None:
         captioned_folder(str(tmp_path), captions=str(tmp_path / "empty.csv"), size=16)
     with pytest.raises(GanforgeError, match="does not exist"):
         captioned_folder(str(tmp_path), captions="nope.csv", size=16)
+
+
+def test_captions_csv_with_another_header_is_told_the_header_to_use(tmp_path) -> None:
+    """`image,text` gave "line 1: image 'image' is not in FOLDER; fix the file name"."""
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "0.png")
+    (tmp_path / "captions.csv").write_text("image,text\n0.png,a dark picture\n")
+    with pytest.raises(GanforgeError, match=r"line 1: 'image,text' looks like a header; the header must be "
+                                            r"'file,caption' \(or leave it out\)"):
+        captioned_folder(str(tmp_path), size=8)
+    (tmp_path / "captions.csv").write_text("0.png,a dark picture\ngone.png,a lost one\n")  # a missing file stays so
+    with pytest.raises(GanforgeError, match="line 2: image 'gone.png' is not in"):
+        captioned_folder(str(tmp_path), size=8)
+
+
+def test_pictures_without_a_caption_are_counted_in_one_note(tmp_path, capsys) -> None:
+    """Pictures the CSV does not list were left out of training silently."""
+    for i in range(4):
+        Image.fromarray(np.full((8, 8, 3), 50 * i, dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    (tmp_path / "notes.txt").write_text("not a picture")
+    (tmp_path / "captions.csv").write_text("file,caption\n0.png,a black one\n1.png,a grey one\n0.png,dark\n")
+    source = captioned_folder(str(tmp_path), size=8)
+    assert len(source) == 2
+    err = capsys.readouterr().err
+    assert err.count("note:") == 1
+    assert f"note: 2 of 4 pictures in {tmp_path} have no caption in captions.csv and are left out" in err
+    (tmp_path / "captions.csv").write_text("file,caption\n" + "".join(f"{i}.png,shade {i}\n" for i in range(4)))
+    captioned_folder(str(tmp_path), size=8)
+    assert "no caption" not in capsys.readouterr().err
+
+
+def test_a_missing_image_folder_says_how_to_train_the_text2image_recipe(tmp_path) -> None:
+    with pytest.raises(GanforgeError, match=r"does not exist or is not a folder; train on your captioned pictures "
+                                            r"with `ganforge train FOLDER --recipe text2image --set "
+                                            r"data.captions=captions.csv`"):
+        captioned_folder(str(tmp_path / "images"))

@@ -4,6 +4,7 @@ the encoder swap accuracy credits exactly the attributes the matching encoders r
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 from ganforge.data.captions import COLOURS, RGB, SYNONYMS, render_scenes
@@ -119,3 +120,42 @@ def test_digit_reader_reads_real_digits_and_catches_a_wrong_thickness_or_class()
     other_class = source.attributes[idx].clone()
     other_class[:, 0, 0] = (other_class[:, 0, 0] + 1) % 10
     assert digit_attribute_scores(source.x[idx], other_class, every, labels)["class"] < 0.02
+
+
+def test_r_precision_candidates_are_99_distinct_mismatches_or_none() -> None:
+    """With 3 distinct captions the table said "true caption ranked first among 100" and scored 1 against a real
+    floor of 1: the true caption was ranked among 2 others, repeated."""
+    from ganforge.evaluation.text2image_suite import R_CANDIDATES, mismatched_captions, r_precision_skipped
+
+    few = torch.tensor([[2, 3, 0], [2, 4, 0], [2, 5, 0]]).repeat(40, 1)  # 120 captions, 3 distinct
+    chosen, available = mismatched_captions(few[:5], few, keys=torch.arange(5), pool_keys=torch.arange(120))
+    assert chosen is None and available == 2
+    reason = r_precision_skipped(available)
+    assert reason.startswith("r_precision: a caption has only 2 different captions") and "among 100" in reason
+    pool = torch.stack([torch.tensor([2, 3 + i % 150, 7 + i % 2]) for i in range(600)])  # 300 distinct, each twice
+    chosen, available = mismatched_captions(pool[:20], pool, keys=torch.arange(20), pool_keys=torch.arange(600))
+    assert available == R_CANDIDATES - 1 and chosen is not None and chosen.shape == (20, 99)
+    for i, row in enumerate(chosen):
+        captions = {tuple(pool[j].tolist()) for j in row}
+        assert len(captions) == 99 and tuple(pool[i].tolist()) not in captions  # distinct, none the true one
+
+
+def test_r_precision_is_left_out_with_its_reason_on_a_handful_of_captions(tmp_path) -> None:
+    from PIL import Image
+
+    import ganforge as gf
+    from ganforge.errors import GanforgeError
+
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray((rng.random((8, 8, 3)) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    (tmp_path / "captions.csv").write_text("file,caption\n" + "".join(f"{i}.png,a {i % 3} thing\n" for i in range(12)))
+    config = {"name": "c", "data": {"source": "captioned-folder", "path": str(tmp_path), "size": 8},
+              "model": {"type": "text2image", "g_width": 4, "d_width": 4, "encoder_width": 4, "text_hidden": 8,
+                        "embed_dim": 4, "noise_dim": 4, "encoder_steps": 1},
+              "train": {"steps": 2, "batch_size": 4}, "eval": {"enabled": False}}
+    run = gf.train(config, out=tmp_path / "run", show_progress=False)
+    report = run.evaluate(12)
+    assert "r_precision" not in report and report["skipped"].startswith("r_precision: a caption has only 2 different")
+    with pytest.raises(GanforgeError, match="metric 'r_precision' cannot be measured on this run: r_precision: "):
+        run.evaluate(12, ["r_precision"])

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ganforge.data.captions import shapes_text
+from ganforge.data.vocabulary import tokenize
 from ganforge.errors import GanforgeError
 from ganforge.gans.registry import build_model
 
@@ -200,3 +201,53 @@ def test_needs_captioned_data() -> None:
 
     with pytest.raises(GanforgeError, match="captioned images"):
         build_model(SMALL, digits())
+
+
+def test_sampling_options_of_other_families_are_refused_not_ignored(source) -> None:
+    """`--truncation 0.5 --mix-styles` on a text run, and a misspelt `truncaton=`, drew pictures as if unsaid."""
+    gan = model(source)
+    for option in ("truncation", "mix_styles", "truncaton"):
+        flag = option.replace("_", "-")
+        with pytest.raises(GanforgeError, match=rf"^{option} \(--{flag}\): this TextToImageGAN model has no such "
+                                                r"sampling option.*options: text \(--text\)$"):
+            gan.sample(2, text="a red box", **{option: 0.5})
+    with pytest.raises(GanforgeError, match="truncation"):
+        gan.generate(gan.sample_latents(2), gan.tokens("a red box", 2), truncation=0.5)
+    assert gan.sample(2, text="a red box").shape == (2, 3, 32, 32)
+
+
+@pytest.mark.parametrize("text", [5, [], ["a red box", 3], b"a red box"])
+def test_text_that_is_not_sentences_is_one_line(source, text) -> None:
+    gan = model(source)
+    with pytest.raises(GanforgeError, match=r"^text=.*: give a caption or a list of captions \(strings\), e\.g\. "):
+        gan.sample(2, text=text)
+
+
+def test_empty_caption_hint_is_one_of_the_runs_own_captions() -> None:
+    """A digits run was told to write "a small red circle at the top left"."""
+    from ganforge.data.captions import digits_text
+
+    digits = digits_text()
+    digits.fit_scaler("tanh")
+    gan = model(digits)
+    example = gan.example_caption()
+    assert example is not None and example in {" ".join(tokenize(c)) for cs in digits.captions for c in cs}
+    for empty in ("", " ...", ["a thick seven", ""]):
+        with pytest.raises(GanforgeError, match="empty") as caught:
+            gan.sample(2, text=empty)
+        assert f'e.g. --text "{example}"' in str(caught.value) and "circle" not in str(caught.value)
+
+
+def test_sampling_captions_say_which_sentence_each_sample_is_for(source, capsys) -> None:
+    gan = model(source)
+    tokens, captions = gan.sampling_captions(3, ["a red box", "a blue disc"])
+    assert captions == ["a red box", "a blue disc", "a red box"] and torch.equal(tokens, gan.tokens(captions))
+    assert capsys.readouterr().err == ""
+    torch.manual_seed(0)
+    tokens, captions = gan.sampling_captions(5)
+    assert torch.equal(gan.tokens(captions), tokens)  # the words drawn give the same sentences again
+    assert all(any(torch.equal(t, b) for b in gan.caption_bank) for t in tokens)
+    gan.sampling_captions(2)
+    err = capsys.readouterr().err
+    assert err.count("note: no --text") == 1 and "random caption of the training set" in err  # once per model
+    assert f'--text "{gan.example_caption()}"' in err

@@ -20,6 +20,7 @@ image's captions, drawn from the data stream's generator), padded with 0. The vo
 from __future__ import annotations
 
 import csv
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -393,6 +394,21 @@ def read_caption_csv(path: Path) -> list[tuple[str, str, int]]:
     return out
 
 
+def _note_uncaptioned(folder: Path, table: Path, listed: dict[str, list[str]]) -> None:
+    """One note on stderr with the count of pictures directly in ``folder`` that ``table`` gives no caption:
+    they are left out of training, which a user who captioned only some of them (or misspelt a name) should
+    hear of rather than find a smaller data set."""
+    from ganforge.data.image_files import IMAGE_SUFFIXES
+
+    pictures = [p for p in folder.iterdir()
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    used = {(folder / f).resolve() for f in listed}
+    missing = sum(p.resolve() not in used for p in pictures)
+    if missing:
+        print(f"note: {missing} of {len(pictures)} pictures in {folder} have no caption in {table.name} and are "
+              "left out", file=sys.stderr)
+
+
 @register_source("captioned-folder")
 def captioned_folder(
     path: str,
@@ -412,8 +428,11 @@ def captioned_folder(
     if max_len is not None and not 1 <= max_len <= 1024:
         raise GanforgeError(f"data.max_len: {max_len} words per caption; use 1 to 1024")
     folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise GanforgeError(f"image folder '{folder}' does not exist or is not a folder; check data.path")
+    if not folder.is_dir():  # `ganforge train text2image` alone reads the recipe's placeholder folder 'images'
+        raise GanforgeError(
+            f"image folder '{folder}' does not exist or is not a folder; train on your captioned pictures with "
+            "`ganforge train FOLDER --recipe text2image --set data.captions=captions.csv` (or check data.path)"
+        )
     table = Path(captions).expanduser() if captions else folder / "captions.csv"
     if not table.is_file() and not table.is_absolute() and (folder / table).is_file():
         table = folder / table
@@ -423,10 +442,16 @@ def captioned_folder(
         )
     per_file: dict[str, list[str]] = {}
     for file, caption, line in read_caption_csv(table):
-        tokenize(caption, f"{table}, line {line}")
         if not (folder / file).is_file():
+            if line == 1 and not Path(file).suffix:  # `image,text`: a header, but not the one read as such
+                raise GanforgeError(
+                    f"{table}, line 1: '{file},{caption}' looks like a header; the header must be 'file,caption' "
+                    "(or leave it out): rename its columns"
+                )
             raise GanforgeError(f"{table}, line {line}: image '{file}' is not in {folder}; fix the file name")
+        tokenize(caption, f"{table}, line {line}")
         per_file.setdefault(file, []).append(caption)
+    _note_uncaptioned(folder, table, per_file)
     pictures = [read_image(folder / f, size) for f in per_file]
     color = grayscale is False or (grayscale is None and any(p.shape[0] == 3 for p in pictures))
     x = torch.stack([set_channels(p.unsqueeze(0), not color)[0] for p in pictures]).clamp(0.0, 1.0)

@@ -9,7 +9,9 @@
   captions of other images are ranked by the cosine similarity of the run's own matching encoders
   (DAMSM image and sentence vectors); R-precision is the share of images whose true caption ranks first
   (R = 1). Computed on real images too, as the ceiling of those encoders. Captions of other images that
-  state the same content (same objects and attributes) are not mismatches and are not drawn.
+  state the same content (same objects and attributes) are not mismatches and are not drawn, and the 99 are
+  distinct captions; data with fewer than 99 such captions per image (a folder captioned with a handful of
+  sentences) gets no R-precision, with the reason under ``skipped``: ranked among fewer it is another metric.
 * **FID on shape features**: Frechet distance of the reader's 256-d quadrant features of generated vs real
   scenes (float64), beside the floor of real vs real.
 * **Encoder swap and binding accuracy** (shapes scenes; a diagnostic of the matching encoders, not of
@@ -56,31 +58,62 @@ def scene_keys(attributes: torch.Tensor | None, n: int) -> torch.Tensor:
     return codes[:, 0] * 100_000 + codes[:, 1]
 
 
+def mismatched_captions(
+    tokens: torch.Tensor, pool: torch.Tensor, seed: int = 0, keys: torch.Tensor | None = None,
+    pool_keys: torch.Tensor | None = None,
+) -> tuple[torch.Tensor | None, int]:
+    """For each of the true captions ``tokens`` (N, L), the indices into ``pool`` (M, L) of the 99 mismatched
+    captions AttnGAN's R-precision ranks it against: captions of other images, drawn at random (``seed``), each
+    a distinct caption, none identical to the true one or stating the same content (equal ``keys``/``pool_keys``):
+    such a caption describes the image as well, and with exact captions many scenes share their content.
+
+    Returns ``(indices (N, 99), 99)``, or ``(None, k)`` when some image has only ``k`` < 99 such captions in the
+    pool: the true caption would then be ranked among ``k + 1``, not 100 (a set of 3 captions scored 1 against a
+    real floor of 1, "ranked first among 100"), and chance would be 1 / (k + 1), not 1 / 100."""
+    wanted = R_CANDIDATES - 1
+    _, caption_id = torch.unique(pool, dim=0, return_inverse=True)
+    g = torch.Generator().manual_seed(seed)
+    chosen = []
+    for i in range(len(tokens)):
+        order = torch.randperm(len(pool), generator=g)
+        for draw in (order[: 4 * R_CANDIDATES], order):  # the first draws nearly always hold 99; else the pool
+            keep = ~(pool[draw] == tokens[i]).all(1)
+            if keys is not None and pool_keys is not None:
+                keep &= pool_keys[draw] != keys[i]
+            first = np.unique(caption_id[draw[keep]].numpy(), return_index=True)[1]  # one of each distinct caption
+            idx = draw[keep][torch.from_numpy(np.sort(first))][:wanted]
+            if len(idx) == wanted:
+                break
+        if len(idx) < wanted:
+            return None, len(idx)
+        chosen.append(idx)
+    return (torch.stack(chosen) if chosen else torch.empty(0, wanted, dtype=torch.long)), wanted
+
+
 @torch.no_grad()
-def r_precision_of(
-    gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: torch.Tensor, seed: int = 0,
-    keys: torch.Tensor | None = None, pool_keys: torch.Tensor | None = None,
-) -> float:
-    """AttnGAN's R-precision of ``images`` (model units) for their ``tokens`` (N, L): 99 mismatching
-    captions per image drawn from ``pool`` (M, L), captions of other images. A pool caption that states
-    the same content as the true one (equal ``keys``/``pool_keys``, or identical tokens) describes the image
-    as well and is not a mismatch, so it is skipped: with exact captions, many scenes share their content."""
+def r_precision_of(gan: Any, images: torch.Tensor, tokens: torch.Tensor, pool: torch.Tensor,
+                   mismatched: torch.Tensor) -> float:
+    """AttnGAN's R-precision of ``images`` (model units) for their ``tokens`` (N, L): the share whose true
+    caption the run's matching encoders rank above every one of its ``mismatched`` captions (N, 99), indices into
+    ``pool`` (M, L) from :func:`mismatched_captions`."""
     from ganforge.nets.text import r_precision
 
     gan.eval()
     v = torch.cat([gan.image_encoder(images[i : i + 512]) for i in range(0, len(images), 512)])
     e_true = gan.text_encoder(tokens)
     e_pool = torch.cat([gan.text_encoder(pool[i : i + 2048]) for i in range(0, len(pool), 2048)])
-    g = torch.Generator().manual_seed(seed)
-    hits = []
-    for i in range(len(images)):
-        idx = torch.randperm(len(pool), generator=g)[: 4 * R_CANDIDATES]
-        keep = ~(pool[idx] == tokens[i]).all(1)
-        if keys is not None and pool_keys is not None:
-            keep &= pool_keys[idx] != keys[i]
-        idx = idx[keep][: R_CANDIDATES - 1]
-        hits.append(r_precision(v[i : i + 1], e_true[i : i + 1], e_pool[idx][None]))
+    hits = [r_precision(v[i : i + 256], e_true[i : i + 256], e_pool[mismatched[i : i + 256]])
+            for i in range(0, len(images), 256)]  # (256, 99, D) candidate vectors at a time
     return float(torch.cat(hits).mean())
+
+
+def r_precision_skipped(available: int) -> str:
+    """Why R-precision was not measured when an image has only ``available`` distinct mismatched captions."""
+    return (
+        f"r_precision: a caption has only {available} different captions to be ranked against, and R-precision "
+        f"ranks the true one among {R_CANDIDATES} (AttnGAN: 1 true + {R_CANDIDATES - 1} mismatched); it needs "
+        f"{R_CANDIDATES} or more different captions"
+    )
 
 
 def attribute_scores(images: torch.Tensor, attributes: torch.Tensor, reader: Any = None) -> dict[str, float]:
@@ -254,11 +287,13 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     all_keys = scene_keys(getattr(source, "attributes", None), len(tokens))
     to_model = run.scaler.to_model
     same = {"keys": all_keys[idx], "pool_keys": all_keys}
-    report: dict[str, Any] = {
-        "n_fake": len(idx),
-        "r_precision": r_precision_of(run.gan, to_model(fake), caps, pool, **same),
-        "r_precision_real": r_precision_of(run.gan, to_model(real), caps, pool, **same),
-    }
+    mismatched, available = mismatched_captions(caps, pool, **same)
+    report: dict[str, Any] = {"n_fake": len(idx)}
+    if mismatched is None:  # too few captions for the protocol's 100 candidates: no number rather than a wrong one
+        report["skipped"] = r_precision_skipped(available)
+    else:
+        report["r_precision"] = r_precision_of(run.gan, to_model(fake), caps, pool, mismatched)
+        report["r_precision_real"] = r_precision_of(run.gan, to_model(real), caps, pool, mismatched)
     if source.info.get("captions") == "shapes":
         from ganforge.nets.shapes_classifier import load_shapes_classifier
 
@@ -287,6 +322,8 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         report.update({f"digit_{k}_real": v for k, v in real_scores.items()})
     if metrics:
         unknown = [m for m in metrics if m not in report]
+        if unknown and unknown[0].startswith("r_precision") and report.get("skipped"):
+            raise GanforgeError(f"metric '{unknown[0]}' cannot be measured on this run: {report['skipped']}")
         if unknown:
             raise GanforgeError(f"metric '{unknown[0]}' does not apply to this run; available: {', '.join(report)}")
         report = {"n_fake": report["n_fake"], **{m: report[m] for m in metrics}}

@@ -43,6 +43,7 @@ two noises): a generator conditioned this tightly tends to draw one picture per 
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Any, Literal
 
 import torch
@@ -50,9 +51,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.data.base import Batch, DataSource
-from ganforge.data.vocabulary import Vocabulary
+from ganforge.data.vocabulary import Vocabulary, tokenize
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, frozen
+from ganforge.gans.base import GANModel, Noise, Phase, _option_words, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
 from ganforge.nets.text import (
@@ -116,14 +117,45 @@ class TextToImageGAN(GANModel):
         self.register_buffer("word_class", torch.zeros(len(vocab), dtype=torch.long), persistent=False)
 
     # --- text ---------------------------------------------------------------------------------------
-    def tokens(self, text: str | list[str] | tuple[str, ...], n: int | None = None) -> Tensor:
-        """Token ids (n, L) of one sentence (repeated ``n`` times) or of a list of sentences (cycled to ``n``)."""
-        texts = [text] if isinstance(text, str) else list(text)
-        if not texts:
-            raise GanforgeError("--text: give at least one caption, e.g. --text \"a small red circle\"")
+    def tokens(self, text: Any, n: int | None = None) -> Tensor:
+        """Token ids (n, L) of one sentence (repeated ``n`` times) or of a list of sentences (cycled to ``n``).
+
+        ``text`` is checked here, where the run's own captions are at hand: anything but a sentence or a list
+        of sentences, or a sentence with no words, is one line that shows a caption of this run (a digits run
+        was told to write "a small red circle at the top left")."""
+        texts = self._texts(text)
+        for i, caption in enumerate(texts):
+            try:
+                tokenize(caption)
+            except GanforgeError:
+                where = "--text" if len(texts) == 1 else f"--text, caption {i + 1}"
+                raise GanforgeError(
+                    f"{where}: the caption {caption!r} is empty (no words); write what the picture should show, "
+                    f"{self._example_text()}"
+                ) from None
         ids = self.vocab.encode_batch(texts, "--text")
         n = len(texts) if n is None else n
         return ids[torch.arange(n) % len(texts)]
+
+    def _texts(self, text: Any) -> list[str]:
+        """``text`` as a list of sentences: one sentence, or a non-empty list or tuple of them; else one line
+        (``text=5`` raised a bare ``TypeError: 'int' object is not iterable``)."""
+        texts = [text] if isinstance(text, str) else list(text) if isinstance(text, (list, tuple)) else None
+        if texts is None or not texts or not all(isinstance(t, str) for t in texts):
+            raise GanforgeError(
+                f"text={text!r:.60}: give a caption or a list of captions (strings), {self._example_text('text=')}"
+            )
+        return texts
+
+    def example_caption(self) -> str | None:
+        """A caption of the run's own training data (the first of its caption bank), for hints; None when
+        the bank is empty (a model built without live data)."""
+        first = self.caption_bank[0]
+        return self.vocab.decode(first) if bool((first != 0).any()) else None
+
+    def _example_text(self, how: str = "--text ") -> str:
+        """``e.g. --text "a thin upright three"``: how to give a sentence, with one of this run's captions."""
+        return f'e.g. {how}"{self.example_caption() or "a caption"}"'
 
     def encode_text(self, tokens: Tensor) -> Tensor:
         """Sentence vectors of token ids, encoder frozen (no gradient)."""
@@ -243,8 +275,9 @@ class TextToImageGAN(GANModel):
         return self.noise.sample(n)
 
     def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
-        """Images for latents ``z`` and token ids ``y`` (N, L); ``y=None`` draws training captions."""
-        del options
+        """Images for latents ``z`` and token ids ``y`` (N, L); ``y=None`` draws training captions. A text
+        model has no other sampling option: any (``truncation``...) is refused, not ignored."""
+        self.check_sampling_options(options)
         tokens = self.bank_tokens(z.shape[0], z.device) if y is None else y
         return self.sampling_generator()(z, *self.condition(tokens))
 
@@ -252,17 +285,53 @@ class TextToImageGAN(GANModel):
         tokens = self.bank_tokens(x.shape[0], x.device) if y is None else y
         return self.discriminator(x, *self.condition(tokens))
 
+    def check_sampling_options(self, options: dict[str, Any]) -> None:
+        """The base class's check (an option of another family, ``truncation`` or a misspelt ``truncaton``, is
+        one line naming it), with ``text`` (``--text``) as this model's one option: ``generate`` takes none."""
+        for key in options:
+            if key != "text":
+                raise GanforgeError(
+                    f"{_option_words(key)}: this {type(self).__name__} model has no such sampling option (it is "
+                    f"for other model families); this model's options: {_option_words('text')}"
+                )
+
+    def sampling_captions(self, n: int, text: Any = None) -> tuple[Tensor, list[str]]:
+        """Token ids (n, L) and the caption of each of ``n`` samples: ``text`` cycled, or without it training
+        captions drawn from the caption bank (torch's global RNG; the note of :meth:`note_training_captions`),
+        decoded to the words the model reads (``--text`` with one gives its picture again). For writers that
+        keep the captions beside the samples (``ganforge sample -o x.npz`` stores them under ``captions``)."""
+        if text is not None:
+            texts = self._texts(text)
+            return self.tokens(texts, n), [texts[i % len(texts)] for i in range(n)]
+        self.note_training_captions()
+        tokens = self.bank_tokens(n)
+        return tokens, [self.vocab.decode(t) for t in tokens]
+
+    def note_training_captions(self) -> None:
+        """One note per model on stderr when samples are drawn without a sentence: each is for a random
+        caption of the training set, which a grid of pictures does not show; says how to choose one."""
+        if getattr(self, "_noted_training_captions", False):
+            return
+        self._noted_training_captions = True
+        print(
+            "note: no --text (text=) given: each sample is drawn for a random caption of the training set (an .npz "
+            f"output keeps them under 'captions'); choose the sentence, {self._example_text()} (Python: text=...)",
+            file=sys.stderr,
+        )
+
     @torch.no_grad()
     def sample(
         self, n: int, label: int | Tensor | None = None, batch_size: int = 4096, text: Any = None, **options: Any
     ) -> Tensor:
         """``n`` images for ``text`` (a sentence, or a list cycled over the samples), or for token ids
-        ``label`` (N, L); with neither, for random training captions."""
+        ``label`` (N, L); with neither, for random training captions (``Run.sample``, what users call, notes
+        that once on stderr). Any other option is refused (:meth:`check_sampling_options`)."""
+        self.check_sampling_options(options)
         if isinstance(label, int) or (isinstance(label, Tensor) and label.dim() != 2):
             raise GanforgeError("this model is conditioned on text, not class labels; use --text \"a caption\"")
         device = next(self.parameters()).device
         tokens = self.tokens(text, n) if text is not None else label
-        if tokens is None:
+        if tokens is None:  # internal checks (EMA choice, monitors) sample so; `Run.sample` notes it for users
             tokens = self.bank_tokens(n)
         was_training = self.training
         self.eval()
