@@ -145,6 +145,15 @@ def test_a_skipped_evaluation_is_not_read_as_quality_without_a_floor() -> None:
     assert quality_verdict({"skipped": reason})[1].count("ganforge eval RUN") == 1  # the reason names it already
 
 
+def test_a_record_that_skipped_one_metric_is_judged_on_the_others() -> None:
+    """An image evaluation that left intra-FID out (too few images per class) records why under `skipped`,
+    beside its measured FID; diagnose called its quality "not measured"."""
+    partial = {"w1": 5.0, "w1_real": 0.01, "skipped": "intra_fid: too few images of every class"}
+    assert is_measured(partial)
+    state, sentence = quality_verdict(partial)
+    assert state == "far" and "not measured" not in sentence
+
+
 def test_a_sequence_runs_discriminative_score_is_judged_on_its_fixed_scale() -> None:
     """Sequences have no real-vs-real floor; 0.45 (a classifier tells 95 % of them) was read as 'no floor to
     compare with' and diagnose called the run healthy."""
@@ -214,3 +223,18 @@ def test_an_evaluation_on_the_training_data_says_so() -> None:
     assert "note: measured on the data the model trained on (pairs training pairs)" in text and "test/" in text
     held_out = evaluation_text({**evaluation, "reference": "pairs test split (test/) (12 held-out pairs)"})
     assert "the model trained on" not in held_out
+
+
+def test_digits_text_attribute_scores_print_beside_their_real_reference() -> None:
+    """`digits-text` evaluation printed only r_precision (scored by the encoders G trained against); the class,
+    thickness and slant its digits reader measured, and their values on real digits, were in the record unshown."""
+    evaluation = {"n_fake": 200, "r_precision": 0.025, "r_precision_real": 0.765, "digit_class": 0.09,
+                  "digit_thickness": 0.495, "digit_slant": 0.45, "digit_all": 0.015, "digit_class_real": 1.0,
+                  "digit_thickness_real": 0.98, "digit_slant_real": 0.97, "digit_all_real": 0.95}
+    rows = {r[0]: r for r in metric_rows(evaluation)}
+    assert list(rows) == ["r_precision", "digit_class", "digit_thickness", "digit_slant", "digit_all"]
+    assert rows["digit_class"][1:3] == ("0.09", "1") and rows["digit_all"][1:3] == ("0.015", "0.95")
+    assert "class, thickness and slant" in rows["digit_all"][3] and "higher is better" in rows["digit_slant"][3]
+    assert "own DAMSM encoders" in rows["r_precision"][3]
+    text = evaluation_text(evaluation)
+    assert "digit_thickness" in text and "0.98" in text

@@ -99,7 +99,10 @@ METRICS: dict[str, Metric] = {
     "cycle_error_a": Metric("A->B->A reconstruction error (mean abs)", None),
     "cycle_error_b": Metric("B->A->B reconstruction error (mean abs)", None),
     # text to image (evaluation/text2image_suite.py): the same readers on the real captioned pictures
-    "r_precision": Metric("true caption ranked first among 100 (DAMSM encoders)", "r_precision_real", False),
+    "r_precision": Metric(
+        "true caption ranked first among 100 by the run's own DAMSM encoders (G trained against them: flattering)",
+        "r_precision_real", False,
+    ),
     "all_attributes_seen": Metric(
         "scenes whose every captioned attribute the shapes reader finds (seen shape-colour pairs)",
         "all_attributes_seen_real", False,
@@ -107,6 +110,13 @@ METRICS: dict[str, Metric] = {
     "all_attributes_held_out": Metric(
         "the same on held-out shape-colour pairs", "all_attributes_held_out_real", False,
     ),
+    # digits-text: the shipped digits classifier reads the class; ink and shear against the class's real median
+    # give thickness and slant, as the captions were measured
+    **{
+        f"digit_{key}": Metric(f"digits drawn with the captioned {meaning}", f"digit_{key}_real", False)
+        for key, meaning in (("class", "class (digits classifier)"), ("thickness", "stroke thickness (ink)"),
+                             ("slant", "slant (shear)"), ("all", "class, thickness and slant"))
+    },
     # sequences (evaluation/sequence_suite.py)
     "discriminative_score": Metric("|accuracy - 0.5| of a post-hoc real/fake GRU (0 = same)", None),
     "discriminative_quick": Metric("quick discriminative score (0 = same)", None),
@@ -296,7 +306,7 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
     (the worst headline metric), the sentence naming each headline metric beside its floor."""
     if not evaluation:
         return "unknown", "sample quality unknown (no evaluation in summary.json; run `ganforge eval RUN`)"
-    if evaluation.get("skipped"):
+    if evaluation.get("skipped") and not is_measured(evaluation):  # else: why one metric was left out
         skipped = str(evaluation["skipped"])
         remedy = "" if "`ganforge eval RUN`" in skipped else "; run `ganforge eval RUN`"  # the reason names it
         return "unknown", f"sample quality not measured (evaluation skipped: {skipped}{remedy})"

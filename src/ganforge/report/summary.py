@@ -9,6 +9,7 @@ import torch
 
 from ganforge.log_keys import FINDINGS
 from ganforge.report.plots import plot_discriminator, plot_losses, plot_real_vs_fake
+from ganforge.report.readout import is_measured
 from ganforge.runs import Run, load, write_summary
 from ganforge.training import metrics_log
 
@@ -57,10 +58,11 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
         run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress,
         run.config.eval.metrics, str(path),
     )
-    if "skipped" not in evaluation:
+    if is_measured(evaluation):  # a record may also say why one metric was skipped (intra-FID, R-precision)
         evaluation = evaluation_record(evaluation, EVAL_SEED, run.step)
     else:
-        evaluation = kept_evaluation(path / "summary.json", run.step, evaluation["skipped"]) or evaluation
+        why = str(evaluation.get("skipped", "nothing was measured"))
+        evaluation = kept_evaluation(path / "summary.json", run.step, why) or evaluation
     torch.set_rng_state(state)
     last = trainer.last_record
     summary = {
@@ -104,7 +106,7 @@ def kept_evaluation(file: Path, step: int, reason: str) -> dict[str, Any] | None
     the numbers of the new step."""
     from ganforge.errors import GanforgeError
     from ganforge.fileio import read_json
-    from ganforge.report.readout import OUTDATED, is_measured
+    from ganforge.report.readout import OUTDATED
 
     if not file.is_file():
         return None
@@ -138,7 +140,7 @@ def store_evaluation(run: Run, evaluation: dict[str, Any], *, replace: bool = Fa
     """
     from ganforge.errors import GanforgeError
     from ganforge.fileio import atomic_write_json, read_json
-    from ganforge.report.readout import is_measured, is_outdated
+    from ganforge.report.readout import is_outdated
     from ganforge.training.run_lock import hold_run_lock, release_run_lock
 
     path = run.path
