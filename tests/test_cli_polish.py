@@ -96,6 +96,9 @@ def test_eval_says_nothing_about_agreement_when_the_summary_has_no_numbers() -> 
 
     assert summary_agreement({"skipped": "the run trained 5 s"}, {"fid": 3.0, "seed": 0}, 100, False) == ""
     assert "seed 1 here" in summary_agreement({"fid": 2.0, "seed": 0}, {"fid": 3.0, "seed": 1}, 100, False)
+    # no metric in common (eval --metrics kid on a summary of fid): "same numbers" said nothing true
+    assert summary_agreement({"fid": 2.0, "seed": 0}, {"kid": 0.1, "seed": 0}, 100, False) == ""
+    assert summary_agreement({"fid": 2.0, "seed": 0}, {"fid": 2.0, "seed": 0}, 100, False).startswith("same numbers")
 
 
 def test_sample_best_without_one_names_a_metric_this_kind_of_run_reports(finished: gf.Run, run_cli, tmp_path) -> None:

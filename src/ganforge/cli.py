@@ -432,6 +432,8 @@ def summary_agreement(
     if reasons:
         return "differs from the end-of-run summary because: " + "; ".join(reasons)
     shared = [k for k, v in result.items() if isinstance(v, float) and isinstance(saved.get(k), (int, float))]
+    if not shared:  # e.g. --metrics asked for ones the summary does not hold: nothing to say "same" about
+        return ""
     same = all(abs(result[k] - saved[k]) <= 1e-6 * max(1.0, abs(saved[k])) for k in shared)
     if same:
         return "same numbers as the end-of-run summary (same checkpoint, n and seed)"

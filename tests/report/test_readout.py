@@ -238,3 +238,5 @@ def test_digits_text_attribute_scores_print_beside_their_real_reference() -> Non
     assert "own DAMSM encoders" in rows["r_precision"][3]
     text = evaluation_text(evaluation)
     assert "digit_thickness" in text and "0.98" in text
+    state, sentence = quality_verdict(evaluation)  # diagnose judges digits-text runs too (it gave no verdict)
+    assert state == "far" and "digit_all 0.015" in sentence

@@ -127,7 +127,7 @@ METRICS: dict[str, Metric] = {
 # what its reader finds (digit labels, the colour FCN's pixel accuracy), not by FID: trained photo translators sit
 # at 19-220x FID's real-vs-real floor (docs/benchmarks/pix2pix.md), so FID's 2x / 5x rule would call them all far.
 HEADLINE = ("w1", "ks", "high_quality", "fid_matched", "precision", "conditional_accuracy", "discriminative_score",
-            "label_accuracy", "fcn_pixel_accuracy", "all_attributes_seen")
+            "label_accuracy", "fcn_pixel_accuracy", "all_attributes_seen", "digit_all")
 # Metrics judged on a fixed scale where no real-vs-real floor is measured: (close up to, far beyond). The
 # discriminative score is |accuracy - 0.5| of a post-hoc real/fake classifier: 0 for samples it cannot tell
 # from real, 0.5 for samples it always tells. On sines TimeGAN (Yoon et al. 2019, Table 1) reports 0.011 for
@@ -254,8 +254,8 @@ def evaluation_text(evaluation: dict[str, Any]) -> str:
     reference = str(evaluation.get("reference", ""))
     if reference.endswith(TRAINING_DATA_MARK):
         lines.append(f"  note: measured on the data the model trained on ({reference.removesuffix(TRAINING_DATA_MARK)}"
-                     "), so these scores flatter it; for pairs, put unseen ones in a test/ (or val/) folder beside "
-                     "train/")
+                     "), so these scores flatter it; Pix2Pix pairs held out in a test/ (or val/) folder beside "
+                     "train/ are scored instead")
     if evaluation.get("skipped"):
         lines.append(f"  skipped: {evaluation['skipped']}")
     return "\n".join(lines)
