@@ -59,6 +59,17 @@ def shoot(browser: Any, recipe: str, overrides: list[str], name: str, tmp: Path,
     page.close()
 
 
+def write_mixed_table(path: Path, n: int = 3000) -> None:
+    """A small people table: an integer, a skewed number that depends on it, and two categorical columns."""
+    rng = np.random.default_rng(0)
+    age = rng.integers(18, 80, n)
+    income = np.round(rng.lognormal(9.8 + 0.012 * (age - 18), 0.35), 2)
+    city = rng.choice(["paris", "lyon", "nice", "lille"], n, p=[0.4, 0.3, 0.2, 0.1])
+    member = np.where(rng.random(n) < 0.25 + 0.5 * (income > np.median(income)), "yes", "no")
+    rows = (f"{a},{i},{c},{m}" for a, i, c, m in zip(age, income, city, member, strict=True))
+    path.write_text("age,income,city,member\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="1d,images,series,columns")
@@ -81,12 +92,10 @@ def main() -> None:
             shoot(browser, "sines-rcgan", ["train.steps=100000", "train.log_every=20"], "sines-series", tmp,
                   "window.studio.lastFrame && window.studio.lastFrame.step >= 300")
         if "columns" in wanted:
-            rng = np.random.default_rng(0)
-            n = 3000
-            a = rng.normal(0, 1, n)
-            table = np.stack([a, a ** 2 + rng.normal(0, 0.3, n), rng.exponential(1.0, n), rng.uniform(-2, 2, n)], 1)
-            path = tmp / "table.csv"
-            np.savetxt(path, table, delimiter=",", header="a,b,c,d", comments="")
+            # a CSV of mixed columns, as users bring one: it trains the `table` recipe (the table GAN, WGAN-GP);
+            # an all-numeric CSV would train the points GAN instead
+            path = tmp / "people.csv"
+            write_mixed_table(path)
             shoot(browser, str(path), ["train.steps=100000"], "table-columns", tmp,
                   "window.studio.lastFrame && window.studio.lastFrame.step >= 1500")
         browser.close()

@@ -203,3 +203,116 @@ def test_image_slider_shows_the_chosen_steps_snapshot(
     finally:
         done.set()
         thread.join(10)
+
+
+def test_the_page_rides_out_a_dropped_stream_and_says_disconnected_when_the_studio_stops(
+    chromium: Any, artifacts: Path, tmp_path: Path, live_studio: Any, waiter: Any
+) -> None:
+    """A stream dropped while the studio runs is reconnected (and the replayed state is not counted twice);
+    once the studio process has stopped (Ctrl+C while playing) the page says "disconnected", disables its
+    controls and stops retrying, instead of showing "running" at the last step while every retry is refused."""
+    import signal
+
+    wait_for = waiter
+    studio = live_studio("ring8", ["train.steps=200000", "train.log_every=20", "train.lr_decay=none"],
+                         tmp_path / "run")
+    page, requests = _page(chromium, studio.url)
+    wait_for(lambda: page.evaluate("window.studio.records.length") >= 2)
+    page.click("#pause")
+    wait_for(lambda: (page.evaluate("window.studio.status") or {}).get("paused"))
+    hub = studio.controller.hub
+    steps = "window.studio.records.map(r => r.step)"
+    before = wait_for(lambda: (lambda shown: shown == [r["step"] for r in read(studio.out / "metrics.jsonl")]
+                                             and shown)(page.evaluate(steps)))  # every record written so far
+    for client in list(hub._clients):  # the server ends this page's stream: a brief hiccup
+        client.put_nowait(None)
+    wait_for(lambda: page.evaluate("window.studio.opened") == 2 and page.evaluate("window.studio.connection") == "open")
+    wait_for(lambda: page.inner_text("#state-label") == "paused")
+    page.wait_for_timeout(300)
+    assert page.evaluate(steps) == before  # the replay starts over: each record once
+    assert page.is_hidden("#connection")
+
+    page.click("#play")
+    wait_for(lambda: page.inner_text("#state-label") == "running")
+    studio.controller.trainer._handle_signal(signal.SIGINT, None)  # Ctrl+C: the run stops, so does the server
+    studio.thread.join(60)
+    assert not studio.thread.is_alive() and "stopped by signal" in str(studio.error)
+    wait_for(lambda: page.inner_text("#state-label") == "disconnected", timeout=30)
+    assert page.is_visible("#connection")
+    assert "disconnected — the studio process stopped" in page.inner_text("#connection")
+    for button in ("play", "pause", "step", "d-step", "g-step", "finish", "apply"):
+        assert page.is_disabled(f"#{button}"), button
+    tries = sum(r.endswith("/events") for r in requests)
+    page.wait_for_timeout(3000)
+    assert sum(r.endswith("/events") for r in requests) == tries  # it stopped retrying
+    page.screenshot(path=str(artifacts / "studio-disconnected.png"))
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+def test_a_table_run_shows_its_own_objective_and_critic_chart(
+    chromium: Any, artifacts: Path, tmp_path: Path, live_studio: Any, waiter: Any
+) -> None:
+    """A CSV of mixed columns trains the table recipe (the table GAN, WGAN-GP built in): the disabled
+    objective box shows wgan-gp (not the list's first entry, minimax), and the D chart, which this model's
+    records (no d_real / d_fake) could never fill, draws the critic's logged gap instead of "not logged yet"."""
+    wait_for = waiter
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.integers(18, 80)},{rng.lognormal(10, 0.5):.2f},{rng.choice(['paris', 'lyon', 'nice'])},"
+            f"{rng.choice(['yes', 'no'])}" for _ in range(600)]
+    data = tmp_path / "people.csv"
+    data.write_text("age,income,city,member\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    studio = live_studio(str(data), ["train.steps=100000", "train.log_every=10", "eval.enabled=false"],
+                         tmp_path / "run")
+    try:
+        page, _ = _page(chromium, studio.url)
+        wait_for(lambda: page.evaluate("window.studio.init") is not None)
+        assert page.evaluate("window.studio.init.view") == "columns"
+        assert page.is_disabled("#objective")
+        assert page.eval_on_selector("#objective", "s => [...s.options].map(o => o.value)") == ["wgan-gp"]
+        assert page.input_value("#objective") == "wgan-gp"
+        wait_for(lambda: page.evaluate("window.studio.records.length") >= 2)
+        wait_for(lambda: "critic gap" in page.inner_text("#d-title"))
+        assert page.evaluate("window.studio.dChart") == "gap"
+        assert "wasserstein" in page.evaluate("window.studio.records[0]")
+        wait_for(lambda: page.evaluate("window.studio.frames") >= 1)
+        page.wait_for_timeout(400)
+        assert "city: " in page.inner_text("#columns")  # the table's own columns
+        page.screenshot(path=str(artifacts / "studio-table.png"))
+        assert not page.errors  # type: ignore[attr-defined]
+    finally:
+        studio.finish()
+
+
+def test_the_page_says_disconnected_after_ctrl_c_stops_the_studio_process(chromium: Any, tmp_path: Path,
+                                                                          waiter: Any) -> None:
+    """`ganforge studio` stopped with Ctrl+C while playing: its port refuses every reconnection. The page
+    tries a few times (a hiccup would pass), then says "disconnected" and stops trying."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    wait_for = waiter
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ganforge", "studio", "ring8", "-q", "--out", str(tmp_path / "run")],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+/)", proc.stderr.readline()).group(1)  # type: ignore[union-attr]
+        page, requests = _page(chromium, url)
+        wait_for(lambda: page.inner_text("#state-label") == "running", timeout=60)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert page.inner_text("#state-label") in ("running", "reconnecting")
+    wait_for(lambda: page.inner_text("#state-label") == "disconnected", timeout=30)
+    assert "the studio process stopped" in page.inner_text("#connection")
+    assert page.is_disabled("#play") and page.is_disabled("#apply")
+    tries = sum(r.endswith("/events") for r in requests)
+    assert tries >= 3  # it did retry before giving up
+    page.wait_for_timeout(3000)
+    assert sum(r.endswith("/events") for r in requests) == tries
+    assert not page.errors  # type: ignore[attr-defined]

@@ -188,3 +188,123 @@ def test_the_speed_shown_after_a_pause_counts_training_time_only(monkeypatch: py
     controller._before_step()
     started, step = controller._rate
     assert step == 40 and time.perf_counter() - started < 5.0  # the next rate is measured from here, not from before
+
+
+def _read_events_until(response: Any, want: Any, timeout: float = 60.0) -> dict[str, Any]:
+    """Read a server-sent event stream until an event for which ``want(name, payload)`` holds; its payload."""
+    import time
+
+    end, name = time.monotonic() + timeout, ""
+    while time.monotonic() < end:
+        line = response.fp.readline().decode()
+        if not line:
+            break
+        if line.startswith("event: "):
+            name = line[len("event: "):].strip()
+        elif line.startswith("data: "):
+            payload = json.loads(line[len("data: "):])
+            if want(name, payload):
+                return payload
+    raise AssertionError("the awaited event never came")
+
+
+def test_ctrl_c_while_paused_stops_at_the_shown_step_without_training(tmp_path: Path) -> None:
+    """`ganforge studio --paused`, one step from the page, then SIGINT: the run stops at step 1 (the step the
+    page shows), its checkpoint is that step's, and no further step was trained (the trainer looks at the
+    signal only after a step, so leaving the pause and returning trained one more)."""
+    import http.client
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ganforge", "studio", "ring8", "--paused", "-q", "--out", str(out)],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stderr.readline()).group(1))  # type: ignore[union-attr]
+        events = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        events.request("GET", "/events")
+        stream = events.getresponse()
+        _read_events_until(stream, lambda e, p: e == "status" and p["paused"] and p["step"] == 0)
+        control = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        control.request("POST", "/control", json.dumps({"action": "step"}), {"Content-Type": "application/json"})
+        assert control.getresponse().status == 200
+        shown = _read_events_until(stream, lambda e, p: e == "status" and p["paused"] and p["step"] >= 1)
+        assert shown["step"] == 1
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "stopped by signal 2 at step 1;" in err and "step-00000001" in err
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-00000001"]
+    assert json.loads((out / "checkpoints" / "step-00000001" / "meta.json").read_text())["step"] == 1
+
+
+def test_a_stop_signal_while_paused_at_the_start_checkpoints_step_0(tmp_path: Path, live_studio: Any,
+                                                                    waiter: Any) -> None:
+    """The same stop before any step: the run ends at step 0 with that checkpoint (from which it resumes)."""
+    import signal
+
+    from ganforge.training.trainer import TrainingInterrupted
+
+    studio = live_studio("ring8", ["train.steps=100", "eval.n=300"], tmp_path / "run", paused=True)
+    controller = studio.controller
+    waiter(lambda: controller.trainer is not None and controller.frames >= 1)
+    trainer = controller.trainer
+    weights = {k: v.clone() for k, v in trainer.gan.state_dict().items()}
+    trainer._handle_signal(signal.SIGINT, None)  # what Ctrl+C does in the main thread
+    studio.thread.join(60)
+    assert isinstance(studio.error, TrainingInterrupted) and "at step 0;" in str(studio.error)
+    assert trainer.step == 0
+    assert all(torch.equal(weights[k], v) for k, v in trainer.gan.state_dict().items())  # nothing trained
+    assert sorted(p.name for p in (studio.out / "checkpoints").iterdir()) == ["step-00000000"]
+    run = gf.resume(studio.out, show_progress=False)
+    assert run.summary["steps"] == 100
+
+
+def test_controls_after_training_finished_are_refused_409(tmp_path: Path, live_studio: Any) -> None:
+    """A control sent once the run has finished would wait forever in a queue nobody reads: it is refused
+    with the reason (409, as for a run followed from another process), not answered 200 {"ok": true}."""
+    import http.client
+
+    from ganforge.studio.server import StudioServer
+
+    studio = live_studio("ring8", ["train.steps=40", "eval.n=300"], tmp_path / "run")
+    studio.thread.join(120)
+    studio.finish()
+    controller = studio.controller
+    server = StudioServer(EventHub(), studio.out, controller).start()  # as the CLI keeps serving after the end
+    try:
+        for command, status, error in [({"action": "play"}, 409, "training has finished at step 40"),
+                                       ({"action": "explode"}, 400, "a control needs an 'action'")]:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.request("POST", "/control", json.dumps(command), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+            conn.close()
+            assert response.status == status and error in body.get("error", ""), (command, response.status, body)
+    finally:
+        server.stop()
+    assert controller.commands.empty()
+    with pytest.raises(GanforgeError, match="'play' was not run"):
+        controller.submit({"action": "play"})
+
+
+def test_the_last_trained_step_already_refuses_controls() -> None:
+    """Between the last step and the end-of-run hook (final evaluation, report) nothing reads commands either."""
+    from types import SimpleNamespace
+
+    controller = StudioController(EventHub())
+    controller.trainer = SimpleNamespace(step=9, train_cfg=SimpleNamespace(steps=10), optimizers={},  # type: ignore[assignment]
+                                         gan=None, _stop_signal=None)
+    controller.submit({"action": "pause"})
+    controller.trainer.step = 10  # type: ignore[union-attr]
+    with pytest.raises(GanforgeError, match="training has finished at step 10"):
+        controller.submit({"action": "pause"})

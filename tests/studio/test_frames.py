@@ -20,7 +20,8 @@ def _maker(recipe: str, overrides: list[str] | None = None, n: int = 400) -> Fra
     source = source_from_config(config.data)
     gan = build_model(config.model, source)
     source.fit_scaler(gan.output_activation)
-    return FrameMaker(gan, source.scaler, source.kind, tuple(source.sample_shape), source.real(n, seed=1).x)
+    return FrameMaker(gan, source.scaler, source.kind, tuple(source.sample_shape), source.real(n, seed=1).x,
+                      info=source.info)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,7 @@ def test_1d_series_and_columns_frames(tmp_path: Path) -> None:
     maker = _maker("points", [f"data.path={table}"], n=2000)
     cols = maker.frame(0)["columns"]
     assert len(cols) == 3 and all(len(c["real"]) == len(c["fake"]) == len(c["edges"]) - 1 for c in cols)
+    assert [c["name"] for c in cols] == ["a", "b", "c"]  # the CSV's header (was "column 0" ...)
     assert sum(cols[0]["real"]) == pytest.approx(1.0, abs=1e-3)
 
 

@@ -151,3 +151,35 @@ def test_binding_elsewhere_warns(capsys: pytest.CaptureFixture[str]) -> None:
     warn_if_exposed("0.0.0.0")
     err = capsys.readouterr().err
     assert err.startswith("warning: the studio listens on 0.0.0.0") and err.count("\n") == 1
+
+
+def test_a_stopped_server_says_so_on_a_kept_alive_connection(run_folder: Path) -> None:
+    """A browser's kept-alive connection outlives shutdown: a page reconnecting its event stream over it gets
+    503 (its EventSource gives up: "disconnected"), not a replay of "running" that never ends."""
+    hub = EventHub()
+    hub.publish("status", {"step": 3, "paused": False})
+    s = StudioServer(hub, run_folder, None).start()
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    conn.request("GET", "/static/studio.css")
+    assert conn.getresponse().read() and conn.sock is not None  # kept alive
+    s.stop()
+    conn.request("GET", "/events")
+    response = conn.getresponse()
+    assert response.status == 503 and response.read() == b"the studio has stopped"
+    conn.close()
+
+
+def test_the_hub_replays_a_consistent_state_to_pages_that_reconnect() -> None:
+    """A page that reconnects starts over from the backlog: records truncated away by a resume are not in
+    it, and once the hub is closed a stream ends after its backlog instead of idling forever."""
+    hub = EventHub()
+    for step in (10, 20):
+        hub.publish("record", {"step": step})
+    hub.publish("reset", {"reason": "truncated"})
+    hub.publish("record", {"step": 5})
+    hub.close()
+    client = hub.subscribe()
+    got = []
+    while (message := client.get(timeout=1)) is not None:
+        got.append(json.loads(message.decode().split("data: ")[1]))
+    assert got == [{"step": 5}]

@@ -135,6 +135,7 @@ class TableGAN(GANModel):
     In Python, ``gf.train(gf.TableGAN(), data=df)`` builds the networks for ``df`` when training starts;
     recipes use ``model: {type: tablegan, ...}``."""
 
+    objective_label = "wgan-gp"  # its loss is built in (no swappable model.objective): what the studio shows
     output_activation = "linear"
     default_recipe = "table"  # its training settings serve gf.train(TableGAN(), data=...) (api.py)
 

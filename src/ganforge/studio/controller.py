@@ -16,6 +16,12 @@ into the next ``metrics.jsonl`` record under ``studio`` (``changes``: what chang
 objective and n_critic in force), and the learning rates are in every record's ``lr`` as always. A
 learning rate set live becomes the current rate; a decay schedule continues from it (its base rate is
 rescaled).
+
+A control that can no longer act is refused, never queued silently: once the last step has been trained
+(``finish`` or ``train.steps`` reached) :meth:`StudioController.submit` raises :class:`ControlRefused`
+(the server answers 409 with its reason, as it does for a run followed from another process). A stop
+signal (Ctrl+C, SIGTERM) that arrives while paused ends the run at the step the page shows: the checkpoint
+is written there and no step nobody asked for is trained first.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.studio.frames import N_POINTS, FrameMaker
+from ganforge.studio.frames import N_POINTS, FrameMaker, objective_label
 from ganforge.studio.hub import EventHub
 from ganforge.training.callbacks import Callback
 
@@ -35,6 +41,13 @@ if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
 
 ACTIONS = ("play", "pause", "step", "d_step", "g_step", "set", "finish")
+
+
+class ControlRefused(GanforgeError):
+    """A well-formed control the run can no longer act on (its training has ended): answered 409, not 200,
+    so the page says why nothing happened instead of the command waiting in a queue nobody reads."""
+
+    http_status = 409
 
 
 class StudioController(Callback):
@@ -110,9 +123,23 @@ class StudioController(Callback):
             raise GanforgeError("'set' needs 'lr', 'objective' or 'n_critic'")
         return out
 
+    @property
+    def training_over(self) -> bool:
+        """Whether no training step will run again: the end-of-run hook ran, or the last step was trained
+        (evaluation and the report may still be under way; a command queued now would never be read)."""
+        trainer = self.trainer
+        return self.finished or (trainer is not None and trainer.step >= trainer.train_cfg.steps)
+
     def submit(self, command: Any) -> None:
-        """Queue a checked command for the training thread (called from the server's threads)."""
-        self.commands.put(self.validate(command))
+        """Queue a checked command for the training thread (called from the server's threads); refused with
+        :class:`ControlRefused` once training is over, since nothing would ever run it."""
+        checked = self.validate(command)
+        if self.training_over:
+            trainer = self.trainer
+            where = f" at step {trainer.step}" if trainer is not None else ""
+            raise ControlRefused(f"training has finished{where}: the run takes no more controls "
+                                 f"('{checked['action']}' was not run)")
+        self.commands.put(checked)
 
     # --- callback hooks -------------------------------------------------------------------------------
     def on_start(self, trainer: Trainer) -> None:
@@ -125,6 +152,7 @@ class StudioController(Callback):
             self.maker = FrameMaker(trainer.gan, source.scaler, source.kind, tuple(source.sample_shape), real,
                                     seed=trainer.config.seed, info=source.info)
         init = self.maker.init_message() if self.maker is not None else {"view": "images"}
+        init["objective"] = objective_label(trainer.gan)  # also where no frames are drawn (image-to-image)
         init.update(mode="live", run=trainer.config.name, run_dir=str(trainer.run_dir or ""),
                     steps=trainer.train_cfg.steps, controls=self.capabilities(), phases=list(trainer.optimizers))
         from ganforge.objectives import OBJECTIVES
@@ -135,6 +163,7 @@ class StudioController(Callback):
 
         def train_step(step: int, want_logs: bool) -> dict[str, torch.Tensor]:
             self._before_step()
+            self._stop_if_signalled()
             logs = original(step, want_logs)
             self._after_step(step + 1)
             return logs
@@ -182,6 +211,19 @@ class StudioController(Callback):
             announced = False
         if waited and self.trainer is not None:  # the speed counts training time, not the time spent paused
             self._rate = (time.perf_counter(), self.trainer.step)
+
+    def _stop_if_signalled(self) -> None:
+        """End the run here, untrained, when a stop signal came while the studio held it (paused).
+
+        The trainer looks at its stop signal only *after* a step, so leaving the pause loop on the signal
+        and returning would train one more step that nobody asked for, and checkpoint that step instead
+        of the one the page shows. So the checkpoint of the current step is written here and the run is
+        interrupted exactly as the trainer interrupts it (same exception, same message). A state the
+        divergence guard would not checkpoint is left to the trainer's own path (its roll-back)."""
+        trainer = self.trainer
+        if trainer is None or trainer.stop_signal is None or trainer.guard.state_blowup(trainer) is not None:
+            return
+        raise trainer.interrupted(trainer.save())
 
     def _after_step(self, step: int) -> None:
         if self._steps_left is not None:
@@ -315,7 +357,7 @@ class StudioController(Callback):
                 "finished": self.finished,
                 "steps_per_s": round(self.steps_per_s, 1),
                 "lr": {n: o.param_groups[0]["lr"] for n, o in trainer.optimizers.items()},
-                "objective": getattr(getattr(gan, "objective", None), "name", None),
+                "objective": objective_label(gan),
                 "n_critic": getattr(gan, "n_critic", None),
                 "mode": "live",
             },

@@ -42,6 +42,19 @@ HIST_BINS = 30
 MAX_COLUMNS = 12
 
 
+def objective_label(gan: Any) -> str | None:
+    """The name of the adversarial loss ``gan`` trains with, as the page's objective box shows it.
+
+    A model with a swappable objective gives its name (``nonsaturating``, ``hinge``...); a model whose loss
+    is built in (the table GAN's WGAN-GP) gives that, so a disabled box shows the run's own loss instead of
+    the first objective in the list, which the run does not use. None when neither is known."""
+    name = getattr(getattr(gan, "objective", None), "name", None)
+    if isinstance(name, str):
+        return name
+    label = getattr(gan, "objective_label", None)  # a model whose loss is built in says which (TableGAN)
+    return label if isinstance(label, str) else None
+
+
 def view_of(kind: str, sample_shape: tuple[int, ...] | list[int]) -> str:
     """Which studio view a run gets: ``lowdim`` (1-D/2-D points), ``columns`` (tables, points with more
     than two columns), ``series`` (sequences), ``images`` (snapshots), ``none``."""
@@ -122,7 +135,7 @@ class FrameMaker:
                                "sample_shape": list(self.sample_shape)}
         objective = getattr(self.gan, "objective", None)
         msg["probability"] = bool(getattr(objective, "probability_outputs", False))
-        msg["objective"] = getattr(objective, "name", None)
+        msg["objective"] = objective_label(self.gan)
         if self.view == "lowdim":
             msg["real"] = _round(self.real[:N_POINTS])
             msg["axes"] = names_in_info(self.info, len(self.bounds))  # x0, x1, ... without a CSV header
@@ -265,6 +278,7 @@ class FrameMaker:
         if self.kind == "table" and transformer is not None:  # the table's own columns, not its encoding
             return {"columns": table_columns(transformer, real.numpy(), fake.cpu().numpy())}
         columns = []
+        names = names_in_info(self.info, real.shape[1])  # a CSV's header (x0, x1, ... without one)
         for j in range(min(real.shape[1], MAX_COLUMNS)):
             lo, hi = float(real[:, j].min()), float(real[:, j].max())
             if not math.isfinite(lo) or not math.isfinite(hi):
@@ -273,7 +287,7 @@ class FrameMaker:
             edges = torch.linspace(lo, hi, HIST_BINS + 1)
             r = torch.histc(real[:, j], HIST_BINS, lo, hi) / max(1, real.shape[0])
             f = torch.histc(fake[:, j].clamp(lo, hi), HIST_BINS, lo, hi) / max(1, fake.shape[0])
-            columns.append({"name": f"column {j}", "edges": _round(edges), "real": _round(r), "fake": _round(f)})
+            columns.append({"name": names[j], "edges": _round(edges), "real": _round(r), "fake": _round(f)})
         return {"columns": columns}
 
 

@@ -4,7 +4,8 @@ Producers (the training controller, the run-folder watcher) call :meth:`EventHub
 name and a JSON-able payload. Each page connected to ``/events`` gets its own bounded queue; a page that
 reads too slowly loses old *frames* (only the newest matters), never metric records or findings. A page
 that connects late first receives the state so far: the ``init`` message, every metric record, every
-snapshot, the status and the newest frame.
+snapshot, the status and the newest frame. A page that reconnects after a dropped stream receives the
+same, so it starts over from it rather than adding it to what it already holds.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class EventHub:
                 self._latest[event] = message
             elif event == "record":
                 self._records.append(message)
+            elif event == "reset":  # the records so far were truncated away: a page (re)connecting later
+                self._records = []  # gets only those written since, as pages already open do
             elif event == "snapshot":
                 self._snapshots.append(message)
             elif event == "frame":
@@ -77,9 +80,11 @@ class EventHub:
             if self._frame is not None:
                 backlog.append(self._frame)
             # the backlog may exceed the live bound: give this page a queue large enough for it
-            client = queue.Queue(maxsize=MAX_QUEUE + len(backlog))
+            client = queue.Queue(maxsize=MAX_QUEUE + len(backlog) + 1)
             for message in backlog:
                 client.put_nowait(message)
+            if self.closed:  # nothing more will come: the stream ends after the backlog instead of idling forever
+                client.put_nowait(None)
             self._clients.append(client)
         return client
 

@@ -6,7 +6,9 @@ Routes:
   is ever fetched from elsewhere; the Content-Security-Policy header forbids it too);
 * ``GET /events`` — server-sent events: ``init``, ``record`` (a metrics.jsonl line), ``frame``,
   ``snapshot``, ``status``, ``settings``, ``reset``;
-* ``POST /control`` — a JSON command for the training (play, pause, single steps, live settings);
+* ``POST /control`` — a JSON command for the training (play, pause, single steps, live settings): 200 once
+  queued, 400 when malformed, 409 when the run cannot take it (followed from another process, or its
+  training has finished);
 * ``GET /run/PATH`` — a picture or text file *inside* the run folder (snapshots). A path that is absolute,
   contains ``..``, a backslash or a NUL, or resolves (through a symbolic link) outside the folder is
   refused with 403 before anything is opened.
@@ -98,6 +100,7 @@ class StudioServer:
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
         self._thread: threading.Thread | None = None
+        self.stopped = False
 
     @property
     def url(self) -> str:
@@ -115,6 +118,11 @@ class StudioServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving. A browser's kept-alive connection outlives ``shutdown`` (its handler thread goes on
+        reading requests), so handlers check ``stopped`` and answer 503 and close: a page reconnecting its
+        event stream over such a connection must learn that the studio stopped, not get a stream that
+        replays "running" and never ends."""
+        self.stopped = True
         self.hub.close()
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -157,7 +165,17 @@ def _make_handler(server: StudioServer) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
             self.do_GET()
 
+        def _gone(self) -> bool:
+            """Answer 503 and close when the server has stopped (see :meth:`StudioServer.stop`)."""
+            if not server.stopped:
+                return False
+            self.close_connection = True
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"the studio has stopped")
+            return True
+
         def do_GET(self) -> None:  # noqa: N802
+            if self._gone():
+                return None
             if not self._host_ok():
                 return self._send(HTTPStatus.FORBIDDEN, b"unexpected Host header")
             path = urlsplit(self.path).path
@@ -179,6 +197,8 @@ def _make_handler(server: StudioServer) -> type[BaseHTTPRequestHandler]:
             return self._send(HTTPStatus.NOT_FOUND, b"not found")
 
         def do_POST(self) -> None:  # noqa: N802
+            if self._gone():
+                return None
             if not self._host_ok():
                 return self._send(HTTPStatus.FORBIDDEN, b"unexpected Host header")
             if urlsplit(self.path).path != "/control":
@@ -200,8 +220,9 @@ def _make_handler(server: StudioServer) -> type[BaseHTTPRequestHandler]:
                     "error": "attached to a run trained by another process: it cannot be controlled from here"})
             try:
                 server.controller.submit(command)
-            except GanforgeError as err:
-                return self._json(HTTPStatus.BAD_REQUEST, {"error": str(err)})
+            except GanforgeError as err:  # a run that can take no more controls is a conflict, not a bad request
+                refused = getattr(err, "http_status", None) == HTTPStatus.CONFLICT
+                return self._json(HTTPStatus.CONFLICT if refused else HTTPStatus.BAD_REQUEST, {"error": str(err)})
             return self._json(HTTPStatus.OK, {"ok": True})
 
         def _run_file(self, requested: str) -> None:

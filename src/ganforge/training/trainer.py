@@ -312,15 +312,25 @@ class Trainer:
                 if stopping:
                     # a collective under torchrun: decided from the step, the same on every rank
                     path = path if checkpoint_due else self.save()
-                    raise TrainingInterrupted(
-                        f"stopped by signal {self._stop_signal} at step {self.step}; checkpoint written to "
-                        f"{path}; continue with `ganforge resume {self.run_dir}`"
-                    )
+                    raise self.interrupted(path)
         finally:
             progress.close()
             for s, handler in previous.items():
                 signal.signal(s, handler)
         return self.last_record
+
+    @property
+    def stop_signal(self) -> int | None:
+        """The stop signal (Ctrl+C, SIGTERM) received during ``fit``, or None: a callback holding the loop
+        (the studio, paused) ends the run on it without training another step."""
+        return self._stop_signal
+
+    def interrupted(self, checkpoint: Path | None) -> TrainingInterrupted:
+        """The exception that ends a run stopped by a signal, its checkpoint (written at ``self.step``) named."""
+        return TrainingInterrupted(
+            f"stopped by signal {self._stop_signal} at step {self.step}; checkpoint written to "
+            f"{checkpoint}; continue with `ganforge resume {self.run_dir}`"
+        )
 
     def finish(self) -> dict[str, Any]:
         """Callbacks' end-of-run contributions to the summary."""

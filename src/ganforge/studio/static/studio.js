@@ -5,6 +5,7 @@
 const S = (window.studio = {
   init: null, status: null, records: [], frames: 0, lastFrame: null, snapshots: [],
   findings: [], changes: [], probability: true, dSince: null, heatDraws: 0, shownSnapshot: null,
+  connection: "connecting", failures: 0, opened: 0,
 });
 const $ = (id) => document.getElementById(id);
 const REAL = "#1b9e5a", FAKE = "#7b3fbf";
@@ -12,6 +13,39 @@ const REAL = "#1b9e5a", FAKE = "#7b3fbf";
 // ---------------------------------------------------------------- events from the server
 const source = new EventSource("/events");
 const on = (name, fn) => source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+
+// The connection. EventSource reconnects by itself (the server asks for 1 s between tries), which rides out a
+// brief hiccup; but once the studio process has stopped every try is refused, forever, while the page would
+// go on saying "running". So: "reconnecting" from the first error, and after MAX_FAILURES tries in a row
+// without a connection (or when the browser gives up itself) the stream is closed and the page says
+// "disconnected" with its controls disabled.
+const MAX_FAILURES = 5;
+source.onopen = () => {
+  if (S.opened++ > 0) restart();  // a reconnection: the server sends the whole state again, from init on
+  S.failures = 0; S.connection = "open";
+  $("connection").hidden = true;
+};
+source.onerror = () => {
+  if (S.connection === "disconnected") return;
+  S.failures += 1;
+  if (source.readyState === EventSource.CLOSED || S.failures >= MAX_FAILURES) { source.close(); disconnected(); return; }
+  S.connection = "reconnecting";
+  const label = $("state-label"); label.textContent = "reconnecting"; label.className = "tag reconnecting";
+};
+function restart() {  // forget what the dropped stream delivered, so the replay does not count it twice
+  S.records = []; S.findings = []; S.changes = []; S.snapshots = []; S.dSince = null;
+  $("changes").textContent = ""; renderFindings(); scheduleCharts();
+}
+function disconnected() {
+  S.connection = "disconnected";
+  const label = $("state-label"); label.textContent = "disconnected"; label.className = "tag disconnected";
+  $("speed").textContent = "";
+  const box = $("connection");
+  box.textContent = "disconnected — the studio process stopped; the page shows the run as it last was "
+    + "(reload it once the studio runs again)";
+  box.hidden = false;
+  for (const el of document.querySelectorAll("header button, #settings button, #settings input, #settings select")) el.disabled = true;
+}
 on("init", (msg) => { S.init = msg; S.probability = msg.probability ?? true; setup(); });
 on("record", (rec) => { S.records.push(rec); absorbRecord(rec); scheduleCharts(); });
 function unpack(v) {  // {shape, f32: base64 little-endian float32} -> nested arrays
@@ -57,7 +91,10 @@ function setup() {
   }
   const sel = $("objective");
   sel.textContent = "";
-  for (const name of init.objectives || []) {
+  // A run whose objective cannot change shows only its own (the table GAN's built-in wgan-gp), never the
+  // list's first entry, which it does not use.
+  const names = c.objective ? init.objectives || [] : [init.objective || "fixed by the model"];
+  for (const name of names) {
     const o = document.createElement("option"); o.value = o.textContent = name; sel.appendChild(o);
   }
   sel.disabled = !c.objective; $("n-critic").disabled = !c.n_critic;
@@ -218,6 +255,30 @@ function lineChart(canvas, lines, opts = {}) {
     ctx.fillText(l.name, lx, T + 12); lx += ctx.measureText(l.name).width + 12;
   }
 }
+// Models that log no D(x), D(G(z)) (the table GAN logs only the critic's gap, "wasserstein"): once records
+// arrive without them the chart says so, and draws the gap where there is one, instead of "not logged yet"
+// for the whole run.
+function drawDChart() {
+  const prob = S.probability, since = S.dSince, title = $("d-title"), chart = $("d-chart");
+  const after = (points) => (since === null ? points : points.filter((p) => p[0] > since));
+  const logsScores = S.records.some((r) => "d_real" in r || "d_fake" in r);
+  S.dChart = !S.records.length || logsScores ? "scores" : series("wasserstein").length ? "gap" : "none";
+  chart.hidden = S.dChart === "none";
+  if (S.dChart === "gap") {
+    title.textContent = "critic gap E[D(x)] − E[D(G(z))] (Wasserstein estimate)";
+    title.title = "this model logs the critic's gap only, not D(x) and D(G(z)) apart";
+    lineChart(chart, [{ name: "D(x) − D(G(z))", color: REAL, points: series("wasserstein") }]);
+    return;
+  }
+  if (S.dChart === "none") { title.textContent = "D(x), D(G(z)): not logged by this model"; title.title = ""; return; }
+  title.title = "";
+  title.textContent = (prob ? "D(x) and D(G(z)) as probabilities (0.5: cannot tell)" : "critic scores D(x), D(G(z))")
+    + (since === null ? "" : ` since step ${since} (objective changed)`);
+  lineChart(chart, [
+    { name: "D(x)", color: REAL, points: after(series("d_real")) },
+    { name: "D(G(z))", color: FAKE, points: after(series("d_fake")) },
+  ], prob ? { yMin: 0, yMax: 1, ref: 0.5 } : {});
+}
 function fmt(v) { return Math.abs(v) >= 100 || Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(1) : v.toFixed(2); }
 
 const QUALITY_KEYS = ["modes/modes", "modes/high_quality", "fid", "kid", "diversity", "duplicates", "w1"];
@@ -226,14 +287,7 @@ function drawCharts() {
     { name: "loss D", color: "#c2410c", points: series("loss_d") },
     { name: "loss G", color: "#1d4ed8", points: series("loss_g") },
   ]);
-  const prob = S.probability, since = S.dSince;
-  const after = (points) => (since === null ? points : points.filter((p) => p[0] > since));
-  $("d-title").textContent = (prob ? "D(x) and D(G(z)) as probabilities (0.5: cannot tell)" : "critic scores D(x), D(G(z))")
-    + (since === null ? "" : ` since step ${since} (objective changed)`);
-  lineChart($("d-chart"), [
-    { name: "D(x)", color: REAL, points: after(series("d_real")) },
-    { name: "D(G(z))", color: FAKE, points: after(series("d_fake")) },
-  ], prob ? { yMin: 0, yMax: 1, ref: 0.5 } : {});
+  drawDChart();
   const present = [...evalKeys(), ...QUALITY_KEYS].filter((k) => series(k).length);
   const colors = ["#0f766e", "#b45309", "#9333ea", "#be123c"];
   const shown = present.slice(0, 4);  // the title names the series drawn, not more
