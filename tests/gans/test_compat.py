@@ -135,3 +135,11 @@ def test_a_3d_array_read_as_images_points_to_gf_data_sequences() -> None:
     with pytest.raises(gf.GanforgeError, match=re.escape("gf.data.sequences(array)")):
         check_compatible(gan, source_from_object(x))
     check_compatible(gan, gf.data.sequences(x))  # the same array, said to be sequences, fits
+
+
+@pytest.mark.parametrize(("recipe", "sets"), [("grid25-pacgan", []), ("grid25-gan", ["model.pack=4"])])
+def test_a_packed_discriminator_passes_the_shape_check(tmp_path, recipe: str, sets: list[str]) -> None:  # noqa: ANN001
+    """The shape check asked for one logit per sample of a 2-sample batch; PacGAN's D gives one per pack, so the
+    shipped grid25-pacgan recipe (and the mode-collapse remedy model.pack=4) stopped before training."""
+    run = gf.train(recipe, steps=4, out=tmp_path / "r", overrides=[*sets, "eval.enabled=false"], show_progress=False)
+    assert run.step == 4

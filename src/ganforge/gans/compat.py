@@ -67,7 +67,8 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
             if users_networks:
                 net = gan.discriminator
                 restore_inner_sigmoid(net, lambda: net(fake, y) if gan.num_classes is not None else net(fake))
-                check_discriminator_output(net(fake, y) if gan.num_classes is not None else net(fake), n, source)
+                outputs = net(fake, y) if gan.num_classes is not None else net(fake)
+                check_discriminator_output(outputs, -(-n // getattr(net, "pack", 1)), source)  # PacGAN: one per pack
             discriminate(fake, y)
         except RuntimeError as exc:
             raise GanforgeError(
@@ -92,7 +93,8 @@ def settle_output_activation(gan: GANModel, sample: torch.Tensor) -> None:
 
 
 def check_discriminator_output(logits: object, n: int, source: DataSource) -> None:
-    """One logit per sample: (N,), (N, 1), a patch map (N, 1, H', W') or one per time step (N, T[, 1]).
+    """One logit per sample (per pack of samples for PacGAN: ``n`` is the number of D inputs): (N,), (N, 1), a
+    patch map (N, 1, H', W') or one per time step (N, T[, 1]).
     A (N, K) output with K > 1 is K outputs per sample (a Linear(.., 2) last layer), which the losses would
     silently read as K patches."""
     if not isinstance(logits, torch.Tensor) or logits.dim() == 0 or logits.shape[0] != n:
