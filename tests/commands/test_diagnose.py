@@ -60,6 +60,9 @@ def test_an_unfinished_run_is_called_so_and_a_python_run_is_resumed_from_python(
     assert f"`ganforge resume {tmp_path} --steps N` finishes it" in text
     text = format_report(tmp_path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": {"skipped": "x"}})
     assert f"run `ganforge eval {tmp_path}`" in text  # the run's own path, not a placeholder
+    said = {"skipped": f"the run trained 0 s; `ganforge eval {tmp_path}` evaluates it"}  # as finish_run records it
+    text = format_report(tmp_path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": said})
+    assert text.count("ganforge eval") == 1  # not again as "; run `ganforge eval ...`"
     (tmp_path / "config.yaml").write_text("name: x\nmodel: {type: python}\n")
     blob = {"w1": 5.0, "w1_real": 0.01}
     text = format_report(tmp_path, [{"step": 1, "loss_d": 1.3, "loss_g": 0.7}], {"evaluation": blob})

@@ -308,7 +308,7 @@ def quality_verdict(evaluation: dict[str, Any] | None) -> tuple[str, str]:
         return "unknown", "sample quality unknown (no evaluation in summary.json; run `ganforge eval RUN`)"
     if evaluation.get("skipped") and not is_measured(evaluation):  # else: why one metric was left out
         skipped = str(evaluation["skipped"])
-        remedy = "" if "`ganforge eval RUN`" in skipped else "; run `ganforge eval RUN`"  # the reason names it
+        remedy = "" if "`ganforge eval " in skipped else "; run `ganforge eval RUN`"  # the reason names it
         return "unknown", f"sample quality not measured (evaluation skipped: {skipped}{remedy})"
     words = {"close": "near the real-data floor", "off": "off the data", "far": "far from the data"}
     table = _table_verdict(evaluation)
