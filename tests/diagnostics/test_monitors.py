@@ -248,3 +248,139 @@ def test_default_monitors_lists_all_and_can_turn_one_off() -> None:
     kinds = {type(m).__name__ for m in default_monitors({})}
     assert {"InstabilityMonitor", "DuplicateMonitor", "FeatureDiversityMonitor"} <= kinds
     assert "DuplicateMonitor" not in {type(m).__name__ for m in default_monitors({"duplicates": False})}
+
+
+# --- audit fixes: absolute BCE bound, step-0 weights, healthy peak, off-data samples, runnable remedies ------
+def test_a_bce_discriminator_loss_far_above_its_sane_range_is_instability_from_the_first_log() -> None:
+    """ring8 with lr 1.0 logged loss_d = 7e3 at step 100 and got no instability finding (the relative checks
+    need a history); a BCE J_D above 10 means D is confidently wrong and is reported at once."""
+    records = _healthy_records(3)
+    records[0]["loss_d"] = 7.0e3
+    found = _feed(InstabilityMonitor(), _trainer(FakeGAN(lambda n: torch.zeros(n, 2)), steps=900), records)
+    assert _causes(found) == {"confidently_wrong_d"} and found[0]["step"] == records[0]["step"]
+    assert "train.optimizer.lr" in found[0]["remedy"]
+    suffixed = [{**r, "loss_d_16": 25.0} for r in _healthy_records(2)]  # one of several discriminators
+    assert _causes(_feed(InstabilityMonitor(), _trainer(FakeGAN(lambda n: torch.zeros(n, 2))), suffixed)) == {
+        "confidently_wrong_d"
+    }
+    # a critic's loss has no such scale, and a healthy BCE D (up to ~2 in shipped recipes) stays silent
+    wgan = _trainer(FakeGAN(lambda n: torch.zeros(n, 2), "wasserstein"), steps=900)
+    assert _feed(InstabilityMonitor(), wgan, [{**r, "loss_d": 7.0e3} for r in _healthy_records(3)]) == []
+    sane = [{**r, "loss_d": 2.4} for r in _healthy_records(3)]
+    assert _feed(InstabilityMonitor(), _trainer(FakeGAN(lambda n: torch.zeros(n, 2))), sane) == []
+
+
+def _grow_weights(gan: nn.Module, factor: float) -> None:
+    with torch.no_grad():
+        for p in gan.discriminator.parameters():
+            p.mul_(factor)
+
+
+def test_exploding_weights_compare_with_step_0_not_the_first_check() -> None:
+    """With lr 1.0 the weights were 19-33x their initial norm by the first log, which became the baseline."""
+    gan = FakeGAN(lambda n: torch.zeros(n, 2))
+    trainer = _trainer(gan, steps=900)
+    monitor = InstabilityMonitor()
+    monitor.on_start(trainer)  # step 0
+    _grow_weights(gan, 20.0)  # already grown when the first record is logged
+    found = _feed(monitor, trainer, _healthy_records(2))
+    assert _causes(found) == {"exploding_weights"} and "20x its norm at step 0" in found[0]["message"]
+
+
+def test_exploding_weights_reuse_the_guards_step_0_norms() -> None:
+    from ganforge.training.guard import weight_norms
+
+    gan = FakeGAN(lambda n: torch.zeros(n, 2))
+    params = {"discriminator": list(gan.discriminator.parameters()), "generator": list(gan.generator.parameters())}
+    trainer = _trainer(gan, steps=900)
+    trainer.guard = SimpleNamespace(weight_norm0=weight_norms(params))
+    trainer._params = params
+    _grow_weights(gan, 30.0)
+    found = _feed(InstabilityMonitor(), trainer, _healthy_records(2))  # never started: the guard's baseline
+    assert _causes(found) == {"exploding_weights"} and "discriminator" in found[0]["message"]
+
+
+def test_a_gradient_peak_from_a_blow_up_does_not_make_later_norms_vanish() -> None:
+    """After a blow-up, G's norm 0.9 against a 'peak' of 9.5e4 set by the blow-up was reported as vanishing
+    gradients with the remedy to weaken D; norms logged while instability holds are left out of the peak."""
+    gan = FakeGAN(lambda n: torch.zeros(n, 2))
+    vanishing, instability = VanishingGradientMonitor(), InstabilityMonitor()
+    trainer = _trainer(gan, steps=3000)
+    trainer.callbacks = [vanishing, instability]
+    records = _healthy_records(20)
+    for r in records:
+        r.update(grad_norm_g=1.0, d_fake=0.3)
+    for r in records[5:8]:  # blow-up
+        r.update(loss_d=5e4, grad_norm_d=6.8e5, grad_norm_g=9.5e4, d_fake=0.01)
+    for r in records[8:]:  # D wins afterwards, G's gradient as large as it was when healthy
+        r.update(grad_norm_g=0.9, d_fake=0.01)
+    found = []
+    for r in records:
+        for monitor in trainer.callbacks:
+            found += (monitor.on_log(trainer, r) or {}).get("findings", [])
+    assert "vanishing_gradients" not in {f["kind"] for f in found}
+    assert "confidently_wrong_d" in _causes([f for f in found if f["kind"] == "instability"])
+    # a real collapse after the blow-up is still found, against the healthy peak
+    for r in records[14:]:
+        r["grad_norm_g"] = 1e-3
+    vanishing, instability = VanishingGradientMonitor(), InstabilityMonitor()
+    trainer.callbacks = [vanishing, instability]
+    found = []
+    for r in records:
+        for monitor in trainer.callbacks:
+            found += (monitor.on_log(trainer, r) or {}).get("findings", [])
+    late = [f for f in found if f["kind"] == "vanishing_gradients"]
+    assert len(late) == 1 and "healthy peak 1.00e+00" in late[0]["message"]
+
+
+def test_samples_off_the_data_are_not_reported_as_mode_collapse() -> None:
+    """grid25-wgangp at 3000 steps: 19 % high-quality samples, 23/25 modes -> 'mode collapse' with the remedy
+    to use WGAN-GP; it is samples not yet on the data."""
+    source = grid25()
+    source.fit_scaler("linear")
+    means = source.mixture.means
+
+    def off_data(n: int) -> torch.Tensor:  # 20 % on 20 modes, the rest between modes
+        on = means[torch.arange(n) % 20] + 0.01 * torch.randn(n, 2)
+        between = means[torch.arange(n) % 25] + 0.5 * (means[1] - means[0]) * torch.tensor([1.0, 1.0])
+        keep = (torch.arange(n) % 5 == 0).unsqueeze(1)
+        return source.scaler.to_model(torch.where(keep, on, between))
+
+    found = _feed(ModeCoverageMonitor(every=100, n=1000, warmup=0.0), _trainer(FakeGAN(off_data), source),
+                  [{"step": s} for s in (100, 200)])
+    assert len(found) == 1 and found[0]["message"].startswith("samples not yet on the data")
+    assert "within 3 std of a mode" in found[0]["message"] and "train longer" in found[0]["remedy"]
+    assert "WGAN" not in found[0]["remedy"]
+
+
+def test_mode_collapse_lists_only_modes_that_hold_samples() -> None:
+    source = grid25()
+    source.fit_scaler("linear")
+    two = source.mixture.means[[4, 7]]
+    collapsed = FakeGAN(lambda n: source.scaler.to_model(two[torch.arange(n) % 2] + 0.01 * torch.randn(n, 2)))
+    found = _feed(ModeCoverageMonitor(every=100, n=600, warmup=0.0), _trainer(collapsed, source),
+                  [{"step": s} for s in (100, 200)])
+    assert len(found) == 1 and "modes 4, 7 hold 100%" in found[0]["message"]  # not "modes 4, 7, 0"
+    assert "within 3 std of a mode" in found[0]["message"]
+
+
+def test_every_remedy_names_config_keys_that_a_recipe_accepts() -> None:
+    """Remedies are written as ``--set KEY=VALUE`` a user can paste ("pack: 4", "spectral_norm on D" were not)."""
+    import re
+    from pathlib import Path
+
+    import ganforge.diagnostics.monitors as monitors
+    from ganforge.config import apply_overrides, parse_config
+    from ganforge.recipes import load_recipe
+
+    text = Path(monitors.__file__).read_text()
+    settings = {s.rstrip(",") for s in re.findall(r"--set '?([a-z0-9_.]+=[^\s)';\"]+)", text)}
+    keys = {s.split("=")[0] for s in settings}
+    assert {"model.pack", "model.objective", "model.penalties.r1.weight", "model.discriminator.spectral_norm",
+            "model.discriminator.minibatch_std", "train.optimizer.lr"} <= keys
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        value = {"...": "2"}.get(value, value)
+        recipe = "ring8-wgan" if "gp" in key else "digits-dcgan" if "augment" in key else "ring8"
+        parse_config(apply_overrides(load_recipe(recipe), [f"{key}={value}"]), recipe)
+    assert not re.search(r"pack: \d|use objective:|spectral_norm on D|\bminibatch_std in D", text)

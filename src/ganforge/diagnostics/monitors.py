@@ -101,8 +101,16 @@ class VanishingGradientMonitor(Monitor):
     (dJ_G/dlogit = -(1 - D(G(z)))), under 5 % once D(G(z)) < 0.05. So with ``minimax`` it fires when mean
     D(G(z)) < ``d_fake_below``, however large the norm was before (a discriminator trained ahead of
     the generator leaves no healthy peak to compare with). With other objectives it fires when D(G(z)) <
-    ``d_fake_below`` *and* the generator's gradient norm is below ``collapse_ratio`` times the largest
-    norm seen so far in the run.
+    ``d_fake_below`` *and* the generator's gradient norm is below ``collapse_ratio`` times its *healthy
+    peak*: the largest norm logged on a step where the instability monitor found no problem.
+
+    Why leave the unstable steps out rather than take a quantile: a blow-up (lr far too large) drives
+    the norm up by 1e4-1e5 for as many logs as it lasts, which may be a large share of the run, so any
+    quantile of the run's norms is still set by it, and every norm after it looks "vanished" (8.8e-1
+    against a peak of 9.5e4 on ring8 with lr 1.0) — a remedy that weakens D when the cause is the
+    learning rate. A norm logged at step t is folded into the peak at the next log, once the
+    instability monitor (which runs after this one) has judged step t; with the instability monitor
+    turned off every norm counts.
     """
 
     kind = "vanishing_gradients"
@@ -111,6 +119,15 @@ class VanishingGradientMonitor(Monitor):
         super().__init__(patience)
         self.d_fake_below, self.collapse_ratio = d_fake_below, collapse_ratio
         self.max_norm = 0.0
+        self.pending: float | None = None  # the previous log's norm, until the instability monitor judged it
+
+    @staticmethod
+    def _unstable(trainer: Trainer) -> bool:
+        """Whether the instability monitor found a problem at the previous log (it runs after this one)."""
+        for callback in getattr(trainer, "callbacks", ()):
+            if isinstance(callback, InstabilityMonitor):
+                return any(callback.streaks.values())
+        return False
 
     def condition(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
         objective = getattr(trainer.gan, "objective", None)
@@ -119,7 +136,9 @@ class VanishingGradientMonitor(Monitor):
         norm, d_fake = record.get(GRAD_NORM_G), record.get(D_FAKE)
         if norm is None or d_fake is None:
             return None
-        self.max_norm = max(self.max_norm, norm)
+        if self.pending is not None and not self._unstable(trainer) and math.isfinite(self.pending):
+            self.max_norm = max(self.max_norm, self.pending)
+        self.pending = float(norm)
         saturating = objective.name == "minimax"
         if d_fake >= self.d_fake_below or (not saturating and norm >= self.collapse_ratio * self.max_norm):
             return None
@@ -129,24 +148,27 @@ class VanishingGradientMonitor(Monitor):
             else "the generator gets little signal"
         )
         remedy = (
-            "use objective: nonsaturating (-log D(G(z)))"
+            "--set model.objective=nonsaturating (G minimizes -log D(G(z)), whose gradient does not vanish)"
             if saturating
-            else "weaken the discriminator: lower its learning rate, add a gradient penalty (r1) or label smoothing"
+            else "weaken the discriminator: a lower D learning rate (--set train.optimizers.discriminator.lr=...), "
+            "an R1 penalty (--set model.penalties.r1.weight=1) or label smoothing (--set model.label_smoothing=0.1)"
         )
+        peak = f" (healthy peak {self.max_norm:.2e})" if not saturating else ""
         return finding(
             record["step"],
             self.kind,
             f"vanishing gradients: discriminator wins (D(G(z)) = {d_fake:.4f}) and the generator's "
-            f"gradient norm is {norm:.2e} (peak {self.max_norm:.2e}); {cause}",
+            f"gradient norm is {norm:.2e}{peak}; {cause}",
             remedy,
         )
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "max_norm": self.max_norm}
+        return {**super().state_dict(), "max_norm": self.max_norm, "pending": self.pending}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.max_norm = float(state["max_norm"])
+        self.pending = state.get("pending")
 
 
 @MONITORS.register("mode_collapse", order=2)
@@ -154,8 +176,13 @@ class ModeCoverageMonitor(Monitor):
     """For data with known mixture components: how many modes the generator covers.
 
     Every ``every`` steps after ``warmup`` (a fraction of training), ``n`` samples are scored with the
-    VEEGAN/PacGAN protocol (:func:`ganforge.evaluation.lowdim.mode_coverage`); fewer than
-    ``min_fraction`` of the modes covered is mode collapse.
+    VEEGAN/PacGAN protocol (:func:`ganforge.evaluation.lowdim.mode_coverage`: a sample is high quality
+    within 3 std of its nearest mode, a mode is covered by one high-quality sample); fewer than
+    ``min_fraction`` of the modes covered is mode collapse — unless under ``min_high_quality`` of the
+    samples are high quality. Then most samples lie between the modes (early training, or a learning
+    rate too large to settle them), the covered count is set by how few samples landed rather than by
+    where G puts its mass (grid25-wgangp at 3 000 steps: 19 % high quality, 23/25 modes by 2 500
+    samples, 25/25 by the evaluation's larger sample), and it is reported as "not yet on the data".
     """
 
     kind = "mode_collapse"
@@ -166,10 +193,12 @@ class ModeCoverageMonitor(Monitor):
         n: int = 2500,
         warmup: float = 0.3,
         min_fraction: float = 1.0,
+        min_high_quality: float = 0.5,
         patience: int = 2,
     ) -> None:
         super().__init__(patience)
         self.every, self.n, self.warmup, self.min_fraction = every, n, warmup, min_fraction
+        self.min_high_quality = min_high_quality
         self.last: dict[str, Any] | None = None
 
     def measure(self, trainer: Trainer) -> dict[str, Any]:
@@ -204,16 +233,28 @@ class ModeCoverageMonitor(Monitor):
         modes, k = self.last["modes"], self.last["num_modes"]
         if modes >= self.min_fraction * k:
             return None
-        hist = self.last["histogram"]
-        top = sorted(range(k), key=lambda i: -hist[i])[:3]
+        hist, high_quality = self.last["histogram"], self.last["high_quality"]
+        hq = "high-quality (within 3 std of a mode, the VEEGAN/PacGAN measure)"
+        if high_quality < self.min_high_quality:
+            return finding(
+                step,
+                self.kind,
+                f"samples not yet on the data: only {high_quality:.0%} of {self.n} generated samples are "
+                f"{hq}, so the {modes}/{k} modes they reach say little about mode collapse",
+                "train longer (--set train.steps=...); if it persists, check the learning rate "
+                "(--set train.optimizer.lr=..., too large a rate keeps samples between the modes)",
+            )
+        top = [i for i in sorted(range(k), key=lambda i: -hist[i])[:3] if hist[i] > 0]
         share = sum(hist[i] for i in top) / max(1, sum(hist))
         return finding(
             step,
             self.kind,
-            f"mode collapse: the generator covers {modes}/{k} modes "
-            f"({self.last['high_quality']:.0%} high-quality samples; modes {', '.join(map(str, top))} "
-            f"hold {share:.0%} of them)",
-            "try a WGAN-GP or PacGAN recipe, an R1 penalty, a larger batch, or a lower generator lr",
+            f"mode collapse: the generator covers {modes}/{k} modes; {high_quality:.0%} of its samples are "
+            f"{hq}, and modes {', '.join(map(str, top))} hold {share:.0%} of those",
+            "an R1 penalty (--set model.penalties.r1.weight=1), packing (--set model.pack=4, PacGAN; plain "
+            "unconditional GANs only, and with --set sample.discriminator_rejection=0 where the recipe sets "
+            "it), a larger batch (--set train.batch_size=...) or a lower generator lr "
+            "(--set train.optimizers.generator.lr=...)",
         )
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -233,10 +274,24 @@ class InstabilityMonitor(Monitor):
     Each cause is tracked on its own (a new cause is a new finding while another is active):
 
     * ``non_finite``: a logged scalar or a weight is NaN/inf (at once, no patience);
+    * ``confidently_wrong_d``: with a BCE objective (``probability_outputs``: nonsaturating, minimax), a
+      discriminator loss above ``max_bce_loss_d`` (at once, from the first log: no history, warm-up or
+      patience). J_D = mean softplus(-l(x)) + mean softplus(l(G(z))) on D's logits l is 2 ln 2 = 1.39
+      for a D that cannot tell real from fake, and only a D that is *wrong with confidence* raises it
+      far above that: J_D > 10 needs the two terms to average 5 nats, i.e. logits beyond about 5 on the
+      wrong side (D gives the right label a probability under e^-5 = 0.7 %) on average, or a few logits in
+      the hundreds. Gradient descent on J_D itself pulls such logits back within a step or two, so a D
+      loss that stays there is D's updates overshooting (a learning rate far too large) or its weights
+      blowing up — while the relative checks below still wait for a history to compare with (ring8 with
+      lr 1.0 logs J_D = 7e3 at step 100). Healthy shipped BCE recipes (ring8, grid25, moons, normal,
+      uniform, points, digits-dcgan) log J_D <= 2.1 per batch over their whole runs, a margin of 5x;
+      hinge/LS/Wasserstein losses have no such scale (a critic's loss is unbounded by design);
     * ``exploding_gradients``: ``grad_norm_d`` or ``grad_norm_g`` above ``explode_ratio`` times the
       median of its previous ``window`` logged values (after ``min_history`` of them);
-    * ``exploding_weights``: the L2 norm of a network's weights above ``weight_growth`` times its norm
-      at the first check;
+    * ``exploding_weights``: the L2 norm of a phase's weights (those its optimizer trains) above
+      ``weight_growth`` times its norm at step 0, before any update: the divergence guard's own step-0
+      norms (``trainer.guard.weight_norm0``), else a snapshot taken in :meth:`on_start`. Not the first
+      logged check's norms: a run whose lr is far too large is already 19-33x its initial norm by then;
     * ``diverging_losses``: a loss's median over the last ``window`` logged values above
       ``diverge_ratio`` times the smallest such median seen earlier, and above ``min_level`` in size;
     * ``oscillating_losses``: a loss's range (max - min) over the last ``window`` logged values above
@@ -257,10 +312,12 @@ class InstabilityMonitor(Monitor):
         swing_ratio: float = 3.0,
         min_level: float = 2.0,  # per-batch GAN losses of order 1 swing by ~1 in healthy runs (hinge cGAN)
         warmup: float = 0.1,
+        max_bce_loss_d: float = 10.0,
         patience: int = 2,
     ) -> None:
         super().__init__(patience)
         self.window, self.min_history = window, min_history
+        self.max_bce_loss_d = max_bce_loss_d
         self.explode_ratio, self.weight_growth = explode_ratio, weight_growth
         self.diverge_ratio, self.swing_ratio, self.min_level = diverge_ratio, swing_ratio, min_level
         self.warmup = warmup
@@ -272,16 +329,33 @@ class InstabilityMonitor(Monitor):
 
     # --- measurements -------------------------------------------------------------------------------
     @staticmethod
-    def weight_norms(gan: torch.nn.Module) -> dict[str, float]:
-        """L2 norm of each top-level network's weights (generator, discriminator, ...), EMA copy excluded."""
-        norms = {}
-        for name, module in gan.named_children():
-            if name == "ema_generator":
-                continue
-            squares = [p.detach().float().pow(2).sum() for p in module.parameters()]
-            if squares:
-                norms[name] = float(torch.stack(squares).sum().sqrt())
-        return norms
+    def weight_norms(trainer: Trainer) -> dict[str, float]:
+        """L2 norm of each phase's weights (generator, discriminator, ...) by the guard's
+        :func:`ganforge.training.guard.weight_norms`, so that they compare with its step-0 norms; a trainer
+        without phases (a test's stand-in): each top-level network of the GAN, EMA copy excluded."""
+        from ganforge.training.guard import weight_norms
+
+        params = getattr(trainer, "_params", None)
+        if params is None:
+            params = {
+                name: list(module.parameters())
+                for name, module in trainer.gan.named_children()
+                if name != "ema_generator"
+            }
+        return weight_norms(params)
+
+    def on_start(self, trainer: Trainer) -> None:
+        if not self.initial_weights:  # a resumed run keeps the snapshot from its checkpoint
+            self.initial_weights = self.weight_norms(trainer)
+
+    def _initial_weights(self, trainer: Trainer, weights: dict[str, float]) -> dict[str, float]:
+        """Step-0 weight norms: the guard's (set when training starts), else this monitor's own."""
+        guard = getattr(getattr(trainer, "guard", None), "weight_norm0", None)
+        if guard:
+            return guard
+        for name, norm in weights.items():  # never started (a bare monitor): the first check's norms
+            self.initial_weights.setdefault(name, norm)
+        return self.initial_weights
 
     def _push(self, key: str, value: float) -> list[float]:
         values = self.history.setdefault(key, [])
@@ -295,7 +369,7 @@ class InstabilityMonitor(Monitor):
         bad = [
             k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v) and not is_measurement(k)
         ]
-        weights = self.weight_norms(trainer.gan)
+        weights = self.weight_norms(trainer)
         bad += [f"{k} weights" for k, v in weights.items() if not math.isfinite(v)]
         if bad:
             found["non_finite"] = f"non-finite values in {', '.join(bad)}"
@@ -311,13 +385,26 @@ class InstabilityMonitor(Monitor):
                         f"{key} jumped to {value:.3g}, {value / ref:.0f}x its recent median {ref:.3g}"
                     )
             self._push(key, float(value))
+        objective = getattr(trainer.gan, "objective", None)
+        if getattr(objective, "probability_outputs", False):
+            for key, value in record.items():
+                if not (key == LOSS_D or key.startswith(f"{LOSS_D}_")) or not isinstance(value, (int, float)):
+                    continue
+                if math.isfinite(value) and value > self.max_bce_loss_d:
+                    found["confidently_wrong_d"] = (
+                        f"{key} is {value:.3g}, above {self.max_bce_loss_d:g}: a BCE discriminator this far "
+                        "above 2 ln 2 = 1.39 is confidently wrong (logits beyond ~5 on the wrong side), "
+                        "its updates overshoot"
+                    )
+                    break
+        initial = self._initial_weights(trainer, weights)
         for name, norm in weights.items():
-            if not math.isfinite(norm):
+            first = initial.get(name, 0.0)
+            if not math.isfinite(norm) or first <= 0:
                 continue
-            first = self.initial_weights.setdefault(name, norm)
-            if first > 0 and norm > self.weight_growth * first:
+            if norm > self.weight_growth * first:
                 found["exploding_weights"] = (
-                    f"the {name}'s weight norm grew to {norm:.3g}, {norm / first:.0f}x its initial {first:.3g}"
+                    f"the {name}'s weight norm grew to {norm:.3g}, {norm / first:.0f}x its norm at step 0 {first:.3g}"
                 )
         warm = record["step"] >= self.warmup * trainer.train_cfg.steps
         for key in self.LOSSES:
@@ -340,12 +427,21 @@ class InstabilityMonitor(Monitor):
             self.lowest[key] = min(lowest, level)
         return found
 
+    _LR = "lower the learning rate (--set train.optimizer.lr=...)"
+    _PENALTY = (
+        "a gradient penalty (--set model.penalties.r1.weight=1; WGAN critics: --set model.penalties.gp.weight=10)"
+    )
+    _SN = "spectral norm in D (--set model.discriminator.spectral_norm=true; MLP/DCGAN discriminators)"
     REMEDIES = {
-        "non_finite": "lower the learning rate, add a gradient penalty (gp or r1), check the data for extreme values",
-        "exploding_gradients": "lower the learning rate, add a gradient penalty (gp or r1) or spectral_norm on D",
-        "exploding_weights": "add a gradient penalty or spectral_norm on D, or weight decay; lower the learning rate",
-        "diverging_losses": "lower the learning rates or balance D and G (n_critic, lr), add a gradient penalty",
-        "oscillating_losses": "lower the learning rates, use Adam betas (0.5, 0.999) or (0, 0.9), add r1 or gp",
+        "non_finite": f"{_LR}, add {_PENALTY}, check the data for extreme values",
+        "confidently_wrong_d": f"{_LR}: D's steps overshoot; then {_PENALTY} or {_SN}",
+        "exploding_gradients": f"{_LR}, add {_PENALTY} or {_SN}",
+        "exploding_weights": f"{_LR}, add {_PENALTY} or {_SN}, "
+        "or weight decay (--set train.optimizer.weight_decay=1e-4)",
+        "diverging_losses": f"{_LR}, balance D and G (--set model.n_critic=..., "
+        f"--set train.optimizers.discriminator.lr=...), add {_PENALTY}",
+        "oscillating_losses": f"{_LR}, Adam betas (0.5, 0.999) (--set 'train.optimizer.betas=[0.5,0.999]'), "
+        f"add {_PENALTY}",
     }
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -354,7 +450,7 @@ class InstabilityMonitor(Monitor):
         for cause in self.REMEDIES:
             holds = cause in problems
             self.streaks[cause] = self.streaks.get(cause, 0) + 1 if holds else 0
-            patience = 1 if cause == "non_finite" else self.patience
+            patience = 1 if cause in ("non_finite", "confidently_wrong_d") else self.patience
             if holds and self.streaks[cause] >= patience and not self.causes_active.get(cause):
                 self.causes_active[cause] = True
                 message = f"instability ({cause}): {problems[cause]}"
@@ -474,7 +570,10 @@ class DuplicateMonitor(SampleMonitor):
             f"duplicates: {fraction:.0%} of {self.n} generated samples have a near-identical twin "
             f"(closer than {self.tolerance:g}x the typical distance between real samples); the generator "
             "maps many latents to the same output",
-            "mode collapse remedies: pack: 4 (PacGAN), minibatch_std, a gradient penalty (gp / r1), or a lower lr",
+            "mode collapse remedies: --set model.discriminator.minibatch_std=true (MLP/DCGAN discriminators), "
+            "--set model.pack=4 (PacGAN; plain unconditional GANs, with --set sample.discriminator_rejection=0 "
+            "where the recipe sets it), --set model.penalties.r1.weight=1, "
+            "or a lower lr (--set train.optimizer.lr=...)",
         )
 
     def state_dict(self) -> dict[str, Any]:
@@ -555,7 +654,9 @@ class FeatureDiversityMonitor(SampleMonitor):
             self.kind,
             f"falling diversity: generated images are {ratio:.2f}x as varied as real ones ({why}); "
             "the generator is collapsing onto fewer kinds of images",
-            "minibatch_std in D, pack: 2-4, DiffAugment (augment: {diffaugment: color,translation}), r1, lower lr",
+            "--set model.discriminator.minibatch_std=true (DCGAN/MLP discriminators), --set model.pack=2 (plain "
+            "unconditional GANs), DiffAugment (--set model.augment.diffaugment=color,translation), "
+            "--set model.penalties.r1.weight=1, or a lower lr (--set train.optimizer.lr=...)",
         )
 
     def state_dict(self) -> dict[str, Any]:
