@@ -4,7 +4,9 @@ and how the run's own discriminator ranks real against generated sequences.
 
     python benchmarks/sequence_shapes.py RUN                 # the numbers of docs/benchmarks/sequences.md, third round
     python benchmarks/sequence_shapes.py RUN 0.1,0.2         # also the discriminative score with rejection at q
+    python benchmarks/sequence_shapes.py RUN 0.1 --late      # and on steps 4.. only
 """
+import argparse
 import sys
 import time
 
@@ -15,9 +17,15 @@ from ganforge.data.registry import build_source
 from ganforge.gans.rejection import discriminator_scores
 from ganforge.runs import load
 
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("run", help="a TimeGAN run folder (sines-timegan)")
+parser.add_argument("quantiles", nargs="?", help="comma-separated rejection quantiles for the discriminative score")
+parser.add_argument("--late", action="store_true", help="also score steps 4.. only")
+args = parser.parse_args()
 torch.set_num_threads(1)
-path = sys.argv[1]
-run = load(path)
+run = load(args.run)
+if not hasattr(run.gan, "recovery"):
+    sys.exit(f"{args.run} is a {type(run.gan).__name__} run; this script reads a TimeGAN's autoencoder")
 gan = run.gan.eval()
 real = build_source("sines", {}).x
 torch.manual_seed(0)
@@ -69,7 +77,7 @@ for q in (0.05, 0.1, 0.2, 0.3):
         f"q {q}: keeps {np.mean(sf >= thr):.3f} of fakes; sine-fit resid kept {fit_err[keep].mean():.4f} "
         f"dropped {dropped:.4f}"
     )
-if len(sys.argv) > 2:
+if args.quantiles:
     from ganforge.evaluation.sequences import discriminative_score
     def ds(a, b, name, n=5):
         t0 = time.process_time()
@@ -77,9 +85,9 @@ if len(sys.argv) > 2:
         listed = ", ".join(f"{x:.3f}" for x in v)
         cpu = time.process_time() - t0
         print(f"{name}: disc {np.mean(v):.4f} +- {np.std(v):.4f} [{listed}] ({cpu:.0f} cpu-s)", flush=True)
-    if len(sys.argv) > 3:
+    if args.late:
         ds(real[:, 4:], fake[:, 4:], "steps 4.. only")
-    for q in map(float, sys.argv[2].split(",")):
+    for q in map(float, args.quantiles.split(",")):
         torch.manual_seed(0)
         fq = run.sample(len(real), reject=q)
         ds(real, fq, f"reject q={q}")

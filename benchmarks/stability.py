@@ -158,9 +158,9 @@ def _mode_run(recipe: str, seed: int, root: str, steps: int | None) -> dict[str,
     return {
         "recipe": recipe,
         "seed": seed,
-        "modes": ev["modes"],
-        "hq": ev["high_quality"],
-        "kl": ev["kl"],
+        "modes": ev.get("modes", math.nan),  # data without known modes (moons, normal): no mode metrics
+        "hq": ev.get("high_quality", math.nan),
+        "kl": ev.get("kl", math.nan),
         "findings": [f["kind"] for f in run.summary["diagnostics"]],
         "seconds": time.perf_counter() - t0,
     }
@@ -216,7 +216,8 @@ def healthy(args: argparse.Namespace) -> None:
     print("\nShipped recipes, seed 0: findings of every monitor (a healthy run should have none)\n")
     print("| recipe | modes | high quality % | findings |\n|---|---:|---:|---|")
     for r in results:
-        print(f"| {r['recipe']} | {r['modes']} | {100 * r['hq']:.1f} | {', '.join(r['findings']) or 'none'} |")
+        modes, hq = ("-", "-") if math.isnan(r["modes"]) else (f"{r['modes']:.0f}", f"{100 * r['hq']:.1f}")
+        print(f"| {r['recipe']} | {modes} | {hq} | {', '.join(r['findings']) or 'none'} |")
 
 
 def main(argv: list[str] | None = None) -> None:
