@@ -88,3 +88,16 @@ def test_existing_run_folder_is_never_overwritten(tmp_path) -> None:
     out = ganforge("train", "ring8", *FAST, "--out", str(run))
     assert out.returncode == 2 and "already exists" in out.stderr
     assert (run / "keep.txt").read_text() == "mine"
+
+
+def test_a_mistake_under_torchrun_is_said_by_rank_0_only(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Every rank printed the same `error:` line, two of them run together on one line."""
+    from ganforge.cli import main
+
+    for rank, said in (("1", ""), ("0", "error: unknown config key 'train.bogus'")):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(SystemExit) as exited:
+            main(["train", "ring8", "--set", "train.bogus=1"])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(said) and (said or err == "")

@@ -516,11 +516,10 @@ def main(argv: list[str] | None = None) -> None:
         COMMANDS.load()
         app(args=argv, standalone_mode=False)
     except GanforgeError as exc:
-        if exc.exit_code == 130:  # stopped by Ctrl-C / SIGTERM: a final checkpoint was written
-            if is_rank_zero():
-                print(f"interrupted: {exc}", file=sys.stderr)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
+        # under torchrun every rank meets the same mistake (the config, the folder): rank 0 says it once,
+        # where each rank printing it gave two lines run together
+        if is_rank_zero():
+            print(f"{'interrupted' if exc.exit_code == 130 else 'error'}: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         if is_rank_zero():
@@ -528,9 +527,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except (OSError, MemoryError, RecursionError, RuntimeError) as exc:  # a full disk, an allocation, ...
         user_error = as_user_error(exc, _output_argument(sys.argv[1:] if argv is None else argv))
+        lost = None
+        if user_error is None and "torch" in sys.modules:  # a torchrun peer lost: one line, not C++ frames
+            from ganforge.training.distributed import peer_failure
+
+            user_error = lost = peer_failure(exc)
         if user_error is None:
             raise
-        print(f"error: {user_error}", file=sys.stderr)
+        if is_rank_zero() or lost is not None:  # rank 0 may be the one that is gone: the survivors say so
+            print(f"error: {user_error}", file=sys.stderr)
         sys.exit(user_error.exit_code)
     except Exception as exc:  # click's own usage errors (typer may bundle its own copy of click)
         usage, abort = _click_exception_types()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,18 @@ def test_no_eval_on_train_and_resume(tmp_path: Path) -> None:
     result = runner.invoke(app, ["resume", str(evaluated), "--steps", "40", "--no-eval"])
     # the evaluation of step 30 is kept (report/summary.py kept_evaluation), said to be of that step
     assert result.exit_code == 0 and "whose evaluation was skipped: eval.enabled is false" in result.output
+    # an interrupted run resumed to its own train.steps with --no-eval (no --steps, so config.yaml is not
+    # rewritten): it was evaluated all the same
+    cut = tmp_path / "cut"
+    sets = ["--set", "train.steps=30", "--set", "train.checkpoint_every=10"]
+    assert runner.invoke(app, ["train", "ring8", *sets, "--no-eval", "-o", str(cut)]).exit_code == 0
+    shutil.rmtree(cut / "checkpoints" / "step-00000030")
+    (cut / "summary.json").unlink()
+    (cut / "config.yaml").write_text((cut / "config.yaml").read_text().replace("enabled: false", "enabled: null"))
+    result = runner.invoke(app, ["resume", str(cut), "--no-eval"])
+    assert result.exit_code == 0, result.output
+    skipped = {"skipped": "eval.enabled is false (--no-eval)"}
+    assert json.loads((cut / "summary.json").read_text())["evaluation"] == skipped
 
 
 @pytest.mark.parametrize("command", ["train", "resume"])

@@ -207,3 +207,32 @@ def test_sync_batchnorm_conversion_keeps_parameters_and_matches_batchnorm_alone(
     assert all(a is b for a, b in zip(params, net.parameters(), strict=True))
     # Without a process group it is ordinary batch norm.
     assert torch.allclose(net[1](net[0](x)), expected, atol=1e-6)
+
+
+def test_resuming_with_another_process_count_says_the_run_will_not_repeat(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 2-process checkpoint resumed by one process (and one resumed by two) changed the result silently."""
+    from ganforge.config import parse_config
+    from ganforge.training.distributed import RankGroup
+
+    group = RankGroup(parse_config({}), torch.device("cpu"))  # a single process
+    state = {"rng": {}, "data": {}, "ranks": [{"rng": {}}, {"rng": {}}]}
+    assert group.localize_state(state, 50) is state
+    assert "note: resuming a 2-process run with 1 process: " in capsys.readouterr().err
+    group.localize_state({"rng": {}, "data": {}}, 50)  # its own kind of run: nothing to say
+    assert capsys.readouterr().err == ""
+
+
+def test_a_lost_peer_is_one_line_under_torchrun_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed rank left the others with a 55-line gloo traceback (and a tiny dist_timeout, 200 lines)."""
+    import torch.distributed as dist
+
+    from ganforge.training.distributed import peer_failure
+
+    reset = RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection reset by peer")
+    assert peer_failure(reset) is None  # a single process: not a torchrun failure
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    for exc in (reset, dist.DistNetworkError("The client socket has timed out after 1ms")):
+        error = peer_failure(exc)
+        assert error is not None and "torchrun processes lost each other" in str(error) and "\n" not in str(error)
+    assert peer_failure(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None  # a bug stays loud

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 import ganforge as gf
+from ganforge.errors import GanforgeError
 from ganforge.training.checkpoint import latest_checkpoint, load_checkpoint
 
 FAST = ["train.log_every=10", "train.checkpoint_every=20", "model.generator.hidden=[16]",
@@ -53,3 +54,13 @@ def test_non_finite_loss_stops_with_the_last_good_checkpoint_intact(tmp_path) ->
         gf.train(gan, data=gf.data.normal(10, 1), steps=100, out=tmp_path / "nan", show_progress=False,
                  checkpoint_every=20, batch_size=8)
     assert latest_checkpoint(tmp_path / "nan").step == 20
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_a_cuda_device_without_cuda_is_one_line() -> None:
+    """`--set device=cuda` on a CPU-only torch ended in torch's AssertionError from `.to`."""
+    from ganforge.training.trainer import resolve_device
+
+    with pytest.raises(GanforgeError, match=r"device: 'cuda' cannot be used: .*use device=cpu"):
+        resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu"

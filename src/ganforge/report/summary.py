@@ -54,9 +54,10 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     from ganforge.report.end_eval import run_end_evaluation
 
     torch.manual_seed(EVAL_SEED)  # what `ganforge eval RUN` (--seed 0) draws, so both print the same numbers
+    wanted = trainer.config.eval  # this session's: `resume --no-eval` sets it without rewriting config.yaml
     evaluation = run_end_evaluation(
-        run.evaluate, run.config.eval.enabled, run.data_info.kind, seconds, run.config.eval.n, trainer.show_progress,
-        run.config.eval.metrics, str(path),
+        run.evaluate, wanted.enabled, run.data_info.kind, seconds, wanted.n, trainer.show_progress,
+        wanted.metrics, str(path),
     )
     if is_measured(evaluation):  # a record may also say why one metric was skipped (intra-FID, R-precision)
         evaluation = evaluation_record(evaluation, EVAL_SEED, run.step)

@@ -56,6 +56,7 @@ stops after the same step and the final checkpoint is consistent.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -160,6 +161,23 @@ def _wait_for_all_ranks(seconds: float = 30.0) -> None:
 
 def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def peer_failure(exc: BaseException) -> GanforgeError | None:
+    """One line for a torchrun job whose processes lost each other (a peer killed, a connection reset, a
+    rendezvous or collective past ``train.dist_timeout``): torch raises ``DistError`` or a gloo
+    ``RuntimeError`` with pages of C++ frames. None outside torchrun, or for any other error (a bug stays a
+    traceback)."""
+    if world_from_env()[1] <= 1 or not isinstance(exc, RuntimeError):
+        return None
+    text = " ".join(str(exc).split())
+    if not (isinstance(exc, dist.DistError) or "gloo" in text.lower() or "connection reset" in text.lower()):
+        return None
+    return GanforgeError(
+        f"the torchrun processes lost each other ({text[:160]}); a peer stopped, or waited longer than "
+        "train.dist_timeout; checkpoints written before are intact: rerun the same torchrun command with "
+        "`resume RUN` to continue"
+    )
 
 
 def is_main_process() -> bool:
@@ -427,19 +445,18 @@ class RankGroup:
     def localize_state(self, state: dict[str, Any], step: int) -> dict[str, Any]:
         """This rank's view of a loaded state: its own RNG streams and data position. Ranks the
         checkpoint has no entry for (fewer processes then) derive fresh streams from (seed, rank, step)."""
+        entries = state.get("ranks") or []
+        saved, now = max(1, len(entries)), (self.world_size if self.enabled else 1)
+        if saved != now and self.rank == 0:  # 2 -> 1 and 1 -> 2 as well: a different run, said once
+            print(f"note: resuming a {saved}-process run with {now} process{'es' * (now > 1)}: the batches and "
+                  "random streams differ from the original's, so the result will not repeat it bit for bit",
+                  file=sys.stderr, flush=True)
         if not self.enabled:
             return state
-        entries = state.get("ranks") or []
         if self.rank < len(entries) and len(entries) == self.world_size:
             mine = entries[self.rank]
             return {**state, "rng": mine["rng"], "data": mine.get("data", state["data"])}
         if self.rank == 0:
-            if entries:
-                warnings.warn(
-                    f"resuming a {len(entries)}-process run with {self.world_size} processes: ranks get fresh "
-                    "random streams, so the result will not repeat the original run bit for bit",
-                    stacklevel=2,
-                )
             return state
         rng = {
             "torch": torch.Generator().manual_seed(derive_seed(self.seed, self.rank, "torch", step)).get_state(),

@@ -2,13 +2,14 @@
 
 Config keys (``train.*``):
 
-* ``precision: fp32 | bf16 | fp16``. ``bf16``: the phase losses run under ``torch.autocast`` with
-  bfloat16 (CPU and GPU); matrix products and convolutions compute in bf16, reductions and the losses
-  stay in fp32, weights and optimizer state stay fp32. bf16 has fp32's exponent range, so no loss
-  scaling is needed. ``fp16``: autocast with float16, GPU only; its narrow range (max 65504, smallest
-  normal 6e-5) needs dynamic loss scaling: the loss is multiplied by S before ``backward``, gradients are
-  divided by S before the step, a step whose gradients overflow is skipped and S halved, and S doubles
-  after 2000 clean steps (``torch.amp.GradScaler``; one scaler per phase, saved in checkpoints).
+* ``precision: fp32 | bf16 | fp16``. ``bf16``: the phase losses run under ``torch.autocast`` with bfloat16 (CPU
+  and GPU); matrix products and convolutions compute in bf16, weights and optimizer state stay fp32. On the GPU
+  autocast keeps reductions and the losses' softplus in fp32; on the CPU it runs them in bf16 too, so a CPU
+  run's logged losses carry bf16's ~3 significant digits (1.3828125). bf16 has fp32's exponent range, so no loss
+  scaling is needed. ``fp16``: autocast with float16, GPU only; its narrow range (max 65504, smallest normal
+  6e-5) needs dynamic loss scaling: the loss is multiplied by S before ``backward``, gradients are divided by S
+  before the step, a step whose gradients overflow is skipped and S halved, and S doubles after 2000 clean steps
+  (``torch.amp.GradScaler``; one scaler per phase, saved in checkpoints).
 * ``compile: true`` compiles each trained network's ``forward`` with ``torch.compile`` (the module and
   its ``state_dict`` keys are unchanged, so checkpoints stay interchangeable with eager runs). The first
   steps pay the compile time (tens of seconds on a CPU). A discriminator under a gradient penalty stays
@@ -20,7 +21,7 @@ Config keys (``train.*``):
 from __future__ import annotations
 
 import contextlib
-import warnings
+import sys
 from typing import Any
 
 import torch
@@ -29,6 +30,7 @@ from torch import nn
 from ganforge.config import TrainConfig
 from ganforge.data.base import Batch
 from ganforge.errors import GanforgeError
+from ganforge.training.distributed import is_main_process
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -89,12 +91,10 @@ class MixedPrecision:
             # Gradient penalties (R1, WGAN-GP, ...) differentiate D twice, which compiled graphs do not
             # support (aot_autograd has no double backward): D then stays eager.
             eager = {"discriminator"} if getattr(gan, "penalties", None) else set()
-            if eager & nets.keys():
-                warnings.warn(
-                    "train.compile: the discriminator stays eager because a gradient penalty differentiates it "
-                    "twice (torch.compile does not support double backward); the generator is compiled",
-                    stacklevel=2,
-                )
+            if eager & nets.keys() and is_main_process():  # a note, once: not a Python warning per rank
+                print("note: train.compile: the discriminator stays eager because a gradient penalty "
+                      "differentiates it twice (torch.compile does not support double backward); the generator "
+                      "is compiled", file=sys.stderr, flush=True)
             for name, net in nets.items():
                 if name not in eager:
                     compile_forward(net)

@@ -72,12 +72,20 @@ def lr_factor(kind: str, steps: int, final: float):  # noqa: ANN201 - returns a 
 
 
 def resolve_device(name: str) -> torch.device:
+    """``device`` as a torch device: ``auto`` is CUDA when available, else the CPU. A CUDA device this torch
+    cannot reach (a CPU-only build, no GPU) is refused here in one line, not by an assertion deep in ``.to``."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(name)
+        device = torch.device(name)
     except RuntimeError:
         raise GanforgeError(f"device: '{name}' is not a device; use auto, cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        built = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+        raise GanforgeError(f"device: '{name}' cannot be used: {built}; use device=cpu (or auto)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise GanforgeError(f"device: '{name}': only {torch.cuda.device_count()} CUDA device(s) here; use cuda:0")
+    return device
 
 
 class Trainer:
