@@ -70,7 +70,7 @@ class Noise(nn.Module):
         return torch.rand(n, *self.shape, device=device) * 2 - 1
 
 
-def _option_words(key: str) -> str:
+def option_words(key: str) -> str:
     """A sampling option as the Python keyword and the command-line flag: ``mix_styles (--mix-styles)``."""
     return f"{key} (--{key.replace('_', '-')})"
 
@@ -564,9 +564,9 @@ class GANModel(nn.Module):
         known = [n for n, p in params.items() if n not in ("z", "y") and p.kind is not p.VAR_KEYWORD]
         for key in options:
             if key not in known:
-                flags = ", ".join(_option_words(k) for k in known) or "none"
+                flags = ", ".join(option_words(k) for k in known) or "none"
                 raise GanforgeError(
-                    f"{_option_words(key)}: this {type(self).__name__} model has no such sampling option "
+                    f"{option_words(key)}: this {type(self).__name__} model has no such sampling option "
                     f"(it is for other model families); this model's options: {flags}"
                 )
 

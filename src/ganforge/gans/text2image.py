@@ -53,7 +53,7 @@ from torch import Tensor
 from ganforge.data.base import Batch, DataSource
 from ganforge.data.vocabulary import Vocabulary, tokenize
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, _option_words, frozen
+from ganforge.gans.base import GANModel, Noise, Phase, frozen, option_words
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
 from ganforge.nets.text import (
@@ -291,8 +291,8 @@ class TextToImageGAN(GANModel):
         for key in options:
             if key != "text":
                 raise GanforgeError(
-                    f"{_option_words(key)}: this {type(self).__name__} model has no such sampling option (it is "
-                    f"for other model families); this model's options: {_option_words('text')}"
+                    f"{option_words(key)}: this {type(self).__name__} model has no such sampling option (it is "
+                    f"for other model families); this model's options: {option_words('text')}"
                 )
 
     def sampling_captions(self, n: int, text: Any = None) -> tuple[Tensor, list[str]]:
