@@ -1,5 +1,7 @@
 """The Python API with networks written the way the course notes write them."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -136,8 +138,13 @@ def test_a_run_that_ends_before_its_generator_trains_says_so(tmp_path, capsys) -
     gf.train("digits-text", overrides=[*tiny, "train.steps=3"], out=tmp_path / "short", show_progress=False)
     note = capsys.readouterr().err
     assert "note: train.steps=3 ends before the generator is trained" in note and "matching only" in note
+    from ganforge.commands.diagnose import format_report  # kept in the run: diagnose said "healthy dynamics"
+
+    summary = json.loads((tmp_path / "short" / "summary.json").read_text())
+    assert "verdict: not trained yet: train.steps=3 ends before" in format_report(tmp_path / "short", [], summary)
     gf.train("digits-text", overrides=[*tiny, "train.steps=6"], out=tmp_path / "long", show_progress=False)
     assert "ends before the generator" not in capsys.readouterr().err
+    assert "untrained_generator" not in json.loads((tmp_path / "long" / "summary.json").read_text())
     from ganforge.api import untrained_generator_note
     from ganforge.data.registry import source_from_config
     from ganforge.gans.registry import build_model

@@ -219,17 +219,16 @@ def _train_and_finish(
             truncate_after(path / "metrics.jsonl", 0)
     elif main:
         write_run_files(path, config, source)
-    if main:
-        note = untrained_generator_note(gan, config.train.steps)
-        if note:
-            print(note, file=sys.stderr, flush=True)
+    note = untrained_generator_note(gan, config.train.steps) if main else ""
+    if note:
+        print(note, file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     trainer.fit()
     if trainer.gan.finish_training(trainer.source):  # e.g. Pix2Pix's standing statistics, on every rank:
         trainer.save()  # the final checkpoint holds the finished state (saving is a collective under torchrun)
     if not main:
         return Run(path, config, trainer.gan, source, trainer.step)
-    return finish_run(trainer, path, time.perf_counter() - t0)
+    return finish_run(trainer, path, time.perf_counter() - t0, untrained=note)
 
 
 def _save_array_data(source: DataSource, path: Path) -> dict[str, Any]:

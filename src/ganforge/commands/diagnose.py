@@ -119,6 +119,9 @@ def format_report(
         lines += ["", f"verdict: unfinished: the run has no summary.json (interrupted at step {last}, or still "
                       f"training); {continue_command(path, 'N')} finishes it and evaluates it"]
         return "\n".join(lines)
+    if summary.get("untrained_generator"):  # calm losses of pre-training phases are no verdict on samples
+        lines += ["", f"verdict: not trained yet: {str(summary['untrained_generator']).removeprefix('note: ')}"]
+        return "\n".join(lines)
     lines += ["", verdict(summary.get("evaluation"), events, path)]
     return "\n".join(lines)
 

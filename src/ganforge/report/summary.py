@@ -30,8 +30,10 @@ def findings_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [f for r in records for f in r.get(FINDINGS, [])]
 
 
-def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
-    """Evaluate the trained model, draw the plots, write ``summary.json``; return the loaded run."""
+def finish_run(trainer: Trainer, path: Path, seconds: float, untrained: str = "") -> Run:
+    """Evaluate the trained model, draw the plots, write ``summary.json``; return the loaded run. ``untrained``:
+    the note that the run ended before its generator was trained (kept as ``untrained_generator``, which
+    ``ganforge diagnose`` reads: its losses alone look calm)."""
     from ganforge.runs import _IN_PROCESS_MODELS
 
     callback_summary = trainer.finish()
@@ -79,6 +81,8 @@ def finish_run(trainer: Trainer, path: Path, seconds: float) -> Run:
     }
     if ema_choice is not None:
         summary["sampling_generator"] = ema_choice
+    if untrained:
+        summary["untrained_generator"] = untrained
     from ganforge.runs import PYTHON_MODEL
 
     model = run.config.model
