@@ -117,6 +117,19 @@ def test_eval_prints_quality_utility_privacy_and_baselines(table_run) -> None:
         assert word in out.stdout
 
 
+def test_the_baselines_eval_prints_are_in_the_summary_and_the_report_too(table_run, tmp_path) -> None:
+    """report.html and the end-of-run summary showed the model's numbers without the baselines beside them."""
+    _, csv, _, _ = table_run
+    run = tmp_path / "evaluated"
+    out = ganforge("train", str(csv), *FAST, "--set", "data.target=outcome", "--set", "eval.enabled=true",
+                   "--out", str(run))
+    assert out.returncode == 0, out.stderr
+    title = "beside: the same metrics for the baselines"
+    assert title in out.stdout and "gaussian_copula" in out.stdout.split(title)[1]
+    html = (run / "report.html").read_text()
+    assert title in html and "gaussian_copula" in html.split(title)[1]
+
+
 @pytest.mark.parametrize(
     ("csv_text", "sets", "message"),
     [

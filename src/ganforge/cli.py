@@ -369,25 +369,24 @@ def eval_(
         print(json.dumps(to_jsonable(result), default=str, allow_nan=False), flush=True)
         _store_evaluation(loaded, measured, seed, best, replace)
         return
-    comparison = result.pop("comparison", None)  # tables: the baselines' numbers, shown beside
-    from ganforge.report.readout import evaluation_text
+    from ganforge.report.readout import BASELINES_TITLE, baseline_table, evaluation_text
 
+    baselines = baseline_table(result)  # tables: the same metrics for the baselines, shown beside
+    result.pop("comparison", None)
     print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
     print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
     note = summary_agreement(saved, result, n_used, best)
     if note:
         print(note)
-    if isinstance(comparison, dict) and comparison:  # tables: the same metrics for the baselines beside
+    if baselines is not None:
         from rich.console import Console
         from rich.table import Table
 
-        side = Table(title="beside: the same metrics for the baselines (identity = the real training rows)")
-        side.add_column("metric")
-        for name in comparison:
-            side.add_column(name, justify="right")
-        for key in next(iter(comparison.values())):
-            cells = [comparison[name].get(key) for name in comparison]
-            side.add_row(key, *(f"{v:.4g}" if isinstance(v, float) else str(v) for v in cells))
+        side = Table(title=BASELINES_TITLE)
+        for i, name in enumerate(baselines[0]):
+            side.add_column(name, justify="left" if i == 0 else "right")
+        for row in baselines[1]:
+            side.add_row(*row)
         Console().print(side)
     _store_evaluation(loaded, measured, seed, best, replace)
 
@@ -478,7 +477,7 @@ def _print_summary(path: Path, summary: dict, skip_said: bool = False) -> None:
     ``skip_said``: the progress lines just gave the reason the evaluation was skipped; it is not repeated."""
     if not is_rank_zero():  # under torchrun every rank returns from training; one report is enough
         return
-    from ganforge.report.readout import evaluation_text
+    from ganforge.report.readout import baseline_text, evaluation_text
 
     evaluation = summary.get("evaluation", {})
     print(f"run folder: {path}")
@@ -488,6 +487,9 @@ def _print_summary(path: Path, summary: dict, skip_said: bool = False) -> None:
     if text:
         print("evaluation:")
         print(text)
+        baselines = baseline_text(evaluation)  # a table run's baselines, as `ganforge eval` shows them
+        if baselines:
+            print(baselines)
     best = summary.get("best")
     if best:
         print(f"best checkpoint: step {best['step']}, {best['metric']} {best['value']:.4g} ({best['checkpoint']})")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.fileio import atomic_write_text
-from ganforge.report.readout import METRICS, OUTDATED, is_bookkeeping, is_outdated
+from ganforge.report.readout import BASELINES_TITLE, METRICS, OUTDATED, baseline_table, is_bookkeeping, is_outdated
 from ganforge.report.timeline import timeline
 
 REPORT_NAME = "report.html"
@@ -226,6 +226,15 @@ def render_report(path: Path, run: Any | None = None, floors: dict[str, float] |
                 f"<td>{esc(notes)}</td></tr>"
             )
         parts.append("</table>")
+        baselines = baseline_table(evaluation)  # a table run's baselines, as `ganforge eval` prints them
+        if baselines is not None:
+            header, body = baselines
+            parts.append(f'<p class="sub">{esc(BASELINES_TITLE)}</p><table><tr>'
+                         + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
+            for row in body:
+                parts.append(f"<tr><td>{esc(row[0])}</td>"
+                             + "".join(f'<td class="num">{esc(c)}</td>' for c in row[1:]) + "</tr>")
+            parts.append("</table>")
         if evaluation.get("reference"):
             parts.append(f'<p class="sub">reference: {esc(str(evaluation["reference"]))}</p>')
         if is_outdated(evaluation):  # kept by a resume whose own evaluation was skipped: not the last step's

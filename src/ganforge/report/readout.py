@@ -233,6 +233,41 @@ def protocol_line(evaluation: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+BASELINES_TITLE = "beside: the same metrics for the baselines (identity = the real training rows)"
+
+
+def baseline_table(evaluation: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """(header, rows) of a table run's baselines (``comparison``: identity, Gaussian copula, independent
+    columns) on the same metrics as the model, for ``ganforge eval``, the end-of-run summary and report.html
+    alike; None for other runs."""
+    comparison = evaluation.get("comparison")
+    if not isinstance(comparison, dict) or not comparison:
+        return None
+    names = [str(n) for n in comparison]
+    first = next(iter(comparison.values()))
+    keys = list(first) if isinstance(first, dict) else []
+    rows = [[str(key), *(_cell_text((comparison[n] or {}).get(key)) for n in comparison)] for key in keys]
+    return ["metric", *names], rows
+
+
+def _cell_text(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def baseline_text(evaluation: dict[str, Any]) -> str:
+    """:func:`baseline_table` as aligned plain text under its title ("" for runs without baselines)."""
+    table = baseline_table(evaluation)
+    if table is None:
+        return ""
+    header, rows = table
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [f"  {BASELINES_TITLE}"]
+    for row in [header, *rows]:
+        cells = [f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}" for i, c in enumerate(row)]
+        lines.append(f"  {'  '.join(cells)}".rstrip())
+    return "\n".join(lines)
+
+
 def evaluation_text(evaluation: dict[str, Any]) -> str:
     """The evaluation block the end-of-run summary and ``ganforge eval`` print: which earlier checkpoint the
     numbers are of where they are not the last's (:data:`OUTDATED`), the table, the protocol, a note on offline
