@@ -108,9 +108,9 @@ def train_recipe(recipe: str, out: Path, sets: list[str]) -> tuple[Any, float]:
     original = summary.finish_run
     marks: dict[str, float] = {}
 
-    def finish_run(trainer: Any, path: Path, seconds: float) -> Any:
+    def finish_run(trainer: Any, path: Path, seconds: float, **options: Any) -> Any:
         marks["train_done"] = time.process_time()
-        return original(trainer, path, seconds)
+        return original(trainer, path, seconds, **options)
 
     summary.finish_run = finish_run  # api.train imports it at call time
     start = time.process_time()

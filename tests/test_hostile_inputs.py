@@ -73,7 +73,8 @@ def _no_final_report(monkeypatch: pytest.MonkeyPatch) -> None:
     import ganforge.report.summary as summary
 
     monkeypatch.setattr(
-        summary, "finish_run", lambda trainer, path, seconds: SimpleNamespace(path=path, step=trainer.step, summary={})
+        summary, "finish_run",
+        lambda trainer, path, seconds, **_: SimpleNamespace(path=path, step=trainer.step, summary={}),
     )
 
 
@@ -428,7 +429,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import ganforge.report.summary as summary
 
     original = summary.finish_run
-    summary.finish_run = lambda trainer, path, seconds: SimpleNamespace(path=path, step=trainer.step, summary={})
+    summary.finish_run = lambda trainer, path, seconds, **_: SimpleNamespace(path=path, step=trainer.step, summary={})
     try:
         run = tmp_path_factory.mktemp("hostile") / "run"
         sets = ["model.generator.hidden=[8]", "model.discriminator.hidden=[8]", "train.batch_size=8",

@@ -32,7 +32,7 @@ def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip plots and evaluation after training (tests that only look at the trained model)."""
     import ganforge.report.summary as summary
 
-    monkeypatch.setattr(summary, "finish_run", lambda trainer, path, seconds: SimpleNamespace(trainer=trainer))
+    monkeypatch.setattr(summary, "finish_run", lambda trainer, path, seconds, **_: SimpleNamespace(trainer=trainer))
 
 
 def test_image_recipes_are_listed() -> None:

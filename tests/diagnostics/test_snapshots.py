@@ -34,7 +34,7 @@ def _callbacks_only_report(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         summary,
         "finish_run",
-        lambda trainer, path, seconds: SimpleNamespace(path=path, summary=trainer.finish(), trainer=trainer),
+        lambda trainer, path, seconds, **_: SimpleNamespace(path=path, summary=trainer.finish(), trainer=trainer),
     )
 
 

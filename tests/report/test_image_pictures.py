@@ -54,7 +54,7 @@ def cgan_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     import ganforge.report.summary as summary
 
     original = summary.finish_run
-    summary.finish_run = lambda trainer, path, seconds: SimpleNamespace(path=path)
+    summary.finish_run = lambda trainer, path, seconds, **_: SimpleNamespace(path=path)
     try:
         out = tmp_path_factory.mktemp("cgan") / "run"
         gf.train(

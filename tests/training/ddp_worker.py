@@ -117,7 +117,7 @@ def run_api(out: Path) -> None:
     from ganforge.training.metrics_log import truncate_after
 
     # The final report (plots, evaluation) runs after training and cannot change what is compared.
-    summary.finish_run = lambda trainer, path, seconds: SimpleNamespace(path=path, step=trainer.step, summary={})
+    summary.finish_run = lambda trainer, path, seconds, **_: SimpleNamespace(path=path, step=trainer.step, summary={})
     sets = [
         "model.generator.hidden=[16]",
         "model.discriminator.hidden=[16]",

@@ -25,7 +25,7 @@ NAN = float("nan")
 def _no_final_report(monkeypatch: pytest.MonkeyPatch) -> None:
     import ganforge.report.summary as summary
 
-    def finish(trainer, path, seconds):  # noqa: ANN001, ANN202, ARG001
+    def finish(trainer, path, seconds, **_):  # noqa: ANN001, ANN003, ANN202, ARG001
         return SimpleNamespace(path=path, step=trainer.step, summary=trainer.finish(), trainer=trainer)
 
     monkeypatch.setattr(summary, "finish_run", finish)

@@ -60,7 +60,7 @@ import torch
 torch.set_num_threads(1)
 from types import SimpleNamespace
 import ganforge.report.summary as summary
-summary.finish_run = lambda trainer, path, seconds: SimpleNamespace(path=path, step=trainer.step, summary={})
+summary.finish_run = lambda trainer, path, seconds, **_: SimpleNamespace(path=path, step=trainer.step, summary={})
 from ganforge.api import resume
 resume(RUN, show_progress=False)
 """

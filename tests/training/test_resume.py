@@ -62,7 +62,7 @@ def _no_final_report(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         summary,
         "finish_run",
-        lambda trainer, path, seconds: SimpleNamespace(path=path, summary={}, step=trainer.step, trainer=trainer),
+        lambda trainer, path, seconds, **_: SimpleNamespace(path=path, summary={}, step=trainer.step, trainer=trainer),
     )
 
 

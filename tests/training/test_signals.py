@@ -50,7 +50,7 @@ def _cli_resume(run: str) -> None:
     import ganforge.report.summary as summary
     from ganforge.cli import main
 
-    summary.finish_run = lambda trainer, path, seconds: SimpleNamespace(path=path, step=trainer.step, summary={})
+    summary.finish_run = lambda trainer, path, seconds, **_: SimpleNamespace(path=path, step=trainer.step, summary={})
     main(["resume", run, "--quiet"])
 
 
