@@ -118,10 +118,13 @@ class Registry:
         return [(n, self._entries[n]) for n in self.keys()]
 
     # --- building from config -----------------------------------------------------------------------
-    def check_settings(self, name: str, params: dict[str, Any], where: str, context: Iterable[str] = ()) -> None:
+    def check_settings(
+        self, name: str, params: dict[str, Any], where: str, context: Iterable[str] = (), *, types: bool = True
+    ) -> None:
         """Refuse, in one line, a key of ``params`` that is not a setting of entry ``name`` (its keyword
         arguments less the ``context`` ganforge supplies) and a value its annotation rejects. ``build`` runs
-        it first; ``ganforge config`` runs it alone, so a config that prints is one that trains."""
+        it first, with ``types=False``: the factory call it then validates checks the annotations itself.
+        ``ganforge config`` runs it alone, so a config that prints is one that trains."""
         fn = self.get(name)
         signature = inspect.signature(fn)
         supplied = set(context)
@@ -139,7 +142,7 @@ class Registry:
             param = signature.parameters[key]
             hint = hints.get(key, param.annotation)
             check_value(value, hint, f"{where}.{key}", param.default)
-            adapter = _adapter(hint)
+            adapter = _adapter(hint) if types else None
             try:
                 if adapter is not None:
                     adapter.validate_python(value)
@@ -152,7 +155,7 @@ class Registry:
         ``where`` is the config path shown in error messages (e.g. ``data`` or ``model.generator``).
         """
         fn = self.get(name)
-        self.check_settings(name, params, where, context)
+        self.check_settings(name, params, where, context, types=False)  # validate_call checks the types
         validate = pydantic.validate_call(config={"arbitrary_types_allowed": True})
         try:
             if inspect.isclass(fn):  # validate the constructor's arguments, then build as usual
