@@ -329,16 +329,17 @@ def _whole_number(value: Any, name: str) -> int:
     return int(value.__index__())
 
 
-def _use_loader_batch(data: Any, sets: list[str], typed: dict[str, Any]) -> None:
+def _use_loader_batch(data: Any, sets: list[str], typed: dict[str, Any], user_set: list[str]) -> None:
     """A DataLoader's ``batch_size`` becomes ``train.batch_size`` (put into ``typed``): its user built it to
     train with batches of that size, and ganforge draws its own batches from the loader's dataset, so the
     recipe's batch would silently replace it. A ``train.batch_size`` the user set (``batch_size=``, or in
-    ``overrides``) wins; when the two differ one note says so."""
+    ``overrides``) wins; when the two differ one note says so. ``user_set``: the keys the user chose, as
+    ``train`` lists them for :func:`defaults.user_keys`."""
     from ganforge.data.python_objects import loader_batch_size
 
     batch = loader_batch_size(data)
     key = "train.batch_size"
-    keys = defaults.user_keys([*sets, *(f"{k}=" for k in typed)])
+    keys = defaults.user_keys(user_set)
     if batch is None or "train" in keys:  # a whole train section given: the user's, as it is
         return
     if key not in keys:
@@ -398,7 +399,7 @@ def train(
         typed["seed"] = _whole_number(seed, "seed")
     typed.update({f"train.{k}": v for k, v in train_settings.items()})
     user_set = [*sets, *(f"{k}=" for k in typed)]  # keys the user chose: fitted defaults never change them
-    _use_loader_batch(data, sets, typed)
+    _use_loader_batch(data, sets, typed, user_set)
     if isinstance(model, GANModel):
         prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
         data, given_object = _source_for_model(model, data, "train")

@@ -450,7 +450,9 @@ def _best_checkpoint(run: Path) -> Path:
     run = check_run_dir(run)  # a missing or wrong folder is said as such, not as "no best checkpoint"
     folder = run / BEST_DIR
     if not (folder / "checkpoints").is_dir():
-        metric = BEST_METRIC_BY_KIND.get(_data_kind(run), "fid")
+        from ganforge.runs import recorded_kind
+
+        metric = BEST_METRIC_BY_KIND.get(recorded_kind(run), "fid")
         raise GanforgeError(
             f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best={metric} to keep one"
         )
@@ -461,15 +463,6 @@ def _best_checkpoint(run: Path) -> Path:
 BEST_METRIC_BY_KIND = {"numbers": "w1", "points": "w1", "table": "max:validation_quality",
                        "sequences": "min:discriminative_quick", "images": "fid"}
 
-
-def _data_kind(run: Path) -> str:
-    """The kind of data a run folder's data.json names ("" when it cannot be read)."""
-    import json
-
-    try:
-        return str(json.loads((run / "data.json").read_text(encoding="utf-8")).get("kind", ""))
-    except (OSError, ValueError, AttributeError):
-        return ""
 
 
 def _print_summary(path: Path, summary: dict, skip_said: bool = False) -> None:

@@ -179,7 +179,7 @@ def test_the_speed_shown_after_a_pause_counts_training_time_only(monkeypatch: py
     from types import SimpleNamespace
 
     controller = StudioController(EventHub(), paused=True)
-    controller.trainer = SimpleNamespace(step=40, _stop_signal=None)  # type: ignore[assignment]
+    controller.trainer = SimpleNamespace(step=40, stop_signal=None)  # type: ignore[assignment]
     monkeypatch.setattr(controller, "_publish_status", lambda: None)
     controller._rate = (time.perf_counter() - 60.0, 0)  # the last measurement, a minute (of pause) ago
     import threading
@@ -303,7 +303,7 @@ def test_the_last_trained_step_already_refuses_controls() -> None:
 
     controller = StudioController(EventHub())
     controller.trainer = SimpleNamespace(step=9, train_cfg=SimpleNamespace(steps=10), optimizers={},  # type: ignore[assignment]
-                                         gan=None, _stop_signal=None)
+                                         gan=None, stop_signal=None)
     controller.submit({"action": "pause"})
     controller.trainer.step = 10  # type: ignore[union-attr]
     with pytest.raises(GanforgeError, match="training has finished at step 10"):

@@ -193,7 +193,7 @@ class StudioController(Callback):
     # --- around each step -----------------------------------------------------------------------------
     def _stopping(self) -> bool:
         trainer = self.trainer
-        return trainer is not None and getattr(trainer, "_stop_signal", None) is not None or self.hub.closed
+        return trainer is not None and trainer.stop_signal is not None or self.hub.closed
 
     def _before_step(self) -> None:
         self._drain()
