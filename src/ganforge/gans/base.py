@@ -554,6 +554,9 @@ class GANModel(nn.Module):
         finally:
             self.train(was_training)
 
+    # options ``sample`` takes beyond ``generate``'s keywords (text-to-image: ``text``, turned into tokens there)
+    sampling_options_of_sample: tuple[str, ...] = ()
+
     def check_sampling_options(self, options: dict[str, Any]) -> None:
         """Every sampling option (``truncation``, ``mix_styles``, ``lengths``...) must be a named keyword of
         this model's ``generate`` (its ``**options`` does not count): an option another family understands
@@ -562,6 +565,7 @@ class GANModel(nn.Module):
         command line, so each option is named both ways: ``truncation (--truncation)``."""
         params = inspect.signature(self.generate).parameters
         known = [n for n, p in params.items() if n not in ("z", "y") and p.kind is not p.VAR_KEYWORD]
+        known += self.sampling_options_of_sample
         for key in options:
             if key not in known:
                 flags = ", ".join(option_words(k) for k in known) or "none"

@@ -53,7 +53,7 @@ from torch import Tensor
 from ganforge.data.base import Batch, DataSource
 from ganforge.data.vocabulary import Vocabulary, tokenize
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, Noise, Phase, frozen, option_words
+from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.registry import register_model
 from ganforge.nets.fusion import FusionGenerator, MatchingDiscriminator
 from ganforge.nets.text import (
@@ -87,6 +87,7 @@ class TextToImageGAN(GANModel):
 
     output_activation = "tanh"
     reads_text = True  # `ganforge sample --text` applies
+    sampling_options_of_sample = ("text",)  # its one sampling option; any other is refused (base class check)
 
     def __init__(
         self, vocab: Vocabulary, channels: int, size: int, *, noise_dim: int = 32, cell: str = "gru",
@@ -284,16 +285,6 @@ class TextToImageGAN(GANModel):
     def discriminate(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         tokens = self.bank_tokens(x.shape[0], x.device) if y is None else y
         return self.discriminator(x, *self.condition(tokens))
-
-    def check_sampling_options(self, options: dict[str, Any]) -> None:
-        """The base class's check (an option of another family, ``truncation`` or a misspelt ``truncaton``, is
-        one line naming it), with ``text`` (``--text``) as this model's one option: ``generate`` takes none."""
-        for key in options:
-            if key != "text":
-                raise GanforgeError(
-                    f"{option_words(key)}: this {type(self).__name__} model has no such sampling option (it is "
-                    f"for other model families); this model's options: {option_words('text')}"
-                )
 
     def sampling_captions(self, n: int, text: Any = None) -> tuple[Tensor, list[str]]:
         """Token ids (n, L) and the caption of each of ``n`` samples: ``text`` cycled, or without it training
