@@ -371,7 +371,7 @@ def image_report(
         # m of the compared images at random, another m for each split (seeded), not the first m: a set read from
         # class sub-folders comes in class order, and its first m images would hold only the first classes; and one
         # subset alone moves fid_matched by about 0.5 on digits (2.6-3.9 over five subsets of one run)
-        subsets = [_subset(n_fake, m, seed + r) for r in range(FLOOR_SPLITS)]  # indices; each copied when used
+        subsets = [random_halves(n_fake, m, seed + r)[0] for r in range(FLOOR_SPLITS)]  # indices; copied when used
         if "fid" in wanted:
             report["fid"] = frechet_distance(real_f, fake_f)
             floors, matched = [], []
@@ -418,11 +418,6 @@ def image_report(
         report.update(modes=counted["modes"], kl=counted["kl"])
         report.update(modes_real=reference_modes["modes"], kl_real=reference_modes["kl"])
     return report
-
-
-def _subset(n: int, m: int, seed: int) -> torch.Tensor:
-    """``m`` of ``n`` indices drawn at random from ``seed``."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:m]
 
 
 def _matched_prdc(
