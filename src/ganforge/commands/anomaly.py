@@ -230,8 +230,9 @@ def write_maps(files: list[Path], residual: object) -> None:
     from PIL import Image
 
     arr = np.asarray(residual)
+    for folder in {file.parent for file in files}:  # made once, not once per picture
+        folder.mkdir(parents=True, exist_ok=True)
     for file, r in zip(files, arr, strict=True):
-        file.parent.mkdir(parents=True, exist_ok=True)
         pixels = np.clip(r.mean(axis=0) / 2.0, 0, 1)
         with file.open("xb") as handle:  # "x": fails rather than replace a file that appeared since map_files
             Image.fromarray((pixels * 255).round().astype(np.uint8)).save(handle, format="PNG")

@@ -398,10 +398,9 @@ def _note_uncaptioned(folder: Path, table: Path, listed: dict[str, list[str]]) -
     """One note on stderr with the count of pictures directly in ``folder`` that ``table`` gives no caption:
     they are left out of training, which a user who captioned only some of them (or misspelt a name) should
     hear of rather than find a smaller data set."""
-    from ganforge.data.image_files import IMAGE_SUFFIXES
+    from ganforge.data.image_files import _images_in
 
-    pictures = [p for p in folder.iterdir()
-                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    pictures = _images_in(folder, recursive=False)
     used = {(folder / f).resolve() for f in listed}
     missing = sum(p.resolve() not in used for p in pictures)
     if missing:

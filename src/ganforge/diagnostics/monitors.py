@@ -345,7 +345,9 @@ class InstabilityMonitor(Monitor):
         return weight_norms(params)
 
     def on_start(self, trainer: Trainer) -> None:
-        if not self.initial_weights:  # a resumed run keeps the snapshot from its checkpoint
+        # a trainer's guard keeps the step-0 norms (``_initial_weights`` reads them): no second pass over the
+        # weights; a resumed run keeps the snapshot from its checkpoint
+        if getattr(trainer, "guard", None) is None and not self.initial_weights:
             self.initial_weights = self.weight_norms(trainer)
 
     def _initial_weights(self, trainer: Trainer, weights: dict[str, float]) -> dict[str, float]:
