@@ -54,9 +54,10 @@ def expected_seconds(kind: str, n: int, metrics: Sequence[str] = ()) -> float:
 
 
 def should_evaluate(
-    enabled: bool | None, kind: str, train_seconds: float, n: int = 2000, metrics: Sequence[str] = ()
+    enabled: bool | None, kind: str, train_seconds: float, n: int = 2000, metrics: Sequence[str] = (),
+    run_path: str = "RUN",
 ) -> tuple[bool, str]:
-    """(evaluate?, reason when not)."""
+    """(evaluate?, reason when not; its ``ganforge eval`` command names ``run_path``)."""
     if enabled is False:
         return False, "eval.enabled is false (--no-eval)"
     cost = expected_seconds(kind, n, metrics)
@@ -64,7 +65,7 @@ def should_evaluate(
         return True, ""
     return False, (
         f"the run trained {train_seconds:.0f} s, less than its {kind} evaluation would take (~{cost:.0f} s); "
-        "`ganforge eval RUN` evaluates it; eval.enabled=true (ganforge train --set) always does"
+        f"`ganforge eval {run_path}` evaluates it; eval.enabled=true (ganforge train --set) always does"
     )
 
 
@@ -85,8 +86,7 @@ def run_end_evaluation(
     of 3,000 rows is scored at the floor's 1,500; the table printed after says how many). An evaluation that
     fails with a one-line error (a folder of 5 pictures has no noise floor) is recorded as skipped with that
     reason: the training it follows is saved, and its summary must be written too."""
-    due, reason = should_evaluate(enabled, kind, train_seconds, n, metrics)
-    reason = reason.replace("`ganforge eval RUN`", f"`ganforge eval {run_path}`")
+    due, reason = should_evaluate(enabled, kind, train_seconds, n, metrics, run_path)
     if not due:
         if verbose:
             print(f"evaluation skipped: {reason}", file=sys.stderr, flush=True)
