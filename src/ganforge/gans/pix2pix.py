@@ -120,10 +120,11 @@ def per_picture_dropout(net: nn.Module, seeds: list[int]) -> Iterator[None]:
             x = inputs[0]
             start = offsets[index]
             offsets[index] += len(x)
-            keep = torch.empty_like(x, dtype=torch.bool)
+            masks = []
             for n in range(len(x)):
                 gen = torch.Generator().manual_seed((seeds[start + n] + 1_000_003 * (index + 1)) % 2**63)
-                keep[n] = (torch.rand(x.shape[1:], generator=gen) >= layer.p).to(x.device)
+                masks.append(torch.rand(x.shape[1:], generator=gen) >= layer.p)
+            keep = torch.stack(masks).to(x.device)  # drawn on the CPU, one copy to the device per layer
             return x * keep / (1.0 - layer.p)
 
         return apply
@@ -282,7 +283,7 @@ class Pix2Pix(GANModel):
         inputs = source.scaler.to_model(source.real(STANDING_SAMPLES, seed=STANDING_SEED).x).to(device)
         for net in (self.generator, self.ema_generator):
             if net is not None:
-                with self._translate_draws():  # each network sees translate's dropout draws
+                with self._translate_draws():  # the same dropout draws (from translate_seed) for each network
                     standing_statistics(net, inputs, dropout=self.test_dropout)
         return True
 
