@@ -90,9 +90,9 @@ def resolved_config(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _fill_penalty(name: str, spec: Any) -> dict[str, Any]:
     """A penalty's settings with its defaults; a bare number is its weight, as ``build_penalties`` reads it."""
-    from ganforge.gans.registry import PENALTIES
+    from ganforge.gans.registry import PENALTIES, penalty_settings
 
-    settings = spec if isinstance(spec, dict) else {"weight": spec}
+    settings = penalty_settings(spec)
     PENALTIES.check_settings(name, settings, f"model.penalties.{name}")
     return _merge(settings, signature_defaults(PENALTIES.get(name)))
 
@@ -103,7 +103,9 @@ def _weights_as_settings(raw: dict[str, Any]) -> dict[str, Any]:
     model = raw.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("penalties"), dict):
         return raw
-    penalties = {k: v if isinstance(v, dict) else {"weight": v} for k, v in model["penalties"].items()}
+    from ganforge.gans.registry import penalty_settings
+
+    penalties = {k: penalty_settings(v) for k, v in model["penalties"].items()}
     return {**raw, "model": {**model, "penalties": penalties}}
 
 

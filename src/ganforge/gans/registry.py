@@ -117,13 +117,16 @@ def available_memory() -> int | None:
     return None
 
 
+def penalty_settings(spec: Any) -> dict[str, Any]:
+    """A penalty's settings as a mapping: a bare number (``gp: 0.1``) is its weight."""
+    return spec if isinstance(spec, dict) else {"weight": spec}
+
+
 def build_penalties(specs: dict[str, Any] | None) -> list[Any]:
     """``{name: weight}`` or ``{name: {weight: w, every: k, ...}}`` -> penalty objects."""
-    out = []
-    for name, spec in (specs or {}).items():
-        settings = spec if isinstance(spec, dict) else {"weight": spec}
-        out.append(PENALTIES.build(name, settings, f"model.penalties.{name}"))
-    return out
+    return [
+        PENALTIES.build(name, penalty_settings(spec), f"model.penalties.{name}") for name, spec in (specs or {}).items()
+    ]
 
 
 def build_model(spec: dict[str, Any], source: DataSource) -> GANModel:
