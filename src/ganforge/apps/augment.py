@@ -489,11 +489,14 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     counts = _counts(ya, classes, per_class, ratio, balance)
     image = xa.ndim == 4
     nothing = not any(counts.values())  # no synthetic sample asked for (balanced already, 0 per class): no GAN
-    if nothing:
-        num_classes = len(classes)
-    elif run is not None:
+    if run is not None and not nothing:
         sampler, num_classes = _run_sampler(run, xa.shape[1:])
-    else:
+        missing = [int(c) for c in classes if int(c) >= num_classes]  # a label the run cannot generate
+        if missing:
+            raise GanforgeError(
+                f"augment: label {missing[0]} but the run generates {num_classes} classes (0..{num_classes - 1})"
+            )
+    elif not nothing:
         num_classes = int(ya.max()) + 1
         if image:
             mean, scale = np.float32(0.5), np.float32(0.5)
@@ -512,11 +515,6 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
             out = out.reshape(n, *xa.shape[1:]) * scale + mean
             return np.clip(out, 0, 1) if image else out
 
-    missing = [] if nothing else [int(c) for c in classes if int(c) >= num_classes]
-    if missing:
-        raise GanforgeError(
-            f"augment: label {missing[0]} but the run generates {num_classes} classes (0..{num_classes - 1})"
-        )
     keep = _filter(xa, ya, filter_confidence) if filter_confidence is not None and not nothing else None
     gen = torch.Generator().manual_seed(seed + 1)
     xs, ys = [], []
