@@ -151,8 +151,10 @@ class StudioController(Callback):
         if real is not None:
             self.maker = FrameMaker(trainer.gan, source.scaler, source.kind, tuple(source.sample_shape), real,
                                     seed=trainer.config.seed, info=source.info)
-        init = self.maker.init_message() if self.maker is not None else {"view": "images"}
-        init["objective"] = objective_label(trainer.gan)  # also where no frames are drawn (image-to-image)
+        if self.maker is not None:
+            init = self.maker.init_message()  # names the objective (objective_label) with the view
+        else:  # no frames drawn (image-to-image): the objective is still shown
+            init = {"view": "images", "objective": objective_label(trainer.gan)}
         init.update(mode="live", run=trainer.config.name, run_dir=str(trainer.run_dir or ""),
                     steps=trainer.train_cfg.steps, controls=self.capabilities(), phases=list(trainer.optimizers))
         from ganforge.objectives import OBJECTIVES
