@@ -241,3 +241,52 @@ def test_a_dataloaders_batch_size_is_the_runs_unless_batch_size_is_given(tmp_pat
     run = gf.train(gan(), data=loader, steps=2, out=tmp_path / "c", show_progress=False,
                    overrides=["train.batch_size=8"])
     assert run.config.train.batch_size == 8 and "train.batch_size=8 as you set it" in capsys.readouterr().err
+
+
+def test_data_without_a_recipe_trains_the_default_for_its_kind(tmp_path) -> None:
+    """gf.train(data=x) with no recipe took the package default, digits-cgan, and failed with "model.conditional:
+    data 'array' has no labels to condition on" for points, unlabelled pictures and gf.data.normal(10, 1) alike.
+    It now trains the kind's default, as `ganforge train FILE` does: `points` fitted to the rows, or `images`
+    (conditional when the data is labelled), a DataFrame as a table; a DataSource made in Python is recorded
+    so resume rebuilds it."""
+    import numpy as np
+
+    off = ["eval.enabled=false"]
+    points = gf.train(data=np.random.default_rng(0).normal(size=(300, 2)), steps=2, out=tmp_path / "p",
+                      overrides=off, show_progress=False)
+    assert points.config.model["penalties"] == {"r1": {"weight": 0.01, "every": 8}}  # fitted as the points recipe
+    assert points.sample(3).shape == (3, 2)
+    pictures = np.random.default_rng(0).integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
+    images = gf.train(data=pictures, steps=2, out=tmp_path / "i", overrides=off, show_progress=False)
+    assert images.config.model["generator"]["type"] == "dcgan" and not images.config.model.get("conditional")
+    labelled = torch.utils.data.TensorDataset(torch.as_tensor(pictures), torch.arange(40) % 2)
+    conditional = gf.train(data=labelled, steps=2, out=tmp_path / "c", overrides=off, show_progress=False)
+    assert conditional.config.model["conditional"] is True and conditional.sample(2, label=1).shape == (2, 1, 8, 8)
+    import pandas as pd
+
+    frame = pd.DataFrame({"size": np.arange(40.0) % 7, "kind": ["a", "b"] * 20})
+    table = gf.train(data=frame, steps=2, out=tmp_path / "t", show_progress=False)  # a table, as `train table.csv`
+    assert isinstance(table.gan, gf.TableGAN) and list(table.sample(rows=3).columns) == ["size", "kind"]
+    normal = gf.train(data=gf.data.normal(10, 1), steps=2, out=tmp_path / "n", overrides=off, show_progress=False)
+    assert normal.config.data == {"source": "normal", "mean": 10, "std": 1}
+    assert gf.resume(tmp_path / "n", steps=4, show_progress=False).step == 4
+
+
+def test_data_or_a_stray_value_as_the_first_argument_is_a_one_line_error(tmp_path) -> None:
+    """gf.train(x) read the array as a recipe path and raised pathlib's "File name too long"; recipe= went into
+    the train section as "unknown config key 'train.recipe'"."""
+    import numpy as np
+
+    from ganforge.errors import GanforgeError
+
+    x = np.zeros((10, 2))
+    with pytest.raises(GanforgeError, match=r"first argument is the recipe or GAN, got data \(a ndarray\); "
+                                            r"gf.train\(data=x\)"):
+        gf.train(x, out=tmp_path / "never")
+    with pytest.raises(GanforgeError, match="give the data as data="):
+        gf.train(torch.zeros(10, 2), x, out=tmp_path / "never")
+    with pytest.raises(GanforgeError, match="a recipe name, a YAML path, .* got int '3'"):
+        gf.train(3, out=tmp_path / "never")
+    with pytest.raises(GanforgeError, match=r"the recipe is the first argument, gf.train\('ring8', data"):
+        gf.train(data=x, recipe="ring8", out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()

@@ -23,7 +23,7 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_batch_size, check_compatible
 from ganforge.gans.registry import build_model
-from ganforge.recipes import is_data_file, resolve_recipe
+from ganforge.recipes import FILE_RECIPE, IMAGE_RECIPE, TABLE_RECIPE, is_data_file, resolve_recipe
 from ganforge.runs import (
     PYTHON_MODEL,
     Run,
@@ -276,6 +276,64 @@ def fitted_file_recipe(
     return raw, line, source
 
 
+# gf.train(data=x) with no recipe: the shipped default for x's kind of data, as `ganforge train FILE` chooses
+# for a file (the package default, digits-cgan, is a conditional GAN for the built-in digits)
+DEFAULT_FOR_KIND = {"numbers": FILE_RECIPE, "points": FILE_RECIPE, "images": IMAGE_RECIPE}
+MODEL_ARGUMENT_TYPES = (GANModel, str, Path, RunConfig, dict)
+
+
+def _is_table(data: Any) -> bool:
+    """A pandas DataFrame (not a Series): trained by ``gf.train(data=df)`` as a table, columns, names and types kept."""
+    from ganforge.data.python_objects import is_frame
+
+    return is_frame(data) and hasattr(data, "columns")
+
+
+def _source_section(source: DataSource) -> dict[str, Any]:
+    """The data section recording a DataSource made in Python: its registered name and scalar settings."""
+    return {"source": source.name, **{k: v for k, v in source.info.items() if isinstance(v, (int, float, str))}}
+
+
+def _check_model_argument(model: Any, data: Any) -> None:
+    """``gf.train``'s first argument is the model; data given there (``gf.train(x)``) is refused in one line
+    naming ``data=``, instead of being read as a recipe path (pathlib's "File name too long")."""
+    if model is None or isinstance(model, MODEL_ARGUMENT_TYPES):
+        return
+    from ganforge.data.python_objects import is_data_object
+
+    what = type(model).__name__
+    if is_data_object(model) or isinstance(model, DataSource):
+        hint = "gf.train(data=x) trains the default GAN for it" if data is None else "give the data as data="
+        raise GanforgeError(
+            f"gf.train: the first argument is the recipe or GAN, got data (a {what}); {hint}, or "
+            "gf.train(\"RECIPE\", x) a recipe on it"
+        )
+    raise GanforgeError(
+        f"gf.train: the first argument is a recipe name, a YAML path, a mapping, a RunConfig or a GAN object; "
+        f"got {what} {str(model)[:40]!r}"
+    )
+
+
+def _fitted_default_for(
+    source: DataSource, sets: list[str], typed: dict[str, Any], user_set: list[str], given_object: bool
+) -> tuple[RunConfig, str]:
+    """(config, the one line saying what was fitted) of ``gf.train(data=source)`` with no recipe: the kind's
+    shipped default (:data:`DEFAULT_FOR_KIND`), fitted to the data as ``ganforge train FILE`` fits it.
+    An in-memory array's data section is replaced by the copy saved in the run folder; a DataSource made
+    in Python (``gf.data.normal(10, 1)``) is recorded by its name and settings, so resume and eval rebuild it."""
+    from ganforge.recipes import load_recipe
+
+    raw = load_recipe(DEFAULT_FOR_KIND[source.kind])
+    raw["name"] = source.name
+    if not given_object:
+        raw["data"] = _source_section(source)
+    raw = apply_settings(apply_overrides(raw, sets), typed)
+    raw, line = defaults.for_user_file(raw, source, user_set)  # pictures: nothing fitted, their line comes later
+    config = parse_config(raw)
+    _resolve_data_paths(config)
+    return config, line
+
+
 def _source_for_model(model: GANModel | None, data: Any, call: str) -> tuple[DataSource, bool]:
     """(the DataSource for ``data`` given from Python with ``model``, whether it is an in-memory object that is
     saved beside the run). A model that prepares its own data (TableGAN: a DataFrame or .csv) reads it itself;
@@ -381,16 +439,27 @@ def train(
 ) -> Run:
     """Train a GAN and return its :class:`~ganforge.runs.Run`.
 
-    ``model`` is a recipe (name, YAML path, mapping, RunConfig; None = the default recipe) or a GAN object
-    built in Python. ``data`` is a DataSource, a numpy array, a tensor, a torch Dataset or a DataLoader
-    (required with a GAN object; a DataFrame or .csv path for ``TableGAN``; a DataLoader's ``batch_size`` is
-    the run's unless ``batch_size`` is given); with a recipe it is optional and
-    may also be a source name (``"moons"``) or a data file or folder (``"series.csv"``, a ``Path``: the recipe
-    trained on it, as ``ganforge train series.csv --recipe timeseries-gru``; with no recipe, the file's own
-    default GAN, as ``ganforge train series.csv``). ``steps``,
+    ``model`` is a recipe (name, YAML path, mapping, RunConfig) or a GAN object built in Python; None = the
+    default for ``data``'s kind: the ``points`` recipe fitted to numbers or points, ``images`` for pictures
+    (as ``ganforge train FILE`` chooses), ``TableGAN`` for a DataFrame, else the package's default recipe.
+    ``data`` is a DataSource, a numpy array, a tensor, a list, a torch Dataset or a DataLoader (required with
+    a GAN object; a DataFrame or .csv path for ``TableGAN``; a DataLoader's ``batch_size`` is the run's
+    unless ``batch_size`` is given); with a recipe it is optional and may also be a source name
+    (``"moons"``) or a data file or folder (``"series.csv"``, a ``Path``: the recipe trained on it, as
+    ``ganforge train series.csv --recipe timeseries-gru``; with no recipe, the file's own default GAN, as
+    ``ganforge train series.csv``). ``steps``,
     ``seed`` and other ``train.*`` settings (``batch_size=...``) override the recipe. The run folder is
     ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
+    _check_model_argument(model, data)
+    if "recipe" in train_settings:
+        raise GanforgeError(
+            f"gf.train(recipe=...): the recipe is the first argument, gf.train({train_settings['recipe']!r}, data, ...)"
+        )
+    if model in (None, TABLE_RECIPE) and _is_table(data):  # a DataFrame: the table GAN, as `ganforge train t.csv`
+        from ganforge.gans.tablegan import TableGAN
+
+        model = TableGAN()
     sets = list(overrides or [])
     typed: dict[str, Any] = {}  # Python values go into the config as they are (no string round trip)
     if steps is not None:
@@ -403,10 +472,7 @@ def train(
     if isinstance(model, GANModel):
         prepare = getattr(model, "prepare_data", None)  # models that build their networks for the data (tables)
         data, given_object = _source_for_model(model, data, "train")
-        data_section = {
-            "source": data.name,
-            **{k: v for k, v in data.info.items() if isinstance(v, (int, float, str))},
-        }
+        data_section = _source_section(data)
         model_section: dict[str, Any] = {"type": PYTHON_MODEL}
         section = getattr(model, "config_section", None)  # a built-in model made in Python (TableGAN)
         if section is not None:
@@ -451,17 +517,21 @@ def train(
         _announce(line, show_progress)
         data_rng = seed_everything(config.seed)
     else:
-        config = build_config(model, sets, typed)
-        data_rng = seed_everything(config.seed)
         if data is not None and not isinstance(data, (DataSource, str)):
             from ganforge.data.python_objects import source_from_object
 
             data = source_from_object(data)  # an array, tensor, Dataset or DataLoader with a recipe's model
             given_object = True
+        defaulted = model is None and isinstance(data, DataSource) and data.kind in DEFAULT_FOR_KIND
+        if defaulted:
+            config, line = _fitted_default_for(data, sets, typed, user_set, given_object)
+            _announce(line, show_progress)
+        else:
+            config = build_config(model, sets, typed)
+        data_rng = seed_everything(config.seed)
         source = data if isinstance(data, DataSource) else source_from_config(config.data)
-        if source.kind == "images" and data is None and isinstance(model, (str, Path)) and Path(model).exists():
-            from ganforge.recipes import captions_hint, pairs_hint
-
+        user_pictures = data is None and isinstance(model, (str, Path)) and Path(model).exists()
+        if source.kind == "images" and (user_pictures or defaulted):
             labelled = (source.num_classes or 0) >= 2 and "model.conditional" not in defaults.user_keys(user_set)
             if labelled and config.model.get("conditional") is None:  # class sub-folders, or an .npz's labels
                 config.model["conditional"] = True
@@ -470,8 +540,11 @@ def train(
                 line += (f"; conditional on its {source.num_classes} classes (sample one with --label NAME; "
                          "--set model.conditional=false for one GAN of all pictures)")
             _announce(line, show_progress)
-            _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
-            _announce(captions_hint(Path(model)), show_progress)
+            if user_pictures:
+                from ganforge.recipes import captions_hint, pairs_hint
+
+                _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
+                _announce(captions_hint(Path(model)), show_progress)
         elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
             from ganforge.data.pairs import pairs_line
 

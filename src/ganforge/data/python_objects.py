@@ -1,5 +1,6 @@
 """Real data handed to ``gf.train(gan, data=...)`` as a Python object: a numpy array, a tensor, a torch
-``Dataset`` or a ``DataLoader``.
+``Dataset`` or a ``DataLoader``; a list of numbers, or a pandas DataFrame / Series of numbers, is read as an array
+(a DataFrame with text or category columns is a table: ``gf.TableGAN``).
 
 Arrays of shape (N,) or (N, D) are numbers / points (data units kept; the generator's scaler maps them);
 (N, H, W) and (N, C, H, W) with C in {1, 3} are images, uint8 divided by 255, floats expected in [0, 1].
@@ -27,7 +28,28 @@ def is_channels_last(shape: tuple[int, ...]) -> bool:
 
 
 def is_data_object(obj: Any) -> bool:
-    return isinstance(obj, (np.ndarray, torch.Tensor, torch.utils.data.Dataset, torch.utils.data.DataLoader))
+    return isinstance(obj, (np.ndarray, torch.Tensor, torch.utils.data.Dataset, torch.utils.data.DataLoader,
+                            list)) or is_frame(obj)
+
+
+def is_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a pandas DataFrame or Series (duck-typed: pandas is not imported for this)."""
+    return not isinstance(obj, np.ndarray) and hasattr(obj, "to_numpy") and hasattr(obj, "dtypes")
+
+
+def _as_array(obj: Any) -> np.ndarray:
+    """A list, DataFrame or Series of numbers as an array; text columns and ragged lists in one line."""
+    if is_frame(obj) and hasattr(obj, "select_dtypes"):
+        other = [str(c) for c in obj.select_dtypes(exclude=["number", "bool"]).columns]
+        if other:
+            raise GanforgeError(
+                f"data: the DataFrame's columns {', '.join(other[:3])}{' ...' if len(other) > 3 else ''} are not "
+                "numbers; a table of mixed columns trains with gf.train(data=df) (no recipe) or gf.TableGAN()"
+            )
+    try:
+        return np.array(obj.to_numpy() if is_frame(obj) else obj)  # a copy: a frame's array may be read-only
+    except ValueError:
+        raise GanforgeError("data: the list's rows differ in length; give a rectangular array of numbers") from None
 
 
 def loader_batch_size(obj: Any) -> int | None:
@@ -75,8 +97,13 @@ def source_from_object(obj: Any, name: str = "array") -> DataSource:
         obj = obj.dataset
     if isinstance(obj, torch.utils.data.Dataset) and not isinstance(obj, torch.Tensor):
         x, labels = _from_dataset(obj)
+    elif isinstance(obj, torch.Tensor):
+        x = obj.detach().cpu()
     else:
-        x = torch.as_tensor(np.asarray(obj)) if isinstance(obj, np.ndarray) else obj.detach().cpu()
+        array = obj if isinstance(obj, np.ndarray) else _as_array(obj)
+        if array.dtype.kind not in "biuf":  # text, objects, dates: torch's TypeError listed its dtypes instead
+            raise GanforgeError(f"data: expected numbers, got an array of {array.dtype}")
+        x = torch.as_tensor(array)
     if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int16, torch.int32,
                                                                            torch.int64)):
         raise GanforgeError(f"data: expected numbers, got an array of {x.dtype}")
