@@ -71,8 +71,10 @@ def test_dragan_matches_hand_computation_at_perturbed_reals() -> None:
     a = 1.3
     d = Quadratic(a)
     value, grad = _value_and_grad(DRAGAN(weight=2.0, scale=0.5), d, real, fake, seed=11)
-    torch.manual_seed(11)
-    x = real + 0.5 * real.std(dim=0, keepdim=True) * torch.rand_like(real)
+    torch.manual_seed(11)  # the authors' code: x_p = x + c std(all values) u, then x + alpha (x_p - x)
+    perturbed = real + 0.5 * real.numpy().std(ddof=1) * torch.rand_like(real)
+    alpha = torch.rand(real.shape[0], 1)
+    x = real + alpha * (perturbed - real)
     r = x.norm(dim=1)
     assert value == pytest.approx((2 * ((a * r - 1) ** 2).mean()).item(), rel=1e-5)
     assert grad == pytest.approx((2 * (2 * (a * r - 1) * r).mean()).item(), rel=1e-5)
@@ -100,6 +102,31 @@ def test_gradient_norm_is_taken_per_pack_for_packed_discriminators() -> None:
     assert sq.shape == (2,)
     expected = x.detach().reshape(2, 8).pow(2).sum(1)  # grad = x, norm^2 over the 4 samples of a pack
     assert torch.allclose(sq, expected)
+
+
+def test_a_packed_critic_is_penalized_on_the_line_between_packs() -> None:
+    """WGAN-GP and DRAGAN drew eps per sample, so a packed input (PacGAN; TableGAN's default pack 10) mixed
+    different weights inside one pack and did not lie between a real pack and a fake pack (CTGAN's code
+    draws one per pack)."""
+    pack = 3
+    seen = []
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x.detach().clone())
+        return x.reshape(-1, pack * 2).sum(1, keepdim=True)
+
+    real, fake = torch.zeros(12, 2), torch.ones(12, 2)
+    logits = torch.zeros(12 // pack, 1)
+    GradientPenalty(1.0).value(PenaltyInputs(critic, real, fake, logits, logits, None, 0))
+    packs = seen[0].reshape(4, pack * 2)  # each row: one pack's 3 samples x 2 values, all equal to its eps
+    assert torch.equal(packs, packs[:, :1].expand(4, pack * 2)) and len(set(packs[:, 0].tolist())) == 4
+    real = torch.randn(12, 2, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(5)
+    DRAGAN(1.0).value(PenaltyInputs(critic, real, fake, logits, logits, None, 0))
+    torch.manual_seed(5)
+    perturbed = real + 0.5 * real.std() * torch.rand_like(real)
+    alpha = torch.rand(4, 1).repeat_interleave(pack, dim=0)
+    assert torch.allclose(seen[1], real + alpha * (perturbed - real))
 
 
 def test_lazy_penalty_skips_steps_and_scales_weight() -> None:

@@ -10,7 +10,7 @@ name       where the gradient is taken           term                           
 ``gp``     x_hat = eps x + (1 - eps) G(z)       lambda E (||grad D(x_hat)|| - 1)^2   Gulrajani et al. 2017
 ``r1``     real x                               gamma/2 E ||grad D(x)||^2            Mescheder et al. 2018
 ``r2``     fake G(z)                            gamma/2 E ||grad D(G(z))||^2         Mescheder et al. 2018
-``dragan`` x + delta, delta ~ c std(x) U[0, 1]  lambda E (||grad D(x + delta)|| - 1)^2  Kodali et al. 2017
+``dragan`` x + a c std(x) u; a, u ~ U[0, 1]     lambda E (||grad D(x_hat)|| - 1)^2   Kodali et al. 2017
 =========  ===================================  ===================================  =====================
 
 "Per sample" means per discriminator *output*: a packed discriminator (PacGAN) reads m samples per
@@ -40,6 +40,14 @@ def gradient_norm_squared(outputs: Tensor, inputs: Tensor) -> Tensor:
     return grad.reshape(rows, -1).pow(2).sum(1)
 
 
+def interpolate(start: Tensor, end: Tensor, pack: int = 1) -> Tensor:
+    """``start + eps (end - start)``, eps ~ U[0, 1] per discriminator input: samples ``i*pack ..
+    (i+1)*pack - 1`` (pack i) share one eps, so a packed input lies on the line between the two packs."""
+    shape = (start.shape[0] // pack, *([1] * (start.dim() - 1)))
+    eps = torch.rand(shape, device=start.device, dtype=start.dtype).repeat_interleave(pack, dim=0)
+    return start.detach() + eps * (end.detach() - start.detach())
+
+
 def _norm(sq: Tensor) -> Tensor:
     """||g|| from ||g||^2, with a gradient that stays finite at 0 (sqrt's derivative is infinite there)."""
     return (sq + 1e-12).sqrt()
@@ -47,8 +55,10 @@ def _norm(sq: Tensor) -> Tensor:
 
 class GradientPenalty(Penalty):
     """WGAN-GP (Gulrajani et al. 2017): ``lambda * E_x_hat (||grad_x_hat D(x_hat)||_2 - 1)^2`` with
-    ``x_hat = eps * x + (1 - eps) * G(z)``, eps ~ U[0, 1] drawn per sample: the critic's gradient norm
-    is pulled to 1 on straight lines between real and generated samples, a soft 1-Lipschitz constraint.
+    ``x_hat = eps * x + (1 - eps) * G(z)``, eps ~ U[0, 1] drawn per discriminator input: the critic's
+    gradient norm is pulled to 1 on straight lines between real and generated inputs, a soft 1-Lipschitz
+    constraint. A packed critic's input is a pack of m samples, so one eps serves the whole pack (as
+    CTGAN's code does): with a draw per sample the point would not lie on the line between the two packs.
     ``weight`` is lambda (10 in the paper); ``center`` is the target norm (1; 0 gives the zero-centred
     variant of Thanh-Tung et al. 2019)."""
 
@@ -58,12 +68,12 @@ class GradientPenalty(Penalty):
         super().__init__(weight, every)
         self.center = float(center)
 
-    def interpolates(self, real: Tensor, fake: Tensor) -> Tensor:
-        eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
-        return eps * real.detach() + (1.0 - eps) * fake.detach()
+    def interpolates(self, real: Tensor, fake: Tensor, pack: int = 1) -> Tensor:
+        return interpolate(fake, real, pack)
 
     def value(self, inputs: PenaltyInputs) -> Tensor:
-        x_hat = self.interpolates(inputs.real, inputs.fake).requires_grad_(True)
+        pack = inputs.real.shape[0] // max(1, inputs.real_logits.shape[0])  # samples per discriminator output
+        x_hat = self.interpolates(inputs.real, inputs.fake, pack).requires_grad_(True)
         sq = gradient_norm_squared(inputs.discriminator(x_hat), x_hat)
         return (_norm(sq) - self.center).pow(2).mean()
 
@@ -91,11 +101,13 @@ class R2(Penalty):
 
 
 class DRAGAN(Penalty):
-    """DRAGAN (Kodali et al. 2017): ``lambda * E (||grad D(x + delta)||_2 - 1)^2`` around the real data,
-    delta = c * std(x) * u with u ~ U[0, 1] per coordinate and std(x) the per-coordinate standard
-    deviation of the real batch (the authors' code; c = 0.5). Penalizing sharp gradients near the reals
-    is what keeps D from forming the sharp local optima that cause mode collapse. ``weight`` is lambda
-    (10 in the paper), ``scale`` is c."""
+    """DRAGAN (Kodali et al. 2017): ``lambda * E (||grad D(x_hat)||_2 - 1)^2`` near the real data, as the
+    authors' code computes it: a perturbed copy ``x_p = x + c * std(x) * u``, u ~ U[0, 1] per value and
+    std(x) the standard deviation of all values of the real batch (one number), then ``x_hat = x + alpha
+    (x_p - x)`` with alpha ~ U[0, 1] per discriminator input (one per pack, as for WGAN-GP). The paper
+    writes x + delta, delta ~ N(0, cI); the code's form is the one its results come from. Penalizing sharp
+    gradients near the reals is what keeps D from forming the sharp local optima that cause mode collapse.
+    ``weight`` is lambda (10 in the paper), ``scale`` is c (0.5)."""
 
     name = "dragan"
 
@@ -104,13 +116,15 @@ class DRAGAN(Penalty):
         self.scale = float(scale)
 
     def perturb(self, real: Tensor) -> Tensor:
+        """``x_p = x + c * std(x) * u``: the far end of the segments the penalty samples."""
         real = real.detach()
-        std = real.std(dim=0, keepdim=True) if real.shape[0] > 1 else torch.ones_like(real[:1])
+        std = real.std() if real.numel() > 1 else real.new_ones(())
         return real + self.scale * std * torch.rand_like(real)
 
     def value(self, inputs: PenaltyInputs) -> Tensor:
-        x = self.perturb(inputs.real).requires_grad_(True)
-        sq = gradient_norm_squared(inputs.discriminator(x), x)
+        pack = inputs.real.shape[0] // max(1, inputs.real_logits.shape[0])
+        x_hat = interpolate(inputs.real, self.perturb(inputs.real), pack).requires_grad_(True)
+        sq = gradient_norm_squared(inputs.discriminator(x_hat), x_hat)
         return (_norm(sq) - 1.0).pow(2).mean()
 
 
