@@ -134,3 +134,19 @@ def test_noise_dim_is_read_from_a_first_linear_layer_and_a_contradicting_one_is_
             return self.out(torch.relu(self.inp(z)))
 
     assert GAN(OutOfOrder(), d, noise_dim=2).noise.shape == (2,)  # it runs on 2: not a contradiction
+
+
+def test_label_smoothing_is_refused_where_the_loss_has_no_bce_target() -> None:
+    """label_smoothing with hinge, least squares or Wasserstein gave the very same loss as without it, silently;
+    a share outside [0, 1) flipped or erased the real target."""
+    g, d = nn.Linear(2, 2), nn.Linear(2, 1)
+    for objective in ("hinge", "least_squares", "wasserstein"):
+        with pytest.raises(GanforgeError, match=f"BCE objectives .* objective '{objective}' has no real target"):
+            GAN(g, d, 2, objective, label_smoothing=0.1)
+        assert GAN(g, d, 2, objective).label_smoothing == 0.0
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(GanforgeError, match=r"give a share in \[0, 1\)"):
+            GAN(g, d, 2, "nonsaturating", label_smoothing=bad)
+    smoothed = GAN(g, d, 2, "nonsaturating", label_smoothing=0.2)
+    real, fake = torch.tensor([[0.5], [2.0]]), torch.tensor([[-1.0], [0.3]])
+    assert smoothed.discriminator_loss(real, fake) > GAN(g, d, 2, "nonsaturating").discriminator_loss(real, fake)

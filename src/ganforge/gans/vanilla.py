@@ -79,6 +79,20 @@ def _runs_on(generator: nn.Module, dim: int) -> bool:
         torch.set_rng_state(state)
 
 
+def _checked_smoothing(value: float, objective: Any, name: str) -> float:
+    """One-sided label smoothing (Salimans et al. 2016): D's real target 1 - s in the BCE loss. The hinge,
+    least-squares and Wasserstein losses have no BCE target, and the setting did nothing there without a word."""
+    smoothing = float(value)
+    if not 0.0 <= smoothing < 1.0:
+        raise GanforgeError(f"model.label_smoothing={value}: give a share in [0, 1), e.g. 0.1 (real target 0.9)")
+    if smoothing and objective.discriminator is not bce_discriminator_loss:
+        raise GanforgeError(
+            f"model.label_smoothing applies to the BCE objectives (minimax, nonsaturating); objective '{name}' "
+            "has no real target to smooth: leave label_smoothing out, or --set model.objective=nonsaturating"
+        )
+    return smoothing
+
+
 class GAN(GANModel):
     """A generator and a discriminator trained against each other with a named objective.
 
@@ -122,7 +136,7 @@ class GAN(GANModel):
         self.n_critic = int(n_critic)
         self.num_classes = num_classes
         self.output_activation = output_activation_of(generator)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _checked_smoothing(label_smoothing, self.objective, objective)
         self.penalties = list(penalties)
         self.clip_weights = clip_weights
 
