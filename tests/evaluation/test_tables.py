@@ -74,6 +74,14 @@ def test_chunked_nearest_distance_equals_brute_force() -> None:
     assert np.allclose(nearest_distances(q, r, chunk=7), brute, atol=1e-4)
 
 
+def test_an_exact_copy_is_at_distance_zero() -> None:
+    """|q|^2 - 2 q.r + |r|^2 in float32 left copies of 40-column rows up to 3e-3 away from themselves (a tie
+    tolerance of 1e-6 then read them as farther than an equally copied holdout row)."""
+    rows = np.random.default_rng(0).uniform(0, 5, size=(500, 40))
+    shuffled = rows[np.random.default_rng(1).permutation(500)]
+    assert nearest_distances(shuffled, rows, chunk=64).max() == 0.0
+
+
 def test_ml_efficacy_follows_sdgym_problem_types(source) -> None:
     assert problem_type(source.transformer, "label") == "binary_classification"
     assert problem_type(source.transformer, "group") == "multiclass_classification"
