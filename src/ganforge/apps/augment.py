@@ -360,8 +360,9 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
     D's mean outputs as probabilities (the keys of ``ganforge.log_keys``): ``ganforge augment`` draws
     ``ganforge train``'s progress line with it, since the default 4,000 steps take minutes on a CPU.
 
-    ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images of side 2^k >= 8) or ``"auto"`` (conv where
-    it fits, else mlp). ``lecam``: weight of the LeCam regularizer (Tseng et al. 2021) added to D's loss,
+    ``r1``: R1's gamma, the term gamma/2 E||grad_x D(x)||^2 on real batches (a recipe's
+    ``penalties.r1.weight`` is gamma/2 instead). ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images
+    of side 2^k >= 8) or ``"auto"`` (conv where it fits, else mlp). ``lecam``: weight of the LeCam regularizer (Tseng et al. 2021) added to D's loss,
     lecam * (E[relu(D(x) - a_F)^2] + E[relu(a_R - D(G(z)))^2]) with a_R, a_F moving averages (decay 0.99)
     of D's mean output on real and fake batches: it keeps D's outputs near where they have been instead
     of pushing real and fake apart without bound on a few images. 0 (the default) turns it off."""
