@@ -48,7 +48,7 @@ def test_generator_and_discriminator_losses_match_hand_computation() -> None:
     def quad(x: torch.Tensor) -> torch.Tensor:  # the 2x2 quadrant means
         return x.reshape(3, 2, 2, 2, 2).mean(dim=(2, 4))
 
-    ls_g = lambda d: 0.5 * ((d - 1) ** 2).mean()  # noqa: E731 - least-squares generator loss
+    ls_g = lambda d: ((d - 1) ** 2).mean()  # noqa: E731 - the paper's generator MSE (no 1/2)
     adv_b = ls_g(3.0 * quad(0.5 * a))  # D_B(G(a))
     adv_a = ls_g(2.0 * quad(1.5 * b))  # D_A(F(b))
     cycle_a = (0.75 * a - a).abs().mean()  # F(G(a)) = 1.5 * 0.5 * a

@@ -11,9 +11,10 @@ discriminators ``D_B`` (``discriminator.b``) and ``D_A`` (``discriminator.a``). 
     D phase:  minimize  J_D(D_A(a), D_A(pool_A(F(b)))) + J_D(D_B(b), D_B(pool_B(G(a))))
               over both discriminators, on the same real batch,
 
-with ``||.||_1`` the mean absolute error, the least-squares objective by default (J_D = 1/2 E(D(x) - 1)^2 +
-1/2 E D(G(z))^2, J_G = 1/2 E(D(G(z)) - 1)^2; the paper's generator MSE has no 1/2, so its adversarial term
-weighs twice ours relative to lambda_cyc = 10) and history pools of 50 generated images per domain
+with ``||.||_1`` the mean absolute error, the least-squares objective by default as the paper and its code
+write it (J_D = 1/2 E(D(x) - 1)^2 + 1/2 E D(G(z))^2, and J_G = E(D(G(z)) - 1)^2, the plain MSE: twice the
+objective's own 1/2-weighted J_G, so the adversarial term keeps the paper's weight beside lambda_cyc = 10)
+and history pools of 50 generated images per domain
 (Shrivastava et al. 2017). The pools are part of the model's ``state_dict`` (stored images and their RNG
 state), so a resumed run draws exactly what the uninterrupted one would.
 """
@@ -128,6 +129,8 @@ class CycleGAN(GANModel):
         self.pool_b = PoolState(pool_size, pool_seed + 1, shape_b or shape_a)
         self.objective = get_objective(objective)
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        # the paper's generator MSE E(D(G(a)) - 1)^2 is 2x the least-squares objective's J_G (LSGAN's 1/2)
+        self.adversarial_weight = 2.0 if self.objective.name == "least_squares" else 1.0
         self.output_activation = "tanh"
         self._cached: tuple[Tensor, Tensor, Tensor, Tensor] | None = None
 
@@ -141,8 +144,8 @@ class CycleGAN(GANModel):
         g, f = self.generator["a2b"], self.generator["b2a"]
         fake_b, fake_a = g(real_a), f(real_b)
         with frozen(self.discriminator):
-            adv_b = self.objective.generator(self._judge("b", fake_b))
-            adv_a = self.objective.generator(self._judge("a", fake_a))
+            adv_b = self.adversarial_weight * self.objective.generator(self._judge("b", fake_b))
+            adv_a = self.adversarial_weight * self.objective.generator(self._judge("a", fake_a))
         cycle_a = cycle_consistency_loss(real_a, f(fake_b))
         cycle_b = cycle_consistency_loss(real_b, g(fake_a))
         terms = {"adv_a": adv_a, "adv_b": adv_b, "cycle_a": cycle_a, "cycle_b": cycle_b}
