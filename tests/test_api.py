@@ -290,3 +290,52 @@ def test_data_or_a_stray_value_as_the_first_argument_is_a_one_line_error(tmp_pat
     with pytest.raises(GanforgeError, match=r"the recipe is the first argument, gf.train\('ring8', data"):
         gf.train(data=x, recipe="ring8", out=tmp_path / "never")
     assert not (tmp_path / "never").exists()
+
+
+def test_a_run_that_fails_before_its_first_log_leaves_its_folder_as_it_was(tmp_path) -> None:
+    """A network that fails at step 1 left config.yaml and data.json behind: the same out= was then refused
+    ("already exists ... continue it with resume"), and that resume had nothing to continue."""
+
+    class FailsWhileTraining(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if torch.is_grad_enabled():
+                raise RuntimeError("the user's bug")
+            return self.fc(x)
+
+    with pytest.raises(RuntimeError, match="the user's bug"):
+        gf.train(gf.GAN(nn.Linear(1, 1), FailsWhileTraining()), data=gf.data.normal(10, 1), steps=5,
+                 out=tmp_path / "r", show_progress=False)
+    assert not (tmp_path / "r").exists()
+    (tmp_path / "kept").mkdir()  # a folder the user made stays, empty
+    with pytest.raises(RuntimeError, match="the user's bug"):
+        gf.train(gf.GAN(nn.Linear(1, 1), FailsWhileTraining()), data=gf.data.normal(10, 1), steps=5,
+                 out=tmp_path / "kept", show_progress=False)
+    assert (tmp_path / "kept").is_dir() and not any((tmp_path / "kept").iterdir())
+    run = gf.train(gf.GAN(nn.Linear(1, 1), nn.Linear(1, 1)), data=gf.data.normal(10, 1), steps=5,
+                   out=tmp_path / "r", show_progress=False)
+    assert run.step == 5
+
+
+def test_python_arguments_of_the_wrong_kind_are_one_line_errors(tmp_path) -> None:
+    """gf.train("ring8", 5) gave an IndexError from the data reader, overrides="train.steps=3" was read letter by
+    letter, out=123 reached pathlib, resume(steps=12.5) trained to step 12 and resume(run) reached pathlib."""
+    from ganforge.errors import GanforgeError
+
+    with pytest.raises(GanforgeError, match=r"second argument is the data, got 5; did you mean steps=5\?"):
+        gf.train("ring8", 5)
+    with pytest.raises(GanforgeError, match=r"give a list of KEY=VALUE strings, e.g. \['train.steps=3'\]"):
+        gf.train("ring8", overrides="train.steps=3", out=tmp_path / "never")
+    with pytest.raises(GanforgeError, match=r"give a list of KEY=VALUE"):
+        gf.build_config("ring8", "train.steps=3")
+    with pytest.raises(GanforgeError, match=r"out=123: give a path"):
+        gf.train("ring8", out=123)
+    run = gf.train("uniform", steps=2, out=tmp_path / "r", show_progress=False, overrides=["eval.enabled=false"])
+    with pytest.raises(GanforgeError, match=r"steps=12.5: give a whole number"):
+        gf.resume(run, steps=12.5)
+    with pytest.raises(GanforgeError, match=r"evaluate='no'\): give True, False or None"):
+        gf.resume(run, steps=4, evaluate="no")
+    assert gf.resume(run, steps=4, show_progress=False).step == 4  # a Run names its own folder

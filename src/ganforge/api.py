@@ -97,13 +97,23 @@ def build_config(
         raw = recipe
     else:
         raw = resolve_recipe(recipe)
+    overrides = _override_strings(overrides)
+    if settings is not None and not isinstance(settings, dict):
+        raise GanforgeError(f"settings={settings!r}: give a mapping of dotted keys to values: {{'train.steps': 3}}")
     before = raw.get("data") if isinstance(raw.get("data"), dict) else {}
-    raw = apply_overrides(raw, overrides or [])
+    raw = apply_overrides(raw, overrides)
     raw = apply_settings(raw, settings or {})
-    raw = _drop_keys_of_old_source(before, raw, [*(overrides or []), *(f"{k}=" for k in settings or {})])
+    raw = _drop_keys_of_old_source(before, raw, [*overrides, *(f"{k}=" for k in settings or {})])
     config = parse_config(raw)
     _resolve_data_paths(config)
     return config
+
+
+def _override_strings(overrides: list[str] | None) -> list[str]:
+    """``overrides`` as a list; one string was read letter by letter ("--set 't': expected KEY=VALUE")."""
+    if isinstance(overrides, str):
+        raise GanforgeError(f"overrides={overrides!r}: give a list of KEY=VALUE strings, e.g. [{overrides!r}]")
+    return list(overrides or [])
 
 
 def _drop_keys_of_old_source(before: dict[str, Any], raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -289,6 +299,28 @@ def _is_table(data: Any) -> bool:
     return is_frame(data) and hasattr(data, "columns")
 
 
+def _discard_unstarted_run(path: Path) -> None:
+    """After a new run failed before its first log and its first checkpoint (a network that fails at step 1,
+    a setting refused at the first step), remove what this call wrote into its folder, which was empty when
+    it was claimed: the config and data copy left behind blocked the same ``out=`` ("already exists ...
+    continue it with resume"), and the resume it suggested had nothing to continue. A run that logged or
+    saved anything is kept for ``diagnose`` and ``resume``."""
+    import shutil
+
+    from ganforge.training.checkpoint import CHECKPOINTS_DIR
+
+    if not is_main_process() or not path.is_dir():
+        return
+    log = path / "metrics.jsonl"
+    if any((path / CHECKPOINTS_DIR).glob("*")) or (log.exists() and log.stat().st_size > 0):
+        return
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def _source_section(source: DataSource) -> dict[str, Any]:
     """The data section recording a DataSource made in Python: its registered name and scalar settings."""
     return {"source": source.name, **{k: v for k, v in source.info.items() if isinstance(v, (int, float, str))}}
@@ -377,6 +409,16 @@ def _announce(line: str, show_progress: bool) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def _path_argument(value: Any, name: str) -> Path:
+    """A folder or file argument given from Python as a str or an os.PathLike (out=123 reached pathlib's
+    TypeError)."""
+    import os
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise GanforgeError(f"{name}={value!r}: give a path (a str or pathlib.Path)")
+    return Path(value)
+
+
 def _whole_number(value: Any, name: str) -> int:
     """``steps`` / ``seed`` given from Python as a whole number (``int("abc")``'s ValueError said nothing of
     which argument); the config's own checks (e.g. steps > 0) follow."""
@@ -452,6 +494,10 @@ def train(
     ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     _check_model_argument(model, data)
+    if isinstance(data, (int, float)) and not isinstance(data, bool) and steps is None:
+        raise GanforgeError(f"gf.train: the second argument is the data, got {data!r}; did you mean steps={data!r}?")
+    if out is not None:
+        out = _path_argument(out, "out")
     if "recipe" in train_settings:
         raise GanforgeError(
             f"gf.train(recipe=...): the recipe is the first argument, gf.train({train_settings['recipe']!r}, data, ...)"
@@ -460,7 +506,7 @@ def train(
         from ganforge.gans.tablegan import TableGAN
 
         model = TableGAN()
-    sets = list(overrides or [])
+    sets = _override_strings(overrides)
     typed: dict[str, Any] = {}  # Python values go into the config as they are (no string round trip)
     if steps is not None:
         typed["train.steps"] = _whole_number(steps, "steps")
@@ -498,6 +544,9 @@ def train(
                 config.data = _save_array_data(data, path)
             register_in_process_model(path, model)
             return _run(config, model, data, data_rng, path, show_progress, resume=False)
+        except BaseException:
+            _discard_unstarted_run(path)
+            raise
         finally:
             release_run_lock(path)
     if _names_data_path(data):  # gf.train("timeseries-gru", data="series.csv"): as `ganforge train FILE --recipe`
@@ -558,6 +607,9 @@ def train(
         if given_object:  # keep the data beside the run, so `ganforge eval` and resume read the same rows
             config.data = _save_array_data(source, path)
         return _run(config, gan, source, data_rng, path, show_progress, resume=False)
+    except BaseException:
+        _discard_unstarted_run(path)
+        raise
     finally:
         release_run_lock(path)
 
@@ -579,7 +631,10 @@ def resume(
     ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session. ``trust_code``:
     let the evaluation run a TorchScript / torch.export feature file (the folder's own
     ``eval.trust_code`` is ignored: a run folder never grants trust)."""
-    path = check_run_dir(path)
+    path = check_run_dir(path.path if isinstance(path, Run) else _path_argument(path, "path"))
+    steps = None if steps is None else _whole_number(steps, "steps")  # 12.5 was cut to 12 without a word
+    if evaluate is not None and not isinstance(evaluate, bool):
+        raise GanforgeError(f"resume(evaluate={evaluate!r}): give True, False or None (the run's own eval.enabled)")
     hold_run_lock(path, "resume")  # one writer per run folder; refused here before anything is read
     try:
         return _resume_locked(path, steps, show_progress, gan, data, evaluate, trust_code)
