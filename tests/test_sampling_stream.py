@@ -21,6 +21,7 @@ class CountingRun:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.data_info = SimpleNamespace(sample_shape=shape)
+        self.gan = SimpleNamespace()  # unconditional
         self.calls: list[int] = []
         self.next = 0
 
@@ -91,3 +92,29 @@ def test_resident_memory_does_not_grow_with_n(tmp_path: Path) -> None:
     output_bytes = 4_000_000 * 2 * 4
     assert big - small < output_bytes / 4, f"peak RSS grew by {(big - small) / 2**20:.1f} MiB"
     assert np.load(tmp_path / "big.npy", mmap_mode="r").shape == (4_000_000, 2)
+
+
+class LabelEchoRun(CountingRun):
+    """A conditional stand-in: each sample is its label plus a fraction that float32 holds exactly only with
+    9 significant digits."""
+
+    def __init__(self) -> None:
+        super().__init__((2,))
+        self.gan = SimpleNamespace(num_classes=3)
+        self.class_names = None
+
+    def sample(self, m: int, label: torch.Tensor | int | None = None) -> torch.Tensor:
+        assert isinstance(label, torch.Tensor), "every format draws its classes as .npz does"
+        return torch.stack([label.float(), torch.full((m,), 1 / 3)], 1)
+
+
+def test_every_format_draws_the_balanced_classes_and_csv_keeps_float32(tmp_path: Path) -> None:
+    """.npy and .csv of a conditional model drew random labels that no file kept, so they were other samples
+    than .npz's with the same seed; .csv's 7 significant digits changed float32 values by up to 5e-7."""
+    run = LabelEchoRun()
+    for name in ("x.npy", "x.csv"):
+        write_samples(run, 7, tmp_path / name)  # type: ignore[arg-type]
+    npy = np.load(tmp_path / "x.npy")
+    assert npy[:, 0].tolist() == [0, 1, 2, 0, 1, 2, 0]  # sample i is of class i mod K
+    csv = np.loadtxt(tmp_path / "x.csv", delimiter=",", skiprows=1, dtype=np.float64).astype(np.float32)
+    assert np.array_equal(csv, npy)

@@ -6,8 +6,8 @@ names of the user's CSV when the run was trained on one, and each column's type:
 decimals, within its observed range). .npz is the streamed .npy stored in a zip
 archive under ``images`` (image data: the key ``ganforge fid`` and the ``images-npz`` source read) or
 ``samples``, with ``labels`` for conditional models (classes balanced: sample ``i`` is of class
-``i mod K``). Every file goes to a temporary name first and is renamed when complete, so an existing
-file is never left half-overwritten.
+``i mod K``, in .npy and .csv too, which cannot hold the labels). Every file goes to a temporary name first
+and is renamed when complete, so an existing file is never left half-overwritten.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ BLOCK_BYTES = 64 * 2**20  # and at most this much float32 output per block (larg
 
 
 SAMPLE_SUFFIXES = (".csv", ".npy", ".npz")
+FLOAT32_DIGITS = "%.9g"  # 9 significant digits give every float32 back exactly (7 lost up to 5e-7 on ring8)
 
 
 def _batches(run: Run, n: int, label: int | torch.Tensor | None, batch: int, **options: object):  # noqa: ANN202
@@ -100,11 +101,15 @@ def write_samples(
     suffix = out.suffix.lower()
     shape = tuple(run.data_info.sample_shape)
     batch = max(1, min(batch, BLOCK_BYTES // (4 * math.prod(shape))))
+    if label is None and getattr(run.gan, "sampling_captions", None) is None:
+        # .npz and folders draw balanced classes; so do .npy and .csv, which cannot store labels: one seed gives
+        # the same samples in every format, and sample i is of class i mod K (random draws were lost)
+        label = balanced_labels(run, n)
     with replaced_on_success(out) as tmp:
         if suffix == ".npy":
             _write_npy(tmp, (n, *shape), _batches(run, n, label, batch, **options))
         elif suffix == ".npz":
-            _write_npz(run, n, tmp, label, batch, **options)
+            _write_npz(run, n, tmp, label if not isinstance(label, torch.Tensor) else None, batch, **options)
         elif suffix == ".csv" and len(shape) == 2:
             _write_sequences_csv(run, n, tmp, label, batch, **options)
         elif suffix == ".csv":
@@ -117,7 +122,7 @@ def write_samples(
             with tmp.open("w", encoding="utf-8") as handle:
                 handle.write(header + "\n")
                 for chunk in _batches(run, n, label, batch, **options):
-                    np.savetxt(handle, chunk, delimiter=",", fmt="%.7g")
+                    np.savetxt(handle, chunk, delimiter=",", fmt=FLOAT32_DIGITS)
         else:
             raise GanforgeError(f"{out}: unsupported output type '{suffix}'; use .csv, .npy, .npz or .png")
     return out
@@ -130,16 +135,16 @@ def _write_sequences_csv(run: Run, n: int, path: Path, label: int | None, batch:
 
     A run trained on a CSV series writes each feature as its column was: whole numbers for integer columns,
     the column's decimals otherwise, within its observed range (the rule tables follow, recorded in
-    ``data.json``: :func:`ganforge.data.sequences.column_formats`); other runs write 7 significant digits."""
+    ``data.json``: :func:`ganforge.data.sequences.column_formats`); other runs write 9 significant digits."""
     from ganforge.data.sequences import column_formats
 
     steps, features = run.data_info.sample_shape
     names = [str(name) for name in column_names(run, features)]
     formats = column_formats(getattr(run.data_info, "info", None), features, str(run.path / "data.json"))
     feature_fmt = (
-        ["%.7g"] * features
+        [FLOAT32_DIGITS] * features
         if formats is None
-        else ["%d" if f.integer else "%.7g" if f.decimals is None else f"%.{f.decimals}f" for f in formats]
+        else ["%d" if f.integer else FLOAT32_DIGITS if f.decimals is None else f"%.{f.decimals}f" for f in formats]
     )
     index = []
     for name in ("sample", "t"):  # a feature already named so keeps its name; the index column gets a "_"
