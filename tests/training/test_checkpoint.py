@@ -499,3 +499,15 @@ def test_resuming_past_a_damaged_newest_sets_it_aside(tmp_path: Path, capsys: py
     assert (aside / "model.safetensors").read_bytes() == weights  # kept: its weights are intact
     assert "set the damaged checkpoint step-00000007 aside" in capsys.readouterr().err
     assert _steps(tmp_path) == [5]
+
+
+def test_the_same_state_saved_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Two metadata keys were written in a random order (safetensors stores them as a map), so identical runs'
+    checkpoints differed in bytes and in the sha256 meta.json records."""
+    state = {"model": {"w": torch.arange(6.0).reshape(2, 3), "b": torch.ones(2)}, "step_count": torch.tensor(3)}
+    digests = set()
+    for i in range(12):
+        folder = save_checkpoint(tmp_path / f"r{i}", 1, state, {})
+        digests.add(tuple(hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in sorted(
+            p.name for p in folder.glob("*.safetensors"))))
+    assert len(digests) == 1

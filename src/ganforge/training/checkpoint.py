@@ -488,12 +488,11 @@ def save_checkpoint(
     tmp.mkdir()
     try:
         files: dict[str, dict[str, Any]] = {}
-        for file_name, tensors, kind in (
-            (MODEL_FILE, model_tensors, "model"),
-            (STATE_FILE, state_tensors, "state"),
-        ):
+        for file_name, tensors in ((MODEL_FILE, model_tensors), (STATE_FILE, state_tensors)):
             path = tmp / file_name
-            safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt", "ganforge": kind})
+            # one metadata key: safetensors writes a map's keys in a random order, so two keys gave two identical
+            # runs' checkpoints different bytes and sha256s; the file name already says which file it is
+            safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt"})
             fsync_file(path)
             files[file_name] = {"bytes": path.stat().st_size, "sha256": _sha256_file(path)}
         now = time.time()
