@@ -339,3 +339,16 @@ def test_python_arguments_of_the_wrong_kind_are_one_line_errors(tmp_path) -> Non
     with pytest.raises(GanforgeError, match=r"evaluate='no'\): give True, False or None"):
         gf.resume(run, steps=4, evaluate="no")
     assert gf.resume(run, steps=4, show_progress=False).step == 4  # a Run names its own folder
+
+
+def test_raising_steps_on_resume_says_the_decay_is_stretched(tmp_path, capsys) -> None:
+    """The docs said N steps + resume + N steps equals 2N steps; with a decaying learning rate it does not (the
+    first N decayed on an N-step schedule), and nothing said so."""
+    from ganforge.api import stretched_schedule_note
+
+    assert stretched_schedule_note(100, 100, "linear") == "" and stretched_schedule_note(100, 200, "none") == ""
+    run = gf.train("ring8", steps=4, out=tmp_path / "r", overrides=["eval.enabled=false"], show_progress=False)
+    assert run.config.train.lr_decay == "linear"
+    capsys.readouterr()
+    gf.resume(run, steps=8)
+    assert "train.steps grows from 4 to 8: the linear learning-rate decay" in capsys.readouterr().err

@@ -625,8 +625,10 @@ def resume(
     trust_code: bool = False,
 ) -> Run:
     """Continue a run from its newest valid checkpoint (from step 0 with its saved config if none was
-    written), up to its ``train.steps`` or a new total ``steps``. On the CPU the result equals the
-    uninterrupted run bit-for-bit. Runs built from Python networks need the same ``gan``, and the same
+    written), up to its ``train.steps`` or a new total ``steps``. On the CPU a run resumed to its planned
+    steps equals the uninterrupted run bit-for-bit; a larger ``steps`` under a decaying learning rate
+    stretches the schedule from the checkpoint on (a note says so), which a run of that length in one go
+    would not have done. Runs built from Python networks need the same ``gan``, and the same
     ``data`` unless it was an array, tensor or Dataset (those are saved in the run folder and read back).
     ``evaluate``: force (True) or skip (False) the end-of-run evaluation of this session. ``trust_code``:
     let the evaluation run a TorchScript / torch.export feature file (the folder's own
@@ -640,6 +642,20 @@ def resume(
         return _resume_locked(path, steps, show_progress, gan, data, evaluate, trust_code)
     finally:
         release_run_lock(path)
+
+
+def stretched_schedule_note(planned: int, steps: int, decay: str) -> str:
+    """A resume that raises ``train.steps`` under a decaying learning rate is not the longer run trained in one
+    go: the schedule is a function of ``train.steps``, so the steps already taken decayed on the shorter one
+    and the rest follow the longer one from the newest checkpoint on (a linear decay rises again there). A run
+    stopped early and resumed to its planned steps is the uninterrupted run, bit for bit."""
+    if steps <= planned or decay not in ("linear", "cosine"):
+        return ""
+    return (
+        f"note: train.steps grows from {planned} to {steps}: the {decay} learning-rate decay, planned over "
+        f"{planned} steps, follows a {steps}-step schedule from the newest checkpoint on, so this run will not "
+        f"equal a {steps}-step run trained in one go"
+    )
 
 
 def check_resumable(path: Path) -> None:
@@ -689,9 +705,11 @@ def _resume_locked(
 
     check_resumable(path)
     raw = read_yaml(path / "config.yaml")
+    planned = parse_config(raw, str(path / "config.yaml")).train
     if steps is not None:
         raw = apply_settings(raw, {"train.steps": int(steps)})
     config = parse_config(raw, str(path / "config.yaml"))
+    _announce(stretched_schedule_note(planned.steps, config.train.steps, planned.lr_decay), show_progress)
     localize_saved_data(config.data, path)
     config.eval.trust_code = trust_code
     if evaluate is not None:  # --no-eval (saved in config.yaml only if --steps rewrites it)

@@ -129,7 +129,8 @@ def train(
 @register_command()
 def resume(
     run: Annotated[Path, typer.Argument(help="run folder")],
-    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="new total number of steps")] = None,  # noqa: UP045
+    steps: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--steps", min=1, help="new total number of steps (a decaying learning rate is stretched to it)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress line")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the end-of-run evaluation")] = False,
     trust_code: TrustOption = False,
