@@ -215,3 +215,12 @@ def test_a_text_column_error_suggests_only_numeric_columns(tmp_path: Path) -> No
     with pytest.raises(GanforgeError, match=r"column 'city': 'x' is not a number") as exc:
         read_numeric_csv(path, ["temp", "city"])
     assert "--set 'data.columns=[temp,sales]'" in str(exc.value)
+
+
+def test_sines_called_from_python_refuses_a_negative_seed() -> None:
+    """gf.data.sines(seed=-1) reached numpy's "Seed must be between 0 and 2**32 - 1"."""
+    import ganforge as gf
+    from ganforge.errors import GanforgeError
+
+    with pytest.raises(GanforgeError, match=r"^gf.data.sines\(seed=-1\): give a whole number >= 0$"):
+        gf.data.sines(n=4, seed=-1)

@@ -20,13 +20,14 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+from pydantic import Field
 
 from ganforge.data.base import ArraySource
-from ganforge.data.registry import register_source
+from ganforge.data.registry import checked_python_call, register_source
 from ganforge.data.scaling import OutputRange, Scaler
 from ganforge.data.tables import MAX_DECIMALS, legal_numbers, number_format
 from ganforge.errors import GanforgeError, quote
@@ -85,8 +86,9 @@ def sine_sequences(n: int, seq_len: int, dim: int, rng: np.random.Generator) -> 
     return ((signal + 1.0) * 0.5).astype(np.float32)
 
 
+@checked_python_call
 @register_source("sines")
-def sines(n: int = 10000, seq_len: int = 24, dim: int = 5, seed: int = 0) -> SequenceSource:
+def sines(n: int = 10000, seq_len: int = 24, dim: int = 5, seed: Annotated[int, Field(ge=0)] = 0) -> SequenceSource:
     """TimeGAN's sine benchmark: n sequences of seq_len steps, dim sines with random frequency and phase."""
     n = _positive("n", "sines", n)
     seq_len = _positive("seq_len", "sines", seq_len)

@@ -3,25 +3,36 @@
 Each is a :class:`~ganforge.data.base.DistributionSource` drawing fresh samples per batch from a torch
 ``Generator``, so runs are repeatable and resumable. Mixtures return the component index as label ``y``
 and record their means and std for mode-coverage evaluation.
+
+Their settings are checked when the source is made, whether a recipe names it (``data.modes``, by
+``build_source``) or Python calls it (``gf.data.ring8(modes=0)``, by :func:`checked_python_call`), with the
+same rules: the annotations, ``Field`` bounds included, and :func:`ganforge.config.check_value`.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 import torch
+from pydantic import Field
 
 from ganforge.data.base import DistributionSource, Mixture
-from ganforge.data.registry import register_source
+from ganforge.data.registry import checked_python_call, register_source
 from ganforge.errors import GanforgeError
 
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
 
+
+@checked_python_call
 @register_source("uniform")
 def uniform(low: float = 0.0, high: float = 1.0, dim: int = 1) -> DistributionSource:
     """Uniform numbers on [low, high) — seed 000's "random numbers between 0 and 1"."""
-    if not high > low:
-        raise GanforgeError(f"data.high ({high}) must be greater than data.low ({low})")
+    if not high > low:  # names the setting both ways: data.high in a recipe, high= in Python
+        raise GanforgeError(f"uniform: high ({high:g}) must be greater than low ({low:g}); swap them or widen "
+                            "the range")
 
     def draw(n: int, rng: torch.Generator) -> tuple[torch.Tensor, None]:
         return low + (high - low) * torch.rand(n, dim, generator=rng), None
@@ -35,11 +46,10 @@ def uniform(low: float = 0.0, high: float = 1.0, dim: int = 1) -> DistributionSo
     )
 
 
+@checked_python_call
 @register_source("normal")
-def normal(mean: float = 10.0, std: float = 1.0, dim: int = 1) -> DistributionSource:
+def normal(mean: float = 10.0, std: Positive = 1.0, dim: int = 1) -> DistributionSource:
     """Gaussian numbers N(mean, std^2) — seed 002's "numbers around 10"."""
-    if std <= 0:
-        raise GanforgeError(f"data.std must be positive, got {std}")
 
     def draw(n: int, rng: torch.Generator) -> tuple[torch.Tensor, None]:
         return mean + std * torch.randn(n, dim, generator=rng), None
@@ -95,16 +105,19 @@ def grid_means(side: int = 5, spacing: float = 2.0) -> torch.Tensor:
     return torch.stack([gx.flatten(), gy.flatten()], dim=1)
 
 
+@checked_python_call
 @register_source("mixture1d")
-def mixture1d(means: list[float] = (-2.0, 2.0), std: float = 0.5) -> DistributionSource:  # type: ignore[assignment]
+def mixture1d(
+    means: Annotated[list[float], Field(min_length=1)] = (-2.0, 2.0),  # type: ignore[assignment]
+    std: Positive = 0.5,
+) -> DistributionSource:
     """1-D mixture of equal-weight Gaussians with a shared std."""
-    if std <= 0 or len(means) < 1:
-        raise GanforgeError("data.mixture1d needs at least one mean and a positive std")
     return _gaussian_mixture("mixture1d", torch.tensor(list(means), dtype=torch.float32).unsqueeze(1), std)
 
 
+@checked_python_call
 @register_source("ring8")
-def ring8(modes: int = 8, radius: float = 1.0, std: float = 0.01, endpoint: bool = False) -> DistributionSource:
+def ring8(modes: int = 8, radius: Positive = 1.0, std: Positive = 0.01, endpoint: bool = False) -> DistributionSource:
     """2-D ring of Gaussians (default: 8 modes, radius 1, std 0.01 — the PacGAN/VEEGAN-style ring).
 
     ``endpoint: true`` gives the GDPP / Unrolled-GAN code's ring (7 distinct clusters, see :func:`ring_means`).
@@ -112,8 +125,9 @@ def ring8(modes: int = 8, radius: float = 1.0, std: float = 0.01, endpoint: bool
     return _gaussian_mixture("ring8", ring_means(modes, radius, endpoint), std)
 
 
+@checked_python_call
 @register_source("grid25")
-def grid25(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> DistributionSource:
+def grid25(side: int = 5, spacing: Positive = 2.0, std: Positive = 0.05) -> DistributionSource:
     """2-D grid of Gaussians (default: 25 modes at {-4,-2,0,2,4}^2, std 0.05)."""
     return _gaussian_mixture("grid25", grid_means(side, spacing), std)
 
@@ -127,8 +141,9 @@ def _sklearn_source(name: str, make) -> DistributionSource:  # noqa: ANN001 - a 
     return DistributionSource(kind="points", sample_shape=(2,), name=name, draw=draw)
 
 
+@checked_python_call
 @register_source("moons")
-def moons(noise: float = 0.05) -> DistributionSource:
+def moons(noise: NonNegative = 0.05) -> DistributionSource:
     """scikit-learn's two interleaving half circles (labels: which moon)."""
     from sklearn.datasets import make_moons  # here: importing scikit-learn costs every command about a second
 
@@ -137,8 +152,9 @@ def moons(noise: float = 0.05) -> DistributionSource:
     return source
 
 
+@checked_python_call
 @register_source("swissroll")
-def swissroll(noise: float = 0.25) -> DistributionSource:
+def swissroll(noise: NonNegative = 0.25) -> DistributionSource:
     """scikit-learn's swiss roll, projected to 2-D (its x and z coordinates), scaled by 1/5."""
 
     from sklearn.datasets import make_swiss_roll  # here, as moons' import
