@@ -19,7 +19,7 @@ import torch
 from ganforge.config import RunConfig, apply_overrides, apply_settings, parse_config
 from ganforge.data.base import DataSource
 from ganforge.data.registry import source_from_config
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, whole_number
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_batch_size, check_compatible
 from ganforge.gans.registry import build_model
@@ -421,12 +421,12 @@ def _path_argument(value: Any, name: str) -> Path:
 
 def _whole_number(value: Any, name: str) -> int:
     """``steps`` / ``seed`` given from Python as a whole number (``int("abc")``'s ValueError said nothing of
-    which argument); the config's own checks (e.g. steps > 0) follow."""
-    if isinstance(value, float) and value.is_integer():  # steps=1e4
-        return int(value)
-    if isinstance(value, bool) or not hasattr(value, "__index__"):  # int, numpy integers; not "3", 2.5
+    which argument); the config's own checks (e.g. steps > 0) follow. The rule is ``errors.whole_number``'s:
+    steps=1e4 and numpy integers are whole numbers, "3", 2.5 and True are not."""
+    number = whole_number(value)
+    if number is None:
         raise GanforgeError(f"{name}={value!r}: give a whole number")
-    return int(value.__index__())
+    return number
 
 
 def _use_loader_batch(data: Any, sets: list[str], typed: dict[str, Any], user_set: list[str]) -> None:

@@ -60,6 +60,32 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is one whole number, else None (the caller words the error).
+
+    Taken: ints, numpy and torch integer scalars (``np.int64(5)``, ``torch.tensor(4)``: what indexing an array
+    gives), and whole floats (``5.0``, ``1e4``: what arithmetic gives). Refused: bools (``True`` is no count
+    and no class), non-whole or non-finite floats (``2.5`` must not silently become 2), strings (``"4"``), and
+    arrays of more than one value. One rule for every count or class number given from Python."""
+    if getattr(value, "shape", None) is not None:  # numpy / torch scalar or array
+        if tuple(value.shape) != ():
+            return None
+        try:
+            value = value.item()
+        except (TypeError, ValueError, RuntimeError):
+            return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if hasattr(value, "__index__"):
+        try:
+            return int(value.__index__())
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
 def is_allocation_failure(exc: BaseException) -> bool:
     """Whether ``exc`` says memory could not be allocated: ``MemoryError`` (numpy's too) or torch's
     ``RuntimeError`` from its allocators (CPU "can't allocate memory", CUDA "out of memory")."""

@@ -23,12 +23,12 @@ import torch
 from ganforge.config import RunConfig, parse_config, read_yaml
 from ganforge.data.base import DataSource, Mixture
 from ganforge.data.scaling import Scaler
-from ganforge.errors import GanforgeError, quote
+from ganforge.errors import GanforgeError, did_you_mean, quote, whole_number
 from ganforge.fileio import atomic_write_json, atomic_write_text
 from ganforge.gans.base import GANModel
 from ganforge.gans.rejection import calibrated_threshold, check_rejection_quantile, sample_accepted
 from ganforge.registry import Registry
-from ganforge.training.checkpoint import check_model_state, checkpoint_step
+from ganforge.training.checkpoint import check_model_state, checkpoint_dir_name, checkpoint_step
 
 EVALUATORS = Registry("evaluator", "ganforge.evaluation")
 """Evaluators by kind of data: ``fn(run, n, metrics) -> dict``, registered with ``@register_evaluator(kind)``
@@ -213,12 +213,17 @@ class Run:
         return names
 
     def class_index(self, label: str | int) -> int:
-        """The label of class ``label``: its number, or its name among :attr:`class_names` (``--label cat``).
-        A one-line error for a run without classes, or a name or number it does not have."""
+        """The label of class ``label``: its number, or its name among :attr:`class_names` (``--label cat``,
+        ``run.sample(label="cat")``). A one-line error for a run without classes, or a name or number it does
+        not have; it names both ``--label`` and ``label=``, because the command line and Python both reach it."""
         classes = self.data_info.num_classes
+        if getattr(self.gan, "num_classes", None) is None:  # classes in the data, but a model that ignores them
+            classes = None
         text = str(label).strip()
         if classes is None:
-            raise GanforgeError(f"--label {quote(text)}: {self.path} was trained without classes; drop --label")
+            raise GanforgeError(
+                f"--label / label={quote(text)}: {self.path} is not a class-conditional run; drop --label / label="
+            )
         names = self.class_names or []
         if text in names:
             return names.index(text)
@@ -230,7 +235,9 @@ class Run:
             shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
             numbered = names == [str(k) for k in range(classes)]
             known = f"{shown} (or 0-{classes - 1})" if names and not numbered else f"0-{classes - 1}"
-            raise GanforgeError(f"--label {quote(text)}: {self.path} has no such class; its classes are {known}")
+            raise GanforgeError(
+                f"--label / label={quote(text)}: {self.path} has no such class; its classes are {known}"
+            )
         return index
 
     def sample(
@@ -243,38 +250,81 @@ class Run:
         **options: Any,
     ) -> Any:
         """``n`` generated samples in the data's own units (EMA generator when enabled). Tables: a pandas
-        DataFrame of ``rows`` (or ``n``) rows; ``where="col=value"`` gives conditional rows. ``label``: a class
-        number, labels per sample, or a class name of a run trained on one sub-folder per class.
+        DataFrame of ``rows`` (or ``n``; 1000 when neither is given) rows; ``where="col=value"`` gives conditional
+        rows. ``label``: a class number, labels per sample (a list, numpy array or tensor), or a class name (or a
+        list of them) of a run trained on one sub-folder per class.
 
         ``reject`` (default: the config's ``sample.discriminator_rejection``) keeps only samples the
-        discriminator scores at or above that quantile of its scores on real data (gans/rejection.py)."""
+        discriminator scores at or above that quantile of its scores on real data (gans/rejection.py).
+
+        Counts take ints, numpy / torch integer scalars and whole floats (:func:`ganforge.errors.whole_number`);
+        ``0``, ``2.5`` and ``"4"`` are refused, on tables as everywhere (a table's ``0`` gave 1000 rows and
+        ``2.5`` two). A misspelled keyword (``n_samples=``, ``row=``) is one line with a did-you-mean."""
         if self.data.kind == "table":
-            sample_table = getattr(self.gan, "sample_table", None)
-            if sample_table is None:
-                raise GanforgeError(f"{self.path}: data.json says table data but the model makes no tables; "
-                                    "the run folder is damaged")
-            if reject:
-                raise GanforgeError("--reject / sample.discriminator_rejection: table runs do not support it; drop it")
-            return sample_table(rows if rows is not None else (n or 1000), **options)
+            return self._sample_table(n, label, rows, reject, options)
+        if rows is not None:
+            raise GanforgeError(
+                f"sample(rows={quote(rows)}): rows= is for table runs; this is a {self.data.kind} run, give the "
+                "count as n, e.g. run.sample(16)"
+            )
         if n is None:
-            raise TypeError("sample() needs the number of samples n")
-        _check_count(n, "sample(n)")
-        if isinstance(label, str):
-            label = self.class_index(label)
+            raise _missing_count(options, ["n", "label", "reject", *_sampling_keywords(self.gan)], "n")
+        n = _check_count(n, "sample(n)")
+        label = self._class_labels(label)
         note = getattr(self.gan, "note_training_captions", None)  # text-to-image without a sentence: say what it drew
         if note is not None and label is None and options.get("text") is None:
             note()
-        quantile = self.config.sample.discriminator_rejection if reject is None else check_rejection_quantile(reject)
+        quantile = (self.config.sample.discriminator_rejection if reject is None
+                    else check_rejection_quantile(reject, "reject="))
         if quantile:
             x = sample_accepted(self.gan, n, self.rejection_threshold(quantile), label=label, **options)
         else:
             x = self.gan.sample(n, label=label, **options)
         return self.scaler.to_data(x).cpu()
 
+    def _class_labels(self, label: Any) -> Any:
+        """Class names (one, or a list of them) as class numbers; anything else is the model's to check
+        (``GANModel.class_labels``: lists, arrays, tensors, whole numbers)."""
+        if isinstance(label, str):
+            return self.class_index(label)
+        if isinstance(label, (list, tuple)) and label and all(isinstance(x, str) for x in label):
+            return torch.tensor([self.class_index(x) for x in label], dtype=torch.long)
+        return label
+
+    def _sample_table(self, n: Any, label: Any, rows: Any, reject: Any, options: dict[str, Any]) -> Any:
+        """:meth:`sample` of a table run: ``n`` or ``rows`` (the same count when both are given), ``where=``
+        conditions; a table has no class labels and no discriminator rejection."""
+        sample_table = getattr(self.gan, "sample_table", None)
+        if sample_table is None:
+            raise GanforgeError(f"{self.path}: data.json says table data but the model makes no tables; "
+                                "the run folder is damaged")
+        if reject:
+            raise GanforgeError("--reject / reject= / sample.discriminator_rejection: table runs do not support it; "
+                                "drop it")
+        if label is not None:
+            raise GanforgeError(
+                f"sample(label={quote(label)}): a table run has no class labels; condition rows on a column's "
+                "value with where=\"column=value\" (--where), e.g. run.sample(rows=100, where=\"sex=F\")"
+            )
+        known = ["n", "rows", "where", "batch_size"]
+        for key in options:
+            if key not in known:
+                raise GanforgeError(
+                    f"sample({key}=...): a table run takes no such argument{did_you_mean(key, known)}; it takes "
+                    "rows= (or n), where= and batch_size="
+                )
+        count_n = None if n is None else _check_count(n, "sample(n)", "rows")
+        count_rows = None if rows is None else _check_count(rows, "sample(rows)", "rows")
+        if count_n is not None and count_rows is not None and count_n != count_rows:
+            raise GanforgeError(f"sample({count_n}, rows={count_rows}): two different counts; give one of n and rows")
+        return sample_table(count_rows or count_n or 1000, **options)
+
     def rejection_threshold(self, quantile: float) -> float:
         """D's ``quantile`` on up to ``REJECTION_REAL`` real samples, capped at D's median on as many
         generated ones (gans/rejection.py); computed once per loaded run, on its own random stream (the
-        samples drawn afterwards are those the same seed gives without rejection)."""
+        samples drawn afterwards are those the same seed gives without rejection). ``quantile`` is checked
+        first (``"0.1"`` reached a raw TypeError)."""
+        quantile = check_rejection_quantile(quantile, "rejection_threshold(quantile)")
         if quantile not in self._thresholds:
             real = self.real_data().real(REJECTION_REAL, seed=REJECTION_SEED)
             threshold, capped = calibrated_threshold(self.gan, self.scaler.to_model(real.x), real.y, quantile,
@@ -307,17 +357,54 @@ class Run:
         """The metrics of the evaluator registered for this run's kind of data (see ``EVALUATORS``); ``n``
         generated samples (default ``eval.n``), ``metrics`` a name or a list of names (default: all that apply)."""
         if n is not None:
-            _check_count(n, "evaluate(n)")
+            n = _check_count(n, "evaluate(n)")
         if isinstance(metrics, str):  # one name, not its letters
             metrics = [metrics]
+        if metrics is not None and not (
+            isinstance(metrics, (list, tuple)) and all(isinstance(m, str) for m in metrics)
+        ):  # metrics=5 reached "'int' object is not iterable" in the evaluator
+            raise GanforgeError(
+                f"evaluate(metrics={quote(metrics)}): give a metric name or a list of names "
+                "(metrics=['name', ...]), or leave it out for all that apply"
+            )
         return evaluate_run(self, self.config.eval.n if n is None else n, metrics or self.config.eval.metrics)
 
 
-def _check_count(n: Any, where: str) -> None:
-    """A count of samples given from Python: a positive whole number (0 and -1 reached torch's shape errors,
-    ``"10"`` a TypeError deep in sampling)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise GanforgeError(f"{where}: give a positive whole number of samples, got {n!r}")
+def _check_count(n: Any, where: str, unit: str = "samples") -> int:
+    """A count of samples given from Python, as an int: a positive whole number (0 and -1 reached torch's shape
+    errors, ``"10"`` a TypeError deep in sampling). numpy / torch integer scalars and whole floats count
+    (:func:`ganforge.errors.whole_number`, the rule ``gf.train(steps=)`` follows): ``len(x) / 2`` or
+    ``np.int64`` from an array are counts, and were refused with "give a positive whole number"."""
+    count = whole_number(n)
+    if count is None or count < 1:
+        raise GanforgeError(f"{where}: give a positive whole number of {unit}, got {quote(n)}")
+    return count
+
+
+# Keywords people write for the number of samples: each is "did you mean 'n'?" (difflib finds no match for most)
+_COUNT_WORDS = {"n_samples", "num_samples", "nsamples", "num", "number", "count", "samples", "size", "n_rows",
+                "num_rows", "nrows", "N"}
+
+
+def _sampling_keywords(gan: GANModel) -> list[str]:
+    """The sampling options ``gan.sample`` takes (``truncation``, ``text``...): what a misspelling is compared to."""
+    import inspect
+
+    params = inspect.signature(gan.generate).parameters
+    named = [k for k, p in params.items() if k not in ("z", "y") and p.kind is not p.VAR_KEYWORD]
+    return named + list(getattr(gan, "sampling_options_of_sample", ()))
+
+
+def _missing_count(options: dict[str, Any], known: list[str], count: str) -> GanforgeError:
+    """``sample()`` without ``n``: one line naming the keyword given instead (``n_samples=5``), with a
+    did-you-mean; a bare ``TypeError`` said neither which keyword nor how to fix it."""
+    example = "run.sample(16)" if count == "n" else "run.sample(rows=100)"
+    for key in options:
+        if key not in known:
+            hint = f" (did you mean '{count}'?)" if key in _COUNT_WORDS else did_you_mean(key, known)
+            return GanforgeError(f"sample({key}=...): no such argument{hint}; give the number of samples as "
+                                 f"{count}=, e.g. {example}")
+    return GanforgeError(f"sample(): give the number of samples as {count}=, e.g. {example}")
 
 
 SAVED_DATA_FILES = ("data.npy", "data.npz")  # what gf.train writes into a run folder for in-memory data
@@ -369,10 +456,15 @@ def load(
 
     ``trust_code`` (``eval --trust-code``) lets the evaluation run a TorchScript / torch.export feature
     file the config names; the folder's own ``eval.trust_code`` is ignored, because opening a run folder
-    someone hands you must never run their code (:mod:`ganforge.programs`)."""
+    someone hands you must never run their code (:mod:`ganforge.programs`).
+
+    ``path`` may be a :class:`Run` (its folder is loaded again); a wrong type of ``path``, ``gan`` or
+    ``checkpoint`` is one line naming the argument (``load(path, "runs/x")`` put the string in ``gan=`` and
+    failed far inside with an AttributeError; ``checkpoint=20`` reached pathlib's TypeError)."""
     from ganforge.gans.registry import build_model
     from ganforge.training.checkpoint import damage_report, latest_checkpoint, load_checkpoint
 
+    path, gan, checkpoint = _load_arguments(path, gan, checkpoint, trust_code)
     path = check_run_dir(path)
     config = parse_config(read_yaml(path / "config.yaml"), str(path / "config.yaml"))
     localize_saved_data(config.data, path)
@@ -437,6 +529,36 @@ def load(
     if isinstance(choice, dict) and choice.get("used") == "raw":
         gan.sample_with_ema = False  # the end-of-run check found the EMA generator worse (evaluation/ema_choice.py)
     return Run(path, config, gan, data, step, summary)
+
+
+def _load_arguments(path: Any, gan: Any, checkpoint: Any, trust_code: Any) -> tuple[Path, Any, Any]:
+    """:func:`load`'s arguments checked for their types: a run folder (or a :class:`Run`), a ``GANModel`` or
+    None, a checkpoint folder or None, a bool."""
+    import os
+
+    if isinstance(path, Run):
+        path = path.path
+    if not isinstance(path, (str, os.PathLike)):
+        raise GanforgeError(
+            f"load(path={quote(path)}): give the run folder as a str or pathlib.Path, e.g. ganforge.load('runs/x')"
+        )
+    if gan is not None and not isinstance(gan, GANModel):
+        if isinstance(gan, (str, os.PathLike)):
+            fix = "load takes one run folder; a checkpoint folder goes in checkpoint="
+        else:
+            fix = "give the GAN object the run was trained with (untrained is fine), or leave it out"
+        raise GanforgeError(f"load(gan={quote(gan)}): gan= takes a ganforge GAN model, not a {type(gan).__name__}; "
+                            f"{fix}")
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        step = whole_number(checkpoint)
+        example = f"{Path(path) / 'checkpoints' / checkpoint_dir_name(step if step is not None and step >= 0 else 0)}"
+        raise GanforgeError(
+            f"load(checkpoint={quote(checkpoint)}): give a checkpoint folder as a str or pathlib.Path, e.g. "
+            f"checkpoint='{example}', or leave it out for the newest"
+        )
+    if not isinstance(trust_code, bool):
+        raise GanforgeError(f"load(trust_code={quote(trust_code)}): give True or False")
+    return Path(path), gan, checkpoint
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

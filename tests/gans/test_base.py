@@ -135,3 +135,65 @@ def test_sampling_errors_name_the_python_argument_as_well_as_the_flag() -> None:
         gan.sample(3, label=1)
     with pytest.raises(GanforgeError, match=r"^truncation \(--truncation\): this GAN model has no such"):
         gan.sample(3, truncation=0.5)
+
+
+class _EchoLabels(nn.Module):
+    """A conditional generator whose sample is its label: what ``labels_for`` handed it, made visible."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 1)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.fc(z) * 0 + y.float()[:, None]
+
+
+class _CondD(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb, self.fc = nn.Embedding(4, 1), nn.Linear(1, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.fc(x) + self.emb(y)
+
+
+def _labels_drawn(gan: GAN, n: int, label: object, **kw: object) -> list[int]:
+    return [int(v) for v in gan.sample(n, label=label, **kw)[:, 0]]
+
+
+def test_labels_may_be_lists_arrays_scalars_and_whole_floats() -> None:
+    """A list or numpy array of labels failed in ``int()`` (TypeError), a 0-d tensor in slicing (IndexError);
+    each is taken like a tensor or an int, across batch boundaries too."""
+    import numpy as np
+
+    gan = GAN(_EchoLabels(), _CondD(), noise_dim=3, num_classes=4)
+    assert _labels_drawn(gan, 4, [1, 2, 3, 0]) == [1, 2, 3, 0]
+    assert _labels_drawn(gan, 5, np.array([3, 2, 1, 0, 3]), batch_size=2) == [3, 2, 1, 0, 3]
+    assert _labels_drawn(gan, 3, torch.tensor(2)) == [2, 2, 2]
+    assert _labels_drawn(gan, 2, np.int64(1)) == [1, 1]
+    assert _labels_drawn(gan, 2, 3.0) == [3, 3]
+    assert _labels_drawn(gan, 3, torch.tensor([[0], [1], [2]])) == [0, 1, 2]  # (N, 1), as datasets store them
+    assert _labels_drawn(gan, 2, torch.tensor([1.0, 3.0])) == [1, 3]
+    assert _labels_drawn(gan, 2, "2") == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        (3.5, r"^label=3.5: not a whole class number; give a class number 0..3"),
+        (True, r"^label=True: not a whole class number"),
+        (torch.tensor([1.5, 2.0, 3.0]), r"^label= holds 1.5, not a whole class number"),
+        (torch.tensor([True, False, True]), r"^label= holds torch.bool values"),
+        ([1, 2], r"^label= gives 2 labels for 3 samples"),
+        (["a", "b", "c"], r"^label=\['a', 'b', 'c'\]: not class numbers"),
+        (torch.zeros(3, 2, dtype=torch.long), r"^label= has shape \(3, 2\)"),
+        ([0, 1, 4], r"^label 4 is out of range; this model has classes 0..3 \(label=\)"),
+        (-1, r"^label -1 is out of range"),
+        ("cat", r"^label='cat': not a whole class number"),
+    ],
+)
+def test_non_whole_bool_and_misshapen_labels_are_refused(label: object, message: str) -> None:
+    """``3.5``, ``True`` and ``tensor([1.5, ...])`` silently became classes 3, 1 and 1."""
+    gan = GAN(_EchoLabels(), _CondD(), noise_dim=3, num_classes=4)
+    with pytest.raises(GanforgeError, match=message):
+        gan.sample(3, label=label)

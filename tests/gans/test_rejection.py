@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -17,6 +18,7 @@ from ganforge.gans.rejection import (
     calibrated_threshold,
     can_reject,
     capped_threshold,
+    check_rejection_quantile,
     discriminator_scores,
     rejection_threshold,
     sample_accepted,
@@ -75,6 +77,30 @@ def test_labels_asked_for_are_kept_through_the_rounds() -> None:
     labels = torch.arange(600) % 3
     x = sample_accepted(gan, 600, t, label=labels)
     assert torch.equal(torch.round(x.squeeze(1) / 10).long(), labels)
+
+
+def test_labels_of_rejection_sampling_are_checked_like_the_models() -> None:
+    """A list of labels is taken as a tensor is; a list of the wrong length (an IndexError in the rounds before)
+    and non-whole labels are one line naming ``label=``."""
+    torch.manual_seed(0)
+    gan = GAN(LabelOffset(), CentredD(), noise_dim=1, num_classes=3)
+    with torch.no_grad():
+        gan.generator.scale.zero_()  # G(z, y) = 10 y exactly
+    x = sample_accepted(gan, 4, float("-inf"), label=[0, 1, 2, 1])
+    assert (x.squeeze(1) / 10).tolist() == [0, 1, 2, 1]
+    with pytest.raises(GanforgeError, match=r"^label= gives 2 labels for 4 samples"):
+        sample_accepted(gan, 4, float("-inf"), label=[0, 1])
+    with pytest.raises(GanforgeError, match=r"^label=1.5: not a whole class number"):
+        sample_accepted(gan, 4, float("-inf"), label=1.5)
+
+
+@pytest.mark.parametrize("quantile", ["0.1", True, [0.1], None])
+def test_a_quantile_that_is_not_a_number_is_one_line(quantile: object) -> None:
+    """``"0.1"`` reached ``'<=' not supported between 'int' and 'str'``; ``True`` passed as 1 and failed later."""
+    with pytest.raises(GanforgeError, match=r"^reject=.*: not a number; give a quantile from 0"):
+        check_rejection_quantile(quantile, "reject=")
+    assert check_rejection_quantile(np.float64(0.01), "reject=") == 0.01
+    assert check_rejection_quantile(torch.tensor(0.25), "--reject") == 0.25
 
 
 def test_models_whose_discriminator_cannot_score_one_sample_refuse() -> None:
@@ -176,7 +202,7 @@ def test_an_untrained_run_samples_with_the_cap_and_says_so(tmp_path: Path, capsy
     assert "capped at half of the generated samples" in capsys.readouterr().err
     threshold = run.rejection_threshold(0.01)
     assert bool((discriminator_scores(run.gan, run.scaler.to_model(kept)) >= threshold - 1e-5).all())
-    with pytest.raises(GanforgeError, match="reject.* 0.5: give a quantile from 0"):
+    with pytest.raises(GanforgeError, match=r"^reject=0.5: give a quantile from 0"):  # the Python argument
         run.sample(10, reject=0.5)
 
 

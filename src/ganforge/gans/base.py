@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, quote, whole_number
 from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, suffixed
 from ganforge.objectives import Objective, discriminator_score
 
@@ -532,10 +532,12 @@ class GANModel(nn.Module):
     ) -> Tensor:
         """``n`` generated samples in model units (eval mode; EMA weights when enabled).
 
-        ``label``: a class index (all samples of that class) or a tensor of per-sample labels, for
-        conditional models.
+        ``label``: a class index (all samples of that class) or per-sample labels (a tensor, numpy array or
+        list), for conditional models; checked once here (:meth:`class_labels`), not per batch.
         """
         self.check_sampling_options(options)
+        if self.num_classes is not None:
+            label = self.class_labels(label, n)
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
@@ -574,10 +576,61 @@ class GANModel(nn.Module):
                     f"(it is for other model families); this model's options: {flags}"
                 )
 
+    def class_labels(self, label: Any, n: int | None = None) -> int | Tensor | None:
+        """``label`` of a class-conditional model as one class number or an int64 tensor of per-sample labels
+        (``n`` of them when ``n`` is given), or one line naming ``label=``.
+
+        A list or numpy array of labels, or a 0-d tensor, is taken like a tensor or an int: they failed with
+        torch's or numpy's TypeError / IndexError. ``3.5``, ``True`` and ``tensor([1.5])`` are refused: ``int()``
+        and ``.long()`` silently turned them into classes 3, 1 and 1. Whole floats (``3.0``) are classes."""
+        if label is None:
+            return None
+        last = self.num_classes - 1 if self.num_classes is not None else 0
+        fix = f"give a class number 0..{last}, or one per sample (a list, array or tensor)"
+        if isinstance(label, str):  # "3" from a command line; names are resolved by Run.sample / --label
+            index = whole_number(int(label)) if label.strip().lstrip("-").isdigit() else None
+        elif isinstance(label, (list, tuple)) or getattr(label, "shape", None) is not None:
+            try:
+                values = label if isinstance(label, Tensor) else torch.as_tensor(label)
+            except (TypeError, ValueError, RuntimeError):
+                raise GanforgeError(f"label={quote(label)}: not class numbers; {fix}") from None
+            if values.dim() == 2 and values.shape[1] == 1:  # (N, 1), as datasets often store labels
+                values = values.reshape(-1)
+            if values.dim() == 1:
+                return self._per_sample_labels(values, label, n, fix)
+            if values.dim() != 0:
+                raise GanforgeError(f"label= has shape {tuple(values.shape)}; {fix}")
+            index = whole_number(values)
+        else:
+            index = whole_number(label)
+        if index is None:
+            raise GanforgeError(f"label={quote(label)}: not a whole class number; {fix}")
+        if not 0 <= index <= last:
+            raise GanforgeError(f"label {index} is out of range; this model has classes 0..{last} (label=)")
+        return index
+
+    def _per_sample_labels(self, values: Tensor, given: Any, n: int | None, fix: str) -> Tensor:
+        """:meth:`class_labels` of a 1-d tensor: integer (or whole float) values within the model's classes."""
+        last = self.num_classes - 1 if self.num_classes is not None else 0
+        if values.dtype == torch.bool or values.is_complex():
+            raise GanforgeError(f"label= holds {values.dtype} values, not class numbers; {fix}")
+        if values.is_floating_point():
+            if not bool((values == values.round()).all()):  # NaN and inf fail this too
+                bad = values[values != values.round()][0].item()
+                raise GanforgeError(f"label= holds {bad:g}, not a whole class number; {fix}")
+            values = values.long()
+        if n is not None and len(values) != n:
+            raise GanforgeError(f"label= gives {len(values)} labels for {n} samples; {fix}")
+        if len(values) and (int(values.min()) < 0 or int(values.max()) > last):
+            bad = int(values.min()) if int(values.min()) < 0 else int(values.max())
+            raise GanforgeError(f"label {bad} is out of range; this model has classes 0..{last} (label=)")
+        return values.long()
+
     def labels_for(
         self, n: int, label: int | Tensor | None, start: int, device: torch.device
     ) -> Tensor | None:
-        """Per-sample labels for a conditional model: a fixed class, given labels, or uniform classes."""
+        """Per-sample labels for a conditional model: a fixed class, given labels, or uniform classes (labels
+        checked by :meth:`class_labels`; :meth:`sample` checks them once, so its batches only slice them)."""
         if self.num_classes is None:
             if label is not None:
                 raise GanforgeError(  # reached from run.sample(label=...) as well as `ganforge sample --label`
@@ -586,10 +639,8 @@ class GANModel(nn.Module):
             return None
         if label is None:
             return torch.randint(0, self.num_classes, (n,), device=device)
+        if not (isinstance(label, Tensor) and label.dtype == torch.long and label.dim() == 1):
+            label = self.class_labels(label)
         if isinstance(label, Tensor):
-            return label[start : start + n].to(device).long()
-        if not 0 <= int(label) < self.num_classes:
-            raise GanforgeError(
-                f"label {label} is out of range; this model has classes 0..{self.num_classes - 1}"
-            )
+            return label[start : start + n].to(device)
         return torch.full((n,), int(label), device=device, dtype=torch.long)

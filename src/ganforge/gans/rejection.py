@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, quote
 from ganforge.gans.base import GANModel
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.stylegan import StyleGAN
@@ -88,10 +88,20 @@ def discriminator_scores(gan: GANModel, x: Tensor, labels: Tensor | None = None)
 
 def check_rejection_quantile(quantile: float, where: str = "sample.discriminator_rejection") -> float:
     """The one range rule for a rejection quantile: 0 keeps every sample; below 0.5, because at 0.5 the
-    threshold would already reject half of the *real* samples."""
-    if not 0 <= quantile < 0.5:
-        raise GanforgeError(f"{where} {quantile}: give a quantile from 0 (keep all) to below 0.5, e.g. 0.01")
-    return quantile
+    threshold would already reject half of the *real* samples. ``where`` names the setting (``--reject``, or a
+    Python argument such as ``reject=``). A value that is not one number (``"0.1"``, ``True``, a list) is refused
+    in one line: it reached a raw ``TypeError`` from the comparison."""
+    shown = f"{where}{quote(quantile)}" if where.endswith("=") else f"{where} {quote(quantile)}"
+    fix = "give a quantile from 0 (keep all) to below 0.5, e.g. 0.01"
+    if isinstance(quantile, (bool, str, bytes)) or getattr(quantile, "shape", ()) != ():
+        raise GanforgeError(f"{shown}: not a number; {fix}")
+    try:
+        value = float(quantile)
+    except (TypeError, ValueError):
+        raise GanforgeError(f"{shown}: not a number; {fix}") from None
+    if not 0 <= value < 0.5:
+        raise GanforgeError(f"{shown}: {fix}")
+    return value
 
 
 def rejection_threshold(gan: GANModel, real: Tensor, labels: Tensor | None, quantile: float) -> float:
@@ -141,6 +151,8 @@ def sample_accepted(
     if n == 0:
         return gan.sample(0, label=label, **options)
     device = next(gan.parameters()).device
+    if gan.num_classes is not None:  # one label per sample, checked against n (labels_for only slices them)
+        label = gan.class_labels(label, n)
     labels = gan.labels_for(n, label, 0, device) if gan.num_classes is not None else None
     if labels is None and label is not None:
         gan.labels_for(n, label, 0, device)  # the model's own one-line error for a label it cannot take
