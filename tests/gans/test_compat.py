@@ -143,3 +143,94 @@ def test_a_packed_discriminator_passes_the_shape_check(tmp_path, recipe: str, se
     shipped grid25-pacgan recipe (and the mode-collapse remedy model.pack=4) stopped before training."""
     run = gf.train(recipe, steps=4, out=tmp_path / "r", overrides=[*sets, "eval.enabled=false"], show_progress=False)
     assert run.step == 4
+
+
+class LabelImages(torch.utils.data.Dataset):
+    """20 one-channel 4x4 pictures labelled 0..classes-1."""
+
+    def __init__(self, classes: int) -> None:
+        self.classes = classes
+
+    def __len__(self) -> int:
+        return 20
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return torch.full((1, 4, 4), 0.5), i % self.classes
+
+
+class CondG(nn.Module):
+    def __init__(self, classes: int) -> None:
+        super().__init__()
+        self.emb, self.fc = nn.Embedding(classes, 4), nn.Linear(8, 16)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.fc(torch.cat([z, self.emb(y)], 1))).view(-1, 1, 4, 4)
+
+
+class CondD(nn.Module):
+    def __init__(self, classes: int) -> None:
+        super().__init__()
+        self.emb, self.fc = nn.Embedding(classes, 4), nn.Linear(20, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.cat([x.flatten(1), self.emb(y)], 1))
+
+
+def _plain_g() -> nn.Module:
+    return nn.Sequential(nn.Linear(4, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4)))
+
+
+def _plain_d() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 1))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: gf.GAN(CondG(3), CondD(3), 4, num_classes=3), "has labels 0..4 but GAN(num_classes=3) takes 0..2; "
+         "give num_classes=5"),
+        (lambda: gf.GAN(_plain_g(), CondD(5), 4, num_classes=5), "GAN(num_classes=5) calls the generator as "
+         "generator(z, y) with labels, but its forward(input) takes no labels"),
+        (lambda: gf.GAN(CondG(5), _plain_d(), 4, num_classes=5), "calls the discriminator as discriminator(x, y)"),
+        (lambda: gf.GAN(CondG(5), _plain_d(), 4, num_classes=5, d_output="probability"),
+         "calls the discriminator as discriminator(x, y)"),
+        (lambda: gf.GAN(CondG(5), _plain_d(), 4), "the generator's forward(z, y) needs labels, but without "
+         "num_classes it is called as generator(z) alone; give GAN(..., num_classes=5)"),
+        (lambda: gf.GAN(_plain_g(), CondD(5), 4), "the discriminator's forward(x, y) needs labels"),
+    ],
+)
+def test_labels_and_num_classes_that_disagree_get_one_line_errors_before_training(make, message: str) -> None:  # noqa: ANN001
+    """These failed at the first training step: IndexError in nn.Embedding, or forward()'s TypeError."""
+    from ganforge.data.python_objects import source_from_object
+
+    with pytest.raises(gf.GanforgeError) as err:
+        check_compatible(make(), source_from_object(LabelImages(5)))
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_num_classes_on_data_without_labels_is_refused() -> None:
+    from ganforge.data.python_objects import source_from_object
+
+    with pytest.raises(gf.GanforgeError, match=re.escape("GAN(num_classes=5) conditions on labels, but the data")):
+        check_compatible(gf.GAN(CondG(5), CondD(5), 4, num_classes=5), source_from_object(torch.rand(20, 1, 4, 4)))
+
+
+def test_matching_conditional_and_unconditional_networks_pass_on_labelled_data() -> None:
+    from ganforge.data.python_objects import source_from_object
+
+    source = source_from_object(LabelImages(5))
+    check_compatible(gf.GAN(CondG(5), CondD(5), 4, num_classes=5), source)
+    check_compatible(gf.GAN(CondG(6), CondD(6), 4, num_classes=6), source)  # a class the data lacks is fine
+    check_compatible(gf.GAN(_plain_g(), _plain_d(), 4), source)  # labels may be ignored
+
+
+def test_an_error_inside_a_conditional_forward_is_left_to_its_traceback() -> None:
+    class BrokenG(CondG):
+        def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            raise TypeError("the user's own bug")
+
+    from ganforge.data.python_objects import source_from_object
+
+    with pytest.raises(TypeError, match="the user's own bug"):
+        check_compatible(gf.GAN(BrokenG(5), CondD(5), 4, num_classes=5), source_from_object(LabelImages(5)))

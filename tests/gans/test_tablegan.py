@@ -77,6 +77,35 @@ def test_bad_conditions_are_one_line_errors(trained, where, message) -> None:
         trained.sample(rows=5, where=where)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.sample(0), r"^sample\(n\): give a positive whole number of rows, got 0"),  # gave 1000 rows
+        (lambda r: r.sample(rows=2.5), r"^sample\(rows\): give a positive whole number of rows, got 2.5"),  # 2 rows
+        (lambda r: r.sample(rows="4"), r"^sample\(rows\): .* got '4'"),  # was taken
+        (lambda r: r.sample(rows=True), r"^sample\(rows\): .* got True"),
+        (lambda r: r.sample(5, rows=7), r"^sample\(5, rows=7\): two different counts; give one of n and rows"),
+        (lambda r: r.sample(5, label=1), r"^sample\(label=1\): a table run has no class labels; .* where="),
+        (lambda r: r.sample(row=5), r"^sample\(row=...\): a table run takes no such argument \(did you mean 'rows'"),
+        (lambda r: r.sample(5, reject=0.01), r"^--reject / reject= / sample.discriminator_rejection: table runs"),
+        (lambda r: r.gan.sample_table(2.5), r"^--rows / rows=2.5: give a positive whole number of rows"),
+        (lambda r: r.gan.sample_table("4"), r"^--rows / rows='4': give a positive whole number of rows"),
+    ],
+)
+def test_table_counts_labels_and_keywords_are_checked_like_other_runs(trained, call, message) -> None:  # noqa: ANN001
+    """A table run gave 1000 rows for ``sample(0)``, 2 for ``rows=2.5``, took ``rows="4"``, let ``rows`` silently
+    win over a different ``n`` and ignored ``label=``; ``row=5`` was a TypeError. Other runs refuse all of these."""
+    with pytest.raises(GanforgeError, match=message):
+        call(trained)
+
+
+def test_table_counts_take_numpy_integers_and_whole_floats(trained) -> None:
+    assert len(trained.sample(rows=np.int64(3))) == 3
+    assert len(trained.sample(4.0)) == 4
+    assert len(trained.sample(2, rows=2)) == 2  # the same count twice is no conflict
+    assert len(trained.gan.sample_table(torch.tensor(2))) == 2
+
+
 def test_generator_learns_the_condition_loss(trained) -> None:
     import json
 
@@ -168,3 +197,65 @@ def test_quoted_conditions_can_hold_commas() -> None:
         parse_where("city=Paris, FR")
     with pytest.raises(GanforgeError, match="not closed"):
         parse_where('city="Paris, FR')
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"generator": 16}, "TableGAN(generator=16): give the hidden layers' widths as a list, e.g. generator=(256, "
+         "256) (generator=(16,) for one layer)"),
+        ({"generator": (0,)}, "TableGAN(generator=(0,)): item 0 is 0; give each hidden layer's width"),
+        ({"discriminator": (32, 2.5)}, "TableGAN(discriminator=(32, 2.5)): item 1 is 2.5"),
+        ({"gp": -1}, "TableGAN(gp=-1): give a finite number >= 0"),
+        ({"pack": 2.5}, "TableGAN(pack=2.5): give a whole number >= 1 (rows per discriminator input"),
+        ({"pack": 0}, "TableGAN(pack=0): give a whole number >= 1 (rows per discriminator input"),
+        ({"n_critic": 0}, "TableGAN(n_critic=0): give a whole number >= 1"),
+        ({"noise_dim": "8"}, "TableGAN(noise_dim='8'): give a whole number >= 1"),
+        ({"tau": 0}, "TableGAN(tau=0): give a finite number > 0 (the Gumbel-softmax temperature"),
+        ({"table": "x"}, "TableGAN(table='x'): give the table's fitted TableTransformer"),
+        ({"table": {"columns": {}}}, "TableGAN(table={...}): the dict is not a TableTransformer's to_dict()"),
+    ],
+)
+def test_bad_settings_are_refused_one_at_a_time_naming_the_argument(settings, message: str) -> None:  # noqa: ANN001
+    """These trained silently (gp=-1, pack=2.5), failed in iter() or at the first step, blamed a run's
+    data.json for the table argument, or lumped pack, n_critic, noise_dim and tau together."""
+    with pytest.raises(GanforgeError) as err:
+        gf.TableGAN(**{**SMALL, **settings})
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value) and "data.json" not in str(err.value)
+
+
+def test_whole_float_settings_are_taken_and_recorded_as_ints() -> None:
+    gan = gf.TableGAN(noise_dim=8.0, generator=(16.0,), discriminator=[16], pack=5.0)
+    assert gan.config_section() == {
+        "type": "tablegan", "noise_dim": 8, "generator": [16], "discriminator": [16], "pack": 5, "gp": 10.0,
+        "tau": 0.2, "cond_weight": 1.0, "n_critic": 1,
+    }
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_infinite_numbers_are_refused_when_the_table_is_prepared(tmp_path, value: float) -> None:
+    """inf was encoded as a number: training diverged, or finished and the evaluation failed."""
+    frame = people(20)
+    frame["height"] = frame["height"].astype(float)
+    frame.loc[3, "height"] = value
+    with pytest.raises(GanforgeError, match=rf"data= column 'height' holds {value} \(index 3\); .* no infinite"):
+        gf.TableGAN(**SMALL).prepare_data(frame)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(GanforgeError, match=rf"column 'height' holds {value} \(line 5 of the file\)"):
+        gf.TableGAN(**SMALL).prepare_data(str(tmp_path / "t.csv"))
+
+
+def test_missing_numbers_are_still_accepted() -> None:
+    frame = people(20)
+    frame.loc[3, "height"] = np.nan
+    assert gf.TableGAN(**SMALL).prepare_data(frame).sample_shape[0] > 0
+
+
+def test_a_csv_path_may_be_a_pathlib_path(tmp_path) -> None:
+    people(60).to_csv(tmp_path / "tab.csv", index=False)
+    source = gf.TableGAN(**SMALL).prepare_data(tmp_path / "tab.csv")
+    assert source.name == "tab"
+    run = gf.train(gf.TableGAN(**SMALL), data=tmp_path / "tab.csv", steps=2, batch_size=10, out=tmp_path / "run",
+                   show_progress=False)
+    assert len(run.sample(rows=5)) == 5

@@ -150,3 +150,48 @@ def test_label_smoothing_is_refused_where_the_loss_has_no_bce_target() -> None:
     smoothed = GAN(g, d, 2, "nonsaturating", label_smoothing=0.2)
     real, fake = torch.tensor([[0.5], [2.0]]), torch.tensor([[-1.0], [0.3]])
     assert smoothed.discriminator_loss(real, fake) > GAN(g, d, 2, "nonsaturating").discriminator_loss(real, fake)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"n_critic": 0}, "GAN(n_critic=0): give a whole number >= 1"),
+        ({"n_critic": -1}, "GAN(n_critic=-1): give a whole number >= 1"),
+        ({"n_critic": 2.5}, "GAN(n_critic=2.5): give a whole number >= 1"),
+        ({"n_critic": True}, "GAN(n_critic=True): give a whole number >= 1"),
+        ({"noise_dim": 1.5}, "GAN(noise_dim=1.5): give the noise size as a whole number >= 1"),
+        ({"noise_dim": "1"}, "GAN(noise_dim='1'): give the noise size as a whole number >= 1"),
+        ({"noise_dim": 0}, "GAN(noise_dim=0): give a whole number >= 1"),
+        ({"noise_dim": (6, 0)}, "GAN(noise_dim=(6, 0)): item 1 is 0"),
+        ({"penalties": "r1"}, "GAN(penalties='r1'): give a list of Penalty objects, e.g. from ganforge.gans.penalties"),
+        ({"penalties": ["r1"]}, "GAN(penalties=...): item 0 is 'r1', not a Penalty object"),
+        ({"d_output": "prob"}, "GAN(d_output='prob'): choose one of auto, logits, probability (did you mean"),
+        ({"clip_weights": -0.01}, "GAN(clip_weights=-0.01): give a finite number > 0"),
+        ({"clip_weights": 0}, "GAN(clip_weights=0): give a finite number > 0"),
+        ({"clip_weights": float("inf")}, "GAN(clip_weights=inf): give a finite number > 0"),
+        ({"num_classes": 0}, "GAN(num_classes=0): give a whole number >= 1"),
+    ],
+)
+def test_bad_constructor_arguments_are_refused_in_one_line_naming_the_argument(settings, message: str) -> None:  # noqa: ANN001
+    """Each of these trained silently or failed at the first step with a message naming no argument."""
+    settings = {"noise_dim": 2, **settings}
+    with pytest.raises(GanforgeError) as err:
+        GAN(nn.Linear(2, 2), nn.Linear(2, 1), **settings)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_a_single_penalty_not_in_a_list_is_refused_and_the_example_is_importable() -> None:
+    from ganforge.gans.penalties import R1
+
+    with pytest.raises(GanforgeError, match=r"give a list of penalties, e.g. from ganforge.gans.penalties import R1"):
+        _gan(penalties=R1(1.0))
+    assert _gan(penalties=[R1(1.0)]).penalties[0].name == "r1"
+
+
+def test_whole_floats_are_taken_as_whole_numbers() -> None:
+    gan = _gan(n_critic=2.0, num_classes=3.0, clip_weights=1)
+    assert (gan.n_critic, gan.num_classes, gan.clip_weights) == (2, 3, 1.0)
+    assert isinstance(gan.n_critic, int) and isinstance(gan.num_classes, int)
+    assert GAN(nn.Linear(2, 2), nn.Linear(2, 1), noise_dim=2.0).noise.shape == (2,)
+    assert GAN(nn.Linear(2, 3), nn.Linear(3, 1), noise_dim=[6.0, 2]).noise.shape == (6, 2)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 import torch
+from torch import nn
 
 from ganforge.data.base import DataSource
 from ganforge.errors import GanforgeError
-from ganforge.gans.base import GANModel, output_activation_of_output, restore_inner_sigmoid
+from ganforge.gans.base import GANModel, ProbabilityToLogit, output_activation_of_output, restore_inner_sigmoid
 from ganforge.gans.vanilla import GAN
 
 
@@ -24,12 +28,16 @@ def check_batch_size(gan: GANModel, batch_size: int) -> None:
 @torch.no_grad()
 def check_compatible(gan: GANModel, source: DataSource) -> None:
     """Run the generator and discriminator once on a tiny batch (eval mode, RNG state restored, so
-    training is unaffected) and turn a shape mismatch into a one-line error."""
+    training is unaffected) and turn a shape mismatch into a one-line error. For a :class:`GAN` the data's
+    labels are checked against ``num_classes`` first (:func:`check_labels`), and a forward that takes labels
+    where ``num_classes`` gives none, or the reverse, is named (:func:`check_takes_labels`)."""
     generate = getattr(gan, "generate", None)
     discriminate = getattr(gan, "discriminate", None)
     if generate is None or discriminate is None or not hasattr(gan, "noise"):
         return
     users_networks = isinstance(gan, GAN)  # networks a user wrote: their roles are read from a forward pass
+    if users_networks:
+        check_labels(gan, source)
     state = torch.get_rng_state()
     was_training = gan.training
     gan.eval()
@@ -41,6 +49,10 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
         try:
             with torch.enable_grad():  # the output's autograd node tells which activation made it
                 fake = generate(gan.sample_latents(n).to(device), y)
+        except TypeError:
+            if users_networks:
+                check_takes_labels(gan.generator, "generator", gan.num_classes, source)
+            raise
         except RuntimeError as exc:
             raise GanforgeError(
                 f"the generator cannot take noise of dimension {gan.noise.shape}: {str(exc).splitlines()[0]}; "
@@ -70,6 +82,10 @@ def check_compatible(gan: GANModel, source: DataSource) -> None:
                 outputs = net(fake, y) if gan.num_classes is not None else net(fake)
                 check_discriminator_output(outputs, -(-n // getattr(net, "pack", 1)), source)  # PacGAN: one per pack
             discriminate(fake, y)
+        except TypeError:
+            if users_networks:
+                check_takes_labels(gan.discriminator, "discriminator", gan.num_classes, source)
+            raise
         except RuntimeError as exc:
             raise GanforgeError(
                 f"the discriminator cannot read samples of shape {expected}: {str(exc).splitlines()[0]}; "
@@ -110,3 +126,64 @@ def check_discriminator_output(logits: object, n: int, source: DataSource) -> No
             f"the discriminator returns {width} values per sample (shape {tuple(logits.shape)}); it must return "
             "one logit per sample: make its last layer output 1 value, e.g. nn.Linear(hidden, 1)"
         )
+
+
+def check_labels(gan: GAN, source: DataSource) -> None:
+    """A conditional GAN's ``num_classes`` against the data's labels: every label must lie in
+    0..num_classes-1, or the first batch failed inside the user's ``nn.Embedding`` ("IndexError: index out
+    of range in self"); data without labels gave the networks ``y=None``."""
+    if gan.num_classes is None:
+        return
+    labels = getattr(source, "y", None)
+    if labels is None and source.num_classes is None:
+        raise GanforgeError(
+            f"GAN(num_classes={gan.num_classes}) conditions on labels, but the data '{source.name}' has none; give "
+            "data of (x, label) pairs (a Dataset yielding them), or leave num_classes out for an unconditional GAN"
+        )
+    if isinstance(labels, torch.Tensor) and labels.numel() and not labels.is_floating_point():
+        low, high = int(labels.min()), int(labels.max())
+    elif source.num_classes is not None:
+        low, high = 0, int(source.num_classes) - 1
+    else:
+        return  # condition vectors, not class numbers: the forward pass below checks them
+    if low < 0:
+        raise GanforgeError(
+            f"the data '{source.name}' has label {low}; labels must be class numbers 0..K-1: renumber them from 0"
+        )
+    if high >= gan.num_classes:
+        raise GanforgeError(
+            f"the data '{source.name}' has labels 0..{high} but GAN(num_classes={gan.num_classes}) takes 0.."
+            f"{gan.num_classes - 1}; give num_classes={high + 1}"
+        )
+
+
+def check_takes_labels(net: nn.Module, role: str, num_classes: int | None, source: DataSource) -> None:
+    """After a ``TypeError`` from the probe: when ``net``'s forward cannot be called the way ``num_classes``
+    says (``net(x, y)`` with it, ``net(x)`` without), the one line saying which setting to change; otherwise
+    nothing (the error came from inside forward, and its traceback points at the user's line)."""
+    if isinstance(net, ProbabilityToLogit):  # d_output="probability": the user's network is inside
+        net = net.net
+    try:
+        signature = inspect.signature(net.forward)
+    except (TypeError, ValueError):
+        return
+    args: tuple[Any, ...] = (None, None) if num_classes is not None else (None,)
+    try:
+        signature.bind(*args)
+        return
+    except TypeError:
+        pass
+    argument = "z" if role == "generator" else "x"
+    stars = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    forward = f"forward({', '.join(stars.get(p.kind, '') + p.name for p in signature.parameters.values())})"
+    if num_classes is not None:
+        raise GanforgeError(
+            f"GAN(num_classes={num_classes}) calls the {role} as {role}({argument}, y) with labels, but its "
+            f"{forward} takes no labels; give it a forward({argument}, y) that uses them, or leave num_classes out "
+            "for an unconditional GAN"
+        ) from None
+    classes = f"num_classes={source.num_classes}" if source.num_classes else "num_classes=K"
+    raise GanforgeError(
+        f"the {role}'s {forward} needs labels, but without num_classes it is called as {role}({argument}) alone; "
+        f"give GAN(..., {classes}) to train a conditional GAN on the labels of the data '{source.name}'"
+    ) from None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,12 +35,12 @@ from torch import Tensor, nn
 
 from ganforge.data.base import Batch, DataSource
 from ganforge.data.tables import TableSource, TableTransformer, _fresh_ids, read_table, row_hashes, table_source
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, quote, whole_number
 from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.penalties import GradientPenalty
 from ganforge.gans.registry import register_model
-from ganforge.gans.vanilla import PenaltyInputs
+from ganforge.gans.vanilla import PenaltyInputs, checked_count, checked_positive
 
 MAX_SAMPLING_ROUNDS = 200
 
@@ -129,6 +130,80 @@ def _is_value(cell: Any, wanted: Any) -> bool:
     return wanted is not None and bool(cell == wanted)
 
 
+def refuse_infinite(frame: Any, where: str, csv: bool = False) -> None:
+    """Refuse a table holding +-inf in a number column, naming the column and row. NaN is a missing cell
+    (learnt as its own category) but inf is not: it was encoded as a number, so training diverged or
+    finished and evaluation failed ("'list' argument must have no negative elements")."""
+    import pandas as pd
+
+    if frame is None:
+        return
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            try:
+                infinite = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+            except (TypeError, ValueError):  # complex numbers: the table's own checks speak of those
+                continue
+        elif column.dtype == object:  # numbers among other cells
+            infinite = np.array([isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in column])
+        else:
+            continue
+        if infinite.any():
+            i = int(np.flatnonzero(infinite)[0])
+            row = f"line {i + 2} of the file" if csv else f"index {frame.index[i]!r}"  # a csv: line 1 is the header
+            raise GanforgeError(
+                f"{where} column '{name}' holds {column.iloc[i]} ({row}); a table may hold missing "
+                f"cells (NaN) but no infinite numbers: drop those rows, or make them missing with "
+                f"df['{name}'] = df['{name}'].replace([np.inf, -np.inf], np.nan)"
+            )
+
+
+def _checked_settings(**given: Any) -> dict[str, Any]:
+    """TableGAN's settings, each checked by itself and refused in one line naming it: one check lumped
+    pack, n_critic, noise_dim and tau together, ``generator=16`` reached ``iter(16)``, ``generator=(0,)`` an
+    IndexError when training began, and ``gp=-1`` (a penalty that rewards a steep critic) or ``pack=2.5``
+    (run as 2) trained silently."""
+    out: dict[str, Any] = {}
+    for name in ("noise_dim", "pack", "n_critic"):
+        out[name] = checked_count(given[name], "TableGAN", name, _SETTING_MEANING[name])
+    for name in ("generator", "discriminator"):
+        widths = given[name]
+        if not isinstance(widths, (list, tuple)):
+            raise GanforgeError(
+                f"TableGAN({name}={quote(widths)}): give the hidden layers' widths as a list, e.g. {name}=(256, 256) "
+                f"({name}=({quote(widths)},) for one layer)"
+            )
+        out[name] = []
+        for i, width in enumerate(widths):
+            number = whole_number(width)
+            if number is None or number < 1:
+                raise GanforgeError(
+                    f"TableGAN({name}={quote(widths)}): item {i} is {quote(width)}; give {_SETTING_MEANING[name]}"
+                )
+            out[name].append(number)
+    out["gp"] = checked_positive(given["gp"], "TableGAN", "gp", _SETTING_MEANING["gp"], allow_zero=True)
+    out["tau"] = checked_positive(given["tau"], "TableGAN", "tau", _SETTING_MEANING["tau"])
+    out["cond_weight"] = checked_positive(
+        given["cond_weight"], "TableGAN", "cond_weight", _SETTING_MEANING["cond_weight"], allow_zero=True
+    )
+    return {name: out[name] for name in given}
+
+
+_SETTING_MEANING = {
+    "noise_dim": "the size of the noise z, 128 in CTGAN",
+    "pack": "rows per discriminator input (PacGAN), 10 in CTGAN",
+    "n_critic": "discriminator updates per generator update",
+    "generator": "each hidden layer's width as a whole number >= 1, e.g. generator=(256, 256); () for none",
+    "discriminator": "each hidden layer's width as a whole number >= 1, e.g. discriminator=(256, 256); () for none",
+    "gp": "the gradient penalty's weight lambda, 10 in WGAN-GP; 0 turns it off",
+    "tau": "the Gumbel-softmax temperature, 0.2 in CTGAN",
+    "cond_weight": "the weight of the conditional loss, 1 in CTGAN; 0 turns it off",
+}
+
+
 class TableGAN(GANModel):
     """CTGAN-style conditional WGAN-GP for tables (see the module docstring).
 
@@ -152,27 +227,35 @@ class TableGAN(GANModel):
         n_critic: int = 1,
     ) -> None:
         super().__init__()
-        self.settings = {
-            "noise_dim": int(noise_dim),
-            "generator": [int(h) for h in generator],
-            "discriminator": [int(h) for h in discriminator],
-            "pack": int(pack),
-            "gp": float(gp),
-            "tau": float(tau),
-            "cond_weight": float(cond_weight),
-            "n_critic": int(n_critic),
-        }
-        if pack < 1 or n_critic < 1 or tau <= 0 or noise_dim < 1:
-            raise GanforgeError("model: pack, n_critic and noise_dim must be >= 1 and tau > 0")
-        self.noise = Noise(int(noise_dim))
-        self.pack, self.tau, self.cond_weight, self.n_critic = int(pack), float(tau), float(cond_weight), int(n_critic)
+        self.settings = _checked_settings(
+            noise_dim=noise_dim, generator=generator, discriminator=discriminator, pack=pack, gp=gp, tau=tau,
+            cond_weight=cond_weight, n_critic=n_critic,
+        )
+        if table is not None and not isinstance(table, (dict, TableTransformer)):
+            raise GanforgeError(
+                f"TableGAN(table={quote(table)}): give the table's fitted TableTransformer (or its to_dict()), or "
+                "leave table out: gf.train(gf.TableGAN(), data=df) fits it to the data"
+            )
+        settings = self.settings
+        self.noise = Noise(settings["noise_dim"])
+        self.pack, self.tau, self.n_critic = settings["pack"], settings["tau"], settings["n_critic"]
+        self.cond_weight = settings["cond_weight"]
         self.batch_multiple = self.pack  # D reads the batch in packs (checked before a run folder is written)
-        self.penalty = GradientPenalty(float(gp))
+        self.penalty = GradientPenalty(settings["gp"])
         self.transformer: TableTransformer | None = None
         self._cached: tuple[Tensor, Tensor, Tensor | None, Tensor | None] | None = None
         self._step = 0
         self._training_rows: set[str] = set()
         self._column_probs: Tensor | None = None
+        if isinstance(table, dict):
+            try:
+                table = TableTransformer.from_dict(table)
+            except (GanforgeError, AttributeError, KeyError, TypeError, ValueError):  # its message blames a
+                # run's data.json, where a dict usually comes from; here the argument is at fault
+                raise GanforgeError(
+                    "TableGAN(table={...}): the dict is not a TableTransformer's to_dict() (its 'columns' and 'order' "
+                    "are missing or damaged); give the transformer itself, or leave table out to fit it to the data"
+                ) from None
         if table is not None:
             self.bind(table)
 
@@ -222,19 +305,29 @@ class TableGAN(GANModel):
         return {"type": "tablegan", **self.settings}
 
     def prepare_data(self, data: Any) -> DataSource:
-        """The training source for ``gf.train(TableGAN(), data=...)``: a DataFrame, a .csv path or a
-        TableSource (the networks are built by :meth:`build_for` once the run is seeded)."""
+        """The training source for ``gf.train(TableGAN(), data=...)``: a DataFrame, a .csv path (str or
+        ``pathlib.Path``, as ``gf.train`` takes for other data) or a TableSource (the networks are built by
+        :meth:`build_for` once the run is seeded). Infinite numbers are refused here (:func:`refuse_infinite`)."""
+        import os
+
         import pandas as pd
 
+        if isinstance(data, os.PathLike) and not isinstance(data, str):  # a pathlib.Path, as gf.train's other data
+            data = os.fspath(data)
         if isinstance(data, pd.DataFrame):
+            refuse_infinite(data, "data=")
             source = table_source(data, "dataframe")
-        elif isinstance(data, (str,)) and data.lower().endswith(".csv"):
-            source = table_source(read_table(data), data.rsplit("/", 1)[-1][:-4], path=data)
+        elif isinstance(data, str) and data.lower().endswith(".csv"):
+            frame = read_table(data)
+            refuse_infinite(frame, f"data='{data}':", csv=True)
+            source = table_source(frame, Path(data).name[:-4], path=data)
         elif isinstance(data, TableSource):
+            refuse_infinite(data.frame, f"data (the TableSource '{data.name}'):")
             source = data
         else:
             raise GanforgeError(
-                f"TableGAN trains on a table: give data= a pandas DataFrame or a .csv path, got {type(data).__name__}"
+                "TableGAN trains on a table: give data= a pandas DataFrame or a .csv path (a str or pathlib.Path), "
+                f"got {type(data).__name__}"
             )
         if self.transformer is not None and self.data_dim != source.sample_shape[0]:
             raise GanforgeError("this TableGAN was built for another table; create a new TableGAN() for this data")
@@ -377,14 +470,18 @@ class TableGAN(GANModel):
         row occurs in the data: there the filter turns itself off).
 
         ``where`` ("col=value,..."): the generator is conditioned on the first condition and rows are
-        drawn until ``n`` satisfy every condition (rejection), so each returned row honours them."""
+        drawn until ``n`` satisfy every condition (rejection), so each returned row honours them.
+
+        ``n`` is a positive whole number (:func:`~ganforge.errors.whole_number`): ``int(n)`` turned ``2.5`` into 2
+        rows and took ``"4"``."""
         import pandas as pd
 
         if self.transformer is None:
             raise GanforgeError("TableGAN has no table yet; train it first")
-        if int(n) <= 0:
-            raise GanforgeError(f"--rows must be a positive number of rows, got {n}")
-        n = int(n)
+        count = whole_number(n)
+        if count is None or count <= 0:
+            raise GanforgeError(f"--rows / rows={quote(n)}: give a positive whole number of rows")
+        n = count
         conditions = parse_where(where)
         fixed: int | None = None
         for i, (column, value) in enumerate(conditions):

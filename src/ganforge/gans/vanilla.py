@@ -13,14 +13,16 @@ between, so this equals a fresh forward pass with the same z, at half the genera
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, did_you_mean, quote, whole_number
 from ganforge.gans.base import (  # Penalty, PenaltyInputs, add_penalties: public here since the first release
     GANModel,
     Noise,
@@ -36,6 +38,79 @@ from ganforge.log_keys import LOSS_G
 from ganforge.objectives import bce_discriminator_loss, get_objective
 
 __all__ = ["GAN", "Penalty", "PenaltyInputs", "add_penalties"]
+
+D_OUTPUTS = ("auto", "logits", "probability")
+PENALTY_EXAMPLE = "from ganforge.gans.penalties import R1; penalties=[R1(1.0)]"
+
+
+def checked_count(value: Any, owner: str, name: str, what: str, minimum: int = 1) -> int:
+    """A count or size given to a constructor (``GAN``'s ``n_critic``, ``TableGAN``'s ``pack``...) as an int,
+    refused in one line naming ``owner(name=...)`` unless it is a whole number >= ``minimum``
+    (:func:`~ganforge.errors.whole_number`: ``2.0`` is 2; ``2.5``, ``True`` and ``"2"`` are refused).
+
+    Without it a bad value trained silently (``n_critic=2.5`` ran as 2) or failed far from its cause
+    (``n_critic=0``: "the generator phase reuses the fake batch"; ``num_classes=0``: "random_ expects 'from' <
+    'to'"; ``noise_dim="1"`` inside ``torch.randn``)."""
+    number = whole_number(value)
+    if number is None or number < minimum:
+        raise GanforgeError(f"{owner}({name}={quote(value)}): give a whole number >= {minimum} ({what})")
+    return number
+
+
+def checked_positive(value: Any, owner: str, name: str, what: str, allow_zero: bool = False) -> float:
+    """A weight or bound given to a constructor as a float: a finite real number > 0 (>= 0 with
+    ``allow_zero``), refused in one line naming ``owner(name=...)``. A negative clip bound or penalty weight
+    trained silently, and wrongly: a negative gradient penalty rewards the steep critic it should prevent,
+    and ``clip_weights=0`` zeroes every weight of D."""
+    bound = ">= 0" if allow_zero else "> 0"
+    number = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise GanforgeError(f"{owner}({name}={quote(value)}): give a finite number {bound} ({what})")
+    return number
+
+
+def _checked_noise_dim(value: Any) -> int | tuple[int, ...] | None:
+    """``noise_dim``: None (read from the generator), a whole number >= 1, or a non-empty list of them (the
+    shape of z per sample, e.g. ``(T, nz)`` for sequences). A float reached ``list(1.5)`` ("'float' object is
+    not iterable") and a string was iterated as characters, failing in ``torch.randn`` when training began."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and value:
+        sizes: list[int] = []
+        for i, size in enumerate(value):
+            number = whole_number(size)
+            if number is None or number < 1:
+                raise GanforgeError(
+                    f"GAN(noise_dim={quote(value)}): item {i} is {quote(size)}; each size of the noise shape must be "
+                    "a whole number >= 1, e.g. noise_dim=(T, 16)"
+                )
+            sizes.append(number)
+        return tuple(sizes)
+    if isinstance(value, (list, tuple)) or whole_number(value) is None:  # [], 1.5, "16"
+        raise GanforgeError(
+            f"GAN(noise_dim={quote(value)}): give the noise size as a whole number >= 1 (e.g. noise_dim=16), a "
+            "shape such as noise_dim=(T, 16), or leave it out to read it from the generator's first nn.Linear"
+        )
+    return checked_count(value, "GAN", "noise_dim", "the size of the noise z, e.g. noise_dim=16")
+
+
+def _checked_penalties(penalties: Any) -> list[Penalty]:
+    """``penalties``: a list of :class:`Penalty` objects. A recipe's names (``"r1"``) are not resolved here:
+    each was called as a function when training began ("'str' object is not callable")."""
+    if isinstance(penalties, Penalty):
+        raise GanforgeError(f"GAN(penalties={quote(penalties)}): give a list of penalties, e.g. {PENALTY_EXAMPLE}")
+    if isinstance(penalties, (str, bytes, dict)) or not isinstance(penalties, (list, tuple)):
+        raise GanforgeError(
+            f"GAN(penalties={quote(penalties)}): give a list of Penalty objects, e.g. {PENALTY_EXAMPLE} (names "
+            "such as 'r1' are for recipes' model.penalties)"
+        )
+    for i, penalty in enumerate(penalties):
+        if not isinstance(penalty, Penalty):
+            raise GanforgeError(
+                f"GAN(penalties=...): item {i} is {quote(penalty)}, not a Penalty object; give e.g. "
+                f"{PENALTY_EXAMPLE} (ganforge.gans.penalties has GradientPenalty, R1, R2, DRAGAN)"
+            )
+    return list(penalties)
 
 
 def _noise_dim(
@@ -128,17 +203,27 @@ class GAN(GANModel):
                     f"GAN(generator, discriminator): the {role} is a {type(net).__name__}; give a torch.nn.Module "
                     "(a class with forward(), or nn.Sequential(...))"
                 )
+        if not isinstance(d_output, str) or d_output not in D_OUTPUTS:
+            raise GanforgeError(
+                f"GAN(d_output={quote(d_output)}): choose one of {', '.join(D_OUTPUTS)}"
+                f"{did_you_mean(str(d_output), D_OUTPUTS)} ('auto' reads a final nn.Sigmoid as probabilities)"
+            )
+        given_noise = _checked_noise_dim(noise_dim)
+        self.n_critic = checked_count(n_critic, "GAN", "n_critic", "discriminator updates per generator update")
+        if num_classes is not None:
+            num_classes = checked_count(num_classes, "GAN", "num_classes", "the number of classes; None: no labels")
+        self.penalties = _checked_penalties(penalties)
+        self.clip_weights = None if clip_weights is None else checked_positive(
+            clip_weights, "GAN", "clip_weights", "D's weights are clipped to [-c, c], c = 0.01 in WGAN; None: none"
+        )
         self.generator = generator
         self.discriminator = logit_discriminator(discriminator, d_output)
-        noise_dim = _noise_dim(generator, noise_dim, num_classes)
-        self.noise = Noise(noise_dim if isinstance(noise_dim, int) else tuple(noise_dim), noise)
+        noise_shape = _noise_dim(generator, given_noise, num_classes)
+        self.noise = Noise(noise_shape if isinstance(noise_shape, int) else tuple(noise_shape), noise)
         self.objective = get_objective(objective)
-        self.n_critic = int(n_critic)
         self.num_classes = num_classes
         self.output_activation = output_activation_of(generator)
         self.label_smoothing = _checked_smoothing(label_smoothing, self.objective, objective)
-        self.penalties = list(penalties)
-        self.clip_weights = clip_weights
 
     # --- networks as functions --------------------------------------------------------------------
     def generate(self, z: Tensor, y: Tensor | None = None, **options: Any) -> Tensor:
