@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -352,3 +353,67 @@ def test_grayscale_images_n_h_w_warn_under_auto_and_fit_as_images_with_kind_imag
     assert det.residuals(images[:2]).shape == (2, 1, 6, 6)
     loaded = AnomalyDetector.load(det.save(tmp_path / "gray"))
     np.testing.assert_allclose(loaded.anomaly_score(images[:4]), det.anomaly_score(images[:4]), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"steps": 2.5}, r"^AnomalyDetector steps=2.5: give a whole number >= 1$"),
+        ({"steps": "10"}, r"steps='10': not a number \(str\); give a whole number >= 1"),
+        ({"steps": True}, r"steps=True: not a number \(bool\)"),
+        ({"lr": -1}, r"lr=-1: give a number > 0"),
+        ({"lr": float("nan")}, r"lr=nan: give a number > 0"),
+        ({"hidden": 2.5}, r"hidden=2.5: give a whole number >= 1, or None to size it from the input"),
+        ({"latent": 1.5}, r"latent=1.5: give a whole number >= 1"),
+        ({"batch_size": 2.5}, r"batch_size=2.5: give a whole number >= 1"),
+        ({"batch_size": -3}, r"batch_size=-3: give a whole number >= 1"),
+        ({"latent": -2}, r"latent=-2: give a whole number >= 1"),
+        ({"seed": -1}, r"seed=-1: give a whole number in \[0, 2\*\*63\)"),
+        ({"validation_fraction": "0.1"}, r"validation_fraction='0.1': not a number"),
+        ({"options": "knn"}, r"options='knn': give a dict of the method's options by name"),
+        # None asks for the default size; 0 used to be read as None and fit silently
+        ({"latent": 0}, r"latent=0: give a whole number >= 1, or None"),
+        ({"hidden": 0}, r"hidden=0: give a whole number >= 1, or None"),
+        ({"batch_size": 0}, r"batch_size=0: give a whole number >= 1"),
+        ({"kind": "images"}, r"kind='images': unknown kind \(did you mean 'image'\?\); give one of auto, table, image"),
+    ],
+)
+def test_bad_parameters_are_one_line_at_fit(params: dict, match: str) -> None:
+    """They were torch's or numpy's errors from deep inside fit (or, for 0 sizes, a silent default)."""
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(**{"steps": 5, **params})  # scikit-learn's convention: __init__ only stores
+    with pytest.raises(GanforgeError, match=match) as err:
+        det.fit(normal)
+    assert "\n" not in str(err.value)
+
+
+def test_whole_float_parameters_fit_and_save(tmp_path: Path) -> None:
+    """2.0 is a whole number (range(2.0) raised in fit); an np.int64 parameter used to break save's JSON."""
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=5.0, batch_size=np.int64(8), latent=2.0, hidden=8.0, seed=torch.tensor(1),
+                          lr=np.float32(1e-3)).fit(normal)
+    again = AnomalyDetector.load(det.save(tmp_path / "ad"))
+    np.testing.assert_allclose(again.anomaly_score(normal), det.anomaly_score(normal), rtol=1e-5)
+
+
+def test_a_file_name_given_as_data_points_to_reading_it() -> None:
+    normal, _ = blobs(n=30)
+    for x in ("data.csv", Path("data.csv")):
+        with pytest.raises(ValueError, match=r"'data.csv' is a file name or text, not data; .*pd.read_csv\(path\).*"
+                                             r"ganforge anomaly fit PATH") as err:
+            AnomalyDetector(steps=5).fit(x)
+        assert isinstance(err.value, GanforgeError) and "\n" not in str(err.value)
+    det = AnomalyDetector(steps=5).fit(normal)
+    with pytest.raises(GanforgeError, match="is a file name or text, not data"):
+        det.predict("data.csv")
+
+
+def test_save_onto_a_file_is_one_line(tmp_path: Path) -> None:
+    normal, _ = blobs(n=30)
+    det = AnomalyDetector(steps=5).fit(normal)
+    (tmp_path / "existing_file").write_text("x")
+    with pytest.raises(GanforgeError, match=r"existing_file' is a file; give a folder to hold detector.json") as err:
+        det.save(tmp_path / "existing_file")
+    assert "\n" not in str(err.value) and (tmp_path / "existing_file").read_text() == "x"
+    with pytest.raises(GanforgeError, match="cannot access"):
+        det.save(tmp_path / "existing_file" / "inside")

@@ -406,3 +406,64 @@ def test_a_run_of_another_image_size_names_the_side_to_resize_to(tmp_path) -> No
     with pytest.raises(GanforgeError, match=r"the data has \(1, 6, 6\); resize the data to 8x8 \(`ganforge "
                                             r"augment --size 8`\)"):
         augment(np.zeros((4, 1, 6, 6), np.float32), np.arange(4), per_class=1, run=conditional_run(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"per_class": 2.5}, r"^augment: per_class 2.5 must be a whole number >= 0$"),
+        ({"per_class": "2"}, r"per_class must be a whole number >= 0, got '2' \(str\)"),
+        ({"per_class": True}, r"per_class must be a whole number >= 0, got True \(bool\)"),
+        ({"per_class": 1, "steps": 2.5}, "steps 2.5 must be a whole number >= 1"),
+        ({"ratio": float("nan")}, "ratio nan must be a finite number >= 0"),
+        ({"ratio": "2"}, r"ratio must be a finite number >= 0, got '2'"),
+        ({"per_class": 1, "seed": -1}, r"seed -1 must lie in \[0, 2\*\*63\)"),
+        ({"per_class": 1, "hidden": 2.5}, "hidden 2.5 must be a whole number >= 1"),
+        ({"per_class": 1, "batch_size": 0}, "batch_size 0 must be >= 1"),
+        ({"per_class": 1, "lr": 0}, "lr 0.0 must be > 0"),
+        ({"per_class": 1, "ema": "0.9"}, r"ema must be a finite number in \[0, 1\)"),
+        ({"per_class": 1, "filter_confidence": float("nan")},
+         r"filter_confidence nan must be a finite number in \(0, 1\)"),
+        ({"balance": "yes"}, "balance must be True or False, got 'yes'"),
+    ],
+)
+def test_counts_and_numbers_that_are_not_whole_or_finite_are_one_line(options: dict, match: str) -> None:
+    """They used to fail deep inside training: torch.randn(2.5), range(2.5), int(round(nan)), '2' < 0."""
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match=match) as err:
+        augment(x, y, steps=options.pop("steps", 2), **options)
+    assert "\n" not in str(err.value)
+
+
+def test_whole_floats_are_whole_numbers() -> None:
+    x, y = small_digits()
+    out = augment(x, y, per_class=2.0, steps=np.float64(2.0), seed=1.0, hidden=8.0, expand="none",
+                  include_real=False)
+    assert np.bincount(out.y).tolist() == [2] * 10
+
+
+@pytest.mark.parametrize(("name", "hint"), [("n", "per_class"), ("n_per_class", "per_class"), ("widht", "hidden"),
+                                            ("epochs", "steps"), ("stpes", "steps")])
+def test_an_unknown_keyword_names_augments_own_arguments(name: str, hint: str) -> None:
+    """It used to be train_conditional_gan()'s TypeError: a function the caller never called."""
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match=rf"^augment: unknown argument '{name}' \(did you mean '{hint}'\?\); "
+                                            r"augment takes x, y, per_class, ratio, balance, .*hidden") as err:
+        augment(x, y, **{name: 5})
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("options", [{"per_class": 2, "ratio": 1.0}, {"per_class": 2, "balance": True},
+                                     {"ratio": 1.0, "balance": True}])
+def test_per_class_ratio_and_balance_are_alternatives(options: dict) -> None:
+    """per_class=2 with ratio=1.0 used to give ratio's 30 samples without a word (and balance beat both)."""
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match="are alternatives .* give one of them"):
+        augment(x, y, steps=2, **options)
+
+
+def test_gan_options_with_a_trained_run_are_refused(tmp_path) -> None:  # noqa: ANN001
+    """run= samples the trained run: hidden= or lr= would be dropped without a word."""
+    x, y = small_digits()
+    with pytest.raises(GanforgeError, match="hidden configure the GAN augment trains, which run= skips"):
+        augment(x, y, per_class=1, run=conditional_run(tmp_path), hidden=16)

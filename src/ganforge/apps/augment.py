@@ -44,6 +44,9 @@ per class (validation split of the digits: see those constants).
 from __future__ import annotations
 
 import copy
+import inspect
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +59,7 @@ from torch import Tensor, nn
 
 from ganforge import register_app
 from ganforge.data.python_objects import is_channels_last
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, did_you_mean, quote, whole_number
 from ganforge.gans.augment import diff_augment, parse_policy
 from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
 
@@ -75,6 +78,52 @@ a validation split of the digits' training half scored by an SVC alone (real + G
 class +0.59 points); round 15 scored the small CNN on the same split too: 200 per class cost it 2.21 points of
 real + shifts + GAN at 20 and 50 (100 per class cost it 0.44 at 5 and 10), so 50 came back
 (docs/benchmarks/augment.md, round 15)."""
+
+
+SEED_MAX = 2**63 - 1  # torch.manual_seed's largest seed (the CLI's --seed range)
+LIMITS: dict[str, tuple[bool, float, bool, float | None, str]] = {
+    # name: (whole number, lower bound, bound excluded, upper bound (always excluded) or None, what the bounds mean)
+    "per_class": (True, 0, False, None, ""),
+    "ratio": (False, 0, False, None, ""),
+    "steps": (True, 1, False, None, ""),
+    "seed": (True, 0, False, SEED_MAX + 1, ""),
+    "batch_size": (True, 1, False, None, ""),
+    "noise_dim": (True, 1, False, None, ""),
+    "hidden": (True, 1, False, None, ""),
+    "lr": (False, 0, True, None, ""),
+    "r1": (False, 0, False, None, " (0 turns R1 off)"),
+    "ema": (False, 0, False, 1, " (0 samples the raw generator)"),
+    "lecam": (False, 0, False, None, " (0 turns the regularizer off)"),
+    "filter_confidence": (False, 0, True, 1, ""),
+}
+"""The numeric arguments of :func:`augment` and :func:`train_conditional_gan` and their ranges, checked by
+:func:`checked` (one rule each instead of a comparison per argument that a string or NaN slips through)."""
+
+
+def checked(name: str, value: Any) -> Any:
+    """``value`` of the numeric argument ``name`` if it is in :data:`LIMITS`' range, else a one-line error naming
+    ``name``. A whole number comes back as an ``int``: a whole float (``2.0``, what ``n / 2`` or a
+    hyperparameter search gives), ``np.int64`` or a 0-d tensor (:func:`~ganforge.errors.whole_number`'s rule) is
+    taken as ``2``, since ``torch.randn(2.0)`` and ``range(2.0)`` would raise deep inside training; 2.5, text
+    (``"2"``), booleans (``True`` is not 1) and NaN / infinity are refused
+    (``int(round(nan))`` raised a bare ValueError, ``"2" < 0`` a TypeError)."""
+    whole, low, open_low, high, note = LIMITS[name]
+    top = "2**63" if high == 2**63 else high
+    bounds = (f"in {'(' if open_low else '['}{low}, {top})" if high is not None
+              else f"{'>' if open_low else '>='} {low}")
+    kind = "a whole number" if whole else "a finite number"
+    number = whole_number(value) if whole else None
+    if number is None:
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise GanforgeError(f"augment: {name} must be {kind} {bounds}{note}, got {quote(value)} "
+                                f"({type(value).__name__})")
+        if whole or not math.isfinite(value):
+            raise GanforgeError(f"augment: {name} {value} must be {kind} {bounds}{note}")
+    value = number if whole else float(value)
+    if value < low or (open_low and value == low) or (high is not None and value >= high):
+        word = "lie" if high is not None else "be"
+        raise GanforgeError(f"augment: {name} {value} must {word} {bounds}{note}")
+    return value
 
 
 @dataclass
@@ -335,15 +384,10 @@ def _counts(y: np.ndarray, classes: np.ndarray, per_class: int | None, ratio: fl
         top = max(real.values())
         return {c: top - n for c, n in real.items()}
     if ratio is not None:
-        if ratio < 0:
-            raise GanforgeError(f"augment: ratio {ratio} must be >= 0")
         return {c: int(round(ratio * n)) for c, n in real.items()}
     if per_class is None:
         return {c: max(int(round(DEFAULT_RATIO * n)), DEFAULT_MIN_PER_CLASS) for c, n in real.items()}
-    per = per_class
-    if per < 0:
-        raise GanforgeError(f"augment: per_class {per} must be >= 0")
-    return dict.fromkeys(real, per)
+    return dict.fromkeys(real, per_class)
 
 
 def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps: int = DEFAULT_STEPS,
@@ -362,19 +406,18 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
 
     ``r1``: R1's gamma, the term gamma/2 E||grad_x D(x)||^2 on real batches (a recipe's
     ``penalties.r1.weight`` is gamma/2 instead). ``arch``: ``"mlp"`` (any shape), ``"conv"`` (square images
-    of side 2^k >= 8) or ``"auto"`` (conv where it fits, else mlp). ``lecam``: weight of the LeCam regularizer (Tseng et al. 2021) added to D's loss,
+    of side 2^k >= 8) or ``"auto"`` (conv where it fits, else mlp). ``lecam``: weight of the LeCam regularizer
+    (Tseng et al. 2021) added to D's loss,
     lecam * (E[relu(D(x) - a_F)^2] + E[relu(a_R - D(G(z)))^2]) with a_R, a_F moving averages (decay 0.99)
     of D's mean output on real and fake batches: it keeps D's outputs near where they have been instead
     of pushing real and fake apart without bound on a few images. 0 (the default) turns it off."""
     image = x.ndim == 4
     shape = x.shape[1:]
     dim = int(np.prod(shape))
-    if steps < 1:
-        raise GanforgeError(f"augment: steps {steps} must be >= 1")
-    if not 0.0 <= ema < 1.0:
-        raise GanforgeError(f"augment: ema {ema} must lie in [0, 1) (0 samples the raw generator)")
-    if lecam < 0:
-        raise GanforgeError(f"augment: lecam {lecam} must be >= 0 (0 turns the regularizer off)")
+    steps, batch_size, noise_dim, hidden, lr, r1, ema, lecam, seed = (
+        checked(name, value) for name, value in (
+            ("steps", steps), ("batch_size", batch_size), ("noise_dim", noise_dim), ("hidden", hidden), ("lr", lr),
+            ("r1", r1), ("ema", ema), ("lecam", lecam), ("seed", seed)))
     if arch not in ARCHITECTURES:
         raise GanforgeError(f"augment: arch {arch!r} is not one of {', '.join(ARCHITECTURES)}")
     if arch == "auto":
@@ -459,9 +502,11 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
 
     ``per_class`` synthetic samples per class, or ``ratio`` per real sample of the class (default: max(2 x
     real, 50) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
-    class). ``run``: sample a trained conditional ganforge run instead of training. ``expand``: "auto"
-    (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options`` go to
-    :func:`train_conditional_gan`.
+    class); one of the three, since two together left one ignored without a word. Whole counts may be given
+    as whole floats (``2.0``); an unknown keyword is named with a did-you-mean. ``run``: sample a trained
+    conditional ganforge run instead of training (the GAN's options are then refused: they would do nothing).
+    ``expand``: "auto" (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options``
+    go to :func:`train_conditional_gan`.
 
     Samples: images (N, C, H, W), (N, H, W) or (N, H, W, C) with C in 1 or 3 (the layouts ``gf.train`` reads),
     floats in [0, 1] or integers in [0, 255] (uint8 always: read as value / 255); or table rows (N, D). They
@@ -475,6 +520,8 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     When no synthetic sample is asked for (``balance`` on balanced classes, ``per_class=0``) no GAN is trained
     or loaded: the real samples come back alone.
     """
+    per_class, ratio, steps, seed, filter_confidence, gan_options = _check_options(
+        per_class, ratio, balance, run, steps, seed, filter_confidence, gan_options)
     x_given, xa, layout = _check_x(x)
     y_given, ya, names = _check_y(y, len(xa), run is not None)
     if expand not in EXPANSIONS:
@@ -484,8 +531,6 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     if expand == "shifts" and run is not None:
         raise GanforgeError("augment: expand trains the GAN on expanded data; it does not apply to a trained --run")
     shift = expand == "shifts" or (expand == "auto" and xa.ndim == 4 and run is None)
-    if filter_confidence is not None and not 0.0 < filter_confidence < 1.0:
-        raise GanforgeError(f"augment: filter_confidence {filter_confidence} must lie in (0, 1)")
     classes = np.unique(ya)
     counts = _counts(ya, classes, per_class, ratio, balance)
     image = xa.ndim == 4
@@ -548,6 +593,53 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     real_x = x_given if x_given.dtype == layout.dtype else x_given.astype(layout.dtype)
     return Augmented(*_in_given_types(x, y, np.concatenate([real_x, syn_x]), np.concatenate([y_given, syn_y])),
                      np.concatenate([np.zeros(len(ya), bool), np.ones(len(syn_y), bool)]))
+
+
+GAN_OPTIONS = tuple(name for name in inspect.signature(train_conditional_gan).parameters
+                    if name not in ("x", "y", "num_classes", "steps", "seed"))
+"""The keywords :func:`augment` passes on to :func:`train_conditional_gan` (``**gan_options``)."""
+ARGUMENTS = ("per_class", "ratio", "balance", "run", "steps", "filter_confidence", "include_real", "expand", "seed",
+             *GAN_OPTIONS)
+"""Every keyword :func:`augment` takes: an unknown one is named against these."""
+SYNONYMS = {"n": "per_class", "n_samples": "per_class", "num_samples": "per_class", "count": "per_class",
+            "epochs": "steps", "iterations": "steps", "width": "hidden", "latent_dim": "noise_dim",
+            "z_dim": "noise_dim", "learning_rate": "lr"}
+"""Other libraries' words for augment's arguments, for the did-you-mean of an unknown keyword (difflib alone
+suggests ``run`` for ``n``: one letter in common)."""
+
+
+def _check_options(per_class: Any, ratio: Any, balance: Any, run: Any, steps: Any, seed: Any,
+                   filter_confidence: Any, gan_options: dict[str, Any]) -> tuple[Any, ...]:
+    """The count, mix and training arguments of :func:`augment`, checked before any data is read, as
+    (per_class, ratio, steps, seed, filter_confidence, gan_options) with whole numbers as ``int``.
+
+    - ``per_class``, ``ratio`` and ``balance`` are alternatives: given together, one used to win without a
+      word (``ratio`` over ``per_class``: 3x the samples asked for), so two of them are refused;
+    - an unknown keyword is named against augment's own arguments with a did-you-mean (it used to reach
+      :func:`train_conditional_gan` and fail as that function's ``TypeError``);
+    - the GAN's options do nothing with ``run`` (the run is sampled as trained), so they are refused there;
+    - every number passes :func:`checked`."""
+    for name in gan_options:
+        if name not in GAN_OPTIONS:
+            hint = (f" (did you mean '{SYNONYMS[name]}'?)" if name in SYNONYMS
+                    else did_you_mean(name, ARGUMENTS)
+                    or next((f" (did you mean '{SYNONYMS[w]}'?)" for w in SYNONYMS if did_you_mean(name, [w])), ""))
+            raise GanforgeError(f"augment: unknown argument {quote(name)}{hint}; augment takes x, y, "
+                                f"{', '.join(ARGUMENTS)}")
+    if not isinstance(balance, (bool, np.bool_)):
+        raise GanforgeError(f"augment: balance must be True or False, got {quote(balance)}")
+    given = [name for name, on in (("per_class", per_class is not None), ("ratio", ratio is not None),
+                                   ("balance", bool(balance))) if on]
+    if len(given) > 1:
+        raise GanforgeError(f"augment: {' and '.join(given)} are alternatives (a count per class, a count per real "
+                            f"sample, or filling up to the largest class); give one of them")
+    if run is not None and gan_options.keys() - {"progress"}:
+        raise GanforgeError(f"augment: {', '.join(sorted(gan_options.keys() - {'progress'}))} configure the GAN "
+                            "augment trains, which run= skips (it samples the trained run); drop them or run=")
+    options = {k: checked(k, v) if k in LIMITS else v for k, v in gan_options.items()}
+    return (None if per_class is None else checked("per_class", per_class),
+            None if ratio is None else checked("ratio", ratio), checked("steps", steps), checked("seed", seed),
+            None if filter_confidence is None else checked("filter_confidence", filter_confidence), options)
 
 
 def _in_given_types(x: Any, y: Any, xs: np.ndarray, ys: np.ndarray) -> tuple[Any, Any]:

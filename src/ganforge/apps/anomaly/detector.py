@@ -26,7 +26,11 @@ silently wrong.
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,10 +42,11 @@ from sklearn.exceptions import NotFittedError
 
 from ganforge import register_app
 from ganforge.apps.anomaly.models import METHODS, SCORE_CHUNK, DetectorModel, build_model, train_model
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, as_user_error, did_you_mean, quote, whole_number
 from ganforge.fileio import atomic_write_text
 
 Kind = Literal["auto", "table", "image", "sequence"]
+KINDS = ("auto", "table", "image", "sequence")
 DETECTOR_FILE = "detector.json"
 WEIGHTS_FILE = "detector.safetensors"
 
@@ -64,6 +69,49 @@ class NonNumericInputError(InvalidInputError, TypeError):
 class DetectorNotFittedError(GanforgeError, NotFittedError):
     """``predict`` / ``score_samples`` / ... / ``save`` before ``fit``: scikit-learn's ``NotFittedError``
     (a ``ValueError`` and ``AttributeError``) that is also a one-line :class:`GanforgeError`."""
+
+
+SETTINGS: dict[str, tuple[bool, float, bool, float | None, bool, str]] = {
+    # name: (whole number, lower bound, lower bound excluded, upper bound (excluded) or None, None allowed, hint)
+    "steps": (True, 1, False, None, False, ""),
+    "batch_size": (True, 1, False, None, False, ""),
+    "lr": (False, 0, True, None, False, ", e.g. 1e-3"),
+    "latent": (True, 1, False, None, True, ", or None to size it from the input"),
+    "hidden": (True, 1, False, None, True, ", or None to size it from the input"),
+    "validation_fraction": (False, 0, True, 1, False, ", e.g. 0.1"),
+    "false_alarm_rate": (False, 0, True, 1, False, ", e.g. 0.05"),
+    "seed": (True, 0, False, 2**63, False, ""),
+}
+"""The numeric parameters of :class:`AnomalyDetector` and their ranges, checked by :func:`check_setting` at the
+start of ``fit`` (scikit-learn's convention: ``__init__`` only stores them)."""
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` of the :class:`AnomalyDetector` parameter ``name`` in :data:`SETTINGS`' range (a whole number
+    as an ``int``: a whole float such as ``2.0``, ``np.int64(2)`` or a 0-d tensor is taken as 2, the rule of
+    :func:`~ganforge.errors.whole_number`), else a one-line :class:`GanforgeError` naming
+    the parameter. Without it ``steps=2.5`` or ``latent=1.5`` were torch's TypeErrors, ``lr=-1`` torch's
+    "Invalid learning rate", ``batch_size=-3`` a "negative dimension" RuntimeError, ``seed=-1`` numpy's
+    ValueError, all raised deep inside ``fit``; and ``latent=0`` / ``hidden=0`` / ``batch_size=0`` fitted
+    silently with the default size (``0 or default``): ``None`` is the way to ask for the default."""
+    whole, low, open_low, high, none_ok, hint = SETTINGS[name]
+    if value is None and none_ok:
+        return None
+    top = "2**63" if high == 2**63 else high
+    bounds = (f"in {'(' if open_low else '['}{low}, {top})" if high is not None
+              else f"{'>' if open_low else '>='} {low}")
+    want = f"give {'a whole number' if whole else 'a number'} {bounds}{hint}"
+    number = whole_number(value) if whole else None
+    if number is None and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+        raise GanforgeError(f"AnomalyDetector {name}={quote(value)}: not a number ({type(value).__name__}); {want}")
+    if whole:
+        ok = number is not None and number >= low and (high is None or number < high)
+    else:
+        number = float(value)
+        ok = math.isfinite(number) and (number > low if open_low else number >= low) and (high is None or number < high)
+    if not ok:
+        raise GanforgeError(f"AnomalyDetector {name}={quote(value)}: {want}")
+    return number
 
 
 def _kind_of(x: np.ndarray, kind: str) -> str:
@@ -119,6 +167,12 @@ def _names_differ(where: str, got: list[str], fitted: list[str]) -> str:
 def as_array(x: Any, where: str = "input") -> np.ndarray:
     """``x`` (array-like, torch tensor, DataFrame) as float32 numpy, checked: dense, real, numeric, 2-D to 4-D,
     non-empty, finite. Anything else is an :class:`InvalidInputError` (a ``ValueError``), as in scikit-learn."""
+    if isinstance(x, (str, bytes, os.PathLike)):  # np.asarray('data.csv') is text: "not numeric" did not say why
+        raise NonNumericInputError(
+            f"{where}: {quote(str(x))} is a file name or text, not data; the detector takes arrays, tensors or "
+            "DataFrames: read the file first (pd.read_csv(path), np.load(path)), or give the file to the command "
+            "line: ganforge anomaly fit PATH --out RUN (ganforge anomaly score RUN PATH to score)"
+        )
     if sparse.issparse(x) or (isinstance(x, torch.Tensor) and x.layout != torch.strided):
         raise InvalidInputError(f"{where}: a sparse matrix; sparse input is not supported, give a dense array "
                                 "(X.toarray())")
@@ -155,6 +209,15 @@ def as_array(x: Any, where: str = "input") -> np.ndarray:
         bad = int(np.argwhere(~np.isfinite(arr))[0][0])
         raise InvalidInputError(f"{where}: sample {bad} holds NaN or infinity; remove or fill it")
     return arr
+
+
+def _json_number(value: Any) -> Any:
+    """``json.dumps``' fallback for :meth:`AnomalyDetector.save`: a numpy scalar or 0-d tensor parameter (which
+    :func:`check_setting` accepts) as its Python number (``json`` refuses ``np.int64``, so a detector fitted with
+    one could not be saved); anything else is refused."""
+    if isinstance(value, np.generic) or (isinstance(value, torch.Tensor) and value.ndim == 0):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 @register_app()
@@ -215,15 +278,23 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ units
 
-    def _check_settings(self) -> None:
+    def _check_settings(self) -> dict[str, Any]:
+        """Every parameter checked (at the start of ``fit``, as scikit-learn validates): the numeric ones by
+        :func:`check_setting`, returned with whole numbers as ``int`` under their names, plus ``options``
+        (a dict, ``{}`` for None). ``kind`` is one of :data:`KINDS` (a typo such as ``"images"`` used to read
+        as an expected dimension of 0: "needs 0-D input"); ``options`` a mapping of option names (a string
+        such as ``"knn"`` was a TypeError about ``**``)."""
         if self.method not in METHODS:
-            build_model(self.method, (2,))  # raises the one-line error with a suggestion
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise GanforgeError(f"validation_fraction {self.validation_fraction}: give a fraction in (0, 1)")
-        if not 0.0 < self.false_alarm_rate < 1.0:
-            raise GanforgeError(f"false_alarm_rate {self.false_alarm_rate}: give a fraction in (0, 1)")
-        if self.steps < 1:
-            raise GanforgeError(f"steps {self.steps}: train at least one step")
+            build_model(str(self.method), (2,))  # raises the one-line error with a suggestion
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
+            raise GanforgeError(f"AnomalyDetector kind={quote(self.kind)}: unknown kind"
+                                f"{did_you_mean(str(self.kind), KINDS)}; give one of {', '.join(KINDS)}")
+        options = {} if self.options is None else self.options
+        if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+            raise GanforgeError(f"AnomalyDetector options={quote(self.options)}: give a dict of the method's options "
+                                "by name, e.g. options={'score': 'knn'}, or None")
+        settings = {name: check_setting(name, getattr(self, name)) for name in SETTINGS}
+        return {**settings, "options": dict(options)}
 
     def _fit_units(self, x: np.ndarray) -> None:
         if self.kind_ == "image":
@@ -286,7 +357,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _fit(self, X: Any, where: str) -> AnomalyDetector:  # noqa: N803
         """:meth:`fit`, with ``where`` naming the data in errors (the CLI gives the file's name)."""
-        self._check_settings()
+        settings = self._check_settings()
         names = feature_names(X)
         x = as_array(X, where)
         self.kind_ = _kind_of(x, self.kind)
@@ -296,7 +367,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if x.ndim != expected:
             also = " or 3-D (N, H, W)" if self.kind_ == "image" else ""
             raise InvalidInputError(f"{where}: kind={self.kind!r} needs {expected}-D input{also}, got shape {x.shape}")
-        n_val = int(round(self.validation_fraction * x.shape[0]))
+        n_val = int(round(settings["validation_fraction"] * x.shape[0]))
         if x.shape[0] - n_val < 2 or n_val < 1:
             n = x.shape[0]
             few = "1 sample is" if n == 1 else f"{n} samples are"
@@ -305,21 +376,23 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             )
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_  # a refit on an array forgets the names of an earlier DataFrame
-        order = np.random.default_rng(self.seed).permutation(x.shape[0])
+        order = np.random.default_rng(settings["seed"]).permutation(x.shape[0])
         val, train = x[order[:n_val]], x[order[n_val:]]
         self.sample_shape_ = list(x.shape[1:])
         self.n_features_in_ = int(x.shape[1])  # scikit-learn's count: X.shape[1]
         self._fit_units(train)
         shape = x.shape[1:] if self.kind_ == "sequence" else (int(np.prod(x.shape[1:])),)
-        torch.manual_seed(self.seed)
-        self.model_: DetectorModel = build_model(self.method, shape, self.latent, self.hidden, **(self.options or {}))
-        self.model_options_ = {**(self.options or {}), **self.model_.scoring_options()}
+        torch.manual_seed(settings["seed"])
+        options = settings["options"]
+        self.model_: DetectorModel = build_model(self.method, shape, settings["latent"], settings["hidden"], **options)
+        self.model_options_ = {**options, **self.model_.scoring_options()}
         train_units = self._flat(self._to_model(train))
-        self.history_ = train_model(self.model_, train_units, self.steps, self.batch_size, self.lr, self.seed)
+        self.history_ = train_model(self.model_, train_units, settings["steps"], settings["batch_size"],
+                                    settings["lr"], settings["seed"])
         self.model_.remember(train_units)
         val_scores = self.anomaly_score(val)
         self.validation_scores_ = val_scores
-        self.threshold_ = float(np.quantile(val_scores, 1.0 - self.false_alarm_rate))
+        self.threshold_ = float(np.quantile(val_scores, 1.0 - settings["false_alarm_rate"]))
         self.offset_ = -self.threshold_  # scikit-learn: decision_function = score_samples - offset_
         self.n_train_ = int(train.shape[0])
         if names is not None:  # set last: the held-out split above is scored as an array, without names
@@ -335,7 +408,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         try:
             for start in range(0, x.shape[0], chunk):
                 t = self._flat(self._to_model(x[start:start + chunk]))
-                s, r = self.model_.score(t, seed=self.seed)
+                s, r = self.model_.score(t, seed=int(self.seed))  # checked whole by fit (or load)
                 scores.append(s.numpy().astype(np.float64))
                 residuals.append(r.reshape(r.shape[0], *self.sample_shape_).numpy())
         finally:
@@ -371,7 +444,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
         self._require_fitted("before save")
         out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not out.is_dir():  # mkdir's bare FileExistsError said nothing of what to give
+            raise GanforgeError(f"save: '{out}' is a file; give a folder to hold {DETECTOR_FILE} and {WEIGHTS_FILE} "
+                                "(a new one, or the detector's own)")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a part of the path is a file, no permission, a read-only disk
+            raise (as_user_error(exc) or exc) from None
         state = {k: v.contiguous() for k, v in self.model_.state_dict().items()}
         tmp = out / (WEIGHTS_FILE + ".tmp")
         save_file(state, str(tmp))
@@ -390,7 +469,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "n_train": self.n_train_,
             "extra": extra or {},
         }
-        atomic_write_text(out / DETECTOR_FILE, json.dumps(meta, indent=2) + "\n")
+        # numpy scalars (batch_size=np.int64(64), what a search over np.arange gives) are written as numbers
+        atomic_write_text(out / DETECTOR_FILE, json.dumps(meta, indent=2, default=_json_number) + "\n")
         return out
 
     @classmethod
@@ -444,8 +524,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if det.method == "ganomaly":
             legacy.setdefault("score", "latent")
         det.model_options_ = meta.get("model_options") or legacy
+        settings = det._check_settings()  # whole floats as ints (a file's latent 2.0), an edited file in one line
         shape = det.sample_shape_ if det.kind_ == "sequence" else [int(np.prod(det.sample_shape_))]
-        model = build_model(det.method, shape, det.latent, det.hidden, **det.model_options_)
+        model = build_model(det.method, shape, settings["latent"], settings["hidden"], **det.model_options_)
         try:
             model.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
         except Exception as exc:  # noqa: BLE001 - safetensors / torch raise several types for a bad file
