@@ -347,3 +347,16 @@ def test_a_header_naming_two_columns_alike_is_refused(tmp_path) -> None:
         read_table(path)
     path.write_text("a,b,a.1\n1,x,2\n3,y,4\n", encoding="utf-8")  # a name that only looks like pandas' renaming
     assert list(read_table(path).columns) == ["a", "b", "a.1"]
+
+
+def test_a_table_with_infinite_numbers_is_refused_where_every_table_is_checked() -> None:
+    """`ganforge train t.csv` with an inf cell diverged at step 1 and blamed the learning rate."""
+    import pandas as pd
+
+    from ganforge.data.tables import check_frame
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, float("-inf")], "b": ["x", "y", "x"]})
+    with pytest.raises(GanforgeError, match=r"^t: column 'a' holds -inf \(row 3 below the header\); .*\(NaN\)"):
+        check_frame(frame, "t")
+    with pytest.raises(GanforgeError, match=r"holds inf \(index 'r2'\)"):
+        check_frame(frame.assign(a=[1.0, 2.0, float("inf")]).set_axis(["r0", "r1", "r2"]), "t")

@@ -359,7 +359,37 @@ def check_frame(frame: Any, where: str = "table") -> Any:
     for name in frame.columns:
         if frame[name].isna().all():
             raise GanforgeError(f"{where}: column '{name}' has no values (every cell is missing); drop it")
+    refuse_infinite(frame, where)
     return frame
+
+
+def refuse_infinite(frame: Any, where: str) -> None:
+    """Refuse +-inf in a number column, naming the column and the row. NaN is a missing cell (learnt as its
+    own category); inf was encoded as a number, so training diverged at step 1 ("lower the learning rate") or
+    finished and its evaluation failed ("'list' argument must have no negative elements")."""
+    pd = _pandas()
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            try:
+                infinite = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+            except (TypeError, ValueError):  # complex numbers: the kind checks speak of those
+                continue
+        elif column.dtype == object:  # numbers among other cells
+            infinite = np.array([isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in column])
+        else:
+            continue
+        if infinite.any():
+            i = int(np.flatnonzero(infinite)[0])
+            row = f"row {i + 1} below the header" if isinstance(frame.index, pd.RangeIndex) else (
+                f"index {frame.index[i]!r}")
+            raise GanforgeError(
+                f"{where}: column '{name}' holds {column.iloc[i]} ({row}); a table may hold missing cells (NaN) "
+                f"but no infinite numbers: drop those rows, or make them missing with "
+                f"df['{name}'] = df['{name}'].replace([np.inf, -np.inf], np.nan)"
+            )
 
 
 def infer_schema(frame: Any, overrides: dict[str, str] | None = None, where: str = "table") -> dict[str, str]:

@@ -130,37 +130,6 @@ def _is_value(cell: Any, wanted: Any) -> bool:
     return wanted is not None and bool(cell == wanted)
 
 
-def refuse_infinite(frame: Any, where: str, csv: bool = False) -> None:
-    """Refuse a table holding +-inf in a number column, naming the column and row. NaN is a missing cell
-    (learnt as its own category) but inf is not: it was encoded as a number, so training diverged or
-    finished and evaluation failed ("'list' argument must have no negative elements")."""
-    import pandas as pd
-
-    if frame is None:
-        return
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_bool_dtype(column):
-            continue
-        if pd.api.types.is_numeric_dtype(column):
-            try:
-                infinite = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
-            except (TypeError, ValueError):  # complex numbers: the table's own checks speak of those
-                continue
-        elif column.dtype == object:  # numbers among other cells
-            infinite = np.array([isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in column])
-        else:
-            continue
-        if infinite.any():
-            i = int(np.flatnonzero(infinite)[0])
-            row = f"line {i + 2} of the file" if csv else f"index {frame.index[i]!r}"  # a csv: line 1 is the header
-            raise GanforgeError(
-                f"{where} column '{name}' holds {column.iloc[i]} ({row}); a table may hold missing "
-                f"cells (NaN) but no infinite numbers: drop those rows, or make them missing with "
-                f"df['{name}'] = df['{name}'].replace([np.inf, -np.inf], np.nan)"
-            )
-
-
 def _checked_settings(**given: Any) -> dict[str, Any]:
     """TableGAN's settings, each checked by itself and refused in one line naming it: one check lumped
     pack, n_critic, noise_dim and tau together, ``generator=16`` reached ``iter(16)``, ``generator=(0,)`` an
@@ -307,7 +276,7 @@ class TableGAN(GANModel):
     def prepare_data(self, data: Any) -> DataSource:
         """The training source for ``gf.train(TableGAN(), data=...)``: a DataFrame, a .csv path (str or
         ``pathlib.Path``, as ``gf.train`` takes for other data) or a TableSource (the networks are built by
-        :meth:`build_for` once the run is seeded). Infinite numbers are refused here (:func:`refuse_infinite`)."""
+        :meth:`build_for` once the run is seeded). Infinite numbers are refused by ``data.tables.check_frame``."""
         import os
 
         import pandas as pd
@@ -315,14 +284,10 @@ class TableGAN(GANModel):
         if isinstance(data, os.PathLike) and not isinstance(data, str):  # a pathlib.Path, as gf.train's other data
             data = os.fspath(data)
         if isinstance(data, pd.DataFrame):
-            refuse_infinite(data, "data=")
             source = table_source(data, "dataframe")
         elif isinstance(data, str) and data.lower().endswith(".csv"):
-            frame = read_table(data)
-            refuse_infinite(frame, f"data='{data}':", csv=True)
-            source = table_source(frame, Path(data).name[:-4], path=data)
+            source = table_source(read_table(data), Path(data).name[:-4], path=data)
         elif isinstance(data, TableSource):
-            refuse_infinite(data.frame, f"data (the TableSource '{data.name}'):")
             source = data
         else:
             raise GanforgeError(
