@@ -262,7 +262,7 @@ def sample(
     if not getattr(loaded.gan, "samples_from_noise", True):  # before the -o checks, which would name other formats
         use = "upscale RUN in.png -o out.png" if hasattr(loaded.gan, "upscale") else "translate RUN IN -o OUT"
         raise GanforgeError(
-            f"{run} is a {type(loaded.gan).__name__} run: it maps pictures to pictures and does not sample from "
+            f"{run} holds a {type(loaded.gan).__name__} model: it maps pictures to pictures and does not sample from "
             f"noise; use `ganforge {use}`"
         )
     if output is None:  # a CSV cannot hold pictures: `ganforge sample RUN` of the default recipe failed with it

@@ -29,7 +29,7 @@ def _as_run(run: Run | str | Path) -> Run:
     run = run if isinstance(run, Run) else load(run)
     if not hasattr(run.gan, "translate"):
         raise GanforgeError(
-            f"run {run.path} is a {type(run.gan).__name__}, not a translation model (cyclegan or pix2pix)"
+            f"run {run.path} holds a {type(run.gan).__name__} model, not a translation model (cyclegan or pix2pix)"
         )
     return run
 
