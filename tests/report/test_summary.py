@@ -161,3 +161,17 @@ def test_a_resume_too_short_to_evaluate_keeps_the_earlier_evaluation_of_its_step
     assert err.startswith("replaced the evaluation of step 4 in ")
     stored = _evaluation(skipped)
     assert stored["step"] == 6 and "outdated" not in stored
+
+
+def test_the_summary_records_the_environment_the_numbers_came_from(skipped: Path) -> None:
+    """config.yaml said `threads: null` when the count came from the machine, and no file named the numpy,
+    scikit-learn or Python the run's numbers came from."""
+    import platform
+
+    import numpy as np
+    import torch
+
+    environment = json.loads((skipped / "summary.json").read_text())["environment"]
+    assert environment["torch"] == torch.__version__ and environment["numpy"] == np.__version__
+    assert environment["python"] == platform.python_version() and environment["threads"] >= 1
+    assert environment["scikit-learn"] and environment["ganforge"]

@@ -77,6 +77,7 @@ def finish_run(trainer: Trainer, path: Path, seconds: float, untrained: str = ""
         "evaluation": evaluation,
         "diagnostics": findings_of(records),
         "plots": files,
+        "environment": environment(),
         **callback_summary,
     }
     if ema_choice is not None:
@@ -94,6 +95,23 @@ def finish_run(trainer: Trainer, path: Path, seconds: float, untrained: str = ""
     run.summary = summary
     write_run_report(run, path)
     return run
+
+
+def environment() -> dict[str, Any]:
+    """What a run's numbers depend on besides its config.yaml: the versions of the packages that compute
+    them, the Python and the platform, and the torch threads used (config.yaml says ``threads: null`` when
+    they were chosen from the machine, and convolutions' float sums depend on the thread count)."""
+    import importlib.metadata
+    import platform
+
+    versions = {}
+    for package in ("ganforge", "torch", "numpy", "scikit-learn"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {**versions, "python": platform.python_version(), "platform": platform.platform(terse=True),
+            "threads": torch.get_num_threads()}
 
 
 def evaluation_record(evaluation: dict[str, Any], seed: int, step: int) -> dict[str, Any]:
