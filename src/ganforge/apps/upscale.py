@@ -33,7 +33,9 @@ Picture = Union[torch.Tensor, np.ndarray, "PILImage"]
 def _as_run(run: Run | str | Path) -> Run:
     run = run if isinstance(run, Run) else load(run)
     if not hasattr(run.gan, "upscale"):
-        raise GanforgeError(f"run {run.path} holds a {type(run.gan).__name__} model, not a super-resolution model (srgan)")
+        raise GanforgeError(
+            f"run {run.path} holds a {type(run.gan).__name__} model, not a super-resolution model (srgan)"
+        )
     return run
 
 
