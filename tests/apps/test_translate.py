@@ -288,3 +288,14 @@ def test_gf_translate_takes_tensors_arrays_pictures_and_paths(run, tmp_path) -> 
         gf.translate(run, np.zeros((2, 16, 16, 5)))
     with pytest.raises(GanforgeError, match=r"^translate: size= resizes pictures"):
         gf.translate(run, images, size=32)  # a tensor is used at its own size, never silently
+
+
+def test_tensors_outside_the_unit_range_and_empty_stacks_are_one_line_errors(run) -> None:
+    """translate(run, NaN tensor) returned an all-NaN picture; an empty (0, H, W, C) stack reached torch.stack."""
+    for bad, words in ((torch.full((1, 1, 16, 16), float("nan")), "NaN or infinite"),
+                       (torch.rand(1, 1, 16, 16) * 255, r"pixel values span"),
+                       (torch.zeros(0, 1, 16, 16), "holds no pictures")):
+        with pytest.raises(GanforgeError, match=rf"^translate: .*{words}"):
+            translate(run, bad)
+    with pytest.raises(GanforgeError, match=r"^translate: the stack holds no pictures"):
+        translate(run, np.zeros((0, 16, 16, 1), dtype=np.uint8))

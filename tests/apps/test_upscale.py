@@ -160,3 +160,18 @@ def test_gf_upscale_is_published_and_takes_a_path(tmp_path) -> None:
         gf.upscale(run, pixels, out=tmp_path / "x.png")
     with pytest.raises(GanforgeError, match=r"is a folder; upscale takes one picture"):
         gf.upscale(run, tmp_path)
+
+
+def test_tensors_outside_the_unit_range_and_bad_tiles_are_one_line_errors(tmp_path) -> None:
+    """A 0-255 tensor came back clipped (0.34 to 1), NaN gave NaN, and tile=2.5 reached a TypeError."""
+    run = make_run(tmp_path)
+    for bad, words in ((torch.rand(3, 8, 8) * 255, r"pixel values span \[.*\]; a tensor is the model's input"),
+                       (torch.full((3, 8, 8), float("nan")), "NaN or infinite"),
+                       (torch.zeros(0, 3, 8, 8), "holds no pictures"),
+                       (torch.zeros(3, 8, 8, dtype=torch.uint8), "a torch.uint8 tensor; give floats")):
+        with pytest.raises(GanforgeError, match=rf"^upscale: .*{words}"):
+            upscale(run, bad)
+    for tile in (2.5, 0, "8"):
+        with pytest.raises(GanforgeError, match=r"give a whole number of input pixels >= 1, or None"):
+            upscale(run, torch.rand(3, 8, 8), tile=tile)
+    assert upscale(run, torch.rand(3, 8, 8), tile=4.0).shape == (3, 32, 32)

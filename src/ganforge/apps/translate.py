@@ -99,8 +99,11 @@ def translate(
                 "translate: size= resizes pictures (arrays, Pillow images, files); a tensor is the model's input, "
                 "used at its own size: resize it first, or pass it as an array"
             )
+        from ganforge.data.images import check_input_pictures
+
         single = images.dim() == 3
-        result = translate_tensor(run, images[None] if single else images, direction)
+        result = translate_tensor(run, check_input_pictures(images[None] if single else images, "translate"),
+                                  direction)
         return result[0] if single else result
     run = _as_run(run)
     check_size_option(run, size)
@@ -149,6 +152,8 @@ def _translate_array(run: Run, array: np.ndarray, direction: str, size: int | No
             f"translate: expected a picture array (H, W), (H, W, C) or (N, H, W, C) with C in 1, 3 or 4, got shape "
             f"{array.shape}"
         )
+    if array.ndim == 4 and array.shape[0] == 0:
+        raise GanforgeError(f"translate: the stack holds no pictures (shape {array.shape})")
     x = torch.from_numpy(np.ascontiguousarray(to_unit_range(array, "translate")))
     stack = x[None, None] if x.dim() == 2 else (x.permute(2, 0, 1)[None] if x.dim() == 3 else x.permute(0, 3, 1, 2))
     if stack.shape[1] == 4:  # alpha composited on white, as a file's is

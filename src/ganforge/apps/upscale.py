@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ganforge import register_app
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, whole_number
 from ganforge.runs import Run, load
 
 if TYPE_CHECKING:
@@ -92,10 +92,17 @@ def upscale(
             "upscale: out= writes the picture read from a path; give the picture's path, or save the returned "
             "picture yourself"
         )
+    if tile is not None:
+        side = whole_number(tile)
+        if side is None or side < 1:
+            raise GanforgeError(f"upscale: tile={tile!r}: give a whole number of input pixels >= 1, or None")
+        tile = side
     run = _as_run(run)
     if isinstance(image, torch.Tensor):
+        from ganforge.data.images import check_input_pictures
+
         single = image.dim() == 3
-        out = upscale_tensor(run, image.unsqueeze(0) if single else image, tile)
+        out = upscale_tensor(run, check_input_pictures(image.unsqueeze(0) if single else image, "upscale"), tile)
         return out[0] if single else out
     try:
         from PIL import Image

@@ -78,6 +78,24 @@ def to_unit_range(values: np.ndarray, where: str) -> np.ndarray:
     )
 
 
+def check_input_pictures(images: torch.Tensor, where: str) -> torch.Tensor:
+    """A tensor of pictures a user gives a trained model (``gf.translate``, ``gf.upscale``) as its input:
+    floats in [0, 1], at least one picture. Such a tensor is used as it is (arrays and files go through
+    :func:`to_unit_range`), so NaN came back as an all-NaN picture and 0-255 values were clipped to white."""
+    if images.dim() >= 1 and images.shape[0] == 0:
+        raise GanforgeError(f"{where}: the tensor holds no pictures (shape {tuple(images.shape)})")
+    if not images.is_floating_point():
+        raise GanforgeError(f"{where}: a {images.dtype} tensor; give floats in [0, 1] (8-bit pictures: x / 255), "
+                            "or a numpy array, which is read as picture files are")
+    if not bool(torch.isfinite(images).all()):
+        raise GanforgeError(f"{where}: the tensor holds NaN or infinite values; clean the pictures first")
+    lo, hi = float(images.min()), float(images.max())
+    if lo < 0.0 or hi > 1.0:
+        raise GanforgeError(f"{where}: pixel values span [{lo:g}, {hi:g}]; a tensor is the model's input in [0, 1] "
+                            "(8-bit pictures: x / 255), or give a numpy array, which is read as picture files are")
+    return images
+
+
 def set_channels(x: torch.Tensor, grayscale: bool | None) -> torch.Tensor:
     """(N, C, H, W) with C in {1, 3, 4} -> 1 channel (``grayscale=True``) or 3 (``False``).
 
