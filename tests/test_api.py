@@ -352,3 +352,25 @@ def test_raising_steps_on_resume_says_the_decay_is_stretched(tmp_path, capsys) -
     capsys.readouterr()
     gf.resume(run, steps=8)
     assert "train.steps grows from 4 to 8: the linear learning-rate decay" in capsys.readouterr().err
+
+
+def test_resuming_on_other_data_than_the_run_trained_on_is_refused(tmp_path) -> None:
+    """gf.resume(path, gan=..., data=gf.data.normal(0, 5)) continued a run of normal(10, 1) on the other data,
+    and an array in its place failed as "training state does not fit this run ('order')"."""
+    import numpy as np
+
+    from ganforge.errors import GanforgeError
+
+    gan = gf.GAN(nn.Linear(1, 1), nn.Linear(1, 1), noise_dim=1)
+    run = gf.train(gan, data=gf.data.normal(10, 1), steps=2, out=tmp_path / "n", show_progress=False)
+    with pytest.raises(GanforgeError, match=r"data= is normal\(mean=0.0, std=5.0\), but the run was trained on "
+                                            r"normal\(mean=10.0, std=1.0\); give that data again"):
+        gf.resume(run, steps=4, gan=gan, data=gf.data.normal(0, 5))
+    with pytest.raises(GanforgeError, match=r"data= is an array, but the run was trained on normal"):
+        gf.resume(run, steps=4, gan=gan, data=np.zeros((50, 1)))
+    assert gf.resume(run, steps=4, gan=gan, data=gf.data.normal(10, 1), show_progress=False).step == 4
+    rows = np.random.default_rng(0).normal(size=(60, 1))
+    on_array = gf.train(gan, data=rows, steps=2, out=tmp_path / "a", show_progress=False)
+    with pytest.raises(GanforgeError, match=r"data= differs from the data the run trained on, saved in data.npy"):
+        gf.resume(on_array, steps=4, gan=gan, data=rows + 1)
+    assert gf.resume(on_array, steps=4, gan=gan, data=rows, show_progress=False).step == 4

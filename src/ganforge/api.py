@@ -403,6 +403,39 @@ def _saved_array_data(config: RunConfig, path: Path) -> bool:
     )
 
 
+def _check_same_data(config: RunConfig, path: Path, source: DataSource, given_object: bool, saved: bool) -> None:
+    """``gf.resume(path, gan=..., data=...)`` continues on the data the run was trained on, or says how it
+    differs: other settings of a source made in Python (``normal(0, 5)`` for a run of ``normal(10, 1)``)
+    trained on silently, and an array for a run of a named source failed as "training state does not fit this
+    run ('order')", blaming the checkpoint. An array for a run that saved its array is compared with that
+    copy. A table (``TableGAN``) is checked by the model itself."""
+    if source.kind == "table":
+        return
+    import numpy as np
+
+    recorded = {k: v for k, v in config.data.items() if isinstance(v, (int, float, str))}
+    if saved and given_object:
+        file = Path(str(config.data["path"]))
+        copy = np.load(file)["images"] if file.suffix == ".npz" else np.load(file)
+        x = source.x.numpy()  # type: ignore[attr-defined]
+        if copy.shape != x.shape or not np.array_equal(copy.astype(np.float32), x.astype(np.float32)):
+            raise GanforgeError(
+                f"resume: data= differs from the data the run trained on, saved in {file.name}; leave data= out "
+                "to continue on that copy, or train a new run on this data"
+            )
+        return
+    given = {k: v for k, v in _source_section(source).items() if isinstance(v, (int, float, str))}
+    if saved or given != recorded:
+        def shown(section: dict[str, Any]) -> str:
+            name = section.get("source", "?")
+            return f"{name}({', '.join(f'{k}={v!r}' for k, v in section.items() if k != 'source')})"
+
+        raise GanforgeError(
+            f"resume: data= is {'an array' if given_object else shown(given)}, but the run was trained on "
+            f"{shown(recorded)}; give that data again (a run continues on the data it trained on)"
+        )
+
+
 def _announce(line: str, show_progress: bool) -> None:
     """Print the one line that explains the chosen defaults (rank 0 only, not with --quiet)."""
     if line and show_progress and is_main_process():
@@ -722,7 +755,11 @@ def _resume_locked(
                 f"{path} was trained with networks written in Python; resume it from Python with "
                 "ganforge.resume(path, gan=<the same GAN>, data=<the same data>)"
             )
-        source = source_from_config(config.data) if data is None else _source_for_model(gan, data, "resume")[0]
+        if data is None:
+            source = source_from_config(config.data)
+        else:
+            source, given_object = _source_for_model(gan, data, "resume")
+            _check_same_data(config, path, source, given_object, saved)
         build = getattr(gan, "build_for", None)  # an unbuilt gf.TableGAN(): its networks for this data
         if build is not None:
             build(source)
