@@ -379,6 +379,8 @@ def eval_(
     note = summary_agreement(saved, result, n_used, best)
     if note:
         print(note)
+    if best and loaded.data_info.kind != "table":  # a table's best is chosen on validation rows, scored on holdout
+        print(BEST_SELECTION_NOTE)
     if baselines is not None:
         from rich.console import Console
         from rich.table import Table
@@ -444,7 +446,7 @@ def summary_agreement(
 
 
 def _best_checkpoint(run: Path) -> Path:
-    from ganforge.diagnostics.periodic import BEST_DIR
+    from ganforge.diagnostics.periodic import BEST_DIR, EVALUATED_ON_TEST
     from ganforge.errors import GanforgeError
     from ganforge.runs import check_run_dir
 
@@ -453,13 +455,21 @@ def _best_checkpoint(run: Path) -> Path:
     if not (folder / "checkpoints").is_dir():
         from ganforge.runs import recorded_kind
 
-        metric = BEST_METRIC_BY_KIND.get(recorded_kind(run), "fid")
+        kind = recorded_kind(run)
+        if kind in EVALUATED_ON_TEST:
+            raise GanforgeError(f"{run} has no best checkpoint: a {kind} run is evaluated on its test split, so "
+                                "none is chosen (eval.best would choose on the numbers it reports); use the last")
+        metric = BEST_METRIC_BY_KIND.get(kind, "fid")
         raise GanforgeError(
             f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best={metric} to keep one"
         )
     return folder
 
 
+BEST_SELECTION_NOTE = (
+    "note: the best checkpoint was chosen by this evaluation on the same real samples, so its number is "
+    "optimistic: compare runs by their last checkpoints"
+)
 # A metric each kind of data's evaluation reports, to name in the hint above (min: lower is better).
 BEST_METRIC_BY_KIND = {"numbers": "w1", "points": "w1", "table": "max:validation_quality",
                        "sequences": "min:discriminative_quick", "images": "fid"}

@@ -146,3 +146,16 @@ def test_images_are_evaluated_during_training_with_floors(tmp_path: Path) -> Non
         )
         assert report["features"] == "digits" and report["n_fake"] == 80
     assert run.summary["best"]["value"] == pytest.approx(min(r["fid"] for r in evaluated))
+
+
+def test_best_is_refused_where_the_evaluation_reads_the_test_split(tmp_path: Path, run_cli) -> None:
+    """Pix2Pix, SRGAN and CycleGAN runs are evaluated on their test split: eval.best chose the checkpoint on the
+    pairs its numbers were then reported on, and `eval --best` printed the very value that did the choosing."""
+    with pytest.raises(GanforgeError, match=r"eval.best=min:l1: a paired-images run is evaluated on its held-out "
+                                            r"test split"):
+        gf.train("edges2digits", steps=2, out=tmp_path / "p", show_progress=False,
+                 overrides=["eval.every=1", "eval.best=min:l1"])
+    assert not (tmp_path / "p").exists()  # refused before anything was written
+    run = _points_run(tmp_path / "best", 10, "eval.every=5", "eval.best=w1")
+    code, out, _ = run_cli("eval", run.path, "--best", "-n", "300")
+    assert code == 0 and "chosen by this evaluation on the same real samples, so its number is optimistic" in out

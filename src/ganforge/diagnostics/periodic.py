@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
 
 BEST_DIR = "best"
+# Kinds whose evaluation reads held-out test data (Pix2Pix's test pairs, SRGAN's test strips, CycleGAN's held-out
+# digits): choosing a checkpoint on them would report a number the choice was made on (eval.best is refused)
+EVALUATED_ON_TEST = frozenset({"paired-images", "superres", "unpaired-images"})
 LOWER_IS_BETTER = frozenset(
     {"fid", "fid_matched", "intra_fid", "intra_fid_matched", "kid", "kl", "w1", "ks", "mean_error", "std_error", "mmd"}
 )
@@ -227,9 +230,15 @@ class PeriodicEvaluation(Callback):
 
 @register_callbacks(order=30)
 def periodic_evaluation(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
-    """A :class:`PeriodicEvaluation` when ``eval.every > 0``; ``eval.best`` without it is an error."""
-    del source
+    """A :class:`PeriodicEvaluation` when ``eval.every > 0``; ``eval.best`` without it is an error, and so is
+    ``eval.best`` for kinds whose evaluation reads their test split (:data:`EVALUATED_ON_TEST`)."""
     cfg = config.eval
+    if cfg.best and source.kind in EVALUATED_ON_TEST:
+        raise GanforgeError(
+            f"eval.best={cfg.best}: a {source.kind} run is evaluated on its held-out test split, so the best "
+            "checkpoint would be chosen on the pictures its numbers are reported on; keep the last checkpoint "
+            "(drop eval.best), and keep eval.every to watch the metrics"
+        )
     if cfg.every <= 0:
         if cfg.best:
             raise GanforgeError(
