@@ -72,7 +72,7 @@ def make_trainer(config: Any, source: Any, gan: Any, rng: torch.Generator) -> Tr
 
 def score_generators(gan: Any, source: Any, n: int, tag: str, slug: str) -> dict[str, Any]:
     """FID/KID of the raw and the EMA generator on the same latents, and which one ``ganforge sample`` would
-    use (``evaluation.ema_choice``: the EMA unless its sliced W1 to held-out real data is worse)."""
+    use (``evaluation.ema_choice``: the EMA unless its sliced W1 to the real training data is worse)."""
     from ganforge.evaluation.ema_choice import choose_sampling_generator
     from ganforge.evaluation.image_metrics import fid, kid
     from ganforge.report.image_pictures import save_grid

@@ -2,8 +2,10 @@
 
 An EMA generator is usually better (Yazıcı et al. 2019), but not always: on a short run, or with a decay
 too slow for the run, it still holds much of its random start. So both are scored by one cheap metric on
-real data drawn apart from the training stream (a fixed evaluation seed), and the EMA is kept unless it
-measures worse. The metric is the sliced Wasserstein-1 distance in model units (standardized or scaled
+real data drawn with a fixed evaluation seed, and the EMA is kept unless it measures worse. That real data is
+the training data (a run holds no other; for digits, all 1,797 images): the choice is between two
+generators of one run, never reported as a quality number, and the end-of-run evaluation reads the same
+images. The metric is the sliced Wasserstein-1 distance in model units (standardized or scaled
 data, so no feature network is needed and any kind of sample works):
 
     SW1(P, Q) = mean over K random unit directions u of W1(u·X, u·Y),  W1 of equal-size 1-D samples =
@@ -24,7 +26,7 @@ from ganforge.gans.base import GANModel
 
 CHOICE_SAMPLES = 2000
 DIRECTIONS = 64
-HELD_OUT_SEED = 9_876_543  # not the training stream's and not the evaluation's default seed
+CHOICE_SEED = 9_876_543  # not the evaluation's default seed (the data are the same training samples)
 
 
 def sliced_w1(x: torch.Tensor, y: torch.Tensor, directions: int = DIRECTIONS, seed: int = 0) -> float:
@@ -41,21 +43,21 @@ def sliced_w1(x: torch.Tensor, y: torch.Tensor, directions: int = DIRECTIONS, se
 
 @torch.no_grad()
 def choose_sampling_generator(gan: GANModel, source: DataSource, n: int = CHOICE_SAMPLES) -> dict[str, Any] | None:
-    """Score the EMA and the raw generator against held-out real data; set ``gan.sample_with_ema`` and
+    """Score the EMA and the raw generator against the run's real data; set ``gan.sample_with_ema`` and
     return the record for summary.json (None when the model has no EMA or does not sample from noise)."""
     if gan.ema_generator is None or not gan.samples_from_noise:
         return None
     if _same_weights(gan.ema_generator, gan.generator):  # G never updated (a text run shorter than its encoder
         gan.sample_with_ema = True  # pre-training): both would score the same, after 2 x n samples (~20 s there)
         return {"used": "ema", "metric": "identical weights (the generator was never updated)", "n": 0}
-    real = source.real(n, seed=HELD_OUT_SEED).x
+    real = source.real(n, seed=CHOICE_SEED).x
     real = source.scaler.to_model(real.float())
     n = len(real)
     scores = {}
     state = torch.get_rng_state()
     for name, use_ema in (("ema", True), ("raw", False)):
         gan.sample_with_ema = use_ema
-        torch.manual_seed(HELD_OUT_SEED)  # the same latents for both
+        torch.manual_seed(CHOICE_SEED)  # the same latents for both
         fake = gan.sample(n).to("cpu").float()
         scores[name] = sliced_w1(fake, real)
     torch.set_rng_state(state)
