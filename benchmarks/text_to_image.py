@@ -152,6 +152,27 @@ class SceneOracleEncoder(torch.nn.Module):
         return (out + 0 * self.unused).to(tokens.device), None, None
 
 
+def fid_floor(recipe: str) -> str:
+    """The FID on shape features between the end-of-run evaluation's real scenes (``eval.n`` of them, seed
+    2024) and as many *other* real scenes, as the evaluator computes it, beside the floor before 2026-12-07
+    (a second independent draw, which shared scenes with the first)."""
+    from ganforge.config import parse_config
+    from ganforge.data.registry import source_from_config
+    from ganforge.evaluation.text2image_suite import other_scenes, shape_fid
+    from ganforge.nets.shapes_classifier import load_shapes_classifier
+    from ganforge.recipes import load_recipe
+
+    config = parse_config(load_recipe(recipe))
+    source = source_from_config(config.data)
+    idx, _ = source.real_index(config.eval.n, seed=2024)
+    reader, real = load_shapes_classifier(), source.x[idx]
+    before = source.real_index(config.eval.n, seed=99)[0]
+    shared = len(set(idx.tolist()) & set(before.tolist()))
+    return (f"{recipe}: FID floor on shape features, {len(idx)} real scenes against {len(idx)} others: "
+            f"{shape_fid(reader, real, source.x[other_scenes(idx, len(source.x))]):.1f} "
+            f"(before 2026-12-07, a second draw sharing {shared} scenes: {shape_fid(reader, real, source.x[before]):.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
@@ -162,7 +183,13 @@ def main() -> None:
     parser.add_argument("--oracle", action="store_true", help="the upper bound: exact scenes as sentence vectors")
     parser.add_argument("--evaluate", nargs="*", type=Path, default=None,
                         help="re-evaluate the runs of these result files with the current evaluator")
+    parser.add_argument("--floor", action="store_true",
+                        help="the FID floor alone: the evaluation's real scenes against other real scenes")
     args = parser.parse_args()
+    if args.floor:
+        torch.set_num_threads(1)
+        print(fid_floor(args.recipe))
+        return
     if args.evaluate is not None:
         torch.set_num_threads(1)
         print(summarize([evaluate_record(p) for p in sorted(args.evaluate)]))

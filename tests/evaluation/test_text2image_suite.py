@@ -159,3 +159,16 @@ def test_r_precision_is_left_out_with_its_reason_on_a_handful_of_captions(tmp_pa
     assert "r_precision" not in report and report["skipped"].startswith("r_precision: a caption has only 2 different")
     with pytest.raises(GanforgeError, match="metric 'r_precision' cannot be measured on this run: r_precision: "):
         run.evaluate(12, ["r_precision"])
+
+
+def test_the_fid_floor_compares_the_reference_with_other_scenes() -> None:
+    """Two independent draws shared 115 of 1,000 scenes (all of them at n = 8,000), so the floor compared a set
+    partly with itself: 39.2 where disjoint scenes give 50.5."""
+    import torch
+
+    from ganforge.evaluation.text2image_suite import other_scenes
+
+    idx = torch.randperm(100, generator=torch.Generator().manual_seed(0))[:30]
+    other = other_scenes(idx, 100)
+    assert len(other) == 30 and not set(other.tolist()) & set(idx.tolist())
+    assert len(other_scenes(idx[:20], 30)) == 10  # fewer left than asked: all of them, still disjoint

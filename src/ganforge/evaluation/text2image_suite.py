@@ -273,6 +273,17 @@ def held_out_source(run: Run, n: int) -> Any:
     return source_from_config(settings)
 
 
+def other_scenes(idx: torch.Tensor, total: int, seed: int = 99) -> torch.Tensor:
+    """Indices of as many real scenes as ``idx`` holds (fewer when too few are left), none of them in ``idx``:
+    the FID floor compares the reference with *other* real scenes. Two independent draws shared 115 of 1,000
+    scenes at the shapes recipe's eval.n and all of them at n = 8,000 (the floor of a set against itself)."""
+    rest = torch.ones(total, dtype=torch.bool)
+    rest[idx] = False
+    pool = torch.nonzero(rest).flatten()
+    order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))
+    return pool[order[: len(idx)]]
+
+
 @register_evaluator("captioned-images")
 def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
     """R-precision for every captioned run; attribute accuracy and FID on shape features for shapes."""
@@ -308,7 +319,7 @@ def evaluate_text2image(run: Run, n: int, metrics: list[str]) -> dict[str, Any]:
         held_fake = run.sample(len(held), label=held.tokens[:, 0])
         report["all_attributes_held_out"] = attribute_scores(held_fake, held.attributes, reader)["all"]
         report["all_attributes_held_out_real"] = attribute_scores(held.x, held.attributes, reader)["all"]
-        other = source.x[source.real_index(n, seed=99)[0]]
+        other = source.x[other_scenes(idx, len(source.x))]
         report["fid_shapes"] = shape_fid(reader, real, fake)
         report["fid_shapes_floor"] = shape_fid(reader, real, other)
         report.update(encoder_swap_accuracy(run))
