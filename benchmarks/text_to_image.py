@@ -168,9 +168,9 @@ def fid_floor(recipe: str) -> str:
     reader, real = load_shapes_classifier(), source.x[idx]
     before = source.real_index(config.eval.n, seed=99)[0]
     shared = len(set(idx.tolist()) & set(before.tolist()))
-    return (f"{recipe}: FID floor on shape features, {len(idx)} real scenes against {len(idx)} others: "
-            f"{shape_fid(reader, real, source.x[other_scenes(idx, len(source.x))]):.1f} "
-            f"(before 2026-12-07, a second draw sharing {shared} scenes: {shape_fid(reader, real, source.x[before]):.1f})")
+    floor, overlapping = (shape_fid(reader, real, source.x[i]) for i in (other_scenes(idx, len(source.x)), before))
+    return (f"{recipe}: FID floor on shape features, {len(idx)} real scenes against {len(idx)} others: {floor:.1f} "
+            f"(before 2026-12-07, a second draw sharing {shared} scenes: {overlapping:.1f})")
 
 
 def main() -> None:
