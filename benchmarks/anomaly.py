@@ -1,7 +1,8 @@
 """GAN anomaly detectors (ganforge.apps.anomaly) beside scikit-learn's classical detectors, AUROC over seeds.
 
-Tasks (each seed draws its own split; detectors see normal training data only, and every setting is fixed
-in advance: no threshold, epoch or model is chosen on test data; AUROC needs no threshold):
+Tasks (each seed draws its own split; detectors see normal training data only; AUROC needs no threshold;
+settings are chosen on the validation tasks, but ``digits-holdout-validation``'s pseudo-anomalies are test
+anomalies of other cases: the ``-clean`` pair is the leak-free one):
 
 * ``digits-holdout``: scikit-learn digits (pixel / 16); one digit is the anomaly; the other nine are
   normal: 80 % of them train, 20 % plus every image of the held-out digit test (GANomaly/EGBAD protocol).
@@ -9,6 +10,9 @@ in advance: no threshold, epoch or model is chosen on test data; AUROC needs no 
   other digit test (Deep SVDD / OCGAN protocol).
 * ``digits-holdout-validation``: for choosing settings without the test split: inside each case's training
   normals, digit (d + 1) % 10 plays the anomaly (see ``validation_cases``).
+* ``digits-holdout-clean-validation`` / ``digits-holdout-clean``: digits-holdout with every digit's images
+  split in seeded halves, one for choosing settings, one for the test (``clean_holdout_cases``): the plain
+  validation task above lets test anomalies of other cases play its pseudo-anomalies.
 * ``digits-oneclass-validation`` / ``digits-oneclass-test``: digits-oneclass with the other digits split in
   seeded halves, one for validation, one for the test (see ``oneclass_halves``).
 * ``wine-validation``: scikit-learn's wine, each class in turn the anomaly and the other two normal (80 % train,
@@ -149,6 +153,8 @@ def tabular_cases(task: str, seed: int) -> list[Case]:
     """(case name, train, test, test labels 1 = anomaly)."""
     if task == "digits-holdout-validation":
         return validation_cases(seed)
+    if task in ("digits-holdout-clean", "digits-holdout-clean-validation"):
+        return clean_holdout_cases(task, seed)
     if task in ("digits-oneclass-validation", "digits-oneclass-test"):
         return oneclass_halves(task, seed)
     if task.startswith("digits"):
@@ -180,6 +186,28 @@ def validation_cases(seed: int) -> list[Case]:
         p = (d + 1) % 10
         fit, val_n = split(tr[y[tr] != p], seed + 100)
         cases.append(case(f"digit {d} (anomaly {p})", X, fit, val_n, tr[y[tr] == p]))
+    return cases
+
+
+def clean_holdout_cases(task: str, seed: int) -> list[Case]:
+    """digits-holdout with a selection half and a test half (rule 23, 2026-12-07). ``validation_cases`` let
+    digit (d + 1) % 10 play the anomaly, but every image of that digit is a test anomaly of case (d + 1) % 10,
+    so settings chosen on it saw labelled test anomalies. Here each digit's images are split in seeded halves
+    S and T (seed + 300): ``-clean-validation`` case d fits on 80 % of S-images of the other digits and scores
+    their other 20 % plus the S-images of d; ``-clean`` case d trains on the S-images of the other digits and
+    80 % of their T-images, and scores the other 20 % plus the T-images of d. No T image is seen by a choice."""
+    X, y = digits()
+    halves = [split(np.flatnonzero(y == k), seed + 300, 0.5) for k in range(10)]
+    select, test = ({k: halves[k][i] for k in range(10)} for i in (0, 1))
+    cases = []
+    for d in range(10):
+        others = [k for k in range(10) if k != d]
+        if task == "digits-holdout-clean-validation":
+            fit, scored = split(np.concatenate([select[k] for k in others]), seed)
+            cases.append(case(f"digit {d}", X, fit, scored, select[d]))
+        else:
+            fit, scored = split(np.concatenate([test[k] for k in others]), seed)
+            cases.append(case(f"digit {d}", X, np.concatenate([*(select[k] for k in others), fit]), scored, test[d]))
     return cases
 
 
@@ -254,7 +282,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", choices=["digits-holdout", "digits-oneclass", "breast_cancer", "sines",
                                            "digits-holdout-validation", "digits-oneclass-validation",
-                                           "digits-oneclass-test", "wine-validation"], default="digits-holdout")
+                                           "digits-oneclass-test", "wine-validation", "digits-holdout-clean",
+                                           "digits-holdout-clean-validation"], default="digits-holdout")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--steps", type=int, default=2000)

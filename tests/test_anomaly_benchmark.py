@@ -50,3 +50,18 @@ def test_one_class_validation_and_test_use_disjoint_anomalies(seed: int) -> None
         anomalies = rows(v_scored[v_labels == 1]) | rows(t_test[t_labels == 1])
         assert len(anomalies) == int((d != Y).sum())                   # the two halves cover the other digits once
         assert abs(int(v_labels.sum()) - int(t_labels.sum())) <= 1
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_clean_validation_never_sees_an_image_any_clean_test_case_scores(seed: int) -> None:
+    """digits-holdout-validation's pseudo-anomalies (digit d + 1) are every test case d + 1's anomalies; the
+    clean pair splits every digit in a selection half and a test half, so no choice sees a scored test image."""
+    validation, test = (tabular_cases(t, seed) for t in ("digits-holdout-clean-validation", "digits-holdout-clean"))
+    seen = set().union(*(rows(fit) | rows(scored) for _, fit, scored, _ in validation))
+    scored_in_test = set().union(*(rows(scored) for _, _, scored, _ in test))
+    assert seen and scored_in_test and not seen & scored_in_test
+    for d, (_, train, scored, labels) in enumerate(test):
+        assert not rows(train) & rows(scored)
+        assert {ROWS[r] for r in rows(scored[labels == 1])} == {d} and d not in {ROWS[r] for r in rows(train)}
+    old = set().union(*(rows(scored[labels == 1]) for _, _, scored, labels in tabular_cases("digits-holdout", seed)))
+    assert old & set().union(*(rows(s[lab == 1]) for _, _, s, lab in tabular_cases("digits-holdout-validation", seed)))
