@@ -260,7 +260,7 @@ def test_run_summary_has_image_metrics_with_floors(conditional_run: gf.Run) -> N
         assert isinstance(evaluation[key], float), key
     assert "intra_fid" not in evaluation  # 120 images: no digit has 10 generated and 20 real, so it is left out
     assert evaluation["features"] == "digits" and evaluation["n_fake"] == 120 and evaluation["n_real"] == 120
-    assert evaluation["reference"] == "'digits' data: 120 real images (of its 1797 images, seed 2024)"
+    assert evaluation["reference"] == "'digits' data: 120 real images (of its 1797 training images, seed 2024)"
     assert evaluation["noise_floor_n"] == 60
     assert evaluation["conditional_accuracy_real"] > 0.95  # the classifier on real labelled digits
     assert evaluation["fid"] > evaluation["fid_noise_floor"]  # 6 steps of training: far from the data

@@ -470,7 +470,7 @@ def default_metrics(conditional: bool, data_name: str, channels: int) -> list[st
 
 def _reference_text(source: Any, n_real: int) -> str:
     total = len(source) if hasattr(source, "__len__") else None
-    where = f"of its {total} images" if total is not None else "fresh draws"
+    where = f"of its {total} training images" if total is not None else "fresh draws"  # not held out: say so
     return f"'{source.name}' data: {n_real} real images ({where}, seed {REAL_SEED})"
 
 
