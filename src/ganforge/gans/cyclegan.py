@@ -39,6 +39,7 @@ from ganforge.nets.translation import (
     cycle_consistency_loss,
     identity_loss,
 )
+from ganforge.nets.unet import init_weights
 from ganforge.objectives import discriminator_score, get_objective
 from ganforge.registry import with_settings_of
 
@@ -240,7 +241,8 @@ def build_cyclegan(
     **settings: Any,
 ) -> CycleGAN:
     """CycleGAN: ResNet translators A->B and B->A, PatchGAN discriminators, cycle + identity losses,
-    history pools. Paper settings: 9 blocks (6 below 256 px), lambda_cyc 10, identity 0.5, pool 50."""
+    history pools. Paper settings: 9 blocks (6 below 256 px), lambda_cyc 10, identity 0.5, pool 50; conv
+    weights ~ N(0, 0.02) and biases 0 (the paper's initialization, as its code's ``init_weights``)."""
     if source.kind != "unpaired-images":
         raise GanforgeError(
             f"model.type=cyclegan needs two image domains (data.source: unpaired-digits or unpaired-folders); "
@@ -256,11 +258,16 @@ def build_cyclegan(
             f"model.d_layers={d_layers}: {side}-pixel images are too small for the PatchGAN; use d_layers=2 "
             "(or 1) for images below 32 pixels"
         )
-    return CycleGAN(
+    networks = (
         ResnetTranslator(c_a, c_b, width, num_blocks, n_down),
         ResnetTranslator(c_b, c_a, width, num_blocks, n_down),
         PatchDiscriminator(c_a, d_width, d_layers),
         PatchDiscriminator(c_b, d_width, d_layers),
+    )
+    for net in networks:  # the paper's and its code's N(0, 0.02); PyTorch's default init had been left in place
+        init_weights(net)
+    return CycleGAN(
+        *networks,
         same_channels=c_a == c_b,
         shape_a=shape_a,
         shape_b=shape_b,
