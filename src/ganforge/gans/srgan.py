@@ -19,8 +19,10 @@ without the skip (``bicubic_skip: false``) SR = G(l), the paper's generator. Eac
 
     content(SR, x) = pixel_weight * pixel(SR, x) + feature_weight * MSE(phi(SR), phi(x))
 
-``pixel`` is MSE (SRResNet) or L1; ``phi`` is a frozen feature network: VGG19 (the paper's VGG54 loss,
-``features: vgg19`` with ``vgg_weights`` a local torchvision state dict), the small photo network
+``pixel`` is MSE (SRResNet) or L1; ``phi`` is a frozen feature network: VGG19 (``features: vgg19`` with
+``vgg_weights`` a local torchvision state dict; the paper's SRGAN-VGG54 content loss is that alone, its
+feature MSE divided by 12.75^2: ``pixel: none``, ``feature_weight: 0.00615``, since the defaults, 1 x L1 +
+0.1 x feature MSE, were tuned for the photo features and keep a pixel term), the small photo network
 ganforge ships (``features: photo``, works offline, see :mod:`ganforge.nets.photo_features`), or
 none (pixel loss only). The paper weighs the adversarial term 1e-3 and initializes SRGAN from an
 MSE-trained SRResNet: here the first ``pretrain_steps`` steps run the generator phase alone (SRResNet

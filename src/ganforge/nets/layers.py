@@ -157,7 +157,9 @@ class MinibatchStdDev(nn.Module):
     group, ``std = sqrt(Var_group(x) + 1e-8)`` per feature, averaged over channels (split into
     ``num_features`` chunks) and pixels, then broadcast as ``num_features`` constant maps. A collapsed
     generator gives near-zero std, which the discriminator can see directly. Feature vectors (N, F)
-    are read as (N, F, 1, 1) and come back as (N, F + num_features).
+    are read as (N, F, 1, 1) and come back as (N, F + num_features). A batch whose size has no divisor from 2
+    to ``group_size`` (a prime N above it, e.g. a last partial batch of 7) gets groups of 1, whose std is the
+    constant 1e-4: the maps then carry nothing; the trainer's batches are full, so this only meets odd calls.
     """
 
     def __init__(self, group_size: int = 4, num_features: int = 1) -> None:
