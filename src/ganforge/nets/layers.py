@@ -158,8 +158,8 @@ class MinibatchStdDev(nn.Module):
     ``num_features`` chunks) and pixels, then broadcast as ``num_features`` constant maps. A collapsed
     generator gives near-zero std, which the discriminator can see directly. Feature vectors (N, F)
     are read as (N, F, 1, 1) and come back as (N, F + num_features). A batch whose size has no divisor from 2
-    to ``group_size`` (a prime N above it, e.g. a last partial batch of 7) gets groups of 1, whose std is the
-    constant 1e-4: the maps then carry nothing; the trainer's batches are full, so this only meets odd calls.
+    to ``group_size`` (a prime N above it, e.g. ``train.batch_size=7``) gets groups of 1, whose std is the
+    constant 1e-4: the maps then carry nothing, so give such a discriminator an even batch size.
     """
 
     def __init__(self, group_size: int = 4, num_features: int = 1) -> None:
