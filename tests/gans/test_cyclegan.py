@@ -171,14 +171,19 @@ def test_a_gray_domain_beside_a_colour_one_trains_and_draws_its_translation_pict
     assert picture.mode == "RGB" and run.step == 4
 
 
-def test_the_networks_start_from_the_papers_initialization() -> None:
-    """build_cyclegan left PyTorch's default init (conv weight sd 0.04-0.14); the paper and its code draw N(0, 0.02)."""
+def test_the_papers_initialization_is_a_setting() -> None:
+    """The paper and its code draw conv weights from N(0, 0.02); PyTorch's default (sd 0.04-0.14 here) stays the
+    default because the paper's scale broke the digits-cyclegan recipe (docs/benchmarks/family.md)."""
     from ganforge.data.paired import unpaired_digits
     from ganforge.gans.cyclegan import build_cyclegan
 
-    torch.manual_seed(0)
-    gan = build_cyclegan(unpaired_digits(size=16), width=8, num_blocks=1, d_width=8, d_layers=2)
-    convs = [m for m in gan.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
-    assert len(convs) > 6
-    for conv in convs:
-        assert abs(float(conv.weight.std()) - 0.02) < 0.006 and (conv.bias is None or not conv.bias.any())
+    def conv_sds(**init: str) -> list[float]:
+        torch.manual_seed(0)
+        gan = build_cyclegan(unpaired_digits(size=16), width=8, num_blocks=1, d_width=8, d_layers=2, **init)
+        convs = [m for m in gan.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+        biases = [c.bias for c in convs if c.bias is not None]
+        assert len(convs) > 6 and (init.get("init") != "paper" or not any(b.any() for b in biases))
+        return [float(c.weight.std()) for c in convs]
+
+    assert all(abs(sd - 0.02) < 0.006 for sd in conv_sds(init="paper"))
+    assert max(conv_sds()) > 0.04

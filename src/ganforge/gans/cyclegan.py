@@ -238,11 +238,15 @@ def build_cyclegan(
     n_down: Annotated[int, Field(ge=0)] = 2,  # 0: no downsampling (digits-cyclegan's local translator)
     d_width: int = 64,
     d_layers: int = 3,
+    init: Literal["pytorch", "paper"] = "pytorch",
     **settings: Any,
 ) -> CycleGAN:
     """CycleGAN: ResNet translators A->B and B->A, PatchGAN discriminators, cycle + identity losses,
-    history pools. Paper settings: 9 blocks (6 below 256 px), lambda_cyc 10, identity 0.5, pool 50; conv
-    weights ~ N(0, 0.02) and biases 0 (the paper's initialization, as its code's ``init_weights``)."""
+    history pools. Paper settings: 9 blocks (6 below 256 px), lambda_cyc 10, identity 0.5, pool 50.
+    ``init``: ``"pytorch"`` (default) keeps PyTorch's initialization; ``"paper"`` draws conv weights from
+    N(0, 0.02) with zero biases, as the paper and its code's ``init_weights`` do. The paper's scale broke the
+    digits-cyclegan recipe's small local translator (labels kept 0.08 / 0.10 instead of 0.987 / 0.984, one
+    150 CPU-s run: docs/benchmarks/family.md), so it is a setting, not the default."""
     if source.kind != "unpaired-images":
         raise GanforgeError(
             f"model.type=cyclegan needs two image domains (data.source: unpaired-digits or unpaired-folders); "
@@ -264,7 +268,7 @@ def build_cyclegan(
         PatchDiscriminator(c_a, d_width, d_layers),
         PatchDiscriminator(c_b, d_width, d_layers),
     )
-    for net in networks:  # the paper's and its code's N(0, 0.02); PyTorch's default init had been left in place
+    for net in networks if init == "paper" else ():
         init_weights(net)
     return CycleGAN(
         *networks,
