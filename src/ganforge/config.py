@@ -204,6 +204,9 @@ class TrainConfig(Strict):
     )
     lr_decay: Literal["none", "linear", "cosine"] = "none"
     lr_final: float = Field(0.0, ge=0, le=1, description="final learning rate as a fraction of the initial one")
+    lr_hold: float = Field(
+        0.0, ge=0, lt=1, description="share of the steps at the full rate before lr_decay begins (Pix2Pix: 0.5)"
+    )
     ema: float | None = Field(None, ge=0, lt=1, description="generator EMA decay; sampling uses the EMA")
     log_every: int = Field(50, gt=0)
     checkpoint_every: int = Field(1000, gt=0)

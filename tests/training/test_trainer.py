@@ -64,3 +64,19 @@ def test_a_cuda_device_without_cuda_is_one_line() -> None:
     with pytest.raises(GanforgeError, match=r"device: 'cuda' cannot be used: .*use device=cpu"):
         resolve_device("cuda")
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_lr_hold_keeps_the_rate_for_its_share_then_decays_as_before() -> None:
+    """Pix2Pix and CycleGAN keep the rate for half their epochs, then decay it linearly to 0; `linear` alone
+    started the decay at step 1 while the recipes' comments said the paper's schedule ran. Hold 0 gives the
+    schedules exactly as they were (runs repeat bit for bit)."""
+    import math
+
+    from ganforge.training.trainer import lr_factor
+
+    held = lr_factor("linear", 100, 0.0, 0.5)
+    assert [held(t) for t in (0, 25, 50, 75, 100, 120)] == [1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
+    plain, cosine = lr_factor("linear", 100, 0.01), lr_factor("cosine", 1000, 0.05)
+    assert all(plain(t) == 1.0 - (1.0 - 0.01) * min(t, 100) / 100 for t in range(130))
+    assert all(cosine(t) == 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1000) / 1000)) for t in range(1100))
+    assert gf.build_config("pix2pix").train.lr_hold == gf.build_config("cyclegan").train.lr_hold == 0.5

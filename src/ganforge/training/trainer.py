@@ -62,12 +62,21 @@ def make_optimizer(params: Sequence[nn.Parameter], cfg: OptimizerConfig) -> torc
     return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **fused)
 
 
-def lr_factor(kind: str, steps: int, final: float):  # noqa: ANN201 - returns a schedule function
-    """Learning-rate multiplier at step t: constant, linear 1 -> final, or cosine 1 -> final."""
+def lr_factor(kind: str, steps: int, final: float, hold: float = 0.0):  # noqa: ANN201 - returns a schedule function
+    """Learning-rate multiplier at step t: constant, linear 1 -> final, or cosine 1 -> final. With ``hold`` h,
+    the rate stays at 1 for the first h x steps and the decay runs over the rest (Pix2Pix and CycleGAN keep
+    the rate for half their epochs, then decay it linearly to 0)."""
+    start = int(hold * steps)
+    span = max(1, steps - start)
+
+    def done(t: int) -> int:  # decay steps taken: 0 until the hold ends, span at the last step
+        return min(max(t - start, 0), span)
+
+    # the products keep the order they had before ``hold`` (bit-for-bit the same schedules at hold 0)
     if kind == "linear":
-        return lambda t: 1.0 - (1.0 - final) * min(t, steps) / steps
+        return lambda t: 1.0 - (1.0 - final) * done(t) / span
     if kind == "cosine":
-        return lambda t: final + (1.0 - final) * 0.5 * (1 + math.cos(math.pi * min(t, steps) / steps))
+        return lambda t: final + (1.0 - final) * 0.5 * (1 + math.cos(math.pi * done(t) / span))
     return lambda t: 1.0
 
 
@@ -124,7 +133,8 @@ class Trainer:
         }
         # each phase's parameters, listed once (loading optimizer state keeps these parameter objects)
         self._params = {n: [p for g in o.param_groups for p in g["params"]] for n, o in self.optimizers.items()}
-        factor = lr_factor(self.train_cfg.lr_decay, self.train_cfg.steps, self.train_cfg.lr_final)
+        cfg = self.train_cfg
+        factor = lr_factor(cfg.lr_decay, cfg.steps, cfg.lr_final, cfg.lr_hold)
         self.schedulers = {
             n: torch.optim.lr_scheduler.LambdaLR(o, factor) for n, o in self.optimizers.items()
         }
