@@ -268,7 +268,11 @@ def test_data_without_a_recipe_trains_the_default_for_its_kind(tmp_path) -> None
     table = gf.train(data=frame, steps=2, out=tmp_path / "t", show_progress=False)  # a table, as `train table.csv`
     assert isinstance(table.gan, gf.TableGAN) and list(table.sample(rows=3).columns) == ["size", "kind"]
     normal = gf.train(data=gf.data.normal(10, 1), steps=2, out=tmp_path / "n", overrides=off, show_progress=False)
-    assert normal.config.data == {"source": "normal", "mean": 10, "std": 1}
+    assert normal.config.data == {"source": "normal", "mean": 10, "std": 1, "dim": 1}
+    ring = gf.train(data=gf.data.ring8(modes=4, radius=3.0), steps=2, out=tmp_path / "g", overrides=off,
+                    show_progress=False)  # settings a source's info lacks are recorded from the call
+    assert ring.config.data == {"source": "ring8", "modes": 4, "radius": 3.0, "std": 0.01, "endpoint": False}
+    assert float(gf.resume(ring, steps=4, show_progress=False).real_data().real(200).x.norm(dim=1).mean()) > 2.9
     assert gf.resume(tmp_path / "n", steps=4, show_progress=False).step == 4
 
 
@@ -363,9 +367,11 @@ def test_resuming_on_other_data_than_the_run_trained_on_is_refused(tmp_path) -> 
 
     gan = gf.GAN(nn.Linear(1, 1), nn.Linear(1, 1), noise_dim=1)
     run = gf.train(gan, data=gf.data.normal(10, 1), steps=2, out=tmp_path / "n", show_progress=False)
-    with pytest.raises(GanforgeError, match=r"data= is normal\(mean=0.0, std=5.0\), but the run was trained on "
-                                            r"normal\(mean=10.0, std=1.0\); give that data again"):
+    with pytest.raises(GanforgeError, match=r"data= is normal\(mean=0.0, std=5.0, dim=1\), but the run was trained "
+                                            r"on normal\(mean=10.0, std=1.0, dim=1\); give that data again"):
         gf.resume(run, steps=4, gan=gan, data=gf.data.normal(0, 5))
+    with pytest.raises(GanforgeError, match=r"data= is normal\(mean=10.0, std=1.0, dim=2\)"):
+        gf.resume(run, steps=4, gan=gan, data=gf.data.normal(10, 1, dim=2))  # a setting the source's info lacks
     with pytest.raises(GanforgeError, match=r"data= is an array, but the run was trained on normal"):
         gf.resume(run, steps=4, gan=gan, data=np.zeros((50, 1)))
     assert gf.resume(run, steps=4, gan=gan, data=gf.data.normal(10, 1), show_progress=False).step == 4

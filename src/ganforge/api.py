@@ -322,8 +322,10 @@ def _discard_unstarted_run(path: Path) -> None:
 
 
 def _source_section(source: DataSource) -> dict[str, Any]:
-    """The data section recording a DataSource made in Python: its registered name and scalar settings."""
-    return {"source": source.name, **{k: v for k, v in source.info.items() if isinstance(v, (int, float, str))}}
+    """The data section recording a DataSource made in Python: its registered name, the settings it was called
+    with (``gf.data.ring8(modes=4, radius=3.0)``: ``checked_python_call`` keeps them) and its scalar info."""
+    info = {k: v for k, v in source.info.items() if isinstance(v, (int, float, str))}
+    return {"source": source.name, **info, **getattr(source, "call_settings", {})}
 
 
 def _check_model_argument(model: Any, data: Any) -> None:
@@ -413,7 +415,7 @@ def _check_same_data(config: RunConfig, path: Path, source: DataSource, given_ob
         return
     import numpy as np
 
-    recorded = {k: v for k, v in config.data.items() if isinstance(v, (int, float, str))}
+    recorded = {k: v for k, v in config.data.items() if isinstance(v, (int, float, str, list))}
     if saved and given_object:
         file = Path(str(config.data["path"]))
         copy = np.load(file)["images"] if file.suffix == ".npz" else np.load(file)
@@ -424,8 +426,10 @@ def _check_same_data(config: RunConfig, path: Path, source: DataSource, given_ob
                 "to continue on that copy, or train a new run on this data"
             )
         return
-    given = {k: v for k, v in _source_section(source).items() if isinstance(v, (int, float, str))}
-    if saved or given != recorded:
+    given = {k: v for k, v in _source_section(source).items() if isinstance(v, (int, float, str, list))}
+    from ganforge.data.registry import full_settings
+
+    if saved or full_settings(given) != full_settings(recorded):
         def shown(section: dict[str, Any]) -> str:
             name = section.get("source", "?")
             return f"{name}({', '.join(f'{k}={v!r}' for k, v in section.items() if k != 'source')})"

@@ -76,7 +76,12 @@ def checked_python_call(fn: F) -> F:
             if _holds_text(value) and not _holds_text(checked):
                 raise GanforgeError(f"{given}: text, not a number; give {_wanted(hints[key])}")
             bound.arguments[key] = checked
-        return fn(*bound.args, **bound.kwargs)
+        source = fn(*bound.args, **bound.kwargs)
+        # what it was called with, so a run records it and resume / eval rebuild the same data (a source's own
+        # `info` holds only some settings: ring8's holds none, normal's no `dim`)
+        bound.apply_defaults()
+        source.call_settings = {key: list(v) if isinstance(v, tuple) else v for key, v in bound.arguments.items()}
+        return source
 
     return call  # type: ignore[return-value]
 
@@ -99,6 +104,20 @@ def _wanted(hint: Any) -> str:
 
 def _holds_text(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, (list, tuple)) and any(_holds_text(v) for v in value))
+
+
+def full_settings(section: dict[str, Any]) -> dict[str, Any]:
+    """A data section with every setting of its registered source, defaults filled in and tuples as lists, so
+    two descriptions of the same data compare equal however they were written (``ring8()`` and ``ring8(modes=8)``;
+    a section recorded before the settings were). Keys the source does not take (scalar ``info``) are left out."""
+    name = section.get("source")
+    try:
+        params = inspect.signature(SOURCES.get(str(name))).parameters
+    except GanforgeError:
+        return dict(section)
+    full = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    full.update({k: v for k, v in section.items() if k in params})
+    return {"source": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in full.items()}}
 
 
 def source_names() -> dict[str, str]:
