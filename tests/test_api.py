@@ -343,6 +343,9 @@ def test_python_arguments_of_the_wrong_kind_are_one_line_errors(tmp_path) -> Non
     with pytest.raises(GanforgeError, match=r"evaluate='no'\): give True, False or None"):
         gf.resume(run, steps=4, evaluate="no")
     assert gf.resume(run, steps=4, show_progress=False).step == 4  # a Run names its own folder
+    import numpy as np
+
+    assert gf.resume(run, steps=5, evaluate=np.bool_(False), show_progress=False).step == 5  # numpy's False
 
 
 def test_raising_steps_on_resume_says_the_decay_is_stretched(tmp_path, capsys) -> None:
@@ -351,6 +354,7 @@ def test_raising_steps_on_resume_says_the_decay_is_stretched(tmp_path, capsys) -
     from ganforge.api import stretched_schedule_note
 
     assert stretched_schedule_note(100, 100, "linear") == "" and stretched_schedule_note(100, 200, "none") == ""
+    assert stretched_schedule_note(100, 80, "cosine").startswith("note: train.steps shrinks from 100 to 80")
     run = gf.train("ring8", steps=4, out=tmp_path / "r", overrides=["eval.enabled=false"], show_progress=False)
     assert run.config.train.lr_decay == "linear"
     capsys.readouterr()
@@ -380,3 +384,25 @@ def test_resuming_on_other_data_than_the_run_trained_on_is_refused(tmp_path) -> 
     with pytest.raises(GanforgeError, match=r"data= differs from the data the run trained on, saved in data.npy"):
         gf.resume(on_array, steps=4, gan=gan, data=rows + 1)
     assert gf.resume(on_array, steps=4, gan=gan, data=rows, show_progress=False).step == 4
+
+
+def test_a_source_name_or_sequences_with_no_recipe_train_their_kinds_default(tmp_path) -> None:
+    """gf.train(data="moons") and gf.train(data=gf.data.sines(...)) fell to digits-cgan's errors ("network 'dcgan'
+    is for images", "no labels to condition on"); a stray number as data reached an IndexError."""
+    import numpy as np
+
+    from ganforge.errors import GanforgeError
+
+    moons = gf.train(data="moons", steps=2, out=tmp_path / "m", show_progress=False, overrides=["eval.enabled=false"])
+    assert moons.config.data["source"] == "moons" and moons.config.model["generator"]["type"] == "mlp"
+    sines = gf.train(data=gf.data.sines(n=64), steps=2, out=tmp_path / "s", show_progress=False,
+                     overrides=["eval.enabled=false"])
+    assert sines.config.data == {"source": "sines", "n": 64, "seq_len": 24, "dim": 5, "seed": 0}
+    assert gf.resume(sines, steps=3, show_progress=False).step == 3
+    for bad in (np.int64(5), np.array(5.0)):
+        with pytest.raises(GanforgeError, match="got the single number 5; give samples"):
+            gf.train("points", data=bad, out=tmp_path / "never")
+    with pytest.raises(GanforgeError, match=r"the second argument is the data, got 5$"):
+        gf.train(data=5, steps=3)
+    with pytest.raises(GanforgeError, match="lr_hold holds the rate before a decay"):
+        gf.train("normal", out=tmp_path / "never", overrides=["train.lr_decay=none", "train.lr_hold=0.5"])

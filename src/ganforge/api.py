@@ -23,7 +23,7 @@ from ganforge.errors import GanforgeError, whole_number
 from ganforge.gans.base import GANModel
 from ganforge.gans.compat import check_batch_size, check_compatible
 from ganforge.gans.registry import build_model
-from ganforge.recipes import FILE_RECIPE, IMAGE_RECIPE, TABLE_RECIPE, is_data_file, resolve_recipe
+from ganforge.recipes import FILE_RECIPE, IMAGE_RECIPE, SEQUENCE_RECIPE, TABLE_RECIPE, is_data_file, resolve_recipe
 from ganforge.runs import (
     PYTHON_MODEL,
     Run,
@@ -288,7 +288,7 @@ def fitted_file_recipe(
 
 # gf.train(data=x) with no recipe: the shipped default for x's kind of data, as `ganforge train FILE` chooses
 # for a file (the package default, digits-cgan, is a conditional GAN for the built-in digits)
-DEFAULT_FOR_KIND = {"numbers": FILE_RECIPE, "points": FILE_RECIPE, "images": IMAGE_RECIPE}
+DEFAULT_FOR_KIND = {"numbers": FILE_RECIPE, "points": FILE_RECIPE, "images": IMAGE_RECIPE, "sequences": SEQUENCE_RECIPE}
 MODEL_ARGUMENT_TYPES = (GANModel, str, Path, RunConfig, dict)
 
 
@@ -324,8 +324,11 @@ def _discard_unstarted_run(path: Path) -> None:
 def _source_section(source: DataSource) -> dict[str, Any]:
     """The data section recording a DataSource made in Python: its registered name, the settings it was called
     with (``gf.data.ring8(modes=4, radius=3.0)``: ``checked_python_call`` keeps them) and its scalar info."""
+    from ganforge.data.registry import full_settings
+
     info = {k: v for k, v in source.info.items() if isinstance(v, (int, float, str))}
-    return {"source": source.name, **info, **getattr(source, "call_settings", {})}
+    # a registered source keeps only its own settings (sines' info also says `features`, which it does not take)
+    return full_settings({"source": source.name, **info, **getattr(source, "call_settings", {})})
 
 
 def _check_model_argument(model: Any, data: Any) -> None:
@@ -429,7 +432,7 @@ def _check_same_data(config: RunConfig, path: Path, source: DataSource, given_ob
     given = {k: v for k, v in _source_section(source).items() if isinstance(v, (int, float, str, list))}
     from ganforge.data.registry import full_settings
 
-    if saved or full_settings(given) != full_settings(recorded):
+    if saved or given != full_settings(recorded):
         def shown(section: dict[str, Any]) -> str:
             name = section.get("source", "?")
             return f"{name}({', '.join(f'{k}={v!r}' for k, v in section.items() if k != 'source')})"
@@ -531,8 +534,9 @@ def train(
     ``out`` (default ``runs/NAME-TIMESTAMP``).
     """
     _check_model_argument(model, data)
-    if isinstance(data, (int, float)) and not isinstance(data, bool) and steps is None:
-        raise GanforgeError(f"gf.train: the second argument is the data, got {data!r}; did you mean steps={data!r}?")
+    if isinstance(data, (int, float)) and not isinstance(data, bool):  # numpy scalars reach the data reader's error
+        hint = f"; did you mean steps={data!r}?" if steps is None else ""
+        raise GanforgeError(f"gf.train: the second argument is the data, got {data!r}{hint}")
     if out is not None:
         out = _path_argument(out, "out")
     if "recipe" in train_settings:
@@ -593,6 +597,8 @@ def train(
             model, data = str(data), None
         elif isinstance(model, (str, Path)):
             model, data = recipe_with_data_file(model, str(data)), None
+    if model is None and isinstance(data, str):  # a source name and no recipe: the default for its kind of data
+        data = source_from_config({"source": data})
     if isinstance(data, str):
         typed["data.source"] = data
     given_object = False
@@ -672,6 +678,10 @@ def resume(
     ``eval.trust_code`` is ignored: a run folder never grants trust)."""
     path = check_run_dir(path.path if isinstance(path, Run) else _path_argument(path, "path"))
     steps = None if steps is None else _whole_number(steps, "steps")  # 12.5 was cut to 12 without a word
+    import numpy as np
+
+    if isinstance(evaluate, np.bool_):  # numpy's True from a comparison
+        evaluate = bool(evaluate)
     if evaluate is not None and not isinstance(evaluate, bool):
         raise GanforgeError(f"resume(evaluate={evaluate!r}): give True, False or None (the run's own eval.enabled)")
     hold_run_lock(path, "resume")  # one writer per run folder; refused here before anything is read
@@ -686,10 +696,11 @@ def stretched_schedule_note(planned: int, steps: int, decay: str) -> str:
     go: the schedule is a function of ``train.steps``, so the steps already taken decayed on the shorter one
     and the rest follow the longer one from the newest checkpoint on (a linear decay rises again there). A run
     stopped early and resumed to its planned steps is the uninterrupted run, bit for bit."""
-    if steps <= planned or decay not in ("linear", "cosine"):
+    if steps == planned or decay not in ("linear", "cosine"):
         return ""
     return (
-        f"note: train.steps grows from {planned} to {steps}: the {decay} learning-rate decay, planned over "
+        f"note: train.steps {'grows' if steps > planned else 'shrinks'} from {planned} to {steps}: the {decay} "
+        f"learning-rate decay, planned over "
         f"{planned} steps, follows a {steps}-step schedule from the newest checkpoint on, so this run will not "
         f"equal a {steps}-step run trained in one go"
     )

@@ -207,6 +207,13 @@ class TrainConfig(Strict):
     lr_hold: float = Field(
         0.0, ge=0, lt=1, description="share of the steps at the full rate before lr_decay begins (Pix2Pix: 0.5)"
     )
+
+    @pydantic.model_validator(mode="after")
+    def _hold_needs_a_decay(self) -> TrainConfig:
+        """``lr_hold`` without a decay would be accepted and do nothing."""
+        if self.lr_hold and self.lr_decay == "none":
+            raise ValueError("lr_hold holds the rate before a decay; set train.lr_decay=linear or cosine too")
+        return self
     ema: float | None = Field(None, ge=0, lt=1, description="generator EMA decay; sampling uses the EMA")
     log_every: int = Field(50, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
@@ -306,6 +313,8 @@ def _one_line(
             f"unknown config key {quote(key)}{did_you_mean(key, [*_known_keys(RunConfig), *also_known])}; "
             "`ganforge config NAME` lists every key"
         )
+    if err["type"] == "value_error":  # a check across keys (a model validator): its own words, not the section
+        return GanforgeError(f"config key '{key}': {err['msg'].removeprefix('Value error, ')}")
     return GanforgeError(f"config key '{key}': {err['msg'].lower()} (got {quote(err.get('input'))})")
 
 

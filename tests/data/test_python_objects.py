@@ -100,3 +100,11 @@ def test_dataset_labels_must_be_whole_numbers_from_zero() -> None:
         source_from_object(_Labelled([torch.eye(3)[i % 3] for i in range(30)]))  # one-hot
     whole = source_from_object(_Labelled([torch.tensor(float(i % 2)) for i in range(30)]))
     assert whole.y.tolist()[:3] == [0, 1, 0] and whole.num_classes == 2
+
+
+def test_a_frame_of_numbers_and_bools_is_read_as_numbers() -> None:
+    """Its one array is object-typed, which read as "expected numbers, got an array of object"."""
+    import pandas as pd
+
+    source = source_from_object(pd.DataFrame({"a": [0.5, 1.5, 2.5], "b": [True, False, True]}))
+    assert source.x.tolist() == [[0.5, 1.0], [1.5, 0.0], [2.5, 1.0]]

@@ -360,3 +360,5 @@ def test_a_table_with_infinite_numbers_is_refused_where_every_table_is_checked()
         check_frame(frame, "t")
     with pytest.raises(GanforgeError, match=r"holds inf \(index 'r2'\)"):
         check_frame(frame.assign(a=[1.0, 2.0, float("inf")]).set_axis(["r0", "r1", "r2"]), "t")
+    with pytest.raises(GanforgeError, match=r"holds -inf \(index 102\)"):  # a slice keeps its row labels
+        check_frame(frame.set_axis(pd.RangeIndex(100, 103)), "t")

@@ -51,8 +51,8 @@ def _as_array(obj: Any) -> np.ndarray:
                 f"data: the DataFrame's columns {', '.join(other[:3])}{' ...' if len(other) > 3 else ''} are not "
                 "numbers; a table of mixed columns trains with gf.train(data=df) (no recipe) or gf.TableGAN()"
             )
-    try:
-        return np.array(obj.to_numpy() if is_frame(obj) else obj)  # a copy: a frame's array may be read-only
+    try:  # a frame of numbers and bools is object-typed as one array: read it as floats
+        return np.array(obj.to_numpy(dtype=float) if is_frame(obj) else obj)  # a copy: a frame's may be read-only
     except ValueError:
         raise GanforgeError("data: the list's rows differ in length; give a rectangular array of numbers") from None
 
@@ -135,6 +135,8 @@ def source_from_object(obj: Any, name: str = "array") -> DataSource:
         x = torch.as_tensor(array)
     if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in INTEGER_DTYPES):
         raise GanforgeError(f"data: expected numbers, got an array of {x.dtype}")
+    if x.dim() == 0:  # a stray number (gf.train(data=5)) reached an IndexError
+        raise GanforgeError(f"data: got the single number {x.item():g}; give samples, e.g. an array (N,) or (N, D)")
     if x.dim() == 1:
         x = x[:, None]
     if x.shape[0] == 0:

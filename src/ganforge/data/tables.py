@@ -383,8 +383,8 @@ def refuse_infinite(frame: Any, where: str) -> None:
             continue
         if infinite.any():
             i = int(np.flatnonzero(infinite)[0])
-            row = f"row {i + 1} below the header" if isinstance(frame.index, pd.RangeIndex) else (
-                f"index {frame.index[i]!r}")
+            plain = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+            row = f"row {i + 1} below the header" if plain else f"index {frame.index[i]!r}"
             raise GanforgeError(
                 f"{where}: column '{name}' holds {column.iloc[i]} ({row}); a table may hold missing cells (NaN) "
                 f"but no infinite numbers: drop those rows, or make them missing with "

@@ -316,10 +316,14 @@ def distance_features(frame: Any, transformer: TableTransformer, reference: Any)
 def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = DCR_CHUNK) -> np.ndarray:
     """Euclidean distance from each query row to its nearest reference row, in blocks of ``chunk`` x
     ``4 * chunk`` (memory O(chunk^2), never queries x reference). The nearest row is found with float32
-    matrix products (|q|^2 - 2 q.r + |r|^2); its distance is then taken again in float64 from the two rows,
+    matrix products (|q|^2 - 2 q.r + |r|^2) on rows centred on the reference's mean (so values far from the
+    origin do not drown in rounding); its distance is then taken again in float64 from the two rows,
     because that expansion's rounding (up to 3e-3 on 40 columns) would keep an exact copy off 0."""
-    q_all = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
-    r_all = torch.from_numpy(np.ascontiguousarray(reference, dtype=np.float32))
+    if len(reference) == 0:
+        return np.full(len(queries), np.inf)
+    centre = np.asarray(reference, dtype=np.float64).mean(0)  # far from the origin, float32's |q|^2 - 2 q.r
+    q_all = torch.from_numpy(np.ascontiguousarray(np.asarray(queries, dtype=np.float64) - centre, dtype=np.float32))
+    r_all = torch.from_numpy(np.ascontiguousarray(np.asarray(reference, dtype=np.float64) - centre, dtype=np.float32))
     r_sq = (r_all**2).sum(1)
     nearest = torch.empty(len(q_all), dtype=torch.long)
     block = 4 * chunk

@@ -157,7 +157,10 @@ def _runs_on(generator: nn.Module, dim: int) -> bool:
 def _checked_smoothing(value: float, objective: Any, name: str) -> float:
     """One-sided label smoothing (Salimans et al. 2016): D's real target 1 - s in the BCE loss. The hinge,
     least-squares and Wasserstein losses have no BCE target, and the setting did nothing there without a word."""
-    smoothing = float(value)
+    try:
+        smoothing = float(value)
+    except (TypeError, ValueError):
+        raise GanforgeError(f"label_smoothing={value!r}: give a share in [0, 1), e.g. 0.1") from None
     if not 0.0 <= smoothing < 1.0:
         raise GanforgeError(f"model.label_smoothing={value}: give a share in [0, 1), e.g. 0.1 (real target 0.9)")
     if smoothing and objective.discriminator is not bce_discriminator_loss:
