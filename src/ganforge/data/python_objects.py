@@ -52,7 +52,7 @@ def _as_array(obj: Any) -> np.ndarray:
                 "numbers; a table of mixed columns trains with gf.train(data=df) (no recipe) or gf.TableGAN()"
             )
     try:  # a frame of numbers and bools is object-typed as one array: read it as floats
-        return np.array(obj.to_numpy(dtype=float) if is_frame(obj) else obj)  # a copy: a frame's may be read-only
+        return np.array(obj.to_numpy(dtype=float, na_value=np.nan) if is_frame(obj) else obj)  # a copy, writable
     except ValueError:
         raise GanforgeError("data: the list's rows differ in length; give a rectangular array of numbers") from None
 
