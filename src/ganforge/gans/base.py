@@ -25,7 +25,7 @@ from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, suffixed
 from ganforge.objectives import Objective, discriminator_score
 
 OutputActivation = Literal["linear", "tanh", "sigmoid"]
-EMA_RAMPUP = 0.05  # StyleGAN2's ema_rampup: the EMA half-life is at most 5 % of the training seen so far
+EMA_RAMPUP = 0.05  # StyleGAN2-ADA's ema_rampup (auto, cifar configs): EMA half-life at most 5 % of the training so far
 
 
 @dataclass(frozen=True)
@@ -483,7 +483,7 @@ class GANModel(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     def current_ema_decay(self) -> float:
-        """The decay of this update, with StyleGAN2's warm-up (Karras et al. 2020, ``ema_rampup``): the
+        """The decay of this update, with StyleGAN2-ADA's warm-up (Karras et al. 2020, ``ema_rampup``): the
         EMA's half-life h = ln 0.5 / ln(decay) steps is capped at ``ema_rampup`` (0.05) times the steps
         taken, so beta_t = 0.5 ** (1 / min(h, 0.05 (t + 1))) = min(decay, 0.5 ** (1 / (0.05 (t + 1)))).
         Without it, a 600-step run with decay 0.999 samples from weights that are still 55 % the random
