@@ -467,3 +467,22 @@ def test_gan_options_with_a_trained_run_are_refused(tmp_path) -> None:  # noqa: 
     x, y = small_digits()
     with pytest.raises(GanforgeError, match="hidden configure the GAN augment trains, which run= skips"):
         augment(x, y, per_class=1, run=conditional_run(tmp_path), hidden=16)
+
+
+def test_steps_with_a_trained_run_is_refused_like_the_gans_other_options() -> None:
+    """gf.augment(x, y, run=RUN, steps=N) ignored steps without a word (its default was the number 4,000, so a
+    given value could not be told apart)."""
+    import inspect
+
+    from ganforge.apps.augment import augment
+
+    assert inspect.signature(augment).parameters["steps"].default is None
+    with pytest.raises(GanforgeError, match=r"augment: steps configure the GAN augment trains, which run= skips"):
+        augment(np.zeros((4, 2)), np.array([0, 0, 1, 1]), run="runs/x", steps=50)
+
+
+def test_a_file_name_as_samples_points_to_reading_it() -> None:
+    from ganforge.apps.augment import augment
+
+    with pytest.raises(GanforgeError, match=r"x='data.csv' is a file name; read it first"):
+        augment("data.csv", np.array([0, 1]))

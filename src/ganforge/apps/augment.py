@@ -285,6 +285,9 @@ def _integer_columns(x: Any, raw: np.ndarray) -> np.ndarray | None:
 
 def _check_x(x: Any) -> tuple[np.ndarray, np.ndarray, _Layout]:
     """(the caller's samples as an array, float32 samples in model units, their layout)."""
+    if isinstance(x, (str, Path)):  # a file name reached numpy's "could not convert string to float"
+        raise GanforgeError(f"augment: x={quote(str(x))} is a file name; read it first (pandas.read_csv, numpy.load) "
+                            "and pass the samples, or run `ganforge augment FILE`")
     try:
         raw = _as_numpy(x)
         xa = np.asarray(raw, dtype=np.float32)
@@ -496,7 +499,7 @@ def train_conditional_gan(x: np.ndarray, y: np.ndarray, num_classes: int, steps:
 
 @register_app()
 def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None = None, balance: bool = False,
-            run: str | Path | Any | None = None, steps: int = DEFAULT_STEPS, filter_confidence: float | None = None,
+            run: str | Path | Any | None = None, steps: int | None = None, filter_confidence: float | None = None,
             include_real: bool = True, expand: str = "auto", seed: int = 0, **gan_options: Any) -> Augmented:
     """Real samples plus class-conditional GAN samples (see the module doc).
 
@@ -504,7 +507,8 @@ def augment(x: Any, y: Any, per_class: int | None = None, *, ratio: float | None
     real, 50) per class), or ``balance=True``: fill every class up to the largest one (a CSV's minority
     class); one of the three, since two together left one ignored without a word. Whole counts may be given
     as whole floats (``2.0``); an unknown keyword is named with a did-you-mean. ``run``: sample a trained
-    conditional ganforge run instead of training (the GAN's options are then refused: they would do nothing).
+    conditional ganforge run instead of training (the GAN's options and ``steps`` are then refused: they would do
+    nothing). ``steps``: the GAN's training steps (None: 4,000).
     ``expand``: "auto" (shifts for images the GAN trains on), "shifts" or "none" (module doc). ``gan_options``
     go to :func:`train_conditional_gan`.
 
@@ -633,10 +637,12 @@ def _check_options(per_class: Any, ratio: Any, balance: Any, run: Any, steps: An
     if len(given) > 1:
         raise GanforgeError(f"augment: {' and '.join(given)} are alternatives (a count per class, a count per real "
                             f"sample, or filling up to the largest class); give one of them")
-    if run is not None and gan_options.keys() - {"progress"}:
-        raise GanforgeError(f"augment: {', '.join(sorted(gan_options.keys() - {'progress'}))} configure the GAN "
-                            "augment trains, which run= skips (it samples the trained run); drop them or run=")
+    training = sorted(gan_options.keys() - {"progress"}) + (["steps"] if steps is not None else [])
+    if run is not None and training:
+        raise GanforgeError(f"augment: {', '.join(training)} configure the GAN augment trains, which run= skips "
+                            "(it samples the trained run); drop them or run=")
     options = {k: checked(k, v) if k in LIMITS else v for k, v in gan_options.items()}
+    steps = DEFAULT_STEPS if steps is None else steps  # None: the default, so a given steps= can be told apart
     return (None if per_class is None else checked("per_class", per_class),
             None if ratio is None else checked("ratio", ratio), checked("steps", steps), checked("seed", seed),
             None if filter_confidence is None else checked("filter_confidence", filter_confidence), options)
