@@ -195,3 +195,4 @@ def test_whole_floats_are_taken_as_whole_numbers() -> None:
     assert isinstance(gan.n_critic, int) and isinstance(gan.num_classes, int)
     assert GAN(nn.Linear(2, 2), nn.Linear(2, 1), noise_dim=2.0).noise.shape == (2,)
     assert GAN(nn.Linear(2, 3), nn.Linear(3, 1), noise_dim=[6.0, 2]).noise.shape == (6, 2)
+    assert _gan(clip_weights=torch.tensor(0.5)).clip_weights == 0.5  # a 0-d tensor is a number, as for counts

@@ -63,7 +63,8 @@ def checked_positive(value: Any, owner: str, name: str, what: str, allow_zero: b
     trained silently, and wrongly: a negative gradient penalty rewards the steep critic it should prevent,
     and ``clip_weights=0`` zeroes every weight of D."""
     bound = ">= 0" if allow_zero else "> 0"
-    number = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
+    given = value.item() if tuple(getattr(value, "shape", (1,))) == () else value  # a 0-d tensor, as whole_number
+    number = float(given) if isinstance(given, Real) and not isinstance(given, bool) else math.nan
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         raise GanforgeError(f"{owner}({name}={quote(value)}): give a finite number {bound} ({what})")
     return number
