@@ -406,3 +406,20 @@ def test_a_source_name_or_sequences_with_no_recipe_train_their_kinds_default(tmp
         gf.train(data=5, steps=3)
     with pytest.raises(GanforgeError, match="lr_hold holds the rate before a decay"):
         gf.train("normal", out=tmp_path / "never", overrides=["train.lr_decay=none", "train.lr_hold=0.5"])
+
+
+def test_labelled_points_with_no_recipe_train_a_conditional_gan(tmp_path) -> None:
+    """Labelled pictures became conditional but labelled points trained one GAN of all points, so
+    run.sample(label=1) said "not a class-conditional run"; a built-in mixture's mode labels stay unused."""
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(300, centers=3, random_state=0)
+    labelled = torch.utils.data.TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y))
+    off = ["eval.enabled=false"]
+    run = gf.train(data=labelled, steps=2, out=tmp_path / "c", overrides=off, show_progress=False)
+    assert run.config.model["conditional"] is True and run.sample(4, label=2).shape == (4, 2)
+    plain = gf.train(data=labelled, steps=2, out=tmp_path / "p", show_progress=False,
+                     overrides=[*off, "model.conditional=false"])
+    assert plain.config.model["conditional"] is False
+    ring = gf.train(data=gf.data.ring8(), steps=2, out=tmp_path / "r", overrides=off, show_progress=False)
+    assert not ring.config.model.get("conditional")

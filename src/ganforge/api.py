@@ -321,6 +321,14 @@ def _discard_unstarted_run(path: Path) -> None:
             entry.unlink(missing_ok=True)
 
 
+def labelled_points(source: DataSource, handed_over: bool, user_set: list[str]) -> bool:
+    """Whether ``gf.train(data=(x, y) points)`` with no recipe trains a conditional GAN: points the user handed
+    over with two or more classes, as labelled pictures are; a built-in mixture's mode labels
+    (``gf.data.ring8()``) are not the user's classes, and ``model.conditional`` given by the user wins."""
+    return handed_over and source.kind in defaults.LOWDIM_KINDS and (source.num_classes or 0) >= 2 and (
+        "model.conditional" not in defaults.user_keys(user_set))
+
+
 def _source_section(source: DataSource) -> dict[str, Any]:
     """The data section recording a DataSource made in Python: its registered name, the settings it was called
     with (``gf.data.ring8(modes=4, radius=3.0)``: ``checked_python_call`` keeps them) and its scalar info."""
@@ -637,6 +645,10 @@ def train(
 
                 _announce(pairs_hint(Path(model), list(source.info.get("stored_sizes") or [])), show_progress)
                 _announce(captions_hint(Path(model)), show_progress)
+        elif labelled_points(source, defaulted and given_object, user_set):
+            config.model["conditional"] = True
+            _announce(f"conditional on the data's {source.num_classes} classes (sample one with label=K; "
+                      "overrides=['model.conditional=false'] for one GAN of all points)", show_progress)
         elif source.kind == "paired-images" and data is None:  # the user's pairs: how they were cropped and resized
             from ganforge.data.pairs import pairs_line
 
