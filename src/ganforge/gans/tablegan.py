@@ -40,7 +40,7 @@ from ganforge.gans.base import GANModel, Noise, Phase, frozen
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.penalties import GradientPenalty
 from ganforge.gans.registry import register_model
-from ganforge.gans.vanilla import PenaltyInputs, checked_count, checked_positive
+from ganforge.gans.vanilla import PenaltyInputs, checked_count, checked_positive, checked_sizes
 
 MAX_SAMPLING_ROUNDS = 200
 
@@ -145,14 +145,7 @@ def _checked_settings(**given: Any) -> dict[str, Any]:
                 f"TableGAN({name}={quote(widths)}): give the hidden layers' widths as a list, e.g. {name}=(256, 256) "
                 f"({name}=({quote(widths)},) for one layer)"
             )
-        out[name] = []
-        for i, width in enumerate(widths):
-            number = whole_number(width)
-            if number is None or number < 1:
-                raise GanforgeError(
-                    f"TableGAN({name}={quote(widths)}): item {i} is {quote(width)}; give {_SETTING_MEANING[name]}"
-                )
-            out[name].append(number)
+        out[name] = checked_sizes(widths, "TableGAN", name, f"give {_SETTING_MEANING[name]}")
     out["gp"] = checked_positive(given["gp"], "TableGAN", "gp", _SETTING_MEANING["gp"], allow_zero=True)
     out["tau"] = checked_positive(given["tau"], "TableGAN", "tau", _SETTING_MEANING["tau"])
     out["cond_weight"] = checked_positive(

@@ -57,6 +57,18 @@ def checked_count(value: Any, owner: str, name: str, what: str, minimum: int = 1
     return number
 
 
+def checked_sizes(values: Sequence[Any], owner: str, name: str, what: str) -> list[int]:
+    """A list of sizes given to a constructor (``GAN``'s noise shape, ``TableGAN``'s layer widths), each a whole
+    number >= 1, as ints; the first that is not is named by its position, ``what`` saying what to give."""
+    sizes: list[int] = []
+    for i, size in enumerate(values):
+        number = whole_number(size)
+        if number is None or number < 1:
+            raise GanforgeError(f"{owner}({name}={quote(values)}): item {i} is {quote(size)}; {what}")
+        sizes.append(number)
+    return sizes
+
+
 def checked_positive(value: Any, owner: str, name: str, what: str, allow_zero: bool = False) -> float:
     """A weight or bound given to a constructor as a float: a finite real number > 0 (>= 0 with
     ``allow_zero``), refused in one line naming ``owner(name=...)``. A negative clip bound or penalty weight
@@ -77,16 +89,8 @@ def _checked_noise_dim(value: Any) -> int | tuple[int, ...] | None:
     if value is None:
         return None
     if isinstance(value, (list, tuple)) and value:
-        sizes: list[int] = []
-        for i, size in enumerate(value):
-            number = whole_number(size)
-            if number is None or number < 1:
-                raise GanforgeError(
-                    f"GAN(noise_dim={quote(value)}): item {i} is {quote(size)}; each size of the noise shape must be "
-                    "a whole number >= 1, e.g. noise_dim=(T, 16)"
-                )
-            sizes.append(number)
-        return tuple(sizes)
+        what = "each size of the noise shape must be a whole number >= 1, e.g. noise_dim=(T, 16)"
+        return tuple(checked_sizes(value, "GAN", "noise_dim", what))
     if isinstance(value, (list, tuple)) or whole_number(value) is None:  # [], 1.5, "16"
         raise GanforgeError(
             f"GAN(noise_dim={quote(value)}): give the noise size as a whole number >= 1 (e.g. noise_dim=16), a "
