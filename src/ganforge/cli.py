@@ -376,11 +376,9 @@ def eval_(
     result.pop("comparison", None)
     print(f"{run} (step {loaded.step}{', best checkpoint' if best else ''})")
     print(evaluation_text({k: v for k, v in result.items() if k not in ("run", "step")}))
-    note = summary_agreement(saved, result, n_used, best)
-    if note:
-        print(note)
-    if best and loaded.data_info.kind != "table":  # a table's best is chosen on validation rows, scored on holdout
-        print(BEST_SELECTION_NOTE)
+    for note in (summary_agreement(saved, result, n_used, best), _best_selection_note(loaded) if best else None):
+        if note:
+            print(note)
     if baselines is not None:
         from rich.console import Console
         from rich.table import Table
@@ -446,19 +444,27 @@ def summary_agreement(
 
 
 def _best_checkpoint(run: Path) -> Path:
-    from ganforge.diagnostics.periodic import BEST_DIR, EVALUATED_ON_TEST
+    from ganforge.config import read_yaml
+    from ganforge.diagnostics.periodic import BEST_DIR
     from ganforge.errors import GanforgeError
-    from ganforge.runs import check_run_dir
+    from ganforge.evaluation.selection_split import best_choice_problem
+    from ganforge.runs import check_run_dir, localize_saved_data
 
     run = check_run_dir(run)  # a missing or wrong folder is said as such, not as "no best checkpoint"
     folder = run / BEST_DIR
     if not (folder / "checkpoints").is_dir():
         from ganforge.runs import recorded_kind
 
+        try:
+            recorded = read_yaml(run / "config.yaml").get("data")
+        except GanforgeError:
+            recorded = None
+        data = dict(recorded) if isinstance(recorded, dict) else {}
+        localize_saved_data(data, run)
+        problem = best_choice_problem(data)
+        if problem:
+            raise GanforgeError(f"{run} has no best checkpoint, and eval.best could not keep one: {problem}")
         kind = recorded_kind(run)
-        if kind in EVALUATED_ON_TEST:
-            raise GanforgeError(f"{run} has no best checkpoint: a {kind} run is evaluated on its test split, so "
-                                "none is chosen (eval.best would choose on the numbers it reports); use the last")
         metric = BEST_METRIC_BY_KIND.get(kind, "fid")
         raise GanforgeError(
             f"{run} has no best checkpoint; train with --set eval.every=500 --set eval.best={metric} to keep one"
@@ -472,8 +478,26 @@ BEST_SELECTION_NOTE = (
 )
 # A metric each kind of data's evaluation reports, to name in the hint above (min: lower is better).
 BEST_METRIC_BY_KIND = {"numbers": "w1", "points": "w1", "table": "max:validation_quality",
-                       "sequences": "min:discriminative_quick", "images": "fid"}
+                       "sequences": "min:discriminative_quick", "images": "fid", "paired-images": "fid",
+                       "superres": "max:psnr", "unpaired-images": "min:cycle_error_a"}
 
+VALIDATION_SELECTION_NOTE = (
+    "note: the best checkpoint was chosen on the validation split; these numbers are on the test split, "
+    "which the choice never read"
+)
+
+
+def _best_selection_note(loaded: Any) -> str | None:
+    """What ``eval --best`` says of its numbers: chosen on a translation run's validation split, apart from them;
+    on the very samples it scores (optimistic); nothing for a table (chosen on validation rows, scored on the
+    holdout rows, as its evaluation prints)."""
+    from ganforge.evaluation.selection_split import has_validation_split
+
+    if loaded.data_info.kind == "table":
+        return None
+    if has_validation_split(dict(loaded.config.data)):
+        return VALIDATION_SELECTION_NOTE
+    return BEST_SELECTION_NOTE
 
 
 def _print_summary(path: Path, summary: dict, skip_said: bool = False) -> None:

@@ -16,7 +16,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -182,6 +182,9 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     source: DataSource | None = None  # the live data source, when the run was trained in this session
     _thresholds: dict[float, float] = field(default_factory=dict, repr=False)  # discriminator rejection
+    # The held-out split evaluators of translation and super-resolution data read: "test" to report, "val" for
+    # the evaluations during training that eval.best chooses on (ganforge.evaluation.selection_split)
+    heldout_split: Literal["test", "val"] = "test"
 
     def __repr__(self) -> str:
         """One line: the dataclass's own repr printed the whole config, summary and data source (pages in a

@@ -54,6 +54,11 @@ def test_side_by_side_pictures_split_in_halves_and_split_folders(tmp_path) -> No
     assert (len(train), len(test)) == (3, 2) and train.info["layout"] == "side-by-side AB"
     assert "val/" in test.info["split"] and train.x.shape[1] == 3 and train.x_b.shape[1] == 1
     assert float((train.x.mean(1, keepdim=True) - train.x_b).abs().max()) < 0.01  # B = mean of A's channels
+    with pytest.raises(GanforgeError, match="has no val/ folder"):
+        pairs(str(tmp_path / "train"), size=32, split="val")
+    _save(tmp_path / "test" / "0.png", np.concatenate([left, np.repeat(gray[..., None], 3, 2)], 1))
+    test, val = (pairs(str(tmp_path), size=32, jitter=False, split=s, grayscale_b=True) for s in ("test", "val"))
+    assert (len(test), len(val)) == (1, 2) and "test/" in test.info["split"] and "val/" in val.info["split"]
 
 
 
@@ -222,7 +227,9 @@ def test_photo_pairs_and_scenes() -> None:
     assert torch.equal(labels_from_coded(scenes.x), scenes.label_maps)
     assert set(scenes.label_maps.unique().tolist()) == set(range(len(SCENE_CLASSES)))
     test = labels2scenes(count=40, size=32, split="test")
+    val = labels2scenes(count=40, size=32, split="val")  # the split eval.best chooses on: a third stream
     assert not torch.equal(test.x_b, scenes.x_b)
+    assert not torch.equal(val.x_b, scenes.x_b) and not torch.equal(val.x_b, test.x_b)
     a, b, _, maps = scenes.heldout(8)
     assert torch.equal(labels_from_coded(a), maps)
 

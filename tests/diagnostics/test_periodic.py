@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -148,14 +149,41 @@ def test_images_are_evaluated_during_training_with_floors(tmp_path: Path) -> Non
     assert run.summary["best"]["value"] == pytest.approx(min(r["fid"] for r in evaluated))
 
 
-def test_best_is_refused_where_the_evaluation_reads_the_test_split(tmp_path: Path, run_cli) -> None:
+def test_best_is_chosen_on_a_validation_split_never_the_test_split(tmp_path: Path, run_cli) -> None:
     """Pix2Pix, SRGAN and CycleGAN runs are evaluated on their test split: eval.best chose the checkpoint on the
-    pairs its numbers were then reported on, and `eval --best` printed the very value that did the choosing."""
-    with pytest.raises(GanforgeError, match=r"eval.best=min:l1: a paired-images run is evaluated on its held-out "
-                                            r"test split"):
+    pairs its numbers were then reported on, and `eval --best` printed the very value that did the choosing. Where
+    the data has a validation split the evaluations during training read it; where it has none, eval.best is
+    refused before anything is written."""
+    with pytest.raises(GanforgeError, match=r"eval.best=min:l1: edges2digits runs are evaluated on their test split, "
+                                            r"with no validation split"):
         gf.train("edges2digits", steps=2, out=tmp_path / "p", show_progress=False,
                  overrides=["eval.every=1", "eval.best=min:l1"])
     assert not (tmp_path / "p").exists()  # refused before anything was written
+    run = gf.train("labels2scenes", steps=4, out=tmp_path / "scenes", show_progress=False, batch_size=4,
+                   overrides=["data.count=16", "eval.every=2", "eval.best=min:l1", "eval.n=12", "train.log_every=2"])
+    references = [r["eval"]["reference"] for r in metrics_log.read(run.path / "metrics.jsonl") if "eval" in r]
+    assert len(references) == 2 and all(r.startswith("labels2scenes split=val") for r in references)
+    assert run.summary["best"]["evaluation_reference"].startswith("labels2scenes split=val")
+    code, out, _ = run_cli("eval", run.path, "--best", "-n", "12")
+    assert code == 0 and "best checkpoint was chosen on the validation split; these numbers are on the test" in out
+    code, out, _ = run_cli("eval", run.path, "--best", "-n", "12", "--json")
+    assert code == 0 and json.loads(out)["reference"].startswith("labels2scenes split=test")
+    upscaler = gf.train("photos-srgan", steps=2, out=tmp_path / "sr", show_progress=False, batch_size=4,
+                        overrides=["data.count=16", "data.val_fraction=0.1", "eval.every=1", "eval.best=max:psnr",
+                                   "eval.n=12", "train.log_every=1"])
+    assert upscaler.summary["best"]["evaluation_reference"].startswith("sr-patches split=val")
+    with pytest.raises(GanforgeError, match=r"hold out validation tiles with --set data.val_fraction=0.1"):
+        gf.train("photos-srgan", steps=2, out=tmp_path / "sr-test", show_progress=False,
+                 overrides=["eval.every=1", "eval.best=max:psnr"])
     run = _points_run(tmp_path / "best", 10, "eval.every=5", "eval.best=w1")
     code, out, _ = run_cli("eval", run.path, "--best", "-n", "300")
     assert code == 0 and "chosen by this evaluation on the same real samples, so its number is optimistic" in out
+
+
+def test_eval_best_without_a_best_checkpoint_says_how_to_keep_one(tmp_path: Path, run_cli) -> None:
+    digits = gf.train("edges2digits", steps=2, out=tmp_path / "p", show_progress=False, batch_size=4)
+    code, _, err = run_cli("eval", digits.path, "--best")
+    assert code == 2 and "has no best checkpoint, and eval.best could not keep one: edges2digits runs are " in err
+    points = _points_run(tmp_path / "points", 5)
+    code, _, err = run_cli("eval", points.path, "--best")
+    assert code == 2 and "train with --set eval.every=500 --set eval.best=w1 to keep one" in err

@@ -31,7 +31,7 @@ from ganforge.data.registry import register_source
 from ganforge.errors import GanforgeError
 
 Split = Literal["train", "test"]
-PhotoSplit = Literal["train", "val", "test"]
+TrainValTest = Literal["train", "val", "test"]
 SCENE_CLASSES = ("sky", "water", "grass", "brick", "sand")
 # colour code of the label maps (the input A), one RGB colour per class, far apart
 SCENE_PALETTE = np.array(
@@ -101,7 +101,7 @@ def edges2photos(
     size: int = 32,
     count: int = 2000,
     sigma: float = 1.0,
-    split: PhotoSplit = "train",
+    split: TrainValTest = "train",
     images: list[str] | None = None,
     flip: bool = True,
     seed: int = 0,
@@ -119,7 +119,7 @@ def edges2photos(
 def gray2color(
     size: int = 32,
     count: int = 2000,
-    split: PhotoSplit = "train",
+    split: TrainValTest = "train",
     images: list[str] | None = None,
     flip: bool = True,
     seed: int = 0,
@@ -234,18 +234,19 @@ def labels_from_coded(coded: torch.Tensor) -> torch.Tensor:
 
 @register_source("labels2scenes")
 def labels2scenes(
-    size: int = 32, count: int = 2000, split: Split = "train", flip: bool = True, seed: int = 0
+    size: int = 32, count: int = 2000, split: TrainValTest = "train", flip: bool = True, seed: int = 0
 ) -> ImagePairSource:
     """Label map -> scene: colour-coded class maps (A) and the textured scenes painted from them (B).
 
-    Train and test scenes come from disjoint random streams (seeds ``seed`` and ``seed + 10_000``)."""
+    Train, test and validation scenes come from disjoint random streams (seeds ``seed``, ``seed + 10_000``
+    and ``seed + 20_000``)."""
     from ganforge.data.images import check_size
 
     check_size(size, "data")
-    _check_split(split)
+    _check_split(split, ("train", "val", "test"))
     if count < 1:
         raise GanforgeError(f"data.count={count}: ask for at least one scene")
-    a, b, maps = draw_scenes(count, size, seed if split == "train" else seed + 10_000)
+    a, b, maps = draw_scenes(count, size, seed + {"train": 0, "test": 10_000, "val": 20_000}[split])
     info = {"split": split, "size": size, "classes": list(SCENE_CLASSES), "seed": seed}
     return pair_source(
         a, b, name="labels2scenes", flip=flip, label_maps=maps, num_classes=len(SCENE_CLASSES), info=info

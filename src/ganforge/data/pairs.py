@@ -34,7 +34,7 @@ from ganforge.fileio import refuse_damaged_numpy_file
 
 Direction = Literal["a2b", "b2a"]
 JITTER_RATIO = 286 / 256  # the paper's resize-then-crop jitter
-SPLIT_DIRS = {"train": ("train",), "test": ("test", "val")}
+SPLIT_DIRS = {"train": ("train",), "test": ("test", "val"), "val": ("val",)}
 
 
 def jitter_load_size(size: int) -> int:
@@ -333,6 +333,8 @@ def _split_folder(path: Path, split: str) -> tuple[Path, str]:
             return path / name, f"{split} split ({name}/)"
     if split == "test" and (path / "train").is_dir():
         raise GanforgeError(f"pairs: '{path}' has train/ but neither test/ nor val/; add held-out pairs there")
+    if split == "val":
+        raise GanforgeError(f"pairs: '{path}' has no val/ folder; add pairs kept for choosing there (beside test/)")
     return path, "all pairs (no split folders)"
 
 
@@ -341,7 +343,7 @@ def pairs(
     path: str,
     size: int = 256,
     direction: Direction = "a2b",
-    split: Literal["train", "test"] = "train",
+    split: Literal["train", "test", "val"] = "train",
     jitter: bool = True,
     flip: bool = True,
     grayscale_a: bool | None = None,
@@ -356,7 +358,9 @@ def pairs(
     ``jitter``, the paper's random jitter; else ``size``); batches crop ``size`` at random and mirror
     with probability 1/2 (``flip``), the same for A and B. ``direction: b2a`` swaps the sides.
     ``grayscale_a``/``grayscale_b``: True -> 1 channel, False -> RGB, None -> gray only if every picture of
-    that side is gray. With ``split`` folders (``train/``, ``test/`` or ``val/``) the split is used.
+    that side is gray. With ``split`` folders (``train/``, ``test/`` or ``val/``) the split is used: ``test``
+    reads ``test/`` (else ``val/``), ``val`` reads ``val/`` (the evaluations during training, when ``test/``
+    is there too).
     """
     from ganforge.data.images import check_size
 

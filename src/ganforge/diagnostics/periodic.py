@@ -42,9 +42,6 @@ if TYPE_CHECKING:
     from ganforge.training.trainer import Trainer
 
 BEST_DIR = "best"
-# Kinds whose evaluation reads held-out test data (Pix2Pix's test pairs, SRGAN's test strips, CycleGAN's held-out
-# digits): choosing a checkpoint on them would report a number the choice was made on (eval.best is refused)
-EVALUATED_ON_TEST = frozenset({"paired-images", "superres", "unpaired-images"})
 LOWER_IS_BETTER = frozenset(
     {"fid", "fid_matched", "intra_fid", "intra_fid_matched", "kid", "kl", "w1", "ks", "mean_error", "std_error", "mmd"}
 )
@@ -91,7 +88,9 @@ class RNGGuard:
 
 
 def evaluate_during_training(trainer: Trainer, n: int, metrics: list[str]) -> dict[str, Any]:
-    """The run's evaluator applied to the model being trained (its live data source and scaler)."""
+    """The run's evaluator applied to the model being trained (its live data source and scaler), on its data's
+    validation split where it has one (:func:`ganforge.evaluation.selection_split.training_split`)."""
+    from ganforge.evaluation.selection_split import training_split
     from ganforge.evaluation.suite import evaluate_run
     from ganforge.runs import Run
 
@@ -102,6 +101,7 @@ def evaluate_during_training(trainer: Trainer, n: int, metrics: list[str]) -> di
         data_info=trainer.source,
         step=trainer.step,
         source=trainer.source,
+        heldout_split=training_split(trainer.config.data),
     )
     with RNGGuard(), torch.no_grad():
         return evaluate_run(run, n, metrics)
@@ -120,6 +120,7 @@ class PeriodicEvaluation(Callback):
         self.evaluations = 0
         self.best_value: float | None = None
         self.best_step: int | None = None
+        self.evaluation_reference: str | None = None  # the "reference" of the evaluations: what they compared against
         self._stale_check = False
 
     # --- state (saved in every checkpoint, so a resumed run keeps its best) ------------------------
@@ -129,6 +130,7 @@ class PeriodicEvaluation(Callback):
             "evaluations": self.evaluations,
             "best_value": self.best_value,
             "best_step": self.best_step,
+            "evaluation_reference": self.evaluation_reference,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -136,6 +138,7 @@ class PeriodicEvaluation(Callback):
         self.evaluations = int(state["evaluations"])
         self.best_value = None if state["best_value"] is None else float(state["best_value"])
         self.best_step = None if state["best_step"] is None else int(state["best_step"])
+        self.evaluation_reference = state.get("evaluation_reference")  # absent from older checkpoints
         self._stale_check = True  # a resume or a divergence rollback may have left a later best behind
 
     # --- hooks ---------------------------------------------------------------------------------------
@@ -155,6 +158,8 @@ class PeriodicEvaluation(Callback):
         report = evaluate_during_training(trainer, self.n, self.metrics)
         report["eval_seconds"] = round(time.perf_counter() - t0, 3)
         self.evaluations += 1
+        if isinstance(report.get("reference"), str):
+            self.evaluation_reference = report["reference"]
         if self.best_metric is not None and self._improves(report, step):
             report["is_best"] = True
             self._save_best(trainer, step)
@@ -176,6 +181,7 @@ class PeriodicEvaluation(Callback):
                 "evaluations": self.evaluations,
                 "every": self.every,
                 "n": self.n,
+                **({"evaluation_reference": self.evaluation_reference} if self.evaluation_reference else {}),
             }
         }
 
@@ -231,14 +237,14 @@ class PeriodicEvaluation(Callback):
 @register_callbacks(order=30)
 def periodic_evaluation(config: RunConfig, source: DataSource, run_dir: Path | None) -> list[Callback]:
     """A :class:`PeriodicEvaluation` when ``eval.every > 0``; ``eval.best`` without it is an error, and so is
-    ``eval.best`` for kinds whose evaluation reads their test split (:data:`EVALUATED_ON_TEST`)."""
+    ``eval.best`` on data evaluated on a test split with no validation split to choose on
+    (:func:`ganforge.evaluation.selection_split.best_choice_problem`)."""
+    from ganforge.evaluation.selection_split import best_choice_problem
+
     cfg = config.eval
-    if cfg.best and source.kind in EVALUATED_ON_TEST:
-        raise GanforgeError(
-            f"eval.best={cfg.best}: a {source.kind} run is evaluated on its held-out test split, so the best "
-            "checkpoint would be chosen on the pictures its numbers are reported on; keep the last checkpoint "
-            "(drop eval.best), and keep eval.every to watch the metrics"
-        )
+    problem = best_choice_problem(config.data) if cfg.best else None
+    if problem:
+        raise GanforgeError(f"eval.best={cfg.best}: {problem}")
     if cfg.every <= 0:
         if cfg.best:
             raise GanforgeError(

@@ -1,7 +1,8 @@
 """Paired translation quality (Pix2Pix runs): outputs against the true targets of held-out pairs.
 
 Every paired run gets, on held-out pairs (the ``test`` split of built-in pairs and of pairs folders
-that have ``test/`` or ``val/``; else the training pairs, said so in ``reference``):
+that have ``test/`` or ``val/``; else the training pairs, said so in ``reference``; during training the
+validation split where the data has one, :mod:`ganforge.evaluation.selection_split`):
 
 * ``l1`` (mean absolute error), ``psnr`` and ``ssim`` to the true target (the super-resolution protocol
   of :mod:`ganforge.evaluation.superres_metrics` with no border: luma, Gaussian-window SSIM), and for colour
@@ -58,24 +59,26 @@ class PhotoStatistics(nn.Module):
 
 
 def heldout_source(run: Run) -> tuple[ImagePairSource, str]:
-    """The evaluation pairs of ``run`` and what they are."""
+    """The evaluation pairs of ``run`` and what they are: its data's ``run.heldout_split`` ("test", or "val"
+    for the evaluations during training, :mod:`ganforge.evaluation.selection_split`)."""
     from ganforge.data.registry import build_source
 
     run.check_recorded_data()
     section = dict(run.config.data)
     name = str(section.pop("source"))
+    split = run.heldout_split
     if name in BUILTIN_SPLITS:
-        section["split"] = "test"
+        section["split"] = split
         if "count" in section:
             section["count"] = HELDOUT_COUNT
         source = build_source(name, section)
-        return source, f"{name} split=test ({len(source)} held-out pairs)"  # type: ignore[return-value, arg-type]
+        return source, f"{name} split={split} ({len(source)} held-out pairs)"  # type: ignore[return-value, arg-type]
     if name == "pairs":
         try:
-            source = build_source(name, {**section, "split": "test"})
+            source = build_source(name, {**section, "split": split})
         except GanforgeError:
             source = None
-        if source is not None and "test" in str(source.info.get("split", "")):
+        if source is not None and split in str(source.info.get("split", "")):
             return source, f"pairs {source.info['split']} ({len(source)} held-out pairs)"  # type: ignore[return-value, arg-type]
     source = run.real_data()
     return source, f"{name} training pairs (no held-out split)"  # type: ignore[return-value]

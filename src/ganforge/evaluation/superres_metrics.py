@@ -128,12 +128,13 @@ def perceptual_scores(upscaled: torch.Tensor, original: torch.Tensor) -> dict[st
     return {"feature_distance": float(feature_distance(upscaled, original, net).mean()), "fid_photo": f.value}
 
 
-def heldout_pairs(run: Run, n: int, split: str = "test") -> tuple[torch.Tensor, torch.Tensor, str]:
+def heldout_pairs(run: Run, n: int, split: str | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
     """(high-res, low-res) evaluation pairs in data units and what they are: the held-out test split for
-    ``sr-patches`` (no pixel shared with training; ``split="val"``: the validation columns, for choices),
-    else the run's own data."""
+    ``sr-patches`` (no pixel shared with training; ``split="val"``: the validation columns, for choices;
+    None: ``run.heldout_split``), else the run's own data."""
     from ganforge.data.registry import build_source
 
+    split = split or run.heldout_split
     section = dict(run.config.data)
     name = str(section.pop("source"))
     if name == "sr-patches":
