@@ -214,6 +214,18 @@ def test_edges2digits_uses_the_classifier_split_with_labels() -> None:
     assert labels is not None and maps is None and len(labels) == 10
 
 
+def test_edges2digits_validation_digits_come_out_of_training_only() -> None:
+    train, val = edges2digits(val_fraction=0.1), edges2digits(split="val", val_fraction=0.1)
+    test = edges2digits(split="test", val_fraction=0.1)
+    assert (len(train), len(val), len(test)) == (1212, 135, 450)  # 1,347 training digits, the test 450 untouched
+    assert val.y is not None and set(val.y.tolist()) == set(range(10))  # stratified: every class
+    rows = {tuple(im.flatten().tolist()) for im in train.x_b}
+    assert not any(tuple(im.flatten().tolist()) in rows for im in val.x_b)
+    with pytest.raises(GanforgeError, match=r"data.val_fraction=0.0: give a share in \[0.01, 0.5\]"):
+        edges2digits(split="val")
+
+
+
 def test_photo_pairs_and_scenes() -> None:
     edges, color = edges2photos(count=12), gray2color(count=12, split="test")
     assert edges.x.shape == (12, 1, 32, 32) and edges.x_b.shape == (12, 3, 32, 32)
