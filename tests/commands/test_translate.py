@@ -1,6 +1,8 @@
 """`ganforge train PAIRS --recipe pix2pix` and `ganforge translate RUN in.png -o out.png` / folder -> folder,
 for Pix2Pix and CycleGAN runs alike; bad pairs are one-line errors with exit code 2."""
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -197,3 +199,21 @@ def test_obvious_tries_at_two_folders_get_advice_that_works(tmp_path, capsys, ar
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and message in err and "\n" not in err and "ArgsKwargs" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_pairs_folder_with_val_and_test_keeps_a_best_checkpoint_chosen_on_val(tmp_path, capsys) -> None:
+    """train/ + val/ + test/: the evaluations during training read val/, `eval --best` reports on test/."""
+    for split in ("train", "val", "test"):
+        _pairs_folder(tmp_path / "pairs" / split)
+    main(["train", str(tmp_path / "pairs"), "--recipe", "pix2pix", "--out", str(tmp_path / "run"), *TINY,
+          "--set", "eval.every=1", "--set", "eval.best=min:l1", "--set", "train.log_every=1"])
+    best = json.loads((tmp_path / "run" / "summary.json").read_text())["best"]
+    assert best["evaluation_reference"].startswith("pairs val split (val/)")
+    capsys.readouterr()
+    main(["eval", str(tmp_path / "run"), "--best", "--json"])
+    assert json.loads(capsys.readouterr().out)["reference"].startswith("pairs test split (test/)")
+    (tmp_path / "pairs" / "val").rename(tmp_path / "val")  # test/ alone: nothing apart from it to choose on
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(tmp_path / "pairs"), "--recipe", "pix2pix", "--out", str(tmp_path / "run2"), *TINY,
+              "--set", "eval.every=1", "--set", "eval.best=min:l1"])
+    assert exc.value.code == 2 and "give the pairs folder a val/ beside train/ and test/" in capsys.readouterr().err
