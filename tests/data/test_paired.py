@@ -72,3 +72,19 @@ def test_a_missing_or_wrong_folder_names_the_setting(domains: Path, settings: di
     with pytest.raises(GanforgeError, match=message) as err:
         build_source("unpaired-folders", {**given, "size": 16})
     assert "ArgsKwargs" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unpaired_digits_validation_digits_come_out_of_training_only() -> None:
+    """``val_fraction`` carves both domains' validation digits out of the training split (the test split stays the
+    classifier's 450); without it the training halves are what they always were."""
+    plain = build_source("unpaired-digits", {})
+    train = build_source("unpaired-digits", {"val_fraction": 0.1})
+    val = build_source("unpaired-digits", {"split": "val", "val_fraction": 0.1})
+    test = build_source("unpaired-digits", {"split": "test", "val_fraction": 0.1})
+    assert (len(plain.x) + len(plain.x_b), len(train.x) + len(train.x_b), len(val.x), len(test.x)) == (
+        1347, 1212, 135, 450)
+    assert torch.equal(val.y, val.y_b) and set(val.y.tolist()) == set(range(10))  # the same digits in both domains
+    seen = {tuple(im.flatten().tolist()) for im in train.x}
+    assert not any(tuple(im.flatten().tolist()) in seen for im in val.x)
+    with pytest.raises(GanforgeError, match="data.split: input should be 'train', 'val' or 'test'"):
+        build_source("unpaired-digits", {"split": "holdout"})

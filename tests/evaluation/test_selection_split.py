@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganforge.evaluation.selection_split import best_choice_problem, has_validation_split, training_split
+from ganforge.evaluation.selection_split import best_choice_problem, training_split
 
 
 def _folders(root: Path, *names: str) -> str:
@@ -15,13 +15,11 @@ def _folders(root: Path, *names: str) -> str:
 
 def test_builtin_sets_have_a_validation_split_only_where_one_is_held_out() -> None:
     assert training_split({"source": "labels2scenes"}) == "val"
-    for source in ("edges2digits", "edges2photos", "gray2color", "sr-patches"):
+    for source in ("edges2digits", "unpaired-digits", "edges2photos", "gray2color", "sr-patches"):
         assert training_split({"source": source}) == "test"
         assert training_split({"source": source, "val_fraction": 0.1}) == "val"
         assert best_choice_problem({"source": source, "val_fraction": 0.1}) is None
         assert "--set data.val_fraction=0.1" in (best_choice_problem({"source": source}) or "")
-    assert not has_validation_split({"source": "unpaired-digits"})
-    assert "train / test split only; drop eval.best" in (best_choice_problem({"source": "unpaired-digits"}) or "")
 
 
 def test_pairs_folders_need_val_beside_test(tmp_path: Path) -> None:

@@ -38,7 +38,6 @@ SCENE_PALETTE = np.array(
 )
 # Every colour natural photograph the installed packages bundle (round 17; the first four alone before:
 # too few for held-out tiles to share the training tiles' mix of textures).
-MIN_VAL_FRACTION = 0.01  # of the 1,347 training digits: 13, enough for one of each class in a stratified split
 COLOR_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "motorcycle")
 
 
@@ -69,14 +68,14 @@ def edges2digits(
     convention (the README says so): a black-on-white sketch is the negative of every input it saw.
     ``val_fraction`` > 0 takes that share of the training digits (stratified, fixed) out of ``train`` as the
     ``val`` split, for choosing a checkpoint (``eval.best``) without the test digits."""
-    from ganforge.data.images import check_size, digits_images, digits_split, resize_images
+    from ganforge.data.images import check_size, digits_images, digits_split, resize_images, split_off_validation
 
     check_size(size, "data")
     _check_split(split, ("train", "val", "test"))
     images, labels = digits_images()
     train, test = digits_split()
     if split != "test" and (val_fraction or split == "val"):
-        train, val = _validation_digits(train, labels, val_fraction)
+        train, val = split_off_validation(train, val_fraction)
         train = val if split == "val" else train
     idx = torch.as_tensor(train if split in ("train", "val") else test)
     b = resize_images(images[idx], size)
@@ -84,18 +83,6 @@ def edges2digits(
     info = {"split": split, "sigma": sigma, "classes": [str(c) for c in range(10)], "size": size,
             "val_fraction": val_fraction}
     return pair_source(a, b, name="edges2digits", flip=flip, labels=labels[idx], num_classes=10, info=info)
-
-
-def _validation_digits(train: np.ndarray, labels: torch.Tensor, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """(training digits left, validation digits): ``val_fraction`` of the classifier's training digits, stratified
-    by label with a fixed seed, so every run of the same fraction holds out the same digits."""
-    from sklearn.model_selection import train_test_split
-
-    if not MIN_VAL_FRACTION <= val_fraction <= 0.5:
-        raise GanforgeError(f"data.val_fraction={val_fraction}: give a share in [{MIN_VAL_FRACTION}, 0.5] for a "
-                            "validation split of the training digits (e.g. 0.1), or leave it out")
-    rest, val = train_test_split(train, test_size=val_fraction, random_state=0, stratify=labels.numpy()[train])
-    return np.sort(rest), np.sort(val)
 
 
 def _photo_pairs(

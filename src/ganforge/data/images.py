@@ -197,6 +197,23 @@ def digits_split(seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray
     return np.sort(train), np.sort(test)
 
 
+MIN_VAL_FRACTION = 0.01  # of the 1,347 training digits: 13, enough for one of each class in a stratified split
+
+
+def split_off_validation(train: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """(training digits left, validation digits): ``val_fraction`` of the classifier's training digits ``train``
+    (from :func:`digits_split`), stratified by label with a fixed seed, so every run of the same fraction holds
+    out the same digits: a split to choose checkpoints on without the test digits."""
+    from sklearn.model_selection import train_test_split
+
+    if not MIN_VAL_FRACTION <= val_fraction <= 0.5:
+        raise GanforgeError(f"data.val_fraction={val_fraction}: give a share in [{MIN_VAL_FRACTION}, 0.5] for a "
+                            "validation split of the training digits (e.g. 0.1), or leave it out")
+    _, labels = digits_images()
+    rest, val = train_test_split(train, test_size=val_fraction, random_state=0, stratify=labels.numpy()[train])
+    return np.sort(rest), np.sort(val)
+
+
 @register_source("digits")
 def digits(size: int = 8, classes: list[int] | None = None) -> ArraySource:
     """Handwritten digits 0-9 bundled with scikit-learn: 1,797 gray 8x8 images with labels.

@@ -396,25 +396,31 @@ def unpaired_source(
 def unpaired_digits(
     size: int = 16,
     transform: DomainTransform = "invert",
-    split: Literal["train", "test"] = "train",
+    split: Literal["train", "val", "test"] = "train",
     seed: int = 0,
+    val_fraction: float = 0.0,
 ) -> UnpairedImageSource:
     """Digits (domain A) and transformed digits (domain B: ``invert`` = 1 - x, or ``rotate`` = 90°).
 
     ``split="train"``: the digits classifier's training split, cut into two disjoint random halves, one
     per domain, so no digit appears in both (truly unpaired). ``split="test"``: the classifier's
     held-out split in both domains (the same digits, for measuring label preservation). Labels are kept
-    per domain for evaluation; training never reads them.
+    per domain for evaluation; training never reads them. ``val_fraction`` > 0 takes that share of the
+    training digits out of ``train`` as the ``val`` split (both domains, as ``test``), for ``eval.best``.
     """
-    from ganforge.data.images import check_size, digits_images, digits_split, resize_images
+    from ganforge.data.images import check_size, digits_images, digits_split, resize_images, split_off_validation
 
     check_size(size, "data")
     domain_transform(torch.zeros(1, 1, 2, 2), transform)  # validates the name
     images, labels = digits_images()
     images = resize_images(images, size)
     train, test = digits_split()
-    info = {"transform": transform, "split": split, "size": size, "classes": [str(c) for c in range(10)]}
-    if split == "test":
+    if split != "test" and (val_fraction or split == "val"):
+        train, val = split_off_validation(train, val_fraction)
+        test = val if split == "val" else test
+    info = {"transform": transform, "split": split, "size": size, "classes": [str(c) for c in range(10)],
+            "val_fraction": val_fraction}
+    if split in ("test", "val"):
         idx = torch.as_tensor(test)
         return unpaired_source(
             images[idx],

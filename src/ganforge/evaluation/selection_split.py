@@ -7,15 +7,15 @@ test split, the choice would be made on the numbers then reported for it (the se
 published GAN work). So a run whose data also has a **validation split**, disjoint from both, is evaluated
 during training on that split, and its best checkpoint is then reported on the untouched test split:
 
-* ``edges2digits``, ``edges2photos``, ``gray2color``, ``sr-patches``: with ``data.val_fraction`` > 0 (that
-  share of the training digits or tiles, or of the width left of the test strip, held out of training);
+* ``edges2digits``, ``unpaired-digits``, ``edges2photos``, ``gray2color``, ``sr-patches``: with
+  ``data.val_fraction`` > 0 (that share of the training digits or tiles, or of the width left of the test
+  strip, held out of training);
 * ``labels2scenes``: always (validation scenes come from their own random stream, ``seed + 20_000``);
 * ``pairs`` folders with both ``val/`` and ``test/`` beside ``train/`` (a folder with ``val/`` alone is
   evaluated on it, so it is that data's test split).
 
-``unpaired-digits`` has the digits classifier's train / test split only. Data with no
-held-out split at all (pairs or domains without split folders, ``sr-folder``) is evaluated on its training
-pictures, as an image run is; choosing there is optimistic, not a test leak, and is allowed.
+Data with no held-out split at all (pairs or domains without split folders, ``sr-folder``) is evaluated on its
+training pictures, as an image run is; choosing there is optimistic, not a test leak, and is allowed.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from typing import Any, Literal
 
 HeldoutSplit = Literal["test", "val"]
 
-VAL_FRACTION_SOURCES = ("edges2digits", "edges2photos", "gray2color", "sr-patches")
-TEST_ONLY_SOURCES = {"unpaired-digits": "its domains have the digits classifier's train / test split only"}
+VAL_FRACTION_SOURCES = ("edges2digits", "unpaired-digits", "edges2photos", "gray2color", "sr-patches")
 
 
 def _pairs_folders(data: dict[str, Any]) -> tuple[bool, bool]:
@@ -54,7 +53,7 @@ def _reads_test_split(data: dict[str, Any]) -> bool:
     source = str(data.get("source", ""))
     if source == "pairs":
         return any(_pairs_folders(data))
-    return source in VAL_FRACTION_SOURCES or source in TEST_ONLY_SOURCES or source == "labels2scenes"
+    return source in VAL_FRACTION_SOURCES or source == "labels2scenes"
 
 
 def training_split(data: dict[str, Any]) -> HeldoutSplit:
@@ -69,11 +68,9 @@ def best_choice_problem(data: dict[str, Any]) -> str | None:
     if not _reads_test_split(data) or has_validation_split(data):
         return None
     source = str(data.get("source", ""))
-    if source in VAL_FRACTION_SOURCES:
-        how = "hold out a validation split of the training data with --set data.val_fraction=0.1, or drop eval.best"
-    elif source == "pairs":
+    if source == "pairs":
         how = "give the pairs folder a val/ beside train/ and test/ (pairs kept for choosing), or drop eval.best"
     else:
-        how = f"{TEST_ONLY_SOURCES.get(source, 'it has none')}; drop eval.best and keep the last checkpoint"
+        how = "hold out a validation split of the training data with --set data.val_fraction=0.1, or drop eval.best"
     return (f"{source} runs are evaluated on their test split, with no validation split to choose a checkpoint "
             f"on: {how} (eval.every alone still shows the metrics)")

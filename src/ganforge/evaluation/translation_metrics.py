@@ -38,14 +38,16 @@ def cycle_errors(run: Run, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]
 
 
 def evaluation_domains(run: Run) -> tuple[UnpairedImageSource, str]:
-    """The evaluation domains: the held-out test split of ``unpaired-digits``, else the run's own data."""
+    """The evaluation domains: the held-out ``run.heldout_split`` of ``unpaired-digits`` (test, or val during
+    training), else the run's own data."""
     from ganforge.data.registry import build_source
 
     section = dict(run.config.data)
     name = str(section.pop("source"))
     if name == "unpaired-digits":
-        section["split"] = "test"
-        return build_source(name, section), "unpaired-digits split=test (digits classifier's held-out digits)"  # type: ignore[return-value]
+        section["split"] = split = run.heldout_split
+        what = "digits classifier's held-out digits" if split == "test" else "training digits held out for choosing"
+        return build_source(name, section), f"unpaired-digits split={split} ({what})"  # type: ignore[return-value]
     return run.real_data(), f"{name} training data (no held-out split)"  # type: ignore[return-value]
 
 
