@@ -488,14 +488,13 @@ VALIDATION_SELECTION_NOTE = (
 
 
 def _best_selection_note(loaded: Any) -> str | None:
-    """What ``eval --best`` says of its numbers: chosen on a translation run's validation split, apart from them;
-    on the very samples it scores (optimistic); nothing for a table (chosen on validation rows, scored on the
-    holdout rows, as its evaluation prints)."""
-    from ganforge.evaluation.selection_split import has_validation_split
-
+    """What ``eval --best`` says of its numbers: chosen on a translation run's validation split (summary.json's
+    ``best.split``), apart from them; on the very samples it scores (optimistic); nothing for a table (chosen on
+    validation rows, scored on the holdout rows, as its evaluation prints)."""
     if loaded.data_info.kind == "table":
         return None
-    if has_validation_split(dict(loaded.config.data)):
+    best = loaded.summary.get("best")
+    if isinstance(best, dict) and best.get("split") == "val":
         return VALIDATION_SELECTION_NOTE
     return BEST_SELECTION_NOTE
 

@@ -414,14 +414,14 @@ def unpaired_digits(
     domain_transform(torch.zeros(1, 1, 2, 2), transform)  # validates the name
     images, labels = digits_images()
     images = resize_images(images, size)
-    train, test = digits_split()
+    train, heldout = digits_split()
     if split != "test" and (val_fraction or split == "val"):
         train, val = split_off_validation(train, val_fraction)
-        test = val if split == "val" else test
+        heldout = val if split == "val" else heldout
     info = {"transform": transform, "split": split, "size": size, "classes": [str(c) for c in range(10)],
             "val_fraction": val_fraction}
     if split in ("test", "val"):
-        idx = torch.as_tensor(test)
+        idx = torch.as_tensor(heldout)
         return unpaired_source(
             images[idx],
             domain_transform(images[idx], transform),

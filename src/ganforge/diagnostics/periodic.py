@@ -166,6 +166,8 @@ class PeriodicEvaluation(Callback):
         return {"eval": report}
 
     def on_end(self, trainer: Trainer) -> dict[str, Any] | None:
+        from ganforge.evaluation.selection_split import training_split
+
         if self.best_metric is None or self.best_step is None:
             return None
         root = self._best_root()
@@ -182,6 +184,7 @@ class PeriodicEvaluation(Callback):
                 "every": self.every,
                 "n": self.n,
                 **({"evaluation_reference": self.evaluation_reference} if self.evaluation_reference else {}),
+                **({"split": "val"} if training_split(trainer.config.data) == "val" else {}),
             }
         }
 
