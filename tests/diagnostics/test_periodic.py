@@ -165,6 +165,8 @@ def test_best_is_chosen_on_a_validation_split_never_the_test_split(tmp_path: Pat
     assert len(references) == 2 and all(r.startswith("labels2scenes split=val") for r in references)
     assert run.summary["best"]["evaluation_reference"].startswith("labels2scenes split=val")
     assert run.summary["best"]["split"] == "val"
+    assert "best checkpoint</th><td>step " in (page := (run.path / "report.html").read_text(encoding="utf-8"))
+    assert "chosen on the validation split" in page
     code, out, _ = run_cli("eval", run.path, "--best", "-n", "12")
     assert code == 0 and "best checkpoint was chosen on the validation split; these numbers are on the test" in out
     code, out, _ = run_cli("eval", run.path, "--best", "-n", "12", "--json")

@@ -61,6 +61,8 @@ def test_every_run_writes_a_self_contained_report(ring_run: gf.Run) -> None:
     assert "<h1>ring8</h1>" in text
     assert "objective: nonsaturating" in text  # the config
     assert "no problems detected" in text
+    env = ring_run.summary["environment"]  # what the numbers depend on besides the config, as summary.json has it
+    assert f"torch {env['torch']}" in text and f"{env['threads']} torch threads" in text
 
 
 def test_numbers_sit_beside_their_real_data_floor(ring_run: gf.Run) -> None:

@@ -165,6 +165,25 @@ figcaption{color:#5b6572;font-size:12px;margin-top:4px}
 """
 
 
+def _best_and_environment(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The Run table's rows for the best checkpoint ``eval.best`` kept (and the split it was chosen on) and for
+    what the numbers depend on besides config.yaml (summary.json's ``environment``: package versions, Python,
+    platform, torch threads), where summary.json records them."""
+    rows = []
+    best = summary.get("best")
+    if isinstance(best, dict) and "step" in best:
+        value = best.get("value")
+        shown = f"{value:.4g}" if isinstance(value, (int, float)) else "?"
+        where = ", chosen on the validation split" if best.get("split") == "val" else ""
+        rows.append(("best checkpoint", f"step {best['step']}, {best.get('metric', '?')} {shown}{where}"))
+    env = summary.get("environment")
+    if isinstance(env, dict) and env:
+        packages = ", ".join(f"{k} {env[k]}" for k in ("ganforge", "torch", "numpy", "scikit-learn") if env.get(k))
+        rows.append(("environment", f"{packages}; Python {env.get('python', '?')} on {env.get('platform', '?')}, "
+                                    f"{env.get('threads', '?')} torch threads"))
+    return rows
+
+
 def render_report(path: Path, run: Any | None = None, floors: dict[str, float] | None = None) -> str:
     """The report page of run folder ``path`` as one HTML string (see the module docstring)."""
     from ganforge.training import metrics_log
@@ -198,6 +217,7 @@ def render_report(path: Path, run: Any | None = None, floors: dict[str, float] |
     ]
     if run is not None:
         facts.insert(1, ("model", f"{run.config.model.get('type', '?')} ({type(run.gan).__name__})"))
+    facts += _best_and_environment(summary)
     for key, value in facts:
         parts.append(f"<tr><th>{esc(key)}</th><td>{_fmt(value)}</td></tr>")
     parts.append("</table>")
