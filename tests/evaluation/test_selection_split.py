@@ -26,6 +26,8 @@ def test_pairs_folders_need_val_beside_test(tmp_path: Path) -> None:
     both = {"source": "pairs", "path": _folders(tmp_path / "a", "train", "val", "test")}
     val_only = {"source": "pairs", "path": _folders(tmp_path / "b", "train", "val")}  # val/ is its test split
     no_split = {"source": "pairs", "path": _folders(tmp_path / "c", "A", "B")}  # evaluated on its training pairs
+    test_no_train = {"source": "pairs", "path": _folders(tmp_path / "d", "A", "B", "test")}  # still a test split
+    assert training_split(test_no_train) == "test" and best_choice_problem(test_no_train) is not None
     assert training_split(both) == "val" and best_choice_problem(both) is None
     assert training_split(val_only) == "test"
     assert "a val/ beside train/ and test/" in (best_choice_problem(val_only) or "")

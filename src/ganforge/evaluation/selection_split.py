@@ -29,9 +29,10 @@ VAL_FRACTION_SOURCES = ("edges2digits", "unpaired-digits", "edges2photos", "gray
 
 
 def _pairs_folders(data: dict[str, Any]) -> tuple[bool, bool]:
-    """(has ``test/``, has ``val/``) for a ``pairs`` folder; (False, False) for a .npz or a folder without splits."""
+    """(has ``test/``, has ``val/``) for a ``pairs`` folder (the evaluation reads ``test/``, else ``val/``, with or
+    without ``train/``: :func:`ganforge.data.pairs.pairs`); (False, False) for a .npz."""
     root = Path(str(data.get("path", ""))).expanduser()
-    if not root.is_dir() or not (root / "train").is_dir():
+    if not root.is_dir():
         return False, False
     return (root / "test").is_dir(), (root / "val").is_dir()
 
