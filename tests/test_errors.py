@@ -5,9 +5,19 @@ from __future__ import annotations
 import errno
 import time
 
+import numpy as np
 import pytest
+import torch
 
-from ganforge.errors import GanforgeError, as_user_error, did_you_mean, is_allocation_failure, quote
+from ganforge.errors import (
+    GanforgeError,
+    as_user_error,
+    did_you_mean,
+    is_allocation_failure,
+    quote,
+    real_number,
+    whole_number,
+)
 
 
 def test_quote_is_bounded_and_fast_on_huge_shared_values() -> None:
@@ -74,3 +84,14 @@ def test_hints_name_what_is_wrong(tmp_path, run_cli) -> None:
     assert code == 2 and "is a section of settings" in err and "trainconfig" not in err.lower()
     code, _, err = run_cli("train", "ring8", "--set", "train.stepz=5")
     assert code == 2 and "`ganforge config NAME` lists every key" in err
+
+
+def test_one_number_from_python_whole_or_real() -> None:
+    """whole_number (counts, classes) and real_number (weights, shares, bounds) read numpy / torch scalars as
+    Python's numbers and refuse bools, text and arrays of more than one value alike."""
+    for value, whole, real in ((3, 3, 3.0), (2.0, 2, 2.0), (2.5, None, 2.5), (np.int64(4), 4, 4.0),
+                               (np.float32(0.5), None, 0.5), (torch.tensor(7), 7, 7.0), (np.array(0.25), None, 0.25)):
+        assert whole_number(value) == whole and real_number(value) == real
+    for bad in (True, np.bool_(False), "0.1", b"1", [0.1], np.array([1.0, 2.0]), torch.ones(1, 1), None, 1 + 2j):
+        assert whole_number(bad) is None and real_number(bad) is None
+    assert real_number(float("inf")) == float("inf")  # the caller's range check refuses it

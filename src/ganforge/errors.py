@@ -11,6 +11,7 @@ import difflib
 import errno
 import reprlib
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any
 
 QUOTE_CHARS = 60
@@ -67,14 +68,8 @@ def whole_number(value: Any) -> int | None:
     gives), and whole floats (``5.0``, ``1e4``: what arithmetic gives). Refused: bools (``True`` is no count
     and no class), non-whole or non-finite floats (``2.5`` must not silently become 2), strings (``"4"``), and
     arrays of more than one value. One rule for every count or class number given from Python."""
-    if getattr(value, "shape", None) is not None:  # numpy / torch scalar or array
-        if tuple(value.shape) != ():
-            return None
-        try:
-            value = value.item()
-        except (TypeError, ValueError, RuntimeError):
-            return None
-    if isinstance(value, bool):
+    value = _one_value(value)
+    if value is _NOT_ONE or isinstance(value, bool):
         return None
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
@@ -84,6 +79,34 @@ def whole_number(value: Any) -> int | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+def real_number(value: Any) -> float | None:
+    """``value`` as a float when it is one real number, else None (the caller words the error and its range).
+
+    Taken: ints and floats, numpy and torch scalars (0-d arrays and tensors too), inf and NaN (a range check
+    refuses those). Refused: bools, strings (``"0.1"``), complex numbers, and arrays of more than one value.
+    :func:`whole_number`'s twin for the weights, shares and bounds given from Python."""
+    value = _one_value(value)
+    if value is _NOT_ONE or isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    return float(value)
+
+
+_NOT_ONE = object()  # what _one_value returns for an array of other than one value
+
+
+def _one_value(value: Any) -> Any:
+    """A numpy / torch scalar or 0-d array as its Python number; an array of any other shape (or one that will
+    not give its value) as ``_NOT_ONE``; anything else as it is."""
+    if getattr(value, "shape", None) is None:
+        return value
+    if tuple(value.shape) != ():
+        return _NOT_ONE
+    try:
+        return value.item()
+    except (TypeError, ValueError, RuntimeError):
+        return _NOT_ONE
 
 
 def is_allocation_failure(exc: BaseException) -> bool:

@@ -144,7 +144,7 @@ def test_label_smoothing_is_refused_where_the_loss_has_no_bce_target() -> None:
         with pytest.raises(GanforgeError, match=f"BCE objectives .* objective '{objective}' has no real target"):
             GAN(g, d, 2, objective, label_smoothing=0.1)
         assert GAN(g, d, 2, objective).label_smoothing == 0.0
-    for bad in (-0.1, 1.0, 1.5):
+    for bad in (-0.1, 1.0, 1.5, "0.1", True):  # text and True were read by float() as 0.1 and 1.0
         with pytest.raises(GanforgeError, match=r"give a share in \[0, 1\)"):
             GAN(g, d, 2, "nonsaturating", label_smoothing=bad)
     smoothed = GAN(g, d, 2, "nonsaturating", label_smoothing=0.2)

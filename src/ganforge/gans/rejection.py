@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganforge.errors import GanforgeError, quote
+from ganforge.errors import GanforgeError, quote, real_number
 from ganforge.gans.base import GANModel
 from ganforge.gans.packing import PackedDiscriminator
 from ganforge.gans.stylegan import StyleGAN
@@ -93,12 +93,9 @@ def check_rejection_quantile(quantile: float, where: str = "sample.discriminator
     in one line: it reached a raw ``TypeError`` from the comparison."""
     shown = f"{where}{quote(quantile)}" if where.endswith("=") else f"{where} {quote(quantile)}"
     fix = "give a quantile from 0 (keep all) to below 0.5, e.g. 0.01"
-    if isinstance(quantile, (bool, str, bytes)) or getattr(quantile, "shape", ()) != ():
+    value = real_number(quantile)
+    if value is None:
         raise GanforgeError(f"{shown}: not a number; {fix}")
-    try:
-        value = float(quantile)
-    except (TypeError, ValueError):
-        raise GanforgeError(f"{shown}: not a number; {fix}") from None
     if not 0 <= value < 0.5:
         raise GanforgeError(f"{shown}: {fix}")
     return value

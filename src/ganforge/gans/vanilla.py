@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data.base import Batch
-from ganforge.errors import GanforgeError, did_you_mean, quote, whole_number
+from ganforge.errors import GanforgeError, did_you_mean, quote, real_number, whole_number
 from ganforge.gans.base import (  # Penalty, PenaltyInputs, add_penalties: public here since the first release
     GANModel,
     Noise,
@@ -75,9 +74,8 @@ def checked_positive(value: Any, owner: str, name: str, what: str, allow_zero: b
     trained silently, and wrongly: a negative gradient penalty rewards the steep critic it should prevent,
     and ``clip_weights=0`` zeroes every weight of D."""
     bound = ">= 0" if allow_zero else "> 0"
-    given = value.item() if tuple(getattr(value, "shape", (1,))) == () else value  # a 0-d tensor, as whole_number
-    number = float(given) if isinstance(given, Real) and not isinstance(given, bool) else math.nan
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+    number = real_number(value)
+    if number is None or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         raise GanforgeError(f"{owner}({name}={quote(value)}): give a finite number {bound} ({what})")
     return number
 
@@ -162,10 +160,9 @@ def _runs_on(generator: nn.Module, dim: int) -> bool:
 def _checked_smoothing(value: float, objective: Any, name: str) -> float:
     """One-sided label smoothing (Salimans et al. 2016): D's real target 1 - s in the BCE loss. The hinge,
     least-squares and Wasserstein losses have no BCE target, and the setting did nothing there without a word."""
-    try:
-        smoothing = float(value)
-    except (TypeError, ValueError):
-        raise GanforgeError(f"label_smoothing={value!r}: give a share in [0, 1), e.g. 0.1") from None
+    smoothing = real_number(value)
+    if smoothing is None:  # "0.1" and True were read by float() as 0.1 and 1.0
+        raise GanforgeError(f"label_smoothing={value!r}: give a share in [0, 1), e.g. 0.1")
     if not 0.0 <= smoothing < 1.0:
         raise GanforgeError(f"model.label_smoothing={value}: give a share in [0, 1), e.g. 0.1 (real target 0.9)")
     if smoothing and objective.discriminator is not bce_discriminator_loss:
