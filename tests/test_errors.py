@@ -13,8 +13,10 @@ from ganforge.errors import (
     GanforgeError,
     as_user_error,
     did_you_mean,
+    in_range,
     is_allocation_failure,
     quote,
+    range_text,
     real_number,
     whole_number,
 )
@@ -95,3 +97,11 @@ def test_one_number_from_python_whole_or_real() -> None:
     for bad in (True, np.bool_(False), "0.1", b"1", [0.1], np.array([1.0, 2.0]), torch.ones(1, 1), None, 1 + 2j):
         assert whole_number(bad) is None and real_number(bad) is None
     assert real_number(float("inf")) == float("inf")  # the caller's range check refuses it
+
+
+def test_a_range_in_words_and_its_test_agree() -> None:
+    """The range augment's and AnomalyDetector's checks share: the words an error line prints and the test."""
+    assert (range_text(0, False, 1), range_text(0, True, 1), range_text(1, False, None), range_text(0, True, None),
+            range_text(0, False, 2**63)) == ("in [0, 1)", "in (0, 1)", ">= 1", "> 0", "in [0, 2**63)")
+    assert in_range(0, 0, False, 1) and not in_range(0, 0, True, 1) and not in_range(1, 0, False, 1)
+    assert in_range(5, 1, False, None) and not in_range(float("nan"), 0, False, None)

@@ -93,6 +93,20 @@ def real_number(value: Any) -> float | None:
     return float(value)
 
 
+def range_text(low: float, open_low: bool, high: float | None) -> str:
+    """A numeric argument's range in words for an error line: ``in [0, 1)`` or ``in (0, 1)`` with an upper bound
+    (always excluded; 2**63, the largest seed + 1, written so), else ``>= 1`` or ``> 0``."""
+    if high is None:
+        return f"{'>' if open_low else '>='} {low}"
+    top = "2**63" if high == 2**63 else high
+    return f"in {'(' if open_low else '['}{low}, {top})"
+
+
+def in_range(number: float, low: float, open_low: bool, high: float | None) -> bool:
+    """Whether ``number`` lies in the range :func:`range_text` describes (NaN never does)."""
+    return (number > low if open_low else number >= low) and (high is None or number < high)
+
+
 _NOT_ONE = object()  # what _one_value returns for an array of other than one value
 
 

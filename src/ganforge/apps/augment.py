@@ -59,7 +59,7 @@ from torch import Tensor, nn
 
 from ganforge import register_app
 from ganforge.data.python_objects import is_channels_last
-from ganforge.errors import GanforgeError, did_you_mean, quote, whole_number
+from ganforge.errors import GanforgeError, did_you_mean, in_range, quote, range_text, whole_number
 from ganforge.gans.augment import diff_augment, parse_policy
 from ganforge.log_keys import D_FAKE, D_REAL, LOSS_D, LOSS_G
 
@@ -108,9 +108,7 @@ def checked(name: str, value: Any) -> Any:
     (``"2"``), booleans (``True`` is not 1) and NaN / infinity are refused
     (``int(round(nan))`` raised a bare ValueError, ``"2" < 0`` a TypeError)."""
     whole, low, open_low, high, note = LIMITS[name]
-    top = "2**63" if high == 2**63 else high
-    bounds = (f"in {'(' if open_low else '['}{low}, {top})" if high is not None
-              else f"{'>' if open_low else '>='} {low}")
+    bounds = range_text(low, open_low, high)
     kind = "a whole number" if whole else "a finite number"
     number = whole_number(value) if whole else None
     if number is None:
@@ -120,7 +118,7 @@ def checked(name: str, value: Any) -> Any:
         if whole or not math.isfinite(value):
             raise GanforgeError(f"augment: {name} {value} must be {kind} {bounds}{note}")
     value = number if whole else float(value)
-    if value < low or (open_low and value == low) or (high is not None and value >= high):
+    if not in_range(value, low, open_low, high):
         word = "lie" if high is not None else "be"
         raise GanforgeError(f"augment: {name} {value} must {word} {bounds}{note}")
     return value

@@ -42,7 +42,7 @@ from sklearn.exceptions import NotFittedError
 
 from ganforge import register_app
 from ganforge.apps.anomaly.models import METHODS, SCORE_CHUNK, DetectorModel, build_model, train_model
-from ganforge.errors import GanforgeError, as_user_error, did_you_mean, quote, whole_number
+from ganforge.errors import GanforgeError, as_user_error, did_you_mean, in_range, quote, range_text, whole_number
 from ganforge.fileio import atomic_write_text
 
 Kind = Literal["auto", "table", "image", "sequence"]
@@ -97,19 +97,13 @@ def check_setting(name: str, value: Any) -> Any:
     whole, low, open_low, high, none_ok, hint = SETTINGS[name]
     if value is None and none_ok:
         return None
-    top = "2**63" if high == 2**63 else high
-    bounds = (f"in {'(' if open_low else '['}{low}, {top})" if high is not None
-              else f"{'>' if open_low else '>='} {low}")
-    want = f"give {'a whole number' if whole else 'a number'} {bounds}{hint}"
+    want = f"give {'a whole number' if whole else 'a number'} {range_text(low, open_low, high)}{hint}"
     number = whole_number(value) if whole else None
     if number is None and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
         raise GanforgeError(f"AnomalyDetector {name}={quote(value)}: not a number ({type(value).__name__}); {want}")
-    if whole:
-        ok = number is not None and number >= low and (high is None or number < high)
-    else:
+    if not whole:
         number = float(value)
-        ok = math.isfinite(number) and (number > low if open_low else number >= low) and (high is None or number < high)
-    if not ok:
+    if number is None or not math.isfinite(number) or not in_range(number, low, open_low, high):
         raise GanforgeError(f"AnomalyDetector {name}={quote(value)}: {want}")
     return number
 
