@@ -321,9 +321,10 @@ def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = D
     because that expansion's rounding (up to 3e-3 on 40 columns) would keep an exact copy off 0."""
     if len(reference) == 0:
         return np.full(len(queries), np.inf)
-    centre = np.asarray(reference, dtype=np.float64).mean(0)  # far from the origin, float32's |q|^2 - 2 q.r
-    q_all = torch.from_numpy(np.ascontiguousarray(np.asarray(queries, dtype=np.float64) - centre, dtype=np.float32))
-    r_all = torch.from_numpy(np.ascontiguousarray(np.asarray(reference, dtype=np.float64) - centre, dtype=np.float32))
+    q64, r64 = np.asarray(queries, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    centre = r64.mean(0)  # far from the origin, float32's |q|^2 - 2 q.r loses the difference
+    q_all = torch.from_numpy(np.ascontiguousarray(q64 - centre, dtype=np.float32))
+    r_all = torch.from_numpy(np.ascontiguousarray(r64 - centre, dtype=np.float32))
     r_sq = (r_all**2).sum(1)
     nearest = torch.empty(len(q_all), dtype=torch.long)
     block = 4 * chunk
@@ -339,7 +340,7 @@ def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = D
             best = torch.where(closer, value, best)
             where = torch.where(closer, index + j, where)
         nearest[i : i + chunk] = where
-    exact = np.asarray(queries, dtype=np.float64) - np.asarray(reference, dtype=np.float64)[nearest.numpy()]
+    exact = q64 - r64[nearest.numpy()]
     return np.sqrt((exact**2).sum(1))
 
 
